@@ -140,10 +140,10 @@ async function applyFile(client: pg.PoolClient, file: MigrationFile): Promise<vo
   try {
     // Simple-query protocol: the file may hold many statements.
     await client.query(file.sql);
-    await client.query(
-      "insert into rowflow.migrations (name, checksum) values ($1, $2)",
-      [file.name, file.checksum],
-    );
+    await client.query("insert into rowflow.migrations (name, checksum) values ($1, $2)", [
+      file.name,
+      file.checksum,
+    ]);
     await client.query("commit");
   } catch (error) {
     await client.query("rollback").catch(() => {});

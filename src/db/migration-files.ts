@@ -17,7 +17,9 @@ export interface MigrationFile {
 }
 
 /** The folder holding rowflow's migrations (works from `src/db` and `dist/db`). */
-export const defaultMigrationsDir = fileURLToPath(new URL("../../sql/migrations/", import.meta.url));
+export const defaultMigrationsDir = fileURLToPath(
+  new URL("../../sql/migrations/", import.meta.url),
+);
 
 const fileNamePattern = /^(\d{6})_[a-z0-9_]+\.sql$/;
 
@@ -37,10 +39,13 @@ export async function readMigrationFiles(dir = defaultMigrationsDir): Promise<Mi
     const number = Number(match[1]);
     const previous = seen.get(number);
     if (previous) {
-      throw new MigrationError(`migration files "${previous}" and "${name}" share number ${number}`, {
-        code: ErrorCodes.migrationFileName,
-        file: name,
-      });
+      throw new MigrationError(
+        `migration files "${previous}" and "${name}" share number ${number}`,
+        {
+          code: ErrorCodes.migrationFileName,
+          file: name,
+        },
+      );
     }
     seen.set(number, name);
     const bytes = await readFile(new URL(name, `file://${dir.endsWith("/") ? dir : `${dir}/`}`));

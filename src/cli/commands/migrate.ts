@@ -8,7 +8,10 @@ export function registerMigrate(program: Command): void {
     .command("migrate")
     .description("apply graphile-worker's and rowflow's pending migrations")
     .option("--dry-run", "list the pending rowflow migration files, apply nothing")
-    .option("--database-url <url>", "Postgres connection string (default: $DATABASE_URL, else the embedded Postgres in .rowflow/)")
+    .option(
+      "--database-url <url>",
+      "Postgres connection string (default: $DATABASE_URL, else the embedded Postgres in .rowflow/)",
+    )
     .action(async (options: { dryRun?: boolean; databaseUrl?: string }) => {
       const log = (line: string) => console.log(line);
       const database = await openCliDatabase({ databaseUrl: options.databaseUrl, log });
@@ -19,7 +22,8 @@ export function registerMigrate(program: Command): void {
           onApplied: (file) => log(`applied ${file}`),
         });
         if (options.dryRun) {
-          if (!result.graphileWorkerInstalled) log("graphile-worker schema: not installed (would be installed)");
+          if (!result.graphileWorkerInstalled)
+            log("graphile-worker schema: not installed (would be installed)");
           log(
             result.pending.length === 0
               ? "no pending rowflow migrations"
