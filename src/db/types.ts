@@ -5,12 +5,39 @@
  */
 
 import type { ColumnType } from "kysely";
+import type { IPostgresInterval } from "postgres-interval";
 
 export type Generated<T> = T extends ColumnType<infer S, infer I, infer U>
   ? ColumnType<S, I | undefined, U>
   : ColumnType<T, T | undefined, T>;
 
+export type Int8 = ColumnType<string, bigint | number | string, bigint | number | string>;
+
+export type Interval = ColumnType<IPostgresInterval, IPostgresInterval | number | string, IPostgresInterval | number | string>;
+
+export type Json = JsonValue;
+
+export type JsonArray = JsonValue[];
+
+export type JsonObject = {
+  [x: string]: JsonValue | undefined;
+};
+
+export type JsonPrimitive = boolean | number | string | null;
+
+export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
+
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
+
+export interface RowflowEvents {
+  at: Timestamp;
+  attempt: number | null;
+  data: Json | null;
+  id: Generated<Int8>;
+  run_id: Int8;
+  step: string | null;
+  type: string;
+}
 
 export interface RowflowMigrations {
   applied_at: Generated<Timestamp>;
@@ -18,8 +45,97 @@ export interface RowflowMigrations {
   name: string;
 }
 
+export interface RowflowRuns {
+  created_at: Timestamp;
+  error: Json | null;
+  finished_at: Timestamp | null;
+  id: Generated<Int8>;
+  idempotency_key: string | null;
+  input: Json;
+  priority: Generated<number>;
+  status: string;
+  steps_left: number;
+  updated_at: Timestamp;
+  version: number;
+  workflow: string;
+}
+
+export interface RowflowStepRuns {
+  attempt: Generated<number>;
+  created_at: Timestamp;
+  deps_remaining: Generated<number>;
+  error: Json | null;
+  finished_at: Timestamp | null;
+  kind: Generated<string>;
+  max_attempts: number;
+  output: Json | null;
+  run_id: Int8;
+  seq: number | null;
+  started_at: Timestamp | null;
+  status: string;
+  step: string;
+}
+
+export interface RowflowWorkers {
+  concurrency: number;
+  heartbeat_at: Timestamp;
+  hostname: string;
+  id: string;
+  pid: number;
+  started_at: Timestamp;
+  tasks: Generated<string[]>;
+}
+
+export interface RowflowWorkflows {
+  created_at: Generated<Timestamp>;
+  latest_version: number;
+  name: string;
+  paused: Generated<boolean>;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface RowflowWorkflowSteps {
+  attempts: number;
+  backoff_base: Interval;
+  backoff_jitter: number;
+  backoff_max: Interval;
+  backoff_type: string;
+  compensate: string | null;
+  delay: Interval | null;
+  dependents: string[];
+  depends_on: string[];
+  idx: number;
+  if_path: string | null;
+  n_deps: number;
+  name: string;
+  priority: number;
+  queue_key: string | null;
+  queue_name: string | null;
+  task: string;
+  timeout: Interval | null;
+  version: number;
+  workflow: string;
+}
+
+export interface RowflowWorkflowVersions {
+  created_at: Generated<Timestamp>;
+  on_failure: string | null;
+  spec: Json;
+  spec_hash: string;
+  step_count: number;
+  version: number;
+  workflow: string;
+}
+
 export interface DB {
+  "rowflow.events": RowflowEvents;
   "rowflow.migrations": RowflowMigrations;
+  "rowflow.runs": RowflowRuns;
+  "rowflow.step_runs": RowflowStepRuns;
+  "rowflow.workers": RowflowWorkers;
+  "rowflow.workflow_steps": RowflowWorkflowSteps;
+  "rowflow.workflow_versions": RowflowWorkflowVersions;
+  "rowflow.workflows": RowflowWorkflows;
 }
 
 /** Kysely database type of rowflow's tables. */

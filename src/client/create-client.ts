@@ -1,0 +1,119 @@
+/**
+ * `createClient`: start runs, read them, wait for them, follow their changes,
+ * cancel them. Every method either returns its result or throws: SQL errors
+ * of rowflow's functions become `RowflowSqlError` with their `RF…` code
+ * (RF020 unknown workflow, RF021 paused, RF022 bad input, RF023 unknown run).
+ */
+import { Kysely, PostgresDialect } from "kysely";
+
+import { cancelRun } from "../db/cancel-run.js";
+import { createPool } from "../db/connection.js";
+import { getRun, type RunInfo } from "../db/get-run.js";
+import { startRun } from "../db/start-run.js";
+import { startRuns } from "../db/start-runs.js";
+import type { Database } from "../db/types.js";
+import type { Logger } from "../definition/logger.js";
+import { coerceError } from "../errors.js";
+import { registerHandle } from "../internal/open-handles.js";
+import { silentLogger } from "../worker/logger.js";
+import { type RunChangeListener, RunListener } from "./run-listener.js";
+import { waitForRun, type WaitForRunOptions } from "./wait-for-run.js";
+
+/** Options of `createClient`. */
+export interface ClientOptions {
+  /** Postgres connection string. (Default: `process.env.DATABASE_URL`) */
+  connectionString?: string;
+  /** Size of the client's pool. (Default: 4) */
+  maxPoolSize?: number;
+  /** `waitForRun` re-reads the run this often (ms) even without a notification, so a lost NOTIFY never hangs it. (Default: 1000) */
+  pollInterval?: number;
+  /** Where warnings (LISTEN connection trouble) go. (Default: silent) */
+  logger?: Logger;
+}
+
+/** Options of `startRun`. */
+export interface StartRunOptions {
+  /** A second start with the same key returns the first run's id and creates nothing. (Default: none) */
+  idempotencyKey?: string;
+  /** Added to every step's priority; lower runs first. (Default: 0) */
+  priority?: number;
+}
+
+/** Options of `startRuns`. */
+export interface StartRunsOptions {
+  /** One key (or null) per input. (Default: none) */
+  idempotencyKeys?: readonly (string | null)[];
+  /** Added to every step's priority. (Default: 0) */
+  priority?: number;
+}
+
+/** A rowflow client. */
+export interface Client {
+  /** Starts a run of the latest version of `workflow`; returns its id. Throws `RowflowSqlError` (RF020, RF021, RF022). */
+  startRun(workflow: string, input?: Record<string, unknown>, options?: StartRunOptions): Promise<string>;
+  /** Starts one run per input in one statement; returns the ids in input order. Throws like `startRun`. */
+  startRuns(workflow: string, inputs: readonly Record<string, unknown>[], options?: StartRunsOptions): Promise<string[]>;
+  /** Returns the run with its steps, or `undefined` when there is no such run. */
+  getRun(runId: string): Promise<RunInfo | undefined>;
+  /**
+   * Resolves with the run once it has ended (succeeded, failed or cancelled).
+   * Throws `WaitTimeoutError` after `timeout`, `RowflowSqlError` RF023 for an unknown run.
+   */
+  waitForRun(runId: string, options?: WaitForRunOptions): Promise<RunInfo>;
+  /**
+   * Calls `listener` for every change notification (hints: a run id, or a batch
+   * summary). Resolves, once listening, with a function that unsubscribes.
+   */
+  subscribe(listener: RunChangeListener): Promise<() => void>;
+  /** Cancels an active run; false when it had already ended. Throws `RowflowSqlError` RF023 for an unknown run. */
+  cancelRun(runId: string, reason?: string): Promise<boolean>;
+  /** Closes the pool and the LISTEN connection. */
+  close(): Promise<void>;
+}
+
+/** Creates a client. Throws `ConnectionError` for a malformed connection string; connects lazily. */
+export function createClient(options: ClientOptions = {}): Client {
+  const connectionString = options.connectionString ?? process.env.DATABASE_URL;
+  if (!connectionString) throw new TypeError("createClient: connectionString is required (or set DATABASE_URL)");
+  const logger = options.logger ?? silentLogger;
+  const pool = createPool({ connectionString, max: options.maxPoolSize ?? 4, applicationName: "rowflow client" });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const listener = new RunListener(connectionString, logger);
+  const pollInterval = options.pollInterval ?? 1_000;
+  let closing: Promise<void> | undefined;
+
+  const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (closing) throw new Error("client is closed");
+    try {
+      return await fn();
+    } catch (error) {
+      throw coerceError(error);
+    }
+  };
+
+  const close = () => {
+    closing ??= (async () => {
+      unregister();
+      await listener.close();
+      await pool.end();
+    })();
+    return closing;
+  };
+  const unregister = registerHandle({ kind: "client", description: "rowflow client", close });
+
+  return {
+    startRun: (workflow, input = {}, opts = {}) =>
+      guard(() =>
+        startRun(pool, { workflow, input, idempotencyKey: opts.idempotencyKey ?? null, priority: opts.priority ?? 0 }),
+      ),
+    startRuns: (workflow, inputs, opts = {}) =>
+      guard(() =>
+        startRuns(pool, { workflow, inputs, idempotencyKeys: opts.idempotencyKeys ?? null, priority: opts.priority ?? 0 }),
+      ),
+    getRun: (runId) => guard(() => getRun(db, { runId })),
+    waitForRun: (runId, opts = {}) => guard(() => waitForRun({ db, listener, pollInterval }, runId, opts)),
+    subscribe: (fn) => guard(() => listener.add(fn)),
+    cancelRun: (runId, reason) => guard(() => cancelRun(pool, { runId, reason: reason ?? null })),
+    close,
+  };
+}

@@ -1,0 +1,193 @@
+/**
+ * `createWorker`: graphile-worker's `run()` with one task, `rowflow:step`,
+ * whose wrapper runs rowflow handlers (execute-step.ts), plus the worker
+ * registry and heartbeat loop (crash recovery) and a graceful stop.
+ */
+import { EventEmitter } from "node:events";
+import { hostname } from "node:os";
+
+import { run, type Runner, type WorkerEvents, type WorkerPool } from "graphile-worker";
+import { Kysely, PostgresDialect } from "kysely";
+import type pg from "pg";
+
+import { createPool } from "../db/connection.js";
+import { defineWorkflow } from "../db/define-workflow.js";
+import { registerWorker } from "../db/register-worker.js";
+import type { Database } from "../db/types.js";
+import { unregisterWorker } from "../db/unregister-worker.js";
+import type { Logger } from "../definition/logger.js";
+import { registerHandle } from "../internal/open-handles.js";
+import { executeStep, type StepTaskEnv } from "./execute-step.js";
+import { type Heartbeat, startHeartbeat } from "./heartbeat.js";
+import { createDefaultLogger, toGraphileLogger } from "./logger.js";
+import { stepTaskIdentifier } from "./step-payload.js";
+import { buildTaskRegistry } from "./task-registry.js";
+import { waitForDatabase } from "./wait-for-database.js";
+import { resolveWorkerOptions, type WorkerOptions } from "./worker-options.js";
+
+/** A rowflow worker process (one graphile-worker pool). */
+export interface Worker {
+  /** The graphile-worker pool id (`jobs.locked_by`, `rowflow.workers.id`) once started. */
+  readonly id: string | undefined;
+  /** Task names this worker has handlers for. */
+  readonly tasks: readonly string[];
+  /**
+   * Connects (retrying with backoff while the database is down), defines the
+   * workflows, registers the worker and starts taking jobs. Resolves when
+   * jobs are being taken; throws on a configuration or SQL error, or if
+   * `stop()` was called first.
+   */
+  start(): Promise<void>;
+  /**
+   * Stops taking jobs, lets running handlers finish within the grace period,
+   * then aborts them (their attempts fail and retry elsewhere), releases every
+   * lock and closes the pools. Safe to call more than once.
+   */
+  stop(): Promise<void>;
+  /** Resolves when the worker has stopped (after `stop()` or a fatal error). */
+  readonly stopped: Promise<void>;
+}
+
+/** Creates a worker; call `start()` to run it. Throws a `TypeError` for invalid options. */
+export function createWorker(options: WorkerOptions): Worker {
+  const resolved = resolveWorkerOptions(options);
+  const logger: Logger = options.logger ?? createDefaultLogger("rowflow-worker");
+  const registry = buildTaskRegistry([options.tasks, ...(options.workflows ?? []).map((w) => w.tasks)]);
+  const taskNames = [...registry.keys()].sort();
+
+  let pool: pg.Pool | undefined;
+  let kysely: Kysely<Database> | undefined;
+  let runner: Runner | undefined;
+  let workerPool: WorkerPool | undefined;
+  let heartbeat: Heartbeat | undefined;
+  let startRun: Promise<void> | undefined;
+  let starting: Promise<void> | undefined;
+  let stopping: Promise<void> | undefined;
+  const startAbort = new AbortController();
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+  let unregisterHandle: (() => void) | undefined;
+
+  const start = async () => {
+    unregisterHandle = registerHandle({ kind: "worker", description: `rowflow worker (${taskNames.join(", ")})`, close: stop });
+    pool = createPool({ connectionString: resolved.connectionString, max: resolved.maxPoolSize, applicationName: "rowflow worker" });
+    const dialect = new PostgresDialect({ pool });
+    kysely = new Kysely<Database>({ dialect });
+    const connected = await waitForDatabase(pool, {
+      connectionString: resolved.connectionString,
+      logger,
+      firstDelay: resolved.connectDelay,
+      maxDelay: resolved.maxConnectDelay,
+      signal: startAbort.signal,
+    });
+    if (!connected) throw new Error("worker stopped before it could connect");
+
+    if (resolved.syncWorkflows) {
+      for (const workflow of options.workflows ?? []) {
+        const version = await defineWorkflow(pool, { name: workflow.name, spec: workflow.spec });
+        logger.info(`workflow "${workflow.name}" is at version ${version}`);
+      }
+    }
+
+    const env: StepTaskEnv = {
+      pool,
+      kysely,
+      transactionProps: { config: { dialect }, dialect, driver: dialect.createDriver() },
+      tasks: registry,
+      logger,
+      workerId: () => workerPool?.id,
+      now: options.now,
+    };
+    const events: WorkerEvents = new EventEmitter();
+    events.on("pool:create", ({ workerPool: created }) => {
+      workerPool = created;
+    });
+    runner = await run({
+      connectionString: resolved.connectionString,
+      maxPoolSize: resolved.graphileMaxPoolSize,
+      concurrency: resolved.concurrency,
+      pollInterval: resolved.pollInterval,
+      noHandleSignals: true,
+      logger: toGraphileLogger(logger),
+      events,
+      taskList: { [stepTaskIdentifier]: (payload, helpers) => executeStep(env, payload, helpers) },
+      crontab: "",
+      preset: {
+        worker: {
+          ...(resolved.localQueueSize > 1 ? { localQueue: { size: resolved.localQueueSize } } : {}),
+          completeJobBatchDelay: resolved.completeJobBatchDelay,
+          failJobBatchDelay: resolved.failJobBatchDelay,
+          gracefulShutdownAbortTimeout: resolved.shutdownGracePeriod,
+          // Locks are released by rowflow's heartbeat timeout, far sooner than this scan.
+        },
+      },
+    });
+    const id = workerPool?.id;
+    if (!id) throw new Error("graphile-worker did not report its pool id");
+    runner.promise.then(
+      () => {
+        if (!stopping) logger.warn("graphile-worker stopped on its own");
+      },
+      (error: unknown) => logger.error(`graphile-worker stopped with an error: ${(error as Error).message}`),
+    );
+
+    const registration = { id, hostname: hostname(), pid: process.pid, concurrency: resolved.concurrency, tasks: taskNames };
+    await registerWorker(pool, { ...registration, now: options.now?.() ?? null });
+    heartbeat = startHeartbeat({
+      pool,
+      registration,
+      intervalMs: resolved.heartbeatInterval,
+      timeoutMs: resolved.heartbeatTimeout,
+      logger,
+      now: options.now,
+      onReleased: () => workerPool?.nudge(resolved.concurrency),
+    });
+    await heartbeat.beat(); // releases what a previous crash left locked, right away
+    logger.info(`worker ${id} started: ${resolved.concurrency} concurrent handlers, tasks ${taskNames.join(", ") || "(none)"}`);
+  };
+
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      startAbort.abort();
+      await startRun?.catch(() => {});
+      try {
+        await heartbeat?.stop();
+        if (runner) {
+          await runner.stop().catch((error: unknown) => logger.error(`graceful shutdown: ${(error as Error).message}`));
+        }
+        const id = workerPool?.id;
+        if (id && pool) {
+          await unregisterWorker(pool, { id }).catch((error: unknown) =>
+            logger.warn(`could not remove the worker row (it expires with the heartbeat timeout): ${(error as Error).message}`),
+          );
+        }
+        if (id) logger.info(`worker ${id} stopped`);
+      } finally {
+        // Not kysely.destroy(): its driver is never initialised (queries go
+        // through StepTransaction or the pool), so it would leave the pool open.
+        await pool?.end().catch(() => {});
+        unregisterHandle?.();
+        resolveStopped();
+      }
+    })();
+    return stopping;
+  };
+
+  return {
+    get id() {
+      return workerPool?.id;
+    },
+    tasks: taskNames,
+    start: () => {
+      if (stopping) return Promise.reject(new Error("worker is stopped"));
+      startRun ??= start();
+      starting ??= startRun.catch(async (error: unknown) => {
+        await stop();
+        throw error;
+      });
+      return starting;
+    },
+    stop,
+    stopped,
+  };
+}

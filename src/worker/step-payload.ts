@@ -1,0 +1,25 @@
+/** The payload of a `rowflow:step` job: `{"run": <id>, "step": "<name>", "attempt": <n>}` (docs/contract.md). */
+export interface StepPayload {
+  /** Run id as a decimal string (bigint). */
+  run: string;
+  step: string;
+  attempt: number;
+}
+
+/** Graphile-worker task identifier of rowflow's step jobs. */
+export const stepTaskIdentifier = "rowflow:step";
+
+/** Validates a job payload; undefined when it is not a step payload. */
+export function parseStepPayload(value: unknown): StepPayload | undefined {
+  if (!value || typeof value !== "object") return undefined;
+  const { run, step, attempt } = value as Record<string, unknown>;
+  const runId =
+    typeof run === "number" && Number.isSafeInteger(run) && run > 0
+      ? String(run)
+      : typeof run === "string" && /^[1-9]\d{0,18}$/.test(run)
+        ? run
+        : undefined;
+  if (!runId || typeof step !== "string" || step.length === 0) return undefined;
+  if (typeof attempt !== "number" || !Number.isInteger(attempt) || attempt < 1) return undefined;
+  return { run: runId, step, attempt };
+}

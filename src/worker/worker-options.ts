@@ -1,0 +1,129 @@
+import type { Logger } from "../definition/logger.js";
+import type { TaskMap } from "./task-registry.js";
+
+/** A workflow definition the worker registers at start (`rowflow.define_workflow`). */
+export interface WorkflowSource {
+  /** Workflow name. */
+  readonly name: string;
+  /** The spec as `rowflow.define_workflow` accepts it (docs/contract.md). */
+  readonly spec: object;
+  /** Handlers the workflow brings along; they join the worker's registry. (Default: none) */
+  readonly tasks?: TaskMap;
+}
+
+/** Options of `createWorker`. */
+export interface WorkerOptions {
+  /** Postgres connection string. (Default: `process.env.DATABASE_URL`) */
+  connectionString?: string;
+  /** Handlers by task name: `{ "charge-card": handler }` or `{ "charge-card": { input, handler } }`. (Default: none) */
+  tasks?: TaskMap;
+  /** Workflow definitions: their tasks join `tasks`, and their specs are defined at start unless `syncWorkflows` is false. (Default: none) */
+  workflows?: readonly WorkflowSource[];
+  /** Define `workflows` in the database at start (a new version only when a spec changed). (Default: true) */
+  syncWorkflows?: boolean;
+  /** Handlers running at the same time in this process. (Default: 10) */
+  concurrency?: number;
+  /** How often graphile-worker polls for jobs when no notification arrives, in ms (retries and delays become due this way). (Default: 1000) */
+  pollInterval?: number;
+  /**
+   * graphile-worker's local queue: jobs fetched (and locked) per batch, then
+   * handed to idle handlers without a round trip each. -1 disables it.
+   * Larger batches mean fewer queries under load but more jobs locked by one
+   * worker while others may be idle. (Default: 2 × concurrency, at least 4)
+   */
+  localQueueSize?: number;
+  /** Milliseconds graphile-worker waits to batch job completions into one query; -1 disables. rowflow records outcomes itself, so a crash inside this window costs only a no-op re-delivery. (Default: 10) */
+  completeJobBatchDelay?: number;
+  /** Milliseconds graphile-worker waits to batch job failures; -1 disables. (Default: 10) */
+  failJobBatchDelay?: number;
+  /** How often this worker records a heartbeat and looks for dead workers, in ms. (Default: 5000) */
+  heartbeatInterval?: number;
+  /** A worker silent for longer than this (ms) is dead: any live worker releases its jobs. (Default: 30000) */
+  heartbeatTimeout?: number;
+  /** On `stop()`, how long running handlers may finish (ms) before their signal aborts and their attempts fail (and retry elsewhere). (Default: 10000) */
+  shutdownGracePeriod?: number;
+  /** Size of rowflow's own pool (handler transactions, begin/complete/fail calls, heartbeats). (Default: concurrency + 4) */
+  maxPoolSize?: number;
+  /** Size of graphile-worker's pool (fetching, completing, LISTEN). (Default: 4) */
+  graphileMaxPoolSize?: number;
+  /** Where log lines go; pino and console-like loggers fit the interface. (Default: pino on stdout at LOG_LEVEL or info) */
+  logger?: Logger;
+  /** Retries of the first connection: delay of the first retry in ms, doubling up to `maxConnectDelay`. (Default: 250) */
+  connectDelay?: number;
+  /** Upper bound of the delay between connection attempts at start, in ms. (Default: 5000) */
+  maxConnectDelay?: number;
+  /** Clock handed to rowflow's SQL functions (tests backdate instead of sleeping). (Default: the database's `now()`) */
+  now?: () => Date;
+}
+
+/** Options with defaults applied. */
+export interface ResolvedWorkerOptions {
+  connectionString: string;
+  concurrency: number;
+  pollInterval: number;
+  localQueueSize: number;
+  completeJobBatchDelay: number;
+  failJobBatchDelay: number;
+  heartbeatInterval: number;
+  heartbeatTimeout: number;
+  shutdownGracePeriod: number;
+  maxPoolSize: number;
+  graphileMaxPoolSize: number;
+  connectDelay: number;
+  maxConnectDelay: number;
+  syncWorkflows: boolean;
+}
+
+/** Applies the defaults and checks the numbers; throws a `TypeError` naming a bad option. */
+export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOptions {
+  const connectionString = options.connectionString ?? process.env.DATABASE_URL;
+  if (!connectionString) {
+    throw new TypeError("createWorker: connectionString is required (or set DATABASE_URL)");
+  }
+  const concurrency = positiveInt("concurrency", options.concurrency ?? 10);
+  const heartbeatTimeout = positiveInt("heartbeatTimeout", options.heartbeatTimeout ?? 30_000);
+  const heartbeatInterval = positiveInt(
+    "heartbeatInterval",
+    options.heartbeatInterval ?? Math.min(5_000, Math.max(100, Math.floor(heartbeatTimeout / 3))),
+  );
+  if (heartbeatInterval >= heartbeatTimeout) {
+    throw new TypeError(
+      `createWorker: heartbeatInterval (${heartbeatInterval} ms) must be shorter than heartbeatTimeout (${heartbeatTimeout} ms), or live workers would be declared dead`,
+    );
+  }
+  const localQueueSize = options.localQueueSize ?? Math.max(4, concurrency * 2);
+  if (localQueueSize !== -1 && (!Number.isInteger(localQueueSize) || localQueueSize < 2)) {
+    throw new TypeError(`createWorker: localQueueSize must be -1 (off) or an integer >= 2, got ${localQueueSize}`);
+  }
+  return {
+    connectionString,
+    concurrency,
+    pollInterval: positiveInt("pollInterval", options.pollInterval ?? 1_000),
+    localQueueSize,
+    completeJobBatchDelay: batchDelay("completeJobBatchDelay", options.completeJobBatchDelay ?? 10),
+    failJobBatchDelay: batchDelay("failJobBatchDelay", options.failJobBatchDelay ?? 10),
+    heartbeatInterval,
+    heartbeatTimeout,
+    shutdownGracePeriod: nonNegativeInt("shutdownGracePeriod", options.shutdownGracePeriod ?? 10_000),
+    maxPoolSize: positiveInt("maxPoolSize", options.maxPoolSize ?? concurrency + 4),
+    graphileMaxPoolSize: Math.max(2, positiveInt("graphileMaxPoolSize", options.graphileMaxPoolSize ?? 4)),
+    connectDelay: positiveInt("connectDelay", options.connectDelay ?? 250),
+    maxConnectDelay: positiveInt("maxConnectDelay", options.maxConnectDelay ?? 5_000),
+    syncWorkflows: options.syncWorkflows ?? true,
+  };
+}
+
+function positiveInt(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new TypeError(`createWorker: ${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+function nonNegativeInt(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0) throw new TypeError(`createWorker: ${name} must be a non-negative integer, got ${value}`);
+  return value;
+}
+
+function batchDelay(name: string, value: number): number {
+  if (value === -1) return -1;
+  return nonNegativeInt(name, value);
+}
