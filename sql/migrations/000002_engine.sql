@@ -1222,7 +1222,7 @@ begin
     v_left := v_left - cardinality(v_rel.skipped);
   else
     v_job := rowflow._advance_chain(v_run.id, v_run.input, v_run.priority, v_now);
-    if v_job is not null then
+    if (v_job).identifier is not null then -- (a composite IS NOT NULL needs every field set)
       v_jobs := array[v_job];
       v_released := array[(v_job).payload ->> 'step'];
     end if;
@@ -1369,7 +1369,7 @@ begin
   -- compensation: the chain continues past a failed link), then finish.
   if v_status = 'compensating' then
     v_job := rowflow._advance_chain(v_run.id, v_run.input, v_run.priority, v_now);
-    if v_job is not null then
+    if (v_job).identifier is not null then -- (a composite IS NOT NULL needs every field set)
       perform graphile_worker.add_jobs(array[v_job]);
     end if;
     v_status := rowflow._finish_run(v_run.id, v_status, v_left, v_error, v_now);
