@@ -2,6 +2,7 @@ import { Command } from "commander";
 
 import { coerceError, RowflowError } from "../errors.js";
 import { registerMigrate } from "./commands/migrate.js";
+import { registerWorker } from "./commands/worker.js";
 
 // commander: the most used Node CLI parser, typed, with subcommands and help
 // generation, so no hand-written argv handling.
@@ -12,6 +13,7 @@ const program = new Command()
   .showHelpAfterError();
 
 registerMigrate(program);
+registerWorker(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -4,7 +4,7 @@
  */
 import type { StepErrorRecord } from "../db/fail-step.js";
 import { RowflowError } from "../errors.js";
-import { FatalError, RetryAfterError } from "./outcomes.js";
+import { FatalError, OutcomeCodes, RetryAfterError } from "./outcomes.js";
 
 /** Code of the error of an attempt that exceeded the step's timeout. */
 export const timeoutCode = "RF_TIMEOUT";
@@ -44,14 +44,18 @@ export function classifyFailure(thrown: unknown, now: () => Date): FailureRecord
     // Not the handler's fault: the next attempt may start at once on another worker.
     return { error: record("shutdown", thrown), retryable: true, retryAt: now() };
   }
-  if (thrown instanceof FatalError) {
+  // By code, not only instanceof: a config loaded through tsx may hold its own
+  // copy of this module, whose classes are different objects.
+  const code = (thrown as { code?: unknown } | null)?.code;
+  if (thrown instanceof FatalError || code === OutcomeCodes.fatal) {
     return { error: record("fatal", thrown), retryable: false, retryAt: null };
   }
-  if (thrown instanceof RetryAfterError) {
+  const delayMs = (thrown as { delayMs?: unknown } | null)?.delayMs;
+  if (thrown instanceof RetryAfterError || (code === OutcomeCodes.retryAfter && typeof delayMs === "number")) {
     return {
       error: record("retry_after", thrown),
       retryable: true,
-      retryAt: new Date(now().getTime() + thrown.delayMs),
+      retryAt: new Date(now().getTime() + Number(delayMs)),
     };
   }
   return { error: record("handler", thrown), retryable: true, retryAt: null };

@@ -5,7 +5,7 @@
  */
 export async function waitFor<T>(
   check: () => T | undefined | false | Promise<T | undefined | false>,
-  options: { timeoutMs?: number; intervalMs?: number; message?: string } = {},
+  options: { timeoutMs?: number; intervalMs?: number; message?: string | (() => string) } = {},
 ): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const intervalMs = options.intervalMs ?? 20;
@@ -20,7 +20,7 @@ export async function waitFor<T>(
     }
     if (Date.now() > deadline) {
       const why = lastError instanceof Error ? `; last error: ${lastError.message}` : "";
-      throw new Error(`waitFor timed out after ${timeoutMs} ms: ${options.message ?? "condition not met"}${why}`);
+      throw new Error(`waitFor timed out after ${timeoutMs} ms: ${(typeof options.message === "function" ? options.message() : options.message) ?? "condition not met"}${why}`);
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }

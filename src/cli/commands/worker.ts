@@ -1,0 +1,58 @@
+import type { Command } from "commander";
+
+import { findConfigFile, loadConfig } from "../../worker/config.js";
+import { createWorker } from "../../worker/create-worker.js";
+import { openCliDatabase } from "../database.js";
+
+interface WorkerCommandOptions {
+  config?: string;
+  databaseUrl?: string;
+  concurrency?: string;
+}
+
+export function registerWorker(program: Command): void {
+  program
+    .command("worker")
+    .description("run step handlers: loads rowflow.config.ts (or .js) and processes jobs until SIGTERM/SIGINT")
+    .option("--config <path>", "config module exporting tasks, workflows and worker options (default: ./rowflow.config.ts, .mts, .js or .mjs)")
+    .option("--database-url <url>", "Postgres connection string (default: the config's, else $DATABASE_URL, else the embedded Postgres in .rowflow/)")
+    .option("--concurrency <n>", "handlers running at once (default: the config's, else 10)")
+    .action(async (options: WorkerCommandOptions) => {
+      const file = findConfigFile(options.config);
+      const config = await loadConfig(file);
+      const database = await openCliDatabase({
+        databaseUrl: options.databaseUrl ?? config.connectionString,
+        log: (line) => console.error(line),
+      });
+      try {
+        const worker = createWorker({
+          ...config.worker,
+          ...(options.concurrency ? { concurrency: Number(options.concurrency) } : {}),
+          connectionString: database.connectionString,
+          tasks: config.tasks,
+          workflows: config.workflows,
+        });
+        // Stop on the first SIGTERM/SIGINT (graceful: handlers get the grace
+        // period); a second one exits at once.
+        const signalled = new Promise<NodeJS.Signals>((resolve) => {
+          let count = 0;
+          const onSignal = (signal: NodeJS.Signals) => {
+            count += 1;
+            if (count > 1) process.exit(130);
+            resolve(signal);
+          };
+          process.on("SIGTERM", onSignal);
+          process.on("SIGINT", onSignal);
+        });
+        const started = worker.start();
+        const first = await Promise.race([started.then(() => undefined), signalled, worker.stopped.then(() => undefined)]);
+        if (first === undefined) await Promise.race([signalled, worker.stopped]);
+        await worker.stop();
+        await started.catch((error: unknown) => {
+          if (first === undefined) throw error;
+        });
+      } finally {
+        await database.close();
+      }
+    });
+}

@@ -1,0 +1,100 @@
+// A worker process is SIGKILLed in the middle of handlers; a second worker
+// releases its jobs after the heartbeat timeout and finishes every run, and
+// each step's ctx.tx write is committed exactly once.
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+import { afterEach, expect, it } from "vitest";
+
+import { createClient } from "../../src/client/create-client.js";
+import { useTestDatabase } from "../helpers/db.js";
+import { waitFor } from "../helpers/wait-for.js";
+import { startTestWorker } from "../helpers/worker.js";
+import killConfig from "./fixtures/kill.config.js";
+
+const db = useTestDatabase();
+const bin = fileURLToPath(new URL("../../bin/rowflow.js", import.meta.url));
+const fixture = fileURLToPath(new URL("./fixtures/kill.config.ts", import.meta.url));
+const heartbeatTimeout = 3_000;
+const runs = 40;
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill("SIGKILL");
+});
+
+it("recovers the steps of a SIGKILLed worker within the heartbeat timeout, with exactly-once ledger writes", async () => {
+  await db.query("create table ledger (run_id bigint not null, step text not null, attempt int not null, pid int not null)");
+  const child = spawn(process.execPath, [bin, "worker", "--config", fixture], {
+    env: { ...process.env, DATABASE_URL: db.url, ROWFLOW_TEST_HEARTBEAT_TIMEOUT: String(heartbeatTimeout), LOG_LEVEL: "warn" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
+
+  const victim = await waitFor(
+    async () => (await db.query<{ id: string }>("select id from rowflow.workers")).rows[0]?.id,
+    { timeoutMs: 30_000, message: () => `worker child did not register; output:\n${output}` },
+  );
+
+  const client = createClient({ connectionString: db.url, pollInterval: 200 });
+  try {
+    const ids = await client.startRuns("killable", Array.from({ length: runs }, (_, i) => ({ i })));
+    // Kill while handlers are running and some steps already committed.
+    await waitFor(async () => {
+      const { rows } = await db.query<{ running: number; done: number }>(
+        "select count(*) filter (where status = 'running')::int as running, count(*) filter (where status = 'succeeded')::int as done from rowflow.step_runs",
+      );
+      return rows[0]!.running >= 4 && rows[0]!.done >= 10;
+    }, { timeoutMs: 30_000, message: "handlers never ran in the child worker" });
+    child.kill("SIGKILL");
+    const killedAt = Date.now();
+    expect(await exited).toBe("SIGKILL");
+    const lockedByVictim = await db.query<{ n: number }>("select count(*)::int as n from graphile_worker.jobs where locked_by = $1", [victim]);
+    expect(lockedByVictim.rows[0]!.n).toBeGreaterThan(0);
+
+    const rescuer = await startTestWorker(db.url, {
+      tasks: killConfig.tasks,
+      workflows: killConfig.workflows,
+      concurrency: 8,
+      heartbeatInterval: 250,
+      heartbeatTimeout,
+    });
+    try {
+      await waitFor(
+        async () => (await db.query("select 1 from rowflow.workers where id = $1", [victim])).rowCount === 0,
+        { timeoutMs: heartbeatTimeout + 10_000, message: "dead worker was never released" },
+      );
+      const releasedAfter = Date.now() - killedAt;
+      const finished = await Promise.all(ids.map((id) => client.waitForRun(id, { timeout: 30_000 })));
+      const recoveredAfter = Date.now() - killedAt;
+
+      expect(finished.map((r) => r.status)).toEqual(ids.map(() => "succeeded"));
+      // Released no earlier than the timeout allows (after the victim's last
+      // heartbeat, which may precede the kill by up to one interval) and
+      // within timeout + rescuer interval + margin.
+      expect(releasedAfter).toBeGreaterThan(heartbeatTimeout - 600);
+      expect(releasedAfter).toBeLessThan(heartbeatTimeout + 1_500);
+      expect(recoveredAfter).toBeLessThan(heartbeatTimeout + 8_000);
+
+      const ledger = await db.query<{ run_id: string; step: string; n: number }>(
+        "select run_id, step, count(*)::int as n from ledger group by run_id, step",
+      );
+      expect(ledger.rows).toHaveLength(runs * 3);
+      expect(ledger.rows.filter((row) => row.n !== 1)).toEqual([]);
+      const lost = await db.query<{ n: number }>(
+        "select count(*)::int as n from rowflow.events where type = 'step_retrying' and data -> 'error' ->> 'kind' = 'worker_lost'",
+      );
+      expect(lost.rows[0]!.n).toBeGreaterThanOrEqual(1);
+      const leftovers = await db.query<{ n: number }>("select count(*)::int as n from graphile_worker.jobs where locked_by = $1", [victim]);
+      expect(leftovers.rows[0]!.n).toBe(0);
+    } finally {
+      await rescuer.stop();
+    }
+  } finally {
+    await client.close();
+  }
+});
