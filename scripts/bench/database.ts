@@ -1,0 +1,90 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import pg from "pg";
+
+import { migrate } from "../../src/db/migrate.js";
+import { startEmbeddedPostgres } from "../../src/embedded/embedded-postgres.js";
+
+/** The server the benchmarks run on, and fresh migrated databases on it. */
+export interface BenchServer {
+  description: string;
+  adminUrl: string;
+  /** A new database cloned from the migrated template. */
+  freshDatabase(): Promise<{ url: string; drop(): Promise<void> }>;
+  /** Server version and the settings that matter for the figures. */
+  facts(): Promise<Record<string, string>>;
+  stop(): Promise<void>;
+}
+
+/** DATABASE_URL if set, else an embedded Postgres with durable settings (synchronous_commit on). */
+export async function openBenchServer(): Promise<BenchServer> {
+  let adminUrl = process.env.DATABASE_URL;
+  let description = "DATABASE_URL";
+  let stopServer = async () => {};
+  if (!adminUrl) {
+    const dataDir = await mkdtemp(path.join(tmpdir(), "rowflow-bench-pg-"));
+    const server = await startEmbeddedPostgres({ dataDir, persistent: false });
+    adminUrl = server.connectionString("postgres");
+    description = `embedded Postgres (port ${server.port})`;
+    stopServer = async () => {
+      await server.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    };
+  }
+  const admin = adminUrl;
+  const runId = randomBytes(3).toString("hex");
+  const template = `rowflow_bench_tpl_${runId}`;
+  await adminQuery(admin, `create database ${template}`);
+  await migrate({ connectionString: withDatabase(admin, template) });
+  let n = 0;
+  return {
+    description,
+    adminUrl: admin,
+    async freshDatabase() {
+      const name = `rowflow_bench_${runId}_${++n}`;
+      await adminQuery(admin, `create database ${name} template ${template}`);
+      return {
+        url: withDatabase(admin, name),
+        drop: () => adminQuery(admin, `drop database if exists ${name} with (force)`),
+      };
+    },
+    async facts() {
+      const client = new pg.Client({ connectionString: admin });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ name: string; setting: string }>(
+          `select name, setting from pg_settings where name in
+             ('server_version', 'synchronous_commit', 'fsync', 'shared_buffers', 'max_connections',
+              'wal_level', 'full_page_writes', 'commit_delay')
+           order by name`,
+        );
+        return Object.fromEntries(rows.map((r) => [r.name, r.setting]));
+      } finally {
+        await client.end();
+      }
+    },
+    async stop() {
+      await adminQuery(admin, `drop database if exists ${template} with (force)`);
+      await stopServer();
+    },
+  };
+}
+
+export function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+async function adminQuery(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,84 @@
+// npm run bench [-- --smoke | --full] [--only drain,latency] [--reps N] [--out file.json]
+//
+// Runs each scenario's variants interleaved (A B C A B C …), prints medians and
+// ratios, and writes every sample as JSON (bench-results/<time>.json by
+// default). Uses DATABASE_URL, else an embedded Postgres with durable settings.
+import { mkdir, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+
+import { openBenchServer } from "./database.js";
+import { type Comparison, formatTable, type Sample, summarize } from "./results.js";
+import { type Scenario, sizes } from "./scenario.js";
+import { scenarios } from "./scenarios/index.js";
+
+const { values } = parseArgs({
+  options: {
+    smoke: { type: "boolean", default: false },
+    full: { type: "boolean", default: false },
+    only: { type: "string" },
+    reps: { type: "string" },
+    out: { type: "string" },
+    concurrency: { type: "string", default: "16" },
+    "local-queue": { type: "string", default: "100" },
+  },
+});
+
+const mode = values.smoke ? "smoke" : values.full ? "full" : "default";
+const size = { ...sizes[mode] };
+if (values.reps) size.reps = Number(values.reps);
+const only = values.only?.split(",").map((s) => s.trim());
+const selected = scenarios.filter((s: Scenario) =>
+  only ? only.includes(s.name) : !s.fullOnly || mode === "full" || mode === "smoke",
+);
+if (only) {
+  const unknown = only.filter((name) => !scenarios.some((s) => s.name === name));
+  if (unknown.length > 0) {
+    console.error(
+      `unknown scenario(s): ${unknown.join(", ")}; have ${scenarios.map((s) => s.name).join(", ")}`,
+    );
+    process.exit(2);
+  }
+}
+
+const server = await openBenchServer();
+const samples: Sample[] = [];
+const comparisons: Comparison[] = [];
+const startedAt = new Date();
+const facts = await server.facts();
+console.log(`rowflow bench (${mode}) on ${server.description}, Postgres ${facts.server_version}`);
+console.log(
+  `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+);
+
+try {
+  for (const scenario of selected) {
+    console.log(`\n# ${scenario.name}: ${scenario.description}`);
+    await scenario.run({
+      server,
+      sizes: size,
+      worker: {
+        concurrency: Number(values.concurrency),
+        localQueueSize: Number(values["local-queue"]),
+      },
+      record: (sample) => samples.push({ scenario: scenario.name, ...sample }),
+      compare: (comparison) => comparisons.push({ scenario: scenario.name, ...comparison }),
+      log: (line) => console.log(line),
+    });
+  }
+} finally {
+  await server.stop();
+}
+
+const rows = summarize(samples, comparisons);
+console.log(`\n${formatTable(rows)}`);
+const outFile =
+  values.out ?? path.join("bench-results", `${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
+await mkdir(path.dirname(outFile), { recursive: true });
+await writeFile(
+  outFile,
+  `${JSON.stringify({ mode, startedAt, server: server.description, facts, machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: os.totalmem() / 2 ** 30, node: process.version }, sizes: size, rows, samples }, null, 2)}\n`,
+);
+console.log(`\nraw results: ${outFile}`);
+process.exit(0);
