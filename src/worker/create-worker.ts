@@ -19,6 +19,7 @@ import type { Logger } from "../definition/logger.js";
 import { registerHandle } from "../internal/open-handles.js";
 import { executeStep, type StepTaskEnv } from "./execute-step.js";
 import { type Heartbeat, startHeartbeat } from "./heartbeat.js";
+import { patchLocalQueueRelease } from "./local-queue-release-fix.js";
 import { createDefaultLogger, toGraphileLogger } from "./logger.js";
 import { stepTaskIdentifier } from "./step-payload.js";
 import { buildTaskRegistry } from "./task-registry.js";
@@ -102,6 +103,7 @@ export function createWorker(options: WorkerOptions): Worker {
     events.on("pool:create", ({ workerPool: created }) => {
       workerPool = created;
     });
+    events.on("localQueue:init", ({ localQueue }) => patchLocalQueueRelease(localQueue));
     runner = await run({
       connectionString: resolved.connectionString,
       maxPoolSize: resolved.graphileMaxPoolSize,

@@ -24,10 +24,17 @@ export interface TaskDefinition<TInput = AnyInput, TDeps = AnyDeps, TOutput = un
   readonly handler: TaskHandler<TInput, TDeps, TOutput>;
 }
 
+// Handlers are stored type-erased: each one declares its own input/deps types
+// (checked where it is written), and the registry only calls them.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type AnyTaskHandler = TaskHandler<any, any>;
+type AnyTaskDefinition = TaskDefinition<any, any>;
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
 /** What `tasks` accepts: `{ "charge-card": handler }`, `{ "charge-card": { input, handler } }`, or a list of named definitions. */
 export type TaskMap =
-  | Readonly<Record<string, TaskHandler<never, never> | TaskDefinition<never, never>>>
-  | readonly (TaskDefinition<never, never> & { readonly name: string })[];
+  | Readonly<Record<string, AnyTaskHandler | AnyTaskDefinition>>
+  | readonly (AnyTaskDefinition & { readonly name: string })[];
 
 /** A task after normalisation. */
 export interface RegisteredTask {
