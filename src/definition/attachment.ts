@@ -1,0 +1,73 @@
+/**
+ * Table attachments a TypeScript workflow declares (`on`), kept on the workflow
+ * object for `rowflow generate-migration`, which turns them into
+ * `rowflow.attach(...)` calls. They are not part of the spec.
+ */
+import { z } from "zod";
+
+import { SpecErrorCodes } from "./error-codes.js";
+import { SpecValidationError } from "./spec-error.js";
+import { toSpecIssues } from "./spec-issues.js";
+
+/** A row change that can start a run. */
+export type AttachEvent = "insert" | "update" | "delete";
+
+/** One attachment of a workflow to a table. */
+export interface AttachmentOptions {
+  /** The table, optionally schema-qualified (`"orders"`, `"shop.orders"`). */
+  readonly table: string;
+  /** The row changes that start a run. */
+  readonly events: readonly AttachEvent[];
+  /**
+   * SQL boolean expression over `new.` / `old.` columns, e.g.
+   * `new.status = 'paid' and old.status is distinct from 'paid'`; validated when
+   * the migration runs `rowflow.attach`. (Default: every row of those events)
+   */
+  readonly when?: string;
+}
+
+const attachmentSchema = z.strictObject({
+  table: z.string().trim().min(1, { error: "table must not be empty" }),
+  events: z
+    .array(z.enum(["insert", "update", "delete"]))
+    .min(1, { error: "list at least one of insert, update, delete" })
+    .refine((events) => new Set(events).size === events.length, {
+      error: "an event is listed twice",
+    }),
+  when: z
+    .string()
+    .trim()
+    .min(1, { error: "when must not be empty (leave it out instead)" })
+    .optional(),
+});
+
+/**
+ * Validates and freezes attachments. Throws a `SpecValidationError` (RF001, RF002
+ * for an unknown key) with paths under `on`.
+ */
+export function parseAttachments(
+  on: AttachmentOptions | readonly AttachmentOptions[] | undefined,
+  workflow: string,
+): readonly AttachmentOptions[] {
+  if (on === undefined) return Object.freeze([]);
+  const list: readonly unknown[] = Array.isArray(on) ? on : [on];
+  const result = z.array(attachmentSchema).safeParse(list, { reportInput: true });
+  if (!result.success) {
+    const [first, ...rest] = toSpecIssues(result.error.issues, ["on"]);
+    if (first !== undefined) throw new SpecValidationError([first, ...rest], { workflow });
+    throw new SpecValidationError(
+      [{ code: SpecErrorCodes.invalidSpec, path: ["on"], message: "on: invalid attachments" }],
+      { workflow },
+    );
+  }
+  return Object.freeze(
+    list.map((_, i) => {
+      const parsed = result.data[i]!;
+      return Object.freeze({
+        table: parsed.table,
+        events: Object.freeze([...parsed.events]),
+        ...(parsed.when === undefined ? {} : { when: parsed.when }),
+      });
+    }),
+  );
+}

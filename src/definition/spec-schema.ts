@@ -1,0 +1,327 @@
+/**
+ * The zod schema of a workflow spec, mirroring `rowflow.define_workflow`
+ * (sql/migrations/000002_engine.sql; reference: docs/spec.md). Every issue that
+ * is not a plain RF001 (wrong type, missing field, out of range) carries its RF
+ * code in `params.rfCode`, except unknown keys (zod's `unrecognized_keys`,
+ * RF002). `validateSpec` / `parseSpec` resolve the codes and order the issues
+ * the way SQL checks them.
+ *
+ * Path expressions only get a light check here (path-expression.ts); SQL
+ * compiles them.
+ */
+import { z } from "zod";
+
+import { describeValue, jsonTypeOf } from "./describe-value.js";
+import { type SpecErrorCode, SpecErrorCodes } from "./error-codes.js";
+import { INTERVAL_PATTERN, intervalProblem, intervalToMs } from "./interval.js";
+import {
+  NAME_PATTERN,
+  NAME_RULE,
+  QUEUE_NAME_PATTERN,
+  QUEUE_NAME_RULE,
+  TASK_NAME_PATTERN,
+  TASK_NAME_RULE,
+} from "./names.js";
+import { pathExpressionProblem } from "./path-expression.js";
+import type { ReadonlyDeep } from "./readonly-deep.js";
+import { graphProblems } from "./spec-graph.js";
+
+/** Maximum number of steps in a workflow (SQL: RF001 above it). */
+export const MAX_STEPS = 1000;
+
+/** Metadata (descriptions, JSON Schema hints) used by `specJsonSchema()`. */
+export const specMetadata = z.registry<Record<string, unknown>>();
+
+function meta<T extends z.ZodType>(schema: T, data: Record<string, unknown>): T {
+  specMetadata.add(schema, data);
+  return schema;
+}
+
+/** A check that pushes an issue with `params.rfCode` when `problem` returns a message. */
+function rule<T>(code: SpecErrorCode, problem: (value: T) => string | undefined) {
+  return (payload: z.core.ParsePayload<T>): void => {
+    const message = problem(payload.value);
+    if (message === undefined) return;
+    payload.issues.push({
+      code: "custom",
+      input: payload.value,
+      message,
+      params: { rfCode: code },
+    });
+  };
+}
+
+function expected(what: string) {
+  return (issue: { input?: unknown }) => `must be ${what}, got ${describeValue(issue.input)}`;
+}
+
+/** A strict object: an unknown key is an RF002 issue listing the allowed keys. */
+function strict<T extends z.core.$ZodLooseShape>(what: string, shape: T) {
+  const allowed = Object.keys(shape).join(", ");
+  return z.strictObject(shape, {
+    error: (issue) => {
+      if (issue.code === "unrecognized_keys") {
+        const keys = issue.keys.map((key) => JSON.stringify(key)).join(", ");
+        return `unknown ${issue.keys.length > 1 ? "options" : "option"} ${keys}; allowed: ${allowed}`;
+      }
+      if (issue.code === "invalid_type")
+        return `${what} must be an object, got ${jsonTypeOf(issue.input)}`;
+      return undefined;
+    },
+  });
+}
+
+/** A string matched against `pattern`; a mismatch is RF004. */
+function named(
+  what: string,
+  pattern: RegExp,
+  ruleText: string,
+  metadata: Record<string, unknown> = {},
+) {
+  return meta(
+    z
+      .string({ error: expected(`a ${what} (string)`) })
+      .check(
+        rule<string>(SpecErrorCodes.invalidName, (value) =>
+          pattern.test(value) ? undefined : `invalid ${what} ${describeValue(value)}: ${ruleText}`,
+        ),
+      ),
+    { ...metadata, pattern: pattern.source },
+  );
+}
+
+/**
+ * An interval. Any value that is not one, whatever its JSON type, is RF010 (as in
+ * SQL), hence `z.unknown()` plus a check; the cast states what the check proves.
+ */
+function intervalSchema(options: { positive: boolean }) {
+  const schema = z
+    .unknown()
+    .check(
+      rule<unknown>(SpecErrorCodes.invalidInterval, (value) => intervalProblem(value, options)),
+    );
+  return meta(schema as unknown as z.ZodType<number | string, number | string>, {
+    anyOf: [
+      { type: "integer", minimum: options.positive ? 1 : 0 },
+      { type: "string", pattern: INTERVAL_PATTERN.source },
+    ],
+  });
+}
+
+const interval = intervalSchema({ positive: false });
+
+/**
+ * A SQL/JSON path expression. Any value that is not a string is RF009 (as in SQL),
+ * hence `z.unknown()` plus a check.
+ */
+const pathExpression = meta(
+  z.unknown().check(
+    rule<unknown>(SpecErrorCodes.invalidPath, (value) => {
+      if (typeof value !== "string") {
+        return `must be a string holding a SQL/JSON path expression, got ${describeValue(value)}`;
+      }
+      const problem = pathExpressionProblem(value);
+      return problem === undefined
+        ? undefined
+        : `${describeValue(value)} is not a valid SQL/JSON path expression: ${problem}`;
+    }),
+  ) as unknown as z.ZodType<string, string>,
+  {
+    id: "PathExpression",
+    type: "string",
+    minLength: 1,
+    description:
+      'SQL/JSON path expression over {"input": <run input>, "steps": {"<name>": <output>}}, e.g. "$.input.total > 100".',
+  },
+);
+
+const taskName = named("task name", TASK_NAME_PATTERN, TASK_NAME_RULE, {
+  id: "TaskName",
+  description: "A task identifier: the key of a handler in the worker's task registry.",
+});
+
+/** Schema of a step's `backoff`; `max` below `base` is RF010. */
+export const backoffSchema = meta(
+  strict("backoff", {
+    type: meta(
+      z.enum(["exponential", "fixed"], { error: expected('"exponential" or "fixed"') }).optional(),
+      {
+        default: "exponential",
+        description: "exponential: base × 2^(attempt-1) capped at max; fixed: base every time.",
+      },
+    ),
+    base: meta(interval.optional(), { default: "1 second", description: "First retry delay." }),
+    max: meta(interval.optional(), {
+      description:
+        "Upper bound of the delay, not below base. (Default: the larger of 5 minutes and base)",
+    }),
+    jitter: meta(
+      z
+        .number({ error: expected("a number from 0 to 1") })
+        .min(0)
+        .max(1)
+        .optional(),
+      {
+        default: 0.2,
+        description: "Random spread of each delay as a fraction of it (0.2 = ±20%).",
+      },
+    ),
+  }).check(
+    rule<{ base?: number | string | undefined; max?: number | string | undefined }>(
+      SpecErrorCodes.invalidInterval,
+      (backoff) => {
+        if (backoff.max === undefined) return undefined;
+        const base = backoff.base ?? "1 second";
+        return compareIntervals(backoff.max, base) < 0
+          ? `backoff.max (${describeValue(backoff.max)}) is less than backoff.base (${describeValue(base)})`
+          : undefined;
+      },
+    ),
+  ),
+  { id: "Backoff", description: "Delay between attempts." },
+);
+
+function compareIntervals(a: number | string, b: number | string): number {
+  return intervalToMs(a) - intervalToMs(b);
+}
+
+const queueName = named("queue name", QUEUE_NAME_PATTERN, QUEUE_NAME_RULE);
+
+/** Schema of a step's `queue`: a name, or a name and a key expression. */
+export const queueSchema = meta(
+  z.union(
+    [
+      queueName,
+      strict("queue", {
+        name: queueName,
+        key: pathExpression.optional(),
+      }),
+    ],
+    { error: expected('a queue name or {"name": …, "key": "<path>"}') },
+  ),
+  {
+    id: "Queue",
+    description:
+      "Serial FIFO queue: its steps run one at a time, in order; with a key, one such queue per key value.",
+  },
+);
+
+/** Schema of one step. */
+export const stepSpecSchema = meta(
+  strict("step", {
+    name: named("step name", NAME_PATTERN, NAME_RULE),
+    task: taskName,
+    dependsOn: meta(
+      z
+        .array(z.string({ error: expected("a step name (string)") }), {
+          error: expected("an array of step names"),
+        })
+        .optional(),
+      {
+        default: [],
+        description: "Steps that must be finished (succeeded or skipped) before this one starts.",
+      },
+    ),
+    attempts: meta(
+      z
+        .int({ error: expected("an integer from 1 to 1000") })
+        .min(1)
+        .max(1000)
+        .optional(),
+      { default: 3, description: "Maximum number of attempts, the first one included." },
+    ),
+    backoff: meta(backoffSchema.optional(), {
+      default: { type: "exponential", base: "1 second", max: "5 minutes", jitter: 0.2 },
+    }),
+    timeout: meta(intervalSchema({ positive: true }).optional(), {
+      description: "An attempt running longer fails (and is retried if attempts remain).",
+    }),
+    priority: meta(
+      z
+        .int({ error: expected("an integer from -1000 to 1000") })
+        .min(-1000)
+        .max(1000)
+        .optional(),
+      { default: 0, description: "Lower runs first (graphile-worker order)." },
+    ),
+    queue: queueSchema.optional(),
+    delay: meta(interval.optional(), {
+      description: "Wait this long after the step becomes ready.",
+    }),
+    if: meta(pathExpression.optional(), {
+      description:
+        "Run-if condition (jsonb_path_match). False skips the step; a skipped step satisfies its dependents.",
+    }),
+    compensate: meta(taskName.optional(), {
+      description: "Task run if the run fails after this step succeeded.",
+    }),
+  }),
+  { id: "Step", description: "One step of the workflow." },
+);
+
+/** Schema of a workflow spec, the JSON accepted by `rowflow.define_workflow(name, spec)`. */
+export const workflowSpecSchema = meta(
+  strict("the spec", {
+    name: meta(named("workflow name", NAME_PATTERN, NAME_RULE).optional(), {
+      description: "When present, must equal the name given to define_workflow.",
+    }),
+    description: z.string({ error: expected("a string") }).optional(),
+    onFailure: meta(taskName.optional(), { description: "Task run once when a run fails." }),
+    steps: meta(
+      z
+        .array(stepSpecSchema, { error: expected("an array of step objects") })
+        .check(
+          rule<unknown[]>(SpecErrorCodes.emptyWorkflow, (steps) =>
+            steps.length === 0 ? "the workflow has no steps; add at least one step" : undefined,
+          ),
+        )
+        .superRefine(
+          (steps, ctx) => {
+            if (steps.length <= MAX_STEPS) return;
+            ctx.addIssue({
+              code: "custom",
+              input: steps,
+              message: `the workflow has ${steps.length} steps; at most ${MAX_STEPS} are allowed`,
+            });
+          },
+          // Runs even when a step has issues: SQL checks the count before the steps.
+          { when: (payload) => Array.isArray(payload.value) },
+        ),
+      { minItems: 1, maxItems: MAX_STEPS },
+    ),
+  }).check((payload) => {
+    // Graph rules need well-formed steps; with earlier issues, validateSpec
+    // runs them leniently instead.
+    if (payload.issues.length > 0) return;
+    const steps = payload.value.steps.map((step) => ({
+      name: step.name,
+      dependsOn: step.dependsOn ?? [],
+    }));
+    for (const problem of graphProblems(steps, { cycles: true })) {
+      payload.issues.push({
+        code: "custom",
+        input: payload.value,
+        path: [...problem.path],
+        message: problem.message,
+        params: { rfCode: problem.code },
+      });
+    }
+  }),
+  {
+    title: "rowflow workflow spec",
+    description:
+      "Workflow definition for rowflow.define_workflow(name, spec). Reference: docs/spec.md.",
+  },
+);
+
+// The schema validates without transforming: a spec is stored as written, and
+// its defaults are applied by SQL (documented in docs/spec.md and the JSON Schema).
+
+/** A workflow spec: the JSON accepted by `rowflow.define_workflow`. */
+export type WorkflowSpec = ReadonlyDeep<z.output<typeof workflowSpecSchema>>;
+/** One step of a spec. */
+export type StepSpec = ReadonlyDeep<z.output<typeof stepSpecSchema>>;
+/** A step's retry delay policy. */
+export type BackoffSpec = ReadonlyDeep<z.output<typeof backoffSchema>>;
+/** A step's queue: a name, or a name and a key expression. */
+export type QueueSpec = ReadonlyDeep<z.output<typeof queueSchema>>;
