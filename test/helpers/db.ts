@@ -43,11 +43,13 @@ export function useTestDatabase(options: TestDatabaseOptions = {}): TestDatabase
   beforeAll(async () => {
     const { adminUrl, template, runId } = inject("rowflowDb");
     const name = `rowflow_t_${runId}_${randomBytes(4).toString("hex")}`;
-    await withAdmin(adminUrl, (admin) =>
-      options.migrated === false
-        ? admin.query(`create database ${admin.escapeIdentifier(name)}`)
-        : createFromTemplate(admin, name, template),
-    );
+    await withAdmin(adminUrl, async (admin) => {
+      if (options.migrated === false) {
+        await admin.query(`create database ${admin.escapeIdentifier(name)}`);
+      } else {
+        await createFromTemplate(admin, name, template);
+      }
+    });
     const url = withDatabase(adminUrl, name);
     const pool = new pg.Pool({ connectionString: url, max: 10 });
     pool.on("error", () => {});
