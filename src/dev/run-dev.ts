@@ -1,0 +1,136 @@
+import type pg from "pg";
+
+import { createPool } from "../db/connection.js";
+import { migrate } from "../db/migrate.js";
+import type { Logger } from "../definition/logger.js";
+import { syncWorkflows } from "../definition/sync.js";
+import type { CliDatabase } from "../cli/database.js";
+import type { RowflowConfig } from "../worker/config.js";
+import { createWorker } from "../worker/create-worker.js";
+import { attachDeclared, type AttachableWorkflow } from "./attach-declared.js";
+import { pollUntil } from "./poll-until.js";
+import { formatProgress, ProgressDisplay } from "./progress.js";
+import { allFinished, readRunCounts } from "./run-counts.js";
+
+export interface RunDevOptions {
+  database: CliDatabase;
+  config: RowflowConfig;
+  /** Run the demo to completion, then exit. */
+  once: boolean;
+  verbose: boolean;
+  /** Resolves when the user asks to stop (Ctrl-C). */
+  interrupted: Promise<unknown>;
+}
+
+const defaultTryInPsql = [
+  "select id, workflow, status, created_at from rowflow.runs order by id desc limit 10;",
+  "select run_id, step, status, attempt from rowflow.step_runs order by run_id desc, step limit 20;",
+  "select * from rowflow.attachments;",
+];
+
+/**
+ * `rowflow dev`: migrates, runs the config's dev setup, defines and attaches
+ * its workflows, starts a worker in this process, runs the demo and shows
+ * progress until interrupted (or, with `once`, until the demo's runs finish).
+ * Returns the process exit code.
+ */
+export async function runDev(options: RunDevOptions): Promise<number> {
+  const { database, config } = options;
+  const display = new ProgressDisplay();
+  const say = (line: string) => display.log(line);
+  await migrate({ connectionString: database.connectionString });
+  const pool = createPool({
+    connectionString: database.connectionString,
+    applicationName: "rowflow dev",
+  });
+  let worker: ReturnType<typeof createWorker> | undefined;
+  try {
+    const hooks = config.dev ?? {};
+    await hooks.setup?.(pool);
+    const workflows = (config.workflows ?? []) as readonly (AttachableWorkflow & {
+      spec: object;
+    })[];
+    const defined = await syncWorkflows(pool, workflows as never);
+    for (const { name, version } of defined) say(`workflow ${name} v${version}`);
+    for (const line of await attachDeclared(pool, workflows)) say(`attached ${line}`);
+
+    const since = await databaseNow(pool);
+    worker = createWorker({
+      ...config.worker,
+      connectionString: database.connectionString,
+      tasks: config.tasks,
+      workflows: config.workflows,
+      syncWorkflows: false,
+      logger: config.worker?.logger ?? displayLogger(say, options.verbose),
+    });
+    await worker.start();
+    printBanner(say, database, hooks.tryInPsql ?? defaultTryInPsql, options.once);
+
+    const refresh = async () => display.update(formatProgress(await readRunCounts(pool, since)));
+    const timer = setInterval(() => void refresh().catch(() => {}), 250);
+    try {
+      const demo = (hooks.demo ?? (async () => {}))(pool, {
+        until: (check, what, timeoutMs) =>
+          pollUntil(check, what, { timeoutMs: timeoutMs ?? 60_000 }),
+        log: say,
+      });
+      if (options.once) {
+        await demo;
+        await pollUntil(
+          async () => allFinished(await readRunCounts(pool, since)),
+          "the demo's runs to finish",
+          {
+            timeoutMs: 120_000,
+          },
+        );
+        await refresh();
+        say("demo finished: every run reached a final state");
+      } else {
+        demo.catch((error: unknown) => say(`demo failed: ${(error as Error).message}`));
+        await options.interrupted;
+        say("stopping: draining the worker…");
+      }
+    } finally {
+      clearInterval(timer);
+    }
+    return 0;
+  } finally {
+    await worker?.stop();
+    await pool.end();
+  }
+}
+
+async function databaseNow(pool: pg.Pool): Promise<Date> {
+  const { rows } = await pool.query<{ now: Date }>("select now() as now");
+  return rows[0]?.now ?? new Date();
+}
+
+function printBanner(
+  say: (line: string) => void,
+  database: CliDatabase,
+  sql: readonly string[],
+  once: boolean,
+) {
+  say("");
+  say(
+    `rowflow dev is running${database.embedded ? ` on the embedded Postgres (data in ${database.embedded.dataDir})` : ""}.`,
+  );
+  say(`  psql "${database.connectionString}"`);
+  say("Try:");
+  for (const statement of sql) say(`  ${statement}`);
+  say(once ? "" : "Press Ctrl-C to stop.\n");
+}
+
+function displayLogger(say: (line: string) => void, verbose: boolean): Logger {
+  const line = (level: string) => (message: string, meta?: Record<string, unknown>) =>
+    say(
+      `[${level}] ${message}${meta && Object.keys(meta).length ? ` ${JSON.stringify(meta)}` : ""}`,
+    );
+  const ignore = () => {};
+  return {
+    debug: verbose ? line("debug") : ignore,
+    info: verbose ? line("info") : ignore,
+    warn: line("warn"),
+    error: line("error"),
+  };
+}
