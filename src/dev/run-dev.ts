@@ -1,13 +1,13 @@
 import type pg from "pg";
 
+import type { CliDatabase } from "../cli/database.js";
 import { createPool } from "../db/connection.js";
 import { migrate } from "../db/migrate.js";
 import type { Logger } from "../definition/logger.js";
 import { syncWorkflows } from "../definition/sync.js";
-import type { CliDatabase } from "../cli/database.js";
 import type { RowflowConfig } from "../worker/config.js";
 import { createWorker } from "../worker/create-worker.js";
-import { attachDeclared, type AttachableWorkflow } from "./attach-declared.js";
+import { type AttachableWorkflow,attachDeclared } from "./attach-declared.js";
 import { pollUntil } from "./poll-until.js";
 import { formatProgress, ProgressDisplay } from "./progress.js";
 import { allFinished, readRunCounts } from "./run-counts.js";
