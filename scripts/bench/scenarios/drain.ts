@@ -2,6 +2,7 @@ import pg from "pg";
 
 import { runChild } from "../child.js";
 import type { Scenario } from "../scenario.js";
+import { defineWorkflow, diamondSpec } from "../workflows.js";
 
 interface DrainResult {
   executed: number;
@@ -25,6 +26,22 @@ async function queueNoopJobs(url: string, count: number): Promise<void> {
   }
 }
 
+/** Starts `runs` diamond runs with one start_runs call (the runs' root jobs are queued). */
+async function startDiamondRuns(url: string, runs: number): Promise<void> {
+  await defineWorkflow(url, "bench-diamond", diamondSpec);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(
+      `select count(*) from rowflow.start_runs(workflow => 'bench-diamond',
+         inputs => (select array_agg(jsonb_build_object('i', i)) from generate_series(1, $1::int) as i))`,
+      [runs],
+    );
+  } finally {
+    await client.end();
+  }
+}
+
 export const drain: Scenario = {
   name: "drain",
   description:
@@ -36,6 +53,24 @@ export const drain: Scenario = {
       `  ${ctx.sizes.drainRuns} runs = ${steps} steps; concurrency ${concurrency}, local queue ${localQueueSize}`,
     );
     const variants = [
+      {
+        name: "rowflow",
+        run: async () => {
+          const db = await ctx.server.freshDatabase();
+          try {
+            await startDiamondRuns(db.url, ctx.sizes.drainRuns);
+            const result = await runChild<DrainResult>("rowflow-drain.ts", [
+              db.url,
+              String(steps),
+              String(concurrency),
+              String(localQueueSize),
+            ]);
+            record("rowflow", result);
+          } finally {
+            await db.drop();
+          }
+        },
+      },
       {
         name: "graphile-worker",
         run: async () => {
@@ -55,13 +90,14 @@ export const drain: Scenario = {
         },
       },
     ];
+    let rep = 0;
     const record = (variant: string, result: DrainResult) => {
       ctx.record({
         variant,
         metric: "executions/s",
         unit: "1/s",
         better: "higher",
-        rep: 0,
+        rep,
         value: ((result.executed - 1) * 1000) / result.firstToLastMs,
       });
       ctx.record({
@@ -73,7 +109,7 @@ export const drain: Scenario = {
         value: result.maxRssMb,
       });
     };
-    for (let rep = 1; rep <= ctx.sizes.reps; rep++) {
+    for (rep = 1; rep <= ctx.sizes.reps; rep++) {
       for (const v of variants) {
         ctx.log(`  rep ${rep}/${ctx.sizes.reps}: ${v.name}`);
         await v.run();
