@@ -242,12 +242,18 @@ begin
   end if;
   begin
     v_path := (_compile_path.value #>> '{}')::jsonpath;
+  exception when others then
+    -- Any failure to compile (syntax 42601, a bad like_regex 2201B, …).
+    raise exception '% is not a valid SQL/JSON path expression: % (%)',
+      _compile_path.what, _compile_path.value::text, sqlerrm using errcode = 'RF009';
+  end;
+  begin
     -- Lax mode never fails on missing keys, but an unknown variable fails
     -- on every evaluation: find it now. Strict-mode structural errors are
     -- data-dependent and therefore allowed.
     perform jsonb_path_query_first('{"input": {}, "steps": {}}'::jsonb, v_path);
   exception
-    when syntax_error or undefined_object then
+    when undefined_object then
       raise exception '% is not a valid SQL/JSON path expression: % (%)',
         _compile_path.what, _compile_path.value::text, sqlerrm using errcode = 'RF009';
     when others then

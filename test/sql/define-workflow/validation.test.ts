@@ -200,6 +200,13 @@ describe("define_workflow rejects bad specs with an RF SQLSTATE and an actionabl
       /could not find jsonpath variable "limit"/,
     ],
     [
+      "invalid like_regex in if",
+      "w",
+      { steps: [step("a", { if: '$.input.s like_regex "("' })] },
+      "RF009",
+      /step "a": if is not a valid SQL\/JSON path expression: .*\(invalid regular expression: parentheses \(\) not balanced\)$/,
+    ],
+    [
       "invalid queue key",
       "w",
       { steps: [step("a", { queue: { name: "q", key: "$.input[" } })] },
