@@ -113,7 +113,7 @@ export function createWorker(options: WorkerOptions): Worker {
       logger: toGraphileLogger(logger),
       events,
       taskList: { [stepTaskIdentifier]: (payload, helpers) => executeStep(env, payload, helpers) },
-      crontab: "",
+      parsedCronItems: [], // no cron: rowflow schedules nothing through graphile-worker
       preset: {
         worker: {
           ...(resolved.localQueueSize > 1 ? { localQueue: { size: resolved.localQueueSize } } : {}),
