@@ -3,15 +3,26 @@ import { fileURLToPath } from "node:url";
 
 const tsxCli = fileURLToPath(new URL("../../node_modules/tsx/dist/cli.mjs", import.meta.url));
 
-/** Runs a bench child script under tsx and parses the JSON line it prints last. */
-export function runChild<T>(script: string, args: string[]): Promise<T> {
+/** A bench child process: `ready` resolves when it prints "ready", `result` with its last JSON line. */
+export interface Child<T> {
+  ready: Promise<void>;
+  result: Promise<T>;
+}
+
+/** Starts a bench child script (scripts/bench/children/<script>) under tsx. */
+export function startChild<T>(script: string, args: string[]): Child<T> {
   const file = fileURLToPath(new URL(`./children/${script}`, import.meta.url));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [tsxCli, file, ...args], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let out = "";
-    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  const child = spawn(process.execPath, [tsxCli, file, ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+  child.stdout.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+    if (/^ready$/m.test(out)) markReady();
+  });
+  const result = new Promise<T>((resolve, reject) => {
     child.on("error", reject);
     child.on("close", (code) => {
       const lastLine = out.trim().split("\n").pop() ?? "";
@@ -23,4 +34,12 @@ export function runChild<T>(script: string, args: string[]): Promise<T> {
       }
     });
   });
+  // A child that dies before it is ready must not leave `ready` pending forever.
+  result.catch(() => markReady());
+  return { ready, result };
+}
+
+/** Runs a child script to completion and returns its JSON result. */
+export function runChild<T>(script: string, args: string[]): Promise<T> {
+  return startChild<T>(script, args).result;
 }

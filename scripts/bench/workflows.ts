@@ -1,12 +1,14 @@
 import { execute } from "./business-table.js";
 
 /** Step list of a chain a → b → … of no-op tasks. */
-export function chainSpec(names: string[]) {
+export function chainSpec(names: string[]): {
+  steps: Array<{ name: string; task: string; dependsOn?: string[] }>;
+} {
   return {
     steps: names.map((name, i) => ({
       name,
       task: "noop",
-      ...(i > 0 ? { dependsOn: [names[i - 1]] } : {}),
+      ...(i > 0 ? { dependsOn: [names[i - 1] as string] } : {}),
     })),
   };
 }

@@ -1,0 +1,79 @@
+// Child process for the latency scenario. Mode "rowflow": a rowflow worker
+// running the 3-step chain a → b → c; mode "graphile-worker": plain
+// graphile-worker running one no-op task. Records, in epoch milliseconds:
+//   first:  first handler start − the run's scheduled send time (input.t)
+//   hop:    dependent start − its dependency's handler end (b after a, c after b)
+// Prints { first: number[], hop: number[], maxRssMb } once `count` runs finished.
+import { run } from "graphile-worker";
+
+import { quietGraphileLogger } from "../../../src/db/quiet-graphile-logger.js";
+import { createWorker } from "../../../src/worker/create-worker.js";
+import { silentLogger } from "./silent-logger.js";
+
+const [mode, url, countArg, concurrencyArg, localQueueArg] = process.argv.slice(2);
+const count = Number(countArg);
+const concurrency = Number(concurrencyArg);
+const localQueueSize = Number(localQueueArg);
+const now = () => performance.timeOrigin + performance.now();
+
+const first: number[] = [];
+const hop: number[] = [];
+let finished = 0;
+let resolveDone: () => void = () => {};
+const done = new Promise<void>((resolve) => (resolveDone = resolve));
+const finish = () => {
+  if (++finished >= count) resolveDone();
+};
+
+let stop: () => Promise<void>;
+if (mode === "rowflow") {
+  const worker = createWorker({
+    connectionString: url,
+    concurrency,
+    localQueueSize,
+    syncWorkflows: false,
+    logger: silentLogger,
+    tasks: {
+      "chain-step": (ctx) => {
+        const started = now();
+        const deps = Object.values(ctx.deps) as Array<{ endedAt: number }>;
+        if (deps.length === 0) first.push(started - Number(ctx.input.t));
+        else hop.push(started - (deps[0]?.endedAt ?? started));
+        if (ctx.step.name === "c") finish();
+        return { endedAt: now() };
+      },
+    },
+  });
+  await worker.start();
+  stop = () => worker.stop();
+} else {
+  const runner = await run({
+    connectionString: url,
+    concurrency,
+    logger: quietGraphileLogger,
+    noHandleSignals: true,
+    pollInterval: 1000,
+    preset: {
+      worker: {
+        maxPoolSize: concurrency + 2,
+        ...(localQueueSize > 1 ? { localQueue: { size: localQueueSize } } : {}),
+        completeJobBatchDelay: 0,
+        failJobBatchDelay: 0,
+      },
+    },
+    taskList: {
+      noop: (payload) => {
+        first.push(now() - Number((payload as { t: number }).t));
+        finish();
+      },
+    },
+  });
+  stop = () => runner.stop();
+}
+process.stdout.write("ready\n");
+await done;
+await stop();
+process.stdout.write(
+  `${JSON.stringify({ first, hop, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
+);
+process.exit(0);
