@@ -98,6 +98,7 @@ export function createWorker(options: WorkerOptions): Worker {
       logger,
       workerId: () => workerPool?.id,
       now: options.now,
+      nudge: (n) => workerPool?.nudge(n),
     };
     const events: WorkerEvents = new EventEmitter();
     events.on("pool:create", ({ workerPool: created }) => {

@@ -41,6 +41,8 @@ export interface StepTaskEnv {
   readonly workerId: () => string | undefined;
   /** Clock passed to the SQL functions; undefined: the database's `now()`. */
   readonly now: (() => Date) | undefined;
+  /** Wakes `n` idle handlers of this worker (jobs it just released), without waiting for a NOTIFY. */
+  readonly nudge: (n: number) => void;
 }
 
 /** Runs one job of task `rowflow:step`. */
@@ -216,6 +218,9 @@ async function completeInTransaction(
     return;
   }
   await stepTx.commit();
+  // The dependents' jobs exist now; fetch them at once instead of waiting for
+  // graphile-worker's NOTIFY round trip (or its poll when a NOTIFY is lost).
+  if (result.released.length > 0) env.nudge(result.released.length);
   log.debug("step succeeded", { released: result.released, runStatus: result.runStatus });
 }
 
