@@ -1,8 +1,9 @@
 import type { Scenario } from "../scenario.js";
 import { bulk } from "./bulk.js";
 import { drain } from "./drain.js";
+import { history } from "./history.js";
 import { latency } from "./latency.js";
 import { writeOverhead } from "./write-overhead.js";
 
 /** Every scenario, in the order they run. */
-export const scenarios: Scenario[] = [writeOverhead, bulk, drain, latency];
+export const scenarios: Scenario[] = [writeOverhead, bulk, drain, latency, history];
