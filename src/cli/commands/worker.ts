@@ -13,9 +13,17 @@ interface WorkerCommandOptions {
 export function registerWorker(program: Command): void {
   program
     .command("worker")
-    .description("run step handlers: loads rowflow.config.ts (or .js) and processes jobs until SIGTERM/SIGINT")
-    .option("--config <path>", "config module exporting tasks, workflows and worker options (default: ./rowflow.config.ts, .mts, .js or .mjs)")
-    .option("--database-url <url>", "Postgres connection string (default: the config's, else $DATABASE_URL, else the embedded Postgres in .rowflow/)")
+    .description(
+      "run step handlers: loads rowflow.config.ts (or .js) and processes jobs until SIGTERM/SIGINT",
+    )
+    .option(
+      "--config <path>",
+      "config module exporting tasks, workflows and worker options (default: ./rowflow.config.ts, .mts, .js or .mjs)",
+    )
+    .option(
+      "--database-url <url>",
+      "Postgres connection string (default: the config's, else $DATABASE_URL, else the embedded Postgres in .rowflow/)",
+    )
     .option("--concurrency <n>", "handlers running at once (default: the config's, else 10)")
     .action(async (options: WorkerCommandOptions) => {
       const file = findConfigFile(options.config);
@@ -45,7 +53,11 @@ export function registerWorker(program: Command): void {
           process.on("SIGINT", onSignal);
         });
         const started = worker.start();
-        const first = await Promise.race([started.then(() => undefined), signalled, worker.stopped.then(() => undefined)]);
+        const first = await Promise.race([
+          started.then(() => undefined),
+          signalled,
+          worker.stopped.then(() => undefined),
+        ]);
         if (first === undefined) await Promise.race([signalled, worker.stopped]);
         await worker.stop();
         await started.catch((error: unknown) => {
