@@ -4,10 +4,8 @@
 //   first:  first handler start − the run's scheduled send time (input.t)
 //   hop:    dependent start − its dependency's handler end (b after a, c after b)
 // Prints { first: number[], hop: number[], maxRssMb } once `count` runs finished.
-import { run } from "graphile-worker";
-
-import { quietGraphileLogger } from "../../../src/db/quiet-graphile-logger.js";
 import { createWorker } from "../../../src/worker/create-worker.js";
+import { runRawGraphile } from "./raw-graphile.js";
 import { silentLogger } from "./silent-logger.js";
 
 const [mode, url, countArg, concurrencyArg, localQueueArg] = process.argv.slice(2);
@@ -47,25 +45,10 @@ if (mode === "rowflow") {
   await worker.start();
   stop = () => worker.stop();
 } else {
-  const runner = await run({
-    connectionString: url,
-    concurrency,
-    logger: quietGraphileLogger,
-    noHandleSignals: true,
-    pollInterval: 1000,
-    preset: {
-      worker: {
-        maxPoolSize: concurrency + 2,
-        ...(localQueueSize > 1 ? { localQueue: { size: localQueueSize } } : {}),
-        completeJobBatchDelay: 0,
-        failJobBatchDelay: 0,
-      },
-    },
-    taskList: {
-      noop: (payload) => {
-        first.push(now() - Number((payload as { t: number }).t));
-        finish();
-      },
+  const runner = await runRawGraphile(url as string, concurrency, localQueueSize, {
+    noop: (payload) => {
+      first.push(now() - Number((payload as { t: number }).t));
+      finish();
     },
   });
   stop = () => runner.stop();
