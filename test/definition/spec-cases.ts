@@ -15,8 +15,6 @@ export interface InvalidCase {
   readonly path: readonly (string | number)[];
   /** Defined under this name (Default: "wf"). */
   readonly name?: string;
-  /** Why SQL does not reject this yet (a known bug; the parity test expects the gap). */
-  readonly sqlGap?: string;
 }
 
 /** Steps `{ name, task: "t", ...extra }`. */
@@ -384,8 +382,6 @@ export const invalidCases: readonly InvalidCase[] = [
     code: "RF009",
     path: ["steps", 0, "if"],
     message: "the expression is empty",
-    sqlGap:
-      "''::jsonpath raises 22P02, which rowflow._compile_path ignores, so the step is stored without a condition",
   },
   {
     title: "if with an unclosed bracket",

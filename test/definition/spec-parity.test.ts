@@ -23,19 +23,11 @@ async function sqlCode(name: string, spec: unknown): Promise<string> {
 }
 
 describe("zod and define_workflow agree", () => {
-  test.each(invalidCases.filter((c) => c.sqlGap === undefined))(
+  test.each(invalidCases)(
     "$code $title",
     async ({ spec, code, name }) => {
       const result = validateSpec(spec, { name: name ?? "wf" });
       expect(result.ok ? "ok" : result.error.code).toBe(code);
-      expect(await sqlCode(name ?? "wf", spec)).toBe(code);
-    },
-  );
-
-  // Known SQL bugs: these fail today; when SQL is fixed they pass, and `fails` turns them red.
-  test.fails.each(invalidCases.filter((c) => c.sqlGap !== undefined))(
-    "known SQL gap: $code $title ($sqlGap)",
-    async ({ spec, code, name }) => {
       expect(await sqlCode(name ?? "wf", spec)).toBe(code);
     },
   );
