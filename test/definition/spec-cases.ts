@@ -463,6 +463,13 @@ export const invalidCases: readonly InvalidCase[] = [
     message: "out of range",
   },
   {
+    title: "timeout milliseconds out of range",
+    spec: oneStep({ timeout: 1e21 }),
+    code: "RF010",
+    path: ["steps", 0, "timeout"],
+    message: "out of range: 1e+21",
+  },
+  {
     title: "backoff base invalid",
     spec: oneStep({ backoff: { base: "soon" } }),
     code: "RF010",

@@ -228,6 +228,13 @@ describe("define_workflow rejects bad specs with an RF SQLSTATE and an actionabl
       /step "a": delay must be a non-negative integer number of milliseconds/,
     ],
     [
+      "timeout in milliseconds beyond the interval range",
+      "w",
+      { steps: [step("a", { timeout: 1e21 })] },
+      "RF010",
+      /^workflow "w", step "a": timeout is out of range: 1000000000000000000000 milliseconds$/,
+    ],
+    [
       "zero timeout",
       "w",
       { steps: [step("a", { timeout: 0 })] },
