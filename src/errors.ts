@@ -57,6 +57,7 @@ export const ErrorCodes = {
   migrationChecksum: "RF090",
   migrationFailed: "RF091",
   migrationFileName: "RF092",
+  migrationOrder: "RF093",
   unexpected: "RF_UNEXPECTED",
 } as const;
 

@@ -108,6 +108,17 @@ async function migrateLocked(
     }
   }
   const pending = files.filter((file) => !applied.has(file.name));
+  // Forward-only means in order: a file numbered below one already applied
+  // (two branches merged with clashing numbers) would run after code that was
+  // written assuming it did not exist. Refuse and ask for a new number.
+  const newestApplied = files.filter((file) => applied.has(file.name)).pop();
+  const late = newestApplied && pending.find((file) => file.number < newestApplied.number);
+  if (newestApplied && late) {
+    throw new MigrationError(
+      `migration ${late.name} is numbered before ${newestApplied.name}, which is already applied; give it a number after ${newestApplied.name}`,
+      { code: ErrorCodes.migrationOrder, file: late.name },
+    );
+  }
   const result: MigrateResult = {
     applied: [],
     pending: pending.map((file) => file.name),

@@ -114,6 +114,28 @@ describe("migrate()", () => {
     expect(await applied()).not.toContain("999997_broken.sql");
   });
 
+  it("refuses a pending file numbered before one already applied", async () => {
+    await resetSchemas();
+    const dir = await copyOfMigrations();
+    await writeFile(path.join(dir, "999998_later.sql"), "select 1;\n");
+    await migrate({ connectionString: db.url, migrationsDir: dir });
+    await writeFile(
+      path.join(dir, "999997_merged_late.sql"),
+      "create table public.merged_late (id int);\n",
+    );
+    const error = await migrate({ connectionString: db.url, migrationsDir: dir }).catch((e) => e);
+    expect(error).toBeInstanceOf(MigrationError);
+    expect(error.code).toBe("RF093");
+    expect(error.file).toBe("999997_merged_late.sql");
+    expect(error.message).toBe(
+      "migration 999997_merged_late.sql is numbered before 999998_later.sql, which is already applied; give it a number after 999998_later.sql",
+    );
+    const { rows } = await db.query<{ t: string | null }>(
+      "select to_regclass('public.merged_late')::text as t",
+    );
+    expect(rows[0]?.t).toBeNull();
+  });
+
   it("rejects a badly named migration file", async () => {
     const dir = await copyOfMigrations();
     await writeFile(path.join(dir, "2_Bad Name.sql"), "select 1;\n");
