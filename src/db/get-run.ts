@@ -1,11 +1,12 @@
-import type { Kysely } from "kysely";
+import type { Kysely, NotNull } from "kysely";
 
 import type { Database } from "./types.js";
 
 /** Run statuses (docs/contract.md). */
 export type RunStatus = "running" | "compensating" | "succeeded" | "failed" | "cancelled";
 /** Step run statuses (docs/contract.md). */
-export type StepStatus = "pending" | "queued" | "running" | "succeeded" | "failed" | "skipped" | "cancelled";
+export type StepStatus =
+  "pending" | "queued" | "running" | "succeeded" | "failed" | "skipped" | "cancelled";
 
 /** One step run of a run. */
 export interface StepRunInfo {
@@ -40,20 +41,33 @@ export interface RunInfo {
 }
 
 /** Reads a run and its step runs; undefined when there is no such run. */
-export async function getRun(db: Kysely<Database>, args: { runId: string }): Promise<RunInfo | undefined> {
+export async function getRun(
+  db: Kysely<Database>,
+  args: { runId: string },
+): Promise<RunInfo | undefined> {
   const run = await db
     .selectFrom("rowflow.runs")
     .selectAll()
     .where("id", "=", args.runId)
     .executeTakeFirst();
   if (!run) return undefined;
+  // rowflow.run_steps (000006): steps that have no row yet show as pending.
   const steps = await db
-    .selectFrom("rowflow.step_runs")
+    .selectFrom("rowflow.run_steps")
     .selectAll()
     .where("run_id", "=", args.runId)
     .orderBy("seq", (ob) => ob.asc().nullsFirst())
     .orderBy("created_at")
     .orderBy("step")
+    // A view's columns are nullable to kysely-codegen; these never are.
+    .$narrowType<{
+      step: NotNull;
+      kind: NotNull;
+      status: NotNull;
+      attempt: NotNull;
+      max_attempts: NotNull;
+      created_at: NotNull;
+    }>()
     .execute();
   return {
     id: String(run.id),
@@ -83,7 +97,14 @@ export async function getRun(db: Kysely<Database>, args: { runId: string }): Pro
 }
 
 /** Reads only a run's status (cheap poll for `waitForRun`); undefined when there is no such run. */
-export async function getRunStatus(db: Kysely<Database>, args: { runId: string }): Promise<RunStatus | undefined> {
-  const row = await db.selectFrom("rowflow.runs").select("status").where("id", "=", args.runId).executeTakeFirst();
+export async function getRunStatus(
+  db: Kysely<Database>,
+  args: { runId: string },
+): Promise<RunStatus | undefined> {
+  const row = await db
+    .selectFrom("rowflow.runs")
+    .select("status")
+    .where("id", "=", args.runId)
+    .executeTakeFirst();
   return row?.status as RunStatus | undefined;
 }

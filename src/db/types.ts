@@ -29,6 +29,20 @@ export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
+export interface RowflowAttachments {
+  created_at: Timestamp | null;
+  created_by: string | null;
+  events: string[] | null;
+  id: number | null;
+  idempotency_key_sql: string | null;
+  input_sql: string | null;
+  table_name: string | null;
+  trigger_function: string | null;
+  triggers: string[] | null;
+  when_sql: string | null;
+  workflow: string | null;
+}
+
 export interface RowflowEvents {
   at: Timestamp;
   attempt: number | null;
@@ -60,12 +74,30 @@ export interface RowflowRuns {
   workflow: string;
 }
 
+export interface RowflowRunSteps {
+  attempt: number | null;
+  created_at: Timestamp | null;
+  deps_remaining: number | null;
+  error: Json | null;
+  finished_at: Timestamp | null;
+  job_id: Int8 | null;
+  kind: string | null;
+  max_attempts: number | null;
+  output: Json | null;
+  run_id: Int8 | null;
+  seq: number | null;
+  started_at: Timestamp | null;
+  status: string | null;
+  step: string | null;
+}
+
 export interface RowflowStepRuns {
   attempt: Generated<number>;
   created_at: Timestamp;
   deps_remaining: Generated<number>;
   error: Json | null;
   finished_at: Timestamp | null;
+  job_id: Int8 | null;
   kind: Generated<string>;
   max_attempts: number;
   output: Json | null;
@@ -74,6 +106,25 @@ export interface RowflowStepRuns {
   started_at: Timestamp | null;
   status: string;
   step: string;
+}
+
+export interface RowflowTableAttachments {
+  created_at: Generated<Timestamp>;
+  created_by: Generated<string>;
+  events: string[];
+  function_name: string;
+  id: Generated<number>;
+  input_sql: string | null;
+  key_sql: string | null;
+  relid: number;
+  when_sql: string | null;
+  workflow: string;
+}
+
+export interface RowflowWaiters {
+  channel: string;
+  id: string;
+  until: Timestamp;
 }
 
 export interface RowflowWorkers {
@@ -128,10 +179,14 @@ export interface RowflowWorkflowVersions {
 }
 
 export interface DB {
+  "rowflow.attachments": RowflowAttachments;
   "rowflow.events": RowflowEvents;
   "rowflow.migrations": RowflowMigrations;
+  "rowflow.run_steps": RowflowRunSteps;
   "rowflow.runs": RowflowRuns;
   "rowflow.step_runs": RowflowStepRuns;
+  "rowflow.table_attachments": RowflowTableAttachments;
+  "rowflow.waiters": RowflowWaiters;
   "rowflow.workers": RowflowWorkers;
   "rowflow.workflow_steps": RowflowWorkflowSteps;
   "rowflow.workflow_versions": RowflowWorkflowVersions;

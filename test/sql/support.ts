@@ -131,17 +131,20 @@ export interface StepRow {
 
 export async function stepRow(q: Queryable, run: number, step: string): Promise<StepRow> {
   const { rows } = await q.query<StepRow>(
-    "select step, kind, status, attempt, deps_remaining, seq, output from rowflow.step_runs where run_id = $1 and step = $2",
+    "select step, kind, status, attempt, deps_remaining, seq, output from rowflow.run_steps where run_id = $1 and step = $2",
     [run, step],
   );
   expect(rows, `step ${step} of run ${run}`).toHaveLength(1);
   return rows[0]!;
 }
 
-/** {step: status} of every step run of a run. */
+/**
+ * {step: status} of every step run of a run, as rowflow.run_steps shows them
+ * (000006: a step without a row yet is pending).
+ */
 export async function statuses(q: Queryable, run: number): Promise<Record<string, string>> {
   const { rows } = await q.query<{ step: string; status: string }>(
-    "select step, status from rowflow.step_runs where run_id = $1 order by step",
+    "select step, status from rowflow.run_steps where run_id = $1 order by step",
     [run],
   );
   return Object.fromEntries(rows.map((r) => [r.step, r.status]));
@@ -159,13 +162,26 @@ export async function runRow(
   return rows[0]!;
 }
 
-/** Keys of the graphile-worker jobs of a run, sorted. */
+/**
+ * The graphile-worker jobs of a run as `rowflow:<run>:<step>:<attempt>`,
+ * sorted. (000006 dropped graphile job keys; the identity is the payload.)
+ */
 export async function jobKeys(q: Queryable, run: number): Promise<string[]> {
   const { rows } = await q.query<{ key: string }>(
-    "select key from graphile_worker._private_jobs where key like $1 order by key",
-    [`rowflow:${run}:%`],
+    `select 'rowflow:' || (payload->>'run') || ':' || (payload->>'step') || ':' || (payload->>'attempt') as key
+     from graphile_worker._private_jobs where (payload->>'run')::bigint = $1 order by 1`,
+    [run],
   );
   return rows.map((r) => r.key);
+}
+
+/** Rows of rowflow.step_runs of a run (000006: only steps that became ready have one). */
+export async function storedSteps(q: Queryable, run: number): Promise<string[]> {
+  const { rows } = await q.query<{ step: string }>(
+    "select step from rowflow.step_runs where run_id = $1 order by step",
+    [run],
+  );
+  return rows.map((r) => r.step);
 }
 
 export async function eventTypes(q: Queryable, run: number): Promise<string[]> {

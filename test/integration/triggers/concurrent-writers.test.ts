@@ -51,7 +51,8 @@ describe("concurrent writers on an attached table", () => {
 
     const { rows } = await db.query<{ id: number; runs: number; jobs: number }>(
       `select (r.input->'row'->>'id')::int as id, count(*)::int as runs,
-              sum((select count(*) from graphile_worker._private_jobs j where j.key = 'rowflow:' || r.id || ':a:1'))::int as jobs
+              sum((select count(*) from rowflow.step_runs s join graphile_worker._private_jobs j on j.id = s.job_id
+                   where s.run_id = r.id and s.step = 'a' and (j.payload->>'run')::bigint = r.id))::int as jobs
        from rowflow.runs r where r.workflow = 'w' group by 1`,
     );
     const byId = new Map(rows.map((r) => [r.id, r]));

@@ -107,6 +107,70 @@ describe("rowflow._enqueue", () => {
     expect(viaEnqueue).toEqual(viaAddJobs);
   });
 
+  it("000006: _add_step_jobs and start_runs' inline insert write add_jobs' rows, without a key", async () => {
+    // The columns graphile-worker reads or defaults; timestamps compared to the transaction's now().
+    const shape = `select t.identifier, q.queue_name, j.payload::text, j.run_at = $1::timestamptz as at,
+        j.max_attempts, j.key, j.priority, j.flags, j.attempts, j.revision, j.locked_at, j.locked_by,
+        j.last_error, j.is_available, j.created_at = now() as created_now, j.updated_at = now() as updated_now
+      from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
+      left join graphile_worker._private_job_queues q on q.id = j.job_queue_id
+      where j.id = any($2::bigint[]) order by j.id`;
+    const at = "2030-01-01T00:00:00Z";
+    const payload = "pg_catalog.json_build_object('run', 7, 'step', s, 'attempt', 1)";
+    const viaAddJobs = await db.rollback(async (c) => {
+      const { rows } = await c.query<{ id: string }>(
+        `select id from graphile_worker.add_jobs(array(
+           select row('rowflow:step', ${payload}, q, $1::timestamptz, 25, null, p, null)::graphile_worker.job_spec
+           from (values ('a', null, 3), ('b', 'q1', -2)) as v(s, q, p)))`,
+        [at],
+      );
+      return (await c.query(shape, [at, rows.map((r) => r.id)])).rows;
+    });
+    const viaLean = await db.rollback(async (c) => {
+      const { rows } = await c.query<{ ids: string[] }>(
+        `select rowflow._add_step_jobs(array(
+           select row(7, s, 1, q, $1::timestamptz, p)::rowflow.step_job
+           from (values ('a', null, 3), ('b', 'q1', -2)) as v(s, q, p))) as ids`,
+        [at],
+      );
+      return (await c.query(shape, [at, rows[0]!.ids])).rows;
+    });
+    expect(viaAddJobs).toHaveLength(2);
+    expect(viaAddJobs[0]).toMatchObject({
+      key: null,
+      is_available: true,
+      attempts: 0,
+      revision: 0,
+    });
+    expect(viaLean).toEqual(viaAddJobs);
+
+    // start_runs' one-statement insert of a root job: the same row as
+    // add_jobs would write for its spec.
+    await define(db.pool, "lean-root", {
+      steps: [{ name: "a", task: "t", queue: "q2", priority: 4 }],
+    });
+    const [fromStart, fromAddJobs] = await db.rollback(async (c) => {
+      await c.query("select rowflow.start_run('lean-root', now => $1::timestamptz)", [at]);
+      const { rows } = await c.query<{ run: string; job: string }>(
+        `select r.id as run, s.job_id as job from rowflow.runs r
+         join rowflow.step_runs s on s.run_id = r.id and s.step = 'a' where r.workflow = 'lean-root'`,
+      );
+      const run = rows[0]!.run;
+      const { rows: added } = await c.query<{ id: string }>(
+        `select id from graphile_worker.add_jobs(array[row('rowflow:step',
+           pg_catalog.json_build_object('run', $1::bigint, 'step', 'a', 'attempt', 1), 'q2', $2::timestamptz,
+           25, null, 4, null)::graphile_worker.job_spec])`,
+        [run, at],
+      );
+      return [
+        (await c.query(shape, [at, [rows[0]!.job]])).rows,
+        (await c.query(shape, [at, [added[0]!.id]])).rows,
+      ];
+    });
+    expect(fromStart).toHaveLength(1);
+    expect(fromStart).toEqual(fromAddJobs);
+  });
+
   it("000005's start_runs is 000002's except PHASE 3 and the plan-mode lines", async () => {
     const extract = async (file: string) => {
       const text = await readFile(

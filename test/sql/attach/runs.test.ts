@@ -59,8 +59,9 @@ describe("runs start in the business transaction", () => {
       await c.query("update orders set total = 99 where id in (10, 12)"); // 10 was already paid, 12 is not paid
       const { rows } = await c.query(
         `select r.workflow, r.input, r.idempotency_key, r.priority,
-                (select array_agg(j.key order by j.key) from graphile_worker._private_jobs j
-                 where j.key like 'rowflow:' || r.id || ':%') as jobs
+                (select array_agg('rowflow:' || (j.payload->>'run') || ':' || (j.payload->>'step') || ':' || (j.payload->>'attempt'))
+                 from graphile_worker._private_jobs j
+                 where (j.payload->>'run')::bigint = r.id) as jobs
          from rowflow.pending_runs() p join rowflow.runs r on r.id = p.run_id order by r.id`,
       );
       expect(rows).toHaveLength(2);
@@ -141,7 +142,8 @@ describe("rowflow.mode", () => {
       const { rows } = await c.query(
         `select r.input->'row'->>'id' as id, r.priority, j.priority as job_priority
          from rowflow.pending_runs() p join rowflow.runs r on r.id = p.run_id
-         join graphile_worker._private_jobs j on j.key = 'rowflow:' || r.id || ':a:1'
+         join rowflow.step_runs s on s.run_id = r.id and s.step = 'a'
+         join graphile_worker._private_jobs j on j.id = s.job_id
          order by r.id`,
       );
       expect(rows).toEqual([
@@ -152,7 +154,7 @@ describe("rowflow.mode", () => {
       const { rows: order } = await c.query(
         `select payload->>'run' as run from graphile_worker._private_jobs
          where task_id = (select id from graphile_worker._private_tasks where identifier = 'rowflow:step')
-           and key like any (array(select 'rowflow:' || run_id || ':%' from rowflow.pending_runs()))
+           and (payload->>'run')::bigint in (select run_id from rowflow.pending_runs())
          order by priority, run_at, id`,
       );
       expect(order.map((r) => Number(r.run))).toEqual(
@@ -226,7 +228,7 @@ describe("detach", () => {
       const { rows } = await c.query("select run_id from rowflow.pending_runs()");
       expect(rows).toEqual(started);
       const { rows: run } = await c.query(
-        "select status, (select count(*)::int from graphile_worker._private_jobs where key like 'rowflow:' || $1::bigint || ':%') as jobs from rowflow.runs where id = $1::bigint",
+        "select status, (select count(*)::int from graphile_worker._private_jobs where (payload->>'run')::bigint = $1::bigint) as jobs from rowflow.runs where id = $1::bigint",
         [started[0]!.run_id],
       );
       expect(run[0]).toEqual({ status: "running", jobs: 1 });

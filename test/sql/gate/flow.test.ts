@@ -62,9 +62,9 @@ describe("complete_step releases dependents", () => {
         runStatus: "succeeded",
       });
       expect(await runRow(c, run)).toEqual({ status: "succeeded", steps_left: 0, error: null });
+      // 000006: a root step's step_queued is implied by run_started.
       expect(await eventTypes(c, run)).toEqual([
         "run_started",
-        "a step_queued",
         "a step_started",
         "a step_succeeded",
         "b step_queued",
@@ -264,8 +264,8 @@ describe("fencing: late, duplicate and stale calls change nothing", () => {
       expect((await begin(c, run, "a")).ok).toBe(true);
       // A worker holds b's job (locked) but has not called begin_step yet.
       await c.query(
-        "update graphile_worker._private_jobs set locked_at = now(), locked_by = 'w1' where key = $1",
-        [`rowflow:${run}:b:1`],
+        "update graphile_worker._private_jobs set locked_at = now(), locked_by = 'w1' where id = (select job_id from rowflow.step_runs where run_id = $1 and step = 'b')",
+        [run],
       );
       const { rows } = await c.query(
         "select rowflow.cancel_run(run_id => $1, reason => 'operator') as ok",
@@ -280,10 +280,11 @@ describe("fencing: late, duplicate and stale calls change nothing", () => {
         d: "cancelled",
       });
       // a's job: its worker is running it (in real life locked); c's job: removed.
-      // b's job is locked: graphile keeps it (key cleared, no retry).
-      expect(await jobKeys(c, run)).toEqual([`rowflow:${run}:a:1`]);
+      // b's job is locked: graphile keeps it, with no retry left (remove_job's rule, by job id since 000006).
+      expect(await jobKeys(c, run)).toEqual([`rowflow:${run}:a:1`, `rowflow:${run}:b:1`]);
       const { rows: locked } = await c.query(
-        "select count(*)::int as n from graphile_worker._private_jobs where locked_by = 'w1' and (payload->>'run')::bigint = $1",
+        `select count(*)::int as n from graphile_worker._private_jobs
+         where locked_by = 'w1' and attempts = max_attempts and (payload->>'run')::bigint = $1`,
         [run],
       );
       expect(locked[0]).toEqual({ n: 1 });
@@ -343,7 +344,8 @@ describe("fail_step retries with backoff", () => {
         });
       }
       const { rows: jobs } = await c.query(
-        "select key, run_at = $2::timestamptz as at_backoff from graphile_worker._private_jobs where (payload->>'run')::bigint = $1 order by key",
+        `select 'rowflow:' || (payload->>'run') || ':a:' || (payload->>'attempt') as key, run_at = $2::timestamptz as at_backoff
+         from graphile_worker._private_jobs where (payload->>'run')::bigint = $1 order by key`,
         [run, plus(5000)],
       );
       expect(jobs).toEqual([
@@ -550,7 +552,6 @@ describe("failure compensates in reverse completion order, on-failure last", () 
       });
       expect(await eventTypes(c, run)).toEqual([
         "run_started",
-        "a step_queued",
         "a step_started",
         "a step_failed",
         "run_failed",

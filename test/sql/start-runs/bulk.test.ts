@@ -32,7 +32,10 @@ describe("start_runs in bulk", () => {
            (select count(*) from rowflow.runs r, unnest($1::bigint[]) with ordinality as t(id, o)
               where r.id = t.id and (r.input->>'i')::int = t.o - 1)::int as in_order,
            (select count(*) from rowflow.step_runs where run_id = any($1::bigint[]) and status = 'queued' and step = 'a')::int as queued,
-           (select count(*) from rowflow.step_runs where run_id = any($1::bigint[]) and status = 'pending')::int as pending,
+           (select count(*) from rowflow.step_runs where run_id = any($1::bigint[]) and step <> 'a')::int as stored_pending,
+           (select count(*) from rowflow.run_steps where run_id = any($1::bigint[]) and status = 'pending')::int as pending,
+           (select count(*) from rowflow.step_runs s join graphile_worker._private_jobs j on j.id = s.job_id
+              where s.run_id = any($1::bigint[]) and (j.payload->>'run')::bigint = s.run_id and j.key is null)::int as linked_jobs,
            (select count(*) from rowflow.events where run_id = any($1::bigint[]))::int as events,
            (select count(*) from graphile_worker._private_jobs where (payload->>'run')::bigint = any($1::bigint[]))::int as jobs,
            (select count(distinct q.queue_name) from graphile_worker._private_jobs j
@@ -44,8 +47,10 @@ describe("start_runs in bulk", () => {
         runs: N,
         in_order: N,
         queued: N,
+        stored_pending: 0, // 000006: rows are created when steps become ready
         pending: 3 * N,
-        events: 2 * N,
+        linked_jobs: N,
+        events: N, // 000006: run_started only; root step_queued is implied
         jobs: N,
         queues: 7,
       });

@@ -9,6 +9,7 @@ import {
   runRow,
   startRun,
   statuses,
+  storedSteps,
 } from "../support.js";
 
 const db = useTestDatabase();
@@ -23,7 +24,7 @@ const diamond = {
 };
 
 describe("start_run", () => {
-  it("creates the run, its step runs, events and one job per root step", async () => {
+  it("creates the run, a step run per root step, one event and one keyless job per root step", async () => {
     await db.rollback(async (c) => {
       await define(c, "diamond", diamond);
       const run = await startRun(c, "diamond", { order: 1 });
@@ -35,7 +36,7 @@ describe("start_run", () => {
         d: "pending",
       });
       const { rows: deps } = await c.query(
-        "select step, deps_remaining, attempt from rowflow.step_runs where run_id = $1 order by step",
+        "select step, deps_remaining, attempt from rowflow.run_steps where run_id = $1 order by step",
         [run],
       );
       expect(deps).toEqual([
@@ -44,8 +45,11 @@ describe("start_run", () => {
         { step: "c", deps_remaining: 1, attempt: 0 },
         { step: "d", deps_remaining: 2, attempt: 0 },
       ]);
+      // 000006: only the root step has a row; the job id is on it; no job key.
+      expect(await storedSteps(c, run)).toEqual(["a"]);
       const { rows: jobs } = await c.query(
-        `select j.payload, j.max_attempts, j.priority, t.identifier, j.key
+        `select j.payload, j.max_attempts, j.priority, t.identifier, j.key,
+                j.id = (select job_id from rowflow.step_runs where run_id = $1 and step = 'a') as on_step
          from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
          where (j.payload->>'run')::bigint = $1`,
         [run],
@@ -56,10 +60,12 @@ describe("start_run", () => {
           max_attempts: 25,
           priority: 0,
           identifier: "rowflow:step",
-          key: `rowflow:${run}:a:1`,
+          key: null,
+          on_step: true,
         },
       ]);
-      expect(await eventTypes(c, run)).toEqual(["run_started", "a step_queued"]);
+      // 000006: a root step's step_queued is implied by run_started.
+      expect(await eventTypes(c, run)).toEqual(["run_started"]);
     });
   });
 
@@ -82,11 +88,12 @@ describe("start_run", () => {
       );
       const run = Number(rows[0]!.id);
       const { rows: jobs } = await c.query(
-        `select j.key, q.queue_name, j.priority, j.run_at = '2030-01-01T00:00:10Z'::timestamptz as delayed,
+        `select 'rowflow:' || (j.payload->>'run') || ':' || (j.payload->>'step') || ':1' as key, q.queue_name, j.priority,
+                j.run_at = '2030-01-01T00:00:10Z'::timestamptz as delayed,
                 j.run_at = '2030-01-01T00:00:00Z'::timestamptz as immediate
          from graphile_worker._private_jobs j left join graphile_worker._private_job_queues q on q.id = j.job_queue_id
          where (j.payload->>'run')::bigint = $1
-         order by j.key`,
+         order by 1`,
         [run],
       );
       expect(jobs).toEqual([
@@ -120,7 +127,7 @@ describe("start_run", () => {
           )
         ).rows[0];
       const before = await counts();
-      expect(before).toEqual({ runs: 1, steps: 4, events: 2, jobs: 1 });
+      expect(before).toEqual({ runs: 1, steps: 1, events: 1, jobs: 1 }); // 000006: lazy rows
       expect(await startRun(c, "diamond", { n: 2 }, "order-1")).toBe(first);
       expect(await counts()).toEqual(before);
       const other = await startRun(c, "diamond", { n: 3 }, "order-2");
@@ -197,7 +204,7 @@ describe("start_run", () => {
 });
 
 describe("start_runs", () => {
-  it("returns ids in input order, maps repeated keys to one run, and makes one add_jobs call", async () => {
+  it("returns ids in input order, maps repeated keys to one run, and queues jobs without add_jobs", async () => {
     await db.rollback(async (c) => {
       // Count this transaction's add_jobs calls.
       await c.query("set local track_functions = 'all'");
@@ -220,14 +227,14 @@ describe("start_runs", () => {
       );
       const byId = new Map(inputsBack.map((r) => [Number(r.id), r.i]));
       expect(ids.map((id) => byId.get(id))).toEqual([0, 1, 2, 2, 4, 5]);
-      // Jobs go in through one call per start: graphile_worker.add_jobs, or
-      // rowflow._enqueue (000005: add_jobs without its NOTIFY) once present.
+      // 000006: the root jobs go in with the start statement itself: no
+      // graphile_worker.add_jobs, rowflow._enqueue or _add_step_jobs call.
       const { rows: after } = await c.query<{ calls: number }>(
         `select (coalesce(pg_stat_get_xact_function_calls('graphile_worker.add_jobs(graphile_worker.job_spec[], boolean)'::regprocedure), 0)
-               + coalesce(pg_stat_get_xact_function_calls(to_regprocedure('rowflow._enqueue(graphile_worker.job_spec[])')), 0))::int as calls`,
+               + coalesce(pg_stat_get_xact_function_calls(to_regprocedure('rowflow._enqueue(graphile_worker.job_spec[])')), 0)
+               + coalesce(pg_stat_get_xact_function_calls(to_regprocedure('rowflow._add_step_jobs(rowflow.step_job[])')), 0))::int as calls`,
       );
-      // start_run (1 call) + start_runs (1 call) in this transaction.
-      expect(after[0]!.calls).toBe(2);
+      expect(after[0]!.calls).toBe(0);
       const { rows: jobs } = await c.query(
         "select count(*)::int as n from graphile_worker._private_jobs where (payload->>'run')::bigint = any($1::bigint[])",
         [ids],
@@ -267,11 +274,12 @@ describe("start_runs", () => {
         `rowflow:${small}:always:1`,
       ]);
       expect(await eventTypes(c, small)).toEqual([
-        "run_started",
-        "always step_queued",
+        "run_started", // implies "always step_queued" (000006)
         "big step_skipped",
         "after-big step_queued",
       ]);
+      expect(await storedSteps(c, small)).toEqual(["after-big", "always", "big"]);
+      expect(await storedSteps(c, large)).toEqual(["always", "big"]);
     });
   });
 
