@@ -21,6 +21,7 @@ import { executeStep, type StepTaskEnv } from "./execute-step.js";
 import { type Heartbeat, startHeartbeat } from "./heartbeat.js";
 import { patchLocalQueueRelease } from "./local-queue-release-fix.js";
 import { createDefaultLogger, toGraphileLogger } from "./logger.js";
+import { patchSerialQueueFetch } from "./serial-queue-fix.js";
 import { stepTaskIdentifier } from "./step-payload.js";
 import { buildTaskRegistry } from "./task-registry.js";
 import { waitForDatabase } from "./wait-for-database.js";
@@ -100,6 +101,11 @@ export function createWorker(options: WorkerOptions): Worker {
       now: options.now,
       nudge: (n) => workerPool?.nudge(n),
     };
+    if (resolved.localQueueSize > 1 && !patchSerialQueueFetch(logger)) {
+      logger.warn(
+        "graphile-worker's internals changed: the serial-queue fix is not installed; steps with a `queue` may run concurrently with the local queue on (localQueueSize: -1 avoids it)",
+      );
+    }
     const events: WorkerEvents = new EventEmitter();
     events.on("pool:create", ({ workerPool: created }) => {
       workerPool = created;
