@@ -78,7 +78,7 @@ export function createClient(options: ClientOptions = {}): Client {
   const logger = options.logger ?? silentLogger;
   const pool = createPool({ connectionString, max: options.maxPoolSize ?? 4, applicationName: "rowflow client" });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  const listener = new RunListener(connectionString, logger);
+  const listener = new RunListener(connectionString, logger, pool);
   const pollInterval = options.pollInterval ?? 1_000;
   let closing: Promise<void> | undefined;
 

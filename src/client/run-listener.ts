@@ -3,14 +3,30 @@
  * reconnects by itself). Notifications are hints (DESIGN.md invariant 5):
  * `{"run": id}` for one run, or a batch summary without a run id, which
  * wakes every waiter. Connected lazily, on the first wait or subscription.
+ *
+ * The engine NOTIFYs 'rowflow' only while a live row in `rowflow.waiters`
+ * says somebody listens (000007), so the listener marks this client waiting
+ * while it has listeners: `add()` resolves once the mark is written (a
+ * change committed after that wakes it), and the mark is removed when the
+ * last listener has been gone for `unmarkDelayMs` (back-to-back waits do not
+ * write the row each time) and at `close()`.
  */
+import { randomBytes } from "node:crypto";
+
 import pgListen, { type Subscriber } from "pg-listen";
 
 // pg-listen is CommonJS with `exports.default`: under Node's ESM interop the
 // default import is the exports object.
 const createSubscriber = pgListen.default;
 
+import type { Queryable } from "../db/queryable.js";
 import type { Logger } from "../definition/logger.js";
+import { WaitingMark } from "../worker/waiting-mark.js";
+
+/** The waiter row expires this long after its last write; it is rewritten every third of it. */
+const markTtlMs = 60_000;
+/** The mark stays this long after the last listener left. */
+const unmarkDelayMs = 2_000;
 
 /** What a notification says: a run changed (`runId`), or some runs did (batch summary, no id). */
 export interface RunChange {
@@ -29,31 +45,48 @@ export class RunListener {
   #subscriber: Subscriber | undefined;
   #connecting: Promise<void> | undefined;
   #closed = false;
+  readonly #mark: WaitingMark;
+  #unmarkTimer: NodeJS.Timeout | undefined;
+  #refreshTimer: NodeJS.Timeout | undefined;
 
-  constructor(connectionString: string, logger: Logger) {
+  constructor(connectionString: string, logger: Logger, db: Queryable) {
     this.#connectionString = connectionString;
     this.#logger = logger;
+    this.#mark = new WaitingMark({ db, id: `client-${randomBytes(9).toString("hex")}`, channel: "rowflow", ttlMs: markTtlMs, logger });
   }
 
-  /** Adds a listener and makes sure the LISTEN connection is up; returns the remover. */
+  /** Adds a listener, makes sure the LISTEN connection is up and the client marked waiting; returns the remover. */
   async add(listener: RunChangeListener): Promise<() => void> {
     this.#listeners.add(listener);
+    clearTimeout(this.#unmarkTimer);
     try {
       await this.#connect();
+      await this.#markWaiting();
     } catch (error) {
       // Polling still works without notifications; say so once per failure.
       this.#logger.warn(`LISTEN rowflow failed, relying on polling: ${(error as Error).message}`);
       this.#connecting = undefined;
     }
     return () => {
-      this.#listeners.delete(listener);
+      if (!this.#listeners.delete(listener) || this.#listeners.size > 0 || this.#closed) return;
+      clearTimeout(this.#unmarkTimer);
+      this.#unmarkTimer = setTimeout(() => {
+        if (this.#listeners.size > 0) return;
+        clearInterval(this.#refreshTimer);
+        this.#refreshTimer = undefined;
+        void this.#mark.set(false);
+      }, unmarkDelayMs);
+      this.#unmarkTimer.unref();
     };
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     this.#listeners.clear();
+    clearTimeout(this.#unmarkTimer);
+    clearInterval(this.#refreshTimer);
     await this.#connecting?.catch(() => {});
+    await this.#mark.close();
     const subscriber = this.#subscriber;
     this.#subscriber = undefined;
     await subscriber?.close().catch(() => {});
@@ -74,6 +107,15 @@ export class RunListener {
       await subscriber.listenTo("rowflow");
     })();
     return this.#connecting;
+  }
+
+  async #markWaiting(): Promise<void> {
+    if (this.#closed) return;
+    if (!this.#refreshTimer) {
+      this.#refreshTimer = setInterval(() => void this.#mark.refresh(), markTtlMs / 3);
+      this.#refreshTimer.unref();
+    }
+    await this.#mark.set(true);
   }
 
   #dispatch(payload: unknown): void {

@@ -47,3 +47,30 @@ export async function beginStep(
   );
   return onlyRow(rows, "rowflow.begin_step").result;
 }
+
+/**
+ * `rowflow.begin_step` for several attempts in one statement (one
+ * transaction, asynchronous commit as above), in the order given: callers
+ * sort by run id so that concurrent batches lock runs in the same order.
+ * Answers in the order of `calls`. If any call raises, none took effect.
+ */
+export async function beginSteps(
+  db: Queryable,
+  calls: readonly { runId: string; step: string; attempt: number; workerId?: string | null; now?: Date | null }[],
+): Promise<BeginStepResult[]> {
+  const { rows } = await db.query<{ result: BeginStepResult }>(
+    `select pg_catalog.set_config('synchronous_commit', 'off', true) as async_commit,
+            rowflow.begin_step(run_id => c.run_id, step => c.step, attempt => c.attempt, worker_id => c.worker_id, now => c.now) as result
+     from unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::timestamptz[]) with ordinality
+       as c(run_id, step, attempt, worker_id, now, o)
+     order by c.o`,
+    [
+      calls.map((c) => c.runId),
+      calls.map((c) => c.step),
+      calls.map((c) => c.attempt),
+      calls.map((c) => c.workerId ?? null),
+      calls.map((c) => c.now ?? null),
+    ],
+  );
+  return rows.map((row) => row.result);
+}

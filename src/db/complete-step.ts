@@ -20,3 +20,31 @@ export async function completeStep(
   );
   return onlyRow(rows, "rowflow.complete_step").result;
 }
+
+/**
+ * `rowflow.complete_step` for several attempts in one statement (one
+ * transaction: the completions and the jobs they release commit together,
+ * with one WAL flush), in the order given: callers sort by run id so that
+ * concurrent batches lock runs in the same order. Only for steps without
+ * handler writes. Answers in the order of `calls`. If any call raises,
+ * none took effect.
+ */
+export async function completeSteps(
+  db: Queryable,
+  calls: readonly { runId: string; step: string; attempt: number; outputJson: string; now?: Date | null }[],
+): Promise<CompleteStepResult[]> {
+  const { rows } = await db.query<{ result: CompleteStepResult }>(
+    `select rowflow.complete_step(run_id => c.run_id, step => c.step, attempt => c.attempt, output => c.output::jsonb, now => c.now) as result
+     from unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::timestamptz[]) with ordinality
+       as c(run_id, step, attempt, output, now, o)
+     order by c.o`,
+    [
+      calls.map((c) => c.runId),
+      calls.map((c) => c.step),
+      calls.map((c) => c.attempt),
+      calls.map((c) => c.outputJson),
+      calls.map((c) => c.now ?? null),
+    ],
+  );
+  return rows.map((row) => row.result);
+}

@@ -3,13 +3,15 @@
  * whose wrapper runs rowflow handlers (execute-step.ts), plus the worker
  * registry and heartbeat loop (crash recovery) and a graceful stop.
  */
-import { EventEmitter } from "node:events";
+import { EventEmitter, setMaxListeners } from "node:events";
 import { hostname } from "node:os";
 
 import { run, type Runner, type WorkerEvents, type WorkerPool } from "graphile-worker";
 import { Kysely, PostgresDialect } from "kysely";
 import type pg from "pg";
 
+import { beginStep, beginSteps } from "../db/begin-step.js";
+import { completeStep, completeSteps } from "../db/complete-step.js";
 import { createPool } from "../db/connection.js";
 import { defineWorkflow } from "../db/define-workflow.js";
 import { registerWorker } from "../db/register-worker.js";
@@ -17,7 +19,8 @@ import type { Database } from "../db/types.js";
 import { unregisterWorker } from "../db/unregister-worker.js";
 import type { Logger } from "../definition/logger.js";
 import { registerHandle } from "../internal/open-handles.js";
-import { executeStep, type StepTaskEnv } from "./execute-step.js";
+import { byRunThenStep, CallBatcher } from "./call-batcher.js";
+import { type BeginStepCall, type CompleteStepCall, executeStep, type StepTaskEnv } from "./execute-step.js";
 import { type Heartbeat, startHeartbeat } from "./heartbeat.js";
 import { patchLocalQueueRelease } from "./local-queue-release-fix.js";
 import { createDefaultLogger, toGraphileLogger } from "./logger.js";
@@ -25,6 +28,7 @@ import { patchSerialQueueFetch } from "./serial-queue-fix.js";
 import { stepTaskIdentifier } from "./step-payload.js";
 import { buildTaskRegistry } from "./task-registry.js";
 import { waitForDatabase } from "./wait-for-database.js";
+import { WorkerWakeUps } from "./wake-ups.js";
 import { resolveWorkerOptions, type WorkerOptions } from "./worker-options.js";
 
 /** A rowflow worker process (one graphile-worker pool). */
@@ -62,6 +66,7 @@ export function createWorker(options: WorkerOptions): Worker {
   let runner: Runner | undefined;
   let workerPool: WorkerPool | undefined;
   let heartbeat: Heartbeat | undefined;
+  let wakeUps: WorkerWakeUps | undefined;
   let startRun: Promise<void> | undefined;
   let starting: Promise<void> | undefined;
   let stopping: Promise<void> | undefined;
@@ -91,6 +96,17 @@ export function createWorker(options: WorkerOptions): Worker {
       }
     }
 
+    const db = pool;
+    const begins = new CallBatcher<BeginStepCall, Awaited<ReturnType<typeof beginStep>>>({
+      runOne: (call) => beginStep(db, call),
+      runBatch: (calls) => beginSteps(db, calls),
+      compare: byRunThenStep,
+    });
+    const completions = new CallBatcher<CompleteStepCall, Awaited<ReturnType<typeof completeStep>>>({
+      runOne: (call) => completeStep(db, call),
+      runBatch: (calls) => completeSteps(db, calls),
+      compare: byRunThenStep,
+    });
     const env: StepTaskEnv = {
       pool,
       kysely,
@@ -100,6 +116,8 @@ export function createWorker(options: WorkerOptions): Worker {
       workerId: () => workerPool?.id,
       now: options.now,
       nudge: (n) => workerPool?.nudge(n),
+      beginStep: (call) => begins.call(call),
+      completeStep: (call) => completions.call(call),
     };
     if (resolved.localQueueSize > 1 && !patchSerialQueueFetch(logger)) {
       logger.warn(
@@ -109,8 +127,18 @@ export function createWorker(options: WorkerOptions): Worker {
     const events: WorkerEvents = new EventEmitter();
     events.on("pool:create", ({ workerPool: created }) => {
       workerPool = created;
+      // Every running handler listens on the pool's shutdown signal
+      // (execute-step.ts); past 10 Node warns of a leak that is not one.
+      setMaxListeners(resolved.concurrency + 10, created.abortSignal);
     });
     events.on("localQueue:init", ({ localQueue }) => patchLocalQueueRelease(localQueue));
+    wakeUps = new WorkerWakeUps(events, {
+      db: pool,
+      logger,
+      ttlMs: resolved.heartbeatTimeout,
+      localQueueSize: resolved.localQueueSize,
+      nudge: () => workerPool?.nudge(1),
+    });
     runner = await run({
       connectionString: resolved.connectionString,
       maxPoolSize: resolved.graphileMaxPoolSize,
@@ -150,6 +178,7 @@ export function createWorker(options: WorkerOptions): Worker {
       logger,
       now: options.now,
       onReleased: () => workerPool?.nudge(resolved.concurrency),
+      onBeat: () => wakeUps?.refresh(),
     });
     await heartbeat.beat(); // releases what a previous crash left locked, right away
     logger.info(`worker ${id} started: ${resolved.concurrency} concurrent handlers, tasks ${taskNames.join(", ") || "(none)"}`);
@@ -161,6 +190,7 @@ export function createWorker(options: WorkerOptions): Worker {
       await startRun?.catch(() => {});
       try {
         await heartbeat?.stop();
+        await wakeUps?.stop(); // before the runner: its last fetches must not mark this worker again
         if (runner) {
           await runner.stop().catch((error: unknown) => logger.error(`graceful shutdown: ${(error as Error).message}`));
         }

@@ -9,15 +9,15 @@ import type { JobHelpers } from "graphile-worker";
 import type { Kysely } from "kysely";
 import type pg from "pg";
 
-import { beginStep, type BeginStepStarted } from "../db/begin-step.js";
-import { completeStep } from "../db/complete-step.js";
+import type { BeginStepResult, BeginStepStarted } from "../db/begin-step.js";
+import { completeStep, type CompleteStepResult } from "../db/complete-step.js";
 import { failStep } from "../db/fail-step.js";
 import { getStepState } from "../db/get-step-state.js";
 import type { Database } from "../db/types.js";
 import type { HandlerContext } from "../definition/handler-context.js";
 import type { Logger } from "../definition/logger.js";
+import { isFromServerSide } from "./call-batcher.js";
 import { childLogger } from "./logger.js";
-import { parseStepPayload, type StepPayload } from "./step-payload.js";
 import {
   badJobFailure,
   classifyFailure,
@@ -26,6 +26,7 @@ import {
   StepTimeoutError,
   WorkerShutdownError,
 } from "./step-errors.js";
+import { parseStepPayload, type StepPayload } from "./step-payload.js";
 import { StepTransaction, type TransactionProps } from "./step-transaction.js";
 import type { RegisteredTask } from "./task-registry.js";
 import { toJsonOutput } from "./to-json-output.js";
@@ -43,6 +44,26 @@ export interface StepTaskEnv {
   readonly now: (() => Date) | undefined;
   /** Wakes `n` idle handlers of this worker (jobs it just released), without waiting for a NOTIFY. */
   readonly nudge: (n: number) => void;
+  /** `rowflow.begin_step` (batched with other handler slots' calls: call-batcher.ts). */
+  readonly beginStep: (args: BeginStepCall) => Promise<BeginStepResult>;
+  /** `rowflow.complete_step` in its own transaction, for handlers that wrote nothing (batched likewise). */
+  readonly completeStep: (args: CompleteStepCall) => Promise<CompleteStepResult>;
+}
+
+export interface BeginStepCall {
+  runId: string;
+  step: string;
+  attempt: number;
+  workerId: string | null;
+  now: Date | null;
+}
+
+export interface CompleteStepCall {
+  runId: string;
+  step: string;
+  attempt: number;
+  outputJson: string;
+  now: Date | null;
 }
 
 /** Runs one job of task `rowflow:step`. */
@@ -58,7 +79,7 @@ export async function executeStep(env: StepTaskEnv, rawPayload: unknown, helpers
 
   if (helpers.job.attempts > 1 && (await recordLostAttempt(env, payload, helpers, log))) return;
 
-  const begun = await beginStep(env.pool, {
+  const begun = await env.beginStep({
     runId: payload.run,
     step: payload.step,
     attempt: payload.attempt,
@@ -202,7 +223,7 @@ async function completeInTransaction(
   const args = { runId: payload.run, step: payload.step, attempt: payload.attempt, outputJson, now: env.now?.() ?? null };
   let result;
   try {
-    result = await completeStep(stepTx.started ? stepTx : env.pool, args);
+    result = stepTx.started ? await completeStep(stepTx, args) : await env.completeStep(args);
   } catch (error) {
     await stepTx.rollback().catch(() => {});
     if (isFromServerSide(error)) {
@@ -222,12 +243,6 @@ async function completeInTransaction(
   // graphile-worker's NOTIFY round trip (or its poll when a NOTIFY is lost).
   if (result.released.length > 0) env.nudge(result.released.length);
   log.debug("step succeeded", { released: result.released, runStatus: result.runStatus });
-}
-
-/** An error the server raised (it has a SQLSTATE), as opposed to a lost connection. */
-function isFromServerSide(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith("08") && !code.startsWith("57P");
 }
 
 /** fail_step in its own statement; an `ok: false` answer (stale attempt) is only logged. */

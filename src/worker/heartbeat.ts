@@ -19,6 +19,8 @@ export interface HeartbeatOptions {
   now: (() => Date) | undefined;
   /** Called with the ids of dead workers whose jobs were just released. */
   onReleased: (ids: string[]) => void;
+  /** Called on every beat (refreshes this worker's waiter row). Errors are logged by the callee. (Default: none) */
+  onBeat?: () => Promise<void> | undefined;
 }
 
 /** A running heartbeat loop. */
@@ -49,6 +51,7 @@ export function startHeartbeat(options: HeartbeatOptions): Heartbeat {
         options.logger.warn(`released the jobs of ${released.length} dead worker(s): ${released.join(", ")}`);
         options.onReleased(released);
       }
+      await options.onBeat?.();
       if (failing) options.logger.info("heartbeat recovered");
       failing = false;
     } catch (error) {

@@ -44,7 +44,15 @@ export interface WorkerOptions {
   shutdownGracePeriod?: number;
   /** Size of rowflow's own pool (handler transactions, begin/complete/fail calls, heartbeats). (Default: concurrency + 4) */
   maxPoolSize?: number;
-  /** Size of graphile-worker's pool (fetching, completing, LISTEN). (Default: 4) */
+  /**
+   * Size of graphile-worker's pool (fetching, completing, LISTEN). With the
+   * local queue and batched completion graphile-worker holds about four
+   * connections at once (one fetch, one completion batch, one failure batch,
+   * LISTEN); without the local queue every handler slot fetches on its own.
+   * pg opens connections only when needed, so the default costs nothing over
+   * a smaller one and keeps graphile-worker's "maxPoolSize smaller than
+   * concurrency" warning honest. (Default: concurrency + 2)
+   */
   graphileMaxPoolSize?: number;
   /** Where log lines go; pino and console-like loggers fit the interface. (Default: pino on stdout at LOG_LEVEL or info) */
   logger?: Logger;
@@ -106,7 +114,7 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     heartbeatTimeout,
     shutdownGracePeriod: nonNegativeInt("shutdownGracePeriod", options.shutdownGracePeriod ?? 10_000),
     maxPoolSize: positiveInt("maxPoolSize", options.maxPoolSize ?? concurrency + 4),
-    graphileMaxPoolSize: Math.max(2, positiveInt("graphileMaxPoolSize", options.graphileMaxPoolSize ?? 4)),
+    graphileMaxPoolSize: Math.max(2, positiveInt("graphileMaxPoolSize", options.graphileMaxPoolSize ?? concurrency + 2)),
     connectDelay: positiveInt("connectDelay", options.connectDelay ?? 250),
     maxConnectDelay: positiveInt("maxConnectDelay", options.maxConnectDelay ?? 5_000),
     syncWorkflows: options.syncWorkflows ?? true,

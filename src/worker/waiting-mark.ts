@@ -1,0 +1,128 @@
+/**
+ * Keeps one row of `rowflow.waiters` in line with whether its owner (a
+ * worker out of jobs, a client listening for run changes) wants NOTIFYs.
+ *
+ * Writers NOTIFY only while a live row exists (000005 `rowflow._wake`), and
+ * NOTIFYing commits serialise through the WAL flush, so the row must exist
+ * only while somebody actually waits: a worker that is busy has no use for
+ * `jobs:insert` (it fetches again as soon as a handler frees up). The owner
+ * says what it wants with `set()`; one write at a time brings the row there,
+ * and changes that arrive during a write are coalesced into the next one, so
+ * flapping between idle and busy costs at most one write in flight.
+ *
+ * NOTIFY stays a hint (DESIGN.md invariant 5): a failed write is logged and
+ * retried on the next `set()`/`refresh()`; the owner keeps polling anyway.
+ */
+import { markWaiting, type WakeChannel } from "../db/mark-waiting.js";
+import type { Queryable } from "../db/queryable.js";
+import { unmarkWaiting } from "../db/unmark-waiting.js";
+import type { Logger } from "../definition/logger.js";
+
+export interface WaitingMarkOptions {
+  db: Queryable;
+  /** `rowflow.waiters.id`: the graphile-worker pool id, or a client's random id. */
+  id: string;
+  channel: WakeChannel;
+  /** The row expires this long after its last write (a crashed owner stops costing NOTIFYs then). */
+  ttlMs: number;
+  logger: Logger;
+  /**
+   * Called after the row was written (not waiting → waiting). A write that
+   * committed between the owner's last look and the mark woke nobody, so the
+   * owner should look once more.
+   */
+  onMarked?: () => void;
+}
+
+export class WaitingMark {
+  readonly #options: WaitingMarkOptions;
+  #desired = false;
+  #applied = false;
+  #refreshDue = false;
+  #closed = false;
+  #failing = false;
+  #touched = false;
+  #writing: Promise<void> | undefined;
+
+  constructor(options: WaitingMarkOptions) {
+    this.#options = options;
+  }
+
+  /** Whether the row is (as far as this process knows) in place. */
+  get marked(): boolean {
+    return this.#applied;
+  }
+
+  /**
+   * Wait (true) or stop waiting (false). The write happens in the background;
+   * the promise resolves when the row matches (or the write failed, which is
+   * logged), and never rejects.
+   */
+  set(waiting: boolean): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    if (this.#desired === waiting) return this.#writing ?? Promise.resolve();
+    this.#desired = waiting;
+    return this.#kick();
+  }
+
+  /** Rewrites the row with a fresh expiry if it is in place (call well within `ttlMs`). */
+  refresh(): Promise<void> {
+    if (this.#closed || !this.#desired) return this.#writing ?? Promise.resolve();
+    this.#refreshDue = true;
+    return this.#kick();
+  }
+
+  /** Removes the row (if any write was tried: its outcome may be unknown) and stops. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#desired = false;
+    await this.#writing?.catch(() => {});
+    if (!this.#touched) return;
+    await unmarkWaiting(this.#options.db, {
+      id: this.#options.id,
+      channel: this.#options.channel,
+    }).catch((error: unknown) =>
+      this.#options.logger.warn(
+        `could not remove the waiter row (it expires by itself): ${(error as Error).message}`,
+      ),
+    );
+    this.#applied = false;
+  }
+
+  #kick(): Promise<void> {
+    this.#writing ??= this.#loop().finally(() => {
+      this.#writing = undefined;
+    });
+    return this.#writing;
+  }
+
+  async #loop(): Promise<void> {
+    while (
+      !this.#closed &&
+      (this.#desired !== this.#applied || (this.#refreshDue && this.#desired))
+    ) {
+      const target = this.#desired;
+      const fresh = target && !this.#applied;
+      this.#refreshDue = false;
+      const { db, id, channel, ttlMs } = this.#options;
+      this.#touched = true;
+      try {
+        if (target) await markWaiting(db, { id, channel, ttlMs });
+        else await unmarkWaiting(db, { id, channel });
+      } catch (error) {
+        if (!this.#failing) {
+          this.#options.logger.warn(
+            `could not ${target ? "mark" : "unmark"} waiting on "${channel}" (wake-ups may take a poll interval): ${(error as Error).message}`,
+          );
+        }
+        this.#failing = true;
+        return; // the next set()/refresh() tries again
+      }
+      if (this.#failing) this.#options.logger.info(`waiting on "${channel}" recorded again`);
+      this.#failing = false;
+      this.#applied = target;
+      if (fresh && !this.#closed) this.#options.onMarked?.();
+    }
+  }
+}
