@@ -794,12 +794,15 @@ CREATE FUNCTION rowflow._notify(payload jsonb) RETURNS void
     AS $$
 #variable_conflict use_column
 begin
-  if coalesce(current_setting('rowflow.notified', true), '') = '' then
-    perform pg_catalog.pg_notify('rowflow', _notify.payload::text);
-    perform pg_catalog.set_config('rowflow.notified', 'true', true);
-  end if;
+  perform rowflow._wake('rowflow', _notify.payload::text);
 end;
 $$;
+
+--
+-- Name: FUNCTION _notify(payload jsonb); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._notify(payload jsonb) IS 'Internal: the run-change hint on channel rowflow, at most once per transaction and only when a live view waits (rowflow._wake, 000007).';
 
 --
 -- Name: _parse_interval(jsonb, text); Type: FUNCTION; Schema: rowflow; Owner: -

@@ -569,6 +569,8 @@ describe("NOTIFY", () => {
         if (n.channel === "rowflow") received.push(n.payload ?? "");
       });
       await listener.query("listen rowflow");
+      // 000007: the engine's hint goes out only while a live view waits on 'rowflow'.
+      await db.query("select rowflow.mark_waiting(id => 'flow-test', channel => 'rowflow')");
       await define(db.pool, "notif", {
         steps: [
           { name: "a", task: "t" },
@@ -597,6 +599,7 @@ describe("NOTIFY", () => {
     } finally {
       await listener.query("unlisten rowflow");
       listener.release();
+      await db.query("select rowflow.unmark_waiting(id => 'flow-test')");
     }
   });
 });
