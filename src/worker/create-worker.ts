@@ -14,13 +14,19 @@ import { beginStep, beginSteps } from "../db/begin-step.js";
 import { completeStep, completeSteps } from "../db/complete-step.js";
 import { createPool } from "../db/connection.js";
 import { defineWorkflow } from "../db/define-workflow.js";
+import { forceUnlockWorker } from "../db/force-unlock-worker.js";
 import { registerWorker } from "../db/register-worker.js";
 import type { Database } from "../db/types.js";
 import { unregisterWorker } from "../db/unregister-worker.js";
 import type { Logger } from "../definition/logger.js";
 import { registerHandle } from "../internal/open-handles.js";
 import { byRunThenStep, CallBatcher } from "./call-batcher.js";
-import { type BeginStepCall, type CompleteStepCall, executeStep, type StepTaskEnv } from "./execute-step.js";
+import {
+  type BeginStepCall,
+  type CompleteStepCall,
+  executeStep,
+  type StepTaskEnv,
+} from "./execute-step.js";
 import { type Heartbeat, startHeartbeat } from "./heartbeat.js";
 import { patchLocalQueueRelease } from "./local-queue-release-fix.js";
 import { createDefaultLogger, toGraphileLogger } from "./logger.js";
@@ -50,7 +56,11 @@ export interface Worker {
    * lock and closes the pools. Safe to call more than once.
    */
   stop(): Promise<void>;
-  /** Resolves when the worker has stopped (after `stop()` or a fatal error). */
+  /**
+   * Resolves when the worker has stopped (after `stop()`, or a failed start).
+   * A graphile-worker runner that dies under a running worker (a database
+   * restart) is restarted, not reported here.
+   */
   readonly stopped: Promise<void>;
 }
 
@@ -58,7 +68,10 @@ export interface Worker {
 export function createWorker(options: WorkerOptions): Worker {
   const resolved = resolveWorkerOptions(options);
   const logger: Logger = options.logger ?? createDefaultLogger("rowflow-worker");
-  const registry = buildTaskRegistry([options.tasks, ...(options.workflows ?? []).map((w) => w.tasks)]);
+  const registry = buildTaskRegistry([
+    options.tasks,
+    ...(options.workflows ?? []).map((w) => w.tasks),
+  ]);
   const taskNames = [...registry.keys()].sort();
 
   let pool: pg.Pool | undefined;
@@ -74,10 +87,19 @@ export function createWorker(options: WorkerOptions): Worker {
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
   let unregisterHandle: (() => void) | undefined;
+  let stepEnv: StepTaskEnv | undefined;
 
   const start = async () => {
-    unregisterHandle = registerHandle({ kind: "worker", description: `rowflow worker (${taskNames.join(", ")})`, close: stop });
-    pool = createPool({ connectionString: resolved.connectionString, max: resolved.maxPoolSize, applicationName: "rowflow worker" });
+    unregisterHandle = registerHandle({
+      kind: "worker",
+      description: `rowflow worker (${taskNames.join(", ")})`,
+      close: stop,
+    });
+    pool = createPool({
+      connectionString: resolved.connectionString,
+      max: resolved.maxPoolSize,
+      applicationName: "rowflow worker",
+    });
     const dialect = new PostgresDialect({ pool });
     kysely = new Kysely<Database>({ dialect });
     const connected = await waitForDatabase(pool, {
@@ -102,11 +124,13 @@ export function createWorker(options: WorkerOptions): Worker {
       runBatch: (calls) => beginSteps(db, calls),
       compare: byRunThenStep,
     });
-    const completions = new CallBatcher<CompleteStepCall, Awaited<ReturnType<typeof completeStep>>>({
-      runOne: (call) => completeStep(db, call),
-      runBatch: (calls) => completeSteps(db, calls),
-      compare: byRunThenStep,
-    });
+    const completions = new CallBatcher<CompleteStepCall, Awaited<ReturnType<typeof completeStep>>>(
+      {
+        runOne: (call) => completeStep(db, call),
+        runBatch: (calls) => completeSteps(db, calls),
+        compare: byRunThenStep,
+      },
+    );
     const env: StepTaskEnv = {
       pool,
       kysely,
@@ -124,6 +148,14 @@ export function createWorker(options: WorkerOptions): Worker {
         "graphile-worker's internals changed: the serial-queue fix is not installed; steps with a `queue` may run concurrently with the local queue on (localQueueSize: -1 avoids it)",
       );
     }
+    stepEnv = env;
+    await launch(env);
+  };
+
+  // graphile-worker's runner, with this worker's registration, heartbeat and
+  // wake-up marks. Started by start(), and again by relaunch() when the runner
+  // dies under a live worker.
+  const launch = async (env: StepTaskEnv) => {
     const events: WorkerEvents = new EventEmitter();
     events.on("pool:create", ({ workerPool: created }) => {
       workerPool = created;
@@ -133,7 +165,7 @@ export function createWorker(options: WorkerOptions): Worker {
     });
     events.on("localQueue:init", ({ localQueue }) => patchLocalQueueRelease(localQueue));
     wakeUps = new WorkerWakeUps(events, {
-      db: pool,
+      db: env.pool,
       logger,
       ttlMs: resolved.heartbeatTimeout,
       localQueueSize: resolved.localQueueSize,
@@ -161,17 +193,22 @@ export function createWorker(options: WorkerOptions): Worker {
     });
     const id = workerPool?.id;
     if (!id) throw new Error("graphile-worker did not report its pool id");
-    runner.promise.then(
-      () => {
-        if (!stopping) logger.warn("graphile-worker stopped on its own");
-      },
-      (error: unknown) => logger.error(`graphile-worker stopped with an error: ${(error as Error).message}`),
+    const launched = runner;
+    launched.promise.then(
+      () => void relaunch(id, "stopped on its own"),
+      (error: unknown) => void relaunch(id, `stopped with an error: ${(error as Error).message}`),
     );
 
-    const registration = { id, hostname: hostname(), pid: process.pid, concurrency: resolved.concurrency, tasks: taskNames };
-    await registerWorker(pool, { ...registration, now: options.now?.() ?? null });
+    const registration = {
+      id,
+      hostname: hostname(),
+      pid: process.pid,
+      concurrency: resolved.concurrency,
+      tasks: taskNames,
+    };
+    await registerWorker(env.pool, { ...registration, now: options.now?.() ?? null });
     heartbeat = startHeartbeat({
-      pool,
+      pool: env.pool,
       registration,
       intervalMs: resolved.heartbeatInterval,
       timeoutMs: resolved.heartbeatTimeout,
@@ -181,7 +218,44 @@ export function createWorker(options: WorkerOptions): Worker {
       onBeat: () => wakeUps?.refresh(),
     });
     await heartbeat.beat(); // releases what a previous crash left locked, right away
-    logger.info(`worker ${id} started: ${resolved.concurrency} concurrent handlers, tasks ${taskNames.join(", ") || "(none)"}`);
+    logger.info(
+      `worker ${id} started: ${resolved.concurrency} concurrent handlers, tasks ${taskNames.join(", ") || "(none)"}`,
+    );
+  };
+
+  // graphile-worker stops its runner for good when, for example, a batched
+  // job completion fails because the database restarted. A rowflow worker
+  // must carry on: wait for the database, release what the dead runner held
+  // (its local-queue batch would otherwise stay locked until the heartbeat
+  // timeout), and start a new runner.
+  const relaunch = async (deadId: string, reason: string) => {
+    if (stopping || !pool || !stepEnv) return;
+    logger.warn(`graphile-worker ${reason}; restarting it`);
+    await heartbeat?.stop();
+    await wakeUps?.stop();
+    for (let attempt = 1; !stopping; attempt++) {
+      try {
+        const connected = await waitForDatabase(pool, {
+          connectionString: resolved.connectionString,
+          logger,
+          firstDelay: resolved.connectDelay,
+          maxDelay: resolved.maxConnectDelay,
+          signal: startAbort.signal,
+        });
+        if (!connected || stopping) return;
+        await forceUnlockWorker(pool, { id: deadId });
+        await unregisterWorker(pool, { id: deadId });
+        await launch(stepEnv);
+        return;
+      } catch (error) {
+        logger.warn(
+          `restarting graphile-worker failed (attempt ${attempt}): ${(error as Error).message}`,
+        );
+        await heartbeat?.stop();
+        await wakeUps?.stop();
+        await runner?.stop().catch(() => {});
+      }
+    }
   };
 
   const stop = (): Promise<void> => {
@@ -192,12 +266,18 @@ export function createWorker(options: WorkerOptions): Worker {
         await heartbeat?.stop();
         await wakeUps?.stop(); // before the runner: its last fetches must not mark this worker again
         if (runner) {
-          await runner.stop().catch((error: unknown) => logger.error(`graceful shutdown: ${(error as Error).message}`));
+          await runner
+            .stop()
+            .catch((error: unknown) =>
+              logger.error(`graceful shutdown: ${(error as Error).message}`),
+            );
         }
         const id = workerPool?.id;
         if (id && pool) {
           await unregisterWorker(pool, { id }).catch((error: unknown) =>
-            logger.warn(`could not remove the worker row (it expires with the heartbeat timeout): ${(error as Error).message}`),
+            logger.warn(
+              `could not remove the worker row (it expires with the heartbeat timeout): ${(error as Error).message}`,
+            ),
           );
         }
         if (id) logger.info(`worker ${id} stopped`);
