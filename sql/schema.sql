@@ -1016,13 +1016,114 @@ CREATE FUNCTION rowflow._start_attached(attachment_id integer, workflow text, in
     AS $$
 #variable_conflict use_column
 declare
-  v_mode text := rowflow._attach_mode();
+  v_mode text := pg_catalog.current_setting('rowflow.mode', true);
+  v_prio int;
+  v_n int := coalesce(cardinality(_start_attached.inputs), 0);
+  v_now timestamptz;
+  v_wf record;
+  v_id bigint;
+  v_job bigint;
+  v_new bigint;
+  v_key text;
   v_ids bigint[];
   v_ranges text;
 begin
-  -- GUARD: nothing to do, or suppressed (the trigger checks too, before its query).
-  if v_mode = 'suppress' or coalesce(cardinality(_start_attached.inputs), 0) = 0 then
+  -- GUARD: the mode (000004's _attach_mode inline: unset/''/normal → run
+  -- priority 0, backfill → 1000, suppress → nothing; anything else calls
+  -- _attach_mode, which raises RF039), then nothing to do.
+  if v_mode is null or v_mode = '' or v_mode = 'normal' then
+    v_prio := 0;
+  elsif v_mode = 'backfill' then
+    v_prio := 1000;
+  elsif v_mode = 'suppress' then
     return;
+  else
+    perform rowflow._attach_mode();
+  end if;
+  if v_n = 0 then
+    return;
+  end if;
+
+  -- FAST PATH (000009): a one-row statement of a workflow whose one root
+  -- step has no condition and no queue writes start_runs' rows with four
+  -- single-row INSERTs. Anything else — several rows, several roots, a root
+  -- with "if" or "queue", an input that is not a small JSON object, an
+  -- unknown or paused workflow (start_runs raises RF020/RF021/RF022), a
+  -- missing graphile task row — takes PHASE 1 below. test/sql/attach/
+  -- fast-path.test.ts compares the rows of both paths.
+  if v_n = 1 and coalesce(cardinality(_start_attached.keys), 1) = 1
+     and pg_catalog.jsonb_typeof(_start_attached.inputs[1]) = 'object'
+     and pg_catalog.pg_column_size(_start_attached.inputs[1]) <= 174762 then
+    -- The workflow, its step count and its root step; min() over the one
+    -- root row avoids the sorts of ordered aggregates.
+    select w.name, w.latest_version as version, s.n, s.roots, s.root, s.attempts, s.delay, s.priority,
+           s.plain, (select t.id from graphile_worker._private_tasks as t where t.identifier = 'rowflow:step') as task
+    into v_wf
+    from rowflow.workflows as w
+    cross join lateral (
+      select count(*)::int as n,
+        count(*) filter (where ws.n_deps = 0) as roots,
+        min(ws.name) filter (where ws.n_deps = 0) as root,
+        min(ws.attempts) filter (where ws.n_deps = 0) as attempts,
+        min(ws.delay) filter (where ws.n_deps = 0) as delay,
+        min(ws.priority) filter (where ws.n_deps = 0) as priority,
+        bool_and(ws.if_path is null and ws.queue_name is null) filter (where ws.n_deps = 0) as plain
+      from rowflow.workflow_steps as ws
+      where ws.workflow = w.name and ws.version = w.latest_version
+    ) as s
+    where w.name = _start_attached.workflow and not w.paused;
+    if found and v_wf.roots = 1 and v_wf.plain and v_wf.task is not null then
+      v_key := _start_attached.keys[1];
+      v_now := pg_catalog.now();
+      v_id := pg_catalog.nextval('rowflow.runs_id_seq'::regclass);
+      if v_key is null then
+        insert into rowflow.runs as r (id, workflow, version, status, input, idempotency_key, priority,
+                                       steps_left, created_at, updated_at)
+        values (v_id, v_wf.name, v_wf.version, 'running', _start_attached.inputs[1], null, v_prio,
+                v_wf.n, v_now, v_now);
+      else
+        -- As start_runs: a key that already has a run (committed, or
+        -- committed by the transaction we waited for) starts nothing, and
+        -- that run is the statement's run.
+        insert into rowflow.runs as r (id, workflow, version, status, input, idempotency_key, priority,
+                                       steps_left, created_at, updated_at)
+        values (v_id, v_wf.name, v_wf.version, 'running', _start_attached.inputs[1], v_key, v_prio,
+                v_wf.n, v_now, v_now)
+        on conflict (workflow, idempotency_key) where idempotency_key is not null do nothing
+        returning r.id into v_new;
+        if v_new is null then
+          select r.id into v_id from rowflow.runs as r
+          where r.workflow = v_wf.name and r.idempotency_key = v_key;
+          v_ranges := pg_catalog.set_config('rowflow.pending_runs',
+            coalesce(nullif(pg_catalog.current_setting('rowflow.pending_runs', true), '') || ',', '')
+              || v_id || '-' || v_id,
+            true);
+          return;
+        end if;
+      end if;
+      -- The root job (id from graphile's identity sequence, as start_runs'
+      -- nextval), its step run, and the run_started event (step_queued is
+      -- implied, 000006).
+      insert into graphile_worker._private_jobs as jobs
+        (job_queue_id, task_id, payload, run_at, max_attempts, priority)
+      values (null, v_wf.task, pg_catalog.json_build_object('run', v_id, 'step', v_wf.root, 'attempt', 1),
+              v_now + coalesce(v_wf.delay, interval '0'), 25,
+              greatest(-32768, least(32767, v_wf.priority + v_prio)))
+      returning jobs.id into v_job;
+      insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts,
+                                     created_at, finished_at, job_id)
+      values (v_id, v_wf.root, 'step', 'queued', 0, 1, v_wf.attempts, v_now, null, v_job);
+      insert into rowflow.events (run_id, step, type, attempt, at)
+      values (v_id, null, 'run_started', null, v_now);
+      -- Wake-ups as start_runs sends them for one new run with one job.
+      perform rowflow._wake('jobs:insert', '{"count":1}');
+      perform rowflow._wake('rowflow', pg_catalog.jsonb_build_object('run', v_id)::text);
+      v_ranges := pg_catalog.set_config('rowflow.pending_runs',
+        coalesce(nullif(pg_catalog.current_setting('rowflow.pending_runs', true), '') || ',', '')
+          || v_id || '-' || v_id,
+        true);
+      return;
+    end if;
   end if;
 
   -- PHASE 1: one start_runs call for the whole statement.
@@ -1030,12 +1131,11 @@ begin
     workflow => _start_attached.workflow,
     inputs => _start_attached.inputs,
     idempotency_keys => _start_attached.keys,
-    priority => case when v_mode = 'backfill' then 1000 else 0 end));
+    priority => v_prio));
 
-  -- PHASE 2: remember the ids for pending_runs(), as ranges "lo-hi" of
-  -- consecutive ids (start_runs draws them from a sequence with cache 100, so
-  -- a statement's ids are a few runs of consecutive numbers). The setting is
-  -- transaction-local, and rolled back with a savepoint.
+  -- PHASE 2: remember the ids for pending_runs() as ranges "lo-hi" of
+  -- consecutive ids (as 000004; transaction-local, rolled back with a
+  -- savepoint).
   if cardinality(v_ids) = 1 then
     v_ranges := v_ids[1] || '-' || v_ids[1];
   else
@@ -1055,7 +1155,7 @@ $$;
 -- Name: FUNCTION _start_attached(attachment_id integer, workflow text, inputs jsonb[], keys text[]); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow._start_attached(attachment_id integer, workflow text, inputs jsonb[], keys text[]) IS 'Internal: the one call a generated attachment trigger makes per statement (mode, start_runs, pending_runs bookkeeping).';
+COMMENT ON FUNCTION rowflow._start_attached(attachment_id integer, workflow text, inputs jsonb[], keys text[]) IS 'Internal: the one call a generated attachment trigger makes per statement (mode, start_runs or its one-row fast path (000009), pending_runs bookkeeping).';
 
 --
 -- Name: _step_run(rowflow.runs, text); Type: FUNCTION; Schema: rowflow; Owner: -

@@ -1,11 +1,14 @@
-// Probe of the start path before/after 000006_lean_runs.sql (issue 6).
+// Probe of the start path before/after one migration (issue 6: 000006_lean_runs.sql;
+// 000009_fast_trigger_path.sql, the default).
 //
 //   npx tsx scripts/bench/probe-start-path.ts [--reps 3] [--seconds 8] [--runs 100000]
+//     [--migration 000009_fast_trigger_path.sql]
 //
 // Uses DATABASE_URL (an admin connection string) if set, else an embedded
 // Postgres with the bench settings (synchronous_commit on). Builds two
-// templates: "before" = every migration file except 000006, "after" = all of
-// them; each measurement gets a fresh database cloned from its template.
+// templates: "before" = the migration files numbered before --migration,
+// "after" = those and --migration itself (later files are left out of both);
+// each measurement gets a fresh database cloned from its template.
 // Variants run interleaved (before, after, before, after, …) and the medians
 // of the repetitions are printed:
 // - bulk: one start_runs call with N inputs of a 4-step chain → runs/s;
@@ -36,12 +39,13 @@ const { values: args } = parseArgs({
     reps: { type: "string", default: "3" },
     seconds: { type: "string", default: "8" },
     runs: { type: "string", default: "100000" },
+    migration: { type: "string", default: "000009_fast_trigger_path.sql" },
   },
 });
 const reps = Number(args.reps);
 const seconds = Number(args.seconds);
 const bulkRuns = Number(args.runs);
-const lean = "000006_lean_runs.sql";
+const probed = args.migration;
 
 async function query<R extends pg.QueryResultRow>(
   url: string,
@@ -73,10 +77,12 @@ const id = randomBytes(3).toString("hex");
 const templates = { before: `rf_probe_${id}_before`, after: `rf_probe_${id}_after` };
 const created: string[] = [];
 
-async function makeTemplate(name: string, withLean: boolean) {
+async function makeTemplate(name: string, withProbed: boolean) {
+  const files = (await readdir(defaultMigrationsDir)).filter((f) => f.endsWith(".sql"));
+  if (!files.includes(probed)) throw new Error(`no migration ${probed} in ${defaultMigrationsDir}`);
   const dir = await mkdtemp(path.join(tmpdir(), "rowflow-probe-mig-"));
-  for (const file of await readdir(defaultMigrationsDir)) {
-    if (!file.endsWith(".sql") || (!withLean && file === lean)) continue;
+  for (const file of files) {
+    if (file > probed || (!withProbed && file === probed)) continue;
     await copyFile(path.join(defaultMigrationsDir, file), path.join(dir, file));
   }
   await query(admin, `create database ${name}`);
@@ -188,7 +194,7 @@ try {
     `select name, setting from pg_settings where name in ('server_version', 'synchronous_commit', 'shared_buffers', 'wal_level')`,
   );
   console.log(
-    `server: ${process.env.DATABASE_URL ? "DATABASE_URL" : "embedded"}; ${facts.map((f) => `${f.name}=${f.setting}`).join(", ")}`,
+    `probing ${probed}; server: ${process.env.DATABASE_URL ? "DATABASE_URL" : "embedded"}; ${facts.map((f) => `${f.name}=${f.setting}`).join(", ")}`,
   );
   for (let rep = 1; rep <= reps; rep++) {
     console.log(`rep ${rep}`);
