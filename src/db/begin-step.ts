@@ -13,6 +13,8 @@ export interface BeginStepStarted {
   timeoutMs: number | null;
   idempotencyKey: string;
   kind: "step" | "compensation" | "on_failure";
+  /** The run's error once it failed (compensation and on-failure step runs), else null. */
+  runError: Record<string, unknown> | null;
 }
 
 /** Why `rowflow.begin_step` refused the attempt (stale or duplicate job). */
@@ -38,7 +40,13 @@ export type BeginStepResult = BeginStepStarted | BeginStepRefused;
  */
 export async function beginStep(
   db: Queryable,
-  args: { runId: string; step: string; attempt: number; workerId?: string | null; now?: Date | null },
+  args: {
+    runId: string;
+    step: string;
+    attempt: number;
+    workerId?: string | null;
+    now?: Date | null;
+  },
 ): Promise<BeginStepResult> {
   const { rows } = await db.query<{ result: BeginStepResult }>(
     `select pg_catalog.set_config('synchronous_commit', 'off', true) as async_commit,
@@ -56,7 +64,13 @@ export async function beginStep(
  */
 export async function beginSteps(
   db: Queryable,
-  calls: readonly { runId: string; step: string; attempt: number; workerId?: string | null; now?: Date | null }[],
+  calls: readonly {
+    runId: string;
+    step: string;
+    attempt: number;
+    workerId?: string | null;
+    now?: Date | null;
+  }[],
 ): Promise<BeginStepResult[]> {
   const { rows } = await db.query<{ result: BeginStepResult }>(
     `select pg_catalog.set_config('synchronous_commit', 'off', true) as async_commit,

@@ -32,6 +32,13 @@ export interface HandlerContext<TInput = AnyInput, TDeps = AnyDeps> {
   readonly step: { readonly name: string; readonly kind: StepKind };
   /** 1 for the first attempt. */
   readonly attempt: number;
+  /** Attempts this step run may use in all (its `attempts` policy). */
+  readonly maxAttempts: number;
+  /**
+   * Why the run failed, for compensation and `on-failure` step runs (the failed
+   * step, its error); `null` for ordinary steps of a running run.
+   */
+  readonly runError: Readonly<Record<string, unknown>> | null;
   /** Stable across the attempts of this step run; pass it to external APIs to deduplicate. */
   readonly idempotencyKey: string;
   /** Aborted when the step's timeout expires or the worker shuts down. */

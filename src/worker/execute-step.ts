@@ -67,14 +67,25 @@ export interface CompleteStepCall {
 }
 
 /** Runs one job of task `rowflow:step`. */
-export async function executeStep(env: StepTaskEnv, rawPayload: unknown, helpers: JobHelpers): Promise<void> {
+export async function executeStep(
+  env: StepTaskEnv,
+  rawPayload: unknown,
+  helpers: JobHelpers,
+): Promise<void> {
   const payload = parseStepPayload(rawPayload);
   if (!payload) {
     // Nothing to record it on: log and let the job complete rather than retry 25 times.
-    env.logger.error("rowflow:step job with a malformed payload; dropped", { payload: rawPayload, jobId: helpers.job.id });
+    env.logger.error("rowflow:step job with a malformed payload; dropped", {
+      payload: rawPayload,
+      jobId: helpers.job.id,
+    });
     return;
   }
-  const log = childLogger(env.logger, { run: payload.run, step: payload.step, attempt: payload.attempt });
+  const log = childLogger(env.logger, {
+    run: payload.run,
+    step: payload.step,
+    attempt: payload.attempt,
+  });
   const now = () => env.now?.() ?? null;
 
   if (helpers.job.attempts > 1 && (await recordLostAttempt(env, payload, helpers, log))) return;
@@ -94,8 +105,15 @@ export async function executeStep(env: StepTaskEnv, rawPayload: unknown, helpers
   const task = env.tasks.get(begun.task);
   if (!task) {
     const known = [...env.tasks.keys()].sort().join(", ") || "none";
-    await recordFailure(env, payload, log, badJobFailure("unknown_task",
-      `no handler for task "${begun.task}" on this worker (registered: ${known})`));
+    await recordFailure(
+      env,
+      payload,
+      log,
+      badJobFailure(
+        "unknown_task",
+        `no handler for task "${begun.task}" on this worker (registered: ${known})`,
+      ),
+    );
     return;
   }
 
@@ -103,8 +121,15 @@ export async function executeStep(env: StepTaskEnv, rawPayload: unknown, helpers
   if (task.input) {
     const parsed = task.input.safeParse(begun.input);
     if (!parsed.success) {
-      await recordFailure(env, payload, log, badJobFailure("invalid_input",
-        `run input does not match the input schema of task "${task.name}": ${parsed.error.message}`));
+      await recordFailure(
+        env,
+        payload,
+        log,
+        badJobFailure(
+          "invalid_input",
+          `run input does not match the input schema of task "${task.name}": ${parsed.error.message}`,
+        ),
+      );
       return;
     }
     input = parsed.data;
@@ -119,7 +144,12 @@ export async function executeStep(env: StepTaskEnv, rawPayload: unknown, helpers
  * had started, it is recorded as failed and the step's policy decides what
  * follows; returns true then. A job whose attempt never started runs normally.
  */
-async function recordLostAttempt(env: StepTaskEnv, payload: StepPayload, helpers: JobHelpers, log: Logger): Promise<boolean> {
+async function recordLostAttempt(
+  env: StepTaskEnv,
+  payload: StepPayload,
+  helpers: JobHelpers,
+  log: Logger,
+): Promise<boolean> {
   const state = await getStepState(env.pool, { runId: payload.run, step: payload.step });
   if (state?.status !== "running" || state.attempt !== payload.attempt) return false;
   log.warn("attempt was lost with its worker; recording it as failed");
@@ -151,7 +181,10 @@ async function runHandler(
   else helpers.abortSignal.addEventListener("abort", onShutdown, { once: true });
   const timer =
     begun.timeoutMs != null && begun.timeoutMs > 0
-      ? setTimeout(() => controller.abort(new StepTimeoutError(begun.timeoutMs ?? 0)), begun.timeoutMs)
+      ? setTimeout(
+          () => controller.abort(new StepTimeoutError(begun.timeoutMs ?? 0)),
+          begun.timeoutMs,
+        )
       : undefined;
 
   const ctx: HandlerContext<unknown, unknown> = {
@@ -160,6 +193,8 @@ async function runHandler(
     run: { id: payload.run, workflow: begun.workflow, version: begun.version },
     step: { name: payload.step, kind: begun.kind },
     attempt: begun.attempt,
+    maxAttempts: begun.maxAttempts,
+    runError: begun.runError ?? null,
     idempotencyKey: begun.idempotencyKey,
     signal: controller.signal,
     tx: stepTx.kysely(env.kysely, env.transactionProps),
@@ -169,7 +204,10 @@ async function runHandler(
   // Race the handler against its abort signal: a handler that ignores the
   // signal must not hold the attempt (invariant 4), so on abort the outcome is
   // recorded without waiting for its promise.
-  type Settled = { kind: "returned"; value: unknown } | { kind: "threw"; error: unknown } | { kind: "aborted"; reason: unknown };
+  type Settled =
+    | { kind: "returned"; value: unknown }
+    | { kind: "threw"; error: unknown }
+    | { kind: "aborted"; reason: unknown };
   const started = Date.now();
   const handlerPromise: Promise<Settled> = (async () => task.handler(ctx))().then(
     (value) => ({ kind: "returned", value }),
@@ -187,22 +225,45 @@ async function runHandler(
   if (settled.kind === "aborted") {
     await stepTx.kill();
     void handlerPromise.then((late) => {
-      log.warn(`handler settled ${Date.now() - started} ms after its attempt was aborted (${late.kind}); its result was discarded`);
+      log.warn(
+        `handler settled ${Date.now() - started} ms after its attempt was aborted (${late.kind}); its result was discarded`,
+      );
     });
-    await recordFailure(env, payload, log, classifyFailure(settled.reason, () => env.now?.() ?? new Date()));
+    await recordFailure(
+      env,
+      payload,
+      log,
+      classifyFailure(settled.reason, () => env.now?.() ?? new Date()),
+    );
     return;
   }
   if (settled.kind === "threw") {
-    await stepTx.rollback().catch((error: unknown) => log.warn("rollback after a handler error failed", { error: String(error) }));
-    await recordFailure(env, payload, log, classifyFailure(settled.error, () => env.now?.() ?? new Date()));
+    await stepTx
+      .rollback()
+      .catch((error: unknown) =>
+        log.warn("rollback after a handler error failed", { error: String(error) }),
+      );
+    await recordFailure(
+      env,
+      payload,
+      log,
+      classifyFailure(settled.error, () => env.now?.() ?? new Date()),
+    );
     return;
   }
 
   const output = toJsonOutput(settled.value);
   if (!output.ok) {
     await stepTx.rollback();
-    await recordFailure(env, payload, log, badJobFailure("invalid_output",
-      `handler of task "${task.name}" returned a value that is not JSON: ${output.problem}`));
+    await recordFailure(
+      env,
+      payload,
+      log,
+      badJobFailure(
+        "invalid_output",
+        `handler of task "${task.name}" returned a value that is not JSON: ${output.problem}`,
+      ),
+    );
     return;
   }
   await completeInTransaction(env, payload, stepTx, output.json, log);
@@ -220,14 +281,24 @@ async function completeInTransaction(
   outputJson: string,
   log: Logger,
 ): Promise<void> {
-  const args = { runId: payload.run, step: payload.step, attempt: payload.attempt, outputJson, now: env.now?.() ?? null };
+  const args = {
+    runId: payload.run,
+    step: payload.step,
+    attempt: payload.attempt,
+    outputJson,
+    now: env.now?.() ?? null,
+  };
   let result;
   try {
     result = stepTx.started ? await completeStep(stepTx, args) : await env.completeStep(args);
   } catch (error) {
     await stepTx.rollback().catch(() => {});
     if (isFromServerSide(error)) {
-      await recordFailure(env, payload, log, { error: record("handler", error), retryable: true, retryAt: null });
+      await recordFailure(env, payload, log, {
+        error: record("handler", error),
+        retryable: true,
+        retryAt: null,
+      });
       return;
     }
     throw error; // connection lost: outcome unknown; graphile re-delivers the job
@@ -246,7 +317,12 @@ async function completeInTransaction(
 }
 
 /** fail_step in its own statement; an `ok: false` answer (stale attempt) is only logged. */
-async function recordFailure(env: StepTaskEnv, payload: StepPayload, log: Logger, failure: FailureRecord): Promise<void> {
+async function recordFailure(
+  env: StepTaskEnv,
+  payload: StepPayload,
+  log: Logger,
+  failure: FailureRecord,
+): Promise<void> {
   const workerId = env.workerId();
   const result = await failStep(env.pool, {
     runId: payload.run,
