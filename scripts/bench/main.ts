@@ -1,4 +1,5 @@
 // npm run bench [-- --smoke | --full] [--only drain,latency] [--reps N] [--out file.json]
+//                [--concurrency 16] [--local-queue 100] [--latency-rate 200]
 //
 // Runs each scenario's variants interleaved (A B C A B C …), prints medians and
 // ratios, and writes every sample as JSON (bench-results/<time>.json by
@@ -22,12 +23,14 @@ const { values } = parseArgs({
     out: { type: "string" },
     concurrency: { type: "string", default: "16" },
     "local-queue": { type: "string", default: "100" },
+    "latency-rate": { type: "string" },
   },
 });
 
 const mode = values.smoke ? "smoke" : values.full ? "full" : "default";
 const size = { ...sizes[mode] };
 if (values.reps) size.reps = Number(values.reps);
+if (values["latency-rate"]) size.latencyRate = Number(values["latency-rate"]);
 const only = values.only?.split(",").map((s) => s.trim());
 const selected = scenarios.filter((s: Scenario) =>
   only ? only.includes(s.name) : !s.fullOnly || mode === "full" || mode === "smoke",
