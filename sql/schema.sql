@@ -1007,6 +1007,28 @@ end;
 $$;
 
 --
+-- Name: _resolve_table(text, text); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._resolve_table(table_name text, caller_search_path text) RETURNS oid
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_relid oid;
+begin
+  begin
+    perform pg_catalog.set_config('search_path', _resolve_table.caller_search_path, true);
+    v_relid := pg_catalog.to_regclass(_resolve_table.table_name);
+  exception when others then
+    v_relid := null; -- a malformed name (e.g. an unbalanced quote)
+  end;
+  perform pg_catalog.set_config('search_path', '', true);
+  return v_relid;
+end;
+$$;
+
+--
 -- Name: _start_attached(integer, text, jsonb[], text[]); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -1257,30 +1279,23 @@ $$;
 COMMENT ON FUNCTION rowflow.attach(table_name regclass, workflow text, events text[], "when" text, input text, idempotency_key text) IS 'Same as attach(text, …) for a regclass argument.';
 
 --
--- Name: attach(text, text, text[], text, text, text); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: attach(text, text, text[], text, text, text, text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow.attach(table_name text, workflow text, events text[] DEFAULT '{insert}'::text[], "when" text DEFAULT NULL::text, input text DEFAULT NULL::text, idempotency_key text DEFAULT NULL::text) RETURNS integer
-    LANGUAGE plpgsql
+CREATE FUNCTION rowflow.attach(table_name text, workflow text, events text[] DEFAULT '{insert}'::text[], "when" text DEFAULT NULL::text, input text DEFAULT NULL::text, idempotency_key text DEFAULT NULL::text, caller_search_path text DEFAULT current_setting('search_path'::text)) RETURNS integer
+    LANGUAGE sql
+    SET search_path TO ''
     AS $$
-declare
-  v_relid oid;
-begin
-  begin
-    v_relid := pg_catalog.to_regclass(attach.table_name);
-  exception when others then
-    v_relid := null; -- malformed name (e.g. an unbalanced quote): reported as missing below
-  end;
-  return rowflow._attach(v_relid, attach.table_name, attach.workflow,
-                         attach.events, attach."when", attach.input, attach.idempotency_key);
-end;
+  select rowflow._attach(rowflow._resolve_table(attach.table_name, attach.caller_search_path),
+                         attach.table_name, attach.workflow, attach.events, attach."when",
+                         attach.input, attach.idempotency_key);
 $$;
 
 --
--- Name: FUNCTION attach(table_name text, workflow text, events text[], "when" text, input text, idempotency_key text); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION attach(table_name text, workflow text, events text[], "when" text, input text, idempotency_key text, caller_search_path text); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.attach(table_name text, workflow text, events text[], "when" text, input text, idempotency_key text) IS 'Attaches a workflow to a table: row changes (events) for which "when" holds start a run with the given input (default: the row as JSON) in the same transaction. Returns the attachment id. RF020, RF030-RF036.';
+COMMENT ON FUNCTION rowflow.attach(table_name text, workflow text, events text[], "when" text, input text, idempotency_key text, caller_search_path text) IS 'Attaches a workflow to a table: row changes (events) for which "when" holds start a run with the given input (default: the row as JSON) in the same transaction. The table name resolves with the caller''s search_path. Returns the attachment id. RF020, RF030-RF036.';
 
 --
 -- Name: begin_step(bigint, text, integer, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -1823,29 +1838,22 @@ $$;
 COMMENT ON FUNCTION rowflow.detach(table_name regclass, workflow text) IS 'Same as detach(text, text) for a regclass argument.';
 
 --
--- Name: detach(text, text); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: detach(text, text, text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow.detach(table_name text, workflow text) RETURNS integer
-    LANGUAGE plpgsql
+CREATE FUNCTION rowflow.detach(table_name text, workflow text, caller_search_path text DEFAULT current_setting('search_path'::text)) RETURNS integer
+    LANGUAGE sql
+    SET search_path TO ''
     AS $$
-declare
-  v_relid oid;
-begin
-  begin
-    v_relid := pg_catalog.to_regclass(detach.table_name);
-  exception when others then
-    v_relid := null;
-  end;
-  return rowflow._detach(v_relid, detach.table_name, detach.workflow);
-end;
+  select rowflow._detach(rowflow._resolve_table(detach.table_name, detach.caller_search_path),
+                         detach.table_name, detach.workflow);
 $$;
 
 --
--- Name: FUNCTION detach(table_name text, workflow text); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION detach(table_name text, workflow text, caller_search_path text); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.detach(table_name text, workflow text) IS 'Removes every attachment of workflow on the table (triggers and function); started runs are left alone. Returns how many. RF030, RF031, RF036, RF037.';
+COMMENT ON FUNCTION rowflow.detach(table_name text, workflow text, caller_search_path text) IS 'Removes every attachment of workflow on the table (triggers and function); started runs are left alone. Returns how many. RF030, RF031, RF036, RF037.';
 
 --
 -- Name: fail_step(bigint, text, integer, jsonb, boolean, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
