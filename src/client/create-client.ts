@@ -50,9 +50,17 @@ export interface StartRunsOptions {
 /** A rowflow client. */
 export interface Client {
   /** Starts a run of the latest version of `workflow`; returns its id. Throws `RowflowSqlError` (RF020, RF021, RF022). */
-  startRun(workflow: string, input?: Record<string, unknown>, options?: StartRunOptions): Promise<string>;
+  startRun(
+    workflow: string,
+    input?: Record<string, unknown>,
+    options?: StartRunOptions,
+  ): Promise<string>;
   /** Starts one run per input in one statement; returns the ids in input order. Throws like `startRun`. */
-  startRuns(workflow: string, inputs: readonly Record<string, unknown>[], options?: StartRunsOptions): Promise<string[]>;
+  startRuns(
+    workflow: string,
+    inputs: readonly Record<string, unknown>[],
+    options?: StartRunsOptions,
+  ): Promise<string[]>;
   /** Returns the run with its steps, or `undefined` when there is no such run. */
   getRun(runId: string): Promise<RunInfo | undefined>;
   /**
@@ -74,9 +82,14 @@ export interface Client {
 /** Creates a client. Throws `ConnectionError` for a malformed connection string; connects lazily. */
 export function createClient(options: ClientOptions = {}): Client {
   const connectionString = options.connectionString ?? process.env.DATABASE_URL;
-  if (!connectionString) throw new TypeError("createClient: connectionString is required (or set DATABASE_URL)");
+  if (!connectionString)
+    throw new TypeError("createClient: connectionString is required (or set DATABASE_URL)");
   const logger = options.logger ?? silentLogger;
-  const pool = createPool({ connectionString, max: options.maxPoolSize ?? 4, applicationName: "rowflow client" });
+  const pool = createPool({
+    connectionString,
+    max: options.maxPoolSize ?? 4,
+    applicationName: "rowflow client",
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const listener = new RunListener(connectionString, logger, pool);
   const pollInterval = options.pollInterval ?? 1_000;
@@ -104,14 +117,25 @@ export function createClient(options: ClientOptions = {}): Client {
   return {
     startRun: (workflow, input = {}, opts = {}) =>
       guard(() =>
-        startRun(pool, { workflow, input, idempotencyKey: opts.idempotencyKey ?? null, priority: opts.priority ?? 0 }),
+        startRun(pool, {
+          workflow,
+          input,
+          idempotencyKey: opts.idempotencyKey ?? null,
+          priority: opts.priority ?? 0,
+        }),
       ),
     startRuns: (workflow, inputs, opts = {}) =>
       guard(() =>
-        startRuns(pool, { workflow, inputs, idempotencyKeys: opts.idempotencyKeys ?? null, priority: opts.priority ?? 0 }),
+        startRuns(pool, {
+          workflow,
+          inputs,
+          idempotencyKeys: opts.idempotencyKeys ?? null,
+          priority: opts.priority ?? 0,
+        }),
       ),
     getRun: (runId) => guard(() => getRun(db, { runId })),
-    waitForRun: (runId, opts = {}) => guard(() => waitForRun({ db, listener, pollInterval }, runId, opts)),
+    waitForRun: (runId, opts = {}) =>
+      guard(() => waitForRun({ db, listener, pollInterval }, runId, opts)),
     subscribe: (fn) => guard(() => listener.add(fn)),
     cancelRun: (runId, reason) => guard(() => cancelRun(pool, { runId, reason: reason ?? null })),
     close,

@@ -52,7 +52,13 @@ export class RunListener {
   constructor(connectionString: string, logger: Logger, db: Queryable) {
     this.#connectionString = connectionString;
     this.#logger = logger;
-    this.#mark = new WaitingMark({ db, id: `client-${randomBytes(9).toString("hex")}`, channel: "rowflow", ttlMs: markTtlMs, logger });
+    this.#mark = new WaitingMark({
+      db,
+      id: `client-${randomBytes(9).toString("hex")}`,
+      channel: "rowflow",
+      ttlMs: markTtlMs,
+      logger,
+    });
   }
 
   /** Adds a listener, makes sure the LISTEN connection is up and the client marked waiting; returns the remover. */
@@ -97,10 +103,19 @@ export class RunListener {
     this.#connecting ??= (async () => {
       const subscriber = createSubscriber(
         { connectionString: this.#connectionString, application_name: "rowflow client listen" },
-        { paranoidChecking: 10_000, retryLimit: Infinity, retryTimeout: Infinity, retryInterval: (n: number) => Math.min(5_000, 100 * 2 ** n) },
+        {
+          paranoidChecking: 10_000,
+          retryLimit: Infinity,
+          retryTimeout: Infinity,
+          retryInterval: (n: number) => Math.min(5_000, 100 * 2 ** n),
+        },
       );
-      subscriber.events.on("error", (error) => this.#logger.warn(`LISTEN connection error: ${error.message}`));
-      subscriber.events.on("reconnect", (attempt) => this.#logger.info(`LISTEN reconnecting (attempt ${attempt})`));
+      subscriber.events.on("error", (error) =>
+        this.#logger.warn(`LISTEN connection error: ${error.message}`),
+      );
+      subscriber.events.on("reconnect", (attempt) =>
+        this.#logger.info(`LISTEN reconnecting (attempt ${attempt})`),
+      );
       subscriber.notifications.on("rowflow", (payload: unknown) => this.#dispatch(payload));
       this.#subscriber = subscriber;
       await subscriber.connect();

@@ -40,14 +40,16 @@ export async function waitForRun(
       options.signal?.throwIfAborted();
       woken = false;
       status = await getRunStatus(env.db, { runId });
-      if (status === undefined) throw new RowflowSqlError(`unknown run ${runId}`, { code: "RF023" });
+      if (status === undefined)
+        throw new RowflowSqlError(`unknown run ${runId}`, { code: "RF023" });
       if (terminal.has(status)) {
         const run = await getRun(env.db, { runId });
         if (run) return run;
       }
       const left = deadline - Date.now();
       if (left <= 0) throw new WaitTimeoutError(runId, options.timeout ?? 0, status);
-      if (!woken) await sleep(Math.min(env.pollInterval, left), options.signal, (fn) => (wake = fn));
+      if (!woken)
+        await sleep(Math.min(env.pollInterval, left), options.signal, (fn) => (wake = fn));
       wake = undefined;
     }
   } finally {
@@ -55,7 +57,11 @@ export async function waitForRun(
   }
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined, setWake: (wake: () => void) => void): Promise<void> {
+function sleep(
+  ms: number,
+  signal: AbortSignal | undefined,
+  setWake: (wake: () => void) => void,
+): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);

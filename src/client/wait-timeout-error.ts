@@ -8,9 +8,12 @@ export class WaitTimeoutError extends RowflowError {
   readonly lastStatus: string | undefined;
 
   constructor(runId: string, timeoutMs: number, lastStatus: string | undefined) {
-    super(`run ${runId} did not finish within ${timeoutMs} ms (status: ${lastStatus ?? "unknown"})`, {
-      code: "RF_WAIT_TIMEOUT",
-    });
+    super(
+      `run ${runId} did not finish within ${timeoutMs} ms (status: ${lastStatus ?? "unknown"})`,
+      {
+        code: "RF_WAIT_TIMEOUT",
+      },
+    );
     this.runId = runId;
     this.lastStatus = lastStatus;
   }

@@ -2,8 +2,7 @@ import { onlyRow, type Queryable } from "./queryable.js";
 
 /** What `rowflow.complete_step` answers (docs/contract.md). */
 export type CompleteStepResult =
-  | { ok: true; released: string[]; runStatus: string }
-  | { ok: false; reason: string };
+  { ok: true; released: string[]; runStatus: string } | { ok: false; reason: string };
 
 /**
  * Calls `rowflow.complete_step` with the step output as JSON text. Run it on
@@ -31,7 +30,13 @@ export async function completeStep(
  */
 export async function completeSteps(
   db: Queryable,
-  calls: readonly { runId: string; step: string; attempt: number; outputJson: string; now?: Date | null }[],
+  calls: readonly {
+    runId: string;
+    step: string;
+    attempt: number;
+    outputJson: string;
+    now?: Date | null;
+  }[],
 ): Promise<CompleteStepResult[]> {
   const { rows } = await db.query<{ result: CompleteStepResult }>(
     `select rowflow.complete_step(run_id => c.run_id, step => c.step, attempt => c.attempt, output => c.output::jsonb, now => c.now) as result

@@ -1,7 +1,10 @@
 import { onlyRow, type Queryable } from "./queryable.js";
 
 /** Calls `rowflow.define_workflow`; returns the version (a new one only when the spec changed). */
-export async function defineWorkflow(db: Queryable, args: { name: string; spec: object }): Promise<number> {
+export async function defineWorkflow(
+  db: Queryable,
+  args: { name: string; spec: object },
+): Promise<number> {
   const { rows } = await db.query<{ version: number }>(
     "select rowflow.define_workflow(name => $1, spec => $2::jsonb) as version",
     [args.name, JSON.stringify(args.spec)],

@@ -14,7 +14,13 @@ export async function startRun(db: Queryable, args: StartRunArgs): Promise<strin
   const { rows } = await db.query<{ id: string }>(
     `select rowflow.start_run(workflow => $1, input => $2::jsonb, idempotency_key => $3,
                               priority => $4, now => $5) as id`,
-    [args.workflow, JSON.stringify(args.input ?? {}), args.idempotencyKey ?? null, args.priority ?? 0, args.now ?? null],
+    [
+      args.workflow,
+      JSON.stringify(args.input ?? {}),
+      args.idempotencyKey ?? null,
+      args.priority ?? 0,
+      args.now ?? null,
+    ],
   );
   return String(onlyRow(rows, "rowflow.start_run").id);
 }

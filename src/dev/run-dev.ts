@@ -7,7 +7,7 @@ import type { Logger } from "../definition/logger.js";
 import { syncWorkflows } from "../definition/sync.js";
 import type { RowflowConfig } from "../worker/config.js";
 import { createWorker } from "../worker/create-worker.js";
-import { type AttachableWorkflow,attachDeclared } from "./attach-declared.js";
+import { type AttachableWorkflow, attachDeclared } from "./attach-declared.js";
 import { pollUntil } from "./poll-until.js";
 import { formatProgress, ProgressDisplay } from "./progress.js";
 import { allFinished, readRunCounts } from "./run-counts.js";

@@ -12,7 +12,13 @@ import type { Logger } from "../definition/logger.js";
 
 export interface HeartbeatOptions {
   pool: pg.Pool;
-  registration: { id: string; hostname: string; pid: number; concurrency: number; tasks: readonly string[] };
+  registration: {
+    id: string;
+    hostname: string;
+    pid: number;
+    concurrency: number;
+    tasks: readonly string[];
+  };
   intervalMs: number;
   timeoutMs: number;
   logger: Logger;
@@ -43,12 +49,19 @@ export function startHeartbeat(options: HeartbeatOptions): Heartbeat {
     try {
       const alive = await heartbeatWorker(options.pool, { id: options.registration.id, now });
       if (!alive) {
-        options.logger.warn("this worker was declared dead by another worker (no heartbeat for longer than the timeout); registering again");
+        options.logger.warn(
+          "this worker was declared dead by another worker (no heartbeat for longer than the timeout); registering again",
+        );
         await registerWorker(options.pool, { ...options.registration, now });
       }
-      const released = await releaseDeadWorkers(options.pool, { timeoutMs: options.timeoutMs, now });
+      const released = await releaseDeadWorkers(options.pool, {
+        timeoutMs: options.timeoutMs,
+        now,
+      });
       if (released.length > 0) {
-        options.logger.warn(`released the jobs of ${released.length} dead worker(s): ${released.join(", ")}`);
+        options.logger.warn(
+          `released the jobs of ${released.length} dead worker(s): ${released.join(", ")}`,
+        );
         options.onReleased(released);
       }
       await options.onBeat?.();

@@ -39,7 +39,8 @@ export function toGraphileLogger(logger: Logger): GraphileLogger {
     const fields: Record<string, unknown> = { component: "graphile-worker" };
     if (scope.workerId) fields.workerId = scope.workerId;
     if (scope.jobId) fields.jobId = scope.jobId;
-    if (meta && typeof meta === "object" && "error" in meta) fields.error = String((meta as { error: unknown }).error);
+    if (meta && typeof meta === "object" && "error" in meta)
+      fields.error = String((meta as { error: unknown }).error);
     switch (String(level)) {
       case "error":
         return logger.error(message, fields);

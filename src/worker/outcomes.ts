@@ -46,10 +46,15 @@ export function fatal(reason: string | Error): never {
  * an interval string such as `"30 seconds"`) instead of the step's backoff.
  * It counts as an attempt: when none is left, the step fails. Throws; never returns.
  */
-export function retryAfter(delay: number | Interval, reason = "retry requested by the handler"): never {
+export function retryAfter(
+  delay: number | Interval,
+  reason = "retry requested by the handler",
+): never {
   const delayMs = typeof delay === "number" ? delay : intervalToMs(delay);
   if (!Number.isFinite(delayMs) || delayMs < 0) {
-    throw new RangeError(`retryAfter: delay must be a non-negative number of milliseconds or an interval, got ${String(delay)}`);
+    throw new RangeError(
+      `retryAfter: delay must be a non-negative number of milliseconds or an interval, got ${String(delay)}`,
+    );
   }
   throw new RetryAfterError(delayMs, reason);
 }

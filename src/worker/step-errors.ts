@@ -23,7 +23,9 @@ export class StepTimeoutError extends RowflowError {
 /** The worker shut down and its grace period ended before the handler finished. */
 export class WorkerShutdownError extends RowflowError {
   constructor() {
-    super("the worker shut down before the handler finished (grace period over)", { code: shutdownCode });
+    super("the worker shut down before the handler finished (grace period over)", {
+      code: shutdownCode,
+    });
   }
 }
 
@@ -51,7 +53,10 @@ export function classifyFailure(thrown: unknown, now: () => Date): FailureRecord
     return { error: record("fatal", thrown), retryable: false, retryAt: null };
   }
   const delayMs = (thrown as { delayMs?: unknown } | null)?.delayMs;
-  if (thrown instanceof RetryAfterError || (code === OutcomeCodes.retryAfter && typeof delayMs === "number")) {
+  if (
+    thrown instanceof RetryAfterError ||
+    (code === OutcomeCodes.retryAfter && typeof delayMs === "number")
+  ) {
     return {
       error: record("retry_after", thrown),
       retryable: true,
@@ -62,8 +67,15 @@ export function classifyFailure(thrown: unknown, now: () => Date): FailureRecord
 }
 
 /** A non-retryable failure found by the worker itself (unknown task, bad input or output). */
-export function badJobFailure(kind: "unknown_task" | "invalid_input" | "invalid_output", message: string): FailureRecord {
-  return { error: { kind, message, code: `RF_${kind.toUpperCase()}` }, retryable: false, retryAt: null };
+export function badJobFailure(
+  kind: "unknown_task" | "invalid_input" | "invalid_output",
+  message: string,
+): FailureRecord {
+  return {
+    error: { kind, message, code: `RF_${kind.toUpperCase()}` },
+    retryable: false,
+    retryAt: null,
+  };
 }
 
 /** The error record of anything thrown: message, name, stack and a string `code` when present. */

@@ -9,9 +9,9 @@ import {
 } from "kysely";
 import type pg from "pg";
 
-import type { Database } from "../db/types.js";
 import { cancelBackend } from "../db/cancel-backend.js";
 import type { Queryable } from "../db/queryable.js";
+import type { Database } from "../db/types.js";
 import { RowflowError } from "../errors.js";
 
 /** Code of the error thrown by `ctx.tx` after the step's transaction ended (timeout, shutdown). */
@@ -65,11 +65,16 @@ export class StepTransaction implements DatabaseConnection, Queryable {
 
   // eslint-disable-next-line require-yield -- streaming is not offered on ctx.tx
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
-    throw new RowflowError("streaming queries are not supported on ctx.tx", { code: "RF_UNSUPPORTED" });
+    throw new RowflowError("streaming queries are not supported on ctx.tx", {
+      code: "RF_UNSUPPORTED",
+    });
   }
 
   /** `Queryable` for the SQL-call modules: runs inside this transaction. */
-  async query<R extends Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: R[] }> {
+  async query<R extends Record<string, unknown>>(
+    text: string,
+    values?: unknown[],
+  ): Promise<{ rows: R[] }> {
     const client = await this.#open();
     return client.query<R>(text, values);
   }
@@ -127,9 +132,12 @@ export class StepTransaction implements DatabaseConnection, Queryable {
   #open(): Promise<pg.PoolClient> {
     if (this.#closed) {
       return Promise.reject(
-        new RowflowError("the step's transaction has ended (timeout or shutdown); ctx.tx can no longer be used", {
-          code: transactionClosedCode,
-        }),
+        new RowflowError(
+          "the step's transaction has ended (timeout or shutdown); ctx.tx can no longer be used",
+          {
+            code: transactionClosedCode,
+          },
+        ),
       );
     }
     this.#opening ??= (async () => {

@@ -7,7 +7,9 @@ import type { AnyDeps, AnyInput, HandlerContext } from "../definition/handler-co
 
 /** Validates (and may transform) the run input before the handler sees it; zod schemas fit. */
 export interface InputSchema<T = unknown> {
-  safeParse(value: unknown): { success: true; data: T } | { success: false; error: { message: string } };
+  safeParse(
+    value: unknown,
+  ): { success: true; data: T } | { success: false; error: { message: string } };
 }
 
 /** A step handler: its return value (JSON) is the step output. */
@@ -44,7 +46,9 @@ export interface RegisteredTask {
 }
 
 /** Builds the registry; throws on a duplicate name or an entry without a handler. */
-export function buildTaskRegistry(sources: readonly (TaskMap | undefined)[]): Map<string, RegisteredTask> {
+export function buildTaskRegistry(
+  sources: readonly (TaskMap | undefined)[],
+): Map<string, RegisteredTask> {
   const registry = new Map<string, RegisteredTask>();
   const add = (name: string, entry: unknown) => {
     const task = normalise(name, entry);

@@ -23,7 +23,9 @@ function findProblem(value: unknown, path: string, ancestors: Set<object>): stri
     case "undefined":
       return undefined;
     case "number":
-      return Number.isFinite(value) ? undefined : `${path} is ${String(value)}, which JSON cannot represent`;
+      return Number.isFinite(value)
+        ? undefined
+        : `${path} is ${String(value)}, which JSON cannot represent`;
     case "bigint":
       return `${path} is a BigInt; return it as a string or number`;
     case "function":

@@ -12,7 +12,13 @@ import type { Logger } from "../definition/logger.js";
  */
 export async function waitForDatabase(
   pool: pg.Pool,
-  options: { connectionString: string; logger: Logger; firstDelay: number; maxDelay: number; signal: AbortSignal },
+  options: {
+    connectionString: string;
+    logger: Logger;
+    firstDelay: number;
+    maxDelay: number;
+    signal: AbortSignal;
+  },
 ): Promise<boolean> {
   const target = parseConnectionTarget(options.connectionString);
   let delay = options.firstDelay;

@@ -101,7 +101,9 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
   }
   const localQueueSize = options.localQueueSize ?? Math.max(4, concurrency * 2);
   if (localQueueSize !== -1 && (!Number.isInteger(localQueueSize) || localQueueSize < 2)) {
-    throw new TypeError(`createWorker: localQueueSize must be -1 (off) or an integer >= 2, got ${localQueueSize}`);
+    throw new TypeError(
+      `createWorker: localQueueSize must be -1 (off) or an integer >= 2, got ${localQueueSize}`,
+    );
   }
   return {
     connectionString,
@@ -112,9 +114,15 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     failJobBatchDelay: batchDelay("failJobBatchDelay", options.failJobBatchDelay ?? 10),
     heartbeatInterval,
     heartbeatTimeout,
-    shutdownGracePeriod: nonNegativeInt("shutdownGracePeriod", options.shutdownGracePeriod ?? 10_000),
+    shutdownGracePeriod: nonNegativeInt(
+      "shutdownGracePeriod",
+      options.shutdownGracePeriod ?? 10_000,
+    ),
     maxPoolSize: positiveInt("maxPoolSize", options.maxPoolSize ?? concurrency + 4),
-    graphileMaxPoolSize: Math.max(2, positiveInt("graphileMaxPoolSize", options.graphileMaxPoolSize ?? concurrency + 2)),
+    graphileMaxPoolSize: Math.max(
+      2,
+      positiveInt("graphileMaxPoolSize", options.graphileMaxPoolSize ?? concurrency + 2),
+    ),
     connectDelay: positiveInt("connectDelay", options.connectDelay ?? 250),
     maxConnectDelay: positiveInt("maxConnectDelay", options.maxConnectDelay ?? 5_000),
     syncWorkflows: options.syncWorkflows ?? true,
@@ -122,12 +130,14 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
 }
 
 function positiveInt(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new TypeError(`createWorker: ${name} must be a positive integer, got ${value}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new TypeError(`createWorker: ${name} must be a positive integer, got ${value}`);
   return value;
 }
 
 function nonNegativeInt(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 0) throw new TypeError(`createWorker: ${name} must be a non-negative integer, got ${value}`);
+  if (!Number.isInteger(value) || value < 0)
+    throw new TypeError(`createWorker: ${name} must be a non-negative integer, got ${value}`);
   return value;
 }
 

@@ -23,14 +23,11 @@ async function sqlCode(name: string, spec: unknown): Promise<string> {
 }
 
 describe("zod and define_workflow agree", () => {
-  test.each(invalidCases)(
-    "$code $title",
-    async ({ spec, code, name }) => {
-      const result = validateSpec(spec, { name: name ?? "wf" });
-      expect(result.ok ? "ok" : result.error.code).toBe(code);
-      expect(await sqlCode(name ?? "wf", spec)).toBe(code);
-    },
-  );
+  test.each(invalidCases)("$code $title", async ({ spec, code, name }) => {
+    const result = validateSpec(spec, { name: name ?? "wf" });
+    expect(result.ok ? "ok" : result.error.code).toBe(code);
+    expect(await sqlCode(name ?? "wf", spec)).toBe(code);
+  });
 
   test.each(validCases)("both accept: $title", async ({ spec }) => {
     expect(validateSpec(spec, { name: "wf" }).ok).toBe(true);

@@ -21,15 +21,23 @@ beforeAll(async () => {
 async function setup(tasks: TaskMap, workflows: { name: string; spec: object }[]) {
   const worker = await startTestWorker(db.url, { tasks, workflows });
   const client = createClient({ connectionString: db.url, pollInterval: 200 });
-  cleanup.push(() => client.close(), () => worker.stop());
+  cleanup.push(
+    () => client.close(),
+    () => worker.stop(),
+  );
   return { worker, client };
 }
 
-const one = (name: string, task: string, extra: object = {}) => ({ name, spec: { steps: [{ name: "only", task, ...extra }] } });
+const one = (name: string, task: string, extra: object = {}) => ({
+  name,
+  spec: { steps: [{ name: "only", task, ...extra }] },
+});
 
 type Ctx = HandlerContext;
 const ledgerWrite = (ctx: Ctx, note: string) =>
-  sql`insert into ledger values (${ctx.run.id}, ${ctx.step.name}, ${ctx.attempt}, ${note})`.execute(ctx.tx);
+  sql`insert into ledger values (${ctx.run.id}, ${ctx.step.name}, ${ctx.attempt}, ${note})`.execute(
+    ctx.tx,
+  );
 
 describe("failure paths", () => {
   it("rolls back ctx.tx writes of a handler that throws, retries, and keeps the successful attempt's write only", async () => {
@@ -41,7 +49,12 @@ describe("failure paths", () => {
           return { attempt: ctx.attempt };
         },
       },
-      [one("flaky", "f.flaky", { attempts: 3, backoff: { type: "fixed", base: "50 ms", jitter: 0 } })],
+      [
+        one("flaky", "f.flaky", {
+          attempts: 3,
+          backoff: { type: "fixed", base: "50 ms", jitter: 0 },
+        }),
+      ],
     );
     const id = await client.startRun("flaky");
     const run = await client.waitForRun(id, { timeout: 20_000 });
@@ -68,7 +81,12 @@ describe("failure paths", () => {
           throw new Error("nope");
         },
       },
-      [one("backoff", "f.slowfail", { attempts: 3, backoff: { type: "exponential", base: "300 ms", max: "10 s", jitter: 0 } })],
+      [
+        one("backoff", "f.slowfail", {
+          attempts: 3,
+          backoff: { type: "exponential", base: "300 ms", max: "10 s", jitter: 0 },
+        }),
+      ],
     );
     const id = await client.startRun("backoff");
     const run = await client.waitForRun(id, { timeout: 20_000 });
@@ -90,16 +108,24 @@ describe("failure paths", () => {
     const { client } = await setup(
       {
         "f.fatal": () => fatal("card declined"),
-        "f.later": (ctx: Ctx) => (ctx.attempt === 1 ? retryAfter(200, "rate limited") : { ok: true }),
+        "f.later": (ctx: Ctx) =>
+          ctx.attempt === 1 ? retryAfter(200, "rate limited") : { ok: true },
       },
-      [one("fatal", "f.fatal", { attempts: 5 }), one("later", "f.later", { attempts: 2, backoff: { type: "fixed", base: "1 hour" } })],
+      [
+        one("fatal", "f.fatal", { attempts: 5 }),
+        one("later", "f.later", { attempts: 2, backoff: { type: "fixed", base: "1 hour" } }),
+      ],
     );
     const [fatalRun, laterRun] = await Promise.all([
       client.startRun("fatal").then((id) => client.waitForRun(id, { timeout: 20_000 })),
       client.startRun("later").then((id) => client.waitForRun(id, { timeout: 20_000 })),
     ]);
     expect(fatalRun.status).toBe("failed");
-    expect(fatalRun.steps[0]).toMatchObject({ status: "failed", attempt: 1, error: { kind: "fatal", message: "card declined", code: "RF_FATAL" } });
+    expect(fatalRun.steps[0]).toMatchObject({
+      status: "failed",
+      attempt: 1,
+      error: { kind: "fatal", message: "card declined", code: "RF_FATAL" },
+    });
     expect(laterRun.status).toBe("succeeded");
     expect(laterRun.steps[0]).toMatchObject({ attempt: 2, output: { ok: true } });
   });
@@ -122,7 +148,11 @@ describe("failure paths", () => {
         },
       },
       [
-        one("hang", "f.hang", { attempts: 2, timeout: "300 ms", backoff: { type: "fixed", base: "10 ms", jitter: 0 } }),
+        one("hang", "f.hang", {
+          attempts: 2,
+          timeout: "300 ms",
+          backoff: { type: "fixed", base: "10 ms", jitter: 0 },
+        }),
         one("ignore", "f.ignore", { attempts: 1, timeout: "200 ms" }),
       ],
     );
@@ -136,10 +166,18 @@ describe("failure paths", () => {
     expect(hang.status).toBe("succeeded");
     expect(hang.steps[0]).toMatchObject({ attempt: 2, output: { attempt: 2 } });
     expect(ignore.status).toBe("failed");
-    expect(ignore.steps[0]).toMatchObject({ status: "failed", error: { kind: "timeout", code: "RF_TIMEOUT" } });
-    const { rows } = await db.query("select step, attempt, note from ledger where run_id in ($1, $2) order by run_id", [hang.id, ignore.id]);
+    expect(ignore.steps[0]).toMatchObject({
+      status: "failed",
+      error: { kind: "timeout", code: "RF_TIMEOUT" },
+    });
+    const { rows } = await db.query(
+      "select step, attempt, note from ledger where run_id in ($1, $2) order by run_id",
+      [hang.id, ignore.id],
+    );
     expect(rows).toEqual([{ step: "only", attempt: 2, note: "before hang" }]);
-    const active = await db.query("select count(*)::int as n from pg_stat_activity where query like '%pg_sleep(30)%' and state = 'active' and pid <> pg_backend_pid()");
+    const active = await db.query(
+      "select count(*)::int as n from pg_stat_activity where query like '%pg_sleep(30)%' and state = 'active' and pid <> pg_backend_pid()",
+    );
     expect(active.rows[0]).toEqual({ n: 0 });
   });
 
@@ -148,7 +186,10 @@ describe("failure paths", () => {
     cyclic.self = cyclic;
     const { client } = await setup(
       {
-        "f.typed": { input: z.object({ amount: z.number() }), handler: (ctx: HandlerContext<{ amount: number }>) => ({ doubled: ctx.input.amount * 2 }) },
+        "f.typed": {
+          input: z.object({ amount: z.number() }),
+          handler: (ctx: HandlerContext<{ amount: number }>) => ({ doubled: ctx.input.amount * 2 }),
+        },
         "f.bigint": () => ({ n: 10n }),
         "f.function": () => ({ f: () => 1 }),
         "f.cycle": () => cyclic,
@@ -162,19 +203,37 @@ describe("failure paths", () => {
       ],
     );
     const outcome = async (workflow: string, input: Record<string, unknown> = {}) => {
-      const run = await client.waitForRun(await client.startRun(workflow, input), { timeout: 20_000 });
-      return { status: run.status, attempt: run.steps[0]?.attempt, error: run.steps[0]?.error as { kind: string; message: string } | null };
+      const run = await client.waitForRun(await client.startRun(workflow, input), {
+        timeout: 20_000,
+      });
+      return {
+        status: run.status,
+        attempt: run.steps[0]?.attempt,
+        error: run.steps[0]?.error as { kind: string; message: string } | null,
+      };
     };
     const unknown = await outcome("unknown");
-    expect(unknown).toMatchObject({ status: "failed", attempt: 1, error: { kind: "unknown_task" } });
+    expect(unknown).toMatchObject({
+      status: "failed",
+      attempt: 1,
+      error: { kind: "unknown_task" },
+    });
     expect(unknown.error?.message).toContain('no handler for task "f.not-registered"');
     const bad = await outcome("typed", { amount: "ten" });
     expect(bad).toMatchObject({ status: "failed", attempt: 1, error: { kind: "invalid_input" } });
     expect(bad.error?.message).toContain("amount");
     expect(await outcome("typed", { amount: 21 })).toMatchObject({ status: "succeeded" });
-    for (const [workflow, problem] of [["bigint", "$.n is a BigInt"], ["function", "$.f is a function"], ["cycle", "$.self is a circular reference"]] as const) {
+    for (const [workflow, problem] of [
+      ["bigint", "$.n is a BigInt"],
+      ["function", "$.f is a function"],
+      ["cycle", "$.self is a circular reference"],
+    ] as const) {
       const result = await outcome(workflow);
-      expect(result).toMatchObject({ status: "failed", attempt: 1, error: { kind: "invalid_output" } });
+      expect(result).toMatchObject({
+        status: "failed",
+        attempt: 1,
+        error: { kind: "invalid_output" },
+      });
       expect(result.error?.message).toContain(problem);
     }
   });
@@ -201,7 +260,12 @@ describe("failure paths", () => {
             onFailure: "c.alert",
             steps: [
               { name: "reserve", task: "c.reserve", compensate: "c.undo-reserve" },
-              { name: "charge", task: "c.charge", dependsOn: ["reserve"], compensate: "c.undo-charge" },
+              {
+                name: "charge",
+                task: "c.charge",
+                dependsOn: ["reserve"],
+                compensate: "c.undo-charge",
+              },
               { name: "ship", task: "c.ship", dependsOn: ["charge"], compensate: "c.undo-charge" },
             ],
           },
@@ -210,7 +274,20 @@ describe("failure paths", () => {
     );
     const run = await client.waitForRun(await client.startRun("order"), { timeout: 20_000 });
     expect(run.status).toBe("failed");
-    expect(order).toEqual(["do:reserve", "do:charge", "undo:compensate:charge", "undo:compensate:reserve", "alert:on-failure"]);
-    expect(run.error).toMatchObject({ step: "ship", compensation: { "compensate:charge": "succeeded", "compensate:reserve": "succeeded", "on-failure": "succeeded" } });
+    expect(order).toEqual([
+      "do:reserve",
+      "do:charge",
+      "undo:compensate:charge",
+      "undo:compensate:reserve",
+      "alert:on-failure",
+    ]);
+    expect(run.error).toMatchObject({
+      step: "ship",
+      compensation: {
+        "compensate:charge": "succeeded",
+        "compensate:reserve": "succeeded",
+        "on-failure": "succeeded",
+      },
+    });
   });
 });

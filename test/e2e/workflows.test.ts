@@ -11,10 +11,16 @@ afterEach(async () => {
   while (cleanup.length > 0) await cleanup.pop()?.();
 });
 
-async function setup(tasks: Record<string, (ctx: HandlerContext) => unknown>, workflows: { name: string; spec: object }[]) {
+async function setup(
+  tasks: Record<string, (ctx: HandlerContext) => unknown>,
+  workflows: { name: string; spec: object }[],
+) {
   const worker = await startTestWorker(db.url, { tasks, workflows });
   const client = createClient({ connectionString: db.url, pollInterval: 200 });
-  cleanup.push(() => client.close(), () => worker.stop());
+  cleanup.push(
+    () => client.close(),
+    () => worker.stop(),
+  );
   return { worker, client };
 }
 
@@ -63,7 +69,10 @@ describe("workflows run end to end", () => {
         "d.c": (ctx) => ({ c: (ctx.deps.a as { a: number }).a + 100 }),
         "d.d": (ctx) => {
           joins.push(ctx.run.id);
-          return { sum: (ctx.deps.b as { b: number }).b + (ctx.deps.c as { c: number }).c, keys: Object.keys(ctx.deps).sort() };
+          return {
+            sum: (ctx.deps.b as { b: number }).b + (ctx.deps.c as { c: number }).c,
+            keys: Object.keys(ctx.deps).sort(),
+          };
         },
       },
       [
@@ -80,7 +89,10 @@ describe("workflows run end to end", () => {
         },
       ],
     );
-    const ids = await client.startRuns("diamond", Array.from({ length: 20 }, (_, i) => ({ i })));
+    const ids = await client.startRuns(
+      "diamond",
+      Array.from({ length: 20 }, (_, i) => ({ i })),
+    );
     const runs = await Promise.all(ids.map((id) => client.waitForRun(id, { timeout: 30_000 })));
     expect(runs.map((r) => r.status)).toEqual(ids.map(() => "succeeded"));
     for (const run of runs) {
@@ -94,8 +106,16 @@ describe("workflows run end to end", () => {
     const { client } = await setup(
       {
         "f.start": (ctx) => ({ base: ctx.input.base }),
-        "f.branch": (ctx) => ({ step: ctx.step.name, v: (ctx.deps.start as { base: number }).base + Number(ctx.step.name.slice(1)) }),
-        "f.join": (ctx) => ({ total: Object.values(ctx.deps).reduce((sum: number, d) => sum + (d as { v: number }).v, 0) }),
+        "f.branch": (ctx) => ({
+          step: ctx.step.name,
+          v: (ctx.deps.start as { base: number }).base + Number(ctx.step.name.slice(1)),
+        }),
+        "f.join": (ctx) => ({
+          total: Object.values(ctx.deps).reduce(
+            (sum: number, d) => sum + (d as { v: number }).v,
+            0,
+          ),
+        }),
       },
       [
         {

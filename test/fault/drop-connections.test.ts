@@ -17,7 +17,9 @@ it("survives the loss of all its connections and keeps processing and re-LISTENs
   });
   const client = createClient({ connectionString: db.url, pollInterval: 200 });
   try {
-    const before = await client.waitForRun(await client.startRun("echo", { n: 1 }), { timeout: 10_000 });
+    const before = await client.waitForRun(await client.startRun("echo", { n: 1 }), {
+      timeout: 10_000,
+    });
     expect(before.status).toBe("succeeded");
 
     const killed = await db.query<{ n: number }>(
@@ -26,12 +28,15 @@ it("survives the loss of all its connections and keeps processing and re-LISTENs
     );
     expect(killed.rows[0]!.n).toBeGreaterThanOrEqual(2); // at least rowflow's pool and graphile's LISTEN
     // Graphile-worker re-LISTENs after a short delay; wait until a LISTEN connection is back.
-    await waitFor(async () => {
-      const { rows } = await db.query<{ n: number }>(
-        "select count(*)::int as n from pg_stat_activity where datname = current_database() and query ilike 'listen%'",
-      );
-      return rows[0]!.n >= 1;
-    }, { timeoutMs: 20_000, message: "graphile-worker did not LISTEN again" });
+    await waitFor(
+      async () => {
+        const { rows } = await db.query<{ n: number }>(
+          "select count(*)::int as n from pg_stat_activity where datname = current_database() and query ilike 'listen%'",
+        );
+        return rows[0]!.n >= 1;
+      },
+      { timeoutMs: 20_000, message: "graphile-worker did not LISTEN again" },
+    );
 
     const ids = await client.startRuns("echo", [{ n: 2 }, { n: 3 }, { n: 4 }]);
     const after = await Promise.all(ids.map((id) => client.waitForRun(id, { timeout: 20_000 })));

@@ -24,16 +24,25 @@ afterEach(() => {
 });
 
 it("recovers the steps of a SIGKILLed worker within the heartbeat timeout, with exactly-once ledger writes", async () => {
-  await db.query("create table ledger (run_id bigint not null, step text not null, attempt int not null, pid int not null)");
+  await db.query(
+    "create table ledger (run_id bigint not null, step text not null, attempt int not null, pid int not null)",
+  );
   const child = spawn(process.execPath, [bin, "worker", "--config", fixture], {
-    env: { ...process.env, DATABASE_URL: db.url, ROWFLOW_TEST_HEARTBEAT_TIMEOUT: String(heartbeatTimeout), LOG_LEVEL: "warn" },
+    env: {
+      ...process.env,
+      DATABASE_URL: db.url,
+      ROWFLOW_TEST_HEARTBEAT_TIMEOUT: String(heartbeatTimeout),
+      LOG_LEVEL: "warn",
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.push(child);
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.on("exit", (_code, signal) => resolve(signal)),
+  );
 
   const victim = await waitFor(
     async () => (await db.query<{ id: string }>("select id from rowflow.workers")).rows[0]?.id,
@@ -42,18 +51,27 @@ it("recovers the steps of a SIGKILLed worker within the heartbeat timeout, with 
 
   const client = createClient({ connectionString: db.url, pollInterval: 200 });
   try {
-    const ids = await client.startRuns("killable", Array.from({ length: runs }, (_, i) => ({ i })));
+    const ids = await client.startRuns(
+      "killable",
+      Array.from({ length: runs }, (_, i) => ({ i })),
+    );
     // Kill while handlers are running and some steps already committed.
-    await waitFor(async () => {
-      const { rows } = await db.query<{ running: number; done: number }>(
-        "select count(*) filter (where status = 'running')::int as running, count(*) filter (where status = 'succeeded')::int as done from rowflow.step_runs",
-      );
-      return rows[0]!.running >= 4 && rows[0]!.done >= 10;
-    }, { timeoutMs: 30_000, message: "handlers never ran in the child worker" });
+    await waitFor(
+      async () => {
+        const { rows } = await db.query<{ running: number; done: number }>(
+          "select count(*) filter (where status = 'running')::int as running, count(*) filter (where status = 'succeeded')::int as done from rowflow.step_runs",
+        );
+        return rows[0]!.running >= 4 && rows[0]!.done >= 10;
+      },
+      { timeoutMs: 30_000, message: "handlers never ran in the child worker" },
+    );
     child.kill("SIGKILL");
     const killedAt = Date.now();
     expect(await exited).toBe("SIGKILL");
-    const lockedByVictim = await db.query<{ n: number }>("select count(*)::int as n from graphile_worker.jobs where locked_by = $1", [victim]);
+    const lockedByVictim = await db.query<{ n: number }>(
+      "select count(*)::int as n from graphile_worker.jobs where locked_by = $1",
+      [victim],
+    );
     expect(lockedByVictim.rows[0]!.n).toBeGreaterThan(0);
 
     const rescuer = await startTestWorker(db.url, {
@@ -65,11 +83,14 @@ it("recovers the steps of a SIGKILLed worker within the heartbeat timeout, with 
     });
     try {
       await waitFor(
-        async () => (await db.query("select 1 from rowflow.workers where id = $1", [victim])).rowCount === 0,
+        async () =>
+          (await db.query("select 1 from rowflow.workers where id = $1", [victim])).rowCount === 0,
         { timeoutMs: heartbeatTimeout + 10_000, message: "dead worker was never released" },
       );
       const releasedAfter = Date.now() - killedAt;
-      const finished = await Promise.all(ids.map((id) => client.waitForRun(id, { timeout: 30_000 })));
+      const finished = await Promise.all(
+        ids.map((id) => client.waitForRun(id, { timeout: 30_000 })),
+      );
       const recoveredAfter = Date.now() - killedAt;
 
       expect(finished.map((r) => r.status)).toEqual(ids.map(() => "succeeded"));
@@ -89,7 +110,10 @@ it("recovers the steps of a SIGKILLed worker within the heartbeat timeout, with 
         "select count(*)::int as n from rowflow.events where type = 'step_retrying' and data -> 'error' ->> 'kind' = 'worker_lost'",
       );
       expect(lost.rows[0]!.n).toBeGreaterThanOrEqual(1);
-      const leftovers = await db.query<{ n: number }>("select count(*)::int as n from graphile_worker.jobs where locked_by = $1", [victim]);
+      const leftovers = await db.query<{ n: number }>(
+        "select count(*)::int as n from graphile_worker.jobs where locked_by = $1",
+        [victim],
+      );
       expect(leftovers.rows[0]!.n).toBe(0);
     } finally {
       await rescuer.stop();

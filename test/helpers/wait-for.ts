@@ -20,7 +20,9 @@ export async function waitFor<T>(
     }
     if (Date.now() > deadline) {
       const why = lastError instanceof Error ? `; last error: ${lastError.message}` : "";
-      throw new Error(`waitFor timed out after ${timeoutMs} ms: ${(typeof options.message === "function" ? options.message() : options.message) ?? "condition not met"}${why}`);
+      throw new Error(
+        `waitFor timed out after ${timeoutMs} ms: ${(typeof options.message === "function" ? options.message() : options.message) ?? "condition not met"}${why}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }

@@ -6,7 +6,10 @@ import type { WorkerOptions } from "../../src/worker/worker-options.js";
  * Starts an in-process worker for a test with fast settings (short poll,
  * silent logs). The caller stops it; the leak guard fails a test that forgets.
  */
-export async function startTestWorker(url: string, options: Omit<WorkerOptions, "connectionString">): Promise<Worker> {
+export async function startTestWorker(
+  url: string,
+  options: Omit<WorkerOptions, "connectionString">,
+): Promise<Worker> {
   const worker = createWorker({
     connectionString: url,
     pollInterval: 100,
