@@ -21,7 +21,7 @@ interface Block {
 }
 
 const blocks: Block[] = [
-  ...readme.matchAll(/(?:<!-- from: (\S+) -->\n)?```(\w*)\n([\s\S]*?)```/g),
+  ...readme.matchAll(/(?:<!-- from: (\S+) -->\n\n?)?```(\w*)\n([\s\S]*?)```/g),
 ].map((m) => ({ from: m[1], lang: m[2] ?? "", body: m[3] ?? "" }));
 
 describe("README", () => {
