@@ -77,6 +77,10 @@ export function createWorker(options: WorkerOptions): Worker {
   let pool: pg.Pool | undefined;
   let kysely: Kysely<Database> | undefined;
   let runner: Runner | undefined;
+  // graphile-worker's pool is ours, not created by run(): run() removes its
+  // 'error' listeners when the runner is released, and an idle client that
+  // then sees the server go away (57P01) would crash the process.
+  let graphilePool: pg.Pool | undefined;
   let workerPool: WorkerPool | undefined;
   let heartbeat: Heartbeat | undefined;
   let wakeUps: WorkerWakeUps | undefined;
@@ -171,9 +175,15 @@ export function createWorker(options: WorkerOptions): Worker {
       localQueueSize: resolved.localQueueSize,
       nudge: () => workerPool?.nudge(1),
     });
-    runner = await run({
+    const previousPool = graphilePool;
+    graphilePool = createPool({
       connectionString: resolved.connectionString,
-      maxPoolSize: resolved.graphileMaxPoolSize,
+      max: resolved.graphileMaxPoolSize,
+      applicationName: "rowflow worker (graphile-worker)",
+    });
+    await previousPool?.end().catch(() => {});
+    runner = await run({
+      pgPool: graphilePool,
       concurrency: resolved.concurrency,
       pollInterval: resolved.pollInterval,
       noHandleSignals: true,
@@ -272,6 +282,7 @@ export function createWorker(options: WorkerOptions): Worker {
               logger.error(`graceful shutdown: ${(error as Error).message}`),
             );
         }
+        await graphilePool?.end().catch(() => {});
         const id = workerPool?.id;
         if (id && pool) {
           await unregisterWorker(pool, { id }).catch((error: unknown) =>
@@ -285,6 +296,7 @@ export function createWorker(options: WorkerOptions): Worker {
         // Not kysely.destroy(): its driver is never initialised (queries go
         // through StepTransaction or the pool), so it would leave the pool open.
         await pool?.end().catch(() => {});
+        await graphilePool?.end().catch(() => {});
         unregisterHandle?.();
         resolveStopped();
       }
