@@ -1,8 +1,8 @@
-import { cp, mkdtemp, readdir, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 
 import { migrate } from "../../../src/db/migrate.js";
 import { defaultMigrationsDir } from "../../../src/db/migration-files.js";
@@ -11,8 +11,14 @@ import { useTestDatabase } from "../../helpers/db.js";
 
 const db = useTestDatabase({ migrated: false });
 
+const copies: string[] = [];
+afterAll(async () => {
+  await Promise.all(copies.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
 async function copyOfMigrations(): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), "rowflow-migrations-"));
+  copies.push(dir);
   await cp(defaultMigrationsDir, dir, { recursive: true });
   return dir;
 }
