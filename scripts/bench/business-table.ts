@@ -1,4 +1,4 @@
-import pg from "pg";
+import { query } from "./pg-client.js";
 
 /** The business table every write scenario inserts into, and the rows of one insert. */
 export const createBusinessTable = `
@@ -23,11 +23,5 @@ export const naiveTrigger = `
     for each row execute function public.tg_bench_orders__naive();`;
 
 export async function execute(url: string, sql: string, values: unknown[] = []): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql, values);
-  } finally {
-    await client.end();
-  }
+  await query(url, sql, values);
 }

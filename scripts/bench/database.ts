@@ -3,10 +3,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-import pg from "pg";
-
 import { migrate } from "../../src/db/migrate.js";
 import { startEmbeddedPostgres } from "../../src/embedded/embedded-postgres.js";
+import { query } from "./pg-client.js";
 
 /** The server the benchmarks run on, and fresh migrated databases on it. */
 export interface BenchServer {
@@ -52,19 +51,14 @@ export async function openBenchServer(): Promise<BenchServer> {
       };
     },
     async facts() {
-      const client = new pg.Client({ connectionString: admin });
-      await client.connect();
-      try {
-        const { rows } = await client.query<{ name: string; setting: string }>(
-          `select name, setting from pg_settings where name in
+      const rows = await query<{ name: string; setting: string }>(
+        admin,
+        `select name, setting from pg_settings where name in
              ('server_version', 'synchronous_commit', 'fsync', 'shared_buffers', 'max_connections',
               'wal_level', 'full_page_writes', 'commit_delay')
            order by name`,
-        );
-        return Object.fromEntries(rows.map((r) => [r.name, r.setting]));
-      } finally {
-        await client.end();
-      }
+      );
+      return Object.fromEntries(rows.map((r) => [r.name, r.setting]));
     },
     async stop() {
       await adminQuery(admin, `drop database if exists ${template} with (force)`);
@@ -80,11 +74,5 @@ export function withDatabase(url: string, database: string): string {
 }
 
 async function adminQuery(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
+  await query(url, sql);
 }

@@ -31,6 +31,7 @@ import { startEmbeddedPostgres } from "../../src/embedded/embedded-postgres.js";
 import { createBusinessTable, insertOneOrder } from "./business-table.js";
 import { withDatabase } from "./database.js";
 import { insertLoad } from "./insert-load.js";
+import { query } from "./pg-client.js";
 import { median } from "./stats.js";
 import { chainSpec } from "./workflows.js";
 
@@ -46,20 +47,6 @@ const reps = Number(args.reps);
 const seconds = Number(args.seconds);
 const bulkRuns = Number(args.runs);
 const probed = args.migration;
-
-async function query<R extends pg.QueryResultRow>(
-  url: string,
-  sql: string,
-  values: unknown[] = [],
-) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<R>(sql, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 let adminUrl = process.env.DATABASE_URL;
 let stopServer = async () => {};

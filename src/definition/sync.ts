@@ -3,6 +3,7 @@
  * `rowflow.define_workflow`, which returns the existing version for an unchanged
  * spec and a new version otherwise.
  */
+import { DEFINE_WORKFLOW_SQL } from "../db/define-workflow.js";
 import { coerceError, ErrorCodes, RowflowError } from "../errors.js";
 import { SpecErrorCodes } from "./error-codes.js";
 import { SpecValidationError } from "./spec-error.js";
@@ -27,9 +28,8 @@ export interface SyncedWorkflow {
   readonly version: number;
 }
 
-/** The SQL of one definition (named arguments, as everywhere in rowflow). */
-export const DEFINE_WORKFLOW_SQL =
-  "select rowflow.define_workflow(name => $1, spec => $2::jsonb) as version";
+// The SQL text lives with the other SQL calls (src/db/); re-exported for callers of syncWorkflows.
+export { DEFINE_WORKFLOW_SQL };
 
 /**
  * Validates every spec first (nothing is written if one is invalid), then calls

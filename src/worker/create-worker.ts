@@ -93,6 +93,17 @@ export function createWorker(options: WorkerOptions): Worker {
   let unregisterHandle: (() => void) | undefined;
   let stepEnv: StepTaskEnv | undefined;
 
+  // Waits for the database with backoff (at start, and before relaunching a
+  // runner); false when stop() was called meanwhile.
+  const connect = (db: pg.Pool) =>
+    waitForDatabase(db, {
+      connectionString: resolved.connectionString,
+      logger,
+      firstDelay: resolved.connectDelay,
+      maxDelay: resolved.maxConnectDelay,
+      signal: startAbort.signal,
+    });
+
   const start = async () => {
     unregisterHandle = registerHandle({
       kind: "worker",
@@ -106,13 +117,7 @@ export function createWorker(options: WorkerOptions): Worker {
     });
     const dialect = new PostgresDialect({ pool });
     kysely = new Kysely<Database>({ dialect });
-    const connected = await waitForDatabase(pool, {
-      connectionString: resolved.connectionString,
-      logger,
-      firstDelay: resolved.connectDelay,
-      maxDelay: resolved.maxConnectDelay,
-      signal: startAbort.signal,
-    });
+    const connected = await connect(pool);
     if (!connected) throw new Error("worker stopped before it could connect");
 
     if (resolved.syncWorkflows) {
@@ -245,13 +250,7 @@ export function createWorker(options: WorkerOptions): Worker {
     await wakeUps?.stop();
     for (let attempt = 1; !stopping; attempt++) {
       try {
-        const connected = await waitForDatabase(pool, {
-          connectionString: resolved.connectionString,
-          logger,
-          firstDelay: resolved.connectDelay,
-          maxDelay: resolved.maxConnectDelay,
-          signal: startAbort.signal,
-        });
+        const connected = await connect(pool);
         if (!connected || stopping) return;
         await forceUnlockWorker(pool, { id: deadId });
         await unregisterWorker(pool, { id: deadId });

@@ -1,5 +1,4 @@
-import pg from "pg";
-
+import { execute } from "../business-table.js";
 import { runChild } from "../child.js";
 import type { Scenario } from "../scenario.js";
 import { defineWorkflow, diamondSpec } from "../workflows.js";
@@ -12,34 +11,24 @@ interface DrainResult {
 
 /** Queues `count` no-op graphile-worker jobs with one add_jobs call. */
 async function queueNoopJobs(url: string, count: number): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(
-      `select count(*) from graphile_worker.add_jobs(
-         (select array_agg(row('noop', '{}'::json, null, null, null, null, null, null)::graphile_worker.job_spec)
-            from generate_series(1, $1::int)))`,
-      [count],
-    );
-  } finally {
-    await client.end();
-  }
+  await execute(
+    url,
+    `select count(*) from graphile_worker.add_jobs(
+       (select array_agg(row('noop', '{}'::json, null, null, null, null, null, null)::graphile_worker.job_spec)
+          from generate_series(1, $1::int)))`,
+    [count],
+  );
 }
 
 /** Starts `runs` diamond runs with one start_runs call (the runs' root jobs are queued). */
 async function startDiamondRuns(url: string, runs: number): Promise<void> {
   await defineWorkflow(url, "bench-diamond", diamondSpec);
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(
-      `select count(*) from rowflow.start_runs(workflow => 'bench-diamond',
-         inputs => (select array_agg(jsonb_build_object('i', i)) from generate_series(1, $1::int) as i))`,
-      [runs],
-    );
-  } finally {
-    await client.end();
-  }
+  await execute(
+    url,
+    `select count(*) from rowflow.start_runs(workflow => 'bench-diamond',
+       inputs => (select array_agg(jsonb_build_object('i', i)) from generate_series(1, $1::int) as i))`,
+    [runs],
+  );
 }
 
 export const drain: Scenario = {

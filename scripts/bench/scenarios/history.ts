@@ -1,6 +1,5 @@
-import pg from "pg";
-
 import { runChild } from "../child.js";
+import { withClient } from "../pg-client.js";
 import type { Scenario, ScenarioContext } from "../scenario.js";
 import { defineWorkflow } from "../workflows.js";
 
@@ -10,16 +9,6 @@ interface DrainResult {
 }
 
 const oneStep = { steps: [{ name: "a", task: "noop" }] };
-
-async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /**
  * Fills the tables with `runs` finished runs the way production would have
