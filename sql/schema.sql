@@ -26,6 +26,52 @@ CREATE SCHEMA rowflow;
 COMMENT ON SCHEMA rowflow IS 'rowflow: database-centric workflow orchestration';
 
 --
+-- Name: begun_step; Type: TYPE; Schema: rowflow; Owner: -
+--
+
+CREATE TYPE rowflow.begun_step AS (
+	o integer,
+	run_id bigint,
+	step text,
+	kind text,
+	attempt integer,
+	max_attempts integer
+);
+
+--
+-- Name: dependent; Type: TYPE; Schema: rowflow; Owner: -
+--
+
+CREATE TYPE rowflow.dependent AS (
+	origin integer,
+	run_id bigint,
+	step text,
+	n integer
+);
+
+--
+-- Name: done_step; Type: TYPE; Schema: rowflow; Owner: -
+--
+
+CREATE TYPE rowflow.done_step AS (
+	run_id bigint,
+	step text,
+	origin integer
+);
+
+--
+-- Name: released_step; Type: TYPE; Schema: rowflow; Owner: -
+--
+
+CREATE TYPE rowflow.released_step AS (
+	origin integer,
+	run_id bigint,
+	step text,
+	status text,
+	context jsonb
+);
+
+--
 -- Name: step_job; Type: TYPE; Schema: rowflow; Owner: -
 --
 
@@ -91,6 +137,45 @@ $$;
 
 COMMENT ON FUNCTION rowflow._add_step_jobs(jobs rowflow.step_job[]) IS 'Internal: inserts rowflow:step jobs without job keys (ids in spec order) and wakes a waiting worker (000006).';
 
+--
+-- Name: _check_run(text, jsonb, jsonb, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._check_run(status text, input jsonb, error jsonb, started_at timestamp with time zone, finished_at timestamp with time zone) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_rule text;
+begin
+  v_rule := case
+    when _check_run.status is null
+      or _check_run.status not in ('queued', 'running', 'compensating', 'succeeded', 'failed', 'cancelled')
+      then 'status_is_valid'
+    when (_check_run.status in ('succeeded', 'failed', 'cancelled')) <> (_check_run.finished_at is not null)
+      then 'finished_at_matches_status'
+    when (_check_run.status = 'queued' and _check_run.started_at is not null)
+      or (_check_run.status in ('running', 'compensating', 'succeeded', 'failed') and _check_run.started_at is null)
+      then 'started_at_matches_status'
+    when pg_catalog.jsonb_typeof(_check_run.input) is distinct from 'object' then 'input_is_object'
+    when _check_run.status not in ('failed', 'compensating', 'cancelled') and _check_run.error is not null
+      then 'error_matches_status'
+  end;
+  if v_rule is not null then
+    raise exception 'rowflow.runs: rule % violated (status %)', v_rule, coalesce(_check_run.status, 'null')
+      using errcode = '23514', schema = 'rowflow', table = 'runs', constraint = v_rule;
+  end if;
+  return true;
+end;
+$$;
+
+--
+-- Name: FUNCTION _check_run(status text, input jsonb, error jsonb, started_at timestamp with time zone, finished_at timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._check_run(status text, input jsonb, error jsonb, started_at timestamp with time zone, finished_at timestamp with time zone) IS 'The state rules of rowflow.runs (its CHECK run_is_valid); raises 23514 naming the rule (000011).';
+
 SET default_tablespace = '';
 
 SET default_table_access_method = heap;
@@ -107,17 +192,19 @@ CREATE TABLE rowflow.runs (
     input jsonb NOT NULL,
     idempotency_key text,
     priority smallint DEFAULT 0 NOT NULL,
-    steps_left integer NOT NULL,
     error jsonb,
     created_at timestamp with time zone NOT NULL,
     updated_at timestamp with time zone NOT NULL,
     finished_at timestamp with time zone,
-    CONSTRAINT error_matches_status CHECK (((status = ANY (ARRAY['failed'::text, 'compensating'::text, 'cancelled'::text])) OR (error IS NULL))),
-    CONSTRAINT finished_at_matches_status CHECK (((status = ANY (ARRAY['succeeded'::text, 'failed'::text, 'cancelled'::text])) = (finished_at IS NOT NULL))),
-    CONSTRAINT input_is_object CHECK ((jsonb_typeof(input) = 'object'::text)),
-    CONSTRAINT status_is_valid CHECK ((status = ANY (ARRAY['running'::text, 'compensating'::text, 'succeeded'::text, 'failed'::text, 'cancelled'::text]))),
-    CONSTRAINT steps_left_is_valid CHECK (((steps_left >= 0) AND ((status <> ALL (ARRAY['succeeded'::text, 'failed'::text])) OR (steps_left = 0))))
+    started_at timestamp with time zone,
+    CONSTRAINT run_is_valid CHECK (rowflow._check_run(status, input, error, started_at, finished_at))
 );
+
+--
+-- Name: COLUMN runs.started_at; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON COLUMN rowflow.runs.started_at IS 'When a worker claimed the run (queued → running); null while queued, and for a run cancelled while queued.';
 
 --
 -- Name: _advance_chain_step(rowflow.runs, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -148,10 +235,9 @@ begin
     rowflow._queue_name(v_ws.queue_name, v_ws.queue_key,
       jsonb_build_object('input', _advance_chain_step.run.input, 'steps', '{}'::jsonb)),
     _advance_chain_step.now, coalesce(v_ws.priority, 0) + _advance_chain_step.run.priority)::rowflow.step_job]);
-  update rowflow.step_runs as sr set status = 'queued', deps_remaining = 0, attempt = 1, job_id = v_ids[1]
+  update rowflow.step_runs as sr
+  set status = 'queued', deps_remaining = 0, attempt = 1, job_id = v_ids[1], queued_at = _advance_chain_step.now
   where sr.run_id = v_sr.run_id and sr.step = v_sr.step;
-  insert into rowflow.events (run_id, step, type, attempt, at)
-  values (v_sr.run_id, v_sr.step, 'step_queued', 1, _advance_chain_step.now);
   return v_sr.step;
 end;
 $$;
@@ -174,7 +260,6 @@ declare
   v_fn text;
   v_event text;
   v_body text;
-  v_checks text;
   v_table_tag text;
 begin
   -- GUARD: table, ownership, workflow, events, primary key.
@@ -257,29 +342,8 @@ begin
   v_fn := 'tg_' || v_table_tag || '__' || left(pg_catalog.replace(_attach.workflow, '-', '_'), 22) || '_' || v_id;
   update rowflow.table_attachments as a set function_name = v_fn where a.id = v_id;
 
-  -- PHASE 3: the trigger function. One body serves all events of the
-  -- attachment; each trigger declares its transition tables as rf_new/rf_old.
-  v_checks := '';
-  foreach v_event in array v_events loop
-    v_checks := v_checks || pg_catalog.format(E'  %s rf_tg.rf_op = %L then\n    ',
-        case when v_checks = '' then 'if' else 'elsif' end, v_event)
-      || rowflow._attachment_query(_attach.relid, v_event, v_pk, _attach."when", _attach.input,
-           _attach.idempotency_key, 'rf_tg.rf_inputs, rf_tg.rf_keys')
-      || E';\n';
-  end loop;
-  v_body := E'\n#variable_conflict use_column\n<<rf_tg>>\ndeclare\n'
-    || E'  rf_inputs jsonb[];\n  rf_keys text[];\n'
-    || E'  rf_op text := pg_catalog.lower(tg_op);\n'
-    || E'  rf_schema text := tg_table_schema;\n  rf_table text := tg_table_name;\nbegin\n'
-    || pg_catalog.format(E'  -- rowflow attachment %s: workflow %s on %s (generated by rowflow.attach; do not edit)\n',
-         v_id, _attach.workflow, _attach.relid::regclass)
-    || E'  if pg_catalog.current_setting(''rowflow.mode'', true) = ''suppress'' then\n    return null;\n  end if;\n'
-    || v_checks
-    || E'  end if;\n'
-    || E'  if rf_tg.rf_inputs is not null then\n'
-    || pg_catalog.format(E'    perform rowflow._start_attached(%s, %L, rf_tg.rf_inputs, rf_tg.rf_keys);\n',
-         v_id, _attach.workflow)
-    || E'  end if;\n  return null;\nend;\n';
+  -- PHASE 3: the trigger function (000011: rowflow._attachment_body).
+  v_body := rowflow._attachment_body((select a from rowflow.table_attachments as a where a.id = v_id));
   execute pg_catalog.format(
     'create function rowflow.%I() returns trigger language plpgsql security definer set search_path to '''' as %L',
     v_fn, v_body);
@@ -374,6 +438,120 @@ end;
 $$;
 
 --
+-- Name: table_attachments; Type: TABLE; Schema: rowflow; Owner: -
+--
+
+CREATE TABLE rowflow.table_attachments (
+    id integer NOT NULL,
+    relid oid NOT NULL,
+    workflow text NOT NULL,
+    events text[] NOT NULL,
+    when_sql text,
+    input_sql text,
+    key_sql text,
+    function_name text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_by name DEFAULT CURRENT_USER NOT NULL,
+    CONSTRAINT events_are_valid CHECK ((((cardinality(events) >= 1) AND (cardinality(events) <= 3)) AND (events <@ ARRAY['insert'::text, 'update'::text, 'delete'::text]))),
+    CONSTRAINT function_name_is_safe CHECK ((function_name ~ '^tg_[a-z0-9_]+$'::text))
+);
+
+--
+-- Name: TABLE table_attachments; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON TABLE rowflow.table_attachments IS 'One row per rowflow.attach call; the generated trigger function rowflow.<function_name> and its triggers on relid belong to it.';
+
+--
+-- Name: _attachment_body(rowflow.table_attachments); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._attachment_body(attachment rowflow.table_attachments) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_a rowflow.table_attachments := _attachment_body.attachment;
+  v_pk text[];
+  v_event text;
+  v_arrays text;
+  v_rows text;
+  v_prefix text := 'select pg_catalog.array_agg(rf_q.input), null::text[] into rf_x' || E'\n' || 'from (';
+  v_checks text := '';
+begin
+  v_pk := array(
+    select a.attname::text
+    from pg_catalog.pg_index as i
+    cross join lateral unnest(i.indkey) with ordinality as k(attnum, o)
+    join pg_catalog.pg_attribute as a on a.attrelid = i.indrelid and a.attnum = k.attnum
+    where i.indrelid = v_a.relid and i.indisprimary
+    order by k.o);
+  foreach v_event in array v_a.events loop
+    v_arrays := rowflow._attachment_query(v_a.relid::regclass, v_event, v_pk, v_a.when_sql, v_a.input_sql,
+                                          v_a.key_sql, 'rf_tg.rf_inputs, rf_tg.rf_keys');
+    if v_a.key_sql is null then
+      -- The rows themselves: _attachment_query's inner select (it starts with
+      -- a fixed prefix and ends with ") as rf_q").
+      v_rows := rowflow._attachment_query(v_a.relid::regclass, v_event, v_pk, v_a.when_sql, v_a.input_sql,
+                                          null, 'rf_x');
+      if left(v_rows, length(v_prefix)) <> v_prefix or right(v_rows, 9) <> ') as rf_q' then
+        raise exception 'internal: unexpected attachment query shape' using errcode = 'XX000';
+      end if;
+      v_rows := substr(v_rows, length(v_prefix) + 1, length(v_rows) - length(v_prefix) - 9);
+      v_checks := v_checks || pg_catalog.format(E'  %s rf_tg.rf_op = %L then\n',
+          case when v_checks = '' then 'if' else 'elsif' end, v_event)
+        || E'    if rf_tg.rf_version is not null and rf_tg.rf_prio is not null then\n'
+        || E'      with rf_ins as (\n'
+        || E'        insert into rowflow.runs as rf_r (workflow, version, status, input, priority, created_at, updated_at)\n'
+        || pg_catalog.format(E'        select %L, rf_tg.rf_version, ''queued'', rowflow._run_input(rf_q.input), rf_tg.rf_prio,\n',
+                             v_a.workflow)
+        || E'               pg_catalog.now(), pg_catalog.now()\n'
+        || E'        from (' || v_rows || E') as rf_q\n'
+        || E'        returning rf_r.id\n'
+        || E'      ) select pg_catalog.array_agg(rf_ins.id) into rf_tg.rf_ids from rf_ins;\n'
+        || E'    else\n      ' || v_arrays || E';\n    end if;\n';
+    else
+      v_checks := v_checks || pg_catalog.format(E'  %s rf_tg.rf_op = %L then\n    ',
+          case when v_checks = '' then 'if' else 'elsif' end, v_event)
+        || v_arrays || E';\n';
+    end if;
+  end loop;
+  return E'\n#variable_conflict use_column\n<<rf_tg>>\ndeclare\n'
+    || E'  rf_inputs jsonb[];\n  rf_keys text[];\n  rf_ids bigint[];\n  rf_n int;\n  rf_waiting boolean;\n'
+    || E'  rf_mode text := pg_catalog.current_setting(''rowflow.mode'', true);\n'
+    || E'  rf_prio int;\n  rf_version int;\n'
+    || E'  rf_op text := pg_catalog.lower(tg_op);\n'
+    || E'  rf_schema text := tg_table_schema;\n  rf_table text := tg_table_name;\nbegin\n'
+    || pg_catalog.format(E'  -- rowflow attachment %s: workflow %s on %s (generated by rowflow.attach; do not edit)\n',
+         v_a.id, v_a.workflow, v_a.relid::regclass)
+    || E'  if rf_tg.rf_mode = ''suppress'' then\n    return null;\n  end if;\n'
+    || E'  rf_tg.rf_prio := case when rf_tg.rf_mode is null or rf_tg.rf_mode in ('''', ''normal'') then 0\n'
+    || E'                        when rf_tg.rf_mode = ''backfill'' then 1000 end;\n'
+    -- The workflow, and (same statement) whether a worker or a live view
+    -- waits for a NOTIFY: usually not under load, and then the start costs no
+    -- further call.
+    || pg_catalog.format(E'  select w.latest_version, exists (select 1 from rowflow.waiters as x where x.channel in (''jobs:insert'', ''rowflow'') and x.until > pg_catalog.statement_timestamp())\n'
+                         || E'  into rf_tg.rf_version, rf_tg.rf_waiting from rowflow.workflows as w where w.name = %L and not w.paused;\n',
+         v_a.workflow)
+    || v_checks
+    || E'  end if;\n'
+    || E'  if rf_tg.rf_ids is not null then\n'
+    || pg_catalog.format(E'    rf_tg.rf_n := rowflow._runs_started(%L, rf_tg.rf_ids, rf_tg.rf_waiting);\n', v_a.workflow)
+    || E'  elsif rf_tg.rf_inputs is not null then\n'
+    || pg_catalog.format(E'    perform rowflow._start_attached(%s, %L, rf_tg.rf_inputs, rf_tg.rf_keys);\n',
+         v_a.id, v_a.workflow)
+    || E'  end if;\n  return null;\nend;\n';
+end;
+$$;
+
+--
+-- Name: FUNCTION _attachment_body(attachment rowflow.table_attachments); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._attachment_body(attachment rowflow.table_attachments) IS 'Internal: the plpgsql body of an attachment''s trigger function (000011: queued runs straight from the transition table).';
+
+--
 -- Name: _attachment_query(regclass, text, text[], text, text, text, text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -445,6 +623,142 @@ end;
 $_$;
 
 --
+-- Name: _begin(bigint[], text[], integer[], integer[], text, timestamp with time zone, boolean); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._begin(run_ids bigint[], steps text[], attempts integer[], os integer[], worker_id text, now timestamp with time zone, reserved boolean) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_seqscan TO 'off'
+    SET enable_hashjoin TO 'off'
+    SET enable_mergejoin TO 'off'
+    SET jit TO 'off'
+    AS $$
+#variable_conflict use_column
+declare
+  v_n int := coalesce(cardinality(_begin.run_ids), 0);
+  v_begun rowflow.begun_step[];
+  v_again rowflow.begun_step[];
+  v_os int[];
+  v_results jsonb;
+begin
+  -- A worker's reserved steps (always workflow steps: chain links are jobs)
+  -- begin in one statement, contexts included.
+  if _begin.reserved then
+    with c as (
+      select * from unnest(_begin.run_ids, _begin.steps, _begin.attempts, _begin.os) as c(run_id, step, attempt, o)
+    ), u as (
+      update rowflow.step_runs as sr set status = 'running', started_at = _begin.now
+      from c
+      where sr.run_id = c.run_id and sr.step = c.step and sr.attempt = c.attempt and sr.status = 'queued'
+        and sr.locked_by = _begin.worker_id
+        and exists (select 1 from rowflow.runs as r where r.id = c.run_id and r.status in ('running', 'compensating'))
+      returning c.o, sr.run_id, sr.step, sr.kind, sr.attempt, sr.max_attempts
+    )
+    select coalesce(array_agg(u.o), '{}'), coalesce(pg_catalog.jsonb_object_agg(u.o::text, pg_catalog.jsonb_build_object(
+             'ok', true, 'runId', u.run_id::text, 'step', u.step, 'task', ws.task,
+             'workflow', r.workflow, 'version', r.version, 'input', r.input,
+             'deps', (select coalesce(pg_catalog.jsonb_object_agg(o.step, o.output), '{}'::jsonb)
+                      from rowflow.step_runs as o where o.run_id = u.run_id and o.step = any (ws.depends_on)),
+             'attempt', u.attempt, 'maxAttempts', u.max_attempts,
+             'timeoutMs', (extract(epoch from ws.timeout) * 1000)::bigint,
+             'idempotencyKey', 'rowflow:' || u.run_id || ':' || u.step,
+             'kind', u.kind, 'runError', r.error)), '{}')
+    into v_os, v_results
+    from u
+    join rowflow.runs as r on r.id = u.run_id
+    join rowflow.workflow_steps as ws on ws.workflow = r.workflow and ws.version = r.version and ws.name = u.step;
+  else
+
+  -- PHASE 1: queued attempts become running.
+  with c as (
+    select * from unnest(_begin.run_ids, _begin.steps, _begin.attempts, _begin.os) as c(run_id, step, attempt, o)
+  ), u as (
+    update rowflow.step_runs as sr set status = 'running', started_at = _begin.now
+    from c
+    where sr.run_id = c.run_id and sr.step = c.step and sr.attempt = c.attempt and sr.status = 'queued'
+      and sr.locked_by is null
+      and exists (select 1 from rowflow.runs as r where r.id = c.run_id and r.status in ('running', 'compensating'))
+    returning c.o, sr.run_id, sr.step, sr.kind, sr.attempt, sr.max_attempts
+  )
+  select coalesce(array_agg(row(u.o, u.run_id, u.step, u.kind, u.attempt, u.max_attempts)::rowflow.begun_step), '{}')
+  into v_begun
+  from u;
+
+  -- PHASE 2: re-deliveries of graphile jobs (rare): running with the same attempt.
+  if cardinality(v_begun) < v_n then
+    select coalesce(array_agg(row(c.o, sr.run_id, sr.step, sr.kind, sr.attempt, sr.max_attempts)::rowflow.begun_step), '{}')
+    into v_again
+    from unnest(_begin.run_ids, _begin.steps, _begin.attempts, _begin.os) as c(run_id, step, attempt, o)
+    join rowflow.step_runs as sr on sr.run_id = c.run_id and sr.step = c.step and sr.attempt = c.attempt
+    join rowflow.runs as r on r.id = c.run_id
+    where sr.status = 'running' and sr.locked_by is null and r.status in ('running', 'compensating')
+      and not c.o = any (array(select b.o from unnest(v_begun) as b));
+    if cardinality(v_again) > 0 then
+      insert into rowflow.events (run_id, step, type, attempt, data, at)
+      select b.run_id, b.step, 'step_started', b.attempt,
+             pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('workerId', _begin.worker_id,
+                                                                        'redelivery', true)), _begin.now
+      from unnest(v_again) as b order by b.run_id, b.step;
+      v_begun := v_begun || v_again;
+    end if;
+  end if;
+
+  -- PHASE 3: the contexts (task, timeout, dependency outputs by kind).
+  select coalesce(array_agg(b.o), '{}'), coalesce(pg_catalog.jsonb_object_agg(b.o::text, pg_catalog.jsonb_build_object(
+           'ok', true, 'runId', b.run_id::text, 'step', b.step, 'task', t.task,
+           'workflow', r.workflow, 'version', r.version, 'input', r.input, 'deps', t.deps,
+           'attempt', b.attempt, 'maxAttempts', b.max_attempts,
+           'timeoutMs', (extract(epoch from t.timeout) * 1000)::bigint,
+           'idempotencyKey', 'rowflow:' || b.run_id || ':' || b.step,
+           'kind', b.kind, 'runError', r.error)), '{}')
+  into v_os, v_results
+  from unnest(v_begun) as b
+  join rowflow.runs as r on r.id = b.run_id
+  cross join lateral (
+    select ws.task, ws.timeout,
+      (select coalesce(pg_catalog.jsonb_object_agg(o.step, o.output), '{}'::jsonb)
+       from rowflow.step_runs as o where o.run_id = b.run_id and o.step = any (ws.depends_on)) as deps
+    from rowflow.workflow_steps as ws
+    where b.kind = 'step' and ws.workflow = r.workflow and ws.version = r.version and ws.name = b.step
+    union all
+    select ws.compensate, ws.timeout,
+      (select coalesce(pg_catalog.jsonb_object_agg(o.step, o.output), '{}'::jsonb)
+       from rowflow.step_runs as o where o.run_id = b.run_id and o.step = ws.name)
+    from rowflow.workflow_steps as ws
+    where b.kind = 'compensation' and ws.workflow = r.workflow and ws.version = r.version
+      and ws.name = substr(b.step, length('compensate:') + 1)
+    union all
+    select wv.on_failure, null::interval,
+      (select coalesce(pg_catalog.jsonb_object_agg(o.step, o.output), '{}'::jsonb)
+       from rowflow.step_runs as o where o.run_id = b.run_id and o.kind = 'step' and o.status = 'succeeded')
+    from rowflow.workflow_versions as wv
+    where b.kind = 'on_failure' and wv.workflow = r.workflow and wv.version = r.version
+  ) as t;
+  end if;
+
+  -- PHASE 4: refusals for the calls that did not match.
+  if cardinality(v_os) < v_n then
+    select v_results || coalesce(pg_catalog.jsonb_object_agg(f.o::text, f.refusal), '{}') into v_results
+    from rowflow._refusals(
+      array(select c.run_id from unnest(_begin.run_ids, _begin.os) as c(run_id, o) where not c.o = any (v_os) order by c.o),
+      array(select c.step from unnest(_begin.steps, _begin.os) as c(step, o) where not c.o = any (v_os) order by c.o),
+      array(select c.attempt from unnest(_begin.attempts, _begin.os) as c(attempt, o) where not c.o = any (v_os) order by c.o),
+      array(select c.o from unnest(_begin.os) as c(o) where not c.o = any (v_os) order by c.o),
+      array['queued', 'running']) as f;
+  end if;
+  return v_results;
+end;
+$$;
+
+--
+-- Name: FUNCTION _begin(run_ids bigint[], steps text[], attempts integer[], os integer[], worker_id text, now timestamp with time zone, reserved boolean); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._begin(run_ids bigint[], steps text[], attempts integer[], os integer[], worker_id text, now timestamp with time zone, reserved boolean) IS 'Internal: begins queued attempts (graphile-fetched, or reserved under worker_id''s lease); answers {o: context or refusal} (000011).';
+
+--
 -- Name: _cancel_steps(bigint, text[], text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -459,11 +773,11 @@ declare
   v_n int;
 begin
   select r.* into v_run from rowflow.runs as r where r.id = _cancel_steps.run_id;
-  -- PHASE 1: the queued jobs.
+  -- PHASE 1: the queued jobs (a leased step has none).
   v_jobs := array(
     select sr.job_id from rowflow.step_runs as sr
     where sr.run_id = _cancel_steps.run_id and sr.kind = any (_cancel_steps.kinds)
-      and sr.status = 'queued' and sr.job_id is not null
+      and sr.status = 'queued' and sr.job_id is not null and sr.locked_by is null
     order by sr.job_id);
   if cardinality(v_jobs) > 0 then
     delete from graphile_worker._private_jobs as jobs
@@ -477,7 +791,7 @@ begin
   -- PHASE 2: the step runs, with and without a row, and their events.
   with c as (
     update rowflow.step_runs as sr
-    set status = 'cancelled', finished_at = _cancel_steps.now
+    set status = 'cancelled', finished_at = _cancel_steps.now, locked_by = null
     where sr.run_id = _cancel_steps.run_id and sr.kind = any (_cancel_steps.kinds)
       and sr.status in ('pending', 'queued', 'running')
     returning sr.step, sr.attempt
@@ -546,6 +860,55 @@ end;
 $$;
 
 --
+-- Name: _check_step_run(text, text, smallint, smallint, smallint, smallint, timestamp with time zone, timestamp with time zone, text); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._check_step_run(kind text, status text, deps_remaining smallint, attempt smallint, max_attempts smallint, seq smallint, started_at timestamp with time zone, finished_at timestamp with time zone, locked_by text) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_rule text;
+begin
+  v_rule := case
+    when _check_step_run.kind is null or _check_step_run.kind not in ('step', 'compensation', 'on_failure')
+      then 'kind_is_valid'
+    when _check_step_run.status is null or _check_step_run.status not in
+         ('pending', 'queued', 'running', 'succeeded', 'failed', 'skipped', 'cancelled')
+      then 'status_is_valid'
+    when (_check_step_run.status in ('succeeded', 'failed', 'skipped', 'cancelled'))
+         <> (_check_step_run.finished_at is not null)
+      then 'finished_at_matches_status'
+    when _check_step_run.status in ('running', 'succeeded', 'failed') and _check_step_run.started_at is null
+      then 'started_at_matches_status'
+    when not (_check_step_run.attempt between 0 and _check_step_run.max_attempts)
+      or (_check_step_run.status in ('queued', 'running') and _check_step_run.attempt < 1)
+      then 'attempt_is_valid'
+    when _check_step_run.deps_remaining < 0
+      or (_check_step_run.status not in ('pending', 'cancelled') and _check_step_run.deps_remaining <> 0)
+      then 'deps_done_unless_pending'
+    when (_check_step_run.kind = 'step') <> (_check_step_run.seq is null)
+      then 'seq_matches_kind'
+    when _check_step_run.locked_by is not null and _check_step_run.status not in ('queued', 'running')
+      then 'locked_only_when_queued_or_running'
+  end;
+  if v_rule is not null then
+    raise exception 'rowflow.step_runs: rule % violated (kind %, status %)', v_rule,
+      coalesce(_check_step_run.kind, 'null'), coalesce(_check_step_run.status, 'null')
+      using errcode = '23514', schema = 'rowflow', table = 'step_runs', constraint = v_rule;
+  end if;
+  return true;
+end;
+$$;
+
+--
+-- Name: FUNCTION _check_step_run(kind text, status text, deps_remaining smallint, attempt smallint, max_attempts smallint, seq smallint, started_at timestamp with time zone, finished_at timestamp with time zone, locked_by text); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._check_step_run(kind text, status text, deps_remaining smallint, attempt smallint, max_attempts smallint, seq smallint, started_at timestamp with time zone, finished_at timestamp with time zone, locked_by text) IS 'The state rules of rowflow.step_runs (its CHECK step_run_is_valid); raises 23514 naming the rule (000011).';
+
+--
 -- Name: _compile_path(jsonb, text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -581,6 +944,35 @@ begin
       null; -- data-dependent (strict mode etc.): fine at definition time
   end;
   return v_path;
+end;
+$$;
+
+--
+-- Name: _context(bigint, text, text, integer, integer, text, text, integer, jsonb, jsonb, interval, jsonb); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._context(run_id bigint, step text, kind text, attempt integer, max_attempts integer, task text, workflow text, version integer, input jsonb, deps jsonb, timeout interval, run_error jsonb) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+begin
+  -- plpgsql, not sql: a non-inlined SQL function is planned on every call.
+  return pg_catalog.jsonb_build_object(
+    'ok', true,
+    'runId', _context.run_id::text,
+    'step', _context.step,
+    'task', _context.task,
+    'workflow', _context.workflow,
+    'version', _context.version,
+    'input', _context.input,
+    'deps', coalesce(_context.deps, '{}'::jsonb),
+    'attempt', _context.attempt,
+    'maxAttempts', _context.max_attempts,
+    'timeoutMs', (extract(epoch from _context.timeout) * 1000)::bigint,
+    'idempotencyKey', 'rowflow:' || _context.run_id || ':' || _context.step,
+    'kind', _context.kind,
+    'runError', _context.run_error);
 end;
 $$;
 
@@ -632,6 +1024,51 @@ begin
       using errcode = 'RF037', hint = 'See select * from rowflow.attachments;';
   end if;
   return v_count;
+end;
+$$;
+
+--
+-- Name: _end_leases(text[], text[], timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._end_leases(worker_ids text[], keep text[], before timestamp with time zone, now timestamp with time zone) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_l record;
+  v_n int := 0;
+  v_ids bigint[];
+begin
+  for v_l in
+    select sr.run_id, sr.step, sr.status, sr.attempt, sr.locked_by
+    from rowflow.step_runs as sr
+    where sr.locked_by = any (_end_leases.worker_ids)
+      and not (sr.run_id::text || ':' || sr.step) = any (coalesce(_end_leases.keep, '{}'))
+      and coalesce(sr.started_at, sr.queued_at) < _end_leases.before
+    order by sr.run_id, sr.step
+  loop
+    perform 1 from rowflow.runs as r where r.id = v_l.run_id for no key update;
+    if v_l.status = 'running' then
+      perform rowflow.fail_step(v_l.run_id, v_l.step, v_l.attempt,
+        pg_catalog.jsonb_build_object('kind', 'worker_lost', 'code', 'RF_WORKER_LOST', 'workerId', v_l.locked_by,
+          'message', pg_catalog.format('the worker running attempt %s stopped before recording an outcome',
+                                       v_l.attempt)),
+        true, null, _end_leases.now);
+    else
+      v_ids := rowflow._add_step_jobs(array[row(v_l.run_id, v_l.step, v_l.attempt, null, _end_leases.now,
+        (select greatest(-32768, least(32767, ws.priority + r.priority))
+         from rowflow.runs as r
+         join rowflow.workflow_steps as ws on ws.workflow = r.workflow and ws.version = r.version and ws.name = v_l.step
+         where r.id = v_l.run_id))::rowflow.step_job]);
+      update rowflow.step_runs as sr set locked_by = null, job_id = v_ids[1]
+      where sr.run_id = v_l.run_id and sr.step = v_l.step and sr.status = 'queued'
+        and sr.locked_by = v_l.locked_by;
+    end if;
+    v_n := v_n + 1;
+  end loop;
+  return v_n;
 end;
 $$;
 
@@ -699,88 +1136,69 @@ $$;
 COMMENT ON FUNCTION rowflow._enqueue(specs graphile_worker.job_spec[]) IS 'Internal: graphile_worker.add_jobs without the unconditional NOTIFY; wakes workers only if one waits (rowflow.waiters).';
 
 --
--- Name: step_runs; Type: TABLE; Schema: rowflow; Owner: -
+-- Name: _finish_runs(bigint[], timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE TABLE rowflow.step_runs (
-    run_id bigint NOT NULL,
-    step text NOT NULL,
-    kind text DEFAULT 'step'::text NOT NULL,
-    status text NOT NULL,
-    deps_remaining smallint DEFAULT 0 NOT NULL,
-    attempt smallint DEFAULT 0 NOT NULL,
-    max_attempts smallint NOT NULL,
-    seq smallint,
-    output jsonb,
-    error jsonb,
-    created_at timestamp with time zone NOT NULL,
-    started_at timestamp with time zone,
-    finished_at timestamp with time zone,
-    job_id bigint,
-    CONSTRAINT attempt_is_valid CHECK ((((attempt >= 0) AND (attempt <= max_attempts)) AND ((status <> ALL (ARRAY['queued'::text, 'running'::text])) OR (attempt >= 1)))),
-    CONSTRAINT deps_done_unless_pending CHECK (((deps_remaining >= 0) AND ((status = ANY (ARRAY['pending'::text, 'cancelled'::text])) OR (deps_remaining = 0)))),
-    CONSTRAINT finished_at_matches_status CHECK (((status = ANY (ARRAY['succeeded'::text, 'failed'::text, 'skipped'::text, 'cancelled'::text])) = (finished_at IS NOT NULL))),
-    CONSTRAINT kind_is_valid CHECK ((kind = ANY (ARRAY['step'::text, 'compensation'::text, 'on_failure'::text]))),
-    CONSTRAINT seq_matches_kind CHECK (((kind = 'step'::text) = (seq IS NULL))),
-    CONSTRAINT started_at_matches_status CHECK (((status <> ALL (ARRAY['running'::text, 'succeeded'::text, 'failed'::text])) OR (started_at IS NOT NULL))),
-    CONSTRAINT status_is_valid CHECK ((status = ANY (ARRAY['pending'::text, 'queued'::text, 'running'::text, 'succeeded'::text, 'failed'::text, 'skipped'::text, 'cancelled'::text])))
-);
-
---
--- Name: _fence(rowflow.runs, rowflow.step_runs, integer, text[]); Type: FUNCTION; Schema: rowflow; Owner: -
---
-
-CREATE FUNCTION rowflow._fence(run rowflow.runs, sr rowflow.step_runs, attempt integer, allowed text[]) RETURNS jsonb
-    LANGUAGE sql IMMUTABLE
+CREATE FUNCTION rowflow._finish_runs(run_ids bigint[], now timestamp with time zone) RETURNS TABLE(run_id bigint, status text)
+    LANGUAGE plpgsql
     SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_seqscan TO 'off'
+    SET enable_hashjoin TO 'off'
+    SET enable_mergejoin TO 'off'
+    SET jit TO 'off'
     AS $$
-  select case
-    when (_fence.run).id is null then '{"ok": false, "reason": "unknown_run"}'::jsonb
-    when (_fence.sr).run_id is null then '{"ok": false, "reason": "unknown_step"}'::jsonb
-    when (_fence.sr).status in ('succeeded', 'failed', 'skipped', 'cancelled') then
-      jsonb_build_object('ok', false, 'reason', 'step_terminal', 'status', (_fence.sr).status,
-                         'runStatus', (_fence.run).status)
-    when (_fence.sr).attempt <> _fence.attempt then
-      jsonb_build_object('ok', false, 'reason', 'attempt_mismatch', 'currentAttempt', (_fence.sr).attempt)
-    when (_fence.run).status not in ('running', 'compensating') then
-      jsonb_build_object('ok', false, 'reason', 'run_not_active', 'runStatus', (_fence.run).status)
-    when (_fence.sr).status <> all (_fence.allowed) then
-      jsonb_build_object('ok', false, 'reason', 'step_not_' || case when _fence.allowed = array['running'] then 'running' else 'ready' end,
-                         'status', (_fence.sr).status)
-  end;
+#variable_conflict use_column
+begin
+  return query
+  with s as (
+    select r.id, r.status, r.error, a.open, a.step_rows, wv.step_count, a.chain
+    from rowflow.runs as r
+    join rowflow.workflow_versions as wv on wv.workflow = r.workflow and wv.version = r.version
+    cross join lateral (
+      select count(*) filter (where sr.status in ('pending', 'queued', 'running')) as open,
+             count(*) filter (where sr.kind = 'step') as step_rows,
+             pg_catalog.jsonb_object_agg(sr.step, sr.status) filter (where sr.kind <> 'step') as chain
+      from rowflow.step_runs as sr where sr.run_id = r.id
+    ) as a
+    where r.id = any (_finish_runs.run_ids) and r.status in ('running', 'compensating')
+  ), f as (
+    update rowflow.runs as r
+    set status = case s.status when 'running' then 'succeeded' else 'failed' end,
+        error = case when s.status = 'compensating'
+                     then r.error || pg_catalog.jsonb_build_object('compensation', coalesce(s.chain, '{}'::jsonb))
+                     else r.error end,
+        updated_at = _finish_runs.now, finished_at = _finish_runs.now
+    from s
+    where r.id = s.id and s.open = 0 and (s.status = 'compensating' or s.step_rows >= s.step_count)
+    returning r.id, r.status, r.error
+  ), ev as (
+    insert into rowflow.events (run_id, type, data, at)
+    select f.id, 'run_failed', f.error, _finish_runs.now from f where f.status = 'failed'
+  )
+  select r.id, coalesce(f.status, r.status)
+  from rowflow.runs as r left join f on f.id = r.id
+  where r.id = any (_finish_runs.run_ids);
+end;
 $$;
 
 --
--- Name: _finish_run(bigint, text, integer, jsonb, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: FUNCTION _finish_runs(run_ids bigint[], now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow._finish_run(run_id bigint, status text, steps_left integer, error jsonb, now timestamp with time zone) RETURNS text
-    LANGUAGE plpgsql
+COMMENT ON FUNCTION rowflow._finish_runs(run_ids bigint[], now timestamp with time zone) IS 'Internal: ends the given runs that have nothing left (succeeded, or failed after compensation); returns each run''s status (000011).';
+
+--
+-- Name: _has_stored_start(bigint); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._has_stored_start(run_id bigint) RETURNS boolean
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
 #variable_conflict use_column
-declare
-  v_status text := _finish_run.status;
-  v_error jsonb := _finish_run.error;
 begin
-  if _finish_run.steps_left = 0 and v_status in ('running', 'compensating') then
-    if v_status = 'compensating' then
-      v_status := 'failed';
-      select v_error || jsonb_build_object('compensation', coalesce(jsonb_object_agg(sr.step, sr.status), '{}'))
-      into v_error
-      from rowflow.step_runs as sr
-      where sr.run_id = _finish_run.run_id and sr.kind <> 'step';
-    else
-      v_status := 'succeeded';
-    end if;
-    insert into rowflow.events (run_id, type, data, at)
-    values (_finish_run.run_id, 'run_' || v_status, v_error, _finish_run.now);
-  end if;
-  update rowflow.runs as r
-  set status = v_status, steps_left = _finish_run.steps_left, error = v_error, updated_at = _finish_run.now,
-      finished_at = case when v_status in ('succeeded', 'failed', 'cancelled') then _finish_run.now end
-  where r.id = _finish_run.run_id;
-  return v_status;
+  return exists (select 1 from rowflow.events as e where e.run_id = _has_stored_start.run_id and e.type = 'run_started');
 end;
 $$;
 
@@ -901,110 +1319,338 @@ CREATE FUNCTION rowflow._queue_name(queue_name text, queue_key jsonpath, ctx jso
 $$;
 
 --
--- Name: _release_steps(rowflow.runs, text[], timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: _queue_runs(text, integer, jsonb[], text[], integer, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow._release_steps(run rowflow.runs, satisfied text[], now timestamp with time zone, OUT queued text[], OUT skipped text[]) RETURNS record
+CREATE FUNCTION rowflow._queue_runs(workflow text, version integer, inputs jsonb[], keys text[], priority integer, now timestamp with time zone) RETURNS bigint[]
     LANGUAGE plpgsql
     SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_seqscan TO 'off'
+    SET enable_hashjoin TO 'off'
+    SET enable_mergejoin TO 'off'
+    SET jit TO 'off'
     AS $$
 #variable_conflict use_column
 declare
-  v_frontier text[] := _release_steps.satisfied;
-  v_d record;
+  v_n int := coalesce(cardinality(_queue_runs.inputs), 0);
+  v_now timestamptz := coalesce(_queue_runs.now, pg_catalog.now());
+  v_bad record;
+  v_id bigint;
   v_ids bigint[];
+  v_woke int;
 begin
-  queued := '{}';
-  skipped := '{}';
-  while cardinality(v_frontier) > 0 loop
-    -- PHASE 1: the frontier's dependents, their counters after this release,
-    -- and for those at zero the decision (condition, queue) over their deps.
-    select
-      coalesce(array_agg(x.name order by x.name), '{}') as names,
-      array_agg(x.remaining order by x.name) as remaining,
-      array_agg(x.existed order by x.name) as existed,
-      array_agg(x.status order by x.name) as status,
-      array_agg(x.attempts order by x.name) as attempts,
-      array_agg(x.if_text order by x.name) as if_texts,
-      coalesce(array_agg(x.name order by x.name) filter (where x.status = 'queued'), '{}') as q_names,
-      coalesce(array_agg(row(_release_steps.run.id, x.name, 1, x.queue,
-                   _release_steps.now + coalesce(x.delay, interval '0'),
-                   x.priority + _release_steps.run.priority)::rowflow.step_job order by x.name)
-                 filter (where x.status = 'queued'), '{}') as jobs
-    into v_d
-    from (
-      select y.*,
-        case when y.status = 'queued' then rowflow._queue_name(y.queue_name, y.queue_key, y.ctx) end as queue
-      from (
-        select ws.name, ws.attempts, ws.delay, ws.priority, ws.queue_name, ws.queue_key,
-          ws.if_path::text as if_text, c.remaining, sr.step is not null as existed, c.ctx,
-          case
-            when c.remaining > 0 then 'pending'
-            when ws.if_path is null then 'queued'
-            when coalesce(jsonb_path_match(c.ctx, ws.if_path, '{}', true), false) then 'queued'
-            else 'skipped'
-          end as status
-        from (
-          select dep.name, count(*)::int as n
-          from rowflow.workflow_steps as f
-          cross join unnest(f.dependents) as dep(name)
-          where f.workflow = _release_steps.run.workflow and f.version = _release_steps.run.version
-            and f.name = any (v_frontier)
-          group by dep.name
-        ) as d
-        join rowflow.workflow_steps as ws
-          on ws.workflow = _release_steps.run.workflow and ws.version = _release_steps.run.version
-         and ws.name = d.name
-        left join rowflow.step_runs as sr on sr.run_id = _release_steps.run.id and sr.step = d.name
-        cross join lateral (
-          select coalesce(sr.deps_remaining, ws.n_deps) - d.n as remaining,
-            case when coalesce(sr.deps_remaining, ws.n_deps) - d.n = 0
-                      and (ws.if_path is not null or ws.queue_key is not null)
-                 then jsonb_build_object('input', _release_steps.run.input,
-                        'steps', rowflow._deps_outputs(_release_steps.run.id, ws.depends_on)) end as ctx
-        ) as c
-        -- A row that exists and is no longer pending was decided already.
-        where sr.step is null or (sr.kind = 'step' and sr.status = 'pending')
-      ) as y
-    ) as x;
+  -- GUARD: every input a JSON object of at most 1 MiB of JSON text. JSON
+  -- text is at most 6x the binary size, so only inputs above 1 MiB / 6
+  -- binary pay for the text form. A valid single input skips the scan.
+  if not (v_n = 1 and pg_catalog.jsonb_typeof(_queue_runs.inputs[1]) = 'object'
+          and pg_catalog.pg_column_size(_queue_runs.inputs[1]) <= 174762) then
+    select t.o, pg_catalog.jsonb_typeof(t.i) as type,
+           t.i is null or pg_catalog.jsonb_typeof(t.i) <> 'object' as not_object,
+           case when t.i is not null and pg_catalog.jsonb_typeof(t.i) = 'object'
+                then pg_catalog.octet_length(t.i::text) end as size
+    into v_bad
+    from unnest(_queue_runs.inputs) with ordinality as t(i, o)
+    where t.i is null or pg_catalog.jsonb_typeof(t.i) <> 'object'
+       or (pg_catalog.pg_column_size(t.i) > 174762 and pg_catalog.octet_length(t.i::text) > 1048576)
+    order by 3 desc, t.o limit 1;
+    if found and v_bad.not_object then
+      raise exception 'run input #% is %, not a JSON object; wrap values in an object like {"value": …}',
+        v_bad.o, coalesce(v_bad.type, 'null') using errcode = 'RF022';
+    elsif found then
+      raise exception 'run input #% is % bytes of JSON; the limit is 1 MiB (1048576 bytes): store large data in a table and pass its key',
+        v_bad.o, v_bad.size using errcode = 'RF022';
+    end if;
+  end if;
+  if v_n = 0 then
+    return '{}';
+  end if;
 
-    -- PHASE 2: jobs for the queued ones, then their rows and events.
-    v_ids := rowflow._add_step_jobs(v_d.jobs);
-    with d as (
-      select * from unnest(v_d.names, v_d.remaining, v_d.existed, v_d.status, v_d.attempts, v_d.if_texts)
-        as d(name, remaining, existed, status, attempts, if_text)
-    ), j as (
-      select * from unnest(v_d.q_names, v_ids) as j(name, id)
-    ), upd as (
-      update rowflow.step_runs as sr
-      set deps_remaining = d.remaining, status = d.status,
-          attempt = case when d.status = 'queued' then 1 else 0 end,
-          finished_at = case when d.status = 'skipped' then _release_steps.now end,
-          job_id = j.id
-      from d left join j on j.name = d.name
-      where d.existed and sr.run_id = _release_steps.run.id and sr.step = d.name
-    ), ins as (
-      insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts,
-                                     created_at, finished_at, job_id)
-      select _release_steps.run.id, d.name, 'step', d.status, d.remaining,
-             case when d.status = 'queued' then 1 else 0 end, d.attempts,
-             _release_steps.run.created_at, case when d.status = 'skipped' then _release_steps.now end, j.id
-      from d left join j on j.name = d.name
-      where not d.existed
-      order by d.name
-    )
-    insert into rowflow.events (run_id, step, type, attempt, data, at)
-    select _release_steps.run.id, d.name, 'step_' || d.status, case when d.status = 'queued' then 1 end,
-           case when d.status = 'skipped' then jsonb_build_object('if', d.if_text) end, _release_steps.now
-    from d where d.status <> 'pending'
-    order by d.name;
+  -- PHASE 1: the rows. Without keys no speculative insertion (it costs a
+  -- WAL record and an arbiter probe per row even for a null key).
+  if _queue_runs.keys is null and v_n = 1 then
+    insert into rowflow.runs as r (workflow, version, status, input, priority, created_at, updated_at)
+    values (_queue_runs.workflow, _queue_runs.version, 'queued', _queue_runs.inputs[1], _queue_runs.priority,
+            v_now, v_now)
+    returning r.id into v_id;
+    v_ids := array[v_id];
+  elsif _queue_runs.keys is null then
+    -- Ids drawn first, so they follow input order.
+    v_ids := array(select pg_catalog.nextval('rowflow.runs_id_seq'::regclass)
+                   from pg_catalog.generate_series(1, v_n));
+    insert into rowflow.runs as r (id, workflow, version, status, input, priority, created_at, updated_at)
+    select v_ids[t.o], _queue_runs.workflow, _queue_runs.version, 'queued', t.i, _queue_runs.priority, v_now, v_now
+    from unnest(_queue_runs.inputs) with ordinality as t(i, o)
+    order by t.o;
+  else
+    -- A key that has a run (committed, or committed by the transaction we
+    -- waited for) inserts nothing; that run is the input's run.
+    v_ids := array(select pg_catalog.nextval('rowflow.runs_id_seq'::regclass)
+                   from pg_catalog.generate_series(1, v_n));
+    insert into rowflow.runs as r (id, workflow, version, status, input, idempotency_key, priority,
+                                   created_at, updated_at)
+    select v_ids[t.o], _queue_runs.workflow, _queue_runs.version, 'queued', t.i, t.k, _queue_runs.priority,
+           v_now, v_now
+    from unnest(_queue_runs.inputs, _queue_runs.keys) with ordinality as t(i, k, o)
+    order by t.o
+    on conflict (workflow, idempotency_key) where idempotency_key is not null do nothing;
+    v_ids := array(
+      select coalesce(
+               (select r.id from rowflow.runs as r
+                where r.workflow = _queue_runs.workflow and r.idempotency_key = t.k),
+               v_ids[t.o])
+      from unnest(_queue_runs.keys) with ordinality as t(k, o)
+      order by t.o);
+  end if;
 
-    queued := queued || v_d.q_names;
-    v_frontier := array(select n from unnest(v_d.names, v_d.status) as t(n, s) where s = 'skipped' order by n);
-    skipped := skipped || v_frontier;
-  end loop;
+  -- PHASE 2: wake a waiting worker and live views.
+  v_woke := rowflow._wake_all(0, v_n, case when v_n = 1 then pg_catalog.jsonb_build_object('run', v_ids[1])
+                                  else pg_catalog.jsonb_build_object('workflow', _queue_runs.workflow,
+                                                                     'started', v_n) end);
+  return v_ids;
 end;
 $$;
+
+--
+-- Name: FUNCTION _queue_runs(workflow text, version integer, inputs jsonb[], keys text[], priority integer, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._queue_runs(workflow text, version integer, inputs jsonb[], keys text[], priority integer, now timestamp with time zone) IS 'Internal: inserts queued runs (RF022 input checks, idempotency keys) and wakes workers; ids in input order (000011).';
+
+--
+-- Name: _refusals(bigint[], text[], integer[], integer[], text[]); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._refusals(run_ids bigint[], steps text[], attempts integer[], os integer[], allowed text[]) RETURNS TABLE(o integer, refusal jsonb)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_seqscan TO 'off'
+    SET enable_hashjoin TO 'off'
+    SET enable_mergejoin TO 'off'
+    SET jit TO 'off'
+    AS $$
+#variable_conflict use_column
+begin
+  return query
+  select c.o,
+    case
+      when r.id is null then '{"ok": false, "reason": "unknown_run"}'::jsonb
+      when s.status is null then '{"ok": false, "reason": "unknown_step"}'::jsonb
+      when s.status in ('succeeded', 'failed', 'skipped', 'cancelled') then
+        pg_catalog.jsonb_build_object('ok', false, 'reason', 'step_terminal', 'status', s.status, 'runStatus', r.status)
+      when s.attempt <> c.attempt then
+        pg_catalog.jsonb_build_object('ok', false, 'reason', 'attempt_mismatch', 'currentAttempt', s.attempt)
+      when r.status not in ('running', 'compensating') then
+        pg_catalog.jsonb_build_object('ok', false, 'reason', 'run_not_active', 'runStatus', r.status)
+      else
+        pg_catalog.jsonb_build_object('ok', false,
+          'reason', 'step_not_' || case when _refusals.allowed = array['running'] then 'running' else 'ready' end,
+          'status', s.status)
+    end
+  from unnest(_refusals.run_ids, _refusals.steps, _refusals.attempts, _refusals.os) as c(run_id, step, attempt, o)
+  left join rowflow.runs as r on r.id = c.run_id
+  left join lateral (
+    select sr.status, sr.attempt from rowflow.step_runs as sr where sr.run_id = c.run_id and sr.step = c.step
+    union all
+    select 'pending', 0 from rowflow.workflow_steps as ws
+    where ws.workflow = r.workflow and ws.version = r.version and ws.name = c.step
+      and not exists (select 1 from rowflow.step_runs as sr where sr.run_id = c.run_id and sr.step = c.step)
+  ) as s on true;
+end;
+$$;
+
+--
+-- Name: _release(rowflow.done_step[], integer[], text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._release(done rowflow.done_step[], takes integer[], worker_id text, now timestamp with time zone) RETURNS SETOF rowflow.released_step
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_seqscan TO 'off'
+    SET enable_hashjoin TO 'off'
+    SET enable_mergejoin TO 'off'
+    SET jit TO 'off'
+    AS $$
+#variable_conflict use_column
+declare
+  v_frontier rowflow.done_step[] := _release.done;
+  v_takes int[] := coalesce(_release.takes, '{}');
+  v_can_take boolean;
+  v_yield int;
+  v_yield_known boolean := false;
+  v_dec rowflow.released_step[];
+  v_rows rowflow.released_step[];
+  v_all rowflow.released_step[] := '{}';
+  v_queues text[];
+  v_seq regclass := pg_catalog.pg_get_serial_sequence('graphile_worker._private_jobs', 'id')::regclass;
+  v_woke int;
+begin
+  while coalesce(cardinality(v_frontier), 0) > 0 loop
+    -- The lowest priority value waiting elsewhere, looked up once.
+    v_can_take := _release.worker_id is not null and exists (select 1 from unnest(v_takes) as t where t > 0);
+    if v_can_take and not v_yield_known then
+      v_yield := least(
+        (select r.priority from rowflow.runs as r where r.status = 'queued' order by r.priority limit 1),
+        (select j.priority from graphile_worker._private_jobs as j
+         where j.is_available = true and j.run_at <= _release.now order by j.priority limit 1));
+      v_yield_known := true;
+    end if;
+
+    -- PHASE 1: decide. One row per dependent of the frontier not decided
+    -- yet; `context` carries what the writes need.
+    select coalesce(array_agg(row(z.origin, z.run_id, z.name,
+             case
+               when z.decision <> 'ready' then z.decision
+               when z.eligible and z.rn <= coalesce(v_takes[z.origin], 0) then 'running'
+               else 'queued'
+             end,
+             pg_catalog.jsonb_build_object('remaining', z.remaining, 'existed', z.existed, 'attempts', z.attempts,
+               'queue', z.queue, 'runAt', _release.now + coalesce(z.delay, interval '0'), 'priority', z.eff_priority,
+               'if', z.if_path::text,
+               'context', case when z.eligible and z.rn <= coalesce(v_takes[z.origin], 0) then
+                 rowflow._context(z.run_id, z.name, 'step', 1, z.attempts, z.task, z.workflow, z.version, z.input,
+                                  z.deps, z.timeout, null) end)
+           )::rowflow.released_step order by z.run_id, z.name), '{}')
+    into v_dec
+    from (
+      select y.*,
+        row_number() over (partition by y.origin, y.eligible order by y.eff_priority, y.run_id, y.name) as rn
+      from (
+        select x.*, q.queue,
+          (v_can_take and x.decision = 'ready' and q.queue is null
+           and coalesce(x.delay, interval '0') <= interval '0'
+           and (v_yield is null or x.eff_priority <= v_yield)) as eligible
+        from (
+          select d.origin, d.run_id, d.name, ws.task, ws.attempts, ws.delay, ws.timeout, ws.queue_name,
+            ws.queue_key, ws.if_path, r.workflow, r.version, r.input,
+            greatest(-32768, least(32767, ws.priority + r.priority)) as eff_priority,
+            sr.step is not null as existed,
+            coalesce(sr.deps_remaining, ws.n_deps) - d.n as remaining,
+            dp.deps,
+            case
+              when coalesce(sr.deps_remaining, ws.n_deps) - d.n > 0 then 'pending'
+              when ws.if_path is null then 'ready'
+              when coalesce(jsonb_path_match(pg_catalog.jsonb_build_object('input', r.input, 'steps', dp.deps),
+                                             ws.if_path, '{}', true), false) then 'ready'
+              else 'skipped'
+            end as decision
+          from (
+            select f.run_id, dep.name, count(*)::int as n, max(f.origin) as origin
+            from unnest(v_frontier) as f(run_id, step, origin)
+            join rowflow.runs as fr on fr.id = f.run_id
+            join rowflow.workflow_steps as fs
+              on fs.workflow = fr.workflow and fs.version = fr.version and fs.name = f.step
+            cross join unnest(fs.dependents) as dep(name)
+            group by f.run_id, dep.name
+          ) as d
+          join rowflow.runs as r on r.id = d.run_id
+          join rowflow.workflow_steps as ws on ws.workflow = r.workflow and ws.version = r.version and ws.name = d.name
+          left join rowflow.step_runs as sr on sr.run_id = d.run_id and sr.step = d.name
+          cross join lateral (
+            select case when coalesce(sr.deps_remaining, ws.n_deps) - d.n = 0 then
+              (select coalesce(pg_catalog.jsonb_object_agg(o.step, o.output), '{}'::jsonb)
+               from rowflow.step_runs as o where o.run_id = d.run_id and o.step = any (ws.depends_on)) end as deps
+          ) as dp
+          -- A row that exists and is no longer pending was decided already.
+          where sr.step is null or (sr.kind = 'step' and sr.status = 'pending')
+        ) as x
+        cross join lateral (
+          select case when x.decision = 'ready' and x.queue_name is not null then
+            rowflow._queue_name(x.queue_name, x.queue_key,
+                                pg_catalog.jsonb_build_object('input', x.input, 'steps', x.deps)) end as queue
+        ) as q
+      ) as y
+    ) as z;
+
+    exit when cardinality(v_dec) = 0;
+
+    -- PHASE 2: named queues must exist before their jobs reference them.
+    v_queues := array(select distinct (d.context ->> 'queue') from unnest(v_dec) as d
+                      where d.status = 'queued' and d.context ->> 'queue' is not null);
+    if cardinality(v_queues) > 0 then
+      insert into graphile_worker._private_job_queues as q (queue_name)
+      select unnest(v_queues) order by 1
+      on conflict do nothing;
+    end if;
+
+    -- PHASE 3: jobs for the queued ones, rows (leased for the taken ones), events.
+    with w as (
+      -- Job ids drawn here, not matched back from the insert (see claim_runs).
+      select d.*, case when d.status = 'queued' then pg_catalog.nextval(v_seq) end as job_id
+      from unnest(v_dec) as d
+    ), jobs as (
+      insert into graphile_worker._private_jobs as j
+        (id, job_queue_id, task_id, payload, run_at, max_attempts, priority)
+      overriding system value
+      select
+        w.job_id,
+        case when w.context ->> 'queue' is not null then
+          (select q.id from graphile_worker._private_job_queues as q where q.queue_name = w.context ->> 'queue') end,
+        (select t.id from graphile_worker._private_tasks as t where t.identifier = 'rowflow:step'),
+        pg_catalog.json_build_object('run', w.run_id, 'step', w.step, 'attempt', 1),
+        (w.context ->> 'runAt')::timestamptz, 25, (w.context ->> 'priority')::int
+      from w where w.status = 'queued'
+      order by w.job_id
+    ), upd as (
+      update rowflow.step_runs as sr
+      set deps_remaining = (w.context ->> 'remaining')::int, status = w.status,
+          attempt = case when w.status in ('queued', 'running') then 1 else 0 end,
+          queued_at = case when w.status in ('queued', 'running') then _release.now end,
+          started_at = case when w.status = 'running' then _release.now end,
+          finished_at = case when w.status = 'skipped' then _release.now end,
+          job_id = w.job_id,
+          locked_by = case when w.status = 'running' then _release.worker_id end
+      from w
+      where (w.context ->> 'existed')::boolean and sr.run_id = w.run_id and sr.step = w.step
+    ), ins as (
+      insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts,
+                                     created_at, queued_at, started_at, finished_at, job_id, locked_by)
+      select w.run_id, w.step, 'step', w.status, (w.context ->> 'remaining')::int,
+             case when w.status in ('queued', 'running') then 1 else 0 end, (w.context ->> 'attempts')::int,
+             _release.now, case when w.status in ('queued', 'running') then _release.now end,
+             case when w.status = 'running' then _release.now end,
+             case when w.status = 'skipped' then _release.now end, w.job_id,
+             case when w.status = 'running' then _release.worker_id end
+      from w where not (w.context ->> 'existed')::boolean
+      order by w.run_id, w.step
+    ), ev as (
+      insert into rowflow.events (run_id, step, type, data, at)
+      select w.run_id, w.step, 'step_skipped', pg_catalog.jsonb_build_object('if', w.context ->> 'if'), _release.now
+      from w where w.status = 'skipped'
+      order by w.run_id, w.step
+    )
+    select coalesce(array_agg(row(w.origin, w.run_id, w.step, w.status,
+             case when w.status = 'running' then
+               (w.context -> 'context') || pg_catalog.jsonb_build_object('priority', (w.context ->> 'priority')::int) end
+           )::rowflow.released_step order by w.run_id, w.step), '{}')
+    into v_rows
+    from w;
+
+    v_all := v_all || v_rows;
+    -- Takes used by this round; skipped steps are the next frontier.
+    v_takes := array(
+      select greatest(0, coalesce(v_takes[i], 0) - (select count(*) from unnest(v_rows) as x
+                                                    where x.origin = i and x.status = 'running'))::int
+      from pg_catalog.generate_series(1, coalesce(cardinality(v_takes), 0)) as i
+      order by i);
+    v_frontier := array(select row(x.run_id, x.step, x.origin)::rowflow.done_step
+                        from unnest(v_rows) as x where x.status = 'skipped' order by x.run_id, x.step);
+  end loop;
+
+  if exists (select 1 from unnest(v_all) as x where x.status = 'queued') then
+    v_woke := rowflow._wake_all((select count(*)::int from unnest(v_all) as x where x.status = 'queued'), 0, null);
+  end if;
+  return query select * from unnest(v_all);
+end;
+$$;
+
+--
+-- Name: FUNCTION _release(done rowflow.done_step[], takes integer[], worker_id text, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._release(done rowflow.done_step[], takes integer[], worker_id text, now timestamp with time zone) IS 'Internal: releases dependents of succeeded/skipped steps of many runs (conditions, queues, delays); hands up to takes[origin] of them to worker_id (000011).';
 
 --
 -- Name: _resolve_table(text, text); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -1029,6 +1675,82 @@ end;
 $$;
 
 --
+-- Name: _run_input(jsonb); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._run_input(input jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+begin
+  if pg_catalog.jsonb_typeof(_run_input.input) is distinct from 'object' then
+    raise exception 'run input is %, not a JSON object; wrap values in an object like {"value": …}',
+      coalesce(pg_catalog.jsonb_typeof(_run_input.input), 'null') using errcode = 'RF022';
+  end if;
+  -- JSON text is at most 6x the binary size: only large inputs pay for the
+  -- text form. A value read from a stored column may be compressed, and
+  -- pg_column_size then gives the compressed size.
+  if (pg_catalog.pg_column_size(_run_input.input) > 174762
+      or pg_catalog.pg_column_compression(_run_input.input) is not null)
+     and pg_catalog.octet_length(_run_input.input::text) > 1048576 then
+    raise exception 'run input is % bytes of JSON; the limit is 1 MiB (1048576 bytes): store large data in a table and pass its key',
+      pg_catalog.octet_length(_run_input.input::text) using errcode = 'RF022';
+  end if;
+  return _run_input.input;
+end;
+$$;
+
+--
+-- Name: FUNCTION _run_input(input jsonb); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._run_input(input jsonb) IS 'Internal: checks a run input (JSON object, at most 1 MiB of JSON text; RF022) and returns it (000011).';
+
+--
+-- Name: _runs_started(text, bigint[], boolean); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._runs_started(workflow text, ids bigint[], waiting boolean DEFAULT true) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_n int := coalesce(cardinality(_runs_started.ids), 0);
+  v_ranges text;
+  v_woke int;
+begin
+  if v_n = 0 then
+    return 0;
+  end if;
+  if _runs_started.waiting is not false then
+    v_woke := rowflow._wake_all(0, v_n,
+      case when v_n = 1 then pg_catalog.jsonb_build_object('run', _runs_started.ids[1])
+           else pg_catalog.jsonb_build_object('workflow', _runs_started.workflow, 'started', v_n) end);
+  end if;
+  if v_n = 1 then
+    v_ranges := _runs_started.ids[1] || '-' || _runs_started.ids[1];
+  else
+    select pg_catalog.string_agg(g.lo || '-' || g.hi, ',' order by g.lo) into v_ranges
+    from (select min(t.id) as lo, max(t.id) as hi
+          from (select x.id, x.id - row_number() over (order by x.id) as grp
+                from unnest(_runs_started.ids) as x(id)) as t
+          group by t.grp) as g;
+  end if;
+  v_ranges := pg_catalog.set_config('rowflow.pending_runs',
+    coalesce(nullif(pg_catalog.current_setting('rowflow.pending_runs', true), '') || ',', '') || v_ranges, true);
+  return v_n;
+end;
+$$;
+
+--
+-- Name: FUNCTION _runs_started(workflow text, ids bigint[], waiting boolean); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._runs_started(workflow text, ids bigint[], waiting boolean) IS 'Internal: wake-ups (unless the caller saw nobody waiting) and pending_runs() bookkeeping after an attachment inserted queued runs (000011).';
+
+--
 -- Name: _start_attached(integer, text, jsonb[], text[]); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -1040,19 +1762,16 @@ CREATE FUNCTION rowflow._start_attached(attachment_id integer, workflow text, in
 declare
   v_mode text := pg_catalog.current_setting('rowflow.mode', true);
   v_prio int;
-  v_n int := coalesce(cardinality(_start_attached.inputs), 0);
-  v_now timestamptz;
   v_wf record;
   v_id bigint;
-  v_job bigint;
-  v_new bigint;
-  v_key text;
   v_ids bigint[];
   v_ranges text;
+  v_now timestamptz;
+  v_woke int;
 begin
-  -- GUARD: the mode (000004's _attach_mode inline: unset/''/normal → run
-  -- priority 0, backfill → 1000, suppress → nothing; anything else calls
-  -- _attach_mode, which raises RF039), then nothing to do.
+  -- GUARD: the mode (unset/''/normal → run priority 0, backfill → 1000,
+  -- suppress → nothing; anything else: _attach_mode raises RF039), then the
+  -- workflow (start_runs' errors).
   if v_mode is null or v_mode = '' or v_mode = 'normal' then
     v_prio := 0;
   elsif v_mode = 'backfill' then
@@ -1062,102 +1781,40 @@ begin
   else
     perform rowflow._attach_mode();
   end if;
-  if v_n = 0 then
+  if coalesce(cardinality(_start_attached.inputs), 0) = 0 then
+    return;
+  end if;
+  select w.name, w.latest_version, w.paused into v_wf from rowflow.workflows as w
+  where w.name = _start_attached.workflow;
+  if not found or v_wf.paused then
+    -- start_runs raises the error (RF020/RF021) with its message.
+    perform rowflow.start_runs(_start_attached.workflow, _start_attached.inputs, _start_attached.keys, v_prio);
     return;
   end if;
 
-  -- FAST PATH (000009): a one-row statement of a workflow whose one root
-  -- step has no condition and no queue writes start_runs' rows with four
-  -- single-row INSERTs. Anything else — several rows, several roots, a root
-  -- with "if" or "queue", an input that is not a small JSON object, an
-  -- unknown or paused workflow (start_runs raises RF020/RF021/RF022), a
-  -- missing graphile task row — takes PHASE 1 below. test/sql/attach/
-  -- fast-path.test.ts compares the rows of both paths.
-  if v_n = 1 and coalesce(cardinality(_start_attached.keys), 1) = 1
+  -- PHASE 1: the runs. One row without an idempotency key (an app's plain
+  -- INSERT) is inlined: one INSERT, no further plpgsql call; everything else
+  -- (and a bad input, for its RF022) goes through _queue_runs.
+  if cardinality(_start_attached.inputs) = 1 and _start_attached.keys[1] is null
      and pg_catalog.jsonb_typeof(_start_attached.inputs[1]) = 'object'
      and pg_catalog.pg_column_size(_start_attached.inputs[1]) <= 174762 then
-    -- The workflow, its step count and its root step; min() over the one
-    -- root row avoids the sorts of ordered aggregates.
-    select w.name, w.latest_version as version, s.n, s.roots, s.root, s.attempts, s.delay, s.priority,
-           s.plain, (select t.id from graphile_worker._private_tasks as t where t.identifier = 'rowflow:step') as task
-    into v_wf
-    from rowflow.workflows as w
-    cross join lateral (
-      select count(*)::int as n,
-        count(*) filter (where ws.n_deps = 0) as roots,
-        min(ws.name) filter (where ws.n_deps = 0) as root,
-        min(ws.attempts) filter (where ws.n_deps = 0) as attempts,
-        min(ws.delay) filter (where ws.n_deps = 0) as delay,
-        min(ws.priority) filter (where ws.n_deps = 0) as priority,
-        bool_and(ws.if_path is null and ws.queue_name is null) filter (where ws.n_deps = 0) as plain
-      from rowflow.workflow_steps as ws
-      where ws.workflow = w.name and ws.version = w.latest_version
-    ) as s
-    where w.name = _start_attached.workflow and not w.paused;
-    if found and v_wf.roots = 1 and v_wf.plain and v_wf.task is not null then
-      v_key := _start_attached.keys[1];
-      v_now := pg_catalog.now();
-      v_id := pg_catalog.nextval('rowflow.runs_id_seq'::regclass);
-      if v_key is null then
-        insert into rowflow.runs as r (id, workflow, version, status, input, idempotency_key, priority,
-                                       steps_left, created_at, updated_at)
-        values (v_id, v_wf.name, v_wf.version, 'running', _start_attached.inputs[1], null, v_prio,
-                v_wf.n, v_now, v_now);
-      else
-        -- As start_runs: a key that already has a run (committed, or
-        -- committed by the transaction we waited for) starts nothing, and
-        -- that run is the statement's run.
-        insert into rowflow.runs as r (id, workflow, version, status, input, idempotency_key, priority,
-                                       steps_left, created_at, updated_at)
-        values (v_id, v_wf.name, v_wf.version, 'running', _start_attached.inputs[1], v_key, v_prio,
-                v_wf.n, v_now, v_now)
-        on conflict (workflow, idempotency_key) where idempotency_key is not null do nothing
-        returning r.id into v_new;
-        if v_new is null then
-          select r.id into v_id from rowflow.runs as r
-          where r.workflow = v_wf.name and r.idempotency_key = v_key;
-          v_ranges := pg_catalog.set_config('rowflow.pending_runs',
-            coalesce(nullif(pg_catalog.current_setting('rowflow.pending_runs', true), '') || ',', '')
-              || v_id || '-' || v_id,
-            true);
-          return;
-        end if;
-      end if;
-      -- The root job (id from graphile's identity sequence, as start_runs'
-      -- nextval), its step run, and the run_started event (step_queued is
-      -- implied, 000006).
-      insert into graphile_worker._private_jobs as jobs
-        (job_queue_id, task_id, payload, run_at, max_attempts, priority)
-      values (null, v_wf.task, pg_catalog.json_build_object('run', v_id, 'step', v_wf.root, 'attempt', 1),
-              v_now + coalesce(v_wf.delay, interval '0'), 25,
-              greatest(-32768, least(32767, v_wf.priority + v_prio)))
-      returning jobs.id into v_job;
-      insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts,
-                                     created_at, finished_at, job_id)
-      values (v_id, v_wf.root, 'step', 'queued', 0, 1, v_wf.attempts, v_now, null, v_job);
-      insert into rowflow.events (run_id, step, type, attempt, at)
-      values (v_id, null, 'run_started', null, v_now);
-      -- Wake-ups as start_runs sends them for one new run with one job.
-      perform rowflow._wake('jobs:insert', '{"count":1}');
-      perform rowflow._wake('rowflow', pg_catalog.jsonb_build_object('run', v_id)::text);
-      v_ranges := pg_catalog.set_config('rowflow.pending_runs',
-        coalesce(nullif(pg_catalog.current_setting('rowflow.pending_runs', true), '') || ',', '')
-          || v_id || '-' || v_id,
-        true);
-      return;
-    end if;
+    v_now := pg_catalog.now();
+    insert into rowflow.runs as r (workflow, version, status, input, priority, created_at, updated_at)
+    values (v_wf.name, v_wf.latest_version, 'queued', _start_attached.inputs[1], v_prio, v_now, v_now)
+    returning r.id into v_id;
+    v_woke := rowflow._wake_all(0, 1, pg_catalog.jsonb_build_object('run', v_id));
+    v_ranges := pg_catalog.set_config('rowflow.pending_runs',
+      coalesce(nullif(pg_catalog.current_setting('rowflow.pending_runs', true), '') || ',', '')
+        || v_id || '-' || v_id, true);
+    return;
   end if;
-
-  -- PHASE 1: one start_runs call for the whole statement.
-  v_ids := array(select rowflow.start_runs(
-    workflow => _start_attached.workflow,
-    inputs => _start_attached.inputs,
-    idempotency_keys => _start_attached.keys,
-    priority => v_prio));
+  v_ids := rowflow._queue_runs(v_wf.name, v_wf.latest_version, _start_attached.inputs, _start_attached.keys,
+                               v_prio, null);
+  -- A key repeated within the statement maps several rows to one run.
+  v_ids := array(select distinct x from unnest(v_ids) as x order by x);
 
   -- PHASE 2: remember the ids for pending_runs() as ranges "lo-hi" of
-  -- consecutive ids (as 000004; transaction-local, rolled back with a
-  -- savepoint).
+  -- consecutive ids (transaction-local, rolled back with a savepoint).
   if cardinality(v_ids) = 1 then
     v_ranges := v_ids[1] || '-' || v_ids[1];
   else
@@ -1167,7 +1824,7 @@ begin
                 from unnest(v_ids) as x(id)) as t
           group by t.grp) as g;
   end if;
-  perform pg_catalog.set_config('rowflow.pending_runs',
+  v_ranges := pg_catalog.set_config('rowflow.pending_runs',
     coalesce(nullif(pg_catalog.current_setting('rowflow.pending_runs', true), '') || ',', '') || v_ranges,
     true);
 end;
@@ -1177,33 +1834,21 @@ $$;
 -- Name: FUNCTION _start_attached(attachment_id integer, workflow text, inputs jsonb[], keys text[]); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow._start_attached(attachment_id integer, workflow text, inputs jsonb[], keys text[]) IS 'Internal: the one call a generated attachment trigger makes per statement (mode, start_runs or its one-row fast path (000009), pending_runs bookkeeping).';
+COMMENT ON FUNCTION rowflow._start_attached(attachment_id integer, workflow text, inputs jsonb[], keys text[]) IS 'Internal: the one call a generated attachment trigger makes per statement (mode, queued runs, pending_runs bookkeeping; 000011).';
 
 --
--- Name: _step_run(rowflow.runs, text); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: _step_task(); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow._step_run(run rowflow.runs, step text) RETURNS rowflow.step_runs
-    LANGUAGE plpgsql
+CREATE FUNCTION rowflow._step_task() RETURNS integer
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-#variable_conflict use_column
 declare
-  v_sr rowflow.step_runs;
+  v_id int;
 begin
-  select sr.* into v_sr from rowflow.step_runs as sr
-  where sr.run_id = (_step_run.run).id and sr.step = _step_run.step
-  for no key update;
-  if found or (_step_run.run).id is null then
-    return v_sr;
-  end if;
-  select (_step_run.run).id, ws.name, 'step', 'pending', ws.n_deps, 0, ws.attempts, null, null, null,
-         (_step_run.run).created_at, null, null, null
-  into v_sr
-  from rowflow.workflow_steps as ws
-  where ws.workflow = (_step_run.run).workflow and ws.version = (_step_run.run).version
-    and ws.name = _step_run.step;
-  return v_sr;
+  select t.id into v_id from graphile_worker._private_tasks as t where t.identifier = 'rowflow:step';
+  return coalesce(v_id, rowflow._step_task_id());
 end;
 $$;
 
@@ -1261,6 +1906,65 @@ end;
 $$;
 
 --
+-- Name: _wake_all(integer, integer, jsonb); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._wake_all(jobs integer, runs integer, hint jsonb) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_jobs boolean := _wake_all.jobs > 0 and coalesce(pg_catalog.current_setting('rowflow.woke_jobs', true), '') = '';
+  v_runs boolean := _wake_all.runs > 0 and coalesce(pg_catalog.current_setting('rowflow.woke_runs', true), '') = '';
+  v_view boolean := _wake_all.hint is not null
+                    and coalesce(pg_catalog.current_setting('rowflow.woke_rowflow', true), '') = ''
+                    and coalesce(pg_catalog.current_setting('rowflow.notified', true), '') = '';
+  v_w record;
+  v_sent text;  -- assignments, not PERFORM: plpgsql evaluates them without a statement
+begin
+  if not (v_jobs or v_runs or v_view) then
+    return 0;
+  end if;
+  select coalesce(bool_or(w.channel = 'jobs:insert'), false) as workers,
+         coalesce(bool_or(w.channel = 'rowflow'), false) as views
+  into v_w
+  from rowflow.waiters as w
+  where w.channel in ('jobs:insert', 'rowflow') and w.until > pg_catalog.statement_timestamp();
+  if v_jobs or v_runs then
+    if v_w.workers then
+      perform pg_catalog.pg_notify('jobs:insert',
+        '{"count":' || case when v_jobs then _wake_all.jobs else 0 end
+        || case when v_runs then ',"runs":' || _wake_all.runs else '' end || '}');
+    end if;
+    if v_jobs then
+      v_sent := pg_catalog.set_config('rowflow.woke_jobs', case when v_w.workers then 'true' else 'none' end, true);
+    end if;
+    if v_runs then
+      v_sent := pg_catalog.set_config('rowflow.woke_runs', case when v_w.workers then 'true' else 'none' end, true);
+    end if;
+  end if;
+  if v_view then
+    if v_w.views then
+      perform pg_catalog.pg_notify('rowflow', _wake_all.hint::text);
+      v_sent := pg_catalog.set_config('rowflow.notified', 'true', true);
+    end if;
+    v_sent := pg_catalog.set_config('rowflow.woke_rowflow', case when v_w.views then 'true' else 'none' end, true);
+  end if;
+  -- How many NOTIFYs went out; callers assign it (an assignment is evaluated
+  -- without a statement, PERFORM is one).
+  return (case when (v_jobs or v_runs) and v_w.workers then 1 else 0 end)
+         + (case when v_view and v_w.views then 1 else 0 end);
+end;
+$$;
+
+--
+-- Name: FUNCTION _wake_all(jobs integer, runs integer, hint jsonb); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._wake_all(jobs integer, runs integer, hint jsonb) IS 'Internal: at most one NOTIFY per kind and transaction (jobs and runs for waiting workers, a hint for live views), only when somebody waits; returns how many were sent (000011).';
+
+--
 -- Name: attach(regclass, text, text[], text, text, text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -1307,65 +2011,12 @@ CREATE FUNCTION rowflow.begin_step(run_id bigint, step text, attempt integer, wo
     AS $$
 #variable_conflict use_column
 declare
-  v_now timestamptz := coalesce(begin_step.now, pg_catalog.now());
-  v_run rowflow.runs;
-  v_sr rowflow.step_runs;
-  v_ws rowflow.workflow_steps;
-  v_refusal jsonb;
-  v_task text;
-  v_deps jsonb;
+  v_result jsonb;
 begin
-  -- GUARD: lock order run → step; fence on attempt and status. A step that
-  -- is already running with this attempt is a re-delivery after a crash.
-  select r.* into v_run from rowflow.runs as r where r.id = begin_step.run_id for no key update;
-  v_sr := rowflow._step_run(v_run, begin_step.step);
-  v_refusal := rowflow._fence(v_run, v_sr, begin_step.attempt, array['queued', 'running']);
-  if v_refusal is not null then
-    return v_refusal;
-  end if;
-
-  -- PHASE 1: mark running.
-  update rowflow.step_runs as sr set status = 'running', started_at = v_now
-  where sr.run_id = v_sr.run_id and sr.step = v_sr.step;
-  insert into rowflow.events (run_id, step, type, attempt, data, at)
-  values (v_sr.run_id, v_sr.step, 'step_started', v_sr.attempt,
-          nullif(jsonb_strip_nulls(jsonb_build_object('workerId', begin_step.worker_id,
-            'redelivery', case when v_sr.status = 'running' then true end)), '{}'), v_now);
-
-  -- PHASE 2: the handler's context (a running step's dependencies all have rows).
-  if v_sr.kind = 'step' then
-    select ws.* into v_ws from rowflow.workflow_steps as ws
-    where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = v_sr.step;
-    v_task := v_ws.task;
-    v_deps := rowflow._deps_outputs(v_sr.run_id, v_ws.depends_on);
-  elsif v_sr.kind = 'compensation' then
-    select ws.* into v_ws from rowflow.workflow_steps as ws
-    where ws.workflow = v_run.workflow and ws.version = v_run.version
-      and ws.name = substr(v_sr.step, length('compensate:') + 1);
-    v_task := v_ws.compensate;
-    v_deps := rowflow._deps_outputs(v_sr.run_id, array[v_ws.name]);
-  else
-    select wv.on_failure into v_task from rowflow.workflow_versions as wv
-    where wv.workflow = v_run.workflow and wv.version = v_run.version;
-    select coalesce(jsonb_object_agg(sr.step, sr.output), '{}') into v_deps
-    from rowflow.step_runs as sr
-    where sr.run_id = v_sr.run_id and sr.kind = 'step' and sr.status = 'succeeded';
-  end if;
-  perform rowflow._notify(jsonb_build_object('run', v_sr.run_id));
-
-  return jsonb_build_object(
-    'ok', true,
-    'task', v_task,
-    'workflow', v_run.workflow,
-    'version', v_run.version,
-    'input', v_run.input,
-    'deps', v_deps,
-    'attempt', v_sr.attempt,
-    'maxAttempts', v_sr.max_attempts,
-    'timeoutMs', (extract(epoch from v_ws.timeout) * 1000)::bigint,
-    'idempotencyKey', 'rowflow:' || v_sr.run_id || ':' || v_sr.step,
-    'kind', v_sr.kind,
-    'runError', v_run.error);
+  select b into v_result
+  from rowflow.begin_steps(array[begin_step.run_id], array[begin_step.step], array[begin_step.attempt],
+                           begin_step.worker_id, begin_step.now) as b;
+  return v_result;
 end;
 $$;
 
@@ -1374,6 +2025,46 @@ $$;
 --
 
 COMMENT ON FUNCTION rowflow.begin_step(run_id bigint, step text, attempt integer, worker_id text, now timestamp with time zone) IS 'Marks a queued step attempt running and returns the handler context, or {"ok": false, "reason"} for a stale/duplicate job.';
+
+--
+-- Name: begin_steps(bigint[], text[], integer[], text, timestamp with time zone, boolean); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.begin_steps(run_ids bigint[], steps text[], attempts integer[], worker_id text DEFAULT NULL::text, now timestamp with time zone DEFAULT NULL::timestamp with time zone, reserved boolean DEFAULT false) RETURNS SETOF jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_n int := coalesce(cardinality(begin_steps.run_ids), 0);
+  v_results jsonb;
+  v_woke int;
+begin
+  -- GUARD: one value per call in every array.
+  if coalesce(cardinality(begin_steps.steps), 0) <> v_n or coalesce(cardinality(begin_steps.attempts), 0) <> v_n then
+    raise exception 'begin_steps: run_ids, steps and attempts must have the same length' using errcode = '22023';
+  end if;
+  if v_n = 0 then
+    return;
+  end if;
+  -- PHASE 1: lock order: the runs (id order), then step rows.
+  perform 1 from rowflow.runs as r where r.id = any (begin_steps.run_ids) order by r.id for no key update;
+  -- PHASE 2: begin, answer in call order.
+  v_results := rowflow._begin(begin_steps.run_ids, begin_steps.steps, begin_steps.attempts,
+                              array(select i from pg_catalog.generate_series(1, v_n) as i),
+                              begin_steps.worker_id, coalesce(begin_steps.now, pg_catalog.now()),
+                              coalesce(begin_steps.reserved, false));
+  v_woke := rowflow._wake_all(0, 0, case when v_n = 1 then pg_catalog.jsonb_build_object('run', begin_steps.run_ids[1])
+                                   else pg_catalog.jsonb_build_object('runs', v_n) end);
+  return query select v_results -> (i::text) from pg_catalog.generate_series(1, v_n) as i order by i;
+end;
+$$;
+
+--
+-- Name: FUNCTION begin_steps(run_ids bigint[], steps text[], attempts integer[], worker_id text, now timestamp with time zone, reserved boolean); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.begin_steps(run_ids bigint[], steps text[], attempts integer[], worker_id text, now timestamp with time zone, reserved boolean) IS 'Marks queued step attempts running and returns their handler contexts (or refusals), one per call in call order (000011).';
 
 --
 -- Name: cancel_run(bigint, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -1388,12 +2079,12 @@ declare
   v_now timestamptz := coalesce(cancel_run.now, pg_catalog.now());
   v_run rowflow.runs;
 begin
-  -- GUARD: lock the run; only an active run can be cancelled.
+  -- GUARD: lock the run; only a queued or active run can be cancelled.
   select r.* into v_run from rowflow.runs as r where r.id = cancel_run.run_id for no key update;
   if not found then
     raise exception 'unknown run %', cancel_run.run_id using errcode = 'RF023';
   end if;
-  if v_run.status not in ('running', 'compensating') then
+  if v_run.status not in ('queued', 'running', 'compensating') then
     return false;
   end if;
   -- PHASE 1: cancel every unfinished step run (a compensation chain too) and
@@ -1401,7 +2092,7 @@ begin
   perform rowflow._cancel_steps(v_run.id, array['step', 'compensation', 'on_failure'],
                                 coalesce(cancel_run.reason, 'run cancelled'), v_now);
   update rowflow.runs as r
-  set status = 'cancelled', steps_left = 0, updated_at = v_now, finished_at = v_now
+  set status = 'cancelled', updated_at = v_now, finished_at = v_now
   where r.id = v_run.id;
   insert into rowflow.events (run_id, type, data, at)
   values (v_run.id, 'run_cancelled', jsonb_build_object('reason', cancel_run.reason, 'from', v_run.status), v_now);
@@ -1417,69 +2108,542 @@ $$;
 COMMENT ON FUNCTION rowflow.cancel_run(run_id bigint, reason text, now timestamp with time zone) IS 'Cancels an active run: unfinished step runs cancelled, their queued jobs removed. False if the run already ended; RF023 if unknown.';
 
 --
--- Name: complete_step(bigint, text, integer, jsonb, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: claim_runs(text, integer, integer, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow.complete_step(run_id bigint, step text, attempt integer, output jsonb DEFAULT NULL::jsonb, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
+CREATE FUNCTION rowflow.claim_runs(worker_id text DEFAULT NULL::text, take integer DEFAULT 0, max_runs integer DEFAULT NULL::integer, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_seqscan TO 'off'
+    SET enable_hashjoin TO 'off'
+    SET enable_mergejoin TO 'off'
+    SET jit TO 'off'
+    AS $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(claim_runs.now, pg_catalog.now());
+  v_take int := coalesce(claim_runs.take, 0);
+  v_limit int := coalesce(claim_runs.max_runs, greatest(coalesce(claim_runs.take, 0), 1));
+  v_out record;
+  v_seq regclass := pg_catalog.pg_get_serial_sequence('graphile_worker._private_jobs', 'id')::regclass;
+  v_woke int;
+  v_yield int;
+begin
+  -- GUARD: arguments.
+  if v_take < 0 or v_limit < 0 then
+    raise exception 'claim_runs: take and max_runs must not be negative (take %, max_runs %)', v_take, v_limit
+      using errcode = '22023';
+  end if;
+  if v_take > 0 and claim_runs.worker_id is null then
+    raise exception 'claim_runs: take > 0 needs the worker_id that will run the steps' using errcode = '22023';
+  end if;
+  if v_limit = 0 then
+    return '{"runs": 0, "taken": []}';
+  end if;
+  -- A worker that takes steps does not start a run while an available job
+  -- with a lower priority value is due (backfill runs yield to live work).
+  if v_take > 0 then
+    v_yield := (select j.priority from graphile_worker._private_jobs as j
+                where j.is_available = true and j.run_at <= v_now order by j.priority limit 1);
+  end if;
+
+  -- PHASE 1: one statement: the runs; the plan of every step of theirs (a
+  -- root step is skipped by its condition, taken — the first `take`
+  -- eligible ones in claim order — or queued; the others get pending rows
+  -- now, so that releasing them later only updates a row); jobs for the
+  -- queued roots; the rows; skip events.
+  with c as (
+    select r.id from rowflow.runs as r
+    where r.status = 'queued' and (v_yield is null or r.priority <= v_yield)
+    order by r.priority, r.id
+    limit v_limit
+    for no key update skip locked
+  ), u as (
+    update rowflow.runs as r
+    set status = 'running', started_at = v_now, updated_at = v_now
+    from c where r.id = c.id
+    returning r.id, r.workflow, r.version, r.input, r.priority
+  ), s as (
+    select u.id as run_id, u.workflow, u.version, u.input, ws.name as step, ws.task, ws.attempts, ws.delay,
+      ws.timeout, ws.if_path, ws.n_deps, ws.n_deps = 0 as root,
+      greatest(-32768, least(32767, ws.priority + u.priority)) as priority, q.queue, g.go,
+      (ws.n_deps = 0 and g.go and q.queue is null and coalesce(ws.delay, interval '0') <= interval '0') as eligible,
+      u.priority as run_priority
+    from u
+    join rowflow.workflow_steps as ws on ws.workflow = u.workflow and ws.version = u.version
+    cross join lateral (
+      select ws.n_deps = 0 and (ws.if_path is null
+        or coalesce(jsonb_path_match(pg_catalog.jsonb_build_object('input', u.input, 'steps', '{}'::jsonb),
+                                     ws.if_path, '{}', true), false)) as go
+    ) as g
+    cross join lateral (
+      select case when g.go and ws.queue_name is not null then
+        rowflow._queue_name(ws.queue_name, ws.queue_key,
+                            pg_catalog.jsonb_build_object('input', u.input, 'steps', '{}'::jsonb)) end as queue
+    ) as q
+  ), d as (
+    select s.*,
+      case when not s.root then 'pending'
+           when not s.go then 'skipped'
+           when s.eligible
+                and row_number() over (partition by s.eligible
+                                       order by s.run_priority, s.run_id, s.priority, s.step) <= v_take
+             then 'running'
+           else 'queued' end as status
+    from s
+  ), p as (
+    -- Job ids drawn here (graphile's own sequence), not matched back from
+    -- the insert's RETURNING: a join of thousands of rows against it would
+    -- be a nested loop with hash joins off.
+    select d.*, case when d.status = 'queued' then pg_catalog.nextval(v_seq) end as job_id
+    from d
+  ), jobs as (
+    insert into graphile_worker._private_jobs as j (id, job_queue_id, task_id, payload, run_at, max_attempts, priority)
+    overriding system value
+    select
+      p.job_id,
+      null,
+      (select t.id from graphile_worker._private_tasks as t where t.identifier = 'rowflow:step'),
+      pg_catalog.json_build_object('run', p.run_id, 'step', p.step, 'attempt', 1),
+      v_now + coalesce(p.delay, interval '0'), 25, p.priority
+    from p where p.status = 'queued'
+    order by p.job_id
+  ), ins as (
+    insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts,
+                                   created_at, queued_at, started_at, finished_at, job_id, locked_by)
+    select p.run_id, p.step, 'step', p.status, case when p.status = 'pending' then p.n_deps else 0 end,
+           case when p.status in ('queued', 'running') then 1 else 0 end,
+           p.attempts, v_now, case when p.status in ('queued', 'running') then v_now end,
+           case when p.status = 'running' then v_now end, case when p.status = 'skipped' then v_now end, p.job_id,
+           case when p.status = 'running' then claim_runs.worker_id end
+    from p
+    order by p.run_id, p.step
+  ), ev as (
+    insert into rowflow.events (run_id, step, type, data, at)
+    select p.run_id, p.step, 'step_skipped', pg_catalog.jsonb_build_object('if', p.if_path::text), v_now
+    from p where p.status = 'skipped'
+    order by p.run_id, p.step
+  )
+  select (select count(*)::int from u) as runs,
+         coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+           'ok', true, 'runId', p.run_id::text, 'step', p.step, 'task', p.task,
+           'workflow', p.workflow, 'version', p.version, 'input', p.input, 'deps', '{}'::jsonb,
+           'attempt', 1, 'maxAttempts', p.attempts,
+           'timeoutMs', (extract(epoch from p.timeout) * 1000)::bigint,
+           'idempotencyKey', 'rowflow:' || p.run_id || ':' || p.step,
+           'kind', 'step', 'runError', null, 'priority', p.priority)
+           order by p.run_priority, p.run_id, p.priority, p.step)
+           filter (where p.status = 'running'), '[]'::jsonb) as taken,
+         count(*) filter (where p.status = 'queued')::int as queued,
+         coalesce(array_agg(row(p.run_id, p.step, 1)::rowflow.done_step order by p.run_id, p.step)
+                  filter (where p.status = 'skipped'), '{}') as skipped,
+         pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('id', p.job_id, 'queue', p.queue))
+           filter (where p.status = 'queued' and p.queue is not null) as queue_jobs
+  into v_out
+  from p;
+
+  -- PHASE 2 (rare): jobs of named queues: the queue rows (created when
+  -- missing) and their ids, before anything commits.
+  if v_out.queue_jobs is not null then
+    insert into graphile_worker._private_job_queues as jq (queue_name)
+    select distinct x ->> 'queue' from pg_catalog.jsonb_array_elements(v_out.queue_jobs) as x
+    on conflict do nothing;
+    update graphile_worker._private_jobs as j
+    set job_queue_id = jq.id
+    from pg_catalog.jsonb_array_elements(v_out.queue_jobs) as x
+    join graphile_worker._private_job_queues as jq on jq.queue_name = x ->> 'queue'
+    where j.id = (x ->> 'id')::bigint;
+  end if;
+
+  -- PHASE 3: runs with skipped root steps: release what the skips satisfy
+  -- (rare), then finish the runs that have nothing left.
+  if cardinality(v_out.skipped) > 0 then
+    perform rowflow._release(v_out.skipped, null, null, v_now);
+    perform rowflow._finish_runs(array(select distinct d.run_id from unnest(v_out.skipped) as d), v_now);
+  end if;
+  if v_out.queued > 0 then
+    v_woke := rowflow._wake_all(v_out.queued, 0, null);
+  end if;
+  return pg_catalog.jsonb_build_object('runs', v_out.runs, 'taken', v_out.taken);
+end;
+$$;
+
+--
+-- Name: FUNCTION claim_runs(worker_id text, take integer, max_runs integer, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.claim_runs(worker_id text, take integer, max_runs integer, now timestamp with time zone) IS 'Claims up to max_runs queued runs: running, a row per step, up to take root steps handed to worker_id (running, leased), the others queued as jobs. Answers {"runs": claimed, "taken": [handler contexts]} (000011).';
+
+--
+-- Name: complete_step(bigint, text, integer, jsonb, timestamp with time zone, integer, text, boolean); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.complete_step(run_id bigint, step text, attempt integer, output jsonb DEFAULT NULL::jsonb, now timestamp with time zone DEFAULT NULL::timestamp with time zone, take integer DEFAULT 0, worker_id text DEFAULT NULL::text, claim boolean DEFAULT false) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
 #variable_conflict use_column
 declare
-  v_now timestamptz := coalesce(complete_step.now, pg_catalog.now());
-  v_run rowflow.runs;
-  v_sr rowflow.step_runs;
-  v_refusal jsonb;
-  v_rel record;
-  v_next text;
-  v_released text[] := '{}';
-  v_skipped text[] := '{}';
-  v_left int;
-  v_status text;
+  v_result jsonb;
 begin
-  -- GUARD: lock order run → step; only the running attempt may complete.
-  select r.* into v_run from rowflow.runs as r where r.id = complete_step.run_id for no key update;
-  v_sr := rowflow._step_run(v_run, complete_step.step);
-  v_refusal := rowflow._fence(v_run, v_sr, complete_step.attempt, array['running']);
-  if v_refusal is not null then
-    return v_refusal;
-  end if;
-
-  -- PHASE 1: the step succeeded.
-  update rowflow.step_runs as sr
-  set status = 'succeeded', output = complete_step.output, finished_at = v_now
-  where sr.run_id = v_sr.run_id and sr.step = v_sr.step;
-  insert into rowflow.events (run_id, step, type, attempt, at)
-  values (v_sr.run_id, v_sr.step, 'step_succeeded', v_sr.attempt, v_now);
-  v_left := v_run.steps_left - 1;
-
-  -- PHASE 2: release dependents (or the next link of the compensation
-  -- chain); their jobs go in through _add_step_jobs (which wakes workers).
-  if v_sr.kind = 'step' then
-    select * into v_rel from rowflow._release_steps(v_run, array[v_sr.step], v_now);
-    v_released := v_rel.queued;
-    v_skipped := v_rel.skipped;
-    v_left := v_left - cardinality(v_rel.skipped);
-  else
-    v_next := rowflow._advance_chain_step(v_run, v_now);
-    if v_next is not null then
-      v_released := array[v_next];
-    end if;
-  end if;
-
-  -- PHASE 3: finish the run when nothing is left.
-  v_status := rowflow._finish_run(v_run.id, v_run.status, v_left, v_run.error, v_now);
-  perform rowflow._notify(jsonb_build_object('run', v_run.id));
-  return jsonb_build_object('ok', true, 'released', to_jsonb(v_released), 'skipped', to_jsonb(v_skipped),
-                            'runStatus', v_status);
+  select c into v_result
+  from rowflow.complete_steps(array[complete_step.run_id], array[complete_step.step],
+                              array[complete_step.attempt], array[complete_step.output],
+                              array[coalesce(complete_step.take, 0)], complete_step.worker_id, complete_step.now,
+                              complete_step.claim) as c;
+  return v_result;
 end;
 $$;
 
 --
--- Name: FUNCTION complete_step(run_id bigint, step text, attempt integer, output jsonb, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION complete_step(run_id bigint, step text, attempt integer, output jsonb, now timestamp with time zone, take integer, worker_id text, claim boolean); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.complete_step(run_id bigint, step text, attempt integer, output jsonb, now timestamp with time zone) IS 'Records the running attempt''s output and releases dependents whose counters reach zero (exactly once). Stale/duplicate calls return {"ok": false, "reason"}.';
+COMMENT ON FUNCTION rowflow.complete_step(run_id bigint, step text, attempt integer, output jsonb, now timestamp with time zone, take integer, worker_id text, claim boolean) IS 'Completes the running attempt in the caller''s transaction and releases its dependents (up to take of them handed to worker_id); see complete_steps.';
+
+--
+-- Name: complete_steps(bigint[], text[], integer[], jsonb[], integer[], text, timestamp with time zone, boolean, integer, bigint[], text[], integer[]); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.complete_steps(run_ids bigint[], steps text[], attempts integer[], outputs jsonb[], takes integer[] DEFAULT NULL::integer[], worker_id text DEFAULT NULL::text, now timestamp with time zone DEFAULT NULL::timestamp with time zone, claim boolean DEFAULT false, reserve integer DEFAULT 0, next_run_ids bigint[] DEFAULT NULL::bigint[], next_steps text[] DEFAULT NULL::text[], next_attempts integer[] DEFAULT NULL::integer[]) RETURNS SETOF jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_seqscan TO 'off'
+    SET enable_hashjoin TO 'off'
+    SET enable_mergejoin TO 'off'
+    SET jit TO 'off'
+    AS $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(complete_steps.now, pg_catalog.now());
+  v_n int := coalesce(cardinality(complete_steps.run_ids), 0);
+  v_worker text := complete_steps.worker_id;
+  v_takes int[];
+  v_reserve int := case when complete_steps.worker_id is null then 0 else greatest(coalesce(complete_steps.reserve, 0), 0) end;
+  v_next_os int[];
+  v_done record;
+  v_plan record;
+  v_yield int;
+  v_taken text[] := '{}';
+  v_reserved text[] := '{}';
+  v_left int[];
+  v_p record;
+  v_rel rowflow.released_step[] := '{}';
+  v_open bigint[];
+  v_run rowflow.runs;
+  v_next text;
+  v_chained jsonb := '{}';
+  v_status jsonb := '{}';
+  v_begun jsonb := '{}';
+  v_claimed jsonb;
+  v_claimed_taken jsonb;
+  v_claim_i int;
+  v_refusals jsonb;
+  v_queued int := 0;
+  v_by_call jsonb;
+  v_answer jsonb;
+  v_i int;
+  v_woke int;
+begin
+  -- GUARD: one value per call in every array.
+  if coalesce(cardinality(complete_steps.steps), 0) <> v_n
+     or coalesce(cardinality(complete_steps.attempts), 0) <> v_n
+     or coalesce(cardinality(complete_steps.outputs), v_n) <> v_n
+     or coalesce(cardinality(complete_steps.takes), v_n) <> v_n
+     or coalesce(cardinality(complete_steps.next_run_ids), v_n) <> v_n
+     or coalesce(cardinality(complete_steps.next_steps), v_n) <> v_n
+     or coalesce(cardinality(complete_steps.next_attempts), v_n) <> v_n then
+    raise exception 'complete_steps: every array argument must have one value per call' using errcode = '22023';
+  end if;
+  if v_n = 0 then
+    return;
+  end if;
+  v_takes := case when v_worker is null or complete_steps.takes is null then array_fill(0, array[v_n])
+                  else array(select greatest(coalesce(t, 0), 0) from unnest(complete_steps.takes) as t) end;
+  v_next_os := case when v_worker is null or complete_steps.next_run_ids is null then '{}'::int[]
+                    else array(select i from pg_catalog.generate_series(1, v_n) as i
+                               where complete_steps.next_run_ids[i] is not null) end;
+
+  -- PHASE 1: lock order: the runs (id order: completions' and next steps'),
+  -- then step rows. The running attempts succeed and lose their leases.
+  with l as (
+    select r.id, r.status from rowflow.runs as r
+    where r.id = any (complete_steps.run_ids || coalesce(complete_steps.next_run_ids, '{}'))
+    order by r.id
+    for no key update
+  ), c as (
+    select * from unnest(complete_steps.run_ids, complete_steps.steps, complete_steps.attempts,
+                         complete_steps.outputs) with ordinality as c(run_id, step, attempt, output, o)
+  ), u as (
+    update rowflow.step_runs as sr
+    set status = 'succeeded', output = c.output, finished_at = v_now, locked_by = null
+    from c join l on l.id = c.run_id and l.status in ('running', 'compensating')
+    where sr.run_id = c.run_id and sr.step = c.step and sr.attempt = c.attempt and sr.status = 'running'
+    returning c.o, sr.run_id, sr.step, sr.kind
+  )
+  select coalesce(array_agg(u.o::int order by u.o), '{}') as os,
+         coalesce(array_agg(row(u.run_id, u.step, u.o)::rowflow.done_step order by u.run_id, u.step)
+                  filter (where u.kind = 'step'), '{}') as steps,
+         coalesce(array_agg(distinct u.run_id) filter (where u.kind <> 'step'), '{}') as chain_runs,
+         coalesce(array_agg(distinct u.run_id), '{}') as runs,
+         (select pg_catalog.jsonb_object_agg(l.id::text, l.status) from l) as run_status
+  into v_done
+  from u;
+
+  -- PHASE 2: release dependents. The plan: each dependent of a completed
+  -- step, its counter after this batch, and whether the fast path applies.
+  v_left := v_takes;
+  if cardinality(v_done.steps) > 0 then
+    select coalesce(bool_and(x.plain), true) as plain,
+           coalesce(array_agg(x.run_id::text || ':' || x.name order by x.eff_priority, x.origin, x.run_id, x.name)
+                    filter (where x.remaining = 0), '{}') as ready,
+           coalesce(array_agg(x.origin order by x.eff_priority, x.origin, x.run_id, x.name)
+                    filter (where x.remaining = 0), '{}') as ready_origin,
+           coalesce(array_agg(x.eff_priority order by x.eff_priority, x.origin, x.run_id, x.name)
+                    filter (where x.remaining = 0), '{}') as ready_priority,
+           coalesce(array_agg(row(x.origin, x.run_id, x.name, x.n)::rowflow.dependent
+                              order by x.run_id, x.name), '{}') as deps
+    into v_plan
+    from (
+      select d.origin, d.run_id, d.name, d.n,
+        sr.step is not null and sr.kind = 'step' and ws.if_path is null and ws.queue_name is null
+          and coalesce(ws.delay, interval '0') <= interval '0' as plain,
+        coalesce(sr.deps_remaining, ws.n_deps) - d.n as remaining,
+        greatest(-32768, least(32767, ws.priority + r.priority)) as eff_priority
+      from (
+        select f.run_id, dep.name, count(*)::int as n, max(f.origin) as origin
+        from unnest(v_done.steps) as f(run_id, step, origin)
+        join rowflow.runs as fr on fr.id = f.run_id
+        join rowflow.workflow_steps as fs on fs.workflow = fr.workflow and fs.version = fr.version and fs.name = f.step
+        cross join unnest(fs.dependents) as dep(name)
+        group by f.run_id, dep.name
+      ) as d
+      join rowflow.runs as r on r.id = d.run_id
+      join rowflow.workflow_steps as ws on ws.workflow = r.workflow and ws.version = r.version and ws.name = d.name
+      left join rowflow.step_runs as sr on sr.run_id = d.run_id and sr.step = d.name
+      where sr.step is null or (sr.kind = 'step' and sr.status = 'pending')
+    ) as x;
+
+    if v_plan.plain then
+      -- Who runs the ready ones: call i's slots (takes[i]), this worker's
+      -- local queue (reserve), or graphile (a job). Not this worker while
+      -- something with a lower priority value waits.
+      if cardinality(v_plan.ready) > 0 and v_worker is not null
+         and (v_reserve > 0 or exists (select 1 from unnest(v_takes) as t where t > 0)) then
+        v_yield := least(
+          (select r.priority from rowflow.runs as r where r.status = 'queued' order by r.priority limit 1),
+          (select j.priority from graphile_worker._private_jobs as j
+           where j.is_available = true and j.run_at <= v_now order by j.priority limit 1));
+        for v_p in select * from unnest(v_plan.ready, v_plan.ready_origin, v_plan.ready_priority) as p(k, o, prio) loop
+          exit when v_yield is not null and v_p.prio > v_yield;
+          if v_left[v_p.o] > 0 then
+            v_taken := v_taken || v_p.k;
+            v_left[v_p.o] := v_left[v_p.o] - 1;
+          elsif v_reserve > 0 then
+            v_reserved := v_reserved || v_p.k;
+            v_reserve := v_reserve - 1;
+          end if;
+        end loop;
+      end if;
+      -- One statement: jobs for the ready ones graphile runs, every
+      -- dependent's row updated (leased when taken or reserved).
+      with d as (
+        select * from unnest(v_plan.deps) as d(origin, run_id, name, n)
+      ), j as (
+        insert into graphile_worker._private_jobs as j (job_queue_id, task_id, payload, run_at, max_attempts, priority)
+        select null,
+               (select t.id from graphile_worker._private_tasks as t where t.identifier = 'rowflow:step'),
+               pg_catalog.json_build_object('run', k.run_id, 'step', k.name, 'attempt', 1),
+               v_now, 25, greatest(-32768, least(32767, ws.priority + r.priority))
+        from (
+          select split_part(x.k, ':', 1)::bigint as run_id, substr(x.k, strpos(x.k, ':') + 1) as name
+          from unnest(v_plan.ready) as x(k)
+          where not x.k = any (v_taken) and not x.k = any (v_reserved)
+        ) as k
+        join rowflow.runs as r on r.id = k.run_id
+        join rowflow.workflow_steps as ws on ws.workflow = r.workflow and ws.version = r.version and ws.name = k.name
+        order by k.run_id, k.name
+        returning j.id, (j.payload ->> 'run')::bigint as run_id, j.payload ->> 'step' as step
+      ), u as (
+        update rowflow.step_runs as sr
+        set deps_remaining = sr.deps_remaining - d.n,
+            status = case when sr.deps_remaining > d.n then 'pending'
+                          when (sr.run_id::text || ':' || sr.step) = any (v_taken) then 'running'
+                          else 'queued' end,
+            attempt = case when sr.deps_remaining > d.n then 0 else 1 end,
+            queued_at = case when sr.deps_remaining = d.n then v_now end,
+            started_at = case when (sr.run_id::text || ':' || sr.step) = any (v_taken) then v_now end,
+            job_id = j.id,
+            locked_by = case when sr.deps_remaining = d.n
+                              and ((sr.run_id::text || ':' || sr.step) = any (v_taken)
+                                   or (sr.run_id::text || ':' || sr.step) = any (v_reserved)) then v_worker end
+        from d left join j on j.run_id = d.run_id and j.step = d.name
+        where sr.run_id = d.run_id and sr.step = d.name and sr.status = 'pending'
+        returning d.origin, sr.run_id, sr.step, sr.status, sr.locked_by, sr.max_attempts
+      )
+      select coalesce(array_agg(row(u.origin, u.run_id, u.step,
+               case when u.status = 'queued' and u.locked_by is not null then 'reserved' else u.status end,
+               case when u.status = 'running' then pg_catalog.jsonb_build_object(
+                 'ok', true, 'runId', u.run_id::text, 'step', u.step, 'task', ws.task,
+                 'workflow', r.workflow, 'version', r.version, 'input', r.input,
+                 'deps', (select coalesce(pg_catalog.jsonb_object_agg(o.step, o.output), '{}'::jsonb)
+                          from rowflow.step_runs as o where o.run_id = u.run_id and o.step = any (ws.depends_on)),
+                 'attempt', 1, 'maxAttempts', u.max_attempts,
+                 'timeoutMs', (extract(epoch from ws.timeout) * 1000)::bigint,
+                 'idempotencyKey', 'rowflow:' || u.run_id || ':' || u.step,
+                 'kind', 'step', 'runError', null,
+                 'priority', greatest(-32768, least(32767, ws.priority + r.priority)))
+                    when u.status = 'queued' and u.locked_by is not null then pg_catalog.jsonb_build_object(
+                 'runId', u.run_id::text, 'step', u.step, 'attempt', 1,
+                 'priority', greatest(-32768, least(32767, ws.priority + r.priority))) end
+             )::rowflow.released_step order by u.run_id, u.step), '{}'),
+             count(*) filter (where u.status = 'queued' and u.locked_by is null)::int
+      into v_rel, v_queued
+      from u
+      join rowflow.runs as r on r.id = u.run_id
+      join rowflow.workflow_steps as ws on ws.workflow = r.workflow and ws.version = r.version and ws.name = u.step;
+    else
+      -- The general path: conditions, queues, delays, rows to create.
+      v_rel := array(select rowflow._release(v_done.steps, v_takes, v_worker, v_now));
+      v_left := array(select greatest(0, t.n - (select count(*) from unnest(v_rel) as x
+                                                where x.origin = t.o and x.status = 'running'))::int
+                      from unnest(v_takes) with ordinality as t(n, o) order by t.o);
+    end if;
+  end if;
+  -- Runs that go on: a dependent of theirs is pending, queued or running now.
+  v_open := array(select distinct x.run_id from unnest(v_rel) as x where x.status <> 'skipped');
+
+  -- PHASE 3: the next link of compensation / on-failure chains (rare).
+  if cardinality(v_done.chain_runs) > 0 then
+    for v_run in select r.* from rowflow.runs as r where r.id = any (v_done.chain_runs) order by r.id loop
+      v_next := rowflow._advance_chain_step(v_run, v_now);
+      if v_next is not null then
+        v_chained := v_chained || pg_catalog.jsonb_build_object(v_run.id::text, v_next);
+        v_open := v_open || v_run.id;
+      end if;
+    end loop;
+  end if;
+
+  -- PHASE 4: finish the runs left with nothing open: a running one
+  -- succeeds when no step row of it is pending, queued or running (every
+  -- step has a row then: a finished step gave each dependent one); a
+  -- compensating one takes _finish_runs (the chain's results).
+  if exists (select 1 from unnest(v_done.runs) as x where not x = any (v_open)) then
+    with f as (
+      update rowflow.runs as r
+      set status = 'succeeded', updated_at = v_now, finished_at = v_now
+      where r.id = any (array(select x from unnest(v_done.runs) as x where not x = any (v_open)))
+        and r.status = 'running'
+        and not exists (select 1 from rowflow.step_runs as sr
+                        where sr.run_id = r.id and sr.status in ('pending', 'queued', 'running'))
+      returning r.id
+    )
+    select coalesce(pg_catalog.jsonb_object_agg(f.id::text, 'succeeded'), '{}') into v_status from f;
+    if exists (select 1 from unnest(v_done.runs) as x where not x = any (v_open)
+               and v_done.run_status ->> x::text = 'compensating') then
+      select v_status || coalesce(pg_catalog.jsonb_object_agg(f.run_id::text, f.status), '{}') into v_status
+      from rowflow._finish_runs(array(select x from unnest(v_done.runs) as x
+                                      where not x = any (v_open)
+                                        and v_done.run_status ->> x::text = 'compensating'), v_now) as f;
+    end if;
+  end if;
+
+  -- PHASE 5: a call's slot that took no dependent runs its reserved next
+  -- step (a slot that did keeps the next step queued: the worker puts it
+  -- back).
+  v_next_os := array(select i from unnest(v_next_os) as i where v_left[i] > 0 order by i);
+  if cardinality(v_next_os) > 0 then
+    v_begun := rowflow._begin(
+      array(select complete_steps.next_run_ids[i] from unnest(v_next_os) as i),
+      array(select complete_steps.next_steps[i] from unnest(v_next_os) as i),
+      array(select complete_steps.next_attempts[i] from unnest(v_next_os) as i),
+      v_next_os, v_worker, v_now, true);
+    foreach v_i in array v_next_os loop
+      if (v_begun -> (v_i::text) ->> 'ok')::boolean then
+        v_left[v_i] := v_left[v_i] - 1;
+      end if;
+    end loop;
+  end if;
+
+  -- PHASE 6: slots left over claim queued runs.
+  if complete_steps.claim and v_worker is not null and exists (select 1 from unnest(v_left) as t where t > 0) then
+    v_claimed := rowflow.claim_runs(v_worker, (select sum(t)::int from unnest(v_left) as t),
+                                    (select sum(t)::int from unnest(v_left) as t), v_now);
+  end if;
+
+  -- PHASE 7: answers in call order, assembled in plpgsql (no statement per
+  -- call): what the release decided, grouped by call; claimed root steps
+  -- fill the calls' leftover slots in call order.
+  if cardinality(v_done.os) < v_n then
+    select pg_catalog.jsonb_object_agg(f.o::text, f.refusal) into v_refusals
+    from rowflow._refusals(
+      array(select c.run_id from unnest(complete_steps.run_ids) with ordinality as c(run_id, o)
+            where not c.o = any (v_done.os) order by c.o),
+      array(select c.step from unnest(complete_steps.steps) with ordinality as c(step, o)
+            where not c.o = any (v_done.os) order by c.o),
+      array(select c.attempt from unnest(complete_steps.attempts) with ordinality as c(attempt, o)
+            where not c.o = any (v_done.os) order by c.o),
+      array(select i from pg_catalog.generate_series(1, v_n) as i where not i = any (v_done.os) order by i),
+      array['running']) as f;
+  end if;
+  if cardinality(v_rel) > 0 then
+    select pg_catalog.jsonb_object_agg(g.origin::text, g.answer) into v_by_call
+    from (
+      select x.origin, pg_catalog.jsonb_build_object(
+        'released', coalesce(pg_catalog.jsonb_agg(x.step order by x.step)
+                               filter (where x.status in ('queued', 'running', 'reserved')), '[]'::jsonb),
+        'skipped', coalesce(pg_catalog.jsonb_agg(x.step order by x.step) filter (where x.status = 'skipped'), '[]'::jsonb),
+        'taken', coalesce(pg_catalog.jsonb_agg(x.context order by x.run_id, x.step)
+                            filter (where x.status = 'running'), '[]'::jsonb),
+        'reserved', coalesce(pg_catalog.jsonb_agg(x.context order by x.run_id, x.step)
+                               filter (where x.status = 'reserved'), '[]'::jsonb)) as answer
+      from unnest(v_rel) as x
+      group by x.origin
+    ) as g;
+  end if;
+  v_woke := rowflow._wake_all(v_queued, 0,
+    case when cardinality(v_done.runs) = 1 then pg_catalog.jsonb_build_object('run', v_done.runs[1])
+         else pg_catalog.jsonb_build_object('runs', cardinality(v_done.runs)) end);
+  v_claimed_taken := coalesce(v_claimed -> 'taken', '[]'::jsonb);
+  v_claim_i := 0;
+  for v_i in 1 .. v_n loop
+    v_answer := coalesce(v_by_call -> (v_i::text), '{"released": [], "skipped": [], "taken": [], "reserved": []}'::jsonb);
+    -- The reserved step begun for this call's slot goes first.
+    if (v_begun -> (v_i::text) ->> 'ok')::boolean then
+      v_answer := pg_catalog.jsonb_set(v_answer, '{taken}',
+                                       pg_catalog.jsonb_build_array(v_begun -> (v_i::text)) || (v_answer -> 'taken'));
+    end if;
+    if v_left[v_i] > 0 and v_claim_i < pg_catalog.jsonb_array_length(v_claimed_taken) then
+      v_answer := pg_catalog.jsonb_set(v_answer, '{taken}', (v_answer -> 'taken')
+        || coalesce((select pg_catalog.jsonb_agg(e) from pg_catalog.jsonb_array_elements(v_claimed_taken)
+                     with ordinality as t(e, k) where t.k > v_claim_i and t.k <= v_claim_i + v_left[v_i]), '[]'::jsonb));
+      v_claim_i := v_claim_i + v_left[v_i];
+    end if;
+    if v_i = any (v_done.os) then
+      v_answer := v_answer || pg_catalog.jsonb_build_object('ok', true, 'runStatus',
+        coalesce(v_status ->> complete_steps.run_ids[v_i]::text, v_done.run_status ->> complete_steps.run_ids[v_i]::text));
+      if v_chained ? complete_steps.run_ids[v_i]::text and pg_catalog.jsonb_array_length(v_answer -> 'released') = 0 then
+        v_answer := pg_catalog.jsonb_set(v_answer, '{released}',
+                                         pg_catalog.jsonb_build_array(v_chained ->> complete_steps.run_ids[v_i]::text));
+      end if;
+    else
+      v_answer := (v_refusals -> (v_i::text)) || (v_answer - 'released' - 'skipped');
+    end if;
+    if v_claimed is not null then
+      v_answer := v_answer || pg_catalog.jsonb_build_object('claimedRuns', v_claimed -> 'runs');
+    end if;
+    return next v_answer;
+  end loop;
+end;
+$$;
+
+--
+-- Name: FUNCTION complete_steps(run_ids bigint[], steps text[], attempts integer[], outputs jsonb[], takes integer[], worker_id text, now timestamp with time zone, claim boolean, reserve integer, next_run_ids bigint[], next_steps text[], next_attempts integer[]); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.complete_steps(run_ids bigint[], steps text[], attempts integer[], outputs jsonb[], takes integer[], worker_id text, now timestamp with time zone, claim boolean, reserve integer, next_run_ids bigint[], next_steps text[], next_attempts integer[]) IS 'Completes running step attempts (set-based), releases dependents (taken, reserved or queued), begins reserved next steps, claims queued runs for leftover slots, finishes runs; one answer per call (000011).';
 
 --
 -- Name: define_workflow(text, jsonb); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -1869,21 +3033,22 @@ declare
   v_run rowflow.runs;
   v_sr rowflow.step_runs;
   v_ws rowflow.workflow_steps;
-  v_refusal jsonb;
   v_delay interval;
   v_retry_at timestamptz;
   v_ids bigint[];
-  v_left int;
   v_status text;
   v_error jsonb;
   v_chain int := 0;
 begin
   -- GUARD: lock order run → step; only the running attempt may fail.
   select r.* into v_run from rowflow.runs as r where r.id = fail_step.run_id for no key update;
-  v_sr := rowflow._step_run(v_run, fail_step.step);
-  v_refusal := rowflow._fence(v_run, v_sr, fail_step.attempt, array['running']);
-  if v_refusal is not null then
-    return v_refusal;
+  select sr.* into v_sr from rowflow.step_runs as sr
+  where sr.run_id = fail_step.run_id and sr.step = fail_step.step
+    and sr.status = 'running' and sr.attempt = fail_step.attempt
+    and v_run.status in ('running', 'compensating');
+  if not found then
+    return (select f.refusal from rowflow._refusals(array[fail_step.run_id], array[fail_step.step],
+                                                    array[fail_step.attempt], array[1], array['running']) as f);
   end if;
   -- The retry policy: the step's own; a compensation uses the policy of the
   -- step it undoes; on-failure uses the defaults.
@@ -1892,8 +3057,7 @@ begin
     and ws.name = case v_sr.kind when 'step' then v_sr.step
                                  when 'compensation' then substr(v_sr.step, length('compensate:') + 1) end;
 
-  -- PHASE 1: another attempt, if allowed (a new job; the failing attempt's
-  -- locked job is a different row, left to its worker).
+  -- PHASE 1: another attempt, if allowed (a new job).
   if coalesce(fail_step.retryable, true) and v_sr.attempt < v_sr.max_attempts then
     v_delay := case coalesce(v_ws.backoff_type, 'exponential')
       when 'fixed' then coalesce(v_ws.backoff_base, interval '1 second')
@@ -1909,11 +3073,13 @@ begin
         'steps', case when v_sr.kind = 'step' then rowflow._deps_outputs(v_sr.run_id, v_ws.depends_on) else '{}' end)),
       v_retry_at, coalesce(v_ws.priority, 0) + v_run.priority)::rowflow.step_job]);
     update rowflow.step_runs as sr
-    set status = 'queued', attempt = sr.attempt + 1, error = fail_step.error, job_id = v_ids[1]
+    set status = 'queued', attempt = sr.attempt + 1, error = fail_step.error, job_id = v_ids[1], started_at = null,
+        locked_by = null
     where sr.run_id = v_sr.run_id and sr.step = v_sr.step;
     insert into rowflow.events (run_id, step, type, attempt, data, at)
     values (v_sr.run_id, v_sr.step, 'step_retrying', v_sr.attempt,
-            jsonb_build_object('error', fail_step.error, 'retryAt', v_retry_at, 'nextAttempt', v_sr.attempt + 1), v_now);
+            jsonb_build_object('error', fail_step.error, 'retryAt', v_retry_at, 'nextAttempt', v_sr.attempt + 1,
+                               'startedAt', v_sr.started_at), v_now);
     update rowflow.runs as r set updated_at = v_now where r.id = v_run.id;
     perform rowflow._notify(jsonb_build_object('run', v_run.id));
     return jsonb_build_object('ok', true, 'outcome', 'retrying', 'retryAt', v_retry_at,
@@ -1922,12 +3088,12 @@ begin
 
   -- PHASE 2: the step failed for good.
   update rowflow.step_runs as sr
-  set status = 'failed', error = fail_step.error, finished_at = v_now
+  set status = 'failed', error = fail_step.error, finished_at = v_now, locked_by = null
   where sr.run_id = v_sr.run_id and sr.step = v_sr.step;
   insert into rowflow.events (run_id, step, type, attempt, data, at)
   values (v_sr.run_id, v_sr.step, 'step_failed', v_sr.attempt,
-          jsonb_build_object('error', fail_step.error, 'retryable', coalesce(fail_step.retryable, true)), v_now);
-  v_left := v_run.steps_left - 1;
+          jsonb_build_object('error', fail_step.error, 'retryable', coalesce(fail_step.retryable, true),
+                             'startedAt', v_sr.started_at), v_now);
   v_status := v_run.status;
   v_error := v_run.error;
 
@@ -1935,19 +3101,17 @@ begin
     -- PHASE 3: the run fails: cancel the other steps (those without a row
     -- too), then build the compensation chain (reverse completion order),
     -- on-failure last.
-    v_left := v_left - rowflow._cancel_steps(v_run.id, array['step'], 'run failed', v_now);
+    perform rowflow._cancel_steps(v_run.id, array['step'], 'run failed', v_now);
     v_error := jsonb_build_object('step', v_sr.step, 'attempt', v_sr.attempt, 'error', fail_step.error);
     with comp as (
-      select sr.step, ws.attempts,
-        (select max(e.id) from rowflow.events as e
-         where e.run_id = sr.run_id and e.step = sr.step and e.type = 'step_succeeded') as done_id
+      select sr.step, ws.attempts, sr.finished_at
       from rowflow.step_runs as sr
       join rowflow.workflow_steps as ws
         on ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = sr.step
       where sr.run_id = v_run.id and sr.kind = 'step' and sr.status = 'succeeded' and ws.compensate is not null
     ), chain as (
       select 'compensate:' || c.step as step, 'compensation' as kind, c.attempts,
-             row_number() over (order by c.done_id desc) as seq
+             row_number() over (order by c.finished_at desc, c.step desc) as seq
       from comp as c
       union all
       select 'on-failure', 'on_failure', 3, (select count(*) from comp) + 1
@@ -1961,7 +3125,6 @@ begin
     )
     select count(*) into v_chain from ins;
     if v_chain > 0 then
-      v_left := v_left + v_chain;
       v_status := 'compensating';
       insert into rowflow.events (run_id, type, data, at)
       values (v_run.id, 'run_compensating', v_error, v_now);
@@ -1971,16 +3134,17 @@ begin
       values (v_run.id, 'run_failed', v_error, v_now);
     end if;
     -- runs.status must be written before the chain helpers read it.
-    update rowflow.runs as r set status = v_status, error = v_error, steps_left = v_left, updated_at = v_now,
+    update rowflow.runs as r set status = v_status, error = v_error, updated_at = v_now,
       finished_at = case when v_status = 'failed' then v_now end
-    where r.id = v_run.id;
+    where r.id = v_run.id
+    returning r.* into v_run;
   end if;
 
   -- PHASE 4: next link of the chain (first one, or the one after this failed
   -- compensation: the chain continues past a failed link), then finish.
   if v_status = 'compensating' then
     perform rowflow._advance_chain_step(v_run, v_now);
-    v_status := rowflow._finish_run(v_run.id, v_status, v_left, v_error, v_now);
+    select f.status into v_status from rowflow._finish_runs(array[v_run.id], v_now) as f;
   end if;
   perform rowflow._notify(jsonb_build_object('run', v_run.id));
   return jsonb_build_object('ok', true, 'outcome', 'failed', 'runStatus', v_status);
@@ -2110,16 +3274,24 @@ begin
   )
   select coalesce(array_agg(dead.id order by dead.id), '{}') into v_ids from dead;
 
-  -- PHASE 2: lockers of rowflow jobs that never registered (or lost their row).
-  select coalesce(array_agg(distinct j.locked_by), '{}') into v_orphans
-  from graphile_worker.jobs as j
-  where j.task_identifier = 'rowflow:step'
-    and j.locked_by is not null
-    and j.locked_at < v_now - release_dead_workers.timeout
-    and not exists (select 1 from rowflow.workers as w where w.id = j.locked_by);
+  -- PHASE 2: holders of rowflow jobs or leases that never registered (or
+  -- lost their row), with locks older than the timeout.
+  select coalesce(array_agg(distinct x.holder), '{}') into v_orphans
+  from (
+    select j.locked_by as holder
+    from graphile_worker._private_jobs as j
+    join graphile_worker._private_tasks as t on t.id = j.task_id and t.identifier = 'rowflow:step'
+    where j.locked_by is not null and j.locked_at < v_now - release_dead_workers.timeout
+    union all
+    select sr.locked_by
+    from rowflow.step_runs as sr
+    where sr.locked_by is not null and coalesce(sr.started_at, sr.queued_at) < v_now - release_dead_workers.timeout
+  ) as x
+  where not exists (select 1 from rowflow.workers as w where w.id = x.holder);
 
   v_ids := array(select distinct x from unnest(v_ids || v_orphans) as x order by x);
   if cardinality(v_ids) > 0 then
+    perform rowflow._end_leases(v_ids, null, 'infinity', v_now);
     perform graphile_worker.force_unlock_workers(v_ids);
   end if;
   return v_ids;
@@ -2131,6 +3303,29 @@ $$;
 --
 
 COMMENT ON FUNCTION rowflow.release_dead_workers(timeout interval, now timestamp with time zone) IS 'Deletes workers silent for longer than timeout and unlocks their graphile-worker jobs (and those of unregistered lockers); returns their ids.';
+
+--
+-- Name: release_leases(text, text[], interval, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.release_leases(worker_id text, keep text[], older_than interval DEFAULT '00:00:00'::interval, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(release_leases.now, pg_catalog.now());
+begin
+  return rowflow._end_leases(array[release_leases.worker_id], release_leases.keep,
+                             v_now - coalesce(release_leases.older_than, interval '0'), v_now);
+end;
+$$;
+
+--
+-- Name: FUNCTION release_leases(worker_id text, keep text[], older_than interval, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.release_leases(worker_id text, keep text[], older_than interval, now timestamp with time zone) IS 'A worker''s leases on step runs it does not use (not in keep, older than older_than) end: running ones are lost attempts, reserved ones get jobs (000011).';
 
 --
 -- Name: start_run(text, jsonb, text, integer, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -2161,28 +3356,13 @@ COMMENT ON FUNCTION rowflow.start_run(workflow text, input jsonb, idempotency_ke
 CREATE FUNCTION rowflow.start_runs(workflow text, inputs jsonb[], idempotency_keys text[] DEFAULT NULL::text[], priority integer DEFAULT 0, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS SETOF bigint
     LANGUAGE plpgsql
     SET search_path TO ''
-    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 #variable_conflict use_column
 declare
-  v_now timestamptz := coalesce(start_runs.now, pg_catalog.now());
   v_wf rowflow.workflows;
   v_n int := coalesce(cardinality(start_runs.inputs), 0);
-  v_keyed boolean := start_runs.idempotency_keys is not null;
-  v_ws record;
-  v_ids bigint[];
-  v_keyed_ids bigint[];
-  v_bad record;
-  v_task int;
-  v_seq regclass;
-  v_res record;
-  v_run rowflow.runs;
-  v_rel record;
-  v_out record;
-  v_left int;
-  v_jobs int;
 begin
-  -- GUARD: workflow, arguments, inputs.
+  -- GUARD: workflow, arguments.
   select w.* into v_wf from rowflow.workflows as w where w.name = start_runs.workflow;
   if not found then
     raise exception 'unknown workflow %; define it first with rowflow.define_workflow',
@@ -2191,7 +3371,7 @@ begin
   if v_wf.paused then
     raise exception 'workflow "%" is paused; resume it before starting runs', v_wf.name using errcode = 'RF021';
   end if;
-  if v_keyed and cardinality(start_runs.idempotency_keys) <> v_n then
+  if start_runs.idempotency_keys is not null and cardinality(start_runs.idempotency_keys) <> v_n then
     raise exception 'start_runs: % idempotency keys for % inputs; pass one key (or null) per input',
       cardinality(start_runs.idempotency_keys), v_n using errcode = '22023';
   end if;
@@ -2201,199 +3381,9 @@ begin
   if v_n = 0 then
     return;
   end if;
-  -- Small batches (a trigger on a single-row INSERT) run on generic plans
-  -- (000005: re-planning cost more than executing); large ones plan for
-  -- their size. The function's SET clause restores the caller's setting.
-  if v_n > 64 then
-    perform pg_catalog.set_config('plan_cache_mode', 'auto', true);
-  end if;
-  -- One scan for both input rules; a non-object is reported before a size.
-  -- The limit is on the JSON text (1 MiB); JSON text is at most 6x the
-  -- binary size, so only inputs above 1 MiB / 6 binary pay for the text form.
-  select t.o, jsonb_typeof(t.i) as type,
-         t.i is null or jsonb_typeof(t.i) <> 'object' as not_object,
-         case when t.i is not null and jsonb_typeof(t.i) = 'object' then octet_length(t.i::text) end as size
-  into v_bad
-  from unnest(start_runs.inputs) with ordinality as t(i, o)
-  where t.i is null or jsonb_typeof(t.i) <> 'object'
-     or (pg_column_size(t.i) > 174762 and octet_length(t.i::text) > 1048576)
-  order by 3 desc, t.o limit 1;
-  if found and v_bad.not_object then
-    raise exception 'run input #% is %, not a JSON object; wrap values in an object like {"value": …}',
-      v_bad.o, coalesce(v_bad.type, 'null') using errcode = 'RF022';
-  elsif found then
-    raise exception 'run input #% is % bytes of JSON; the limit is 1 MiB (1048576 bytes): store large data in a table and pass its key',
-      v_bad.o, v_bad.size using errcode = 'RF022';
-  end if;
-
-  -- PHASE 1: ids in input order; the root steps (sorted by name) as arrays,
-  -- unnested per run below; graphile's task id and job id sequence.
-  if v_n = 1 then
-    v_ids := array[pg_catalog.nextval('rowflow.runs_id_seq'::regclass)];
-  else
-    v_ids := array(select pg_catalog.nextval('rowflow.runs_id_seq'::regclass)
-                   from pg_catalog.generate_series(1, v_n));
-  end if;
-  select count(*)::int as n,
-    array_agg(ws.name order by ws.name) filter (where ws.n_deps = 0) as names,
-    array_agg(ws.attempts order by ws.name) filter (where ws.n_deps = 0) as attempts,
-    array_agg(ws.delay order by ws.name) filter (where ws.n_deps = 0) as delays,
-    array_agg(ws.priority order by ws.name) filter (where ws.n_deps = 0) as priorities,
-    array_agg(ws.queue_name order by ws.name) filter (where ws.n_deps = 0) as queue_names,
-    array_agg(ws.queue_key order by ws.name) filter (where ws.n_deps = 0) as queue_keys,
-    array_agg(ws.if_path order by ws.name) filter (where ws.n_deps = 0) as if_paths,
-    coalesce(bool_or(ws.queue_name is not null) filter (where ws.n_deps = 0), false) as queued_on_queues
-  into v_ws
-  from rowflow.workflow_steps as ws
-  where ws.workflow = v_wf.name and ws.version = v_wf.latest_version;
-  v_task := (select t.id from graphile_worker._private_tasks as t where t.identifier = 'rowflow:step');
-  if v_task is null then
-    v_task := rowflow._step_task_id();
-  end if;
-  v_seq := pg_catalog.pg_get_serial_sequence('graphile_worker._private_jobs', 'id')::regclass;
-  -- Root steps with a queue: the queues must exist before the statement
-  -- that joins them (rare; the names are computed again below).
-  if v_ws.queued_on_queues then
-    insert into graphile_worker._private_job_queues as q (queue_name)
-    select distinct rowflow._queue_name(ws.queue_name, ws.queue_key,
-                      jsonb_build_object('input', t.i, 'steps', '{}'::jsonb))
-    from unnest(start_runs.inputs) as t(i)
-    cross join unnest(v_ws.queue_names, v_ws.queue_keys) as ws(queue_name, queue_key)
-    where ws.queue_name is not null
-    on conflict do nothing;
-  end if;
-  -- With idempotency keys the runs go in first, ON CONFLICT DO NOTHING (a
-  -- concurrent transaction with the same key makes us wait for it). Without
-  -- keys the statement below inserts them, with no speculative insertion.
-  if v_keyed then
-    with ins as (
-      insert into rowflow.runs as r (id, workflow, version, status, input, idempotency_key, priority,
-                                     steps_left, created_at, updated_at)
-      select v_ids[t.o], v_wf.name, v_wf.latest_version, 'running', t.i, t.k, start_runs.priority,
-             v_ws.n, v_now, v_now
-      from unnest(start_runs.inputs, start_runs.idempotency_keys) with ordinality as t(i, k, o)
-      order by t.o
-      on conflict (workflow, idempotency_key) where idempotency_key is not null do nothing
-      returning r.id
-    )
-    select coalesce(array_agg(ins.id order by ins.id), '{}') into v_keyed_ids from ins;
-  end if;
-
-  -- PHASE 2: runs (unless keyed), root step runs, events and jobs in one statement.
-  with ins_runs as (
-    insert into rowflow.runs as r (id, workflow, version, status, input, idempotency_key, priority,
-                                   steps_left, created_at, updated_at)
-    select v_ids[t.o], v_wf.name, v_wf.latest_version, 'running', t.i, null, start_runs.priority,
-           v_ws.n, v_now, v_now
-    from unnest(start_runs.inputs) with ordinality as t(i, o)
-    where not v_keyed
-    order by t.o
-    returning r.id, r.input
-  ), new_runs as (
-    select ir.id, ir.input from ins_runs as ir
-    union all
-    select r.id, r.input from rowflow.runs as r where v_keyed and r.id = any (v_keyed_ids)
-  ), plan as (
-    -- One row per (run, root step), in step_runs primary-key order. Root
-    -- steps evaluate their condition (over {input, steps: {}}) and queue key
-    -- now; a queued one gets its job id.
-    select p.*, case when p.status = 'queued' then pg_catalog.nextval(v_seq) end as job_id
-    from (
-      select r.id as run_id, ws.name, ws.attempts, ws.delay, ws.priority,
-        case
-          when ws.queue_key is null then ws.queue_name
-          else rowflow._queue_name(ws.queue_name, ws.queue_key,
-                 jsonb_build_object('input', r.input, 'steps', '{}'::jsonb))
-        end as queue,
-        case
-          when ws.if_path is null then 'queued'
-          when coalesce(jsonb_path_match(jsonb_build_object('input', r.input, 'steps', '{}'::jsonb),
-                                         ws.if_path, '{}', true), false) then 'queued'
-          else 'skipped'
-        end as status
-      from new_runs as r
-      cross join unnest(v_ws.names, v_ws.attempts, v_ws.delays, v_ws.priorities,
-                        v_ws.queue_names, v_ws.queue_keys, v_ws.if_paths)
-        as ws(name, attempts, delay, priority, queue_name, queue_key, if_path)
-      order by r.id, ws.name
-    ) as p
-  ), ins_steps as (
-    insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts,
-                                   created_at, finished_at, job_id)
-    select p.run_id, p.name, 'step', p.status, 0, case when p.status = 'queued' then 1 else 0 end,
-           p.attempts, v_now, case when p.status = 'skipped' then v_now end, p.job_id
-    from plan as p
-  ), ins_jobs as (
-    insert into graphile_worker._private_jobs as jobs
-      (id, job_queue_id, task_id, payload, run_at, max_attempts, priority)
-    overriding system value
-    select p.job_id,
-           case when p.queue is not null then
-             (select q.id from graphile_worker._private_job_queues as q where q.queue_name = p.queue) end,
-           v_task,
-           pg_catalog.json_build_object('run', p.run_id, 'step', p.name, 'attempt', 1),
-           v_now + coalesce(p.delay, interval '0'),
-           25,
-           greatest(-32768, least(32767, p.priority + start_runs.priority))
-    from plan as p
-    where p.status = 'queued'
-  ), ins_events as (
-    insert into rowflow.events (run_id, step, type, attempt, at)
-    select x.run_id, x.step, x.type, null, v_now
-    from (
-      select r.id as run_id, null::text as step, 'run_started' as type, 0 as o from new_runs as r
-      union all
-      select p.run_id, p.name, 'step_skipped', 1 from plan as p where p.status = 'skipped'
-    ) as x
-    order by x.run_id, x.o, x.step
-  )
-  select
-    (select count(*)::int from new_runs) as created,
-    (select count(*)::int from plan as p where p.status = 'queued') as queued,
-    (select jsonb_agg(jsonb_build_array(p.run_id, p.name)) from plan as p where p.status = 'skipped') as skips
-  into v_res;
-  v_jobs := v_res.queued;
-
-  -- PHASE 3: runs with skipped root steps: propagate the skips (rare; per run).
-  for v_rel in
-    select (e ->> 0)::bigint as run_id, array_agg(e ->> 1 order by e ->> 1) as names
-    from jsonb_array_elements(coalesce(v_res.skips, '[]')) as e
-    group by 1 order by 1
-  loop
-    select r.* into v_run from rowflow.runs as r where r.id = v_rel.run_id for no key update;
-    select * into v_out from rowflow._release_steps(v_run, v_rel.names, v_now);
-    v_jobs := v_jobs + cardinality(v_out.queued);
-    update rowflow.runs as r
-    set steps_left = r.steps_left - cardinality(v_rel.names) - cardinality(v_out.skipped)
-    where r.id = v_rel.run_id
-    returning r.steps_left into v_left;
-    if v_left = 0 then
-      update rowflow.runs as r set status = 'succeeded', finished_at = v_now where r.id = v_rel.run_id;
-      insert into rowflow.events (run_id, type, data, at)
-      values (v_rel.run_id, 'run_succeeded', '{"allSkipped": true}', v_now);
-    end if;
-  end loop;
-
-  -- PHASE 4: wake-ups, each only when somebody waits (000005).
-  if v_jobs > 0 then
-    perform rowflow._wake('jobs:insert', '{"count":' || v_jobs || '}');
-  end if;
-  if v_res.created > 0 then
-    perform rowflow._wake('rowflow', (case when v_n = 1 then jsonb_build_object('run', v_ids[1])
-                                 else jsonb_build_object('workflow', v_wf.name, 'started', v_res.created) end)::text);
-  end if;
-
-  if not v_keyed then
-    return query select unnest(v_ids);
-  else
-    return query
-    select coalesce(
-             (select r.id from rowflow.runs as r
-              where r.workflow = v_wf.name and r.idempotency_key = t.k),
-             v_ids[t.o])
-    from unnest(start_runs.idempotency_keys) with ordinality as t(k, o)
-    order by t.o;
-  end if;
+  -- PHASE 1: the rows.
+  return query select unnest(rowflow._queue_runs(v_wf.name, v_wf.latest_version, start_runs.inputs,
+                                                 start_runs.idempotency_keys, start_runs.priority, start_runs.now));
 end;
 $$;
 
@@ -2401,7 +3391,7 @@ $$;
 -- Name: FUNCTION start_runs(workflow text, inputs jsonb[], idempotency_keys text[], priority integer, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.start_runs(workflow text, inputs jsonb[], idempotency_keys text[], priority integer, now timestamp with time zone) IS 'Starts one run per input (latest version), set-based, one add_jobs call per batch. Returns run ids in input order. RF020 unknown, RF021 paused, RF022 bad input.';
+COMMENT ON FUNCTION rowflow.start_runs(workflow text, inputs jsonb[], idempotency_keys text[], priority integer, now timestamp with time zone) IS 'Starts one queued run per input (latest version); a worker claims them. Returns run ids in input order. RF020 unknown, RF021 paused, RF022 bad input.';
 
 --
 -- Name: unmark_waiting(text, text); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -2437,31 +3427,6 @@ $$;
 --
 
 COMMENT ON FUNCTION rowflow.unregister_worker(id text) IS 'Removes a worker row at clean shutdown (after its jobs were released).';
-
---
--- Name: table_attachments; Type: TABLE; Schema: rowflow; Owner: -
---
-
-CREATE TABLE rowflow.table_attachments (
-    id integer NOT NULL,
-    relid oid NOT NULL,
-    workflow text NOT NULL,
-    events text[] NOT NULL,
-    when_sql text,
-    input_sql text,
-    key_sql text,
-    function_name text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    created_by name DEFAULT CURRENT_USER NOT NULL,
-    CONSTRAINT events_are_valid CHECK ((((cardinality(events) >= 1) AND (cardinality(events) <= 3)) AND (events <@ ARRAY['insert'::text, 'update'::text, 'delete'::text]))),
-    CONSTRAINT function_name_is_safe CHECK ((function_name ~ '^tg_[a-z0-9_]+$'::text))
-);
-
---
--- Name: TABLE table_attachments; Type: COMMENT; Schema: rowflow; Owner: -
---
-
-COMMENT ON TABLE rowflow.table_attachments IS 'One row per rowflow.attach call; the generated trigger function rowflow.<function_name> and its triggers on relid belong to it.';
 
 --
 -- Name: attachments; Type: VIEW; Schema: rowflow; Owner: -
@@ -2535,6 +3500,42 @@ CREATE TABLE rowflow.migrations (
 );
 
 --
+-- Name: step_runs; Type: TABLE; Schema: rowflow; Owner: -
+--
+
+CREATE TABLE rowflow.step_runs (
+    run_id bigint NOT NULL,
+    step text NOT NULL,
+    kind text DEFAULT 'step'::text NOT NULL,
+    status text NOT NULL,
+    deps_remaining smallint DEFAULT 0 NOT NULL,
+    attempt smallint DEFAULT 0 NOT NULL,
+    max_attempts smallint NOT NULL,
+    seq smallint,
+    output jsonb,
+    error jsonb,
+    created_at timestamp with time zone NOT NULL,
+    started_at timestamp with time zone,
+    finished_at timestamp with time zone,
+    job_id bigint,
+    queued_at timestamp with time zone,
+    locked_by text,
+    CONSTRAINT step_run_is_valid CHECK (rowflow._check_step_run(kind, status, deps_remaining, attempt, max_attempts, seq, started_at, finished_at, locked_by))
+);
+
+--
+-- Name: COLUMN step_runs.queued_at; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON COLUMN rowflow.step_runs.queued_at IS 'When the step run was first queued (ready to run); null while pending and for a step skipped or cancelled before.';
+
+--
+-- Name: COLUMN step_runs.locked_by; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON COLUMN rowflow.step_runs.locked_by IS 'The worker (graphile pool id) a queued or running step was handed to directly, without a job (000011); null otherwise.';
+
+--
 -- Name: workflow_steps; Type: TABLE; Schema: rowflow; Owner: -
 --
 
@@ -2581,7 +3582,9 @@ CREATE VIEW rowflow.run_steps AS
     COALESCE(sr.created_at, r.created_at) AS created_at,
     sr.started_at,
     sr.finished_at,
-    sr.job_id
+    sr.job_id,
+    sr.queued_at,
+    sr.locked_by
    FROM ((rowflow.runs r
      JOIN rowflow.workflow_steps ws ON (((ws.workflow = r.workflow) AND (ws.version = r.version))))
      LEFT JOIN rowflow.step_runs sr ON (((sr.run_id = r.id) AND (sr.step = ws.name))))
@@ -2599,7 +3602,9 @@ UNION ALL
     sr.created_at,
     sr.started_at,
     sr.finished_at,
-    sr.job_id
+    sr.job_id,
+    sr.queued_at,
+    sr.locked_by
    FROM rowflow.step_runs sr
   WHERE (sr.kind <> 'step'::text);
 
@@ -2608,6 +3613,114 @@ UNION ALL
 --
 
 COMMENT ON VIEW rowflow.run_steps IS 'Every step run of every run; a step without a row in rowflow.step_runs (not ready yet, 000006) shows as pending.';
+
+--
+-- Name: run_timeline; Type: VIEW; Schema: rowflow; Owner: -
+--
+
+CREATE VIEW rowflow.run_timeline AS
+ SELECT e.run_id,
+    e.at,
+    e.step,
+    e.type,
+    e.attempt,
+    e.data,
+    e.id,
+        CASE e.type
+            WHEN 'run_started'::text THEN 0
+            WHEN 'step_succeeded'::text THEN 1
+            WHEN 'step_failed'::text THEN 1
+            WHEN 'step_retrying'::text THEN 1
+            WHEN 'step_skipped'::text THEN 2
+            WHEN 'step_cancelled'::text THEN 2
+            WHEN 'step_queued'::text THEN 3
+            WHEN 'step_started'::text THEN 4
+            ELSE 5
+        END AS ord
+   FROM rowflow.events e
+UNION ALL
+ SELECT r.id AS run_id,
+    r.started_at AS at,
+    NULL::text AS step,
+    'run_started'::text AS type,
+    NULL::smallint AS attempt,
+    NULL::jsonb AS data,
+    NULL::bigint AS id,
+    0 AS ord
+   FROM rowflow.runs r
+  WHERE ((r.started_at IS NOT NULL) AND (NOT rowflow._has_stored_start(r.id)))
+UNION ALL
+ SELECT r.id AS run_id,
+    r.finished_at AS at,
+    NULL::text AS step,
+    'run_succeeded'::text AS type,
+    NULL::smallint AS attempt,
+    NULL::jsonb AS data,
+    NULL::bigint AS id,
+    5 AS ord
+   FROM rowflow.runs r
+  WHERE ((r.status = 'succeeded'::text) AND (NOT rowflow._has_stored_start(r.id)))
+UNION ALL
+ SELECT sr.run_id,
+    sr.queued_at AS at,
+    sr.step,
+    'step_queued'::text AS type,
+    1 AS attempt,
+    NULL::jsonb AS data,
+    NULL::bigint AS id,
+    3 AS ord
+   FROM rowflow.step_runs sr
+  WHERE ((sr.queued_at IS NOT NULL) AND (NOT rowflow._has_stored_start(sr.run_id)))
+UNION ALL
+ SELECT e.run_id,
+    e.at,
+    e.step,
+    'step_queued'::text AS type,
+    ((e.data ->> 'nextAttempt'::text))::integer AS attempt,
+    NULL::jsonb AS data,
+    NULL::bigint AS id,
+    3 AS ord
+   FROM rowflow.events e
+  WHERE ((e.type = 'step_retrying'::text) AND (NOT rowflow._has_stored_start(e.run_id)))
+UNION ALL
+ SELECT sr.run_id,
+    sr.started_at AS at,
+    sr.step,
+    'step_started'::text AS type,
+    sr.attempt,
+    NULL::jsonb AS data,
+    NULL::bigint AS id,
+    4 AS ord
+   FROM rowflow.step_runs sr
+  WHERE ((sr.started_at IS NOT NULL) AND (sr.status = ANY (ARRAY['running'::text, 'succeeded'::text, 'cancelled'::text])) AND (NOT rowflow._has_stored_start(sr.run_id)))
+UNION ALL
+ SELECT e.run_id,
+    ((e.data ->> 'startedAt'::text))::timestamp with time zone AS at,
+    e.step,
+    'step_started'::text AS type,
+    e.attempt,
+    NULL::jsonb AS data,
+    NULL::bigint AS id,
+    4 AS ord
+   FROM rowflow.events e
+  WHERE ((e.type = ANY (ARRAY['step_retrying'::text, 'step_failed'::text])) AND ((e.data ->> 'startedAt'::text) IS NOT NULL))
+UNION ALL
+ SELECT sr.run_id,
+    sr.finished_at AS at,
+    sr.step,
+    'step_succeeded'::text AS type,
+    sr.attempt,
+    NULL::jsonb AS data,
+    NULL::bigint AS id,
+    1 AS ord
+   FROM rowflow.step_runs sr
+  WHERE ((sr.status = 'succeeded'::text) AND (NOT rowflow._has_stored_start(sr.run_id)));
+
+--
+-- Name: VIEW run_timeline; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON VIEW rowflow.run_timeline IS 'Every event of a run: stored (rowflow.events) and implied by the rows (run_started, step_queued, step_started, step_succeeded, run_succeeded). Filter by run_id; order by at, ord, step.';
 
 --
 -- Name: runs_id_seq; Type: SEQUENCE; Schema: rowflow; Owner: -
@@ -2802,10 +3915,22 @@ ALTER TABLE ONLY rowflow.workflows
     ADD CONSTRAINT workflows_pkey PRIMARY KEY (name);
 
 --
+-- Name: runs_queued_idx; Type: INDEX; Schema: rowflow; Owner: -
+--
+
+CREATE INDEX runs_queued_idx ON rowflow.runs USING btree (priority, id) WHERE (status = 'queued'::text);
+
+--
 -- Name: runs_workflow_idempotency_key_idx; Type: INDEX; Schema: rowflow; Owner: -
 --
 
 CREATE UNIQUE INDEX runs_workflow_idempotency_key_idx ON rowflow.runs USING btree (workflow, idempotency_key) WHERE (idempotency_key IS NOT NULL);
+
+--
+-- Name: step_runs_locked_by_idx; Type: INDEX; Schema: rowflow; Owner: -
+--
+
+CREATE INDEX step_runs_locked_by_idx ON rowflow.step_runs USING btree (locked_by) WHERE (locked_by IS NOT NULL);
 
 --
 -- Name: table_attachments_relid_idx; Type: INDEX; Schema: rowflow; Owner: -

@@ -1,8 +1,55 @@
+import type { BeginStepStarted } from "./begin-step.js";
 import { onlyRow, type Queryable } from "./queryable.js";
 
-/** What `rowflow.complete_step` answers (docs/contract.md). */
-export type CompleteStepResult =
-  { ok: true; released: string[]; runStatus: string } | { ok: false; reason: string };
+/** A step a completion reserved for the worker's local queue (queued under its lease). */
+export interface ReservedStep {
+  runId: string;
+  step: string;
+  attempt: number;
+  priority: number;
+}
+
+/** What `rowflow.complete_step(s)` answers (docs/contract.md). */
+export type CompleteStepResult = (
+  | {
+      ok: true;
+      /** Dependents queued, reserved or handed to this worker. */
+      released: string[];
+      /** Dependents skipped by their condition. */
+      skipped: string[];
+      runStatus: string;
+    }
+  | { ok: false; reason: string }
+) & {
+  /** Steps to run now in the call's slots (the reserved `next` first): running under the worker's lease. */
+  taken?: BeginStepStarted[];
+  /** Steps reserved for the worker's local queue. */
+  reserved?: ReservedStep[];
+  /** Queued runs claimed for leftover slots, when the call asked to claim. */
+  claimedRuns?: number;
+};
+
+export interface CompleteStepCall {
+  runId: string;
+  step: string;
+  attempt: number;
+  outputJson: string;
+  /** How many steps the caller runs next in the slots this call brings. (Default: 0) */
+  take?: number;
+  /** A reserved step the call's slot runs next (begun by the call). (Default: none) */
+  next?: { runId: string; step: string; attempt: number } | null;
+  now?: Date | null;
+}
+
+/** What applies to a whole batch of completions. */
+export interface CompleteOptions {
+  /** The worker (graphile pool id) running taken steps and holding leases. (Default: none) */
+  workerId?: string | null;
+  /** Claim queued runs for slots left over. (Default: false) */
+  claim?: boolean;
+  /** How many ready dependents to reserve for the worker's local queue. (Default: 0) */
+  reserve?: number;
+}
 
 /**
  * Calls `rowflow.complete_step` with the step output as JSON text. Run it on
@@ -11,44 +58,43 @@ export type CompleteStepResult =
  */
 export async function completeStep(
   db: Queryable,
-  args: { runId: string; step: string; attempt: number; outputJson: string; now?: Date | null },
+  args: CompleteStepCall,
+  options: CompleteOptions = {},
 ): Promise<CompleteStepResult> {
-  const { rows } = await db.query<{ result: CompleteStepResult }>(
-    "select rowflow.complete_step(run_id => $1, step => $2, attempt => $3, output => $4::jsonb, now => $5) as result",
-    [args.runId, args.step, args.attempt, args.outputJson, args.now ?? null],
-  );
-  return onlyRow(rows, "rowflow.complete_step").result;
+  return onlyRow(await completeSteps(db, [args], options), "rowflow.complete_steps");
 }
 
 /**
- * `rowflow.complete_step` for several attempts in one statement (one
- * transaction: the completions and the jobs they release commit together,
- * with one WAL flush), in the order given: callers sort by run id so that
- * concurrent batches lock runs in the same order. Only for steps without
- * handler writes. Answers in the order of `calls`. If any call raises,
- * none took effect.
+ * `rowflow.complete_steps` for several attempts in one statement (one
+ * transaction: the completions and what they release commit together, with
+ * one WAL flush). Answers in the order of `calls`; if the statement raises,
+ * none took effect. The clock of the first call is used for all of them.
  */
 export async function completeSteps(
   db: Queryable,
-  calls: readonly {
-    runId: string;
-    step: string;
-    attempt: number;
-    outputJson: string;
-    now?: Date | null;
-  }[],
+  calls: readonly CompleteStepCall[],
+  options: CompleteOptions = {},
 ): Promise<CompleteStepResult[]> {
+  const hasNext = calls.some((c) => c.next);
   const { rows } = await db.query<{ result: CompleteStepResult }>(
-    `select rowflow.complete_step(run_id => c.run_id, step => c.step, attempt => c.attempt, output => c.output::jsonb, now => c.now) as result
-     from unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::timestamptz[]) with ordinality
-       as c(run_id, step, attempt, output, now, o)
-     order by c.o`,
+    `select c.result
+     from rowflow.complete_steps(run_ids => $1::bigint[], steps => $2::text[], attempts => $3::int[],
+                                 outputs => $4::jsonb[], takes => $5::int[], worker_id => $6, now => $7,
+                                 claim => $8, reserve => $9, next_run_ids => $10::bigint[],
+                                 next_steps => $11::text[], next_attempts => $12::int[]) as c(result)`,
     [
       calls.map((c) => c.runId),
       calls.map((c) => c.step),
       calls.map((c) => c.attempt),
       calls.map((c) => c.outputJson),
-      calls.map((c) => c.now ?? null),
+      calls.map((c) => c.take ?? 0),
+      options.workerId ?? null,
+      calls[0]?.now ?? null,
+      options.claim ?? false,
+      options.reserve ?? 0,
+      hasNext ? calls.map((c) => c.next?.runId ?? null) : null,
+      hasNext ? calls.map((c) => c.next?.step ?? null) : null,
+      hasNext ? calls.map((c) => c.next?.attempt ?? null) : null,
     ],
   );
   return rows.map((row) => row.result);

@@ -3,7 +3,8 @@ import type { Kysely, NotNull } from "kysely";
 import type { Database } from "./types.js";
 
 /** Run statuses (docs/contract.md). */
-export type RunStatus = "running" | "compensating" | "succeeded" | "failed" | "cancelled";
+export type RunStatus =
+  "queued" | "running" | "compensating" | "succeeded" | "failed" | "cancelled";
 /** Step run statuses (docs/contract.md). */
 export type StepStatus =
   "pending" | "queued" | "running" | "succeeded" | "failed" | "skipped" | "cancelled";
@@ -18,6 +19,8 @@ export interface StepRunInfo {
   output: unknown;
   error: unknown;
   createdAt: Date;
+  /** When the step run was first queued (ready to run); null while pending. */
+  queuedAt: Date | null;
   startedAt: Date | null;
   finishedAt: Date | null;
 }
@@ -34,6 +37,8 @@ export interface RunInfo {
   priority: number;
   error: unknown;
   createdAt: Date;
+  /** When a worker claimed the run (queued → running); null while queued. */
+  startedAt: Date | null;
   updatedAt: Date;
   finishedAt: Date | null;
   /** Step runs: user steps in creation order, then the compensation chain in its order. */
@@ -79,6 +84,7 @@ export async function getRun(
     priority: run.priority,
     error: run.error,
     createdAt: run.created_at,
+    startedAt: run.started_at,
     updatedAt: run.updated_at,
     finishedAt: run.finished_at,
     steps: steps.map((s) => ({
@@ -90,6 +96,7 @@ export async function getRun(
       output: s.output,
       error: s.error,
       createdAt: s.created_at,
+      queuedAt: s.queued_at,
       startedAt: s.started_at,
       finishedAt: s.finished_at,
     })),

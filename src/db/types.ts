@@ -67,8 +67,11 @@ export interface RowflowRuns {
   idempotency_key: string | null;
   input: Json;
   priority: Generated<number>;
+  /**
+   * When a worker claimed the run (queued → running); null while queued, and for a run cancelled while queued.
+   */
+  started_at: Timestamp | null;
   status: string;
-  steps_left: number;
   updated_at: Timestamp;
   version: number;
   workflow: string;
@@ -82,13 +85,26 @@ export interface RowflowRunSteps {
   finished_at: Timestamp | null;
   job_id: Int8 | null;
   kind: string | null;
+  locked_by: string | null;
   max_attempts: number | null;
   output: Json | null;
+  queued_at: Timestamp | null;
   run_id: Int8 | null;
   seq: number | null;
   started_at: Timestamp | null;
   status: string | null;
   step: string | null;
+}
+
+export interface RowflowRunTimeline {
+  at: Timestamp | null;
+  attempt: number | null;
+  data: Json | null;
+  id: Int8 | null;
+  ord: number | null;
+  run_id: Int8 | null;
+  step: string | null;
+  type: string | null;
 }
 
 export interface RowflowStepRuns {
@@ -99,8 +115,16 @@ export interface RowflowStepRuns {
   finished_at: Timestamp | null;
   job_id: Int8 | null;
   kind: Generated<string>;
+  /**
+   * The worker (graphile pool id) a queued or running step was handed to directly, without a job (000011); null otherwise.
+   */
+  locked_by: string | null;
   max_attempts: number;
   output: Json | null;
+  /**
+   * When the step run was first queued (ready to run); null while pending and for a step skipped or cancelled before.
+   */
+  queued_at: Timestamp | null;
   run_id: Int8;
   seq: number | null;
   started_at: Timestamp | null;
@@ -183,6 +207,7 @@ export interface DB {
   "rowflow.events": RowflowEvents;
   "rowflow.migrations": RowflowMigrations;
   "rowflow.run_steps": RowflowRunSteps;
+  "rowflow.run_timeline": RowflowRunTimeline;
   "rowflow.runs": RowflowRuns;
   "rowflow.step_runs": RowflowStepRuns;
   "rowflow.table_attachments": RowflowTableAttachments;

@@ -10,7 +10,7 @@ export function formatProgress(counts: readonly WorkflowCounts[]): string[] {
     const filled = c.started === 0 ? 0 : Math.round((done / c.started) * barWidth);
     const bar = `${"█".repeat(filled)}${"░".repeat(barWidth - filled)}`;
     const active = c.running + c.compensating;
-    return `${c.workflow.padEnd(nameWidth)} ${bar} started ${c.started}  running ${active}  succeeded ${c.succeeded}  failed ${c.failed}${c.cancelled ? `  cancelled ${c.cancelled}` : ""}`;
+    return `${c.workflow.padEnd(nameWidth)} ${bar} started ${c.started}  queued ${c.queued}  running ${active}  succeeded ${c.succeeded}  failed ${c.failed}${c.cancelled ? `  cancelled ${c.cancelled}` : ""}`;
   });
 }
 

@@ -4,6 +4,8 @@ import type pg from "pg";
 export interface WorkflowCounts {
   workflow: string;
   started: number;
+  /** Started, not yet claimed by a worker. */
+  queued: number;
   running: number;
   compensating: number;
   succeeded: number;
@@ -15,6 +17,7 @@ export async function readRunCounts(pool: pg.Pool, since: Date): Promise<Workflo
   const { rows } = await pool.query<WorkflowCounts>(
     `select workflow,
             count(*)::int as started,
+            count(*) filter (where status = 'queued')::int as queued,
             count(*) filter (where status = 'running')::int as running,
             count(*) filter (where status = 'compensating')::int as compensating,
             count(*) filter (where status = 'succeeded')::int as succeeded,
@@ -31,5 +34,5 @@ export async function readRunCounts(pool: pg.Pool, since: Date): Promise<Workflo
 
 /** True when every run counted has finished. */
 export function allFinished(counts: readonly WorkflowCounts[]): boolean {
-  return counts.every((c) => c.running === 0 && c.compensating === 0);
+  return counts.every((c) => c.queued === 0 && c.running === 0 && c.compensating === 0);
 }

@@ -25,6 +25,7 @@ export interface RunDevOptions {
 const defaultTryInPsql = [
   "select id, workflow, status, created_at from rowflow.runs order by id desc limit 10;",
   "select run_id, step, status, attempt from rowflow.step_runs order by run_id desc, step limit 20;",
+  "select at, step, type, attempt from rowflow.run_timeline where run_id = (select max(id) from rowflow.runs) order by at, ord, step;",
   "select * from rowflow.attachments;",
 ];
 

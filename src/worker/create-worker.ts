@@ -10,28 +10,34 @@ import { run, type Runner, type WorkerEvents, type WorkerPool } from "graphile-w
 import { Kysely, PostgresDialect } from "kysely";
 import type pg from "pg";
 
-import { beginStep, beginSteps } from "../db/begin-step.js";
-import { completeStep, completeSteps } from "../db/complete-step.js";
+import { beginStep, type BeginStepCall, beginSteps } from "../db/begin-step.js";
+import { claimRuns } from "../db/claim-runs.js";
+import {
+  type CompleteOptions,
+  completeStep,
+  type CompleteStepCall,
+  completeSteps,
+} from "../db/complete-step.js";
 import { createPool } from "../db/connection.js";
 import { defineWorkflow } from "../db/define-workflow.js";
 import { forceUnlockWorker } from "../db/force-unlock-worker.js";
 import { registerWorker } from "../db/register-worker.js";
+import { releaseLeases } from "../db/release-leases.js";
 import type { Database } from "../db/types.js";
 import { unregisterWorker } from "../db/unregister-worker.js";
 import type { Logger } from "../definition/logger.js";
 import { registerHandle } from "../internal/open-handles.js";
 import { byRunThenStep, CallBatcher } from "./call-batcher.js";
-import {
-  type BeginStepCall,
-  type CompleteStepCall,
-  executeStep,
-  type StepTaskEnv,
-} from "./execute-step.js";
+import { Dispatcher } from "./dispatcher.js";
+import { executeStep, type StepTaskEnv } from "./execute-step.js";
 import { type Heartbeat, startHeartbeat } from "./heartbeat.js";
+import { Leases } from "./leases.js";
 import { patchLocalQueueRelease } from "./local-queue-release-fix.js";
 import { createDefaultLogger, toGraphileLogger } from "./logger.js";
 import { patchSerialQueueFetch } from "./serial-queue-fix.js";
+import { SlotPool } from "./slots.js";
 import { stepTaskIdentifier } from "./step-payload.js";
+import { leasedAttempt, runLeases } from "./step-runner.js";
 import { buildTaskRegistry } from "./task-registry.js";
 import { waitForDatabase } from "./wait-for-database.js";
 import { WorkerWakeUps } from "./wake-ups.js";
@@ -92,6 +98,19 @@ export function createWorker(options: WorkerOptions): Worker {
   const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
   let unregisterHandle: (() => void) | undefined;
   let stepEnv: StepTaskEnv | undefined;
+  let dispatcher: Dispatcher | undefined;
+  const slots = new SlotPool(resolved.concurrency);
+  const shutdownAbort = new AbortController();
+  // Running handlers to abort when the shutdown grace period ends.
+  const shutdownWatchers = new Set<() => void>();
+  shutdownAbort.signal.addEventListener("abort", () => {
+    for (const abort of [...shutdownWatchers]) abort();
+  });
+  // Chains of directly handed-out attempts, awaited by stop().
+  const chains = new Set<Promise<void>>();
+  const leases = new Leases(
+    resolved.localQueueSize > 1 ? resolved.localQueueSize : resolved.concurrency,
+  );
 
   // Waits for the database with backoff (at start, and before relaunching a
   // runner); false when stop() was called meanwhile.
@@ -133,10 +152,20 @@ export function createWorker(options: WorkerOptions): Worker {
       runBatch: (calls) => beginSteps(db, calls),
       compare: byRunThenStep,
     });
+    // What a completion batch may take on: claim runs while some may be
+    // queued, reserve dependents while the local queue has room.
+    const completeOptions = (): CompleteOptions =>
+      stopping
+        ? { workerId: workerPool?.id ?? null }
+        : {
+            workerId: workerPool?.id ?? null,
+            claim: dispatcher !== undefined && !dispatcher.drained,
+            reserve: leases.room,
+          };
     const completions = new CallBatcher<CompleteStepCall, Awaited<ReturnType<typeof completeStep>>>(
       {
-        runOne: (call) => completeStep(db, call),
-        runBatch: (calls) => completeSteps(db, calls),
+        runOne: (call) => completeStep(db, call, completeOptions()),
+        runBatch: (calls) => completeSteps(db, calls, completeOptions()),
         compare: byRunThenStep,
       },
     );
@@ -149,8 +178,26 @@ export function createWorker(options: WorkerOptions): Worker {
       workerId: () => workerPool?.id,
       now: options.now,
       nudge: (n) => workerPool?.nudge(n),
+      slots,
+      leases,
       beginStep: (call) => begins.call(call),
       completeStep: (call) => completions.call(call),
+      completeOptions,
+      claimed: (left) => dispatcher?.claimed(left),
+      stopping: () => stopping !== undefined,
+      watchShutdown: (abort) => {
+        if (shutdownAbort.signal.aborted) {
+          abort();
+          return () => {};
+        }
+        shutdownWatchers.add(abort);
+        return () => shutdownWatchers.delete(abort);
+      },
+      track: (work) => {
+        chains.add(work);
+        void work.finally(() => chains.delete(work));
+      },
+      maxExtraTakes: Math.min(8, resolved.concurrency),
     };
     if (resolved.localQueueSize > 1 && !patchSerialQueueFetch(logger)) {
       logger.warn(
@@ -173,13 +220,18 @@ export function createWorker(options: WorkerOptions): Worker {
       setMaxListeners(resolved.concurrency + 10, created.abortSignal);
     });
     events.on("localQueue:init", ({ localQueue }) => patchLocalQueueRelease(localQueue));
-    wakeUps = new WorkerWakeUps(events, {
+    const ups = new WorkerWakeUps(events, {
       db: env.pool,
       logger,
       ttlMs: resolved.heartbeatTimeout,
       localQueueSize: resolved.localQueueSize,
-      nudge: () => workerPool?.nudge(1),
+      nudge: () => {
+        workerPool?.nudge(1);
+        dispatcher?.notify();
+      },
+      onRuns: () => dispatcher?.notify(),
     });
+    wakeUps = ups;
     const previousPool = graphilePool;
     graphilePool = createPool({
       connectionString: resolved.connectionString,
@@ -230,9 +282,47 @@ export function createWorker(options: WorkerOptions): Worker {
       logger,
       now: options.now,
       onReleased: () => workerPool?.nudge(resolved.concurrency),
-      onBeat: () => wakeUps?.refresh(),
+      onBeat: async () => {
+        await wakeUps?.refresh();
+        // Leases this worker holds but does not use (a completion whose
+        // answer was lost with its connection) end: lost attempts, or jobs.
+        const ended = await releaseLeases(env.pool, {
+          workerId: id,
+          keep: leases.keys(),
+          olderThanMs: resolved.heartbeatInterval,
+        });
+        if (ended > 0) {
+          logger.warn(`ended ${ended} lease(s) on steps this worker was not running`);
+          workerPool?.nudge(ended);
+        }
+      },
     });
     await heartbeat.beat(); // releases what a previous crash left locked, right away
+    await dispatcher?.stop();
+    dispatcher = new Dispatcher({
+      slots,
+      leases,
+      pollInterval: resolved.pollInterval,
+      logger,
+      begin: (steps) =>
+        beginSteps(
+          env.pool,
+          steps.map((s) => ({ ...s, workerId: id, now: options.now?.() ?? null })),
+          { reserved: true },
+        ),
+      claim: (take) =>
+        claimRuns(env.pool, { workerId: id, take, maxRuns: take, now: options.now?.() ?? null }),
+      start: (taken, contexts) =>
+        runLeases(
+          env,
+          contexts.map((context, i) => ({
+            slot: taken[i]!,
+            attempt: leasedAttempt(env, context),
+          })),
+        ),
+      onDrained: (drained) => ups.setRunsDrained(drained),
+    });
+    dispatcher.start();
     logger.info(
       `worker ${id} started: ${resolved.concurrency} concurrent handlers, tasks ${taskNames.join(", ") || "(none)"}`,
     );
@@ -246,6 +336,7 @@ export function createWorker(options: WorkerOptions): Worker {
   const relaunch = async (deadId: string, reason: string) => {
     if (stopping || !pool || !stepEnv) return;
     logger.warn(`graphile-worker ${reason}; restarting it`);
+    await dispatcher?.stop();
     await heartbeat?.stop();
     await wakeUps?.stop();
     for (let attempt = 1; !stopping; attempt++) {
@@ -253,6 +344,11 @@ export function createWorker(options: WorkerOptions): Worker {
         const connected = await connect(pool);
         if (!connected || stopping) return;
         await forceUnlockWorker(pool, { id: deadId });
+        // The dead runner's id also held leases: reserved steps get jobs now
+        // (begin_steps would refuse them under the new id); the steps still
+        // running here keep theirs until they complete.
+        leases.clearQueue();
+        await releaseLeases(pool, { workerId: deadId, keep: leases.keys(), olderThanMs: 0 });
         await unregisterWorker(pool, { id: deadId });
         await launch(stepEnv);
         return;
@@ -271,9 +367,15 @@ export function createWorker(options: WorkerOptions): Worker {
     stopping ??= (async () => {
       startAbort.abort();
       await startRun?.catch(() => {});
+      // Handlers still running when the grace period ends are aborted (their
+      // attempts fail and retry elsewhere); graphile does the same for its own.
+      const grace = setTimeout(() => shutdownAbort.abort(), resolved.shutdownGracePeriod);
       try {
+        await dispatcher?.stop();
         await heartbeat?.stop();
         await wakeUps?.stop(); // before the runner: its last fetches must not mark this worker again
+        // graphile loops waiting for a slot give their jobs back at once.
+        slots.close();
         if (runner) {
           await runner
             .stop()
@@ -281,9 +383,15 @@ export function createWorker(options: WorkerOptions): Worker {
               logger.error(`graceful shutdown: ${(error as Error).message}`),
             );
         }
+        while (chains.size > 0) await Promise.allSettled([...chains]);
+        clearTimeout(grace);
         await graphilePool?.end().catch(() => {});
         const id = workerPool?.id;
         if (id && pool) {
+          // Leases left (the local queue, answers lost with their connection)
+          // end now, not at the dead-worker timeout: reserved steps get jobs.
+          leases.clearQueue();
+          await releaseLeases(pool, { workerId: id, keep: [], olderThanMs: 0 }).catch(() => 0);
           await unregisterWorker(pool, { id }).catch((error: unknown) =>
             logger.warn(
               `could not remove the worker row (it expires with the heartbeat timeout): ${(error as Error).message}`,

@@ -17,6 +17,11 @@
  * - Without it, `worker:getJob:empty` (that handler slot sleeps until a nudge
  *   or its poll) → waiting; `job:start` of the last sleeping slot → not.
  *
+ * - rowflow's dispatcher (dispatcher.ts): waiting only while its last claim
+ *   found no more queued runs (`setRunsDrained`). A start NOTIFYs
+ *   'jobs:insert' with `{"count": 0, "runs": n}`: graphile-worker ignores a
+ *   count of 0, `onRuns` makes the dispatcher claim.
+ *
  * After the row is written, the pool is nudged once: a job committed between
  * the empty fetch and the mark woke nobody.
  */
@@ -33,14 +38,17 @@ export interface WakeUpsOptions {
   ttlMs: number;
   /** rowflow's local queue size, or -1 when it is off. */
   localQueueSize: number;
-  /** Makes the pool look for jobs once (graphile-worker `nudge`). */
+  /** Makes the pool look for jobs and queued runs once (graphile-worker `nudge`, dispatcher). */
   nudge: () => void;
+  /** A NOTIFY said runs were started. */
+  onRuns: () => void;
 }
 
 export class WorkerWakeUps {
   #mark: WaitingMark | undefined;
   #listening = false;
   #drained = false;
+  #runsDrained = false;
   readonly #sleepingSlots = new Set<string>();
   #stopped = false;
 
@@ -64,6 +72,15 @@ export class WorkerWakeUps {
       this.#listening = false;
       this.#update();
     };
+    events.on("pool:listen:notification", ({ message }) => {
+      if (message.channel !== "jobs:insert" || !message.payload) return;
+      try {
+        const runs = (JSON.parse(message.payload) as { runs?: unknown } | null)?.runs;
+        if (typeof runs === "number" && runs > 0) options.onRuns();
+      } catch {
+        // not ours
+      }
+    });
     events.on("pool:listen:error", lost);
     events.on("pool:listen:release", lost);
     if (options.localQueueSize > 1) {
@@ -90,6 +107,12 @@ export class WorkerWakeUps {
     return this.#mark?.marked ?? false;
   }
 
+  /** The dispatcher found no more queued runs (true), or was told some wait (false). */
+  setRunsDrained(drained: boolean): void {
+    this.#runsDrained = drained;
+    this.#update();
+  }
+
   /** Extends the mark while waiting (called with the heartbeat). */
   refresh(): Promise<void> {
     return this.#mark?.refresh() ?? Promise.resolve();
@@ -103,6 +126,6 @@ export class WorkerWakeUps {
 
   #update(): void {
     if (this.#stopped) return;
-    void this.#mark?.set(this.#listening && this.#drained);
+    void this.#mark?.set(this.#listening && this.#drained && this.#runsDrained);
   }
 }

@@ -23,12 +23,15 @@ export interface WorkerOptions {
   syncWorkflows?: boolean;
   /** Handlers running at the same time in this process. (Default: 10) */
   concurrency?: number;
-  /** How often graphile-worker polls for jobs when no notification arrives, in ms (retries and delays become due this way). (Default: 1000) */
+  /** How often graphile-worker polls for jobs, and rowflow's dispatcher for queued runs, when no notification arrives, in ms (retries and delays become due this way). (Default: 1000) */
   pollInterval?: number;
   /**
    * graphile-worker's local queue: jobs fetched (and locked) per batch, then
-   * handed to idle handlers without a round trip each. -1 disables it.
-   * Larger batches mean fewer queries under load but more jobs locked by one
+   * handed to idle handlers without a round trip each; -1 disables it. The
+   * same number bounds rowflow's own local queue: ready steps a completion
+   * reserves for this worker (under its lease) beyond the slots it brings,
+   * begun by a later completion without a job (with -1: `concurrency`).
+   * Larger queues mean fewer queries under load but more steps held by one
    * worker while others may be idle. (Default: 2 × concurrency, at least 4)
    */
   localQueueSize?: number;

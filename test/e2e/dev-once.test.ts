@@ -93,7 +93,7 @@ describe("rowflow dev --once (the quickstart)", () => {
       expect(result.code).toBe(0);
       expect(result.stdout).toContain("demo finished: every run reached a final state");
       expect(result.stdout).toMatch(
-        /order-fulfilment +█+ started 12 {2}running 0 {2}succeeded 10 {2}failed 2/,
+        /order-fulfilment +█+ started 12 {2}queued 0 {2}running 0 {2}succeeded 10 {2}failed 2/,
       );
       // The data persisted in .rowflow/pgdata: start that server again and look.
       const server = await startEmbeddedPostgres({ dataDir: path.join(cwd, ".rowflow/pgdata") });

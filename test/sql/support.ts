@@ -32,7 +32,11 @@ export async function define(q: Queryable, name: string, spec: unknown): Promise
   return rows[0]!.v;
 }
 
-export async function startRun(
+/**
+ * Starts a run (rowflow.start_run) and leaves it as 000011 does: 'queued',
+ * the run row only (no step rows, no jobs, no events).
+ */
+export async function queueRun(
   q: Queryable,
   workflow: string,
   input: unknown = {},
@@ -43,6 +47,60 @@ export async function startRun(
     [workflow, JSON.stringify(input), key],
   );
   return Number(rows[0]!.id);
+}
+
+/**
+ * rowflow.claim_runs(take => 0) over every queued run (claim_runs claims in
+ * (priority, id) order, so this is how a test reaches the run it just
+ * started): the runs become running with a row per step and jobs for their
+ * ready root steps. Answers what claim_runs answers.
+ */
+export async function claimAll(
+  q: Queryable,
+  now: string | null = null,
+): Promise<{ runs: number; taken: unknown[] }> {
+  const { rows } = await q.query<{ r: { runs: number; taken: unknown[] } }>(
+    `select rowflow.claim_runs(take => 0, now => $1::timestamptz,
+       max_runs => (select count(*)::int from rowflow.runs where status = 'queued')) as r`,
+    [now],
+  );
+  return rows[0]!.r;
+}
+
+/**
+ * A run as the gate tests want it: started (queueRun) and claimed with take
+ * 0 (claimAll), so its ready root steps are queued with graphile jobs and the
+ * others pending: the state start_run itself produced before 000011.
+ */
+export async function startRun(
+  q: Queryable,
+  workflow: string,
+  input: unknown = {},
+  key: string | null = null,
+  now: string | null = null,
+): Promise<number> {
+  const run = await queueRun(q, workflow, input, key);
+  await claimAll(q, now);
+  const { rows } = await q.query<{ status: string }>(
+    "select status from rowflow.runs where id = $1",
+    [run],
+  );
+  expect(rows[0]?.status, `run ${run} after claim_runs`).not.toBe("queued");
+  return run;
+}
+
+/**
+ * Injected time for a test: each next() is one second after the previous,
+ * so rows and events written by successive gate calls in one transaction
+ * (where now() does not move) get distinct, ordered timestamps.
+ */
+export function clock(start = "2030-01-01T00:00:00Z"): { next(): string; at(i: number): string } {
+  const t0 = Date.parse(start);
+  let i = 0;
+  return {
+    next: () => new Date(t0 + ++i * 1000).toISOString(),
+    at: (k: number) => new Date(t0 + k * 1000).toISOString(),
+  };
 }
 
 export interface GateResult {
@@ -61,10 +119,11 @@ export async function begin(
   run: number,
   step: string,
   attempt = 1,
+  now: string | null = null,
 ): Promise<GateResult> {
   const { rows } = await q.query<{ r: GateResult }>(
-    "select rowflow.begin_step(run_id => $1, step => $2, attempt => $3) as r",
-    [run, step, attempt],
+    "select rowflow.begin_step(run_id => $1, step => $2, attempt => $3, now => $4::timestamptz) as r",
+    [run, step, attempt, now],
   );
   return rows[0]!.r;
 }
@@ -75,10 +134,11 @@ export async function complete(
   step: string,
   attempt = 1,
   output: unknown = null,
+  now: string | null = null,
 ): Promise<GateResult> {
   const { rows } = await q.query<{ r: GateResult }>(
-    "select rowflow.complete_step(run_id => $1, step => $2, attempt => $3, output => $4::jsonb) as r",
-    [run, step, attempt, JSON.stringify(output)],
+    "select rowflow.complete_step(run_id => $1, step => $2, attempt => $3, output => $4::jsonb, now => $5::timestamptz) as r",
+    [run, step, attempt, JSON.stringify(output), now],
   );
   return rows[0]!.r;
 }
@@ -106,17 +166,21 @@ export async function fail(
   return rows[0]!.r;
 }
 
-/** begin_step + complete_step for the step's current attempt. */
+/**
+ * begin_step + complete_step for the step's current attempt; with a clock,
+ * each call at the clock's next tick.
+ */
 export async function runStep(
   q: Queryable,
   run: number,
   step: string,
   output: unknown = null,
+  time?: { next(): string },
 ): Promise<GateResult> {
   const attempt = (await stepRow(q, run, step)).attempt;
-  const b = await begin(q, run, step, attempt);
+  const b = await begin(q, run, step, attempt, time?.next() ?? null);
   expect(b.ok, `begin_step ${step}: ${JSON.stringify(b)}`).toBe(true);
-  return complete(q, run, step, attempt, output);
+  return complete(q, run, step, attempt, output, time?.next() ?? null);
 }
 
 export interface StepRow {
@@ -140,7 +204,8 @@ export async function stepRow(q: Queryable, run: number, step: string): Promise<
 
 /**
  * {step: status} of every step run of a run, as rowflow.run_steps shows them
- * (000006: a step without a row yet is pending).
+ * (a step without a row is pending: every step of a queued run, and steps of
+ * runs started before 000011 that were not ready yet).
  */
 export async function statuses(q: Queryable, run: number): Promise<Record<string, string>> {
   const { rows } = await q.query<{ step: string; status: string }>(
@@ -150,15 +215,22 @@ export async function statuses(q: Queryable, run: number): Promise<Record<string
   return Object.fromEntries(rows.map((r) => [r.step, r.status]));
 }
 
-export async function runRow(
-  q: Queryable,
-  run: number,
-): Promise<{ status: string; steps_left: number; error: Record<string, unknown> | null }> {
-  const { rows } = await q.query<{
-    status: string;
-    steps_left: number;
-    error: Record<string, unknown> | null;
-  }>("select status, steps_left, error from rowflow.runs where id = $1", [run]);
+export interface RunRow {
+  status: string;
+  /** runs.started_at is set (000011: when a worker claimed the run). */
+  started: boolean;
+  /** runs.finished_at is set. */
+  finished: boolean;
+  error: Record<string, unknown> | null;
+}
+
+export async function runRow(q: Queryable, run: number): Promise<RunRow> {
+  const { rows } = await q.query<RunRow>(
+    `select status, started_at is not null as started, finished_at is not null as finished, error
+     from rowflow.runs where id = $1`,
+    [run],
+  );
+  expect(rows, `run ${run}`).toHaveLength(1);
   return rows[0]!;
 }
 
@@ -175,7 +247,7 @@ export async function jobKeys(q: Queryable, run: number): Promise<string[]> {
   return rows.map((r) => r.key);
 }
 
-/** Rows of rowflow.step_runs of a run (000006: only steps that became ready have one). */
+/** Rows of rowflow.step_runs of a run (000011: every step has one once the run is claimed). */
 export async function storedSteps(q: Queryable, run: number): Promise<string[]> {
   const { rows } = await q.query<{ step: string }>(
     "select step from rowflow.step_runs where run_id = $1 order by step",
@@ -184,9 +256,28 @@ export async function storedSteps(q: Queryable, run: number): Promise<string[]> 
   return rows.map((r) => r.step);
 }
 
+/**
+ * The events stored in rowflow.events, as "step type" in id order. Since
+ * 000011 only what the rows cannot tell is stored: skips, retries, failures,
+ * cancellations, compensation, re-deliveries.
+ */
 export async function eventTypes(q: Queryable, run: number): Promise<string[]> {
   const { rows } = await q.query<{ e: string }>(
     "select coalesce(step || ' ', '') || type as e from rowflow.events where run_id = $1 order by id",
+    [run],
+  );
+  return rows.map((r) => r.e);
+}
+
+/**
+ * A run's whole history from rowflow.run_timeline (stored events and the
+ * ones the rows imply), as "step type" in the view's documented order (at,
+ * ord, step; then the stored id).
+ */
+export async function timeline(q: Queryable, run: number): Promise<string[]> {
+  const { rows } = await q.query<{ e: string }>(
+    `select coalesce(step || ' ', '') || type as e from rowflow.run_timeline where run_id = $1
+     order by at, ord, step, id`,
     [run],
   );
   return rows.map((r) => r.e);

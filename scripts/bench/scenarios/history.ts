@@ -12,8 +12,9 @@ const oneStep = { steps: [{ name: "a", task: "noop" }] };
 
 /**
  * Fills the tables with `runs` finished runs the way production would have
- * them: started by start_runs (100k per call), then marked succeeded in bulk
- * (running 1M no-op handlers would take longer than the measurement itself).
+ * them: started by start_runs and claimed (claim_runs writes their step rows
+ * and jobs; 100k per call), then marked succeeded in bulk (running 1M no-op
+ * handlers would take longer than the measurement itself).
  */
 async function addHistory(url: string, runs: number, log: (line: string) => void): Promise<void> {
   await withClient(url, async (client) => {
@@ -24,6 +25,7 @@ async function addHistory(url: string, runs: number, log: (line: string) => void
            inputs => (select array_agg(jsonb_build_object('i', i)) from generate_series(1, $1::int) as i))`,
         [n],
       );
+      await client.query("select rowflow.claim_runs(max_runs => $1)", [n]);
       done += n;
       log(`    history: ${done}/${runs} runs`);
     }
@@ -33,7 +35,7 @@ async function addHistory(url: string, runs: number, log: (line: string) => void
         where status <> 'succeeded'`,
     );
     await client.query(
-      "update rowflow.runs set status = 'succeeded', steps_left = 0, finished_at = now(), updated_at = now() where status <> 'succeeded'",
+      "update rowflow.runs set status = 'succeeded', finished_at = now(), updated_at = now() where status <> 'succeeded'",
     );
     await client.query("vacuum analyze");
   });

@@ -1,6 +1,6 @@
 // 16 concurrent clients write through an attached table; some transactions
-// abort. Every committed row has exactly one run (and one root job), aborted
-// rows none.
+// abort. Every committed row has exactly one run (queued: 000011 starts are
+// the run row only, no step rows and no job), aborted rows none.
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 
@@ -49,14 +49,24 @@ describe("concurrent writers on an attached table", () => {
     expect(committed.size + aborted.size).toBe(clients * rowsPerClient);
     expect(aborted.size).toBeGreaterThan(0);
 
-    const { rows } = await db.query<{ id: number; runs: number; jobs: number }>(
+    // 000011: a start is the run row only: queued, no step rows, no job.
+    const { rows } = await db.query<{
+      id: number;
+      runs: number;
+      queued: number;
+      steps: number;
+      jobs: number;
+    }>(
       `select (r.input->'row'->>'id')::int as id, count(*)::int as runs,
-              sum((select count(*) from rowflow.step_runs s join graphile_worker._private_jobs j on j.id = s.job_id
-                   where s.run_id = r.id and s.step = 'a' and (j.payload->>'run')::bigint = r.id))::int as jobs
+              count(*) filter (where r.status = 'queued' and r.started_at is null)::int as queued,
+              sum((select count(*) from rowflow.step_runs s where s.run_id = r.id))::int as steps,
+              sum((select count(*) from graphile_worker._private_jobs j where (j.payload->>'run')::bigint = r.id))::int as jobs
        from rowflow.runs r where r.workflow = 'w' group by 1`,
     );
     const byId = new Map(rows.map((r) => [r.id, r]));
-    expect(rows.filter((r) => r.runs !== 1 || r.jobs !== 1)).toEqual([]);
+    expect(
+      rows.filter((r) => r.runs !== 1 || r.queued !== 1 || r.steps !== 0 || r.jobs !== 0),
+    ).toEqual([]);
     expect([...committed].filter((id) => !byId.has(id))).toEqual([]);
     expect([...aborted].filter((id) => byId.has(id))).toEqual([]);
     expect(byId.size).toBe(committed.size);

@@ -106,9 +106,13 @@ it("wakes a worker whose LISTEN is the only one on the database, for jobs queued
 });
 
 it("completes runs by polling alone when no NOTIFY is ever sent", async () => {
-  // This database's _wake never notifies (DESIGN.md invariant 5: NOTIFY is a hint).
+  // This database never notifies (DESIGN.md invariant 5: NOTIFY is a hint):
+  // neither _wake (jobs added through _enqueue / _add_step_jobs, hints
+  // through _notify) nor 000011's _wake_all (starts, claims and gates).
   await db.query(`create or replace function rowflow._wake(channel text, payload text) returns void
                   language sql set search_path to '' as $$ select $$`);
+  await db.query(`create or replace function rowflow._wake_all(jobs int, runs int, hint jsonb) returns int
+                  language sql set search_path to '' as $$ select 0 $$`);
   const { received } = await listen();
   await db.query("select rowflow.define_workflow(name => 'quiet-chain', spec => $1::jsonb)", [
     JSON.stringify(chain),

@@ -1,9 +1,10 @@
-// What attached triggers start: one run per matching row, in the business
-// transaction, through one start_runs call per statement; modes; preview.
+// What attached triggers start: one queued run per matching row, in the
+// business transaction (000011: the run row only; a worker's claim_runs makes
+// its step rows and jobs); modes; preview.
 import { beforeAll, describe, expect, it } from "vitest";
 
 import { useTestDatabase } from "../../helpers/db.js";
-import { define, expectSqlError, type Queryable } from "../support.js";
+import { claimAll, define, expectSqlError, type Queryable } from "../support.js";
 
 const db = useTestDatabase();
 
@@ -32,51 +33,65 @@ beforeAll(async () => {
 });
 
 async function counts(q: Queryable) {
-  const { rows } = await q.query<{ runs: number; jobs: number }>(
+  const { rows } = await q.query<{ runs: number; steps: number; jobs: number; events: number }>(
     `select (select count(*)::int from rowflow.runs) as runs,
-            (select count(*)::int from graphile_worker._private_jobs) as jobs`,
+            (select count(*)::int from rowflow.step_runs) as steps,
+            (select count(*)::int from graphile_worker._private_jobs) as jobs,
+            (select count(*)::int from rowflow.events) as events`,
   );
   return rows[0]!;
 }
 
+/** The graphile jobs of run `id` as `rowflow:<run>:<step>:<attempt>`, sorted. */
+const jobsOf = `(select array_agg('rowflow:' || (j.payload->>'run') || ':' || (j.payload->>'step') || ':'
+                   || (j.payload->>'attempt') order by j.payload->>'step')
+                 from graphile_worker._private_jobs j where (j.payload->>'run')::bigint = r.id)`;
+
 describe("runs start in the business transaction", () => {
-  it("a rolled-back INSERT leaves no run and no job", async () => {
+  it("an INSERT writes the run row only; rolled back, it leaves no run", async () => {
     const before = await counts(db.pool);
     await db.rollback(async (c) => {
       await c.query("insert into orders (id, status) values (1, 'paid')");
-      expect((await counts(c)).runs).toBe(before.runs + 1);
-      expect((await counts(c)).jobs).toBe(before.jobs + 1);
+      expect(await counts(c)).toEqual({ ...before, runs: before.runs + 1 });
     });
     expect(await counts(db.pool)).toEqual(before);
   });
 
-  it("INSERT and UPDATE start a run only where `when` holds; the input, key and root job are as configured", async () => {
+  it("INSERT and UPDATE start a run only where `when` holds; the input and key are as configured, and claim_runs queues the root job", async () => {
     await db.rollback(async (c) => {
       await c.query(
         "insert into orders (id, status, total) values (10, 'paid', 5), (11, 'new', 6), (12, 'new', 7)",
       );
       await c.query("update orders set status = 'paid' where id = 11"); // matches: new → paid
       await c.query("update orders set total = 99 where id in (10, 12)"); // 10 was already paid, 12 is not paid
-      const { rows } = await c.query(
-        `select r.workflow, r.input, r.idempotency_key, r.priority,
-                (select array_agg('rowflow:' || (j.payload->>'run') || ':' || (j.payload->>'step') || ':' || (j.payload->>'attempt'))
-                 from graphile_worker._private_jobs j
-                 where (j.payload->>'run')::bigint = r.id) as jobs
-         from rowflow.pending_runs() p join rowflow.runs r on r.id = p.run_id order by r.id`,
-      );
-      expect(rows).toHaveLength(2);
-      expect(rows[0]).toMatchObject({
-        workflow: "paid",
-        input: { order: 10, total: 5, was: null },
-        idempotency_key: "order-paid:10",
-        priority: 0,
-      });
-      expect(rows[1]).toMatchObject({
-        input: { order: 11, total: 6, was: "new" },
-        idempotency_key: "order-paid:11",
-      });
-      expect(rows[1]!.jobs).toHaveLength(1);
-      expect(rows[1]!.jobs[0]).toMatch(/^rowflow:\d+:a:1$/);
+      const started = async () =>
+        (
+          await c.query(
+            `select r.id, r.workflow, r.input, r.idempotency_key, r.priority, r.status, ${jobsOf} as jobs,
+                    (select count(*)::int from rowflow.step_runs s where s.run_id = r.id) as steps
+             from rowflow.pending_runs() p join rowflow.runs r on r.id = p.run_id order by r.id`,
+          )
+        ).rows;
+      const rows = await started();
+      const queued = { workflow: "paid", priority: 0, status: "queued", jobs: null, steps: 0 };
+      expect(rows).toEqual([
+        {
+          ...queued,
+          id: expect.any(String),
+          input: { order: 10, total: 5, was: null },
+          idempotency_key: "order-paid:10",
+        },
+        {
+          ...queued,
+          id: expect.any(String),
+          input: { order: 11, total: 6, was: "new" },
+          idempotency_key: "order-paid:11",
+        },
+      ]);
+      await claimAll(c);
+      expect(
+        (await started()).map((r) => ({ status: r.status, jobs: r.jobs, steps: r.steps })),
+      ).toEqual(rows.map((r) => ({ status: "running", jobs: [`rowflow:${r.id}:a:1`], steps: 4 })));
     });
   });
 
@@ -134,17 +149,37 @@ describe("rowflow.mode", () => {
     });
   });
 
-  it("'backfill' starts runs with priority 1000, so their jobs sort after live ones", async () => {
+  it("'backfill' starts runs with priority 1000: claimed after live ones, their jobs sort after live ones", async () => {
     await db.rollback(async (c) => {
-      await c.query("insert into bulk values (1, 1)");
+      await claimAll(c); // runs other tests committed
       await c.query("set local rowflow.mode = 'backfill'");
       await c.query("insert into bulk values (2, 2)");
+      await c.query("set local rowflow.mode = 'normal'");
+      await c.query("insert into bulk values (1, 1)");
+      const { rows: runs } = await c.query(
+        "select input->'row'->>'id' as id, priority, status from rowflow.pending_runs() order by run_id",
+      );
+      expect(runs).toEqual([
+        { id: "2", priority: 1000, status: "queued" },
+        { id: "1", priority: 0, status: "queued" },
+      ]);
+      // claim_runs takes the live run first, although the backfill run is older.
+      const claimed = async () =>
+        (
+          await c.query(
+            "select input->'row'->>'id' as id from rowflow.pending_runs() where status = 'running'",
+          )
+        ).rows.map((r) => r.id);
+      await c.query("select rowflow.claim_runs(take => 0, max_runs => 1)");
+      expect(await claimed()).toEqual(["1"]);
+      await c.query("select rowflow.claim_runs(take => 0, max_runs => 1)");
+      expect(await claimed()).toEqual(["2", "1"]);
       const { rows } = await c.query(
         `select r.input->'row'->>'id' as id, r.priority, j.priority as job_priority
          from rowflow.pending_runs() p join rowflow.runs r on r.id = p.run_id
          join rowflow.step_runs s on s.run_id = r.id and s.step = 'a'
          join graphile_worker._private_jobs j on j.id = s.job_id
-         order by r.id`,
+         order by r.priority`,
       );
       expect(rows).toEqual([
         { id: "1", priority: 0, job_priority: 0 },
@@ -158,8 +193,8 @@ describe("rowflow.mode", () => {
          order by priority, run_at, id`,
       );
       expect(order.map((r) => Number(r.run))).toEqual(
-        (await c.query("select run_id from rowflow.pending_runs() order by run_id")).rows.map((r) =>
-          Number(r.run_id),
+        (await c.query("select run_id from rowflow.pending_runs() order by priority")).rows.map(
+          (r) => Number(r.run_id),
         ),
       );
     });
@@ -202,18 +237,36 @@ describe("pending_runs() previews a statement", () => {
 });
 
 describe("bulk statements", () => {
-  it("a 100,000-row INSERT … SELECT starts exactly 100,000 runs through one start_runs call", async () => {
+  it("a 100,000-row INSERT … SELECT inserts exactly 100,000 queued runs in the trigger's one INSERT … SELECT", async () => {
     await db.rollback(async (c) => {
+      const before = await counts(c);
       await c.query("set local track_functions = 'all'");
       await c.query("insert into bulk select i, i from generate_series(1, 100000) i");
-      const { rows } = await c.query(
-        `select pg_stat_get_xact_function_calls('rowflow.start_runs(text,jsonb[],text[],int,timestamptz)'::regprocedure)::int as calls,
-                (select count(*)::int from rowflow.pending_runs()) as runs,
-                (select count(distinct (input->'row'->>'id'))::int from rowflow.pending_runs()) as rows,
-                (select count(*)::int from graphile_worker._private_jobs
-                 where (payload->>'run')::bigint in (select run_id from rowflow.pending_runs())) as jobs`,
+      const { rows: calls } = await c.query(
+        `select p.proname as f, coalesce(pg_stat_get_xact_function_calls(p.oid), 0)::int as n
+         from pg_catalog.pg_proc p
+         where p.pronamespace = 'rowflow'::regnamespace
+           and p.proname in ('start_runs', '_start_attached', '_queue_runs', '_runs_started', '_run_input')
+         order by 1`,
       );
-      expect(rows[0]).toEqual({ calls: 1, runs: 100000, rows: 100000, jobs: 100000 });
+      // No arrays, no start_runs: the runs straight from the transition table,
+      // each input checked, then one call for wake-ups and pending_runs().
+      expect(calls).toEqual([
+        { f: "_queue_runs", n: 0 },
+        { f: "_run_input", n: 100000 },
+        { f: "_runs_started", n: 1 },
+        { f: "_start_attached", n: 0 },
+        { f: "start_runs", n: 0 },
+      ]);
+      const { rows } = await c.query(
+        `select count(*)::int as runs, count(distinct run_id)::int as ids,
+                count(distinct (input->'row'->>'id'))::int as rows,
+                count(*) filter (where status = 'queued' and priority = 0 and workflow = 'paid'
+                                 and created_at = now())::int as queued
+         from rowflow.pending_runs()`,
+      );
+      expect(rows[0]).toEqual({ runs: 100000, ids: 100000, rows: 100000, queued: 100000 });
+      expect(await counts(c)).toEqual({ ...before, runs: before.runs + 100000 });
     });
   });
 });
@@ -227,11 +280,19 @@ describe("detach", () => {
       await c.query("insert into bulk values (2, 2)");
       const { rows } = await c.query("select run_id from rowflow.pending_runs()");
       expect(rows).toEqual(started);
-      const { rows: run } = await c.query(
-        "select status, (select count(*)::int from graphile_worker._private_jobs where (payload->>'run')::bigint = $1::bigint) as jobs from rowflow.runs where id = $1::bigint",
-        [started[0]!.run_id],
-      );
-      expect(run[0]).toEqual({ status: "running", jobs: 1 });
+      const run = async () =>
+        (
+          await c.query(
+            `select r.status, ${jobsOf} as jobs from rowflow.runs r where r.id = $1::bigint`,
+            [started[0]!.run_id],
+          )
+        ).rows[0];
+      expect(await run()).toEqual({ status: "queued", jobs: null });
+      await claimAll(c);
+      expect(await run()).toEqual({
+        status: "running",
+        jobs: [`rowflow:${started[0]!.run_id}:a:1`],
+      });
     });
   });
 });

@@ -3,23 +3,26 @@ import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../helpers/db.js";
 import {
   begin,
+  clock,
   complete,
   define,
   eventTypes,
   expectSqlError,
   fail,
+  type GateResult,
   jobKeys,
   runRow,
   runStep,
   startRun,
   statuses,
   stepRow,
+  timeline,
 } from "../support.js";
 
 const db = useTestDatabase();
 
 describe("complete_step releases dependents", () => {
-  it("runs a sequence to success, with every state change in the event log", async () => {
+  it("runs a sequence to success: nothing stored in the event log, every state change in the timeline", async () => {
     await db.rollback(async (c) => {
       await define(c, "seq", {
         steps: [
@@ -28,10 +31,13 @@ describe("complete_step releases dependents", () => {
           { name: "c", task: "t", dependsOn: ["b"] },
         ],
       });
-      const run = await startRun(c, "seq", { n: 1 });
-      const b = await begin(c, run, "a");
-      expect(b).toMatchObject({
+      const t = clock();
+      const run = await startRun(c, "seq", { n: 1 }, null, t.next());
+      const b = await begin(c, run, "a", 1, t.next());
+      expect(b).toEqual({
         ok: true,
+        runId: String(run),
+        step: "a",
         task: "t",
         workflow: "seq",
         version: 1,
@@ -39,32 +45,56 @@ describe("complete_step releases dependents", () => {
         deps: {},
         attempt: 1,
         maxAttempts: 3,
-        kind: "step",
+        timeoutMs: null,
         idempotencyKey: `rowflow:${run}:a`,
+        kind: "step",
+        runError: null,
       });
-      expect(await complete(c, run, "a", 1, { x: 1 })).toEqual({
+      expect(await complete(c, run, "a", 1, { x: 1 }, t.next())).toEqual({
         ok: true,
         released: ["b"],
         skipped: [],
+        taken: [],
+        reserved: [],
         runStatus: "running",
       });
-      expect(await begin(c, run, "b")).toMatchObject({ ok: true, deps: { a: { x: 1 } } });
-      expect(await complete(c, run, "b", 1, { y: 2 })).toEqual({
+      expect(await begin(c, run, "b", 1, t.next())).toMatchObject({
+        ok: true,
+        step: "b",
+        deps: { a: { x: 1 } },
+      });
+      expect(await complete(c, run, "b", 1, { y: 2 }, t.next())).toEqual({
         ok: true,
         released: ["c"],
         skipped: [],
+        taken: [],
+        reserved: [],
         runStatus: "running",
       });
-      expect(await runStep(c, run, "c", "done")).toEqual({
+      expect(await runStep(c, run, "c", "done", t)).toEqual({
         ok: true,
         released: [],
         skipped: [],
+        taken: [],
+        reserved: [],
         runStatus: "succeeded",
       });
-      expect(await runRow(c, run)).toEqual({ status: "succeeded", steps_left: 0, error: null });
-      // 000006: a root step's step_queued is implied by run_started.
-      expect(await eventTypes(c, run)).toEqual([
+      expect(await runRow(c, run)).toEqual({
+        status: "succeeded",
+        started: true,
+        finished: true,
+        error: null,
+      });
+      const { rows: times } = await c.query<{ started_at: Date; finished_at: Date }>(
+        "select started_at, finished_at from rowflow.runs where id = $1",
+        [run],
+      );
+      expect(times[0]).toEqual({ started_at: new Date(t.at(1)), finished_at: new Date(t.at(7)) });
+      // 000011: the ordinary path stores no event; the rows imply them all.
+      expect(await eventTypes(c, run)).toEqual([]);
+      expect(await timeline(c, run)).toEqual([
         "run_started",
+        "a step_queued",
         "a step_started",
         "a step_succeeded",
         "b step_queued",
@@ -94,12 +124,29 @@ describe("complete_step releases dependents", () => {
         ],
       });
       const run = await startRun(c, "diamond");
+      expect(await stepRow(c, run, "d")).toMatchObject({ status: "pending", deps_remaining: 2 });
       expect((await runStep(c, run, "a", 1)).released).toEqual(["b", "c"]);
-      expect((await runStep(c, run, "c", 3)).released).toEqual([]);
+      expect(await stepRow(c, run, "d")).toMatchObject({ status: "pending", deps_remaining: 2 });
+      expect(await runStep(c, run, "c", 3)).toEqual({
+        ok: true,
+        released: [],
+        skipped: [],
+        taken: [],
+        reserved: [],
+        runStatus: "running",
+      });
       expect(await stepRow(c, run, "d")).toMatchObject({ status: "pending", deps_remaining: 1 });
       expect((await runStep(c, run, "b", 2)).released).toEqual(["d"]);
+      expect(await stepRow(c, run, "d")).toMatchObject({
+        status: "queued",
+        deps_remaining: 0,
+        attempt: 1,
+      });
       expect(await begin(c, run, "d")).toMatchObject({ ok: true, deps: { b: 2, c: 3 } });
       expect(await complete(c, run, "d", 1)).toMatchObject({ ok: true, runStatus: "succeeded" });
+      expect(await jobKeys(c, run)).toEqual(
+        ["a", "b", "c", "d"].map((s) => `rowflow:${run}:${s}:1`),
+      );
     });
   });
 
@@ -124,11 +171,8 @@ describe("complete_step releases dependents", () => {
       expect(Object.keys(ctx.deps as object)).toHaveLength(100);
       expect((ctx.deps as Record<string, number>).m042).toBe(42);
       expect(await complete(c, run, "join", 1)).toMatchObject({ ok: true, runStatus: "succeeded" });
-      const { rows } = await c.query(
-        "select count(*)::int as n from rowflow.events where run_id = $1 and step = 'join' and type = 'step_queued'",
-        [run],
-      );
-      expect(rows[0]).toEqual({ n: 1 });
+      expect((await timeline(c, run)).filter((e) => e === "join step_queued")).toHaveLength(1);
+      expect(await eventTypes(c, run)).toEqual([]);
     });
   });
 
@@ -143,12 +187,24 @@ describe("complete_step releases dependents", () => {
         ],
       });
       const small = await startRun(c, "cond", { flag: false });
+      // The answer lists steps by name; the skip went big, then after.
       expect(await runStep(c, small, "a", { amount: 5 })).toEqual({
         ok: true,
         released: ["end"],
-        skipped: ["big", "after"],
+        skipped: ["after", "big"],
+        taken: [],
+        reserved: [],
         runStatus: "running",
       });
+      expect(await eventTypes(c, small)).toEqual(["big step_skipped", "after step_skipped"]);
+      const { rows: ifs } = await c.query(
+        "select step, data from rowflow.events where run_id = $1 order by id",
+        [small],
+      );
+      expect(ifs).toEqual([
+        { step: "big", data: { if: '($."steps"."a"."amount" > 100)' } },
+        { step: "after", data: { if: '$."input"."flag"' } },
+      ]);
       expect(await begin(c, small, "end")).toMatchObject({ ok: true, deps: { after: null } });
       expect(await complete(c, small, "end", 1)).toMatchObject({ runStatus: "succeeded" });
       expect(await statuses(c, small)).toEqual({
@@ -186,9 +242,17 @@ describe("complete_step releases dependents", () => {
         ok: true,
         released: [],
         skipped: ["b"],
+        taken: [],
+        reserved: [],
         runStatus: "succeeded",
       });
-      expect(await runRow(c, run)).toEqual({ status: "succeeded", steps_left: 0, error: null });
+      expect(await runRow(c, run)).toEqual({
+        status: "succeeded",
+        started: true,
+        finished: true,
+        error: null,
+      });
+      expect(await statuses(c, run)).toEqual({ a: "succeeded", b: "skipped" });
     });
   });
 });
@@ -203,10 +267,13 @@ describe("fencing: late, duplicate and stale calls change nothing", () => {
         ],
       });
       const run = await startRun(c, "fence");
+      // complete_step's refusals carry the (empty) taken and reserved lists too.
       expect(await complete(c, run, "a", 1)).toEqual({
         ok: false,
         reason: "step_not_running",
         status: "queued",
+        taken: [],
+        reserved: [],
       });
       expect(await begin(c, run, "b")).toEqual({
         ok: false,
@@ -220,13 +287,25 @@ describe("fencing: late, duplicate and stale calls change nothing", () => {
       });
       expect(await begin(c, run, "zz")).toEqual({ ok: false, reason: "unknown_step" });
       expect(await begin(c, 987654321, "a")).toEqual({ ok: false, reason: "unknown_run" });
+      expect(await eventTypes(c, run)).toEqual([]);
       expect((await begin(c, run, "a")).ok).toBe(true);
-      // A re-delivery of the same attempt (worker crash) is accepted.
+      expect(await eventTypes(c, run)).toEqual([]);
+      // A re-delivery of the same attempt (worker crash) is accepted, and
+      // stored: the row cannot tell it.
       expect(await begin(c, run, "a")).toMatchObject({ ok: true, attempt: 1 });
+      const { rows: redelivery } = await c.query(
+        "select step, type, attempt, data from rowflow.events where run_id = $1",
+        [run],
+      );
+      expect(redelivery).toEqual([
+        { step: "a", type: "step_started", attempt: 1, data: { redelivery: true } },
+      ]);
       expect(await complete(c, run, "a", 2)).toEqual({
         ok: false,
         reason: "attempt_mismatch",
         currentAttempt: 1,
+        taken: [],
+        reserved: [],
       });
       expect(await complete(c, run, "a", 1, "first")).toMatchObject({ ok: true, released: ["b"] });
       const eventsBefore = await eventTypes(c, run);
@@ -235,6 +314,8 @@ describe("fencing: late, duplicate and stale calls change nothing", () => {
         reason: "step_terminal",
         status: "succeeded",
         runStatus: "running",
+        taken: [],
+        reserved: [],
       });
       expect(await fail(c, run, "a", 1)).toEqual({
         ok: false,
@@ -246,7 +327,47 @@ describe("fencing: late, duplicate and stale calls change nothing", () => {
       expect(await stepRow(c, run, "a")).toMatchObject({ status: "succeeded", output: "first" });
       expect(await stepRow(c, run, "b")).toMatchObject({ status: "queued", deps_remaining: 0 });
       expect(await eventTypes(c, run)).toEqual(eventsBefore);
+      expect(eventsBefore).toEqual(["a step_started"]);
       expect(await jobKeys(c, run)).toEqual([`rowflow:${run}:a:1`, `rowflow:${run}:b:1`]);
+    });
+  });
+
+  it("begin_steps answers a batch in call order: begun, re-delivered and refused calls", async () => {
+    await db.rollback(async (c) => {
+      await define(c, "batch", {
+        steps: [
+          { name: "a", task: "t" },
+          { name: "b", task: "t" },
+          { name: "c", task: "t" },
+        ],
+      });
+      const run = await startRun(c, "batch");
+      expect((await begin(c, run, "a")).ok).toBe(true);
+      const { rows } = await c.query<{ r: GateResult }>(
+        `select r from rowflow.begin_steps(run_ids => array[$1, $1, $1, $1]::bigint[],
+           steps => array['a', 'zz', 'b', 'c'], attempts => array[1, 1, 1, 2], worker_id => 'w9') as r`,
+        [run],
+      );
+      expect(rows.map((r) => r.r)).toEqual([
+        expect.objectContaining({ ok: true, runId: String(run), step: "a", attempt: 1 }),
+        { ok: false, reason: "unknown_step" },
+        expect.objectContaining({ ok: true, runId: String(run), step: "b", attempt: 1 }),
+        { ok: false, reason: "attempt_mismatch", currentAttempt: 1 },
+      ]);
+      expect(await statuses(c, run)).toEqual({ a: "running", b: "running", c: "queued" });
+      // Only the re-delivery is stored, with the worker that got it.
+      const { rows: events } = await c.query(
+        "select step, type, attempt, data from rowflow.events where run_id = $1",
+        [run],
+      );
+      expect(events).toEqual([
+        {
+          step: "a",
+          type: "step_started",
+          attempt: 1,
+          data: { workerId: "w9", redelivery: true },
+        },
+      ]);
     });
   });
 
@@ -272,7 +393,12 @@ describe("fencing: late, duplicate and stale calls change nothing", () => {
         [run],
       );
       expect(rows[0]).toEqual({ ok: true });
-      expect(await runRow(c, run)).toMatchObject({ status: "cancelled", steps_left: 0 });
+      expect(await runRow(c, run)).toEqual({
+        status: "cancelled",
+        started: true,
+        finished: true,
+        error: null,
+      });
       expect(await statuses(c, run)).toEqual({
         a: "cancelled",
         b: "cancelled",
@@ -293,18 +419,30 @@ describe("fencing: late, duplicate and stale calls change nothing", () => {
         reason: "step_terminal",
         status: "cancelled",
         runStatus: "cancelled",
+        taken: [],
+        reserved: [],
       });
       expect(await fail(c, run, "a", 1)).toMatchObject({ ok: false, reason: "step_terminal" });
       expect(await begin(c, run, "b")).toMatchObject({ ok: false, reason: "step_terminal" });
       const again = await c.query("select rowflow.cancel_run($1) as ok", [run]);
       expect(again.rows[0]).toEqual({ ok: false });
-      const types = await eventTypes(c, run);
-      expect(types.slice(-5)).toEqual([
+      expect(await eventTypes(c, run)).toEqual([
         "a step_cancelled",
         "b step_cancelled",
         "c step_cancelled",
         "d step_cancelled",
         "run_cancelled",
+      ]);
+      const { rows: cancelled } = await c.query(
+        "select step, attempt, data from rowflow.events where run_id = $1 order by id",
+        [run],
+      );
+      expect(cancelled).toEqual([
+        { step: "a", attempt: 1, data: { reason: "operator" } },
+        { step: "b", attempt: 1, data: { reason: "operator" } },
+        { step: "c", attempt: 1, data: { reason: "operator" } },
+        { step: "d", attempt: null, data: { reason: "operator" } },
+        { step: null, attempt: null, data: { reason: "operator", from: "running" } },
       ]);
     });
     await expectSqlError(
@@ -328,8 +466,9 @@ describe("fail_step retries with backoff", () => {
         ],
       });
       const run = await startRun(c, "fixed");
+      const began = (attempt: number) => new Date(Date.parse(now) - 1000 * (10 - attempt));
       for (const attempt of [1, 2]) {
-        expect((await begin(c, run, "a", attempt)).ok).toBe(true);
+        expect((await begin(c, run, "a", attempt, began(attempt).toISOString())).ok).toBe(true);
         const r = await fail(c, run, "a", attempt, { now });
         expect(r).toEqual({
           ok: true,
@@ -353,7 +492,7 @@ describe("fail_step retries with backoff", () => {
         { key: `rowflow:${run}:a:2`, at_backoff: true },
         { key: `rowflow:${run}:a:3`, at_backoff: true },
       ]);
-      expect((await begin(c, run, "a", 3)).ok).toBe(true);
+      expect((await begin(c, run, "a", 3, began(3).toISOString())).ok).toBe(true);
       expect(await fail(c, run, "a", 3, { now })).toEqual({
         ok: true,
         outcome: "failed",
@@ -361,9 +500,30 @@ describe("fail_step retries with backoff", () => {
       });
       expect(await runRow(c, run)).toEqual({
         status: "failed",
-        steps_left: 0,
+        started: true,
+        finished: true,
         error: { step: "a", attempt: 3, error: { message: "a failed" } },
       });
+      // Retries and the failure are stored, each with when its attempt started.
+      const { rows: events } = await c.query<{
+        step: string | null;
+        type: string;
+        attempt: number | null;
+        started: string | null;
+        next: number | null;
+      }>(
+        `select step, type, attempt, data->>'startedAt' as started, (data->>'nextAttempt')::int as next
+         from rowflow.events where run_id = $1 order by id`,
+        [run],
+      );
+      expect(
+        events.map((e) => ({ ...e, started: e.started && new Date(e.started).toISOString() })),
+      ).toEqual([
+        { step: "a", type: "step_retrying", attempt: 1, started: began(1).toISOString(), next: 2 },
+        { step: "a", type: "step_retrying", attempt: 2, started: began(2).toISOString(), next: 3 },
+        { step: "a", type: "step_failed", attempt: 3, started: began(3).toISOString(), next: null },
+        { step: null, type: "run_failed", attempt: null, started: null, next: null },
+      ]);
     });
   });
 
@@ -427,26 +587,30 @@ describe("fail_step retries with backoff", () => {
 });
 
 describe("failure compensates in reverse completion order, on-failure last", () => {
+  const saga = {
+    onFailure: "notify-ops",
+    steps: [
+      { name: "a", task: "t", compensate: "undo-a" },
+      { name: "p", task: "t", compensate: "undo-p", attempts: 1 },
+      { name: "b", task: "t", dependsOn: ["a"], compensate: "undo-b" },
+      { name: "plain", task: "t" },
+      { name: "f", task: "t", dependsOn: ["b", "p"], attempts: 1 },
+      { name: "never", task: "t", dependsOn: ["f"], compensate: "undo-never" },
+    ],
+  };
+
   it("builds and runs the chain, continuing past a failed compensation", async () => {
     await db.rollback(async (c) => {
-      await define(c, "saga", {
-        onFailure: "notify-ops",
-        steps: [
-          { name: "a", task: "t", compensate: "undo-a" },
-          { name: "p", task: "t", compensate: "undo-p", attempts: 1 },
-          { name: "b", task: "t", dependsOn: ["a"], compensate: "undo-b" },
-          { name: "plain", task: "t" },
-          { name: "f", task: "t", dependsOn: ["b", "p"], attempts: 1 },
-          { name: "never", task: "t", dependsOn: ["f"], compensate: "undo-never" },
-        ],
-      });
-      const run = await startRun(c, "saga", { order: 7 });
-      await runStep(c, run, "a", "A");
-      await runStep(c, run, "p", "P");
-      await runStep(c, run, "plain");
-      await runStep(c, run, "b", "B");
-      await begin(c, run, "f");
-      expect(await fail(c, run, "f", 1)).toEqual({
+      await define(c, "saga", saga);
+      // 000011: the chain follows finished_at, so each call gets its own time.
+      const t = clock();
+      const run = await startRun(c, "saga", { order: 7 }, null, t.next());
+      await runStep(c, run, "a", "A", t);
+      await runStep(c, run, "p", "P", t);
+      await runStep(c, run, "plain", null, t);
+      await runStep(c, run, "b", "B", t);
+      await begin(c, run, "f", 1, t.next());
+      expect(await fail(c, run, "f", 1, { now: t.next() })).toEqual({
         ok: true,
         outcome: "failed",
         runStatus: "compensating",
@@ -467,9 +631,14 @@ describe("failure compensates in reverse completion order, on-failure last", () 
           (k) => k.includes(":compensate:") || k.includes(":on-failure:"),
         ),
       ).toEqual([`rowflow:${run}:compensate:b:1`]);
-      expect(await runRow(c, run)).toMatchObject({ status: "compensating", steps_left: 4 });
+      expect(await runRow(c, run)).toEqual({
+        status: "compensating",
+        started: true,
+        finished: false,
+        error: { step: "f", attempt: 1, error: { message: "f failed" } },
+      });
 
-      expect(await begin(c, run, "compensate:b")).toMatchObject({
+      expect(await begin(c, run, "compensate:b", 1, t.next())).toMatchObject({
         ok: true,
         task: "undo-b",
         kind: "compensation",
@@ -477,42 +646,45 @@ describe("failure compensates in reverse completion order, on-failure last", () 
         input: { order: 7 },
         runError: { step: "f" },
       });
-      expect(await complete(c, run, "compensate:b", 1)).toEqual({
+      expect(await complete(c, run, "compensate:b", 1, null, t.next())).toEqual({
         ok: true,
         released: ["compensate:p"],
         skipped: [],
+        taken: [],
+        reserved: [],
         runStatus: "compensating",
       });
       // p's policy (attempts 1) applies to its compensation: it fails for good, the chain goes on.
-      expect(await begin(c, run, "compensate:p")).toMatchObject({
+      expect(await begin(c, run, "compensate:p", 1, t.next())).toMatchObject({
         ok: true,
         task: "undo-p",
         maxAttempts: 1,
       });
-      expect(await fail(c, run, "compensate:p", 1)).toEqual({
+      expect(await fail(c, run, "compensate:p", 1, { now: t.next() })).toEqual({
         ok: true,
         outcome: "failed",
         runStatus: "compensating",
       });
       expect(await stepRow(c, run, "compensate:a")).toMatchObject({ status: "queued", attempt: 1 });
       expect(await jobKeys(c, run)).toContain(`rowflow:${run}:compensate:a:1`);
-      expect(await runStep(c, run, "compensate:a")).toMatchObject({
+      expect(await runStep(c, run, "compensate:a", null, t)).toMatchObject({
         released: ["on-failure"],
         runStatus: "compensating",
       });
-      expect(await begin(c, run, "on-failure")).toMatchObject({
+      expect(await begin(c, run, "on-failure", 1, t.next())).toMatchObject({
         ok: true,
         task: "notify-ops",
         kind: "on_failure",
         deps: { a: "A", b: "B", p: "P", plain: null },
       });
-      expect(await complete(c, run, "on-failure", 1)).toMatchObject({
+      expect(await complete(c, run, "on-failure", 1, null, t.next())).toMatchObject({
         ok: true,
         runStatus: "failed",
       });
       expect(await runRow(c, run)).toEqual({
         status: "failed",
-        steps_left: 0,
+        started: true,
+        finished: true,
         error: {
           step: "f",
           attempt: 1,
@@ -525,13 +697,23 @@ describe("failure compensates in reverse completion order, on-failure last", () 
           },
         },
       });
-      const types = await eventTypes(c, run);
-      expect(types.filter((t) => t.startsWith("run_"))).toEqual([
+      // Stored: the failures, the cancellation, the run's compensation and end.
+      expect(await eventTypes(c, run)).toEqual([
+        "f step_failed",
+        "never step_cancelled",
+        "run_compensating",
+        "compensate:p step_failed",
+        "run_failed",
+      ]);
+      const events = await timeline(c, run);
+      expect(events.filter((e) => e.startsWith("run_"))).toEqual([
         "run_started",
         "run_compensating",
         "run_failed",
       ]);
-      expect(types.filter((t) => t.endsWith("step_queued")).slice(-4)).toEqual([
+      expect(
+        events.filter((e) => /^(compensate:|on-failure)/.test(e) && e.endsWith("step_queued")),
+      ).toEqual([
         "compensate:b step_queued",
         "compensate:p step_queued",
         "compensate:a step_queued",
@@ -540,22 +722,52 @@ describe("failure compensates in reverse completion order, on-failure last", () 
     });
   });
 
+  it("orders compensations that finished at the same time by step name, descending", async () => {
+    await db.rollback(async (c) => {
+      await define(c, "saga", saga);
+      const run = await startRun(c, "saga");
+      // One transaction, no injected time: a, p and b finish at the same now().
+      for (const step of ["a", "p", "plain", "b"]) await runStep(c, run, step);
+      await begin(c, run, "f");
+      expect(await fail(c, run, "f", 1)).toMatchObject({ runStatus: "compensating" });
+      const { rows: chain } = await c.query(
+        "select step, status, seq from rowflow.step_runs where run_id = $1 and kind <> 'step' order by seq",
+        [run],
+      );
+      expect(chain).toEqual([
+        { step: "compensate:p", status: "queued", seq: 1 },
+        { step: "compensate:b", status: "pending", seq: 2 },
+        { step: "compensate:a", status: "pending", seq: 3 },
+        { step: "on-failure", status: "pending", seq: 4 },
+      ]);
+    });
+  });
+
   it("fails directly when nothing needs compensating", async () => {
     await db.rollback(async (c) => {
       await define(c, "nocomp", { steps: [{ name: "a", task: "t", attempts: 1 }] });
-      const run = await startRun(c, "nocomp");
-      await begin(c, run, "a");
-      expect(await fail(c, run, "a", 1)).toEqual({
+      const t = clock();
+      const run = await startRun(c, "nocomp", {}, null, t.next());
+      await begin(c, run, "a", 1, t.next());
+      expect(await fail(c, run, "a", 1, { now: t.next() })).toEqual({
         ok: true,
         outcome: "failed",
         runStatus: "failed",
       });
-      expect(await eventTypes(c, run)).toEqual([
+      expect(await eventTypes(c, run)).toEqual(["a step_failed", "run_failed"]);
+      expect(await timeline(c, run)).toEqual([
         "run_started",
+        "a step_queued",
         "a step_started",
         "a step_failed",
         "run_failed",
       ]);
+      expect(await runRow(c, run)).toEqual({
+        status: "failed",
+        started: true,
+        finished: true,
+        error: { step: "a", attempt: 1, error: { message: "a failed" } },
+      });
     });
   });
 });
