@@ -137,45 +137,6 @@ $$;
 
 COMMENT ON FUNCTION rowflow._add_step_jobs(jobs rowflow.step_job[]) IS 'Internal: inserts rowflow:step jobs without job keys (ids in spec order) and wakes a waiting worker (000006).';
 
---
--- Name: _check_run(text, jsonb, jsonb, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
---
-
-CREATE FUNCTION rowflow._check_run(status text, input jsonb, error jsonb, started_at timestamp with time zone, finished_at timestamp with time zone) RETURNS boolean
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO ''
-    AS $$
-#variable_conflict use_column
-declare
-  v_rule text;
-begin
-  v_rule := case
-    when _check_run.status is null
-      or _check_run.status not in ('queued', 'running', 'compensating', 'succeeded', 'failed', 'cancelled')
-      then 'status_is_valid'
-    when (_check_run.status in ('succeeded', 'failed', 'cancelled')) <> (_check_run.finished_at is not null)
-      then 'finished_at_matches_status'
-    when (_check_run.status = 'queued' and _check_run.started_at is not null)
-      or (_check_run.status in ('running', 'compensating', 'succeeded', 'failed') and _check_run.started_at is null)
-      then 'started_at_matches_status'
-    when pg_catalog.jsonb_typeof(_check_run.input) is distinct from 'object' then 'input_is_object'
-    when _check_run.status not in ('failed', 'compensating', 'cancelled') and _check_run.error is not null
-      then 'error_matches_status'
-  end;
-  if v_rule is not null then
-    raise exception 'rowflow.runs: rule % violated (status %)', v_rule, coalesce(_check_run.status, 'null')
-      using errcode = '23514', schema = 'rowflow', table = 'runs', constraint = v_rule;
-  end if;
-  return true;
-end;
-$$;
-
---
--- Name: FUNCTION _check_run(status text, input jsonb, error jsonb, started_at timestamp with time zone, finished_at timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
---
-
-COMMENT ON FUNCTION rowflow._check_run(status text, input jsonb, error jsonb, started_at timestamp with time zone, finished_at timestamp with time zone) IS 'The state rules of rowflow.runs (its CHECK run_is_valid); raises 23514 naming the rule (000011).';
-
 SET default_tablespace = '';
 
 SET default_table_access_method = heap;
@@ -197,7 +158,11 @@ CREATE TABLE rowflow.runs (
     updated_at timestamp with time zone NOT NULL,
     finished_at timestamp with time zone,
     started_at timestamp with time zone,
-    CONSTRAINT run_is_valid CHECK (rowflow._check_run(status, input, error, started_at, finished_at))
+    CONSTRAINT error_matches_status CHECK (((status = ANY (ARRAY['failed'::text, 'compensating'::text, 'cancelled'::text])) OR (error IS NULL))),
+    CONSTRAINT finished_at_matches_status CHECK (((status = ANY (ARRAY['succeeded'::text, 'failed'::text, 'cancelled'::text])) = (finished_at IS NOT NULL))),
+    CONSTRAINT input_is_object CHECK ((jsonb_typeof(input) = 'object'::text)),
+    CONSTRAINT started_at_matches_status CHECK ((((status <> 'queued'::text) OR (started_at IS NULL)) AND ((status <> ALL (ARRAY['running'::text, 'compensating'::text, 'succeeded'::text, 'failed'::text])) OR (started_at IS NOT NULL)))),
+    CONSTRAINT status_is_valid CHECK ((status = ANY (ARRAY['queued'::text, 'running'::text, 'compensating'::text, 'succeeded'::text, 'failed'::text, 'cancelled'::text])))
 );
 
 --
@@ -477,6 +442,7 @@ declare
   v_event text;
   v_arrays text;
   v_rows text;
+  v_exprs text := concat_ws(' ', v_a.when_sql, v_a.input_sql, v_a.key_sql);
   v_prefix text := 'select pg_catalog.array_agg(rf_q.input), null::text[] into rf_x' || E'\n' || 'from (';
   v_checks text := '';
 begin
@@ -499,18 +465,40 @@ begin
         raise exception 'internal: unexpected attachment query shape' using errcode = 'XX000';
       end if;
       v_rows := substr(v_rows, length(v_prefix) + 1, length(v_rows) - length(v_prefix) - 9);
+      -- An INSERT (DELETE) trigger joins an empty OLD (NEW) row for the
+      -- expressions to name; without a mention of it, the join goes.
+      if v_event = 'insert' and v_exprs !~* '\mold\M' then
+        v_rows := replace(v_rows, E'\nfrom rf_new as new left join (select * from rf_new where false) as old on true\n',
+                          E'\nfrom rf_new as new\n');
+      elsif v_event = 'delete' and v_exprs !~* '\mnew\M' then
+        v_rows := replace(v_rows, E'\nfrom rf_old as old left join (select * from rf_old where false) as new on true\n',
+                          E'\nfrom rf_old as old\n');
+      end if;
       v_checks := v_checks || pg_catalog.format(E'  %s rf_tg.rf_op = %L then\n',
           case when v_checks = '' then 'if' else 'elsif' end, v_event)
-        || E'    if rf_tg.rf_version is not null and rf_tg.rf_prio is not null then\n'
-        || E'      with rf_ins as (\n'
+        || E'    if rf_tg.rf_prio is not null then\n'
+        || E'      with rf_w as (\n'
+        || pg_catalog.format(E'        select w.latest_version as version from rowflow.workflows as w where w.name = %L and not w.paused\n',
+             v_a.workflow)
+        || E'      ), rf_ins as (\n'
         || E'        insert into rowflow.runs as rf_r (workflow, version, status, input, priority, created_at, updated_at)\n'
-        || pg_catalog.format(E'        select %L, rf_tg.rf_version, ''queued'', rowflow._run_input(rf_q.input), rf_tg.rf_prio,\n',
-                             v_a.workflow)
-        || E'               pg_catalog.now(), pg_catalog.now()\n'
-        || E'        from (' || v_rows || E') as rf_q\n'
+        || pg_catalog.format(E'        select %L, rf_w.version, ''queued'',\n', v_a.workflow)
+        -- A small JSON object passes as is; anything else meets _run_input (RF022).
+        || E'               case when pg_catalog.jsonb_typeof(rf_q.input) = ''object''\n'
+        || E'                         and pg_catalog.pg_column_size(rf_q.input) <= 174762\n'
+        || E'                         and pg_catalog.pg_column_compression(rf_q.input) is null\n'
+        || E'                    then rf_q.input else rowflow._run_input(rf_q.input) end,\n'
+        || E'               rf_tg.rf_prio, pg_catalog.now(), pg_catalog.now()\n'
+        -- offset 0: the input expression is evaluated once per row, not once per use.
+        || E'        from (' || v_rows || E' offset 0) as rf_q, rf_w\n'
         || E'        returning rf_r.id\n'
-        || E'      ) select pg_catalog.array_agg(rf_ins.id) into rf_tg.rf_ids from rf_ins;\n'
-        || E'    else\n      ' || v_arrays || E';\n    end if;\n';
+        || E'      )\n'
+        || E'      select pg_catalog.array_agg(rf_ins.id), (select rf_w.version from rf_w),\n'
+        || E'             exists (select 1 from rowflow.waiters as x\n'
+        || E'                     where x.channel in (''jobs:insert'', ''rowflow'') and x.until > pg_catalog.statement_timestamp())\n'
+        || E'      into rf_tg.rf_ids, rf_tg.rf_version, rf_tg.rf_waiting from rf_ins;\n'
+        || E'    end if;\n'
+        || E'    if rf_tg.rf_version is null then\n      ' || v_arrays || E';\n    end if;\n';
     else
       v_checks := v_checks || pg_catalog.format(E'  %s rf_tg.rf_op = %L then\n    ',
           case when v_checks = '' then 'if' else 'elsif' end, v_event)
@@ -520,7 +508,7 @@ begin
   return E'\n#variable_conflict use_column\n<<rf_tg>>\ndeclare\n'
     || E'  rf_inputs jsonb[];\n  rf_keys text[];\n  rf_ids bigint[];\n  rf_n int;\n  rf_waiting boolean;\n'
     || E'  rf_mode text := pg_catalog.current_setting(''rowflow.mode'', true);\n'
-    || E'  rf_prio int;\n  rf_version int;\n'
+    || E'  rf_prio int;\n  rf_version int;\n  rf_note text;\n'
     || E'  rf_op text := pg_catalog.lower(tg_op);\n'
     || E'  rf_schema text := tg_table_schema;\n  rf_table text := tg_table_name;\nbegin\n'
     || pg_catalog.format(E'  -- rowflow attachment %s: workflow %s on %s (generated by rowflow.attach; do not edit)\n',
@@ -528,16 +516,18 @@ begin
     || E'  if rf_tg.rf_mode = ''suppress'' then\n    return null;\n  end if;\n'
     || E'  rf_tg.rf_prio := case when rf_tg.rf_mode is null or rf_tg.rf_mode in ('''', ''normal'') then 0\n'
     || E'                        when rf_tg.rf_mode = ''backfill'' then 1000 end;\n'
-    -- The workflow, and (same statement) whether a worker or a live view
-    -- waits for a NOTIFY: usually not under load, and then the start costs no
-    -- further call.
-    || pg_catalog.format(E'  select w.latest_version, exists (select 1 from rowflow.waiters as x where x.channel in (''jobs:insert'', ''rowflow'') and x.until > pg_catalog.statement_timestamp())\n'
-                         || E'  into rf_tg.rf_version, rf_tg.rf_waiting from rowflow.workflows as w where w.name = %L and not w.paused;\n',
-         v_a.workflow)
     || v_checks
     || E'  end if;\n'
     || E'  if rf_tg.rf_ids is not null then\n'
-    || pg_catalog.format(E'    rf_tg.rf_n := rowflow._runs_started(%L, rf_tg.rf_ids, rf_tg.rf_waiting);\n', v_a.workflow)
+    -- One run and nobody waiting (the usual write): the pending_runs() note
+    -- inline; otherwise rowflow._runs_started also wakes the waiters.
+    || E'    if rf_tg.rf_waiting or pg_catalog.cardinality(rf_tg.rf_ids) > 1 then\n'
+    || pg_catalog.format(E'      rf_tg.rf_n := rowflow._runs_started(%L, rf_tg.rf_ids, rf_tg.rf_waiting);\n', v_a.workflow)
+    || E'    else\n'
+    || E'      rf_tg.rf_note := pg_catalog.set_config(''rowflow.pending_runs'',\n'
+    || E'        coalesce(nullif(pg_catalog.current_setting(''rowflow.pending_runs'', true), '''') || '','', '''')\n'
+    || E'          || rf_tg.rf_ids[1] || ''-'' || rf_tg.rf_ids[1], true);\n'
+    || E'    end if;\n'
     || E'  elsif rf_tg.rf_inputs is not null then\n'
     || pg_catalog.format(E'    perform rowflow._start_attached(%s, %L, rf_tg.rf_inputs, rf_tg.rf_keys);\n',
          v_a.id, v_a.workflow)

@@ -59,8 +59,8 @@
 -- * runs.steps_left is gone: a run is finished when its step rows are all
 --   terminal and every step has one, counted under the run lock, so a
 --   completion no longer rewrites the run row.
--- * The state rules of runs and step_runs are one CHECK per table calling a
---   plpgsql function (measured below), with the old rule names.
+-- * The state rules of step_runs are one CHECK calling a plpgsql function
+--   (measured below), with the old rule names; runs keep named CHECKs.
 --
 -- Wake-ups (000005's rule: NOTIFY only when somebody waits): a start
 -- NOTIFYs 'jobs:insert' with {"count": 0, "runs": n} — graphile-worker
@@ -77,8 +77,6 @@ alter table rowflow.runs add column started_at timestamptz;
 update rowflow.runs set started_at = created_at;  -- every run so far started when it was created
 alter table rowflow.runs drop constraint status_is_valid;
 alter table rowflow.runs drop constraint finished_at_matches_status;
-alter table rowflow.runs drop constraint input_is_object;
-alter table rowflow.runs drop constraint error_matches_status;
 comment on column rowflow.runs.started_at is
   'When a worker claimed the run (queued → running); null while queued, and for a run cancelled while queued.';
 -- What workers claim, in (priority, id) order. Small: a run leaves it when claimed.
@@ -102,46 +100,13 @@ comment on column rowflow.step_runs.locked_by is
 -- A dead worker's leases are found by worker id. Small: only leased rows.
 create index step_runs_locked_by_idx on rowflow.step_runs (locked_by) where locked_by is not null;
 
--- The state rules of runs and step runs, each table's as one CHECK calling a
--- plpgsql function. Postgres re-reads and plans a table's CHECK expressions
--- from their stored text on every statement that writes it: measured here,
--- a single-row UPDATE of step_runs took 46 µs with its seven CHECKs, 9 µs
--- with none, 18 µs with this function; the gates write step_runs a few times
--- per step. A violated rule raises SQLSTATE 23514 with the rule's name (the
--- old constraint names) as the error's constraint, and says what is wrong.
-create function rowflow._check_run(status text, input jsonb, error jsonb, started_at timestamptz,
-  finished_at timestamptz)
-returns boolean
-language plpgsql immutable
-set search_path to ''
-as $$
-#variable_conflict use_column
-declare
-  v_rule text;
-begin
-  v_rule := case
-    when _check_run.status is null
-      or _check_run.status not in ('queued', 'running', 'compensating', 'succeeded', 'failed', 'cancelled')
-      then 'status_is_valid'
-    when (_check_run.status in ('succeeded', 'failed', 'cancelled')) <> (_check_run.finished_at is not null)
-      then 'finished_at_matches_status'
-    when (_check_run.status = 'queued' and _check_run.started_at is not null)
-      or (_check_run.status in ('running', 'compensating', 'succeeded', 'failed') and _check_run.started_at is null)
-      then 'started_at_matches_status'
-    when pg_catalog.jsonb_typeof(_check_run.input) is distinct from 'object' then 'input_is_object'
-    when _check_run.status not in ('failed', 'compensating', 'cancelled') and _check_run.error is not null
-      then 'error_matches_status'
-  end;
-  if v_rule is not null then
-    raise exception 'rowflow.runs: rule % violated (status %)', v_rule, coalesce(_check_run.status, 'null')
-      using errcode = '23514', schema = 'rowflow', table = 'runs', constraint = v_rule;
-  end if;
-  return true;
-end;
-$$;
-comment on function rowflow._check_run(text, jsonb, jsonb, timestamptz, timestamptz) is
-  'The state rules of rowflow.runs (its CHECK run_is_valid); raises 23514 naming the rule (000011).';
-
+-- The state rules of step runs as one CHECK calling a plpgsql function.
+-- Postgres re-reads and plans a table's CHECK expressions from their stored
+-- text on every statement that writes it: measured here, a single-row UPDATE
+-- of step_runs took 46 µs with its seven CHECKs, 9 µs with none, 18 µs with
+-- this function; the gates write step_runs a few times per step. A violated
+-- rule raises SQLSTATE 23514 with the rule's name (the old constraint names)
+-- as the error's constraint, and says what is wrong.
 create function rowflow._check_step_run(kind text, status text, deps_remaining smallint, attempt smallint,
   max_attempts smallint, seq smallint, started_at timestamptz, finished_at timestamptz, locked_by text)
 returns boolean
@@ -185,8 +150,18 @@ $$;
 comment on function rowflow._check_step_run(text, text, smallint, smallint, smallint, smallint, timestamptz, timestamptz, text) is
   'The state rules of rowflow.step_runs (its CHECK step_run_is_valid); raises 23514 naming the rule (000011).';
 
-alter table rowflow.runs add constraint run_is_valid
-  check (rowflow._check_run(status, input, error, started_at, finished_at));
+-- runs keep named CHECKs (with 'queued' and started_at): a run row is
+-- written once per start, once per claim and once at the end, and for a
+-- single-row INSERT per transaction (the attached write) plain expressions
+-- cost less than the plpgsql call (pgbench, one client: no check 265 µs, the
+-- five checks 283 µs, one plpgsql check 310 µs per INSERT).
+alter table rowflow.runs add constraint status_is_valid
+  check (status in ('queued', 'running', 'compensating', 'succeeded', 'failed', 'cancelled'));
+alter table rowflow.runs add constraint finished_at_matches_status
+  check ((status in ('succeeded', 'failed', 'cancelled')) = (finished_at is not null));
+alter table rowflow.runs add constraint started_at_matches_status
+  check ((status <> 'queued' or started_at is null)
+         and (status not in ('running', 'compensating', 'succeeded', 'failed') or started_at is not null));
 alter table rowflow.step_runs add constraint step_run_is_valid
   check (rowflow._check_step_run(kind, status, deps_remaining, attempt, max_attempts, seq, started_at, finished_at,
                                  locked_by));
@@ -2087,11 +2062,19 @@ comment on function rowflow._runs_started(text, bigint[], boolean) is
 -- The body of an attachment's trigger function. One body serves every event
 -- of the attachment (each trigger names its transition tables rf_new /
 -- rf_old). Without an idempotency key, the statement's rows become queued
--- runs in one INSERT … SELECT from the transition table — no arrays, no
--- further plpgsql call — when the workflow exists, is not paused and the
--- mode is valid; otherwise (and with a key) the inputs go to
--- rowflow._start_attached as before (000004), which starts keyed runs and
--- raises the errors (RF020, RF021, RF039) when rows qualify.
+-- runs in one statement — the workflow's latest version, the INSERT … SELECT
+-- from the transition table, and whether a worker or a live view waits —
+-- with no further plpgsql call for a single row nobody waits for. When the
+-- workflow is unknown or paused, or the mode invalid, nothing is inserted and
+-- the inputs go to rowflow._start_attached as before (000004), which raises
+-- RF020 / RF021 / RF039 when rows qualify; so do keyed attachments, which
+-- it starts through _queue_runs.
+--
+-- Measured (pgbench, one client, single-row INSERT, runs per second; the
+-- bare table 3,950, a statement trigger inserting one row into a plain
+-- table 2,560): the first body of this migration 1,550; without a separate
+-- workflow lookup, the pending_runs() bookkeeping call, the _run_input call
+-- and the empty OLD join of an INSERT trigger, 1,970.
 create function rowflow._attachment_body(attachment rowflow.table_attachments)
 returns text
 language plpgsql stable
@@ -2104,6 +2087,7 @@ declare
   v_event text;
   v_arrays text;
   v_rows text;
+  v_exprs text := concat_ws(' ', v_a.when_sql, v_a.input_sql, v_a.key_sql);
   v_prefix text := 'select pg_catalog.array_agg(rf_q.input), null::text[] into rf_x' || E'\n' || 'from (';
   v_checks text := '';
 begin
@@ -2126,18 +2110,40 @@ begin
         raise exception 'internal: unexpected attachment query shape' using errcode = 'XX000';
       end if;
       v_rows := substr(v_rows, length(v_prefix) + 1, length(v_rows) - length(v_prefix) - 9);
+      -- An INSERT (DELETE) trigger joins an empty OLD (NEW) row for the
+      -- expressions to name; without a mention of it, the join goes.
+      if v_event = 'insert' and v_exprs !~* '\mold\M' then
+        v_rows := replace(v_rows, E'\nfrom rf_new as new left join (select * from rf_new where false) as old on true\n',
+                          E'\nfrom rf_new as new\n');
+      elsif v_event = 'delete' and v_exprs !~* '\mnew\M' then
+        v_rows := replace(v_rows, E'\nfrom rf_old as old left join (select * from rf_old where false) as new on true\n',
+                          E'\nfrom rf_old as old\n');
+      end if;
       v_checks := v_checks || pg_catalog.format(E'  %s rf_tg.rf_op = %L then\n',
           case when v_checks = '' then 'if' else 'elsif' end, v_event)
-        || E'    if rf_tg.rf_version is not null and rf_tg.rf_prio is not null then\n'
-        || E'      with rf_ins as (\n'
+        || E'    if rf_tg.rf_prio is not null then\n'
+        || E'      with rf_w as (\n'
+        || pg_catalog.format(E'        select w.latest_version as version from rowflow.workflows as w where w.name = %L and not w.paused\n',
+             v_a.workflow)
+        || E'      ), rf_ins as (\n'
         || E'        insert into rowflow.runs as rf_r (workflow, version, status, input, priority, created_at, updated_at)\n'
-        || pg_catalog.format(E'        select %L, rf_tg.rf_version, ''queued'', rowflow._run_input(rf_q.input), rf_tg.rf_prio,\n',
-                             v_a.workflow)
-        || E'               pg_catalog.now(), pg_catalog.now()\n'
-        || E'        from (' || v_rows || E') as rf_q\n'
+        || pg_catalog.format(E'        select %L, rf_w.version, ''queued'',\n', v_a.workflow)
+        -- A small JSON object passes as is; anything else meets _run_input (RF022).
+        || E'               case when pg_catalog.jsonb_typeof(rf_q.input) = ''object''\n'
+        || E'                         and pg_catalog.pg_column_size(rf_q.input) <= 174762\n'
+        || E'                         and pg_catalog.pg_column_compression(rf_q.input) is null\n'
+        || E'                    then rf_q.input else rowflow._run_input(rf_q.input) end,\n'
+        || E'               rf_tg.rf_prio, pg_catalog.now(), pg_catalog.now()\n'
+        -- offset 0: the input expression is evaluated once per row, not once per use.
+        || E'        from (' || v_rows || E' offset 0) as rf_q, rf_w\n'
         || E'        returning rf_r.id\n'
-        || E'      ) select pg_catalog.array_agg(rf_ins.id) into rf_tg.rf_ids from rf_ins;\n'
-        || E'    else\n      ' || v_arrays || E';\n    end if;\n';
+        || E'      )\n'
+        || E'      select pg_catalog.array_agg(rf_ins.id), (select rf_w.version from rf_w),\n'
+        || E'             exists (select 1 from rowflow.waiters as x\n'
+        || E'                     where x.channel in (''jobs:insert'', ''rowflow'') and x.until > pg_catalog.statement_timestamp())\n'
+        || E'      into rf_tg.rf_ids, rf_tg.rf_version, rf_tg.rf_waiting from rf_ins;\n'
+        || E'    end if;\n'
+        || E'    if rf_tg.rf_version is null then\n      ' || v_arrays || E';\n    end if;\n';
     else
       v_checks := v_checks || pg_catalog.format(E'  %s rf_tg.rf_op = %L then\n    ',
           case when v_checks = '' then 'if' else 'elsif' end, v_event)
@@ -2147,7 +2153,7 @@ begin
   return E'\n#variable_conflict use_column\n<<rf_tg>>\ndeclare\n'
     || E'  rf_inputs jsonb[];\n  rf_keys text[];\n  rf_ids bigint[];\n  rf_n int;\n  rf_waiting boolean;\n'
     || E'  rf_mode text := pg_catalog.current_setting(''rowflow.mode'', true);\n'
-    || E'  rf_prio int;\n  rf_version int;\n'
+    || E'  rf_prio int;\n  rf_version int;\n  rf_note text;\n'
     || E'  rf_op text := pg_catalog.lower(tg_op);\n'
     || E'  rf_schema text := tg_table_schema;\n  rf_table text := tg_table_name;\nbegin\n'
     || pg_catalog.format(E'  -- rowflow attachment %s: workflow %s on %s (generated by rowflow.attach; do not edit)\n',
@@ -2155,16 +2161,18 @@ begin
     || E'  if rf_tg.rf_mode = ''suppress'' then\n    return null;\n  end if;\n'
     || E'  rf_tg.rf_prio := case when rf_tg.rf_mode is null or rf_tg.rf_mode in ('''', ''normal'') then 0\n'
     || E'                        when rf_tg.rf_mode = ''backfill'' then 1000 end;\n'
-    -- The workflow, and (same statement) whether a worker or a live view
-    -- waits for a NOTIFY: usually not under load, and then the start costs no
-    -- further call.
-    || pg_catalog.format(E'  select w.latest_version, exists (select 1 from rowflow.waiters as x where x.channel in (''jobs:insert'', ''rowflow'') and x.until > pg_catalog.statement_timestamp())\n'
-                         || E'  into rf_tg.rf_version, rf_tg.rf_waiting from rowflow.workflows as w where w.name = %L and not w.paused;\n',
-         v_a.workflow)
     || v_checks
     || E'  end if;\n'
     || E'  if rf_tg.rf_ids is not null then\n'
-    || pg_catalog.format(E'    rf_tg.rf_n := rowflow._runs_started(%L, rf_tg.rf_ids, rf_tg.rf_waiting);\n', v_a.workflow)
+    -- One run and nobody waiting (the usual write): the pending_runs() note
+    -- inline; otherwise rowflow._runs_started also wakes the waiters.
+    || E'    if rf_tg.rf_waiting or pg_catalog.cardinality(rf_tg.rf_ids) > 1 then\n'
+    || pg_catalog.format(E'      rf_tg.rf_n := rowflow._runs_started(%L, rf_tg.rf_ids, rf_tg.rf_waiting);\n', v_a.workflow)
+    || E'    else\n'
+    || E'      rf_tg.rf_note := pg_catalog.set_config(''rowflow.pending_runs'',\n'
+    || E'        coalesce(nullif(pg_catalog.current_setting(''rowflow.pending_runs'', true), '''') || '','', '''')\n'
+    || E'          || rf_tg.rf_ids[1] || ''-'' || rf_tg.rf_ids[1], true);\n'
+    || E'    end if;\n'
     || E'  elsif rf_tg.rf_inputs is not null then\n'
     || pg_catalog.format(E'    perform rowflow._start_attached(%s, %L, rf_tg.rf_inputs, rf_tg.rf_keys);\n',
          v_a.id, v_a.workflow)

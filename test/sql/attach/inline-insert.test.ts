@@ -1,7 +1,8 @@
 // 000011: an attachment without an idempotency key inserts its statement's
 // runs straight from the transition table (one INSERT … SELECT in the
-// generated trigger function, each input checked by rowflow._run_input,
-// then one rowflow._runs_started call), when the workflow exists, is not
+// generated trigger function; an input that is not a small plain object is
+// checked by rowflow._run_input; then one rowflow._runs_started call, none
+// for a single run nobody waits for), when the workflow exists, is not
 // paused and rowflow.mode is valid. Everything else (a key, a paused or
 // unknown workflow, an invalid mode) goes through rowflow._start_attached as
 // before, which raises only when rows qualify. Either way a start is the run
@@ -163,7 +164,7 @@ describe("an unkeyed attachment inserts its runs from the transition table", () 
         expect(
           await callsOf(c, () => c.query("insert into plain (id, n) values (1, 5)")),
           `mode ${mode}`,
-        ).toEqual(inlineCalls(1, 1));
+        ).toEqual(inlineCalls(0, 0)); // one run, nobody waiting: no call at all
         const ids = await pending(c);
         const inline = await runRows(c, ids);
         expect(inline).toEqual([{ ...queued, input: row("insert", 1, 5), priority }]);
@@ -179,12 +180,12 @@ describe("an unkeyed attachment inserts its runs from the transition table", () 
       await db.rollback(async (c) => {
         await c.query("set local track_functions = 'all'");
         await c.query("select set_config('rowflow.mode', $1, true)", [mode]);
-        // Four rows, three qualify (n > 0): one _runs_started call, three inputs checked.
+        // Four rows, three qualify (n > 0): one _runs_started call; small object inputs pass as is.
         expect(
           await callsOf(c, () =>
             c.query("insert into plain (id, n) values (1, 1), (2, 0), (3, 3), (4, 4)"),
           ),
-        ).toEqual(inlineCalls(1, 3));
+        ).toEqual(inlineCalls(1, 0));
         const inserted = await pending(c);
         expect(await byRow(c, inserted)).toEqual([
           { ...queued, priority, input: row("insert", 1, 1) },
@@ -201,7 +202,7 @@ describe("an unkeyed attachment inserts its runs from the transition table", () 
         const deleted = (await pending(c)).filter(
           (id) => !inserted.includes(id) && !updated.includes(id),
         );
-        expect([update, del]).toEqual([inlineCalls(1, 2), inlineCalls(1, 2)]);
+        expect([update, del]).toEqual([inlineCalls(1, 0), inlineCalls(1, 0)]);
         expect(await byRow(c, updated)).toEqual([
           { ...queued, priority, input: { ...row("update", 1, 11), old: { id: 1, n: 1 } } },
           { ...queued, priority, input: { ...row("update", 2, 10), old: { id: 2, n: 0 } } },
