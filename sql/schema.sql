@@ -2316,10 +2316,12 @@ declare
   v_done record;
   v_plan record;
   v_yield int;
+  v_job_ids bigint[] := '{}';
+  v_job_runs bigint[] := '{}';
+  v_job_steps text[] := '{}';
   v_taken text[] := '{}';
   v_reserved text[] := '{}';
   v_left int[];
-  v_p record;
   v_rel rowflow.released_step[] := '{}';
   v_open bigint[];
   v_run rowflow.runs;
@@ -2350,11 +2352,15 @@ begin
   if v_n = 0 then
     return;
   end if;
+  -- Simple expressions where they do (no statement to start): a take that
+  -- is null or negative counts as 0 wherever takes are compared (> 0).
   v_takes := case when v_worker is null or complete_steps.takes is null then array_fill(0, array[v_n])
-                  else array(select greatest(coalesce(t, 0), 0) from unnest(complete_steps.takes) as t) end;
-  v_next_os := case when v_worker is null or complete_steps.next_run_ids is null then '{}'::int[]
-                    else array(select i from pg_catalog.generate_series(1, v_n) as i
-                               where complete_steps.next_run_ids[i] is not null) end;
+                  else complete_steps.takes end;
+  v_next_os := '{}';
+  if v_worker is not null and complete_steps.next_run_ids is not null then
+    v_next_os := array(select i from pg_catalog.generate_series(1, v_n) as i
+                       where complete_steps.next_run_ids[i] is not null);
+  end if;
 
   -- PHASE 1: lock order: the runs (id order: completions' and next steps'),
   -- then step rows. The running attempts succeed and lose their leases.
@@ -2378,7 +2384,11 @@ begin
                   filter (where u.kind = 'step'), '{}') as steps,
          coalesce(array_agg(distinct u.run_id) filter (where u.kind <> 'step'), '{}') as chain_runs,
          coalesce(array_agg(distinct u.run_id), '{}') as runs,
-         (select pg_catalog.jsonb_object_agg(l.id::text, l.status) from l) as run_status
+         (select pg_catalog.jsonb_object_agg(l.id::text, l.status) from l) as run_status,
+         -- Who waits for a NOTIFY (000005): usually nobody, and then no
+         -- _wake_all call at the end.
+         (select pg_catalog.array_agg(w.channel) from rowflow.waiters as w
+          where w.channel in ('jobs:insert', 'rowflow') and w.until > pg_catalog.statement_timestamp()) as waiting
   into v_done
   from u;
 
@@ -2394,7 +2404,8 @@ begin
            coalesce(array_agg(x.eff_priority order by x.eff_priority, x.origin, x.run_id, x.name)
                     filter (where x.remaining = 0), '{}') as ready_priority,
            coalesce(array_agg(row(x.origin, x.run_id, x.name, x.n)::rowflow.dependent
-                              order by x.run_id, x.name), '{}') as deps
+                              order by x.run_id, x.name), '{}') as deps,
+           max(x.eff_priority) filter (where x.remaining = 0) as worst
     into v_plan
     from (
       select d.origin, d.run_id, d.name, d.n,
@@ -2421,27 +2432,31 @@ begin
       -- local queue (reserve), or graphile (a job). Not this worker while
       -- something with a lower priority value waits.
       if cardinality(v_plan.ready) > 0 and v_worker is not null
-         and (v_reserve > 0 or exists (select 1 from unnest(v_takes) as t where t > 0)) then
+         and (v_reserve > 0 or 0 < any (v_takes)) then
+        -- Only what beats the worst ready priority matters: bounded index
+        -- scans, which stop at the first page past the bound (claimed runs
+        -- leave dead entries at the start of runs_queued_idx until vacuum).
         v_yield := least(
-          (select r.priority from rowflow.runs as r where r.status = 'queued' order by r.priority limit 1),
+          (select r.priority from rowflow.runs as r
+           where r.status = 'queued' and r.priority < v_plan.worst order by r.priority limit 1),
           (select j.priority from graphile_worker._private_jobs as j
-           where j.is_available = true and j.run_at <= v_now order by j.priority limit 1));
-        for v_p in select * from unnest(v_plan.ready, v_plan.ready_origin, v_plan.ready_priority) as p(k, o, prio) loop
-          exit when v_yield is not null and v_p.prio > v_yield;
-          if v_left[v_p.o] > 0 then
-            v_taken := v_taken || v_p.k;
-            v_left[v_p.o] := v_left[v_p.o] - 1;
+           where j.is_available = true and j.run_at <= v_now and j.priority < v_plan.worst
+           order by j.priority limit 1));
+        for v_i in 1 .. cardinality(v_plan.ready) loop
+          exit when v_yield is not null and v_plan.ready_priority[v_i] > v_yield;
+          if v_left[v_plan.ready_origin[v_i]] > 0 then
+            v_taken := v_taken || v_plan.ready[v_i];
+            v_left[v_plan.ready_origin[v_i]] := v_left[v_plan.ready_origin[v_i]] - 1;
           elsif v_reserve > 0 then
-            v_reserved := v_reserved || v_p.k;
+            v_reserved := v_reserved || v_plan.ready[v_i];
             v_reserve := v_reserve - 1;
           end if;
         end loop;
       end if;
-      -- One statement: jobs for the ready ones graphile runs, every
-      -- dependent's row updated (leased when taken or reserved).
-      with d as (
-        select * from unnest(v_plan.deps) as d(origin, run_id, name, n)
-      ), j as (
+      -- Jobs for the ready ones graphile runs (none when this worker takes
+      -- or reserves them all: no INSERT to start).
+      if cardinality(v_plan.ready) > cardinality(v_taken) + cardinality(v_reserved) then
+        with j as (
         insert into graphile_worker._private_jobs as j (job_queue_id, task_id, payload, run_at, max_attempts, priority)
         select null,
                (select t.id from graphile_worker._private_tasks as t where t.identifier = 'rowflow:step'),
@@ -2456,6 +2471,17 @@ begin
         join rowflow.workflow_steps as ws on ws.workflow = r.workflow and ws.version = r.version and ws.name = k.name
         order by k.run_id, k.name
         returning j.id, (j.payload ->> 'run')::bigint as run_id, j.payload ->> 'step' as step
+        )
+        select pg_catalog.array_agg(j.id), pg_catalog.array_agg(j.run_id), pg_catalog.array_agg(j.step)
+        into v_job_ids, v_job_runs, v_job_steps
+        from j;
+      end if;
+      -- One statement: every dependent's row updated (leased when taken or
+      -- reserved, with its job otherwise), and what the answers need.
+      with d as (
+        select * from unnest(v_plan.deps) as d(origin, run_id, name, n)
+      ), j as (
+        select * from unnest(v_job_ids, v_job_runs, v_job_steps) as j(id, run_id, step)
       ), u as (
         update rowflow.step_runs as sr
         set deps_remaining = sr.deps_remaining - d.n,
@@ -2543,7 +2569,9 @@ begin
   -- PHASE 5: a call's slot that took no dependent runs its reserved next
   -- step (a slot that did keeps the next step queued: the worker puts it
   -- back).
-  v_next_os := array(select i from unnest(v_next_os) as i where v_left[i] > 0 order by i);
+  if cardinality(v_next_os) > 0 then
+    v_next_os := array(select i from unnest(v_next_os) as i where v_left[i] > 0 order by i);
+  end if;
   if cardinality(v_next_os) > 0 then
     v_begun := rowflow._begin(
       array(select complete_steps.next_run_ids[i] from unnest(v_next_os) as i),
@@ -2558,7 +2586,7 @@ begin
   end if;
 
   -- PHASE 6: slots left over claim queued runs.
-  if complete_steps.claim and v_worker is not null and exists (select 1 from unnest(v_left) as t where t > 0) then
+  if complete_steps.claim and v_worker is not null and 0 < any (v_left) then
     v_claimed := rowflow.claim_runs(v_worker, (select sum(t)::int from unnest(v_left) as t),
                                     (select sum(t)::int from unnest(v_left) as t), v_now);
   end if;
@@ -2593,9 +2621,11 @@ begin
       group by x.origin
     ) as g;
   end if;
-  v_woke := rowflow._wake_all(v_queued, 0,
-    case when cardinality(v_done.runs) = 1 then pg_catalog.jsonb_build_object('run', v_done.runs[1])
-         else pg_catalog.jsonb_build_object('runs', cardinality(v_done.runs)) end);
+  if 'rowflow' = any (v_done.waiting) or (v_queued > 0 and 'jobs:insert' = any (v_done.waiting)) then
+    v_woke := rowflow._wake_all(v_queued, 0,
+      case when cardinality(v_done.runs) = 1 then pg_catalog.jsonb_build_object('run', v_done.runs[1])
+           else pg_catalog.jsonb_build_object('runs', cardinality(v_done.runs)) end);
+  end if;
   v_claimed_taken := coalesce(v_claimed -> 'taken', '[]'::jsonb);
   v_claim_i := 0;
   for v_i in 1 .. v_n loop

@@ -59,8 +59,11 @@ export class Dispatcher {
   }
 
   start(): void {
+    // A hint that found every slot busy (a completion holds spare slots for
+    // the dependents it may take) is acted on when one frees up, not lost
+    // until the next NOTIFY or poll.
     this.#unsubscribe = this.#options.slots.onIdle(() => {
-      if (!this.#drained || this.#options.leases.queued > 0) this.#kick();
+      if (!this.#drained || this.#hinted || this.#options.leases.queued > 0) this.#kick();
     });
     this.#schedule();
     this.#kick();

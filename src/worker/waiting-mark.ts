@@ -27,6 +27,12 @@ export interface WaitingMarkOptions {
   ttlMs: number;
   logger: Logger;
   /**
+   * Waits this long before removing the row (default 0: at once); a `set(true)`
+   * meanwhile keeps it. A worker flips between "out of work" and "busy" many
+   * times a second under a light steady load; each flip would be a write.
+   */
+  unmarkDelayMs?: number;
+  /**
    * Called after the row was written (not waiting → waiting). A write that
    * committed between the owner's last look and the mark woke nobody, so the
    * owner should look once more.
@@ -43,6 +49,7 @@ export class WaitingMark {
   #failing = false;
   #touched = false;
   #writing: Promise<void> | undefined;
+  #unmarkTimer: NodeJS.Timeout | undefined;
 
   constructor(options: WaitingMarkOptions) {
     this.#options = options;
@@ -56,10 +63,25 @@ export class WaitingMark {
   /**
    * Wait (true) or stop waiting (false). The write happens in the background;
    * the promise resolves when the row matches (or the write failed, which is
-   * logged), and never rejects.
+   * logged; or at once for a removal delayed by `unmarkDelayMs`), and never
+   * rejects.
    */
   set(waiting: boolean): Promise<void> {
     if (this.#closed) return Promise.resolve();
+    const delay = this.#options.unmarkDelayMs ?? 0;
+    if (waiting) {
+      clearTimeout(this.#unmarkTimer);
+      this.#unmarkTimer = undefined;
+    } else if (delay > 0 && this.#desired) {
+      // Stays marked for `delay` (resolves at once; the removal follows).
+      this.#unmarkTimer ??= setTimeout(() => {
+        this.#unmarkTimer = undefined;
+        this.#desired = false;
+        void this.#kick();
+      }, delay);
+      this.#unmarkTimer.unref();
+      return Promise.resolve();
+    }
     if (this.#desired === waiting) return this.#writing ?? Promise.resolve();
     this.#desired = waiting;
     return this.#kick();
@@ -77,6 +99,7 @@ export class WaitingMark {
     if (this.#closed) return;
     this.#closed = true;
     this.#desired = false;
+    clearTimeout(this.#unmarkTimer);
     await this.#writing?.catch(() => {});
     if (!this.#touched) return;
     await unmarkWaiting(this.#options.db, {

@@ -60,6 +60,10 @@ export class WorkerWakeUps {
         channel: "jobs:insert",
         ttlMs: options.ttlMs,
         logger: options.logger,
+        // A claim that filled every slot asked for says "busy", the next one
+        // "out of work" again: at 200 runs/s that flipped the mark ~50 times
+        // a second, a transaction each. Busy for 100 ms removes it.
+        unmarkDelayMs: 100,
         onMarked: options.nudge,
       });
       this.#update();

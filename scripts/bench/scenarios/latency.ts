@@ -15,20 +15,27 @@ const now = () => performance.timeOrigin + performance.now();
 /**
  * Open-loop arrivals: request i is sent at t0 + i / rate whatever happened to
  * the earlier ones (from a pool, so a slow commit does not delay the next
- * send), and latency counts from that scheduled time.
+ * send), and latency counts from that scheduled time. Returns each send's
+ * scheduled time → commit acknowledged, in ms: the part of "commit → first
+ * start" spent before the worker can know.
  */
-async function sendOpenLoop(url: string, sql: string, count: number, rate: number): Promise<void> {
+async function sendOpenLoop(
+  url: string,
+  sql: string,
+  count: number,
+  rate: number,
+): Promise<number[]> {
   const pool = new pg.Pool({ connectionString: url, max: 16 });
   try {
     const t0 = now() + 50;
-    const sends: Promise<unknown>[] = [];
+    const sends: Promise<number>[] = [];
     for (let i = 0; i < count; i++) {
       const scheduled = t0 + (i * 1000) / rate;
       const wait = scheduled - now();
       if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-      sends.push(pool.query(sql, [scheduled]));
+      sends.push(pool.query(sql, [scheduled]).then(() => now() - scheduled));
     }
-    await Promise.all(sends);
+    return await Promise.all(sends);
   } finally {
     await pool.end();
   }
@@ -51,7 +58,7 @@ async function measure(ctx: ScenarioContext, variant: "rowflow" | "graphile-work
       String(localQueueSize),
     ]);
     await child.ready;
-    await sendOpenLoop(
+    const acks = await sendOpenLoop(
       db.url,
       variant === "rowflow"
         ? "select rowflow.start_run(workflow => 'bench-chain', input => jsonb_build_object('t', $1::float8))"
@@ -60,7 +67,10 @@ async function measure(ctx: ScenarioContext, variant: "rowflow" | "graphile-work
       ctx.sizes.latencyRate,
     );
     const result = await child.result;
-    const series: Array<[string, number[]]> = [["commit → first start", result.first]];
+    const series: Array<[string, number[]]> = [
+      ["commit → first start", result.first],
+      ["send → commit acknowledged", acks],
+    ];
     if (variant === "rowflow") series.push(["step end → dependent start", result.hop]);
     for (const [metric, values] of series) {
       for (const p of [50, 95, 99]) {
