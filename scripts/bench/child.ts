@@ -9,10 +9,22 @@ export interface Child<T> {
   result: Promise<T>;
 }
 
+let profileDir: string | undefined;
+
+/** From now on, children write V8 CPU profiles to `dir` (`--cpu-prof`). */
+export function profileChildren(dir: string): void {
+  profileDir = dir;
+}
+
 /** Starts a bench child script (scripts/bench/children/<script>) under tsx. */
 export function startChild<T>(script: string, args: string[]): Child<T> {
   const file = fileURLToPath(new URL(`./children/${script}`, import.meta.url));
-  const child = spawn(process.execPath, [tsxCli, file, ...args], {
+  // Profiled: tsx as a loader in this node process (its CLI would profile
+  // only itself), so the profile is the script's.
+  const argv = profileDir
+    ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, "--import", "tsx", file, ...args]
+    : [tsxCli, file, ...args];
+  const child = spawn(process.execPath, argv, {
     stdio: ["ignore", "pipe", "inherit"],
   });
   let out = "";

@@ -18,14 +18,22 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-/** DATABASE_URL if set, else an embedded Postgres with durable settings (synchronous_commit on). */
-export async function openBenchServer(): Promise<BenchServer> {
+/**
+ * DATABASE_URL if set, else an embedded Postgres with durable settings
+ * (synchronous_commit on) plus `settings` (`--pg-setting`; embedded only).
+ */
+export async function openBenchServer(settings: Record<string, string> = {}): Promise<BenchServer> {
   let adminUrl = process.env.DATABASE_URL;
   let description = "DATABASE_URL";
   let stopServer = async () => {};
+  if (adminUrl && Object.keys(settings).length > 0) {
+    throw new Error(
+      "--pg-setting applies to the embedded server; set them on DATABASE_URL's server instead",
+    );
+  }
   if (!adminUrl) {
     const dataDir = await mkdtemp(path.join(tmpdir(), "rowflow-bench-pg-"));
-    const server = await startEmbeddedPostgres({ dataDir, persistent: false });
+    const server = await startEmbeddedPostgres({ dataDir, persistent: false, settings });
     adminUrl = server.connectionString("postgres");
     description = `embedded Postgres (port ${server.port})`;
     stopServer = async () => {
@@ -55,8 +63,10 @@ export async function openBenchServer(): Promise<BenchServer> {
         admin,
         `select name, setting from pg_settings where name in
              ('server_version', 'synchronous_commit', 'fsync', 'shared_buffers', 'max_connections',
-              'wal_level', 'full_page_writes', 'commit_delay')
+              'wal_level', 'full_page_writes', 'commit_delay', 'autovacuum_naptime')
+             or name = any ($1::text[])
            order by name`,
+        [Object.keys(settings)],
       );
       return Object.fromEntries(rows.map((r) => [r.name, r.setting]));
     },

@@ -1,5 +1,10 @@
 // npm run bench [-- --smoke | --full] [--only drain,latency] [--reps N] [--out file.json]
 //                [--concurrency 16] [--local-queue 100] [--latency-rate 200]
+//                [--pg-setting name=value …] [--cpu-prof dir]
+//
+// --pg-setting: a server setting for the embedded Postgres (repeatable;
+// recorded with the results). --cpu-prof: the worker child processes write
+// V8 CPU profiles (.cpuprofile) to dir.
 //
 // Runs each scenario's variants interleaved (A B C A B C …), prints medians and
 // ratios, and writes every sample as JSON (bench-results/<time>.json by
@@ -9,6 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
+import { profileChildren } from "./child.js";
 import { openBenchServer } from "./database.js";
 import { type Comparison, formatTable, type Sample, summarize } from "./results.js";
 import { type Scenario, sizes } from "./scenario.js";
@@ -24,6 +30,8 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "16" },
     "local-queue": { type: "string", default: "100" },
     "latency-rate": { type: "string" },
+    "pg-setting": { type: "string", multiple: true },
+    "cpu-prof": { type: "string" },
   },
 });
 
@@ -45,7 +53,18 @@ if (only) {
   }
 }
 
-const server = await openBenchServer();
+const pgSettings: Record<string, string> = {};
+for (const setting of values["pg-setting"] ?? []) {
+  const match = /^([a-z_.]+)=(.+)$/.exec(setting);
+  if (!match) {
+    console.error(`--pg-setting expects name=value, got "${setting}"`);
+    process.exit(2);
+  }
+  pgSettings[match[1]!] = match[2]!;
+}
+if (values["cpu-prof"]) profileChildren(path.resolve(values["cpu-prof"]));
+
+const server = await openBenchServer(pgSettings);
 const samples: Sample[] = [];
 const comparisons: Comparison[] = [];
 const startedAt = new Date();

@@ -27,6 +27,8 @@ export interface EmbeddedPostgresOptions {
    * off): for throwaway test clusters only. (Default: false)
    */
   unsafeFast?: boolean;
+  /** Further server settings, passed as `-c name=value`. (Default: none) */
+  settings?: Record<string, string>;
   /** Receives the server's log lines. (Default: discarded) */
   onLog?: (line: string) => void;
 }
@@ -68,6 +70,9 @@ export async function startEmbeddedPostgres(
   ];
   if (options.unsafeFast) {
     flags.push("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off");
+  }
+  for (const [name, value] of Object.entries(options.settings ?? {})) {
+    flags.push("-c", `${name}=${value}`);
   }
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({

@@ -27,6 +27,10 @@ async function sendOpenLoop(
 ): Promise<number[]> {
   const pool = new pg.Pool({ connectionString: url, max: 16 });
   try {
+    // Connect every client first: a connection opened mid-run (SCRAM
+    // authentication takes milliseconds) would count as commit latency.
+    const clients = await Promise.all(Array.from({ length: 16 }, () => pool.connect()));
+    for (const client of clients) client.release();
     const t0 = now() + 50;
     const sends: Promise<number>[] = [];
     for (let i = 0; i < count; i++) {
