@@ -3352,22 +3352,25 @@ COMMENT ON FUNCTION rowflow.release_leases(worker_id text, keep text[], older_th
 --
 
 CREATE FUNCTION rowflow.start_run(workflow text, input jsonb DEFAULT '{}'::jsonb, idempotency_key text DEFAULT NULL::text, priority integer DEFAULT 0, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS bigint
-    LANGUAGE sql
+    LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
-  select rowflow.start_runs(
-    start_run.workflow,
-    array[start_run.input],
-    case when start_run.idempotency_key is null then null else array[start_run.idempotency_key] end,
-    start_run.priority,
-    start_run.now);
+declare
+  v_id bigint;
+begin
+  select s into v_id
+  from rowflow.start_runs(start_run.workflow, array[start_run.input],
+                          case when start_run.idempotency_key is null then null else array[start_run.idempotency_key] end,
+                          start_run.priority, start_run.now) as s;
+  return v_id;
+end;
 $$;
 
 --
 -- Name: FUNCTION start_run(workflow text, input jsonb, idempotency_key text, priority integer, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.start_run(workflow text, input jsonb, idempotency_key text, priority integer, now timestamp with time zone) IS 'Starts one run (see start_runs). With an idempotency key that already has a run, returns that run and creates nothing.';
+COMMENT ON FUNCTION rowflow.start_run(workflow text, input jsonb, idempotency_key text, priority integer, now timestamp with time zone) IS 'Starts one queued run (see start_runs). With an idempotency key that already has a run, returns that run and creates nothing.';
 
 --
 -- Name: start_runs(text, jsonb[], text[], integer, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
