@@ -11,18 +11,34 @@ import { query } from "./pg-client.js";
 export interface BenchServer {
   description: string;
   adminUrl: string;
-  /** A new database cloned from the migrated template. */
-  freshDatabase(): Promise<{ url: string; drop(): Promise<void> }>;
+  /** A new database cloned from the migrated template, for one variant's run. */
+  freshDatabase(variant: string): Promise<BenchDatabase>;
   /** Server version and the settings that matter for the figures. */
   facts(): Promise<Record<string, string>>;
   stop(): Promise<void>;
+}
+
+export interface BenchDatabase {
+  url: string;
+  /** Runs a variant's measured part (not its set-up): --wait-events samples it. */
+  measure<T>(fn: () => Promise<T>): Promise<T>;
+  drop(): Promise<void>;
+}
+
+/** Told when a database's measured part starts and ends (--wait-events). */
+export interface MeasureHooks {
+  started(database: string, variant: string): void;
+  ended(database: string): void;
 }
 
 /**
  * DATABASE_URL if set, else an embedded Postgres with durable settings
  * (synchronous_commit on) plus `settings` (`--pg-setting`; embedded only).
  */
-export async function openBenchServer(settings: Record<string, string> = {}): Promise<BenchServer> {
+export async function openBenchServer(
+  settings: Record<string, string> = {},
+  hooks?: MeasureHooks,
+): Promise<BenchServer> {
   let adminUrl = process.env.DATABASE_URL;
   let description = "DATABASE_URL";
   let stopServer = async () => {};
@@ -50,11 +66,19 @@ export async function openBenchServer(settings: Record<string, string> = {}): Pr
   return {
     description,
     adminUrl: admin,
-    async freshDatabase() {
+    async freshDatabase(variant) {
       const name = `rowflow_bench_${runId}_${++n}`;
       await adminQuery(admin, `create database ${name} template ${template}`);
       return {
         url: withDatabase(admin, name),
+        async measure(fn) {
+          hooks?.started(name, variant);
+          try {
+            return await fn();
+          } finally {
+            hooks?.ended(name);
+          }
+        },
         drop: () => adminQuery(admin, `drop database if exists ${name} with (force)`),
       };
     },

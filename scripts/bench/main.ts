@@ -1,10 +1,12 @@
 // npm run bench [-- --smoke | --full] [--only drain,latency] [--reps N] [--out file.json]
 //                [--concurrency 16] [--local-queue 100] [--latency-rate 200]
-//                [--pg-setting name=value …] [--cpu-prof dir]
+//                [--pg-setting name=value …] [--cpu-prof dir] [--wait-events]
 //
 // --pg-setting: a server setting for the embedded Postgres (repeatable;
 // recorded with the results). --cpu-prof: the worker child processes write
-// V8 CPU profiles (.cpuprofile) to dir.
+// V8 CPU profiles (.cpuprofile) to dir. --wait-events: samples
+// pg_stat_activity every 10 ms during each variant's measured part and prints
+// what the busy backends waited on (a profiling aid: it costs some CPU).
 //
 // Runs each scenario's variants interleaved (A B C A B C …), prints medians and
 // ratios, and writes every sample as JSON (bench-results/<time>.json by
@@ -19,6 +21,7 @@ import { openBenchServer } from "./database.js";
 import { type Comparison, formatTable, type Sample, summarize } from "./results.js";
 import { type Scenario, sizes } from "./scenario.js";
 import { scenarios } from "./scenarios/index.js";
+import { formatWaits, summarizeWaits, type WaitRow, WaitSampler } from "./wait-events.js";
 
 const { values } = parseArgs({
   options: {
@@ -32,6 +35,7 @@ const { values } = parseArgs({
     "latency-rate": { type: "string" },
     "pg-setting": { type: "string", multiple: true },
     "cpu-prof": { type: "string" },
+    "wait-events": { type: "boolean", default: false },
   },
 });
 
@@ -64,7 +68,13 @@ for (const setting of values["pg-setting"] ?? []) {
 }
 if (values["cpu-prof"]) profileChildren(path.resolve(values["cpu-prof"]));
 
-const server = await openBenchServer(pgSettings);
+let sampler: WaitSampler | undefined;
+let currentScenario = "";
+const server = await openBenchServer(pgSettings, {
+  started: (database, variant) => sampler?.track(database, currentScenario, variant),
+  ended: (database) => sampler?.untrack(database),
+});
+let waitRows: WaitRow[] | undefined;
 const samples: Sample[] = [];
 const comparisons: Comparison[] = [];
 const startedAt = new Date();
@@ -75,7 +85,9 @@ console.log(
 );
 
 try {
+  if (values["wait-events"]) sampler = await WaitSampler.start(server.adminUrl);
   for (const scenario of selected) {
+    currentScenario = scenario.name;
     console.log(`\n# ${scenario.name}: ${scenario.description}`);
     await scenario.run({
       server,
@@ -89,18 +101,25 @@ try {
       log: (line) => console.log(line),
     });
   }
+  if (sampler) {
+    await sampler.stop();
+    waitRows = summarizeWaits(sampler.profiles);
+  }
 } finally {
+  await sampler?.stop().catch(() => {});
   await server.stop();
 }
 
 const rows = summarize(samples, comparisons);
 console.log(`\n${formatTable(rows)}`);
+if (waitRows)
+  console.log(`\nwait events (pg_stat_activity every 10 ms):\n${formatWaits(waitRows)}`);
 const outFile =
   values.out ?? path.join("bench-results", `${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
 await mkdir(path.dirname(outFile), { recursive: true });
 await writeFile(
   outFile,
-  `${JSON.stringify({ mode, startedAt, server: server.description, facts, machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: os.totalmem() / 2 ** 30, node: process.version }, sizes: size, rows, samples }, null, 2)}\n`,
+  `${JSON.stringify({ mode, startedAt, server: server.description, facts, machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: os.totalmem() / 2 ** 30, node: process.version }, sizes: size, rows, samples, waitEvents: waitRows }, null, 2)}\n`,
 );
 console.log(`\nraw results: ${outFile}`);
 process.exit(0);

@@ -28,12 +28,12 @@ export const bulk: Scenario = {
     ];
     for (let rep = 1; rep <= ctx.sizes.reps; rep++) {
       for (const [variant, n, setup] of variants) {
-        const db = await ctx.server.freshDatabase();
+        const db = await ctx.server.freshDatabase(variant);
         try {
           await execute(db.url, createBusinessTable);
           await setup(db.url);
           const start = performance.now();
-          await execute(db.url, bulkInsert, [n]);
+          await db.measure(() => execute(db.url, bulkInsert, [n]));
           const seconds = (performance.now() - start) / 1000;
           ctx.log(`  rep ${rep}: ${variant}: ${n} rows in ${seconds.toFixed(2)} s`);
           ctx.record({

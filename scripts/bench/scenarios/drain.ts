@@ -45,15 +45,17 @@ export const drain: Scenario = {
       {
         name: "rowflow",
         run: async () => {
-          const db = await ctx.server.freshDatabase();
+          const db = await ctx.server.freshDatabase("rowflow");
           try {
             await startDiamondRuns(db.url, ctx.sizes.drainRuns);
-            const result = await runChild<DrainResult>("rowflow-drain.ts", [
-              db.url,
-              String(steps),
-              String(concurrency),
-              String(localQueueSize),
-            ]);
+            const result = await db.measure(() =>
+              runChild<DrainResult>("rowflow-drain.ts", [
+                db.url,
+                String(steps),
+                String(concurrency),
+                String(localQueueSize),
+              ]),
+            );
             record("rowflow", result);
           } finally {
             await db.drop();
@@ -63,15 +65,17 @@ export const drain: Scenario = {
       {
         name: "graphile-worker",
         run: async () => {
-          const db = await ctx.server.freshDatabase();
+          const db = await ctx.server.freshDatabase("graphile-worker");
           try {
             await queueNoopJobs(db.url, steps);
-            const result = await runChild<DrainResult>("raw-graphile-drain.ts", [
-              db.url,
-              String(steps),
-              String(concurrency),
-              String(localQueueSize),
-            ]);
+            const result = await db.measure(() =>
+              runChild<DrainResult>("raw-graphile-drain.ts", [
+                db.url,
+                String(steps),
+                String(concurrency),
+                String(localQueueSize),
+              ]),
+            );
             record("graphile-worker", result);
           } finally {
             await db.drop();

@@ -42,28 +42,31 @@ async function addHistory(url: string, runs: number, log: (line: string) => void
 }
 
 async function measure(ctx: ScenarioContext, variant: string, history: number, rep: number) {
-  const db = await ctx.server.freshDatabase();
+  const db = await ctx.server.freshDatabase(variant);
   try {
     await defineWorkflow(db.url, "bench-history", oneStep);
     if (history > 0) await addHistory(db.url, history, ctx.log);
     const n = ctx.sizes.historyMeasureRuns;
-    const startMs = await withClient(db.url, async (client) => {
-      const start = performance.now();
-      // One run per call, as an application starts them.
-      for (let i = 0; i < n; i++) {
-        await client.query(
-          "select rowflow.start_run(workflow => 'bench-history', input => $1::jsonb)",
-          [JSON.stringify({ i })],
-        );
-      }
-      return performance.now() - start;
+    const { startMs, drained } = await db.measure(async () => {
+      const startMs = await withClient(db.url, async (client) => {
+        const start = performance.now();
+        // One run per call, as an application starts them.
+        for (let i = 0; i < n; i++) {
+          await client.query(
+            "select rowflow.start_run(workflow => 'bench-history', input => $1::jsonb)",
+            [JSON.stringify({ i })],
+          );
+        }
+        return performance.now() - start;
+      });
+      const drained = await runChild<DrainResult>("rowflow-drain.ts", [
+        db.url,
+        String(n),
+        String(ctx.worker.concurrency),
+        String(ctx.worker.localQueueSize),
+      ]);
+      return { startMs, drained };
     });
-    const drained = await runChild<DrainResult>("rowflow-drain.ts", [
-      db.url,
-      String(n),
-      String(ctx.worker.concurrency),
-      String(ctx.worker.localQueueSize),
-    ]);
     ctx.record({
       variant,
       rep,

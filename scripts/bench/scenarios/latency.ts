@@ -46,7 +46,7 @@ async function sendOpenLoop(
 }
 
 async function measure(ctx: ScenarioContext, variant: "rowflow" | "graphile-worker", rep: number) {
-  const db = await ctx.server.freshDatabase();
+  const db = await ctx.server.freshDatabase(variant);
   try {
     if (variant === "rowflow") {
       const spec = chainSpec(["a", "b", "c"]);
@@ -62,15 +62,17 @@ async function measure(ctx: ScenarioContext, variant: "rowflow" | "graphile-work
       String(localQueueSize),
     ]);
     await child.ready;
-    const acks = await sendOpenLoop(
-      db.url,
-      variant === "rowflow"
-        ? "select rowflow.start_run(workflow => 'bench-chain', input => jsonb_build_object('t', $1::float8))"
-        : "select graphile_worker.add_job('noop', json_build_object('t', $1::float8))",
-      ctx.sizes.latencyRuns,
-      ctx.sizes.latencyRate,
-    );
-    const result = await child.result;
+    const { acks, result } = await db.measure(async () => {
+      const acks = await sendOpenLoop(
+        db.url,
+        variant === "rowflow"
+          ? "select rowflow.start_run(workflow => 'bench-chain', input => jsonb_build_object('t', $1::float8))"
+          : "select graphile_worker.add_job('noop', json_build_object('t', $1::float8))",
+        ctx.sizes.latencyRuns,
+        ctx.sizes.latencyRate,
+      );
+      return { acks, result: await child.result };
+    });
     const series: Array<[string, number[]]> = [
       ["commit → first start", result.first],
       ["send → commit acknowledged", acks],

@@ -17,15 +17,12 @@ export const writeOverhead: Scenario = {
     for (let rep = 1; rep <= ctx.sizes.reps; rep++) {
       for (const clients of [1, 16]) {
         for (const [variant, setup] of Object.entries(setups)) {
-          const db = await ctx.server.freshDatabase();
+          const db = await ctx.server.freshDatabase(`${variant}, ${clients} client(s)`);
           try {
             await execute(db.url, createBusinessTable);
             await setup(db.url);
-            const { tps, tool } = await insertLoad(
-              db.url,
-              insertOneOrder,
-              clients,
-              ctx.sizes.insertSeconds,
+            const { tps, tool } = await db.measure(() =>
+              insertLoad(db.url, insertOneOrder, clients, ctx.sizes.insertSeconds),
             );
             ctx.log(
               `  rep ${rep}: ${clients} client(s), ${variant}: ${Math.round(tps)} inserts/s (${tool})`,
