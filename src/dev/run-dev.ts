@@ -76,14 +76,23 @@ export async function runDev(options: RunDevOptions): Promise<number> {
         log: say,
       });
       if (options.once) {
-        await demo;
-        await pollUntil(
-          async () => allFinished(await readRunCounts(pool, since)),
-          "the demo's runs to finish",
-          {
-            timeoutMs: 120_000,
-          },
-        );
+        const finished = (async () => {
+          await demo;
+          await pollUntil(
+            async () => allFinished(await readRunCounts(pool, since)),
+            "the demo's runs to finish",
+            {
+              timeoutMs: 120_000,
+            },
+          );
+          return true;
+        })();
+        // Ctrl-C before the demo is done: drain and exit 130 (interrupted).
+        if (!(await Promise.race([finished, options.interrupted.then(() => false)]))) {
+          finished.catch(() => {}); // the demo is abandoned with the pool
+          say("stopping: draining the worker…");
+          return 130;
+        }
         await refresh();
         say("demo finished: every run reached a final state");
       } else {

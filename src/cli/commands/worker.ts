@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { findConfigFile, loadConfig } from "../../worker/config.js";
 import { createWorker } from "../../worker/create-worker.js";
 import { openCliDatabase } from "../database.js";
+import { stopSignals } from "../stop-signals.js";
 
 interface WorkerCommandOptions {
   config?: string;
@@ -28,6 +29,9 @@ export function registerWorker(program: Command): void {
     .action(async (options: WorkerCommandOptions) => {
       const file = findConfigFile(options.config);
       const config = await loadConfig(file);
+      // Stop on the first SIGTERM/SIGINT (graceful: handlers get the grace
+      // period); a second one exits at once.
+      const signalled = stopSignals();
       const database = await openCliDatabase({
         databaseUrl: options.databaseUrl ?? config.connectionString,
         log: (line) => console.error(line),
@@ -39,18 +43,6 @@ export function registerWorker(program: Command): void {
           connectionString: database.connectionString,
           tasks: config.tasks,
           workflows: config.workflows,
-        });
-        // Stop on the first SIGTERM/SIGINT (graceful: handlers get the grace
-        // period); a second one exits at once.
-        const signalled = new Promise<NodeJS.Signals>((resolve) => {
-          let count = 0;
-          const onSignal = (signal: NodeJS.Signals) => {
-            count += 1;
-            if (count > 1) process.exit(130);
-            resolve(signal);
-          };
-          process.on("SIGTERM", onSignal);
-          process.on("SIGINT", onSignal);
         });
         const started = worker.start();
         const first = await Promise.race([
