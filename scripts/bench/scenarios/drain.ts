@@ -41,48 +41,29 @@ export const drain: Scenario = {
     ctx.log(
       `  ${ctx.sizes.drainRuns} runs = ${steps} steps; concurrency ${concurrency}, local queue ${localQueueSize}`,
     );
+    // Each variant: how its database gets the work, and the child that drains it.
     const variants = [
       {
         name: "rowflow",
-        run: async () => {
-          const db = await ctx.server.freshDatabase("rowflow");
-          try {
-            await startDiamondRuns(db.url, ctx.sizes.drainRuns);
-            const result = await db.measure(() =>
-              runChild<DrainResult>("rowflow-drain.ts", [
-                db.url,
-                String(steps),
-                String(concurrency),
-                String(localQueueSize),
-              ]),
-            );
-            record("rowflow", result);
-          } finally {
-            await db.drop();
-          }
-        },
+        prepare: (url: string) => startDiamondRuns(url, ctx.sizes.drainRuns),
+        child: "rowflow-drain.ts",
       },
       {
         name: "graphile-worker",
-        run: async () => {
-          const db = await ctx.server.freshDatabase("graphile-worker");
-          try {
-            await queueNoopJobs(db.url, steps);
-            const result = await db.measure(() =>
-              runChild<DrainResult>("raw-graphile-drain.ts", [
-                db.url,
-                String(steps),
-                String(concurrency),
-                String(localQueueSize),
-              ]),
-            );
-            record("graphile-worker", result);
-          } finally {
-            await db.drop();
-          }
-        },
+        prepare: (url: string) => queueNoopJobs(url, steps),
+        child: "raw-graphile-drain.ts",
       },
     ];
+    const runVariant = async (v: (typeof variants)[number]) => {
+      const db = await ctx.server.freshDatabase(v.name);
+      try {
+        await v.prepare(db.url);
+        const args = [db.url, String(steps), String(concurrency), String(localQueueSize)];
+        record(v.name, await db.measure(() => runChild<DrainResult>(v.child, args)));
+      } finally {
+        await db.drop();
+      }
+    };
     let rep = 0;
     const record = (variant: string, result: DrainResult) => {
       ctx.record({
@@ -105,7 +86,7 @@ export const drain: Scenario = {
     for (rep = 1; rep <= ctx.sizes.reps; rep++) {
       for (const v of variants) {
         ctx.log(`  rep ${rep}/${ctx.sizes.reps}: ${v.name}`);
-        await v.run();
+        await runVariant(v);
       }
     }
     ctx.compare({ metric: "executions/s", baseline: "graphile-worker" });
