@@ -3,7 +3,6 @@
 // and must still take the embedded Postgres down: a postmaster left running
 // on .rowflow/pgdata made the next `rowflow dev` fail. A data directory that
 // a live server still holds is refused with what to do.
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -13,9 +12,9 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 
 import { startEmbeddedPostgres } from "../../src/embedded/embedded-postgres.js";
+import { startCli } from "../helpers/run-cli.js";
 import { waitFor } from "../helpers/wait-for.js";
 
-const bin = fileURLToPath(new URL("../../bin/rowflow.js", import.meta.url));
 const config = fileURLToPath(new URL("./fixtures/dev-hang.config.ts", import.meta.url));
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -55,17 +54,10 @@ function alive(pid: number): boolean {
 
 /** `rowflow dev --config dev-hang.config.ts [args]` in `cwd`, on the embedded default. */
 function startDev(cwd: string, args: string[] = [], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [bin, "dev", "--config", config, ...args], {
+  const { child, out, exited } = startCli(["dev", "--config", config, ...args], {
     cwd,
-    env: { ...process.env, DATABASE_URL: undefined, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+    env: { DATABASE_URL: undefined, ...env },
   });
-  const out = { stdout: "", stderr: "" };
-  child.stdout.on("data", (chunk: Buffer) => (out.stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (out.stderr += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on("exit", (code, signal) => resolve({ code, signal })),
-  );
   cleanup.push(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     await exited;

@@ -1,19 +1,19 @@
 // A worker process is SIGKILLed in the middle of handlers; a second worker
 // releases its jobs and step leases after the heartbeat timeout and finishes
 // every run, and each step's ctx.tx write is committed exactly once.
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 import { afterEach, expect, it } from "vitest";
 
 import { createClient } from "../../src/client/create-client.js";
 import { useTestDatabase } from "../helpers/db.js";
+import { startCli } from "../helpers/run-cli.js";
 import { waitFor } from "../helpers/wait-for.js";
 import { startTestWorker } from "../helpers/worker.js";
 import killConfig from "./fixtures/kill.config.js";
 
 const db = useTestDatabase();
-const bin = fileURLToPath(new URL("../../bin/rowflow.js", import.meta.url));
 const fixture = fileURLToPath(new URL("./fixtures/kill.config.ts", import.meta.url));
 const heartbeatTimeout = 3_000;
 const runs = 40;
@@ -37,26 +37,23 @@ it("recovers the steps of a SIGKILLed worker within the heartbeat timeout, with 
   await db.query(
     "create table ledger (run_id bigint not null, step text not null, attempt int not null, pid int not null)",
   );
-  const child = spawn(process.execPath, [bin, "worker", "--config", fixture], {
+  const cli = startCli(["worker", "--config", fixture], {
     env: {
-      ...process.env,
       DATABASE_URL: db.url,
       ROWFLOW_TEST_HEARTBEAT_TIMEOUT: String(heartbeatTimeout),
       LOG_LEVEL: "warn",
     },
-    stdio: ["ignore", "pipe", "pipe"],
   });
+  const { child } = cli;
   children.push(child);
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-    child.on("exit", (_code, signal) => resolve(signal)),
-  );
+  const exited = cli.exited.then((e) => e.signal);
 
   const victim = await waitFor(
     async () => (await db.query<{ id: string }>("select id from rowflow.workers")).rows[0]?.id,
-    { timeoutMs: 30_000, message: () => `worker child did not register; output:\n${output}` },
+    {
+      timeoutMs: 30_000,
+      message: () => `worker child did not register; output:\n${cli.out.stdout}${cli.out.stderr}`,
+    },
   );
 
   const client = createClient({ connectionString: db.url, pollInterval: 200 });

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const bin = fileURLToPath(new URL("../../bin/rowflow.js", import.meta.url));
@@ -9,22 +9,43 @@ export interface CliResult {
   stderr: string;
 }
 
+/** A running `rowflow` child process and what it printed so far. */
+export interface CliProcess {
+  child: ChildProcess;
+  /** Grows while the process writes. */
+  out: { stdout: string; stderr: string };
+  /** Resolves when the process exits. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts `rowflow <args>` as a child process, collecting its output as it comes. */
+export function startCli(
+  args: string[],
+  options: { env?: Record<string, string | undefined>; cwd?: string } = {},
+): CliProcess {
+  const child = spawn(process.execPath, [bin, ...args], {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const out = { stdout: "", stderr: "" };
+  child.stdout?.on("data", (chunk: Buffer) => (out.stdout += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (out.stderr += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+    (resolve, reject) => {
+      child.on("error", reject);
+      child.on("close", (code, signal) => resolve({ code, signal }));
+    },
+  );
+  return { child, out, exited };
+}
+
 /** Runs `rowflow <args>` as a child process and collects its output. */
-export function runCli(
+export async function runCli(
   args: string[],
   options: { env?: Record<string, string | undefined>; cwd?: string } = {},
 ): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: options.cwd,
-      env: { ...process.env, ...options.env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  const cli = startCli(args, options);
+  const { code } = await cli.exited;
+  return { code, ...cli.out };
 }

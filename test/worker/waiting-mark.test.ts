@@ -17,6 +17,18 @@ function recorder() {
   return { db, calls };
 }
 
+/** A mark of worker "w" on 'jobs:insert', with `unmarkDelayMs` when given. */
+function newMark(db: Queryable, unmarkDelayMs?: number): WaitingMark {
+  return new WaitingMark({
+    db,
+    id: "w",
+    channel: "jobs:insert",
+    ttlMs: 1000,
+    logger: silent,
+    ...(unmarkDelayMs === undefined ? {} : { unmarkDelayMs }),
+  });
+}
+
 describe("WaitingMark", () => {
   afterEach(() => {
     vi.useRealTimers();
@@ -24,13 +36,7 @@ describe("WaitingMark", () => {
 
   it("removes the row at once without unmarkDelayMs", async () => {
     const { db, calls } = recorder();
-    const mark = new WaitingMark({
-      db,
-      id: "w",
-      channel: "jobs:insert",
-      ttlMs: 1000,
-      logger: silent,
-    });
+    const mark = newMark(db);
     await mark.set(true);
     await mark.set(false);
     expect(calls).toEqual(["mark", "unmark"]);
@@ -40,14 +46,7 @@ describe("WaitingMark", () => {
   it("with unmarkDelayMs, a busy spell shorter than the delay costs no write", async () => {
     vi.useFakeTimers();
     const { db, calls } = recorder();
-    const mark = new WaitingMark({
-      db,
-      id: "w",
-      channel: "jobs:insert",
-      ttlMs: 1000,
-      logger: silent,
-      unmarkDelayMs: 100,
-    });
+    const mark = newMark(db, 100);
     await mark.set(true);
     for (let i = 0; i < 5; i++) {
       await mark.set(false);

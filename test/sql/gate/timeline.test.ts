@@ -21,6 +21,23 @@ import {
 
 const db = useTestDatabase();
 
+/** An expected timeline row (without data), at tick `i` of clock `t`. */
+function timelineRow(t: ReturnType<typeof clock>) {
+  return (
+    i: number,
+    step: string | null,
+    type: string,
+    attempt: number | null,
+    stored = false,
+  ) => ({
+    at: t.at(i),
+    step,
+    type,
+    attempt,
+    stored,
+  });
+}
+
 /** The run's timeline rows in the view's documented order: at, ord, step (then the stored id). */
 async function timelineRows(q: Queryable, run: number) {
   const { rows } = await q.query<{
@@ -70,13 +87,7 @@ describe("rowflow.run_timeline", () => {
       }); // 9
       expect(await runRow(c, run)).toMatchObject({ status: "succeeded" });
 
-      const row = (
-        i: number,
-        step: string | null,
-        type: string,
-        attempt: number | null,
-        stored = false,
-      ) => ({ at: t.at(i), step, type, attempt, stored });
+      const row = timelineRow(t);
       expect((await timelineRows(c, run)).map(({ data: _, ...r }) => r)).toEqual([
         row(1, null, "run_started", null),
         row(1, "a", "step_queued", 1),
@@ -132,13 +143,7 @@ describe("rowflow.run_timeline", () => {
         runStatus: "failed",
       }); // 6
 
-      const row = (
-        i: number,
-        step: string | null,
-        type: string,
-        attempt: number | null,
-        stored = false,
-      ) => ({ at: t.at(i), step, type, attempt, stored });
+      const row = timelineRow(t);
       const rows = await timelineRows(c, run);
       expect(rows.map(({ data: _, ...r }) => r)).toEqual([
         row(1, null, "run_started", null),
