@@ -114,7 +114,7 @@ export class Dispatcher {
     }
     const claiming = !this.#drained || this.#hinted;
     const wanted = this.#options.leases.queued + (claiming ? this.#options.slots.size : 0);
-    const slots = this.#options.slots.tryAcquire(Math.min(this.#options.slots.idle, wanted));
+    const slots = this.#options.slots.tryAcquire(wanted);
     if (slots.length === 0) return;
     this.#looking = this.#look(slots, claiming).finally(() => {
       this.#looking = undefined;
