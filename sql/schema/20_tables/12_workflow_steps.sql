@@ -1,0 +1,32 @@
+-- rowflow.workflow_steps: the compiled form of a version, one row per step,
+-- written once by define_workflow. The spec's defaults are filled in and its
+-- strings parsed (intervals, SQL/JSON paths), so that claim_runs is one
+-- INSERT … SELECT and a gate reads one row per dependent instead of walking
+-- the spec's JSON.
+create table rowflow.workflow_steps (
+  workflow       text not null,
+  version        int not null,
+  idx            smallint not null,           -- position in spec.steps (0-based)
+  name           text not null,
+  task           text not null,
+  depends_on     text[] not null,             -- in spec order
+  dependents     text[] not null,             -- sorted, so the gate locks in a fixed order
+  n_deps         smallint not null,
+  attempts       smallint not null,
+  backoff_type   text not null,
+  backoff_base   interval not null,
+  backoff_max    interval not null,
+  backoff_jitter double precision not null,
+  timeout        interval,
+  priority       smallint not null,
+  queue_name     text,
+  queue_key      jsonpath,
+  delay          interval,
+  if_path        jsonpath,
+  compensate     text,
+  primary key (workflow, version, idx),
+  unique (workflow, version, name),
+  foreign key (workflow, version) references rowflow.workflow_versions (workflow, version),
+  constraint backoff_type_is_valid check (backoff_type in ('fixed', 'exponential')),
+  constraint n_deps_matches check (n_deps = cardinality(depends_on))
+);

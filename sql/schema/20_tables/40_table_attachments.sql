@@ -1,0 +1,22 @@
+-- rowflow.table_attachments: one row per rowflow.attach call. The generated
+-- trigger function rowflow.<function_name> and its statement-level triggers
+-- on relid belong to it (sql/schema/50_attach/). relid survives renames; a
+-- row whose table was dropped is purged by the next attach or detach.
+create table rowflow.table_attachments (
+  id               int generated always as identity primary key,
+  relid            oid not null,                 -- pg_class oid; survives renames
+  workflow         text not null references rowflow.workflows (name),
+  events           text[] not null,
+  when_sql         text,
+  input_sql        text,
+  key_sql          text,
+  function_name    text not null unique,        -- in schema rowflow
+  created_at       timestamptz not null default now(),
+  created_by       name not null default current_user,
+  constraint events_are_valid
+    check (cardinality(events) between 1 and 3 and events <@ array['insert', 'update', 'delete']),
+  constraint function_name_is_safe check (function_name ~ '^tg_[a-z0-9_]+$')
+);
+create index table_attachments_relid_idx on rowflow.table_attachments (relid, workflow);
+comment on table rowflow.table_attachments is
+  'One row per rowflow.attach call; the generated trigger function rowflow.<function_name> and its triggers on relid belong to it.';

@@ -1,0 +1,331 @@
+create or replace function rowflow.define_workflow(name text, spec jsonb)
+returns int
+language plpgsql
+set search_path to ''
+as $$
+#variable_conflict use_column
+declare
+  c_name_re constant text := '^[a-z][a-z0-9_-]{0,62}$';
+  c_task_re constant text := '^[A-Za-z][A-Za-z0-9_.:-]{0,127}$';
+  c_queue_re constant text := '^[A-Za-z0-9_.-]{1,63}$';
+  v_key text;
+  v_step jsonb;
+  v_ord int;
+  v_sname text;
+  v_where text;
+  v_val jsonb;
+  v_names text[] := '{}';
+  v_norm jsonb := '[]';
+  v_deps text[];
+  v_dep text;
+  v_backoff jsonb;
+  v_btype text;
+  v_bbase interval;
+  v_bmax interval;
+  v_bjitter double precision;
+  v_queue jsonb;
+  v_qname text;
+  v_qkey text;
+  v_done text[] := '{}';
+  v_next text[];
+  v_path text[];
+  v_cur text;
+  v_pos int;
+  v_cycle text[];
+  v_latest int;
+  v_latest_spec jsonb;
+  v_version int;
+begin
+  -- GUARD: the name and the top-level shape.
+  if define_workflow.name is null or define_workflow.name !~ c_name_re then
+    raise exception 'invalid workflow name %: use 1-63 characters a-z, 0-9, "_" or "-", starting with a lowercase letter',
+      coalesce(to_jsonb(left(define_workflow.name, 100))::text, 'null') using errcode = 'RF004';
+  end if;
+  if jsonb_typeof(define_workflow.spec) is distinct from 'object' then
+    raise exception 'workflow "%": the spec must be a JSON object, got %', define_workflow.name,
+      coalesce(jsonb_typeof(define_workflow.spec), 'null') using errcode = 'RF001';
+  end if;
+  for v_key in select k from jsonb_object_keys(define_workflow.spec) as k order by k loop
+    if v_key not in ('name', 'description', 'onFailure', 'steps') then
+      raise exception 'workflow "%": unknown option %; allowed: name, description, onFailure, steps',
+        define_workflow.name, to_jsonb(left(v_key, 100))::text using errcode = 'RF002';
+    end if;
+  end loop;
+  if define_workflow.spec ? 'name' and define_workflow.spec -> 'name' is distinct from to_jsonb(define_workflow.name) then
+    raise exception 'workflow "%": spec.name is %, which differs from the name argument; remove it or make them equal',
+      define_workflow.name, left((define_workflow.spec -> 'name')::text, 100) using errcode = 'RF001';
+  end if;
+  if define_workflow.spec ? 'description' and jsonb_typeof(define_workflow.spec -> 'description') <> 'string' then
+    raise exception 'workflow "%": description must be a string', define_workflow.name using errcode = 'RF001';
+  end if;
+  if define_workflow.spec ? 'onFailure' then
+    if jsonb_typeof(define_workflow.spec -> 'onFailure') <> 'string' then
+      raise exception 'workflow "%": onFailure must be a task name (string)', define_workflow.name using errcode = 'RF001';
+    end if;
+    if (define_workflow.spec ->> 'onFailure') !~ c_task_re then
+      raise exception 'workflow "%": invalid onFailure task name %: use 1-128 characters A-Z, a-z, 0-9, "_", ".", ":" or "-", starting with a letter',
+        define_workflow.name, left((define_workflow.spec -> 'onFailure')::text, 140) using errcode = 'RF004';
+    end if;
+  end if;
+  if jsonb_typeof(define_workflow.spec -> 'steps') is distinct from 'array' then
+    raise exception 'workflow "%": steps must be an array of step objects', define_workflow.name using errcode = 'RF001';
+  end if;
+  if jsonb_array_length(define_workflow.spec -> 'steps') = 0 then
+    raise exception 'workflow "%" has no steps; add at least one step', define_workflow.name using errcode = 'RF003';
+  end if;
+  if jsonb_array_length(define_workflow.spec -> 'steps') > 1000 then
+    raise exception 'workflow "%" has % steps; at most 1000 are allowed', define_workflow.name,
+      jsonb_array_length(define_workflow.spec -> 'steps') using errcode = 'RF001';
+  end if;
+
+  -- PHASE 1: each step on its own: shape, names, options, intervals, paths.
+  for v_step, v_ord in select e, o - 1 from jsonb_array_elements(define_workflow.spec -> 'steps') with ordinality as t(e, o) loop
+    v_where := format('workflow "%s", steps[%s]', define_workflow.name, v_ord);
+    if jsonb_typeof(v_step) <> 'object' then
+      raise exception '%: a step must be an object', v_where using errcode = 'RF001';
+    end if;
+    if jsonb_typeof(v_step -> 'name') is distinct from 'string' then
+      raise exception '%: "name" is required and must be a string', v_where using errcode = 'RF001';
+    end if;
+    v_sname := v_step ->> 'name';
+    if v_sname !~ c_name_re then
+      raise exception '%: invalid step name %: use 1-63 characters a-z, 0-9, "_" or "-", starting with a lowercase letter',
+        v_where, to_jsonb(left(v_sname, 100))::text using errcode = 'RF004';
+    end if;
+    v_where := format('workflow "%s", step "%s"', define_workflow.name, v_sname);
+    for v_key in select k from jsonb_object_keys(v_step) as k order by k loop
+      if v_key not in ('name', 'task', 'dependsOn', 'attempts', 'backoff', 'timeout', 'priority',
+                       'queue', 'delay', 'if', 'compensate') then
+        raise exception '%: unknown option %; allowed: name, task, dependsOn, attempts, backoff, timeout, priority, queue, delay, if, compensate',
+          v_where, to_jsonb(left(v_key, 100))::text using errcode = 'RF002';
+      end if;
+    end loop;
+    if v_sname = any (v_names) then
+      raise exception 'workflow "%": duplicate step name "%"; step names must be unique', define_workflow.name, v_sname
+        using errcode = 'RF005';
+    end if;
+    v_names := v_names || v_sname;
+
+    if jsonb_typeof(v_step -> 'task') is distinct from 'string' then
+      raise exception '%: "task" is required and must be a string', v_where using errcode = 'RF001';
+    end if;
+    if (v_step ->> 'task') !~ c_task_re then
+      raise exception '%: invalid task name %: use 1-128 characters A-Z, a-z, 0-9, "_", ".", ":" or "-", starting with a letter',
+        v_where, left((v_step -> 'task')::text, 140) using errcode = 'RF004';
+    end if;
+    if v_step ? 'compensate' then
+      if jsonb_typeof(v_step -> 'compensate') <> 'string' then
+        raise exception '%: "compensate" must be a task name (string)', v_where using errcode = 'RF001';
+      end if;
+      if (v_step ->> 'compensate') !~ c_task_re then
+        raise exception '%: invalid compensate task name %: use 1-128 characters A-Z, a-z, 0-9, "_", ".", ":" or "-", starting with a letter',
+          v_where, left((v_step -> 'compensate')::text, 140) using errcode = 'RF004';
+      end if;
+    end if;
+
+    v_deps := '{}';
+    if v_step ? 'dependsOn' then
+      if jsonb_typeof(v_step -> 'dependsOn') <> 'array' then
+        raise exception '%: "dependsOn" must be an array of step names', v_where using errcode = 'RF001';
+      end if;
+      for v_val in select e from jsonb_array_elements(v_step -> 'dependsOn') as e loop
+        if jsonb_typeof(v_val) <> 'string' then
+          raise exception '%: "dependsOn" must contain step names (strings), got %', v_where, left(v_val::text, 100)
+            using errcode = 'RF001';
+        end if;
+        v_dep := v_val #>> '{}';
+        if v_dep = v_sname then
+          raise exception '%: a step cannot depend on itself; remove "%" from its dependsOn', v_where, v_sname
+            using errcode = 'RF007';
+        end if;
+        if v_dep = any (v_deps) then
+          raise exception '%: "dependsOn" lists "%" more than once', v_where, v_dep using errcode = 'RF001';
+        end if;
+        v_deps := v_deps || v_dep;
+      end loop;
+    end if;
+
+    v_val := v_step -> 'attempts';
+    if v_val is not null and (jsonb_typeof(v_val) <> 'number' or v_val::text !~ '^\d+$'
+                              or v_val::text::numeric not between 1 and 1000) then
+      raise exception '%: "attempts" must be an integer from 1 to 1000, got %', v_where, left(v_val::text, 100)
+        using errcode = 'RF001';
+    end if;
+    v_val := v_step -> 'priority';
+    if v_val is not null and (jsonb_typeof(v_val) <> 'number' or v_val::text !~ '^-?\d+$'
+                              or v_val::text::numeric not between -1000 and 1000) then
+      raise exception '%: "priority" must be an integer from -1000 to 1000, got %', v_where, left(v_val::text, 100)
+        using errcode = 'RF001';
+    end if;
+
+    -- Backoff: default exponential, base 1s, max 5min, jitter 0.2.
+    v_backoff := coalesce(v_step -> 'backoff', '{}');
+    if jsonb_typeof(v_backoff) <> 'object' then
+      raise exception '%: "backoff" must be an object like {"type": "exponential", "base": "1 second"}', v_where
+        using errcode = 'RF001';
+    end if;
+    for v_key in select k from jsonb_object_keys(v_backoff) as k order by k loop
+      if v_key not in ('type', 'base', 'max', 'jitter') then
+        raise exception '%: unknown backoff option %; allowed: type, base, max, jitter', v_where,
+          to_jsonb(left(v_key, 100))::text using errcode = 'RF002';
+      end if;
+    end loop;
+    v_btype := coalesce(v_backoff ->> 'type', 'exponential');
+    if v_backoff ? 'type' and (jsonb_typeof(v_backoff -> 'type') <> 'string' or v_btype not in ('fixed', 'exponential')) then
+      raise exception '%: backoff.type must be "fixed" or "exponential", got %', v_where,
+        left((v_backoff -> 'type')::text, 100) using errcode = 'RF001';
+    end if;
+    v_bbase := case when v_backoff ? 'base'
+      then rowflow._parse_interval(v_backoff -> 'base', v_where || ': backoff.base') else interval '1 second' end;
+    v_bmax := case when v_backoff ? 'max'
+      then rowflow._parse_interval(v_backoff -> 'max', v_where || ': backoff.max') else greatest(interval '5 minutes', v_bbase) end;
+    if v_bmax < v_bbase then
+      raise exception '%: backoff.max (%) is less than backoff.base (%)', v_where, v_bmax, v_bbase using errcode = 'RF010';
+    end if;
+    v_val := v_backoff -> 'jitter';
+    if v_val is not null and (jsonb_typeof(v_val) <> 'number' or v_val::text::numeric not between 0 and 1) then
+      raise exception '%: backoff.jitter must be a number from 0 to 1, got %', v_where, left(v_val::text, 100)
+        using errcode = 'RF001';
+    end if;
+    v_bjitter := coalesce(v_val::text::double precision, 0.2);
+
+    if v_step ? 'timeout' and rowflow._parse_interval(v_step -> 'timeout', v_where || ': timeout') <= interval '0' then
+      raise exception '%: timeout must be greater than zero', v_where using errcode = 'RF010';
+    end if;
+    if v_step ? 'delay' then
+      perform rowflow._parse_interval(v_step -> 'delay', v_where || ': delay');
+    end if;
+    if v_step ? 'if' then
+      perform rowflow._compile_path(v_step -> 'if', v_where || ': if');
+    end if;
+
+    -- Queue: "name" or {"name": …, "key": "<path>"}.
+    v_queue := v_step -> 'queue';
+    v_qname := null;
+    v_qkey := null;
+    if v_queue is not null then
+      if jsonb_typeof(v_queue) = 'string' then
+        v_qname := v_queue #>> '{}';
+      elsif jsonb_typeof(v_queue) = 'object' then
+        for v_key in select k from jsonb_object_keys(v_queue) as k order by k loop
+          if v_key not in ('name', 'key') then
+            raise exception '%: unknown queue option %; allowed: name, key', v_where, to_jsonb(left(v_key, 100))::text
+              using errcode = 'RF002';
+          end if;
+        end loop;
+        if jsonb_typeof(v_queue -> 'name') is distinct from 'string' then
+          raise exception '%: queue.name is required and must be a string', v_where using errcode = 'RF001';
+        end if;
+        v_qname := v_queue ->> 'name';
+        if v_queue ? 'key' then
+          v_qkey := rowflow._compile_path(v_queue -> 'key', v_where || ': queue.key')::text;
+        end if;
+      else
+        raise exception '%: "queue" must be a queue name or {"name": …, "key": "<path>"}', v_where using errcode = 'RF001';
+      end if;
+      if v_qname !~ c_queue_re then
+        raise exception '%: invalid queue name %: use 1-63 characters A-Z, a-z, 0-9, "_", "." or "-"', v_where,
+          to_jsonb(left(v_qname, 100))::text using errcode = 'RF004';
+      end if;
+    end if;
+
+    v_norm := v_norm || jsonb_build_object(
+      'idx', v_ord, 'name', v_sname, 'task', v_step ->> 'task', 'depends_on', to_jsonb(v_deps),
+      'attempts', coalesce((v_step ->> 'attempts')::int, 3),
+      'backoff_type', v_btype, 'backoff_base', v_bbase::text, 'backoff_max', v_bmax::text,
+      'backoff_jitter', v_bjitter,
+      'timeout', rowflow._parse_interval(v_step -> 'timeout', v_where || ': timeout')::text,
+      'priority', coalesce((v_step ->> 'priority')::int, 0),
+      'queue_name', v_qname, 'queue_key', v_qkey,
+      'delay', rowflow._parse_interval(v_step -> 'delay', v_where || ': delay')::text,
+      'if_path', case when v_step ? 'if' then rowflow._compile_path(v_step -> 'if', v_where || ': if')::text end,
+      'compensate', v_step ->> 'compensate');
+  end loop;
+
+  -- PHASE 2: the graph: unknown dependencies, then cycles.
+  select format('workflow "%s", step "%s": unknown dependency "%s"; known steps: %s',
+                define_workflow.name, s ->> 'name', d, array_to_string(v_names, ', '))
+  into v_where
+  from jsonb_array_elements(v_norm) as s, jsonb_array_elements_text(s -> 'depends_on') as d
+  where d <> all (v_names)
+  order by (s ->> 'idx')::int
+  limit 1;
+  if found then
+    raise exception '%', v_where using errcode = 'RF006';
+  end if;
+
+  -- Kahn: repeatedly take the steps whose dependencies are all done.
+  loop
+    v_next := array(
+      select s ->> 'name' from jsonb_array_elements(v_norm) as s
+      where (s ->> 'name') <> all (v_done)
+        and not exists (select 1 from jsonb_array_elements_text(s -> 'depends_on') as d where d <> all (v_done)));
+    exit when cardinality(v_next) = 0;
+    v_done := v_done || v_next;
+  end loop;
+  if cardinality(v_done) < cardinality(v_names) then
+    -- Walk "depends on" edges inside the blocked set from its first step
+    -- (spec order) until a step repeats; that stretch is a cycle.
+    select s ->> 'name' into v_cur from jsonb_array_elements(v_norm) as s
+    where (s ->> 'name') <> all (v_done) order by (s ->> 'idx')::int limit 1;
+    v_path := array[v_cur];
+    loop
+      select d into v_cur
+      from jsonb_array_elements(v_norm) as s, jsonb_array_elements_text(s -> 'depends_on') with ordinality as x(d, o)
+      where s ->> 'name' = v_cur and d <> all (v_done)
+      order by o limit 1;
+      v_pos := array_position(v_path, v_cur);
+      exit when v_pos is not null;
+      v_path := v_path || v_cur;
+    end loop;
+    -- v_path[i] depends on v_path[i+1]; print in execution order.
+    v_cycle := array[v_path[v_pos]];
+    for i in reverse cardinality(v_path)..v_pos loop
+      v_cycle := v_cycle || v_path[i];
+    end loop;
+    raise exception 'workflow "%": dependency cycle %; ("x -> y" means y depends on x) remove one of these dependsOn entries',
+      define_workflow.name, array_to_string(v_cycle, ' -> ') using errcode = 'RF008';
+  end if;
+
+  -- PHASE 3: store: same spec as the latest version → that version, else a new one.
+  insert into rowflow.workflows as w (name, latest_version)
+  values (define_workflow.name, 1)
+  on conflict do nothing;
+  if found then
+    v_version := 1;
+  else
+    select w.latest_version into v_latest from rowflow.workflows as w
+    where w.name = define_workflow.name for update;
+    select wv.spec into v_latest_spec from rowflow.workflow_versions as wv
+    where wv.workflow = define_workflow.name and wv.version = v_latest;
+    if v_latest_spec = define_workflow.spec then
+      return v_latest;
+    end if;
+    v_version := v_latest + 1;
+    update rowflow.workflows as w set latest_version = v_version, updated_at = now()
+    where w.name = define_workflow.name;
+  end if;
+
+  insert into rowflow.workflow_versions (workflow, version, spec, spec_hash, on_failure, step_count)
+  values (define_workflow.name, v_version, define_workflow.spec, md5(define_workflow.spec::text),
+          define_workflow.spec ->> 'onFailure', cardinality(v_names));
+
+  insert into rowflow.workflow_steps (workflow, version, idx, name, task, depends_on, dependents, n_deps,
+    attempts, backoff_type, backoff_base, backoff_max, backoff_jitter, timeout, priority,
+    queue_name, queue_key, delay, if_path, compensate)
+  select define_workflow.name, v_version, (s ->> 'idx')::smallint, s ->> 'name', s ->> 'task',
+    array(select jsonb_array_elements_text(s -> 'depends_on')),
+    array(select o ->> 'name' from jsonb_array_elements(v_norm) as o
+          where o -> 'depends_on' ? (s ->> 'name') order by o ->> 'name' collate "C"),
+    jsonb_array_length(s -> 'depends_on'),
+    (s ->> 'attempts')::smallint, s ->> 'backoff_type', (s ->> 'backoff_base')::interval,
+    (s ->> 'backoff_max')::interval, (s ->> 'backoff_jitter')::double precision,
+    (s ->> 'timeout')::interval, (s ->> 'priority')::smallint, s ->> 'queue_name',
+    (s ->> 'queue_key')::jsonpath, (s ->> 'delay')::interval, (s ->> 'if_path')::jsonpath, s ->> 'compensate'
+  from jsonb_array_elements(v_norm) as s;
+
+  return v_version;
+end;
+$$;
+comment on function rowflow.define_workflow(text, jsonb) is
+  'Validates and stores a workflow spec (RF001-RF010 on rejection). Returns the version: the latest one if the spec is identical to it, else a new one.';

@@ -1,0 +1,97 @@
+-- Inserts one queued run per input of (workflow, version) and wakes workers.
+-- Returns a run id per input in input order; with idempotency keys, an input
+-- whose key already has a run (or repeats a key earlier in the batch) gets
+-- that run's id and inserts nothing. Checks the inputs (RF022). Callers
+-- check the workflow and the arguments.
+create or replace function rowflow._queue_runs(workflow text, version int, inputs jsonb[], keys text[], priority int,
+  now timestamptz)
+returns bigint[]
+language plpgsql
+set search_path to ''
+set plan_cache_mode to force_generic_plan
+set enable_seqscan to off
+set enable_hashjoin to off
+set enable_mergejoin to off
+set jit to off
+as $$
+#variable_conflict use_column
+declare
+  v_n int := coalesce(cardinality(_queue_runs.inputs), 0);
+  v_now timestamptz := coalesce(_queue_runs.now, pg_catalog.now());
+  v_bad record;
+  v_id bigint;
+  v_ids bigint[];
+  v_woke int;
+begin
+  -- GUARD: every input a JSON object of at most 1 MiB of JSON text. JSON
+  -- text is at most 6x the binary size, so only inputs above 1 MiB / 6
+  -- binary pay for the text form. A valid single input skips the scan.
+  if not (v_n = 1 and pg_catalog.jsonb_typeof(_queue_runs.inputs[1]) = 'object'
+          and pg_catalog.pg_column_size(_queue_runs.inputs[1]) <= 174762) then
+    select t.o, pg_catalog.jsonb_typeof(t.i) as type,
+           t.i is null or pg_catalog.jsonb_typeof(t.i) <> 'object' as not_object,
+           case when t.i is not null and pg_catalog.jsonb_typeof(t.i) = 'object'
+                then pg_catalog.octet_length(t.i::text) end as size
+    into v_bad
+    from unnest(_queue_runs.inputs) with ordinality as t(i, o)
+    where t.i is null or pg_catalog.jsonb_typeof(t.i) <> 'object'
+       or (pg_catalog.pg_column_size(t.i) > 174762 and pg_catalog.octet_length(t.i::text) > 1048576)
+    order by 3 desc, t.o limit 1;
+    if found and v_bad.not_object then
+      raise exception 'run input #% is %, not a JSON object; wrap values in an object like {"value": …}',
+        v_bad.o, coalesce(v_bad.type, 'null') using errcode = 'RF022';
+    elsif found then
+      raise exception 'run input #% is % bytes of JSON; the limit is 1 MiB (1048576 bytes): store large data in a table and pass its key',
+        v_bad.o, v_bad.size using errcode = 'RF022';
+    end if;
+  end if;
+  if v_n = 0 then
+    return '{}';
+  end if;
+
+  -- PHASE 1: the rows. Without keys no speculative insertion (it costs a
+  -- WAL record and an arbiter probe per row even for a null key).
+  if _queue_runs.keys is null and v_n = 1 then
+    insert into rowflow.runs as r (workflow, version, status, input, priority, created_at, updated_at)
+    values (_queue_runs.workflow, _queue_runs.version, 'queued', _queue_runs.inputs[1], _queue_runs.priority,
+            v_now, v_now)
+    returning r.id into v_id;
+    v_ids := array[v_id];
+  elsif _queue_runs.keys is null then
+    -- Ids drawn first, so they follow input order.
+    v_ids := array(select pg_catalog.nextval('rowflow.runs_id_seq'::regclass)
+                   from pg_catalog.generate_series(1, v_n));
+    insert into rowflow.runs as r (id, workflow, version, status, input, priority, created_at, updated_at)
+    select v_ids[t.o], _queue_runs.workflow, _queue_runs.version, 'queued', t.i, _queue_runs.priority, v_now, v_now
+    from unnest(_queue_runs.inputs) with ordinality as t(i, o)
+    order by t.o;
+  else
+    -- A key that has a run (committed, or committed by the transaction we
+    -- waited for) inserts nothing; that run is the input's run.
+    v_ids := array(select pg_catalog.nextval('rowflow.runs_id_seq'::regclass)
+                   from pg_catalog.generate_series(1, v_n));
+    insert into rowflow.runs as r (id, workflow, version, status, input, idempotency_key, priority,
+                                   created_at, updated_at)
+    select v_ids[t.o], _queue_runs.workflow, _queue_runs.version, 'queued', t.i, t.k, _queue_runs.priority,
+           v_now, v_now
+    from unnest(_queue_runs.inputs, _queue_runs.keys) with ordinality as t(i, k, o)
+    order by t.o
+    on conflict (workflow, idempotency_key) where idempotency_key is not null do nothing;
+    v_ids := array(
+      select coalesce(
+               (select r.id from rowflow.runs as r
+                where r.workflow = _queue_runs.workflow and r.idempotency_key = t.k),
+               v_ids[t.o])
+      from unnest(_queue_runs.keys) with ordinality as t(k, o)
+      order by t.o);
+  end if;
+
+  -- PHASE 2: wake a waiting worker and live views.
+  v_woke := rowflow._wake_all(0, v_n, case when v_n = 1 then pg_catalog.jsonb_build_object('run', v_ids[1])
+                                  else pg_catalog.jsonb_build_object('workflow', _queue_runs.workflow,
+                                                                     'started', v_n) end);
+  return v_ids;
+end;
+$$;
+comment on function rowflow._queue_runs(text, int, jsonb[], text[], int, timestamptz) is
+  'Internal: inserts queued runs (RF022 input checks, idempotency keys) and wakes workers; ids in input order (000011).';

@@ -1,0 +1,66 @@
+create or replace function rowflow.start_run(
+  workflow text,
+  input jsonb default '{}'::jsonb,
+  idempotency_key text default null,
+  priority int default 0,
+  now timestamptz default null)
+returns bigint
+language plpgsql
+set search_path to ''
+as $$
+declare
+  v_id bigint;
+begin
+  select s into v_id
+  from rowflow.start_runs(start_run.workflow, array[start_run.input],
+                          case when start_run.idempotency_key is null then null else array[start_run.idempotency_key] end,
+                          start_run.priority, start_run.now) as s;
+  return v_id;
+end;
+$$;
+comment on function rowflow.start_run(text, jsonb, text, int, timestamptz) is
+  'Starts one queued run (see start_runs). With an idempotency key that already has a run, returns that run and creates nothing.';
+
+-- start_runs: the same contract as before (errors, ids in input order,
+-- idempotency), but the runs start 'queued'; a worker claims them.
+create or replace function rowflow.start_runs(
+  workflow text,
+  inputs jsonb[],
+  idempotency_keys text[] default null,
+  priority int default 0,
+  now timestamptz default null)
+returns setof bigint
+language plpgsql
+set search_path to ''
+as $$
+#variable_conflict use_column
+declare
+  v_wf rowflow.workflows;
+  v_n int := coalesce(cardinality(start_runs.inputs), 0);
+begin
+  -- GUARD: workflow, arguments.
+  select w.* into v_wf from rowflow.workflows as w where w.name = start_runs.workflow;
+  if not found then
+    raise exception 'unknown workflow %; define it first with rowflow.define_workflow',
+      coalesce(to_jsonb(left(start_runs.workflow, 100))::text, 'null') using errcode = 'RF020';
+  end if;
+  if v_wf.paused then
+    raise exception 'workflow "%" is paused; resume it before starting runs', v_wf.name using errcode = 'RF021';
+  end if;
+  if start_runs.idempotency_keys is not null and cardinality(start_runs.idempotency_keys) <> v_n then
+    raise exception 'start_runs: % idempotency keys for % inputs; pass one key (or null) per input',
+      cardinality(start_runs.idempotency_keys), v_n using errcode = '22023';
+  end if;
+  if start_runs.priority is null or start_runs.priority not between -1000 and 1000 then
+    raise exception 'start_runs: priority must be from -1000 to 1000, got %', start_runs.priority using errcode = '22023';
+  end if;
+  if v_n = 0 then
+    return;
+  end if;
+  -- PHASE 1: the rows.
+  return query select unnest(rowflow._queue_runs(v_wf.name, v_wf.latest_version, start_runs.inputs,
+                                                 start_runs.idempotency_keys, start_runs.priority, start_runs.now));
+end;
+$$;
+comment on function rowflow.start_runs(text, jsonb[], text[], int, timestamptz) is
+  'Starts one queued run per input (latest version); a worker claims them. Returns run ids in input order. RF020 unknown, RF021 paused, RF022 bad input.';

@@ -1,0 +1,125 @@
+-- attach (000004) with the new trigger bodies; unchanged otherwise.
+create or replace function rowflow._attach(
+  relid oid, given text, workflow text, events text[], "when" text, input text, idempotency_key text)
+returns int
+language plpgsql
+set search_path to ''
+as $$
+#variable_conflict use_column
+declare
+  v_rel pg_catalog.pg_class;
+  v_events text[];
+  v_pk text[];
+  v_clash record;
+  v_id int;
+  v_fn text;
+  v_event text;
+  v_body text;
+  v_table_tag text;
+begin
+  -- GUARD: table, ownership, workflow, events, primary key.
+  v_rel := rowflow._attachable_table(_attach.relid, _attach.given, 'attach');
+  if not exists (select 1 from rowflow.workflows as w where w.name = _attach.workflow) then
+    raise exception 'attach: unknown workflow %', coalesce(pg_catalog.quote_literal(_attach.workflow), 'null')
+      using errcode = 'RF020',
+            hint = 'Define it first with rowflow.define_workflow(name, spec), in the same migration if you like.';
+  end if;
+  if _attach.events is null or cardinality(_attach.events) = 0
+     or exists (select 1 from unnest(_attach.events) as e where e is null
+                or pg_catalog.lower(e) not in ('insert', 'update', 'delete')) then
+    raise exception 'attach: events must be a non-empty subset of {insert,update,delete}, got %',
+      coalesce(_attach.events::text, 'null') using errcode = 'RF033';
+  end if;
+  v_events := array(select distinct pg_catalog.lower(e) from unnest(_attach.events) as e
+                    order by 1);
+  if cardinality(v_events) <> cardinality(_attach.events) then
+    raise exception 'attach: events lists an event twice: %', _attach.events::text using errcode = 'RF033';
+  end if;
+  v_pk := array(
+    select a.attname::text
+    from pg_catalog.pg_index as i
+    cross join lateral unnest(i.indkey) with ordinality as k(attnum, o)
+    join pg_catalog.pg_attribute as a on a.attrelid = i.indrelid and a.attnum = k.attnum
+    where i.indrelid = _attach.relid and i.indisprimary
+    order by k.o);
+  if 'update' = any (v_events) and cardinality(v_pk) = 0 then
+    raise exception 'attach: table % has no primary key; update attachments pair old and new rows by primary key',
+      _attach.relid::regclass using errcode = 'RF032',
+      hint = 'Add a primary key (alter table … add primary key (…)), or attach only insert/delete events.';
+  end if;
+  -- Serialise attach/detach on this table (CREATE TRIGGER takes this lock
+  -- anyway; taking it first makes the overlap check below race-free).
+  execute pg_catalog.format('lock table %s in share row exclusive mode', _attach.relid::regclass);
+  perform rowflow._purge_stale_attachments();
+  select a.id, a.events into v_clash
+  from rowflow.table_attachments as a
+  where a.relid = _attach.relid and a.workflow = _attach.workflow and a.events && v_events
+  limit 1;
+  if found then
+    raise exception 'attach: workflow "%" is already attached to % for %', _attach.workflow,
+      _attach.relid::regclass, array(select unnest(v_clash.events) intersect select unnest(v_events))::text
+      using errcode = 'RF035',
+            hint = 'Detach it first (select rowflow.detach(…)), or attach with events that do not overlap.';
+  end if;
+
+  -- PHASE 1: compile every expression, each alone (so the error names the
+  -- option), for each event, before anything is created.
+  foreach v_event in array v_events loop
+    if _attach."when" is not null then
+      perform rowflow._check_attachment_query(
+        rowflow._attachment_query(_attach.relid, v_event, v_pk, _attach."when", null, null),
+        'when', _attach."when", v_event);
+    end if;
+    if _attach.input is not null then
+      perform rowflow._check_attachment_query(
+        rowflow._attachment_query(_attach.relid, v_event, v_pk, null, _attach.input, null),
+        'input', _attach.input, v_event);
+    end if;
+    if _attach.idempotency_key is not null then
+      perform rowflow._check_attachment_query(
+        rowflow._attachment_query(_attach.relid, v_event, v_pk, null, null, _attach.idempotency_key),
+        'idempotency_key', _attach.idempotency_key, v_event);
+    end if;
+    perform rowflow._check_attachment_query(
+      rowflow._attachment_query(_attach.relid, v_event, v_pk, _attach."when", _attach.input, _attach.idempotency_key),
+      'combined', concat_ws(' / ', _attach."when", _attach.input, _attach.idempotency_key), v_event);
+  end loop;
+
+  -- PHASE 2: the attachment row (its id makes the function name unique).
+  -- Function name: tg_<table>__<workflow>_<id>, each part reduced to
+  -- [a-z0-9_] and cut to 22 characters (hostile or unicode table names only
+  -- lose readability, never uniqueness).
+  v_table_tag := coalesce(nullif(left(pg_catalog.regexp_replace(pg_catalog.lower(v_rel.relname::text),
+                   '[^a-z0-9_]+', '_', 'g'), 22), ''), 't');
+  insert into rowflow.table_attachments (relid, workflow, events, when_sql, input_sql, key_sql, function_name)
+  values (_attach.relid, _attach.workflow, v_events, _attach."when", _attach.input, _attach.idempotency_key, 'tg_pending')
+  returning id into v_id;
+  v_fn := 'tg_' || v_table_tag || '__' || left(pg_catalog.replace(_attach.workflow, '-', '_'), 22) || '_' || v_id;
+  update rowflow.table_attachments as a set function_name = v_fn where a.id = v_id;
+
+  -- PHASE 3: the trigger function (000011: rowflow._attachment_body).
+  v_body := rowflow._attachment_body((select a from rowflow.table_attachments as a where a.id = v_id));
+  execute pg_catalog.format(
+    'create function rowflow.%I() returns trigger language plpgsql security definer set search_path to '''' as %L',
+    v_fn, v_body);
+  execute pg_catalog.format('revoke all on function rowflow.%I() from public', v_fn);
+  execute pg_catalog.format('comment on function rowflow.%I() is %L', v_fn,
+    pg_catalog.format('rowflow attachment %s: starts workflow %s for %s on %s', v_id, _attach.workflow,
+      array_to_string(v_events, ', '), _attach.relid::regclass));
+
+  -- PHASE 4: one statement-level AFTER trigger per event. The _900_ prefix
+  -- makes them fire after the table's other AFTER statement triggers
+  -- (Postgres fires triggers of one kind in name order).
+  foreach v_event in array v_events loop
+    execute pg_catalog.format(
+      'create trigger %I after %s on %s referencing %s for each statement execute function rowflow.%I()',
+      '_900_rowflow_' || left(_attach.workflow, 30) || '_' || v_event || '_' || v_id,
+      v_event, _attach.relid::regclass,
+      case v_event when 'insert' then 'new table as rf_new'
+                   when 'update' then 'new table as rf_new old table as rf_old'
+                   else 'old table as rf_old' end,
+      v_fn);
+  end loop;
+  return v_id;
+end;
+$$;

@@ -1,0 +1,20 @@
+-- The transaction's mode: rowflow.mode unset, '' or 'normal' → normal;
+-- 'suppress' → triggers start nothing; 'backfill' → runs start with run
+-- priority 1000. Anything else raises RF039 (a typo like 'supress' must not
+-- silently start runs).
+create or replace function rowflow._attach_mode()
+returns text
+language plpgsql stable
+set search_path to ''
+as $$
+declare
+  v_mode text := coalesce(nullif(pg_catalog.current_setting('rowflow.mode', true), ''), 'normal');
+begin
+  if v_mode not in ('normal', 'suppress', 'backfill') then
+    raise exception 'rowflow.mode is %, expected ''normal'', ''suppress'' or ''backfill''',
+      pg_catalog.quote_literal(v_mode) using errcode = 'RF039',
+      hint = 'Use: set local rowflow.mode = ''suppress''; (or ''backfill'').';
+  end if;
+  return v_mode;
+end;
+$$;

@@ -1,0 +1,47 @@
+-- Resolves and checks the table of attach/detach. Raises RF030 (missing),
+-- RF031 (not an ordinary or partitioned table, or a system/rowflow table),
+-- RF036 (caller does not own it).
+create or replace function rowflow._attachable_table(relid oid, given text, verb text)
+returns pg_catalog.pg_class
+language plpgsql stable
+set search_path to ''
+as $$
+#variable_conflict use_column
+declare
+  v_rel pg_catalog.pg_class;
+  v_schema text;
+begin
+  select c.* into v_rel from pg_catalog.pg_class as c where c.oid = _attachable_table.relid;
+  if not found then
+    raise exception '%: table % does not exist', _attachable_table.verb,
+      coalesce(pg_catalog.quote_literal(_attachable_table.given), 'null')
+      using errcode = 'RF030',
+            hint = 'Create the table first, or schema-qualify its name (e.g. ''public.orders'').';
+  end if;
+  v_schema := (select n.nspname from pg_catalog.pg_namespace as n where n.oid = v_rel.relnamespace);
+  if v_rel.relkind not in ('r', 'p') then
+    raise exception '%: % is a %, not a table; attachments need an ordinary or partitioned table',
+      _attachable_table.verb, _attachable_table.relid::regclass,
+      case v_rel.relkind when 'v' then 'view' when 'm' then 'materialized view'
+        when 'f' then 'foreign table' when 'S' then 'sequence' when 'i' then 'index'
+        when 'I' then 'partitioned index' when 'c' then 'composite type' when 't' then 'TOAST table'
+        else 'relation of kind ' || v_rel.relkind::text end
+      using errcode = 'RF031',
+            hint = 'Attach the workflow to the table the view reads from.';
+  end if;
+  if v_schema in ('rowflow', 'graphile_worker', 'pg_catalog', 'information_schema')
+     or v_schema like 'pg\_toast%' or v_schema like 'pg\_temp%' then
+    raise exception '%: % is in schema %, which rowflow does not attach to', _attachable_table.verb,
+      _attachable_table.relid::regclass, pg_catalog.quote_ident(v_schema)
+      using errcode = 'RF031',
+            hint = 'Attach workflows to your own (non-temporary) business tables.';
+  end if;
+  if not pg_catalog.pg_has_role(current_user, v_rel.relowner, 'USAGE') then
+    raise exception '%: must be the owner of table % (owner: %, you: %)', _attachable_table.verb,
+      _attachable_table.relid::regclass, pg_catalog.pg_get_userbyid(v_rel.relowner), current_user
+      using errcode = 'RF036',
+            hint = 'Run it as the table owner or a member of the owning role (e.g. from the migration that created the table).';
+  end if;
+  return v_rel;
+end;
+$$;

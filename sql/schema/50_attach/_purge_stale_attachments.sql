@@ -1,0 +1,25 @@
+-- Removes attachments whose triggers are gone (the table was dropped, or the
+-- triggers were dropped by hand) and their functions, so that a reused table
+-- oid never inherits a stale attachment.
+create or replace function rowflow._purge_stale_attachments()
+returns void
+language plpgsql
+set search_path to ''
+as $$
+declare
+  v_row record;
+begin
+  for v_row in
+    select a.id, a.function_name
+    from rowflow.table_attachments as a
+    where not exists (
+      select 1 from pg_catalog.pg_trigger as t
+      join pg_catalog.pg_proc as p on p.oid = t.tgfoid
+      where t.tgrelid = a.relid and p.proname = a.function_name
+        and p.pronamespace = 'rowflow'::regnamespace)
+  loop
+    execute pg_catalog.format('drop function if exists rowflow.%I()', v_row.function_name);
+    delete from rowflow.table_attachments as a where a.id = v_row.id;
+  end loop;
+end;
+$$;

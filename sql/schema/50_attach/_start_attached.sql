@@ -1,0 +1,80 @@
+-- The one call of every generated attachment trigger (000004's contract): the
+-- mode, one _queue_runs call for the statement's rows, pending_runs().
+create or replace function rowflow._start_attached(attachment_id int, workflow text, inputs jsonb[], keys text[])
+returns void
+language plpgsql
+set search_path to ''
+as $$
+#variable_conflict use_column
+declare
+  v_mode text := pg_catalog.current_setting('rowflow.mode', true);
+  v_prio int;
+  v_wf record;
+  v_id bigint;
+  v_ids bigint[];
+  v_ranges text;
+  v_now timestamptz;
+  v_woke int;
+begin
+  -- GUARD: the mode (unset/''/normal → run priority 0, backfill → 1000,
+  -- suppress → nothing; anything else: _attach_mode raises RF039), then the
+  -- workflow (start_runs' errors).
+  if v_mode is null or v_mode = '' or v_mode = 'normal' then
+    v_prio := 0;
+  elsif v_mode = 'backfill' then
+    v_prio := 1000;
+  elsif v_mode = 'suppress' then
+    return;
+  else
+    perform rowflow._attach_mode();
+  end if;
+  if coalesce(cardinality(_start_attached.inputs), 0) = 0 then
+    return;
+  end if;
+  select w.name, w.latest_version, w.paused into v_wf from rowflow.workflows as w
+  where w.name = _start_attached.workflow;
+  if not found or v_wf.paused then
+    -- start_runs raises the error (RF020/RF021) with its message.
+    perform rowflow.start_runs(_start_attached.workflow, _start_attached.inputs, _start_attached.keys, v_prio);
+    return;
+  end if;
+
+  -- PHASE 1: the runs. One row without an idempotency key (an app's plain
+  -- INSERT) is inlined: one INSERT, no further plpgsql call; everything else
+  -- (and a bad input, for its RF022) goes through _queue_runs.
+  if cardinality(_start_attached.inputs) = 1 and _start_attached.keys[1] is null
+     and pg_catalog.jsonb_typeof(_start_attached.inputs[1]) = 'object'
+     and pg_catalog.pg_column_size(_start_attached.inputs[1]) <= 174762 then
+    v_now := pg_catalog.now();
+    insert into rowflow.runs as r (workflow, version, status, input, priority, created_at, updated_at)
+    values (v_wf.name, v_wf.latest_version, 'queued', _start_attached.inputs[1], v_prio, v_now, v_now)
+    returning r.id into v_id;
+    v_woke := rowflow._wake_all(0, 1, pg_catalog.jsonb_build_object('run', v_id));
+    v_ranges := pg_catalog.set_config('rowflow.pending_runs',
+      coalesce(nullif(pg_catalog.current_setting('rowflow.pending_runs', true), '') || ',', '')
+        || v_id || '-' || v_id, true);
+    return;
+  end if;
+  v_ids := rowflow._queue_runs(v_wf.name, v_wf.latest_version, _start_attached.inputs, _start_attached.keys,
+                               v_prio, null);
+  -- A key repeated within the statement maps several rows to one run.
+  v_ids := array(select distinct x from unnest(v_ids) as x order by x);
+
+  -- PHASE 2: remember the ids for pending_runs() as ranges "lo-hi" of
+  -- consecutive ids (transaction-local, rolled back with a savepoint).
+  if cardinality(v_ids) = 1 then
+    v_ranges := v_ids[1] || '-' || v_ids[1];
+  else
+    select pg_catalog.string_agg(g.lo || '-' || g.hi, ',' order by g.lo) into v_ranges
+    from (select min(t.id) as lo, max(t.id) as hi
+          from (select x.id, x.id - row_number() over (order by x.id) as grp
+                from unnest(v_ids) as x(id)) as t
+          group by t.grp) as g;
+  end if;
+  v_ranges := pg_catalog.set_config('rowflow.pending_runs',
+    coalesce(nullif(pg_catalog.current_setting('rowflow.pending_runs', true), '') || ',', '') || v_ranges,
+    true);
+end;
+$$;
+comment on function rowflow._start_attached(int, text, jsonb[], text[]) is
+  'Internal: the one call a generated attachment trigger makes per statement (mode, queued runs, pending_runs bookkeeping; 000011).';

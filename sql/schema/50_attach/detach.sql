@@ -1,0 +1,23 @@
+create or replace function rowflow.detach(table_name regclass, workflow text)
+returns int
+language sql
+set search_path to ''
+as $$
+  select rowflow._detach(detach.table_name, detach.table_name::text, detach.workflow);
+$$;
+comment on function rowflow.detach(regclass, text) is
+  'Same as detach(text, text) for a regclass argument.';
+
+create or replace function rowflow.detach(
+  table_name text,
+  workflow text,
+  caller_search_path text default pg_catalog.current_setting('search_path'))
+returns int
+language sql
+set search_path to ''
+as $$
+  select rowflow._detach(rowflow._resolve_table(detach.table_name, detach.caller_search_path),
+                         detach.table_name, detach.workflow);
+$$;
+comment on function rowflow.detach(text, text, text) is
+  'Removes every attachment of workflow on the table (triggers and function); started runs are left alone. Returns how many. RF030, RF031, RF036, RF037.';

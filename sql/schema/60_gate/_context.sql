@@ -1,0 +1,28 @@
+-- The handler context of a step attempt, as begin_step answers it (plus its
+-- runId and step, so that steps handed out directly carry their identity).
+create or replace function rowflow._context(run_id bigint, step text, kind text, attempt int, max_attempts int,
+  task text, workflow text, version int, input jsonb, deps jsonb, timeout interval, run_error jsonb)
+returns jsonb
+language plpgsql immutable
+set search_path to ''
+as $$
+#variable_conflict use_column
+begin
+  -- plpgsql, not sql: a non-inlined SQL function is planned on every call.
+  return pg_catalog.jsonb_build_object(
+    'ok', true,
+    'runId', _context.run_id::text,
+    'step', _context.step,
+    'task', _context.task,
+    'workflow', _context.workflow,
+    'version', _context.version,
+    'input', _context.input,
+    'deps', coalesce(_context.deps, '{}'::jsonb),
+    'attempt', _context.attempt,
+    'maxAttempts', _context.max_attempts,
+    'timeoutMs', (extract(epoch from _context.timeout) * 1000)::bigint,
+    'idempotencyKey', 'rowflow:' || _context.run_id || ':' || _context.step,
+    'kind', _context.kind,
+    'runError', _context.run_error);
+end;
+$$;

@@ -1,0 +1,12 @@
+-- The object the conditions and queue keys are evaluated over, and the
+-- "deps" a handler receives: {"<dependency>": output} for every dependency
+-- (null for a skipped one).
+create or replace function rowflow._deps_outputs(run_id bigint, names text[])
+returns jsonb
+language sql stable
+set search_path to ''
+as $$
+  select coalesce(jsonb_object_agg(sr.step, sr.output), '{}'::jsonb)
+  from rowflow.step_runs as sr
+  where sr.run_id = _deps_outputs.run_id and sr.step = any (_deps_outputs.names);
+$$;

@@ -1,0 +1,50 @@
+-- Finishes the runs among run_ids that have nothing left: every step row
+-- terminal, and (unless compensating) every workflow step has a row. A
+-- running run succeeds; a compensating one fails with the chain's results
+-- (and its run_failed event). Caller holds the run locks. Returns
+-- (run_id, status) of every given run.
+create or replace function rowflow._finish_runs(run_ids bigint[], now timestamptz)
+returns table (run_id bigint, status text)
+language plpgsql
+set search_path to ''
+set plan_cache_mode to force_generic_plan
+set enable_seqscan to off
+set enable_hashjoin to off
+set enable_mergejoin to off
+set jit to off
+as $$
+#variable_conflict use_column
+begin
+  return query
+  with s as (
+    select r.id, r.status, r.error, a.open, a.step_rows, wv.step_count, a.chain
+    from rowflow.runs as r
+    join rowflow.workflow_versions as wv on wv.workflow = r.workflow and wv.version = r.version
+    cross join lateral (
+      select count(*) filter (where sr.status in ('pending', 'queued', 'running')) as open,
+             count(*) filter (where sr.kind = 'step') as step_rows,
+             pg_catalog.jsonb_object_agg(sr.step, sr.status) filter (where sr.kind <> 'step') as chain
+      from rowflow.step_runs as sr where sr.run_id = r.id
+    ) as a
+    where r.id = any (_finish_runs.run_ids) and r.status in ('running', 'compensating')
+  ), f as (
+    update rowflow.runs as r
+    set status = case s.status when 'running' then 'succeeded' else 'failed' end,
+        error = case when s.status = 'compensating'
+                     then r.error || pg_catalog.jsonb_build_object('compensation', coalesce(s.chain, '{}'::jsonb))
+                     else r.error end,
+        updated_at = _finish_runs.now, finished_at = _finish_runs.now
+    from s
+    where r.id = s.id and s.open = 0 and (s.status = 'compensating' or s.step_rows >= s.step_count)
+    returning r.id, r.status, r.error
+  ), ev as (
+    insert into rowflow.events (run_id, type, data, at)
+    select f.id, 'run_failed', f.error, _finish_runs.now from f where f.status = 'failed'
+  )
+  select r.id, coalesce(f.status, r.status)
+  from rowflow.runs as r left join f on f.id = r.id
+  where r.id = any (_finish_runs.run_ids);
+end;
+$$;
+comment on function rowflow._finish_runs(bigint[], timestamptz) is
+  'Internal: ends the given runs that have nothing left (succeeded, or failed after compensation); returns each run''s status (000011).';

@@ -1,0 +1,42 @@
+-- Why gate calls change nothing (000002's _fence, for many calls at once):
+-- one refusal per call. A workflow step without a row is a pending one
+-- (attempt 0).
+create or replace function rowflow._refusals(run_ids bigint[], steps text[], attempts int[], os int[], allowed text[])
+returns table (o int, refusal jsonb)
+language plpgsql stable
+set search_path to ''
+set plan_cache_mode to force_generic_plan
+set enable_seqscan to off
+set enable_hashjoin to off
+set enable_mergejoin to off
+set jit to off
+as $$
+#variable_conflict use_column
+begin
+  return query
+  select c.o,
+    case
+      when r.id is null then '{"ok": false, "reason": "unknown_run"}'::jsonb
+      when s.status is null then '{"ok": false, "reason": "unknown_step"}'::jsonb
+      when s.status in ('succeeded', 'failed', 'skipped', 'cancelled') then
+        pg_catalog.jsonb_build_object('ok', false, 'reason', 'step_terminal', 'status', s.status, 'runStatus', r.status)
+      when s.attempt <> c.attempt then
+        pg_catalog.jsonb_build_object('ok', false, 'reason', 'attempt_mismatch', 'currentAttempt', s.attempt)
+      when r.status not in ('running', 'compensating') then
+        pg_catalog.jsonb_build_object('ok', false, 'reason', 'run_not_active', 'runStatus', r.status)
+      else
+        pg_catalog.jsonb_build_object('ok', false,
+          'reason', 'step_not_' || case when _refusals.allowed = array['running'] then 'running' else 'ready' end,
+          'status', s.status)
+    end
+  from unnest(_refusals.run_ids, _refusals.steps, _refusals.attempts, _refusals.os) as c(run_id, step, attempt, o)
+  left join rowflow.runs as r on r.id = c.run_id
+  left join lateral (
+    select sr.status, sr.attempt from rowflow.step_runs as sr where sr.run_id = c.run_id and sr.step = c.step
+    union all
+    select 'pending', 0 from rowflow.workflow_steps as ws
+    where ws.workflow = r.workflow and ws.version = r.version and ws.name = c.step
+      and not exists (select 1 from rowflow.step_runs as sr where sr.run_id = c.run_id and sr.step = c.step)
+  ) as s on true;
+end;
+$$;

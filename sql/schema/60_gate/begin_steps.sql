@@ -1,0 +1,62 @@
+create or replace function rowflow.begin_step(
+  run_id bigint,
+  step text,
+  attempt int,
+  worker_id text default null,
+  now timestamptz default null)
+returns jsonb
+language plpgsql
+set search_path to ''
+as $$
+#variable_conflict use_column
+declare
+  v_result jsonb;
+begin
+  select b into v_result
+  from rowflow.begin_steps(array[begin_step.run_id], array[begin_step.step], array[begin_step.attempt],
+                           begin_step.worker_id, begin_step.now) as b;
+  return v_result;
+end;
+$$;
+comment on function rowflow.begin_step(bigint, text, int, text, timestamptz) is
+  'Marks a queued step attempt running and returns the handler context, or {"ok": false, "reason"} for a stale/duplicate job.';
+
+-- Marks queued attempts running and returns their handler contexts, one
+-- answer per call in call order; a call that does not match its step's
+-- attempt and status gets {"ok": false, "reason"}. For jobs graphile
+-- delivered (reserved => false); a worker begins the steps it reserved with
+-- reserved => true (they hold its lease).
+create or replace function rowflow.begin_steps(
+  run_ids bigint[], steps text[], attempts int[], worker_id text default null, now timestamptz default null,
+  reserved boolean default false)
+returns setof jsonb
+language plpgsql
+set search_path to ''
+as $$
+#variable_conflict use_column
+declare
+  v_n int := coalesce(cardinality(begin_steps.run_ids), 0);
+  v_results jsonb;
+  v_woke int;
+begin
+  -- GUARD: one value per call in every array.
+  if coalesce(cardinality(begin_steps.steps), 0) <> v_n or coalesce(cardinality(begin_steps.attempts), 0) <> v_n then
+    raise exception 'begin_steps: run_ids, steps and attempts must have the same length' using errcode = '22023';
+  end if;
+  if v_n = 0 then
+    return;
+  end if;
+  -- PHASE 1: lock order: the runs (id order), then step rows.
+  perform 1 from rowflow.runs as r where r.id = any (begin_steps.run_ids) order by r.id for no key update;
+  -- PHASE 2: begin, answer in call order.
+  v_results := rowflow._begin(begin_steps.run_ids, begin_steps.steps, begin_steps.attempts,
+                              array(select i from pg_catalog.generate_series(1, v_n) as i),
+                              begin_steps.worker_id, coalesce(begin_steps.now, pg_catalog.now()),
+                              coalesce(begin_steps.reserved, false));
+  v_woke := rowflow._wake_all(0, 0, case when v_n = 1 then pg_catalog.jsonb_build_object('run', begin_steps.run_ids[1])
+                                   else pg_catalog.jsonb_build_object('runs', v_n) end);
+  return query select v_results -> (i::text) from pg_catalog.generate_series(1, v_n) as i order by i;
+end;
+$$;
+comment on function rowflow.begin_steps(bigint[], text[], int[], text, timestamptz, boolean) is
+  'Marks queued step attempts running and returns their handler contexts (or refusals), one per call in call order (000011).';

@@ -1,0 +1,176 @@
+-- Claims up to max_runs queued runs (priority, then id; SKIP LOCKED, so
+-- workers never wait for each other): each becomes running and gets a row
+-- for every step; up to `take` root steps (no queue, no delay, condition
+-- true; in claim order) are handed to worker_id under its lease, running,
+-- one handler context each in the answer (in run priority, run id, step
+-- priority, name order). The other root steps get jobs (or are skipped by
+-- their condition, which releases their dependents). With take > 0 no run
+-- is claimed whose priority value is above that of an available due job
+-- (backfill runs yield to live work). Answers
+-- {"runs": claimed, "taken": [contexts]}. take => 0 (worker_id may be null)
+-- turns the claimed runs into jobs only. Runs whose root steps use named
+-- queues need the queue rows first: that case (rare) takes a second pass.
+create or replace function rowflow.claim_runs(
+  worker_id text default null,
+  take int default 0,
+  max_runs int default null,
+  now timestamptz default null)
+returns jsonb
+language plpgsql
+set search_path to ''
+set plan_cache_mode to force_generic_plan
+set enable_seqscan to off
+set enable_hashjoin to off
+set enable_mergejoin to off
+set jit to off
+as $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(claim_runs.now, pg_catalog.now());
+  v_take int := coalesce(claim_runs.take, 0);
+  v_limit int := coalesce(claim_runs.max_runs, greatest(coalesce(claim_runs.take, 0), 1));
+  v_out record;
+  v_seq regclass := pg_catalog.pg_get_serial_sequence('graphile_worker._private_jobs', 'id')::regclass;
+  v_woke int;
+  v_yield int;
+begin
+  -- GUARD: arguments.
+  if v_take < 0 or v_limit < 0 then
+    raise exception 'claim_runs: take and max_runs must not be negative (take %, max_runs %)', v_take, v_limit
+      using errcode = '22023';
+  end if;
+  if v_take > 0 and claim_runs.worker_id is null then
+    raise exception 'claim_runs: take > 0 needs the worker_id that will run the steps' using errcode = '22023';
+  end if;
+  if v_limit = 0 then
+    return '{"runs": 0, "taken": []}';
+  end if;
+  -- A worker that takes steps does not start a run while an available job
+  -- with a lower priority value is due (backfill runs yield to live work).
+  if v_take > 0 then
+    v_yield := (select j.priority from graphile_worker._private_jobs as j
+                where j.is_available = true and j.run_at <= v_now order by j.priority limit 1);
+  end if;
+
+  -- PHASE 1: one statement: the runs; the plan of every step of theirs (a
+  -- root step is skipped by its condition, taken — the first `take`
+  -- eligible ones in claim order — or queued; the others get pending rows
+  -- now, so that releasing them later only updates a row); jobs for the
+  -- queued roots; the rows; skip events.
+  with c as (
+    select r.id from rowflow.runs as r
+    where r.status = 'queued' and (v_yield is null or r.priority <= v_yield)
+    order by r.priority, r.id
+    limit v_limit
+    for no key update skip locked
+  ), u as (
+    update rowflow.runs as r
+    set status = 'running', started_at = v_now, updated_at = v_now
+    from c where r.id = c.id
+    returning r.id, r.workflow, r.version, r.input, r.priority
+  ), s as (
+    select u.id as run_id, u.workflow, u.version, u.input, ws.name as step, ws.task, ws.attempts, ws.delay,
+      ws.timeout, ws.if_path, ws.n_deps, ws.n_deps = 0 as root,
+      greatest(-32768, least(32767, ws.priority + u.priority)) as priority, q.queue, g.go,
+      (ws.n_deps = 0 and g.go and q.queue is null and coalesce(ws.delay, interval '0') <= interval '0') as eligible,
+      u.priority as run_priority
+    from u
+    join rowflow.workflow_steps as ws on ws.workflow = u.workflow and ws.version = u.version
+    cross join lateral (
+      select ws.n_deps = 0 and (ws.if_path is null
+        or coalesce(jsonb_path_match(pg_catalog.jsonb_build_object('input', u.input, 'steps', '{}'::jsonb),
+                                     ws.if_path, '{}', true), false)) as go
+    ) as g
+    cross join lateral (
+      select case when g.go and ws.queue_name is not null then
+        rowflow._queue_name(ws.queue_name, ws.queue_key,
+                            pg_catalog.jsonb_build_object('input', u.input, 'steps', '{}'::jsonb)) end as queue
+    ) as q
+  ), d as (
+    select s.*,
+      case when not s.root then 'pending'
+           when not s.go then 'skipped'
+           when s.eligible
+                and row_number() over (partition by s.eligible
+                                       order by s.run_priority, s.run_id, s.priority, s.step) <= v_take
+             then 'running'
+           else 'queued' end as status
+    from s
+  ), p as (
+    -- Job ids drawn here (graphile's own sequence), not matched back from
+    -- the insert's RETURNING: a join of thousands of rows against it would
+    -- be a nested loop with hash joins off.
+    select d.*, case when d.status = 'queued' then pg_catalog.nextval(v_seq) end as job_id
+    from d
+  ), jobs as (
+    insert into graphile_worker._private_jobs as j (id, job_queue_id, task_id, payload, run_at, max_attempts, priority)
+    overriding system value
+    select
+      p.job_id,
+      null,
+      (select t.id from graphile_worker._private_tasks as t where t.identifier = 'rowflow:step'),
+      pg_catalog.json_build_object('run', p.run_id, 'step', p.step, 'attempt', 1),
+      v_now + coalesce(p.delay, interval '0'), 25, p.priority
+    from p where p.status = 'queued'
+    order by p.job_id
+  ), ins as (
+    insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts,
+                                   created_at, queued_at, started_at, finished_at, job_id, locked_by)
+    select p.run_id, p.step, 'step', p.status, case when p.status = 'pending' then p.n_deps else 0 end,
+           case when p.status in ('queued', 'running') then 1 else 0 end,
+           p.attempts, v_now, case when p.status in ('queued', 'running') then v_now end,
+           case when p.status = 'running' then v_now end, case when p.status = 'skipped' then v_now end, p.job_id,
+           case when p.status = 'running' then claim_runs.worker_id end
+    from p
+    order by p.run_id, p.step
+  ), ev as (
+    insert into rowflow.events (run_id, step, type, data, at)
+    select p.run_id, p.step, 'step_skipped', pg_catalog.jsonb_build_object('if', p.if_path::text), v_now
+    from p where p.status = 'skipped'
+    order by p.run_id, p.step
+  )
+  select (select count(*)::int from u) as runs,
+         coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+           'ok', true, 'runId', p.run_id::text, 'step', p.step, 'task', p.task,
+           'workflow', p.workflow, 'version', p.version, 'input', p.input, 'deps', '{}'::jsonb,
+           'attempt', 1, 'maxAttempts', p.attempts,
+           'timeoutMs', (extract(epoch from p.timeout) * 1000)::bigint,
+           'idempotencyKey', 'rowflow:' || p.run_id || ':' || p.step,
+           'kind', 'step', 'runError', null, 'priority', p.priority)
+           order by p.run_priority, p.run_id, p.priority, p.step)
+           filter (where p.status = 'running'), '[]'::jsonb) as taken,
+         count(*) filter (where p.status = 'queued')::int as queued,
+         coalesce(array_agg(row(p.run_id, p.step, 1)::rowflow.done_step order by p.run_id, p.step)
+                  filter (where p.status = 'skipped'), '{}') as skipped,
+         pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('id', p.job_id, 'queue', p.queue))
+           filter (where p.status = 'queued' and p.queue is not null) as queue_jobs
+  into v_out
+  from p;
+
+  -- PHASE 2 (rare): jobs of named queues: the queue rows (created when
+  -- missing) and their ids, before anything commits.
+  if v_out.queue_jobs is not null then
+    insert into graphile_worker._private_job_queues as jq (queue_name)
+    select distinct x ->> 'queue' from pg_catalog.jsonb_array_elements(v_out.queue_jobs) as x
+    on conflict do nothing;
+    update graphile_worker._private_jobs as j
+    set job_queue_id = jq.id
+    from pg_catalog.jsonb_array_elements(v_out.queue_jobs) as x
+    join graphile_worker._private_job_queues as jq on jq.queue_name = x ->> 'queue'
+    where j.id = (x ->> 'id')::bigint;
+  end if;
+
+  -- PHASE 3: runs with skipped root steps: release what the skips satisfy
+  -- (rare), then finish the runs that have nothing left.
+  if cardinality(v_out.skipped) > 0 then
+    perform rowflow._release(v_out.skipped, null, null, v_now);
+    perform rowflow._finish_runs(array(select distinct d.run_id from unnest(v_out.skipped) as d), v_now);
+  end if;
+  if v_out.queued > 0 then
+    v_woke := rowflow._wake_all(v_out.queued, 0, null);
+  end if;
+  return pg_catalog.jsonb_build_object('runs', v_out.runs, 'taken', v_out.taken);
+end;
+$$;
+comment on function rowflow.claim_runs(text, int, int, timestamptz) is
+  'Claims up to max_runs queued runs: running, a row per step, up to take root steps handed to worker_id (running, leased), the others queued as jobs. Answers {"runs": claimed, "taken": [handler contexts]} (000011).';

@@ -1,0 +1,141 @@
+-- fail_step: 000006's rules, without steps_left and the ordinary-path
+-- events; the step loses its lease; a retry's or failure's event records
+-- when the failed attempt started. Single calls: failures are not the hot
+-- path.
+create or replace function rowflow.fail_step(
+  run_id bigint,
+  step text,
+  attempt int,
+  error jsonb,
+  retryable boolean default true,
+  retry_at timestamptz default null,
+  now timestamptz default null)
+returns jsonb
+language plpgsql
+set search_path to ''
+as $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(fail_step.now, pg_catalog.now());
+  v_run rowflow.runs;
+  v_sr rowflow.step_runs;
+  v_ws rowflow.workflow_steps;
+  v_delay interval;
+  v_retry_at timestamptz;
+  v_ids bigint[];
+  v_status text;
+  v_error jsonb;
+  v_chain int := 0;
+begin
+  -- GUARD: lock order run → step; only the running attempt may fail.
+  select r.* into v_run from rowflow.runs as r where r.id = fail_step.run_id for no key update;
+  select sr.* into v_sr from rowflow.step_runs as sr
+  where sr.run_id = fail_step.run_id and sr.step = fail_step.step
+    and sr.status = 'running' and sr.attempt = fail_step.attempt
+    and v_run.status in ('running', 'compensating');
+  if not found then
+    return (select f.refusal from rowflow._refusals(array[fail_step.run_id], array[fail_step.step],
+                                                    array[fail_step.attempt], array[1], array['running']) as f);
+  end if;
+  -- The retry policy: the step's own; a compensation uses the policy of the
+  -- step it undoes; on-failure uses the defaults.
+  select ws.* into v_ws from rowflow.workflow_steps as ws
+  where ws.workflow = v_run.workflow and ws.version = v_run.version
+    and ws.name = case v_sr.kind when 'step' then v_sr.step
+                                 when 'compensation' then substr(v_sr.step, length('compensate:') + 1) end;
+
+  -- PHASE 1: another attempt, if allowed (a new job).
+  if coalesce(fail_step.retryable, true) and v_sr.attempt < v_sr.max_attempts then
+    v_delay := case coalesce(v_ws.backoff_type, 'exponential')
+      when 'fixed' then coalesce(v_ws.backoff_base, interval '1 second')
+      else least(coalesce(v_ws.backoff_base, interval '1 second') * power(2, least(v_sr.attempt - 1, 40)),
+                 coalesce(v_ws.backoff_max, interval '5 minutes'))
+    end;
+    -- jitter j spreads the delay uniformly over [d·(1-j), d·(1+j)], capped at max.
+    v_delay := least(v_delay * (1 - coalesce(v_ws.backoff_jitter, 0.2) * (2 * random() - 1)),
+                     greatest(coalesce(v_ws.backoff_max, interval '5 minutes'), v_delay));
+    v_retry_at := coalesce(fail_step.retry_at, v_now + v_delay);
+    v_ids := rowflow._add_step_jobs(array[row(v_sr.run_id, v_sr.step, v_sr.attempt + 1,
+      rowflow._queue_name(v_ws.queue_name, v_ws.queue_key, jsonb_build_object('input', v_run.input,
+        'steps', case when v_sr.kind = 'step' then rowflow._deps_outputs(v_sr.run_id, v_ws.depends_on) else '{}' end)),
+      v_retry_at, coalesce(v_ws.priority, 0) + v_run.priority)::rowflow.step_job]);
+    update rowflow.step_runs as sr
+    set status = 'queued', attempt = sr.attempt + 1, error = fail_step.error, job_id = v_ids[1], started_at = null,
+        locked_by = null
+    where sr.run_id = v_sr.run_id and sr.step = v_sr.step;
+    insert into rowflow.events (run_id, step, type, attempt, data, at)
+    values (v_sr.run_id, v_sr.step, 'step_retrying', v_sr.attempt,
+            jsonb_build_object('error', fail_step.error, 'retryAt', v_retry_at, 'nextAttempt', v_sr.attempt + 1,
+                               'startedAt', v_sr.started_at), v_now);
+    update rowflow.runs as r set updated_at = v_now where r.id = v_run.id;
+    perform rowflow._notify(jsonb_build_object('run', v_run.id));
+    return jsonb_build_object('ok', true, 'outcome', 'retrying', 'retryAt', v_retry_at,
+                              'nextAttempt', v_sr.attempt + 1, 'runStatus', v_run.status);
+  end if;
+
+  -- PHASE 2: the step failed for good.
+  update rowflow.step_runs as sr
+  set status = 'failed', error = fail_step.error, finished_at = v_now, locked_by = null
+  where sr.run_id = v_sr.run_id and sr.step = v_sr.step;
+  insert into rowflow.events (run_id, step, type, attempt, data, at)
+  values (v_sr.run_id, v_sr.step, 'step_failed', v_sr.attempt,
+          jsonb_build_object('error', fail_step.error, 'retryable', coalesce(fail_step.retryable, true),
+                             'startedAt', v_sr.started_at), v_now);
+  v_status := v_run.status;
+  v_error := v_run.error;
+
+  if v_sr.kind = 'step' then
+    -- PHASE 3: the run fails: cancel the other steps (those without a row
+    -- too), then build the compensation chain (reverse completion order),
+    -- on-failure last.
+    perform rowflow._cancel_steps(v_run.id, array['step'], 'run failed', v_now);
+    v_error := jsonb_build_object('step', v_sr.step, 'attempt', v_sr.attempt, 'error', fail_step.error);
+    with comp as (
+      select sr.step, ws.attempts, sr.finished_at
+      from rowflow.step_runs as sr
+      join rowflow.workflow_steps as ws
+        on ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = sr.step
+      where sr.run_id = v_run.id and sr.kind = 'step' and sr.status = 'succeeded' and ws.compensate is not null
+    ), chain as (
+      select 'compensate:' || c.step as step, 'compensation' as kind, c.attempts,
+             row_number() over (order by c.finished_at desc, c.step desc) as seq
+      from comp as c
+      union all
+      select 'on-failure', 'on_failure', 3, (select count(*) from comp) + 1
+      from rowflow.workflow_versions as wv
+      where wv.workflow = v_run.workflow and wv.version = v_run.version and wv.on_failure is not null
+    ), ins as (
+      insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts, seq, created_at)
+      select v_run.id, ch.step, ch.kind, 'pending', 1, 0, ch.attempts, ch.seq, v_now
+      from chain as ch order by ch.seq
+      returning 1
+    )
+    select count(*) into v_chain from ins;
+    if v_chain > 0 then
+      v_status := 'compensating';
+      insert into rowflow.events (run_id, type, data, at)
+      values (v_run.id, 'run_compensating', v_error, v_now);
+    else
+      v_status := 'failed';
+      insert into rowflow.events (run_id, type, data, at)
+      values (v_run.id, 'run_failed', v_error, v_now);
+    end if;
+    -- runs.status must be written before the chain helpers read it.
+    update rowflow.runs as r set status = v_status, error = v_error, updated_at = v_now,
+      finished_at = case when v_status = 'failed' then v_now end
+    where r.id = v_run.id
+    returning r.* into v_run;
+  end if;
+
+  -- PHASE 4: next link of the chain (first one, or the one after this failed
+  -- compensation: the chain continues past a failed link), then finish.
+  if v_status = 'compensating' then
+    perform rowflow._advance_chain_step(v_run, v_now);
+    select f.status into v_status from rowflow._finish_runs(array[v_run.id], v_now) as f;
+  end if;
+  perform rowflow._notify(jsonb_build_object('run', v_run.id));
+  return jsonb_build_object('ok', true, 'outcome', 'failed', 'runStatus', v_status);
+end;
+$$;
+comment on function rowflow.fail_step(bigint, text, int, jsonb, boolean, timestamptz, timestamptz) is
+  'Fails the running attempt: retry with backoff (or at retry_at) while attempts remain, else the step fails and the run fails/compensates.';

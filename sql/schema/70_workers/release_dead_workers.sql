@@ -1,0 +1,50 @@
+-- release_dead_workers (000003): the leases of dead workers end with them.
+create or replace function rowflow.release_dead_workers(timeout interval, now timestamptz default null)
+returns text[]
+language plpgsql
+set search_path to ''
+as $$
+declare
+  v_now timestamptz := coalesce(release_dead_workers.now, now());
+  v_ids text[];
+  v_orphans text[];
+begin
+  -- GUARD: a zero or negative timeout would release the jobs of live workers.
+  if release_dead_workers.timeout is null or release_dead_workers.timeout <= interval '0' then
+    raise exception 'release_dead_workers: timeout must be a positive interval, got %',
+      coalesce(release_dead_workers.timeout::text, 'null') using errcode = '22023';
+  end if;
+
+  -- PHASE 1: registered workers that stopped heartbeating.
+  with dead as (
+    delete from rowflow.workers as w
+    where w.heartbeat_at < v_now - release_dead_workers.timeout
+    returning w.id
+  )
+  select coalesce(array_agg(dead.id order by dead.id), '{}') into v_ids from dead;
+
+  -- PHASE 2: holders of rowflow jobs or leases that never registered (or
+  -- lost their row), with locks older than the timeout.
+  select coalesce(array_agg(distinct x.holder), '{}') into v_orphans
+  from (
+    select j.locked_by as holder
+    from graphile_worker._private_jobs as j
+    join graphile_worker._private_tasks as t on t.id = j.task_id and t.identifier = 'rowflow:step'
+    where j.locked_by is not null and j.locked_at < v_now - release_dead_workers.timeout
+    union all
+    select sr.locked_by
+    from rowflow.step_runs as sr
+    where sr.locked_by is not null and coalesce(sr.started_at, sr.queued_at) < v_now - release_dead_workers.timeout
+  ) as x
+  where not exists (select 1 from rowflow.workers as w where w.id = x.holder);
+
+  v_ids := array(select distinct x from unnest(v_ids || v_orphans) as x order by x);
+  if cardinality(v_ids) > 0 then
+    perform rowflow._end_leases(v_ids, null, 'infinity', v_now);
+    perform graphile_worker.force_unlock_workers(v_ids);
+  end if;
+  return v_ids;
+end;
+$$;
+comment on function rowflow.release_dead_workers(interval, timestamptz) is
+  'Deletes workers silent for longer than timeout and unlocks their graphile-worker jobs (and those of unregistered lockers); returns their ids.';

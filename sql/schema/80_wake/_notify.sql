@@ -1,0 +1,12 @@
+create or replace function rowflow._notify(payload jsonb)
+returns void
+language plpgsql
+set search_path to ''
+as $$
+#variable_conflict use_column
+begin
+  perform rowflow._wake('rowflow', _notify.payload::text);
+end;
+$$;
+comment on function rowflow._notify(jsonb) is
+  'Internal: the run-change hint on channel rowflow, at most once per transaction and only when a live view waits (rowflow._wake, 000007).';

@@ -1,0 +1,13 @@
+create or replace function rowflow.mark_waiting(
+  id text, channel text default 'jobs:insert', ttl interval default '1 minute', now timestamptz default null)
+returns void
+language sql
+set search_path to ''
+as $$
+  insert into rowflow.waiters as w (id, channel, until)
+  values (mark_waiting.id, mark_waiting.channel,
+          coalesce(mark_waiting.now, pg_catalog.now()) + coalesce(mark_waiting.ttl, interval '1 minute'))
+  on conflict (channel, id) do update set until = excluded.until;
+$$;
+comment on function rowflow.mark_waiting(text, text, interval, timestamptz) is
+  'Records that id waits for NOTIFYs on channel (jobs:insert or rowflow) for ttl; refresh before it expires (e.g. with the heartbeat).';

@@ -1,0 +1,34 @@
+-- rowflow.run_steps: every step run of every run. Read step lists from here,
+-- not from rowflow.step_runs: a run claimed before the claim design (or a
+-- queued run) has steps without a row, shown here as 'pending' with
+-- deps_remaining = n_deps and the run's created_at. The links of a
+-- compensation / on-failure chain come from the second branch. Filter by
+-- run_id: both branches use primary keys.
+create or replace view rowflow.run_steps as
+select
+  r.id as run_id,
+  ws.name as step,
+  coalesce(sr.kind, 'step') as kind,
+  coalesce(sr.status, 'pending') as status,
+  coalesce(sr.deps_remaining, ws.n_deps) as deps_remaining,
+  coalesce(sr.attempt, 0::smallint) as attempt,
+  coalesce(sr.max_attempts, ws.attempts) as max_attempts,
+  sr.seq,
+  sr.output,
+  sr.error,
+  coalesce(sr.created_at, r.created_at) as created_at,
+  sr.started_at,
+  sr.finished_at,
+  sr.job_id,
+  sr.queued_at,
+  sr.locked_by
+from rowflow.runs as r
+join rowflow.workflow_steps as ws on ws.workflow = r.workflow and ws.version = r.version
+left join rowflow.step_runs as sr on sr.run_id = r.id and sr.step = ws.name
+union all
+select sr.run_id, sr.step, sr.kind, sr.status, sr.deps_remaining, sr.attempt, sr.max_attempts, sr.seq,
+       sr.output, sr.error, sr.created_at, sr.started_at, sr.finished_at, sr.job_id, sr.queued_at, sr.locked_by
+from rowflow.step_runs as sr
+where sr.kind <> 'step';
+comment on view rowflow.run_steps is
+  'Every step run of every run; a step without a row in rowflow.step_runs (not ready yet, 000006) shows as pending.';

@@ -1,0 +1,65 @@
+-- rowflow.run_timeline: a run's whole history. rowflow.events stores only
+-- what the rows cannot tell; the ordinary-path events (run started, step
+-- queued / started / succeeded, run succeeded) are implied by the rows'
+-- timestamps and added here, so a completion writes no event row. Filter by
+-- run_id; order by at, then ord (the order of the kinds of event within one
+-- transaction), then step. id is the stored event's id (null when implied).
+--
+-- rowflow._has_stored_start tells a run started before that design (its
+-- ordinary-path events are stored, run_started first), whose rows must not
+-- add implied copies of them.
+create or replace function rowflow._has_stored_start(run_id bigint)
+returns boolean
+language plpgsql stable
+set search_path to ''
+as $$
+#variable_conflict use_column
+begin
+  return exists (select 1 from rowflow.events as e where e.run_id = _has_stored_start.run_id and e.type = 'run_started');
+end;
+$$;
+
+create or replace view rowflow.run_timeline as
+select e.run_id, e.at, e.step, e.type, e.attempt, e.data, e.id,
+  case e.type
+    when 'run_started' then 0
+    when 'step_succeeded' then 1 when 'step_failed' then 1 when 'step_retrying' then 1
+    when 'step_skipped' then 2 when 'step_cancelled' then 2
+    when 'step_queued' then 3 when 'step_started' then 4
+    else 5 end as ord
+from rowflow.events as e
+union all
+-- The implied events, for runs started since 000011 (a run started before
+-- has a stored run_started event and stored ordinary-path events).
+-- run_started: claimed by a worker.
+select r.id, r.started_at, null, 'run_started', null, null, null, 0
+from rowflow.runs as r where r.started_at is not null and not rowflow._has_stored_start(r.id)
+union all
+-- run_succeeded (failed and cancelled runs have their stored event).
+select r.id, r.finished_at, null, 'run_succeeded', null, null, null, 5
+from rowflow.runs as r where r.status = 'succeeded' and not rowflow._has_stored_start(r.id)
+union all
+-- step_queued: the first attempt (queued_at), and every retry (the
+-- step_retrying event queues the next attempt).
+select sr.run_id, sr.queued_at, sr.step, 'step_queued', 1, null, null, 3
+from rowflow.step_runs as sr where sr.queued_at is not null and not rowflow._has_stored_start(sr.run_id)
+union all
+select e.run_id, e.at, e.step, 'step_queued', (e.data ->> 'nextAttempt')::int, null, null, 3
+from rowflow.events as e where e.type = 'step_retrying' and not rowflow._has_stored_start(e.run_id)
+union all
+-- step_started: the current attempt (started_at), and failed attempts
+-- (their step_retrying / step_failed event records when they started).
+select sr.run_id, sr.started_at, sr.step, 'step_started', sr.attempt, null, null, 4
+from rowflow.step_runs as sr
+where sr.started_at is not null and sr.status in ('running', 'succeeded', 'cancelled')
+  and not rowflow._has_stored_start(sr.run_id)
+union all
+select e.run_id, (e.data ->> 'startedAt')::timestamptz, e.step, 'step_started', e.attempt, null, null, 4
+from rowflow.events as e
+where e.type in ('step_retrying', 'step_failed') and e.data ->> 'startedAt' is not null
+union all
+-- step_succeeded.
+select sr.run_id, sr.finished_at, sr.step, 'step_succeeded', sr.attempt, null, null, 1
+from rowflow.step_runs as sr where sr.status = 'succeeded' and not rowflow._has_stored_start(sr.run_id);
+comment on view rowflow.run_timeline is
+  'Every event of a run: stored (rowflow.events) and implied by the rows (run_started, step_queued, step_started, step_succeeded, run_succeeded). Filter by run_id; order by at, ord, step.';
