@@ -7,7 +7,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { splitStatements,type SqlStatement } from "./sql-statements.js";
+import { splitStatements, type SqlStatement } from "./sql-statements.js";
 
 /** The repository's sql/schema folder. */
 export const defaultSchemaDir = fileURLToPath(new URL("../../sql/schema/", import.meta.url));
