@@ -84,6 +84,7 @@ export function planMigration(input: PlanInput): MigrationPlan {
   const manual: SchemaDifference[] = [];
   const drops: string[] = [];
   const copy = new Set<number>();
+  const commentsOf = new Set<number>();
   const groupOf = new Map<string, number>();
   input.groupKeys.forEach((key, index) => {
     if (key) groupOf.set(key, index);
@@ -116,13 +117,23 @@ export function planMigration(input: PlanInput): MigrationPlan {
     }
     // Tables, types, indexes, sequences, constraints, triggers, …: a new
     // object is created by its source statement (a child of a new table by
-    // the table's); anything else needs the author.
+    // the table's); a change of comments only is made by the group's
+    // `comment on` statements; anything else needs the author.
     if (difference.kind === "extra" && isNew(difference.actual!.parent)) {
       automatic.push(difference.key);
       continue;
     }
     if (difference.kind === "extra" && group !== undefined) {
       copy.add(group);
+      automatic.push(difference.key);
+      continue;
+    }
+    if (
+      difference.kind === "changed" &&
+      group !== undefined &&
+      withoutComments(difference.expected!.def) === withoutComments(difference.actual!.def)
+    ) {
+      commentsOf.add(group);
       automatic.push(difference.key);
       continue;
     }
@@ -137,10 +148,14 @@ export function planMigration(input: PlanInput): MigrationPlan {
   ];
   if (manual.length > 0) parts.push(manualBlock(manual));
   if (drops.length > 0) parts.push(drops.join("\n"));
-  const copied = [...copy].sort((a, b) => a - b).map((index) => input.groups[index]!);
+  const emitted = [...new Set([...copy, ...commentsOf])].sort((a, b) => a - b);
   let previousFile: string | null = null;
-  for (const group of copied) {
-    const text = group.statements.map((statement) => statement.text).join("\n");
+  for (const index of emitted) {
+    const group = input.groups[index]!;
+    const statements = copy.has(index)
+      ? group.statements
+      : group.statements.filter((statement) => /^comment\s+on\b/i.test(statement.text));
+    const text = statements.map((statement) => statement.text).join("\n");
     const from = group.file === previousFile ? "" : `-- from sql/schema/${group.file}\n`;
     parts.push(`${from}${text}`);
     previousFile = group.file;
@@ -150,6 +165,15 @@ export function planMigration(input: PlanInput): MigrationPlan {
     automatic,
     manual: manual.map((difference) => difference.key),
   };
+}
+
+/** A definition without its comment lines and column comments. */
+function withoutComments(def: string): string {
+  return def
+    .split("\n")
+    .filter((line) => !line.startsWith("comment: "))
+    .map((line) => line.replace(/ comment '(?:[^']|'')*'/, ""))
+    .join("\n");
 }
 
 function needsDrop(kind: string, before: SchemaObject, after: SchemaObject): boolean {

@@ -116,7 +116,7 @@ export interface RowflowStepRuns {
   job_id: Int8 | null;
   kind: Generated<string>;
   /**
-   * The worker (graphile pool id) a queued or running step was handed to directly, without a job (000011); null otherwise.
+   * The worker (graphile pool id) a queued or running step was handed to directly, without a job (a lease); null otherwise.
    */
   locked_by: string | null;
   max_attempts: number;

@@ -60,7 +60,7 @@ describe("the equivalence check and npm run db:migration, on a scratch copy", ()
       "raise exception 'no run %'",
     );
     // A removed function, and one with a changed return type (needs a drop first).
-    await unlink(path.join(sources.schemaDir, "65_jobs/_step_task.sql"));
+    await unlink(path.join(sources.schemaDir, "65_jobs/_enqueue.sql"));
     await edit("80_wake/_notify.sql", "returns void", "returns int");
     await edit(
       "80_wake/_notify.sql",
@@ -70,8 +70,8 @@ describe("the equivalence check and npm run db:migration, on a scratch copy", ()
 
     const before = await checkSchemas(adminUrl, sources);
     expect(before.map((d) => `${d.kind} ${d.key}`)).toEqual([
+      "missing function rowflow._enqueue(specs graphile_worker.job_spec[])",
       "changed function rowflow._notify(payload jsonb)",
-      "missing function rowflow._step_task()",
       "changed function rowflow.cancel_run(run_id bigint, reason text, now timestamp with time zone)",
     ]);
     expect(formatDifferences(before, labels)).toContain(
@@ -83,7 +83,7 @@ describe("the equivalence check and npm run db:migration, on a scratch copy", ()
     expect(path.basename(file!)).toBe(`${next}_edit_cancel_run.sql`);
     expect(plan.manual).toEqual([]);
     const sql = await readFile(file!, "utf8");
-    expect(sql).toContain("drop function rowflow._step_task();");
+    expect(sql).toContain("drop function rowflow._enqueue(specs graphile_worker.job_spec[]);");
     expect(sql).toContain("drop function rowflow._notify(payload jsonb);");
     expect(sql).toContain(
       "-- from sql/schema/60_gate/cancel_run.sql\ncreate or replace function rowflow.cancel_run(",

@@ -59,7 +59,7 @@ begin
 end;
 $$;
 comment on function rowflow._check_step_run(text, text, smallint, smallint, smallint, smallint, timestamptz, timestamptz, text) is
-  'The state rules of rowflow.step_runs (its CHECK step_run_is_valid); raises 23514 naming the rule (000011).';
+  'The state rules of rowflow.step_runs (its CHECK step_run_is_valid); raises 23514 naming the rule.';
 
 create table rowflow.step_runs (
   run_id         bigint not null,
@@ -86,7 +86,7 @@ create table rowflow.step_runs (
 comment on column rowflow.step_runs.queued_at is
   'When the step run was first queued (ready to run); null while pending and for a step skipped or cancelled before.';
 comment on column rowflow.step_runs.locked_by is
-  'The worker (graphile pool id) a queued or running step was handed to directly, without a job (000011); null otherwise.';
+  'The worker (graphile pool id) a queued or running step was handed to directly, without a job (a lease); null otherwise.';
 
 -- A dead worker's leases are found by worker id. Small: only leased rows.
 create index step_runs_locked_by_idx on rowflow.step_runs (locked_by) where locked_by is not null;

@@ -1,5 +1,10 @@
--- Compiles a SQL/JSON path expression. Raises RF009 for a syntax error or a
--- reference to a variable ($name), which no evaluation context provides.
+-- rowflow._compile_path(value, what) → jsonpath
+--
+-- Compiles a spec's SQL/JSON path (a step's "if", a queue key). Raises RF009
+-- for a syntax error and for a reference to a variable ($name): no
+-- evaluation context provides variables, so such a path would fail on every
+-- run instead of once, here. Lax-mode paths never fail on missing keys;
+-- strict-mode structural errors depend on the data and are allowed.
 create or replace function rowflow._compile_path(value jsonb, what text)
 returns jsonpath
 language plpgsql immutable

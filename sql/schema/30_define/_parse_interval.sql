@@ -1,3 +1,10 @@
+-- rowflow._parse_interval(value, what) → interval
+--
+-- A spec interval (timeout, delay, backoff.base/max): a non-negative integer
+-- number of milliseconds, or a string '<number> <unit>' with unit ms, s, m, h
+-- or d. Anything else, and a value out of Postgres' interval range (1e21
+-- milliseconds would otherwise be a bare 22008 naming nothing), raises RF010
+-- naming the field (`what`). Null (option not given) is null.
 create or replace function rowflow._parse_interval(value jsonb, what text)
 returns interval
 language plpgsql immutable

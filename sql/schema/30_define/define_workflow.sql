@@ -1,3 +1,21 @@
+-- rowflow.define_workflow(name, spec) → version
+--
+-- Validates a workflow spec (docs/spec.md) and stores it: the version as
+-- given (rowflow.workflow_versions) and its compiled form, one row per step
+-- with every default filled in (rowflow.workflow_steps). A spec equal to the
+-- latest version's returns that version, so running the same definitions at
+-- every deploy (`rowflow migrate`, the worker's sync) creates nothing new.
+--
+-- Definitions are data, and SQL and TypeScript definitions go through the
+-- same rules: this function is the authority, and the TypeScript schema
+-- (src/definition/spec-schema.ts) mirrors it so that a bad spec fails in the
+-- editor too; test/definition/spec-parity.test.ts runs the same cases
+-- through both. Each rejection names the workflow, the step and the option,
+-- with an RF0xx SQLSTATE (docs/sql-api.md, Errors), in the order of the
+-- phases below: the first problem found is the one reported.
+--
+-- PHASE 2's cycle check is Kahn's algorithm over at most 1,000 steps; on a
+-- cycle it walks the blocked steps to print one cycle in execution order.
 create or replace function rowflow.define_workflow(name text, spec jsonb)
 returns int
 language plpgsql

@@ -1,5 +1,8 @@
--- A run input as an attachment's INSERT … SELECT writes it: a JSON object of
--- at most 1 MiB of JSON text, else RF022 (start_runs' rule and messages).
+-- rowflow._run_input(input) → input
+--
+-- Checks one run input the way _queue_runs does (a JSON object of at most
+-- 1 MiB of JSON text, RF022, same messages) and returns it: the generated
+-- attachment triggers call it per row inside their INSERT … SELECT.
 -- Stable, not immutable: a constant input expression must fail only the
 -- statements in which a row qualifies, not at planning.
 create or replace function rowflow._run_input(input jsonb)
@@ -26,4 +29,4 @@ begin
 end;
 $$;
 comment on function rowflow._run_input(jsonb) is
-  'Internal: checks a run input (JSON object, at most 1 MiB of JSON text; RF022) and returns it (000011).';
+  'Internal: checks a run input (JSON object, at most 1 MiB of JSON text; RF022) and returns it.';

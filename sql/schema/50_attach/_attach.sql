@@ -1,4 +1,28 @@
--- attach (000004) with the new trigger bodies; unchanged otherwise.
+-- rowflow._attach(relid, given, workflow, events, "when", input, idempotency_key) → attachment id
+--
+-- Installs one statement-level AFTER trigger per event, with transition
+-- tables (rf_new / rf_old), and the generated trigger function they call
+-- (body: sql/schema/50_attach/_attachment_body.sql). Statement-level, so that
+-- an INSERT … SELECT of 100,000 rows starts its runs in one set-based
+-- statement instead of 100,000 trigger calls.
+--
+-- Before anything is created, every expression is compiled alone (so the
+-- error names the option) and combined, for each event, over empty stand-ins
+-- of the transition tables (rowflow._check_attachment_query): a syntax
+-- error, an unknown column, a wrong result type and anything that is not one
+-- single expression fail here with RF034. The `when`, `input` and
+-- `idempotency_key` expressions are SQL written by the table's owner (like
+-- a CHECK constraint); identifiers go through format('%I') and regclass
+-- output, literals through format('%L'), and the whole body is passed to
+-- CREATE FUNCTION as one %L literal.
+--
+-- The trigger function is SECURITY DEFINER, owned by the role that called
+-- attach (who must own the table), so applications need only their ordinary
+-- INSERT/UPDATE/DELETE privilege, not rights on rowflow's tables. Trigger
+-- names start with _900_ so they fire after the table's other AFTER
+-- statement triggers (Postgres fires triggers of one kind in name order).
+-- UPDATE pairs old and new rows by primary key, so an update attachment
+-- needs one (RF032); a row whose key itself changed has no old partner.
 create or replace function rowflow._attach(
   relid oid, given text, workflow text, events text[], "when" text, input text, idempotency_key text)
 returns int
@@ -97,7 +121,7 @@ begin
   v_fn := 'tg_' || v_table_tag || '__' || left(pg_catalog.replace(_attach.workflow, '-', '_'), 22) || '_' || v_id;
   update rowflow.table_attachments as a set function_name = v_fn where a.id = v_id;
 
-  -- PHASE 3: the trigger function (000011: rowflow._attachment_body).
+  -- PHASE 3: the trigger function (its body: rowflow._attachment_body).
   v_body := rowflow._attachment_body((select a from rowflow.table_attachments as a where a.id = v_id));
   execute pg_catalog.format(
     'create function rowflow.%I() returns trigger language plpgsql security definer set search_path to '''' as %L',

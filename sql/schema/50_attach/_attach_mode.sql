@@ -1,7 +1,12 @@
--- The transaction's mode: rowflow.mode unset, '' or 'normal' → normal;
--- 'suppress' → triggers start nothing; 'backfill' → runs start with run
--- priority 1000. Anything else raises RF039 (a typo like 'supress' must not
--- silently start runs).
+-- rowflow._attach_mode() → 'normal' | 'suppress' | 'backfill'
+--
+-- The transaction's mode for attachment triggers, from the setting
+-- rowflow.mode: unset, '' or 'normal' → runs start as usual; 'suppress' →
+-- triggers start nothing (a bulk load that needs no workflows); 'backfill'
+-- → runs start with run priority 1000, so they yield to live work (see
+-- sql/schema/50_attach/_start_attached.sql). Anything else raises RF039: a
+-- typo like 'supress' must not silently start runs. The generated trigger
+-- body tests the three values inline and calls this only for a bad one.
 create or replace function rowflow._attach_mode()
 returns text
 language plpgsql stable

@@ -1,6 +1,10 @@
--- Resolves and checks the table of attach/detach. Raises RF030 (missing),
--- RF031 (not an ordinary or partitioned table, or a system/rowflow table),
--- RF036 (caller does not own it).
+-- rowflow._attachable_table(relid, given, verb) → the table's pg_class row
+--
+-- The checks attach and detach share: the table exists (RF030), is an
+-- ordinary or partitioned table outside system schemas and rowflow's own
+-- (RF031), and the caller owns it or is a member of its owner (RF036), as
+-- for CREATE TRIGGER. `given` is the name as the caller wrote it, for the
+-- message; `verb` names the caller.
 create or replace function rowflow._attachable_table(relid oid, given text, verb text)
 returns pg_catalog.pg_class
 language plpgsql stable

@@ -1,19 +1,20 @@
--- The body of an attachment's trigger function. One body serves every event
--- of the attachment (each trigger names its transition tables rf_new /
--- rf_old). Without an idempotency key, the statement's rows become queued
--- runs in one statement — the workflow's latest version, the INSERT … SELECT
--- from the transition table, and whether a worker or a live view waits —
--- with no further plpgsql call for a single row nobody waits for. When the
--- workflow is unknown or paused, or the mode invalid, nothing is inserted and
--- the inputs go to rowflow._start_attached as before (000004), which raises
--- RF020 / RF021 / RF039 when rows qualify; so do keyed attachments, which
--- it starts through _queue_runs.
+-- rowflow._attachment_body(attachment) → the plpgsql body of its trigger function
 --
--- Measured (pgbench, one client, single-row INSERT, runs per second; the
--- bare table 3,950, a statement trigger inserting one row into a plain
--- table 2,560): the first body of this migration 1,550; without a separate
--- workflow lookup, the pending_runs() bookkeeping call, the _run_input call
--- and the empty OLD join of an INSERT trigger, 1,970.
+-- One body serves every event of the attachment (each trigger names its
+-- transition tables rf_new / rf_old). Without an idempotency key, the
+-- statement's rows become queued runs in one INSERT … SELECT from the
+-- transition table that also looks up the workflow's latest version and
+-- whether a worker or a live view waits: a single row nobody waits for
+-- costs no further plpgsql call. When the workflow is unknown or paused,
+-- nothing is inserted and the inputs go to rowflow._start_attached, which
+-- raises RF020 / RF021 when rows qualify; keyed attachments go there too
+-- (it starts them through _queue_runs, which resolves the keys).
+--
+-- Measured (pgbench, one client, single-row INSERT, runs per second): the
+-- bare table 3,950; a statement trigger inserting one row into a plain
+-- table 2,560; this body with a separate workflow lookup, a pending_runs()
+-- bookkeeping call, a _run_input call per row and the empty OLD join of an
+-- INSERT trigger 1,550; without them, as below, 1,970.
 create or replace function rowflow._attachment_body(attachment rowflow.table_attachments)
 returns text
 language plpgsql stable
@@ -119,4 +120,4 @@ begin
 end;
 $$;
 comment on function rowflow._attachment_body(rowflow.table_attachments) is
-  'Internal: the plpgsql body of an attachment''s trigger function (000011: queued runs straight from the transition table).';
+  'Internal: the plpgsql body of an attachment''s trigger function (queued runs straight from the transition table).';

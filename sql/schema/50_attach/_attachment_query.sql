@@ -1,19 +1,21 @@
--- The SELECT one trigger runs for one event: it reads the transition table(s)
--- (rf_new / rf_old, aliased new / old), keeps the rows where `when` is true,
--- and aggregates the run inputs and idempotency keys. Every event sees both
--- aliases: INSERT's old and DELETE's new are an empty stand-in (all columns
--- null), so one `when` like "new.status = 'paid' and old.status is distinct
--- from 'paid'" works for inserts and updates alike.
+-- rowflow._attachment_query(rel, event, pk_cols, when_sql, input_sql, key_sql, into_vars) → a SELECT
+--
+-- The SELECT an attachment's trigger runs for one event: it reads the
+-- transition table(s) (rf_new / rf_old, aliased new / old), keeps the rows
+-- where `when` is true, and aggregates the run inputs and idempotency keys.
+-- Every event sees both aliases: INSERT's old and DELETE's new are an empty
+-- stand-in (all columns null), so one `when` like "new.status = 'paid' and
+-- old.status is distinct from 'paid'" works for inserts and updates alike.
 --
 -- User expressions sit on lines of their own (a trailing -- comment cannot
 -- swallow the closing parenthesis) inside parentheses. The type checks are
 -- structural: WHERE accepts only boolean; coalesce(…, null::jsonb) accepts
--- only jsonb (or an untyped literal), so text or json is rejected rather than
--- cast at run time; the key is cast to text explicitly.
+-- only jsonb (or an untyped literal), so text or json is rejected rather
+-- than cast at run time; the key is cast to text explicitly.
 --
--- `validating` prefixes CTEs named like the transition tables (empty, with
--- the table's columns) so the very same text can be compiled at attach time;
--- `into` is spliced in only for the function body.
+-- Without into_vars the text starts with CTEs named like the transition
+-- tables (empty, with the table's columns), so the very same query compiles
+-- at attach time; into_vars is spliced in only for the function body.
 create or replace function rowflow._attachment_query(
   rel regclass, event text, pk_cols text[], when_sql text, input_sql text, key_sql text,
   into_vars text default null)

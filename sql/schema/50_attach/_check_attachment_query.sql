@@ -1,7 +1,10 @@
--- Compiles one generated query (see _attachment_query) without running it.
--- A cursor can only be opened for exactly one statement, so an expression
--- that closes its parenthesis and appends "; drop table …" fails here with
--- nothing executed. Any error becomes RF034 naming the option.
+-- rowflow._check_attachment_query(query, what, expr, event)
+--
+-- Compiles one generated query (rowflow._attachment_query) without running
+-- it. A cursor opens for exactly one statement, so an expression that
+-- closes its parenthesis and appends "; drop table …" fails here with
+-- nothing executed. Any error becomes RF034 naming the option, with a hint
+-- for the usual mistakes (a non-boolean "when", a json or text input).
 create or replace function rowflow._check_attachment_query(query text, what text, expr text, event text)
 returns void
 language plpgsql

@@ -1,3 +1,8 @@
+-- rowflow._detach(relid, given, workflow) → how many attachments were removed
+--
+-- Drops the trigger function of each attachment of the workflow on the table
+-- (CASCADE drops its triggers) and deletes its row, under the same lock as
+-- _attach, after the same checks. RF037 when there is none.
 create or replace function rowflow._detach(relid oid, given text, workflow text)
 returns int
 language plpgsql

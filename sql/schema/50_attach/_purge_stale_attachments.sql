@@ -1,6 +1,8 @@
--- Removes attachments whose triggers are gone (the table was dropped, or the
--- triggers were dropped by hand) and their functions, so that a reused table
--- oid never inherits a stale attachment.
+-- rowflow._purge_stale_attachments()
+--
+-- Removes attachments whose triggers are gone (the table was dropped, or
+-- the triggers were dropped by hand) and their functions, so that a reused
+-- table oid never inherits a stale attachment. Called by attach and detach.
 create or replace function rowflow._purge_stale_attachments()
 returns void
 language plpgsql

@@ -1,5 +1,8 @@
--- Resolves a table name under the caller's search_path; null when there is no
--- such table or the name does not parse (reported as RF030 by the callers).
+-- rowflow._resolve_table(table_name, caller_search_path) → oid
+--
+-- Resolves a table name under the caller's search_path (see attach.sql);
+-- null when there is no such table or the name does not parse (the callers
+-- report RF030). The function's own empty search_path is restored at once.
 create or replace function rowflow._resolve_table(table_name text, caller_search_path text)
 returns oid
 language plpgsql

@@ -1,6 +1,11 @@
--- After an attachment's statement inserted queued runs: wakes workers and
--- live views, and remembers the ids for pending_runs() as ranges "lo-hi" of
--- consecutive ids (transaction-local, rolled back with a savepoint).
+-- rowflow._runs_started(workflow, ids, waiting) → how many runs
+--
+-- After a generated trigger inserted queued runs: wakes workers and live
+-- views (unless the trigger saw nobody waiting), and notes the ids for
+-- pending_runs() in the transaction-local setting rowflow.pending_runs, as
+-- ranges "lo-hi" of consecutive ids (a statement's ids are a few runs of
+-- consecutive numbers: the sequence's cache is 100), rolled back with a
+-- savepoint like any setting.
 create or replace function rowflow._runs_started(workflow text, ids bigint[], waiting boolean default true)
 returns int
 language plpgsql
@@ -35,4 +40,4 @@ begin
 end;
 $$;
 comment on function rowflow._runs_started(text, bigint[], boolean) is
-  'Internal: wake-ups (unless the caller saw nobody waiting) and pending_runs() bookkeeping after an attachment inserted queued runs (000011).';
+  'Internal: wake-ups (unless the caller saw nobody waiting) and pending_runs() bookkeeping after an attachment inserted queued runs.';

@@ -1,5 +1,19 @@
--- The one call of every generated attachment trigger (000004's contract): the
--- mode, one _queue_runs call for the statement's rows, pending_runs().
+-- rowflow._start_attached(attachment_id, workflow, inputs, keys)
+--
+-- The slower path of a generated trigger (the fast one is inline in its
+-- body, sql/schema/50_attach/_attachment_body.sql): keyed attachments, an
+-- unknown or paused workflow (start_runs raises RF020 / RF021), a bad
+-- mode (RF039) or a bad input (RF022). One call per statement with every
+-- qualifying row's input: the mode, one _queue_runs call, the
+-- pending_runs() note.
+--
+-- Backfill priority: graphile-worker takes the available job with the
+-- lowest priority value first, and claim_runs and the gates hand out the
+-- lowest (priority, id) first. A backfill run gets run priority 1000, the
+-- largest start_runs accepts, so any live work is taken before every
+-- backfill step whose priority is not more than 999 lower: a backfill
+-- delays live work by at most the backfill steps already running, never by
+-- its backlog.
 create or replace function rowflow._start_attached(attachment_id int, workflow text, inputs jsonb[], keys text[])
 returns void
 language plpgsql
@@ -77,4 +91,4 @@ begin
 end;
 $$;
 comment on function rowflow._start_attached(int, text, jsonb[], text[]) is
-  'Internal: the one call a generated attachment trigger makes per statement (mode, queued runs, pending_runs bookkeeping; 000011).';
+  'Internal: the one call a generated attachment trigger makes per statement (mode, queued runs, pending_runs bookkeeping).';

@@ -1,3 +1,17 @@
+-- rowflow.attach(table_name, workflow, events, "when", input, idempotency_key) → attachment id
+--
+-- Attaches a workflow to a business table: each row change of the given
+-- events for which "when" holds starts a run, in the writer's transaction,
+-- with the given input (default: the row as JSON). The work is in
+-- rowflow._attach (sql/schema/50_attach/_attach.sql); these two overloads
+-- only resolve the table. Contract and errors: docs/triggers.md.
+--
+-- attach(text, …) resolves the name the way a ::regclass cast in the
+-- caller's query would, so that a missing table is RF030 instead of a cast
+-- error, and still pins search_path like every rowflow function (invariant
+-- 6): its last parameter defaults to the caller's search_path (a default is
+-- evaluated in the calling query, before the function's own SET applies),
+-- and rowflow._resolve_table resolves the name under it.
 create or replace function rowflow.attach(
   table_name regclass,
   workflow text,

@@ -1,3 +1,9 @@
+-- rowflow.detach(table_name, workflow) → how many attachments were removed
+--
+-- Removes every attachment of the workflow on the table: its triggers, its
+-- generated function and its row. Runs already started are not touched. The
+-- work is in rowflow._detach; the overloads resolve the table as attach's
+-- do (sql/schema/50_attach/attach.sql).
 create or replace function rowflow.detach(table_name regclass, workflow text)
 returns int
 language sql

@@ -1,3 +1,9 @@
+-- rowflow.pending_runs() → the runs attachment triggers started in this transaction
+--
+-- A preview without side effects: begin; update …; select * from
+-- rowflow.pending_runs(); rollback; — the ids come from the
+-- transaction-local setting rowflow.pending_runs (ranges "lo-hi", written by
+-- the triggers; sql/schema/50_attach/_runs_started.sql).
 create or replace function rowflow.pending_runs()
 returns table (run_id bigint, workflow text, version int, input jsonb, priority smallint, status text,
                created_at timestamptz)

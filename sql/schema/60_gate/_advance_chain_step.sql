@@ -1,5 +1,9 @@
--- Queues the next pending link of the compensation / on-failure chain (lowest
--- seq) with its job; returns its name, or null when the chain is exhausted.
+-- rowflow._advance_chain_step(run, now) → the link queued, or null
+--
+-- Queues the next pending link of a failed run's compensation / on-failure
+-- chain (lowest seq) with its job; null when the chain is exhausted. A
+-- compensation runs on the queue and with the priority of the step it
+-- undoes. Caller holds the run lock.
 create or replace function rowflow._advance_chain_step(run rowflow.runs, now timestamptz)
 returns text
 language plpgsql

@@ -1,9 +1,21 @@
--- Begins queued attempts (the caller holds the run locks): `os` numbers the
--- calls; answers {o: context or refusal}. A graphile-fetched attempt
--- (reserved false) must have no lease; a step already running with the
--- same attempt is then a re-delivery: accepted again, with a 'step_started'
--- event marked redelivery (its started_at stays). A step this worker
--- reserved (reserved true) must hold worker_id's lease, and keeps it.
+-- rowflow._begin(run_ids, steps, attempts, os, worker_id, now, reserved) → {o: context or refusal}
+--
+-- The body of begin_steps and of complete_steps' "next step" (PHASE 5), for
+-- calls whose runs the caller has locked; `os` numbers the calls, and the
+-- answer maps each number to a handler context or a refusal
+-- (rowflow._refusals).
+--
+-- reserved => false: attempts graphile-worker delivered as jobs. They must
+-- have no lease; a step already running with the same attempt is then a
+-- re-delivery (graphile retried a job whose worker died, or a duplicate):
+-- accepted again, with a 'step_started' event marked redelivery, its
+-- started_at unchanged. reserved => true: steps this worker reserved
+-- (queued under worker_id's lease by complete_steps); they keep the lease
+-- and begin in one statement, contexts included.
+--
+-- The context has the same keys as rowflow._context's; deps are the
+-- outputs of the step's dependencies (a compensation gets the output of the
+-- step it undoes, the on-failure handler those of every succeeded step).
 create or replace function rowflow._begin(run_ids bigint[], steps text[], attempts int[], os int[], worker_id text,
   now timestamptz, reserved boolean)
 returns jsonb
@@ -132,4 +144,4 @@ begin
 end;
 $$;
 comment on function rowflow._begin(bigint[], text[], int[], int[], text, timestamptz, boolean) is
-  'Internal: begins queued attempts (graphile-fetched, or reserved under worker_id''s lease); answers {o: context or refusal} (000011).';
+  'Internal: begins queued attempts (graphile-fetched, or reserved under worker_id''s lease); answers {o: context or refusal}.';

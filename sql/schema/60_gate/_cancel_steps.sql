@@ -1,4 +1,12 @@
--- 000006's _cancel_steps; a cancelled step run also loses its lease.
+-- rowflow._cancel_steps(run_id, kinds, reason, now) → how many were cancelled
+--
+-- Cancels the run's unfinished step runs of the given kinds (pending,
+-- queued, running; for kind 'step' also the steps without a row, which get
+-- a 'cancelled' row) with their events, ends their leases, and removes
+-- their queued jobs by the rule of graphile_worker.remove_job: an unlocked
+-- job is deleted, a locked one keeps running but gets no graphile retry.
+-- Its worker's gate call then gets a step_terminal refusal and the
+-- handler's transaction rolls back. Caller holds the run lock.
 create or replace function rowflow._cancel_steps(run_id bigint, kinds text[], reason text, now timestamptz)
 returns int
 language plpgsql

@@ -1,5 +1,10 @@
--- The handler context of a step attempt, as begin_step answers it (plus its
--- runId and step, so that steps handed out directly carry their identity).
+-- rowflow._context(run_id, step, kind, attempt, …) → a handler context
+--
+-- The object a worker hands to a step's handler (src/worker/ builds
+-- ctx.input, ctx.deps, ctx.attempt, ctx.idempotencyKey … from it). The
+-- idempotency key is the same on every attempt, so handlers can pass it to
+-- external APIs (invariant 2). plpgsql, not SQL: a SQL function that is not
+-- inlined is planned on every call.
 create or replace function rowflow._context(run_id bigint, step text, kind text, attempt int, max_attempts int,
   task text, workflow text, version int, input jsonb, deps jsonb, timeout interval, run_error jsonb)
 returns jsonb

@@ -1,6 +1,7 @@
--- The object the conditions and queue keys are evaluated over, and the
--- "deps" a handler receives: {"<dependency>": output} for every dependency
--- (null for a skipped one).
+-- rowflow._deps_outputs(run_id, names) → {"<dependency>": output, …}
+--
+-- The "steps" object that conditions and queue keys are evaluated over,
+-- and the deps a handler receives (null for a skipped dependency).
 create or replace function rowflow._deps_outputs(run_id bigint, names text[])
 returns jsonb
 language sql stable

@@ -1,8 +1,11 @@
--- Finishes the runs among run_ids that have nothing left: every step row
--- terminal, and (unless compensating) every workflow step has a row. A
--- running run succeeds; a compensating one fails with the chain's results
--- (and its run_failed event). Caller holds the run locks. Returns
--- (run_id, status) of every given run.
+-- rowflow._finish_runs(run_ids, now) → (run_id, status) of every given run
+--
+-- Ends the given runs that have nothing left: no step row pending, queued
+-- or running, and (unless compensating) a row for every workflow step. A
+-- running run succeeds; a compensating one fails, its error extended with
+-- the chain's results, with its run_failed event. The caller holds the run
+-- locks. complete_steps finishes plain running runs itself (PHASE 4); this
+-- handles the rest (skipped roots at claim, compensation, fail_step).
 create or replace function rowflow._finish_runs(run_ids bigint[], now timestamptz)
 returns table (run_id bigint, status text)
 language plpgsql
@@ -47,4 +50,4 @@ begin
 end;
 $$;
 comment on function rowflow._finish_runs(bigint[], timestamptz) is
-  'Internal: ends the given runs that have nothing left (succeeded, or failed after compensation); returns each run''s status (000011).';
+  'Internal: ends the given runs that have nothing left (succeeded, or failed after compensation); returns each run''s status.';

@@ -1,6 +1,11 @@
--- Queue of a step's job: the fixed name, or name:<key value> when a key path
--- is given (a long key value is hashed to keep within graphile's 128 chars).
--- A key that evaluates to nothing/null puts the job on the base queue.
+-- rowflow._queue_name(queue_name, queue_key, ctx) → graphile queue name
+--
+-- A step's "queue" option as a graphile-worker queue (serial FIFO): the
+-- fixed name, or name:<key value> when a key path is given, so that, e.g.,
+-- one customer's steps run one at a time while different customers' run in
+-- parallel. A key value longer than 64 characters is hashed (graphile
+-- allows 128); a key that evaluates to nothing or null puts the job on the
+-- base queue.
 create or replace function rowflow._queue_name(queue_name text, queue_key jsonpath, ctx jsonb)
 returns text
 language sql immutable

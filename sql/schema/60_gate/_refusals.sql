@@ -1,6 +1,11 @@
--- Why gate calls change nothing (000002's _fence, for many calls at once):
--- one refusal per call. A workflow step without a row is a pending one
--- (attempt 0).
+-- rowflow._refusals(run_ids, steps, attempts, os, allowed) → (o, refusal)
+--
+-- Why a gate call changes nothing, one refusal per call: unknown_run,
+-- unknown_step, step_terminal (the step already ended: a late or duplicate
+-- call, or a cancel won), attempt_mismatch (a newer attempt exists),
+-- run_not_active, or step_not_running / step_not_ready. The gates call it
+-- only for the calls that did not match, so the ordinary path pays nothing.
+-- A workflow step without a row is a pending one (attempt 0).
 create or replace function rowflow._refusals(run_ids bigint[], steps text[], attempts int[], os int[], allowed text[])
 returns table (o int, refusal jsonb)
 language plpgsql stable

@@ -1,13 +1,17 @@
--- Releases what became runnable after the `done` steps succeeded or were
--- skipped, for any number of runs (the caller holds their run locks, and
--- their rows are written). Each dependent gets a row (pending, first
--- dependency to finish; runs started before 000011 have lazy rows) or its
--- counter decremented; at zero its condition decides: false → skipped
--- (which satisfies its own dependents: the loop), true → queued with a
--- job, or — up to takes[origin] per gate call, when worker_id is given, the
--- step has no queue and no delay, and nothing with a lower priority value
--- waits — running under worker_id's lease, its handler context returned.
--- complete_steps takes its own faster path when none of this is needed.
+-- rowflow._release(done, takes, worker_id, now) → setof released_step
+--
+-- The general release, for what complete_steps' one-statement path cannot
+-- do: conditions ("if"), named queues, delays, and dependents without a
+-- row (runs claimed before every step got its row at claim time have lazy
+-- rows: the first dependency to finish inserts one). Releases what became
+-- runnable after the `done` steps succeeded or were skipped, for any number
+-- of runs (the caller holds their run locks). Each dependent's counter goes
+-- down by the number of its dependencies in `done`; at zero its condition
+-- decides: false → skipped, which satisfies its own dependents (the loop:
+-- one round per level of skips); true → queued with a job, or — up to
+-- takes[origin] per gate call, when worker_id is given, the step has no
+-- queue and no delay, and nothing with a lower priority value waits —
+-- running under worker_id's lease, its handler context returned.
 create or replace function rowflow._release(done rowflow.done_step[], takes int[], worker_id text, now timestamptz)
 returns setof rowflow.released_step
 language plpgsql
@@ -191,4 +195,4 @@ begin
 end;
 $$;
 comment on function rowflow._release(rowflow.done_step[], int[], text, timestamptz) is
-  'Internal: releases dependents of succeeded/skipped steps of many runs (conditions, queues, delays); hands up to takes[origin] of them to worker_id (000011).';
+  'Internal: releases dependents of succeeded/skipped steps of many runs (conditions, queues, delays); hands up to takes[origin] of them to worker_id.';

@@ -1,3 +1,13 @@
+-- rowflow.begin_steps(run_ids, steps, attempts, worker_id, now, reserved) → setof context or refusal
+-- rowflow.begin_step(run_id, step, attempt, worker_id, now) → context or refusal
+--
+-- Marks queued attempts running and answers, one per call in call order,
+-- the handler context ({"ok": true, task, input, deps, attempt, …}) or a
+-- refusal ({"ok": false, "reason"}: a stale or duplicate job changes
+-- nothing, invariant 2, docs/architecture.md). Lock order as in every gate:
+-- the runs rows in id order, then step rows (rowflow._begin). For jobs that
+-- graphile-worker delivered (reserved => false); a worker begins the steps
+-- it reserved with reserved => true. Contract: docs/sql-api.md (begin_step).
 create or replace function rowflow.begin_step(
   run_id bigint,
   step text,
@@ -21,11 +31,6 @@ $$;
 comment on function rowflow.begin_step(bigint, text, int, text, timestamptz) is
   'Marks a queued step attempt running and returns the handler context, or {"ok": false, "reason"} for a stale/duplicate job.';
 
--- Marks queued attempts running and returns their handler contexts, one
--- answer per call in call order; a call that does not match its step's
--- attempt and status gets {"ok": false, "reason"}. For jobs graphile
--- delivered (reserved => false); a worker begins the steps it reserved with
--- reserved => true (they hold its lease).
 create or replace function rowflow.begin_steps(
   run_ids bigint[], steps text[], attempts int[], worker_id text default null, now timestamptz default null,
   reserved boolean default false)
@@ -59,4 +64,4 @@ begin
 end;
 $$;
 comment on function rowflow.begin_steps(bigint[], text[], int[], text, timestamptz, boolean) is
-  'Marks queued step attempts running and returns their handler contexts (or refusals), one per call in call order (000011).';
+  'Marks queued step attempts running and returns their handler contexts (or refusals), one per call in call order.';

@@ -1,4 +1,9 @@
--- cancel_run: a queued run can be cancelled too; no steps_left.
+-- rowflow.cancel_run(run_id, reason, now) → whether it cancelled
+--
+-- Cancels a queued or active run: every unfinished step run (and
+-- compensation link) is cancelled and its queued job removed
+-- (rowflow._cancel_steps); running handlers find out at their gate call.
+-- False when the run already ended, RF023 when it does not exist.
 create or replace function rowflow.cancel_run(run_id bigint, reason text default null, now timestamptz default null)
 returns boolean
 language plpgsql

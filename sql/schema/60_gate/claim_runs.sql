@@ -1,15 +1,30 @@
--- Claims up to max_runs queued runs (priority, then id; SKIP LOCKED, so
--- workers never wait for each other): each becomes running and gets a row
--- for every step; up to `take` root steps (no queue, no delay, condition
--- true; in claim order) are handed to worker_id under its lease, running,
--- one handler context each in the answer (in run priority, run id, step
--- priority, name order). The other root steps get jobs (or are skipped by
--- their condition, which releases their dependents). With take > 0 no run
--- is claimed whose priority value is above that of an available due job
--- (backfill runs yield to live work). Answers
--- {"runs": claimed, "taken": [contexts]}. take => 0 (worker_id may be null)
--- turns the claimed runs into jobs only. Runs whose root steps use named
--- queues need the queue rows first: that case (rare) takes a second pass.
+-- rowflow.claim_runs(worker_id, take, max_runs, now) → {"runs": claimed, "taken": [handler contexts]}
+--
+-- How a queued run starts moving. Claims up to max_runs queued runs in
+-- (priority, id) order, FOR NO KEY UPDATE SKIP LOCKED so that workers never
+-- wait for each other; each becomes 'running' and gets a row for every
+-- step, so that releasing a dependent later only updates a row. Up to
+-- `take` root steps (no queue, no delay, condition true; in claim order)
+-- are handed to worker_id straight away: 'running' under its lease
+-- (step_runs.locked_by), their handler contexts in the answer, in (run
+-- priority, run id, step priority, name) order — no job, no fetch, no
+-- begin round trip. The other root steps get graphile-worker jobs, or are
+-- skipped by their condition, which releases their dependents (PHASE 3).
+-- take => 0 (worker_id may be null) only turns the runs into jobs: what
+-- psql and the tests use. Contract: docs/sql-api.md (claim_runs).
+--
+-- With take > 0 no run is claimed whose priority value is above that of an
+-- available due job, so backfill runs yield to live work.
+--
+-- One statement writes the runs, the step rows, the jobs and the skip
+-- events: plpgsql pays executor start-up, plan-cache checks and CHECK
+-- preparation per statement, so the hot gates keep a fixed handful of
+-- statements whatever the number of runs. Job ids are drawn from
+-- graphile's own identity sequence in the statement instead of matched back
+-- from the insert's RETURNING: a join of thousands of rows against it would
+-- be a nested loop with hash joins off. Runs whose root steps use named
+-- queues need the queue rows first: that case (rare) takes a second pass
+-- (PHASE 2). The SET clauses: see sql/schema/40_start/_queue_runs.sql.
 create or replace function rowflow.claim_runs(
   worker_id text default null,
   take int default 0,
@@ -173,4 +188,4 @@ begin
 end;
 $$;
 comment on function rowflow.claim_runs(text, int, int, timestamptz) is
-  'Claims up to max_runs queued runs: running, a row per step, up to take root steps handed to worker_id (running, leased), the others queued as jobs. Answers {"runs": claimed, "taken": [handler contexts]} (000011).';
+  'Claims up to max_runs queued runs: running, a row per step, up to take root steps handed to worker_id (running, leased), the others queued as jobs. Answers {"runs": claimed, "taken": [handler contexts]}.';

@@ -1,3 +1,47 @@
+-- rowflow.complete_steps(run_ids, steps, attempts, outputs, takes, worker_id, now, claim, reserve, next_*) → setof answer
+-- rowflow.complete_step(run_id, step, attempt, output, now, take, worker_id, claim) → answer
+--
+-- The gate. Runs in the handler's transaction, so that the step's writes
+-- through ctx.tx, its completion and the release of its dependents commit
+-- together or not at all (invariant 2, docs/architecture.md). Completes
+-- running attempts and answers one object per call, in call order:
+-- {"ok": true, "released": [queued, taken or reserved dependents],
+--  "skipped": [...], "runStatus", "taken": [contexts], "reserved": [steps]}
+-- or {"ok": false, "reason", …, "taken", "reserved"} for a call that does
+-- not match its step (a late or duplicate completion changes nothing).
+-- complete_step is the one-call form. Contract: docs/sql-api.md.
+--
+-- What a worker passes besides the outcomes (all optional; worker_id is
+-- its graphile pool id):
+-- * takes[i]: how many steps call i's worker runs next in the slots the
+--   call frees. They are filled with released dependents of call i
+--   (running under worker_id's lease: no job, no fetch, no begin), then —
+--   with `claim` — with root steps of queued runs it claims (claim_runs'
+--   rules), so a slot that finished a run starts the next without another
+--   round trip.
+-- * reserve: how many more ready dependents (of the whole batch) the
+--   worker queues locally: they stay queued under its lease and are begun
+--   by the next_* arguments of a later call, or by begin_steps(reserved).
+-- * next_run_ids/next_steps/next_attempts[i]: a reserved step that call
+--   i's slot runs next; begun here, its context first in call i's "taken".
+-- Dependents are neither taken nor reserved while a queued run or an
+-- available job with a lower priority value waits (backfill work yields to
+-- live work); the others get jobs.
+--
+-- Fan-in: every writer of a run's step rows holds the run's row lock first
+-- (PHASE 1 locks the runs in id order, then updates step rows), so two
+-- dependencies completing at once decrement a dependent's deps_remaining
+-- one after the other and exactly one of them releases it (invariant 3),
+-- and concurrent completions cannot deadlock.
+--
+-- Set-based: a fixed handful of statements per call of this function,
+-- whatever the number of steps in it (plpgsql pays executor start-up per
+-- statement; draining diamonds cost ~1.5 ms of Postgres CPU per step when
+-- each gate ran ~12 statements per step). The common release — every
+-- dependent has its row, no condition, no queue, no delay — is one UPDATE;
+-- anything else goes through rowflow._release. Finishing a run is counted
+-- under the run lock (no step row pending, queued or running), so a
+-- completion does not rewrite the run row.
 create or replace function rowflow.complete_step(
   run_id bigint,
   step text,
@@ -26,32 +70,6 @@ $$;
 comment on function rowflow.complete_step(bigint, text, int, jsonb, timestamptz, int, text, boolean) is
   'Completes the running attempt in the caller''s transaction and releases its dependents (up to take of them handed to worker_id); see complete_steps.';
 
--- Completes running attempts, one answer per call in call order:
--- {"ok": true, "released": [queued, taken or reserved dependents],
---  "skipped": [...], "runStatus", "taken": [contexts], "reserved": [steps]}
--- or {"ok": false, "reason", …, "taken", "reserved"}.
---
--- What a worker passes besides the outcomes (all optional, for the calls it
--- batches; worker_id is its graphile pool id):
--- * takes[i]: how many steps call i's worker runs next in the slots the call
---   brings. They are filled with released dependents of call i (running
---   under worker_id's lease: no job, no fetch, no begin), then — with
---   `claim` — with root steps of queued runs it claims (claim_runs' rules),
---   so a slot that finished a run starts the next without another round trip.
--- * reserve: how many more ready dependents (of the whole batch) the worker
---   queues locally: they stay queued under its lease and are begun by the
---   next_* arguments of a later call, or by begin_steps(reserved => true).
--- * next_run_ids/next_steps/next_attempts[i]: a reserved step that call i's
---   slot runs next; begun here, its context first in call i's "taken".
--- Dependents are neither taken nor reserved while a queued run or an
--- available job with a lower priority value waits (backfill work yields to
--- live work); the others get jobs.
---
--- Set-based: a fixed handful of statements per call of this function,
--- whatever the number of steps in it. The common release — every dependent
--- has its row (claim_runs writes all of a run's rows), no condition, no
--- queue, no delay — is one statement; anything else goes through
--- rowflow._release.
 create or replace function rowflow.complete_steps(
   run_ids bigint[], steps text[], attempts int[], outputs jsonb[],
   takes int[] default null, worker_id text default null, now timestamptz default null,
@@ -146,8 +164,8 @@ begin
          coalesce(array_agg(distinct u.run_id) filter (where u.kind <> 'step'), '{}') as chain_runs,
          coalesce(array_agg(distinct u.run_id), '{}') as runs,
          (select pg_catalog.jsonb_object_agg(l.id::text, l.status) from l) as run_status,
-         -- Who waits for a NOTIFY (000005): usually nobody, and then no
-         -- _wake_all call at the end.
+         -- Who waits for a NOTIFY (sql/schema/20_tables/31_waiters.sql):
+         -- usually nobody, and then no _wake_all call at the end.
          (select pg_catalog.array_agg(w.channel) from rowflow.waiters as w
           where w.channel in ('jobs:insert', 'rowflow') and w.until > pg_catalog.statement_timestamp()) as waiting
   into v_done
@@ -420,4 +438,4 @@ begin
 end;
 $$;
 comment on function rowflow.complete_steps(bigint[], text[], int[], jsonb[], int[], text, timestamptz, boolean, int, bigint[], text[], int[]) is
-  'Completes running step attempts (set-based), releases dependents (taken, reserved or queued), begins reserved next steps, claims queued runs for leftover slots, finishes runs; one answer per call (000011).';
+  'Completes running step attempts (set-based), releases dependents (taken, reserved or queued), begins reserved next steps, claims queued runs for leftover slots, finishes runs; one answer per call.';

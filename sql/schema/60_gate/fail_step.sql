@@ -1,7 +1,21 @@
--- fail_step: 000006's rules, without steps_left and the ordinary-path
--- events; the step loses its lease; a retry's or failure's event records
--- when the failed attempt started. Single calls: failures are not the hot
--- path.
+-- rowflow.fail_step(run_id, step, attempt, error, retryable, retry_at, now) → answer
+--
+-- Fails the running attempt. The worker calls it after rolling back the
+-- handler's transaction, so a failed attempt's writes never count. While
+-- attempts remain and the error is retryable: the next attempt
+-- is queued as a job at retry_at, or after the step's backoff (fixed or
+-- exponential from base, capped at max, jitter j spreading it uniformly over
+-- [d·(1-j), d·(1+j)]). Otherwise the step fails, and with it the run: the
+-- other steps are cancelled and the compensation chain is built — a
+-- 'compensate:<step>' link for each succeeded step with a compensate task,
+-- in reverse completion order, then 'on-failure' if the workflow has one —
+-- and the run is 'compensating' until the chain ends, else 'failed'. A
+-- failed compensation does not stop the chain. Answers {"ok": true,
+-- "outcome": "retrying" | "failed", …} or a refusal (rowflow._refusals).
+--
+-- One call per failure, not set-based: failures are not the hot path. A
+-- retry's and a failure's event record when the failed attempt started, so
+-- rowflow.run_timeline can show every attempt.
 create or replace function rowflow.fail_step(
   run_id bigint,
   step text,

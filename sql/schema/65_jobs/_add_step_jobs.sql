@@ -1,9 +1,16 @@
--- Inserts one graphile-worker job per spec (task 'rowflow:step', payload
--- {"run", "step", "attempt"}, max_attempts 25, no key, no flags) and returns
--- their ids in spec order; wakes a waiting worker. The columns it leaves to
--- their defaults (attempts, revision, created_at, updated_at, locked_*) are
--- the ones graphile_worker.add_jobs (0.17.3) leaves to them too. Ids come from
--- the jobs table's own identity sequence, so callers can store them first.
+-- rowflow._add_step_jobs(jobs) → job ids in input order
+--
+-- The gates' way to queue graphile-worker jobs outside their set-based
+-- statements (a retry, a compensation link, a lease handed back): one job
+-- per spec, task 'rowflow:step', payload {"run", "step", "attempt"},
+-- max_attempts 25, no job key, no flags. It writes graphile-worker's
+-- private tables directly (as graphile_worker.add_jobs of 0.17.3 does,
+-- leaving the same columns to their defaults), so that it can skip
+-- add_jobs' unconditional NOTIFY and wake a worker only when one waits
+-- (sql/schema/80_wake/). test/sql/attach/quiet-enqueue.test.ts compares the
+-- rows it writes with add_jobs' so that a graphile-worker upgrade that
+-- changes them fails loudly. Ids come from the jobs table's own identity
+-- sequence, drawn first, so callers can store them on the step row.
 create or replace function rowflow._add_step_jobs(jobs rowflow.step_job[])
 returns bigint[]
 language plpgsql
@@ -48,4 +55,4 @@ begin
 end;
 $$;
 comment on function rowflow._add_step_jobs(rowflow.step_job[]) is
-  'Internal: inserts rowflow:step jobs without job keys (ids in spec order) and wakes a waiting worker (000006).';
+  'Internal: inserts rowflow:step jobs without job keys (ids in spec order) and wakes a waiting worker.';

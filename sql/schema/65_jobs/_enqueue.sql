@@ -1,6 +1,12 @@
--- graphile_worker.add_jobs(specs, false) of graphile-worker 0.17.3 minus its
--- pg_notify, then a conditional wake-up carrying graphile-worker's payload
--- shape ({"count": n} nudges up to n idle workers).
+-- rowflow._enqueue(specs) — graphile_worker.add_jobs without its NOTIFY
+--
+-- graphile_worker.add_jobs(specs, false) of graphile-worker 0.17.3 (its
+-- migration sql/000018.sql) minus the pg_notify on every call, then a conditional
+-- wake-up carrying graphile-worker's payload shape ({"count": n} nudges up
+-- to n idle workers). For SQL written on a write path that queues
+-- graphile jobs of its own: every NOTIFYing commit serialises with every
+-- other (sql/schema/20_tables/31_waiters.sql). Compared with add_jobs by
+-- test/sql/attach/quiet-enqueue.test.ts.
 create or replace function rowflow._enqueue(specs graphile_worker.job_spec[])
 returns void
 language plpgsql

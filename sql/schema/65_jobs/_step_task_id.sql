@@ -1,5 +1,7 @@
--- Id of graphile-worker's task 'rowflow:step', created if missing (as
--- add_jobs does; a concurrent creator makes ours do nothing, then we read it).
+-- rowflow._step_task_id() → graphile's task id of 'rowflow:step', created if missing
+--
+-- As add_jobs does: a concurrent creator makes our insert do nothing, then
+-- we read its row.
 create or replace function rowflow._step_task_id()
 returns int
 language plpgsql

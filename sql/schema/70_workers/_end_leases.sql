@@ -1,8 +1,10 @@
--- Ends the leases that `worker_ids` hold on step runs, except `keep`
--- ('<run id>:<step>'), taken or reserved before `before`: a running step's
--- attempt was lost (recorded as failed, with kind worker_lost, and retried
--- by its policy); a reserved one gets a job. Each run is locked first, one
--- at a time. Returns how many leases ended.
+-- rowflow._end_leases(worker_ids, keep, before, now) → how many ended
+--
+-- Ends the leases (step_runs.locked_by) that `worker_ids` hold, except
+-- `keep` ('<run id>:<step>'), taken or reserved before `before`: a running
+-- step's attempt was lost (recorded through fail_step with error kind
+-- worker_lost, and retried by its policy); a reserved one gets a job. Each
+-- run is locked first, one at a time, in (run, step) order.
 create or replace function rowflow._end_leases(worker_ids text[], keep text[], before timestamptz, now timestamptz)
 returns int
 language plpgsql

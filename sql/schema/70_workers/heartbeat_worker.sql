@@ -1,5 +1,9 @@
--- Returns false when the row is gone (another worker declared this one dead);
--- the caller then re-registers and logs a warning.
+-- rowflow.heartbeat_worker(id, now) → whether the row still exists
+--
+-- Records a heartbeat. False when the row is gone (another worker declared
+-- this one dead and released its work); the caller then re-registers and
+-- logs a warning. A worker declared dead by mistake cannot commit twice:
+-- its gate calls are fenced by the attempt number.
 create or replace function rowflow.heartbeat_worker(id text, now timestamptz default null)
 returns boolean
 language plpgsql

@@ -1,5 +1,9 @@
--- Registers (or re-registers) a worker. Also used by a worker whose row was
--- removed because another worker declared it dead during a long pause.
+-- rowflow.register_worker(id, hostname, pid, concurrency, tasks, now)
+--
+-- Inserts or refreshes a worker pool's row in rowflow.workers (id = its
+-- graphile-worker pool id). Also how a worker comes back after a long pause
+-- in which another worker declared it dead and removed its row (its
+-- heartbeat_worker answered false). The heartbeat never goes backwards.
 create or replace function rowflow.register_worker(
   id text, hostname text, pid int, concurrency int, tasks text[] default '{}',
   now timestamptz default null)

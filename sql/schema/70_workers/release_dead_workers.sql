@@ -1,4 +1,17 @@
--- release_dead_workers (000003): the leases of dead workers end with them.
+-- rowflow.release_dead_workers(timeout, now) → the ids released
+--
+-- Every live worker calls this on its heartbeat timer: graphile-worker
+-- alone frees a crashed process's jobs only when their lock is 4 hours old,
+-- rowflow promises a retry within the heartbeat timeout (invariant 4,
+-- target 30 s). Dead: a registered worker silent for longer than `timeout`,
+-- and a holder of rowflow:step jobs or step leases that has no row (a crash
+-- between starting and registering, or a row already removed) whose locks
+-- are older than `timeout`. Their leases end (rowflow._end_leases: a
+-- running step is a lost attempt, retried by its policy) and their
+-- graphile jobs are unlocked (graphile_worker.force_unlock_workers; a job
+-- comes back with attempts > 1 and the worker records the lost attempt).
+-- Concurrent callers are safe: the DELETE locks each row, so one caller
+-- takes it, and force_unlock_workers is idempotent.
 create or replace function rowflow.release_dead_workers(timeout interval, now timestamptz default null)
 returns text[]
 language plpgsql

@@ -1,7 +1,9 @@
--- A worker hands back the leases it holds but is not using (`keep` lists the
--- steps it runs or has queued locally, as '<run id>:<step>'), taken more
+-- rowflow.release_leases(worker_id, keep, older_than, now) → how many ended
+--
+-- A worker hands back the leases it holds but is not using (`keep` lists
+-- the steps it runs or has queued locally, as '<run id>:<step>') taken more
 -- than `older_than` ago: a completion whose answer was lost with its
--- connection left them behind. Returns how many.
+-- connection left them behind. Called with the heartbeat.
 create or replace function rowflow.release_leases(worker_id text, keep text[], older_than interval default '0',
   now timestamptz default null)
 returns int
@@ -17,4 +19,4 @@ begin
 end;
 $$;
 comment on function rowflow.release_leases(text, text[], interval, timestamptz) is
-  'A worker''s leases on step runs it does not use (not in keep, older than older_than) end: running ones are lost attempts, reserved ones get jobs (000011).';
+  'A worker''s leases on step runs it does not use (not in keep, older than older_than) end: running ones are lost attempts, reserved ones get jobs.';

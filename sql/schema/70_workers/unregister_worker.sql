@@ -1,3 +1,7 @@
+-- rowflow.unregister_worker(id)
+--
+-- Removes a worker's row at clean shutdown, after it released its jobs and
+-- leases.
 create or replace function rowflow.unregister_worker(id text)
 returns void
 language sql

@@ -1,3 +1,8 @@
+-- rowflow._notify(payload)
+--
+-- The run-change hint for live views (client waits, `rowflow tail`, the
+-- dashboard) on channel 'rowflow': at most once per transaction and only
+-- while a view waits (rowflow._wake).
 create or replace function rowflow._notify(payload jsonb)
 returns void
 language plpgsql
@@ -9,4 +14,4 @@ begin
 end;
 $$;
 comment on function rowflow._notify(jsonb) is
-  'Internal: the run-change hint on channel rowflow, at most once per transaction and only when a live view waits (rowflow._wake, 000007).';
+  'Internal: the run-change hint on channel rowflow, at most once per transaction and only when a live view waits (rowflow._wake).';

@@ -1,9 +1,11 @@
--- One NOTIFY per transaction and channel, only when a waiter is live. The
--- transaction-local flag rowflow.woke_jobs / rowflow.woke_rowflow holds
--- 'true' once sent and 'none' once no waiter was seen, so later calls in the
--- same transaction do not look again. On channel 'rowflow' a NOTIFY already
--- sent by the engine's _notify (flag rowflow.notified) counts as sent, and a
--- NOTIFY sent here sets that flag, so the two never both send.
+-- rowflow._wake(channel, payload)
+--
+-- One NOTIFY on channel per transaction, only when a waiter on it is live;
+-- the older single-channel form of _wake_all (same flags: rowflow.woke_jobs
+-- or rowflow.woke_rowflow hold 'true' once sent and 'none' once no waiter
+-- was seen; on 'rowflow', rowflow.notified counts as sent). Used by
+-- _add_step_jobs, _enqueue and _notify. It reads rowflow.waiters with a
+-- plain SELECT (no row lock, no write).
 create or replace function rowflow._wake(channel text, payload text)
 returns void
 language plpgsql

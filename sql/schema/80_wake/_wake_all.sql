@@ -1,11 +1,21 @@
--- Wake-ups after a gate or a start, each kind at most once per transaction
--- and only when somebody waits (000005's rule; NOTIFYing commits serialise):
--- `jobs` new graphile jobs and `runs` new queued runs wake a waiting worker
--- (one NOTIFY 'jobs:insert' {"count": jobs, "runs": runs}: graphile-worker
--- fetches `count` jobs, rowflow's worker claims runs); `hint` goes to live
--- views on 'rowflow' (the flags of 000005's _wake and 000007's _notify, so
--- the engine sends one 'rowflow' NOTIFY per transaction in all). One probe
--- of rowflow.waiters for all, none when nothing is left to send.
+-- rowflow._wake_all(jobs, runs, hint) → how many NOTIFYs went out
+--
+-- The engine's wake-ups after a start or a gate, each kind at most once per
+-- transaction and only while somebody waits (rowflow.waiters): NOTIFYing
+-- commits serialise on one database-wide lock held through the commit's WAL
+-- flush (sql/schema/20_tables/31_waiters.sql). `jobs` new graphile jobs and
+-- `runs` new queued runs wake a waiting worker with one NOTIFY
+-- 'jobs:insert' {"count": jobs, "runs": runs} (graphile-worker fetches
+-- `count` jobs and ignores a count of 0; rowflow's worker claims runs);
+-- `hint` goes to live views on 'rowflow'. One probe of rowflow.waiters for
+-- all, none when this transaction already sent (or decided not to send)
+-- every kind: the transaction-local flags rowflow.woke_jobs, woke_runs,
+-- woke_rowflow hold 'true' once sent and 'none' once nobody waited, and
+-- rowflow.notified is shared with _wake and _notify.
+--
+-- NOTIFY is a latency hint only (invariant 5): workers and views poll, so
+-- a wake-up lost to a waiter that arrived just after the probe costs at
+-- most one poll interval.
 create or replace function rowflow._wake_all(jobs int, runs int, hint jsonb)
 returns int
 language plpgsql
@@ -56,4 +66,4 @@ begin
 end;
 $$;
 comment on function rowflow._wake_all(int, int, jsonb) is
-  'Internal: at most one NOTIFY per kind and transaction (jobs and runs for waiting workers, a hint for live views), only when somebody waits; returns how many were sent (000011).';
+  'Internal: at most one NOTIFY per kind and transaction (jobs and runs for waiting workers, a hint for live views), only when somebody waits; returns how many were sent.';

@@ -1,3 +1,9 @@
+-- rowflow.mark_waiting(id, channel, ttl, now)
+--
+-- Records that `id` waits for NOTIFYs on channel ('jobs:insert': a worker
+-- out of work; 'rowflow': a live view) until now + ttl; refreshed before it
+-- expires (workers do it with the heartbeat). While no row is live, writers
+-- send no NOTIFY at all.
 create or replace function rowflow.mark_waiting(
   id text, channel text default 'jobs:insert', ttl interval default '1 minute', now timestamptz default null)
 returns void

@@ -1,3 +1,7 @@
+-- rowflow.unmark_waiting(id, channel)
+--
+-- `id` no longer waits (on channel, or on every channel when null): it is
+-- busy, or shutting down.
 create or replace function rowflow.unmark_waiting(id text, channel text default null)
 returns void
 language sql

@@ -31,4 +31,4 @@ select sr.run_id, sr.step, sr.kind, sr.status, sr.deps_remaining, sr.attempt, sr
 from rowflow.step_runs as sr
 where sr.kind <> 'step';
 comment on view rowflow.run_steps is
-  'Every step run of every run; a step without a row in rowflow.step_runs (not ready yet, 000006) shows as pending.';
+  'Every step run of every run; a step without a row in rowflow.step_runs (not ready yet: runs claimed before every step got its row) shows as pending.';

@@ -29,8 +29,8 @@ select e.run_id, e.at, e.step, e.type, e.attempt, e.data, e.id,
     else 5 end as ord
 from rowflow.events as e
 union all
--- The implied events, for runs started since 000011 (a run started before
--- has a stored run_started event and stored ordinary-path events).
+-- The implied events, for runs that store only what the rows cannot tell (a
+-- run from before has a stored run_started event and stored ordinary-path events).
 -- run_started: claimed by a worker.
 select r.id, r.started_at, null, 'run_started', null, null, null, 0
 from rowflow.runs as r where r.started_at is not null and not rowflow._has_stored_start(r.id)
