@@ -9,9 +9,11 @@ export {
 export type { RunChange, RunChangeListener } from "./client/run-listener.js";
 export type { WaitForRunOptions } from "./client/wait-for-run.js";
 export { WaitTimeoutError } from "./client/wait-timeout-error.js";
+export { defineConfig, type RowflowConfig } from "./config/config.js";
+export type { DemoTools, DevHooks } from "./config/dev-hooks.js";
 export { type ConnectionTarget, createPool, type PoolOptions } from "./db/connection.js";
-export type { RunInfo, RunStatus, StepRunInfo, StepStatus } from "./db/get-run.js";
 export { migrate, type MigrateOptions, type MigrateResult } from "./db/migrate.js";
+export type { RunInfo, RunStatus, StepRunInfo, StepStatus } from "./db/runs/get-run.js";
 export {
   type AnyDeps,
   type AnyInput,
@@ -48,7 +50,6 @@ export {
   type WorkflowSpec,
   type WorkflowStartInput,
 } from "./definition/index.js";
-export type { DemoTools, DevHooks } from "./dev/dev-hooks.js";
 export {
   coerceError,
   ConnectionError,
@@ -57,9 +58,14 @@ export {
   RowflowError,
   RowflowSqlError,
 } from "./errors.js";
-export { defineConfig, type RowflowConfig } from "./worker/config.js";
+export {
+  fatal,
+  FatalError,
+  OutcomeCodes,
+  retryAfter,
+  RetryAfterError,
+} from "./worker/attempt/outcomes.js";
+export { StepTimeoutError, WorkerShutdownError } from "./worker/attempt/step-errors.js";
 export { createWorker, type Worker } from "./worker/create-worker.js";
-export { fatal, FatalError, OutcomeCodes, retryAfter, RetryAfterError } from "./worker/outcomes.js";
-export { StepTimeoutError, WorkerShutdownError } from "./worker/step-errors.js";
 export type { TaskMap } from "./worker/task-registry.js";
 export type { WorkerOptions, WorkflowSource } from "./worker/worker-options.js";

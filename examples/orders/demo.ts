@@ -3,7 +3,7 @@
 // for each), and one UPDATE that cancels a shipped order.
 import { readFile } from "node:fs/promises";
 
-import type { DevHooks } from "../../src/dev/dev-hooks.js";
+import type { DevHooks } from "../../src/config/dev-hooks.js";
 
 const schema = new URL("./schema.sql", import.meta.url);
 

@@ -5,7 +5,7 @@
 import { sql } from "kysely";
 
 import { defineTask, defineWorkflow } from "../../src/definition/index.js";
-import { fatal } from "../../src/worker/outcomes.js";
+import { fatal } from "../../src/worker/attempt/outcomes.js";
 import { orderRowInput, reviewThresholdCents } from "./order-input.js";
 
 // The compensation of "charge": runs only if the run fails after the charge succeeded.

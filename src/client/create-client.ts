@@ -6,16 +6,16 @@
  */
 import { Kysely, PostgresDialect } from "kysely";
 
-import { cancelRun } from "../db/cancel-run.js";
 import { createPool } from "../db/connection.js";
-import { getRun, type RunInfo } from "../db/get-run.js";
-import { startRun } from "../db/start-run.js";
-import { startRuns } from "../db/start-runs.js";
+import { cancelRun } from "../db/runs/cancel-run.js";
+import { getRun, type RunInfo } from "../db/runs/get-run.js";
+import { startRun } from "../db/runs/start-run.js";
+import { startRuns } from "../db/runs/start-runs.js";
 import type { Database } from "../db/types.js";
 import type { Logger } from "../definition/logger.js";
 import { coerceError } from "../errors.js";
 import { registerHandle } from "../internal/open-handles.js";
-import { silentLogger } from "../worker/logger.js";
+import { silentLogger } from "../logging/default-logger.js";
 import { type RunChangeListener, RunListener } from "./run-listener.js";
 import { waitForRun, type WaitForRunOptions } from "./wait-for-run.js";
 

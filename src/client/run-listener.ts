@@ -1,11 +1,11 @@
 /**
  * One LISTEN connection per client on channel `rowflow` (pg-listen, which
- * reconnects by itself). Notifications are hints (DESIGN.md invariant 5):
+ * reconnects by itself). Notifications are hints (invariant 5, docs/architecture.md):
  * `{"run": id}` for one run, or a batch summary without a run id, which
  * wakes every waiter. Connected lazily, on the first wait or subscription.
  *
  * The engine NOTIFYs 'rowflow' only while a live row in `rowflow.waiters`
- * says somebody listens (000007), so the listener marks this client waiting
+ * says somebody listens (sql/schema/80_wake/), so the listener marks this client waiting
  * while it has listeners: `add()` resolves once the mark is written (a
  * change committed after that wakes it), and the mark is removed when the
  * last listener has been gone for `unmarkDelayMs` (back-to-back waits do not
@@ -20,8 +20,9 @@ import pgListen, { type Subscriber } from "pg-listen";
 const createSubscriber = pgListen.default;
 
 import type { Queryable } from "../db/queryable.js";
+import { waitersOn } from "../db/waiters/waiters.js";
 import type { Logger } from "../definition/logger.js";
-import { WaitingMark } from "../worker/waiting-mark.js";
+import { WaitingMark } from "../wake/waiting-mark.js";
 
 /** The waiter row expires this long after its last write; it is rewritten every third of it. */
 const markTtlMs = 60_000;
@@ -53,7 +54,7 @@ export class RunListener {
     this.#connectionString = connectionString;
     this.#logger = logger;
     this.#mark = new WaitingMark({
-      db,
+      waiters: waitersOn(db),
       id: `client-${randomBytes(9).toString("hex")}`,
       channel: "rowflow",
       ttlMs: markTtlMs,

@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 
-import { getRun, getRunStatus, type RunInfo, type RunStatus } from "../db/get-run.js";
+import { getRun, getRunStatus, type RunInfo, type RunStatus } from "../db/runs/get-run.js";
 import type { Database } from "../db/types.js";
 import { RowflowSqlError } from "../errors.js";
 import type { RunListener } from "./run-listener.js";

@@ -3,7 +3,7 @@
  * `rowflow.define_workflow`, which returns the existing version for an unchanged
  * spec and a new version otherwise.
  */
-import { DEFINE_WORKFLOW_SQL } from "../db/define-workflow.js";
+import { DEFINE_WORKFLOW_SQL } from "../db/workflows/define-workflow.js";
 import { coerceError, ErrorCodes, RowflowError } from "../errors.js";
 import { SpecErrorCodes } from "./error-codes.js";
 import { SpecValidationError } from "./spec-error.js";

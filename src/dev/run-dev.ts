@@ -1,11 +1,11 @@
 import type pg from "pg";
 
-import type { CliDatabase } from "../cli/database.js";
+import type { RowflowConfig } from "../config/config.js";
+import type { CliDatabase } from "../config/open-database.js";
 import { createPool } from "../db/connection.js";
 import { migrate } from "../db/migrate.js";
 import type { Logger } from "../definition/logger.js";
 import { syncWorkflows } from "../definition/sync.js";
-import type { RowflowConfig } from "../worker/config.js";
 import { createWorker } from "../worker/create-worker.js";
 import { type AttachableWorkflow, attachDeclared } from "./attach-declared.js";
 import { pollUntil } from "./poll-until.js";

@@ -4,7 +4,7 @@ import { z } from "zod";
 
 import { createClient } from "../../src/client/create-client.js";
 import type { HandlerContext } from "../../src/definition/handler-context.js";
-import { fatal, retryAfter } from "../../src/worker/outcomes.js";
+import { fatal, retryAfter } from "../../src/worker/attempt/outcomes.js";
 import type { TaskMap } from "../../src/worker/task-registry.js";
 import { useTestDatabase } from "../helpers/db.js";
 import { startTestWorker } from "../helpers/worker.js";

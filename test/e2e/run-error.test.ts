@@ -3,7 +3,7 @@ import { expect, it } from "vitest";
 
 import { createClient } from "../../src/client/create-client.js";
 import { defineTask, defineWorkflow, type HandlerContext } from "../../src/definition/index.js";
-import { fatal } from "../../src/worker/outcomes.js";
+import { fatal } from "../../src/worker/attempt/outcomes.js";
 import { useTestDatabase } from "../helpers/db.js";
 import { startTestWorker } from "../helpers/worker.js";
 

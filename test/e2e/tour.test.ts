@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
 import { createClient } from "../../src/client/create-client.js";
-import { loadConfig } from "../../src/worker/config.js";
+import { loadConfig } from "../../src/config/config.js";
 import { useTestDatabase } from "../helpers/db.js";
 import { startTestWorker } from "../helpers/worker.js";
 

@@ -1,5 +1,5 @@
+import { silentLogger } from "../../src/logging/default-logger.js";
 import { createWorker, type Worker } from "../../src/worker/create-worker.js";
-import { silentLogger } from "../../src/worker/logger.js";
 import type { WorkerOptions } from "../../src/worker/worker-options.js";
 
 /**

@@ -3,12 +3,12 @@ import path from "node:path";
 
 import type { Command } from "commander";
 
+import { findConfigFile, loadConfig } from "../../config/config.js";
 import {
   migrationTimestamp,
   type MigrationWorkflow,
   renderWorkflowMigration,
 } from "../../triggers/render-migration.js";
-import { findConfigFile, loadConfig } from "../../worker/config.js";
 
 interface GenerateMigrationOptions {
   config?: string;

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 
+import { openCliDatabase } from "../../config/open-database.js";
 import { migrate } from "../../db/migrate.js";
-import { openCliDatabase } from "../database.js";
 
 export function registerMigrate(program: Command): void {
   program

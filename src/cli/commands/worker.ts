@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 
-import { findConfigFile, loadConfig } from "../../worker/config.js";
+import { findConfigFile, loadConfig } from "../../config/config.js";
+import { openCliDatabase } from "../../config/open-database.js";
 import { createWorker } from "../../worker/create-worker.js";
-import { openCliDatabase } from "../database.js";
 import { stopSignals } from "../stop-signals.js";
 
 interface WorkerCommandOptions {

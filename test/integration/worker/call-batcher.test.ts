@@ -1,6 +1,6 @@
 import { expect, it } from "vitest";
 
-import { byRunThenStep, CallBatcher } from "../../../src/worker/call-batcher.js";
+import { byRunThenStep, CallBatcher } from "../../../src/worker/dispatch/call-batcher.js";
 
 interface Call {
   runId: string;

@@ -1,7 +1,7 @@
 import { expect, it } from "vitest";
 
-import { registerWorker } from "../../../src/db/register-worker.js";
-import { releaseDeadWorkers } from "../../../src/db/release-dead-workers.js";
+import { registerWorker } from "../../../src/db/workers/register-worker.js";
+import { releaseDeadWorkers } from "../../../src/db/workers/release-dead-workers.js";
 import type { Logger } from "../../../src/definition/logger.js";
 import { createWorker } from "../../../src/worker/create-worker.js";
 import { useTestDatabase } from "../../helpers/db.js";

@@ -1,8 +1,8 @@
 import { afterEach, expect, it } from "vitest";
 
+import { silentLogger } from "../../../src/logging/default-logger.js";
 import { createWorker, type Worker } from "../../../src/worker/create-worker.js";
-import { silentLogger } from "../../../src/worker/logger.js";
-import { firstJobPerQueue } from "../../../src/worker/serial-queue-fix.js";
+import { firstJobPerQueue } from "../../../src/worker/graphile-patches/serial-queue-fetch.js";
 import { useTestDatabase } from "../../helpers/db.js";
 import { waitFor } from "../../helpers/wait-for.js";
 

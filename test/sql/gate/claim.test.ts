@@ -9,7 +9,7 @@ import { Kysely, PostgresDialect } from "kysely";
 import type pg from "pg";
 import { describe, expect, it } from "vitest";
 
-import { getRun } from "../../../src/db/get-run.js";
+import { getRun } from "../../../src/db/runs/get-run.js";
 import type { Database } from "../../../src/db/types.js";
 import { useTestDatabase } from "../../helpers/db.js";
 import {

@@ -1,0 +1,6 @@
+import type { Queryable } from "../queryable.js";
+
+/** Calls `rowflow.unregister_worker` (clean shutdown). */
+export async function unregisterWorker(db: Queryable, args: { id: string }): Promise<void> {
+  await db.query("select rowflow.unregister_worker(id => $1)", [args.id]);
+}

@@ -1,0 +1,61 @@
+/**
+ * A worker's connection: its pool (waiting for the database with backoff),
+ * Kysely for `ctx.tx`, and the database families it uses (src/db/gate,
+ * workers, waiters); then its workflows defined (unless `syncWorkflows` is
+ * off).
+ */
+import { Kysely, PostgresDialect } from "kysely";
+
+import { createPool } from "../../db/connection.js";
+import type { Database } from "../../db/types.js";
+import { waitersOn } from "../../db/waiters/waiters.js";
+import { workerRegistryOn } from "../../db/workers/worker-registry.js";
+import { defineWorkflow } from "../../db/workflows/define-workflow.js";
+import { batchedGate } from "../dispatch/batched-gate.js";
+import type { WorkerConnection, WorkerState } from "../worker-state.js";
+import { waitForDatabase } from "./wait-for-database.js";
+
+/**
+ * Makes the connection and stores it on the state (before connecting, so that
+ * `stop()` closes the pool even if connecting never succeeds). Throws when
+ * `stop()` was called first, or on a definition's SQL error.
+ */
+export async function connectWorker(state: WorkerState): Promise<void> {
+  const { settings, logger } = state;
+  const pool = createPool({
+    connectionString: settings.connectionString,
+    max: settings.maxPoolSize,
+    applicationName: "rowflow worker",
+  });
+  const dialect = new PostgresDialect({ pool });
+  const connection: WorkerConnection = {
+    pool,
+    kysely: new Kysely<Database>({ dialect }),
+    transactionProps: { config: { dialect }, dialect, driver: dialect.createDriver() },
+    gate: batchedGate(pool, () => state.completeOptions()),
+    registry: workerRegistryOn(pool),
+    waiters: waitersOn(pool),
+  };
+  state.connection = connection;
+  if (!(await untilConnected(state))) throw new Error("worker stopped before it could connect");
+  if (settings.syncWorkflows) {
+    for (const workflow of state.options.workflows ?? []) {
+      const version = await defineWorkflow(pool, { name: workflow.name, spec: workflow.spec });
+      logger.info(`workflow "${workflow.name}" is at version ${version}`);
+    }
+  }
+}
+
+/**
+ * Waits for the database with backoff (at start, and before relaunching a
+ * runner); false when `stop()` was called meanwhile.
+ */
+export function untilConnected(state: WorkerState): Promise<boolean> {
+  return waitForDatabase(state.db.pool, {
+    connectionString: state.settings.connectionString,
+    logger: state.logger,
+    firstDelay: state.settings.connectDelay,
+    maxDelay: state.settings.maxConnectDelay,
+    signal: state.startAbort.signal,
+  });
+}
