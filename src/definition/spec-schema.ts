@@ -1,6 +1,6 @@
 /**
  * The zod schema of a workflow spec, mirroring `rowflow.define_workflow`
- * (sql/migrations/000002_engine.sql; reference: docs/spec.md). Every issue that
+ * (sql/schema/30_define/define_workflow.sql; reference: docs/spec.md). Every issue that
  * is not a plain RF001 (wrong type, missing field, out of range) carries its RF
  * code in `params.rfCode`, except unknown keys (zod's `unrecognized_keys`,
  * RF002). `validateSpec` / `parseSpec` resolve the codes and order the issues
@@ -11,9 +11,9 @@
  */
 import { z } from "zod";
 
-import { describeValue, jsonTypeOf } from "./describe-value.js";
-import { type SpecErrorCode, SpecErrorCodes } from "./error-codes.js";
-import { INTERVAL_PATTERN, intervalProblem, intervalToMs } from "./interval.js";
+import { describeValue } from "./describe-value.js";
+import { SpecErrorCodes } from "./error-codes.js";
+import { intervalToMs } from "./interval.js";
 import {
   NAME_PATTERN,
   NAME_RULE,
@@ -25,88 +25,12 @@ import {
 import { pathExpressionProblem } from "./path-expression.js";
 import type { ReadonlyDeep } from "./readonly-deep.js";
 import { graphProblems } from "./spec-graph.js";
+import { expected, intervalSchema, meta, named, rule, strict } from "./spec-schema-parts.js";
+
+export { specMetadata } from "./spec-schema-parts.js";
 
 /** Maximum number of steps in a workflow (SQL: RF001 above it). */
 export const MAX_STEPS = 1000;
-
-/** Metadata (descriptions, JSON Schema hints) used by `specJsonSchema()`. */
-export const specMetadata = z.registry<Record<string, unknown>>();
-
-function meta<T extends z.ZodType>(schema: T, data: Record<string, unknown>): T {
-  specMetadata.add(schema, data);
-  return schema;
-}
-
-/** A check that pushes an issue with `params.rfCode` when `problem` returns a message. */
-function rule<T>(code: SpecErrorCode, problem: (value: T) => string | undefined) {
-  return (payload: z.core.ParsePayload<T>): void => {
-    const message = problem(payload.value);
-    if (message === undefined) return;
-    payload.issues.push({
-      code: "custom",
-      input: payload.value,
-      message,
-      params: { rfCode: code },
-    });
-  };
-}
-
-function expected(what: string) {
-  return (issue: { input?: unknown }) => `must be ${what}, got ${describeValue(issue.input)}`;
-}
-
-/** A strict object: an unknown key is an RF002 issue listing the allowed keys. */
-function strict<T extends z.core.$ZodLooseShape>(what: string, shape: T) {
-  const allowed = Object.keys(shape).join(", ");
-  return z.strictObject(shape, {
-    error: (issue) => {
-      if (issue.code === "unrecognized_keys") {
-        const keys = issue.keys.map((key) => JSON.stringify(key)).join(", ");
-        return `unknown ${issue.keys.length > 1 ? "options" : "option"} ${keys}; allowed: ${allowed}`;
-      }
-      if (issue.code === "invalid_type")
-        return `${what} must be an object, got ${jsonTypeOf(issue.input)}`;
-      return undefined;
-    },
-  });
-}
-
-/** A string matched against `pattern`; a mismatch is RF004. */
-function named(
-  what: string,
-  pattern: RegExp,
-  ruleText: string,
-  metadata: Record<string, unknown> = {},
-) {
-  return meta(
-    z
-      .string({ error: expected(`a ${what} (string)`) })
-      .check(
-        rule<string>(SpecErrorCodes.invalidName, (value) =>
-          pattern.test(value) ? undefined : `invalid ${what} ${describeValue(value)}: ${ruleText}`,
-        ),
-      ),
-    { ...metadata, pattern: pattern.source },
-  );
-}
-
-/**
- * An interval. Any value that is not one, whatever its JSON type, is RF010 (as in
- * SQL), hence `z.unknown()` plus a check; the cast states what the check proves.
- */
-function intervalSchema(options: { positive: boolean }) {
-  const schema = z
-    .unknown()
-    .check(
-      rule<unknown>(SpecErrorCodes.invalidInterval, (value) => intervalProblem(value, options)),
-    );
-  return meta(schema as unknown as z.ZodType<number | string, number | string>, {
-    anyOf: [
-      { type: "integer", minimum: options.positive ? 1 : 0 },
-      { type: "string", pattern: INTERVAL_PATTERN.source },
-    ],
-  });
-}
 
 const interval = intervalSchema({ positive: false });
 

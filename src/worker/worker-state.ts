@@ -17,7 +17,7 @@
  * - `starting` / `relaunching` / `stopping`: the phase.
  */
 import type { Runner, WorkerPool } from "graphile-worker";
-import type { Kysely } from "kysely";
+import type { Kysely, KyselyProps } from "kysely";
 import type pg from "pg";
 
 import type { CompleteOptions } from "../db/gate/complete-steps.js";
@@ -25,13 +25,15 @@ import type { Database } from "../db/types.js";
 import type { Waiters } from "../db/waiters/waiters.js";
 import type { WorkerRegistry } from "../db/workers/worker-registry.js";
 import type { Logger } from "../definition/logger.js";
-import type { TransactionProps } from "./attempt/step-transaction.js";
 import type { BatchedGate } from "./dispatch/batched-gate.js";
 import type { Dispatcher } from "./dispatch/dispatcher.js";
 import { Leases } from "./dispatch/leases.js";
 import { SlotPool } from "./dispatch/slots.js";
 import type { RegisteredTask } from "./task-registry.js";
 import type { ResolvedWorkerOptions, WorkerOptions } from "./worker-options.js";
+
+/** The parts of a Kysely instance's props a `Transaction` needs besides its executor. */
+export type TransactionProps = Omit<KyselyProps, "executor">;
 
 /** The worker's connection to Postgres, made by `start()`. */
 export interface WorkerConnection {

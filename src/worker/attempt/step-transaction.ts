@@ -2,7 +2,6 @@ import {
   type CompiledQuery,
   type DatabaseConnection,
   type Kysely,
-  type KyselyProps,
   type QueryResult,
   SingleConnectionProvider,
   Transaction,
@@ -13,6 +12,7 @@ import type { Queryable } from "../../db/queryable.js";
 import { cancelBackend } from "../../db/session/cancel-backend.js";
 import type { Database } from "../../db/types.js";
 import { RowflowError } from "../../errors.js";
+import type { TransactionProps } from "../worker-state.js";
 
 /** Code of the error thrown by `ctx.tx` after the step's transaction ended (timeout, shutdown). */
 export const transactionClosedCode = "RF_TX_CLOSED";
@@ -159,6 +159,3 @@ export class StepTransaction implements DatabaseConnection, Queryable {
     return this.#opening;
   }
 }
-
-/** The parts of a Kysely instance's props a `Transaction` needs besides its executor. */
-export type TransactionProps = Omit<KyselyProps, "executor">;
