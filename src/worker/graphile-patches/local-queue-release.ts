@@ -10,10 +10,15 @@
  * The guard in `background()` is meant for work arriving after the queue has
  * finished; while `setModeReleased()` runs, the returned jobs' promise must be
  * tracked like any other (its completion then resolves the queue's final
- * promise). The patch tracks it instead of throwing. Remove it when
- * graphile-worker ships a fix. Seen in test/e2e/shutdown.test.ts runs (the
- * stop degraded to "No active jobs to release" with handlers still running);
- * the tests there do not hit the WAITING state deterministically.
+ * promise). The patch tracks it instead of throwing. Seen in
+ * test/e2e/shutdown.test.ts runs (the stop degraded to "No active jobs to
+ * release" with handlers still running). No upstream issue known (graphile/
+ * worker's issues searched in December 2026).
+ *
+ * Still needed? test/worker/graphile-patches/local-queue-release.test.ts
+ * releases a LocalQueue in WAITING mode on the installed graphile-worker's own
+ * prototype and expects the throw; when it fails, remove this file (and its
+ * call in lifecycle/launch-runner.ts).
  */
 
 interface LocalQueueInternals {

@@ -23,9 +23,13 @@
  * uses `queue` costs every step of every workflow ~7x throughput
  * (graphile-worker's own figures: 1.5-2k vs 12-14k jobs/s); a patch-package
  * patch applies only to this repository's own install, not to applications
- * that install rowflow from npm. Remove this file when graphile-worker ships
- * #622 (the test test/integration/worker/serial-queue.test.ts keeps checking
- * the behaviour either way).
+ * that install rowflow from npm.
+ *
+ * Still needed? test/worker/graphile-patches/serial-queue-fetch.test.ts runs
+ * the installed graphile-worker without this patch and expects the bug; when
+ * it fails, graphile-worker has #622: remove this file (and the call in
+ * create-worker.ts). test/integration/worker/serial-queue.test.ts keeps
+ * checking rowflow's serial queues either way.
  *
  * It patches the module export that graphile-worker's LocalQueue calls
  * through (`getJobs_1.batchGetJobs(…)`, looked up at each call), once per
