@@ -1,6 +1,6 @@
 /**
  * What a task handler receives. The worker builds it from `rowflow.begin_step`
- * (docs/contract.md); the DSL narrows `input` and `deps` per step.
+ * (docs/sql-api.md, begin_step); the DSL narrows `input` and `deps` per step.
  */
 import type { Transaction } from "kysely";
 

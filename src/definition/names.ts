@@ -1,5 +1,5 @@
 /**
- * Name rules shared with the SQL engine (docs/contract.md, docs/spec.md).
+ * Name rules shared with the SQL engine (docs/spec.md, Names).
  * Names are validated, never quoted into SQL, so the patterns are deliberately narrow.
  */
 

@@ -5,7 +5,7 @@ import type { TaskMap } from "./task-registry.js";
 export interface WorkflowSource {
   /** Workflow name. */
   readonly name: string;
-  /** The spec as `rowflow.define_workflow` accepts it (docs/contract.md). */
+  /** The spec as `rowflow.define_workflow` accepts it (docs/spec.md). */
   readonly spec: object;
   /** Handlers the workflow brings along; they join the worker's registry. (Default: none) */
   readonly tasks?: TaskMap;

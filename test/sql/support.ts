@@ -33,7 +33,7 @@ export async function define(q: Queryable, name: string, spec: unknown): Promise
 }
 
 /**
- * Starts a run (rowflow.start_run) and leaves it as 000011 does: 'queued',
+ * Starts a run (rowflow.start_run) and leaves it as a start does: 'queued',
  * the run row only (no step rows, no jobs, no events).
  */
 export async function queueRun(
@@ -70,7 +70,7 @@ export async function claimAll(
 /**
  * A run as the gate tests want it: started (queueRun) and claimed with take
  * 0 (claimAll), so its ready root steps are queued with graphile jobs and the
- * others pending: the state start_run itself produced before 000011.
+ * others pending.
  */
 export async function startRun(
   q: Queryable,
@@ -205,7 +205,7 @@ export async function stepRow(q: Queryable, run: number, step: string): Promise<
 /**
  * {step: status} of every step run of a run, as rowflow.run_steps shows them
  * (a step without a row is pending: every step of a queued run, and steps of
- * runs started before 000011 that were not ready yet).
+ * runs claimed by an older rowflow that were not ready yet).
  */
 export async function statuses(q: Queryable, run: number): Promise<Record<string, string>> {
   const { rows } = await q.query<{ step: string; status: string }>(
@@ -217,7 +217,7 @@ export async function statuses(q: Queryable, run: number): Promise<Record<string
 
 export interface RunRow {
   status: string;
-  /** runs.started_at is set (000011: when a worker claimed the run). */
+  /** runs.started_at is set (when a worker claimed the run). */
   started: boolean;
   /** runs.finished_at is set. */
   finished: boolean;
@@ -236,7 +236,7 @@ export async function runRow(q: Queryable, run: number): Promise<RunRow> {
 
 /**
  * The graphile-worker jobs of a run as `rowflow:<run>:<step>:<attempt>`,
- * sorted. (000006 dropped graphile job keys; the identity is the payload.)
+ * sorted. (rowflow's jobs have no graphile job key; the identity is the payload.)
  */
 export async function jobKeys(q: Queryable, run: number): Promise<string[]> {
   const { rows } = await q.query<{ key: string }>(
@@ -247,7 +247,7 @@ export async function jobKeys(q: Queryable, run: number): Promise<string[]> {
   return rows.map((r) => r.key);
 }
 
-/** Rows of rowflow.step_runs of a run (000011: every step has one once the run is claimed). */
+/** Rows of rowflow.step_runs of a run (every step has one once the run is claimed). */
 export async function storedSteps(q: Queryable, run: number): Promise<string[]> {
   const { rows } = await q.query<{ step: string }>(
     "select step from rowflow.step_runs where run_id = $1 order by step",
@@ -257,8 +257,8 @@ export async function storedSteps(q: Queryable, run: number): Promise<string[]> 
 }
 
 /**
- * The events stored in rowflow.events, as "step type" in id order. Since
- * 000011 only what the rows cannot tell is stored: skips, retries, failures,
+ * The events stored in rowflow.events, as "step type" in id order. Only
+ * what the rows cannot tell is stored: skips, retries, failures,
  * cancellations, compensation, re-deliveries.
  */
 export async function eventTypes(q: Queryable, run: number): Promise<string[]> {

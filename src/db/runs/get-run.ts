@@ -2,10 +2,10 @@ import type { Kysely, NotNull } from "kysely";
 
 import type { Database } from "../types.js";
 
-/** Run statuses (docs/contract.md). */
+/** Run statuses (docs/sql-api.md, rowflow.runs). */
 export type RunStatus =
   "queued" | "running" | "compensating" | "succeeded" | "failed" | "cancelled";
-/** Step run statuses (docs/contract.md). */
+/** Step run statuses (docs/sql-api.md, rowflow.step_runs). */
 export type StepStatus =
   "pending" | "queued" | "running" | "succeeded" | "failed" | "skipped" | "cancelled";
 
@@ -56,7 +56,7 @@ export async function getRun(
     .where("id", "=", args.runId)
     .executeTakeFirst();
   if (!run) return undefined;
-  // rowflow.run_steps (000006): steps that have no row yet show as pending.
+  // rowflow.run_steps: steps that have no row yet show as pending.
   const steps = await db
     .selectFrom("rowflow.run_steps")
     .selectAll()

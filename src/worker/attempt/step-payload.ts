@@ -1,4 +1,4 @@
-/** The payload of a `rowflow:step` job: `{"run": <id>, "step": "<name>", "attempt": <n>}` (docs/contract.md). */
+/** The payload of a `rowflow:step` job: `{"run": <id>, "step": "<name>", "attempt": <n>}` (docs/sql-api.md, Jobs). */
 export interface StepPayload {
   /** Run id as a decimal string (bigint). */
   run: string;

@@ -106,7 +106,7 @@ it("wakes a worker whose LISTEN is the only one on the database, for jobs queued
 });
 
 it("completes runs by polling alone when no NOTIFY is ever sent", async () => {
-  // This database never notifies (DESIGN.md invariant 5: NOTIFY is a hint):
+  // This database never notifies (invariant 5, docs/architecture.md: NOTIFY is a hint):
   // neither _wake (jobs added through _enqueue / _add_step_jobs, hints
   // through _notify) nor 000011's _wake_all (starts, claims and gates).
   await db.query(`create or replace function rowflow._wake(channel text, payload text) returns void

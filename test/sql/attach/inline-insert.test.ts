@@ -1,4 +1,4 @@
-// 000011: an attachment without an idempotency key inserts its statement's
+// sql/schema/50_attach/_attachment_body.sql: an attachment without an idempotency key inserts its statement's
 // runs straight from the transition table (one INSERT … SELECT in the
 // generated trigger function; an input that is not a small plain object is
 // checked by rowflow._run_input; then one rowflow._runs_started call, none

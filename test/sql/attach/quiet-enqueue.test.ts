@@ -1,4 +1,4 @@
-// 000005/000011: a start NOTIFYs at most once per transaction and kind, and
+// sql/schema/80_wake/: a start NOTIFYs at most once per transaction and kind, and
 // only when somebody waits: a waiting worker gets 'jobs:insert' {"count":0,
 // "runs":n} (graphile-worker ignores a count of 0; rowflow's worker claims
 // runs), a waiting live view 'rowflow' {"run": id} or {"workflow", "started"}.

@@ -1,5 +1,5 @@
 // What attached triggers start: one queued run per matching row, in the
-// business transaction (000011: the run row only; a worker's claim_runs makes
+// business transaction (the run row only; a worker's claim_runs makes
 // its step rows and jobs); modes; preview.
 import { beforeAll, describe, expect, it } from "vitest";
 

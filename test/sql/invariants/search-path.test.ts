@@ -1,4 +1,4 @@
-// DESIGN.md invariant 6: every rowflow function pins search_path.
+// Invariant 6 (docs/architecture.md): every rowflow function pins search_path.
 import { describe, expect, it } from "vitest";
 
 import { useTestDatabase } from "../../helpers/db.js";

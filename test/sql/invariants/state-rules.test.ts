@@ -1,4 +1,4 @@
-// 000011: the state rules of step_runs are one CHECK (step_run_is_valid)
+// sql/schema/20_tables/21_step_runs.sql: the state rules of step_runs are one CHECK (step_run_is_valid)
 // calling a plpgsql function; a violated rule raises SQLSTATE 23514 with the
 // rule's old constraint name as the error's constraint, and says what is
 // wrong. runs keep one named CHECK per rule (cheaper for the one-row INSERT

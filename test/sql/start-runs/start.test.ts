@@ -1,7 +1,7 @@
-// 000011: starting a run inserts the run row only ('queued'); a worker's
+// sql/schema/40_start/: starting a run inserts the run row only ('queued'); a worker's
 // rowflow.claim_runs turns it into a running run with its step rows and
 // jobs. These tests pin the queued state itself and what claim_runs(take =>
-// 0) makes of it (claim.test.ts covers claiming in depth).
+// 0) makes of it (test/sql/claim-runs/ covers claiming in depth).
 import { describe, expect, it } from "vitest";
 
 import { useTestDatabase } from "../../helpers/db.js";

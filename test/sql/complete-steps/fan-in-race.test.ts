@@ -39,7 +39,7 @@ describe("fan-in race", () => {
       [runs],
     );
     expect(begun[0]).toEqual({ n });
-    // 000011: the join's row exists from the claim, waiting for both parents.
+    // The join's row exists from the claim, waiting for both parents.
     const { rows: joins } = await db.query(
       `select count(*)::int as n from rowflow.step_runs
        where run_id = any($1::bigint[]) and step = 'join' and status = 'pending' and deps_remaining = 2`,

@@ -1,4 +1,4 @@
-// 000011: rowflow.events stores only what the rows cannot tell (skips,
+// sql/schema/90_views/run_timeline.sql: rowflow.events stores only what the rows cannot tell (skips,
 // retries, failures, cancellations, compensation, re-deliveries);
 // rowflow.run_timeline merges them with the events the rows imply (run
 // started and succeeded, step queued, started and succeeded). Each gate call

@@ -1,4 +1,7 @@
-// 000011: steps handed to a worker directly run under its lease
+// complete_steps hands released dependents to the completing worker
+// (sql/schema/60_gate/complete_steps.sql): take, reserve and next_*, claim for
+// leftover slots, the yield to live work, batches in call order.
+// Leases (sql/schema/60_gate/complete_steps.sql, 70_workers/): steps handed to a worker directly run under its lease
 // (step_runs.locked_by) instead of a graphile job. These tests pin how
 // complete_steps hands out released dependents (take), queues them locally
 // (reserve) and begins them later (next_*), claims queued runs for leftover
@@ -8,6 +11,7 @@
 import { describe, expect, it } from "vitest";
 
 import { useTestDatabase } from "../../helpers/db.js";
+import { claimRuns, completeSteps, context, startPriority, stepLeases } from "../gate-calls.js";
 import {
   begin,
   define,
@@ -15,128 +19,14 @@ import {
   expectSqlError,
   type GateResult,
   jobKeys,
-  type Queryable,
   queueRun,
   runRow,
-  statuses,
 } from "../support.js";
 
 const db = useTestDatabase();
 
-const OLD = "2020-01-01T00:00:00.000Z";
 const T1 = "2030-01-01T00:00:01.000Z";
 const T2 = "2030-01-01T00:00:02.000Z";
-
-interface Call {
-  run: number;
-  step: string;
-  attempt?: number;
-  output?: unknown;
-  take?: number;
-  next?: { run: number; step: string; attempt?: number };
-}
-
-/** rowflow.complete_steps with one entry per call; answers in call order. */
-async function completeSteps(
-  q: Queryable,
-  calls: Call[],
-  opts: { worker?: string | null; now?: string | null; claim?: boolean; reserve?: number } = {},
-): Promise<GateResult[]> {
-  const { rows } = await q.query<{ r: GateResult }>(
-    `select r from rowflow.complete_steps(
-       run_ids => $1::bigint[], steps => $2::text[], attempts => $3::int[], outputs => $4::jsonb[],
-       takes => $5::int[], worker_id => $6, now => $7::timestamptz, claim => $8, reserve => $9,
-       next_run_ids => $10::bigint[], next_steps => $11::text[], next_attempts => $12::int[]) as r`,
-    [
-      calls.map((c) => c.run),
-      calls.map((c) => c.step),
-      calls.map((c) => c.attempt ?? 1),
-      calls.map((c) => JSON.stringify(c.output ?? null)),
-      calls.map((c) => c.take ?? 0),
-      opts.worker ?? null,
-      opts.now ?? null,
-      opts.claim ?? false,
-      opts.reserve ?? 0,
-      calls.map((c) => c.next?.run ?? null),
-      calls.map((c) => c.next?.step ?? null),
-      calls.map((c) => (c.next ? (c.next.attempt ?? 1) : null)),
-    ],
-  );
-  return rows.map((r) => r.r);
-}
-
-async function claim(
-  q: Queryable,
-  worker: string | null,
-  take: number,
-  maxRuns: number | null = null,
-  now: string | null = null,
-): Promise<{ runs: number; taken: GateResult[] }> {
-  const { rows } = await q.query<{ r: { runs: number; taken: GateResult[] } }>(
-    "select rowflow.claim_runs(worker_id => $1, take => $2, max_runs => $3, now => $4::timestamptz) as r",
-    [worker, take, maxRuns, now],
-  );
-  return rows[0]!.r;
-}
-
-async function startPriority(q: Queryable, workflow: string, priority: number): Promise<number> {
-  const { rows } = await q.query<{ id: string }>(
-    "select rowflow.start_run(workflow => $1, priority => $2) as id",
-    [workflow, priority],
-  );
-  return Number(rows[0]!.id);
-}
-
-/** (status, locked_by, has a job, attempt) of each step row of a run, by step. */
-async function rows(q: Queryable, run: number): Promise<Record<string, string>> {
-  const { rows: r } = await q.query<{ step: string; s: string }>(
-    `select step, status || ' ' || coalesce(locked_by, '-') || ' ' || (case when job_id is null then 'no-job' else 'job' end)
-              || ' #' || attempt as s
-     from rowflow.step_runs where run_id = $1 order by step`,
-    [run],
-  );
-  return Object.fromEntries(r.map((x) => [x.step, x.s]));
-}
-
-async function releaseLeases(
-  q: Queryable,
-  worker: string,
-  keep: string[],
-  olderThan: string | null = null,
-): Promise<number> {
-  const { rows: r } = await q.query<{ n: number }>(
-    "select rowflow.release_leases(worker_id => $1, keep => $2::text[], older_than => coalesce($3::interval, '0')) as n",
-    [worker, keep, olderThan],
-  );
-  return r[0]!.n;
-}
-
-/** The handler context complete_steps / claim_runs answer for a step handed to the worker. */
-function context(
-  run: number,
-  step: string,
-  workflow: string,
-  deps: Record<string, unknown>,
-  priority = 0,
-) {
-  return {
-    ok: true,
-    runId: String(run),
-    step,
-    task: "t",
-    workflow,
-    version: 1,
-    input: {},
-    deps,
-    attempt: 1,
-    maxAttempts: 3,
-    timeoutMs: null,
-    idempotencyKey: `rowflow:${run}:${step}`,
-    kind: "step",
-    runError: null,
-    priority,
-  };
-}
 
 const fan = {
   steps: [
@@ -153,7 +43,9 @@ describe("complete_steps hands released dependents to the worker", () => {
     await db.rollback(async (c) => {
       await define(c, "fan", fan);
       const run = await queueRun(c, "fan");
-      expect((await claim(c, "w1", 1)).taken).toEqual([context(run, "r", "fan", {})]);
+      expect((await claimRuns(c, { worker: "w1", take: 1 })).taken).toEqual([
+        context(run, "r", "fan", {}),
+      ]);
       const [a] = await completeSteps(c, [{ run, step: "r", output: "R", take: 2 }], {
         worker: "w1",
         now: T1,
@@ -166,7 +58,7 @@ describe("complete_steps hands released dependents to the worker", () => {
         reserved: [],
         runStatus: "running",
       });
-      expect(await rows(c, run)).toEqual({
+      expect(await stepLeases(c, run)).toEqual({
         j: "pending - no-job #0",
         r: "succeeded - no-job #1",
         x: "running w1 no-job #1",
@@ -199,7 +91,7 @@ describe("complete_steps hands released dependents to the worker", () => {
         ],
       });
       const run = await queueRun(c, "general");
-      await claim(c, "w1", 1, 1, T1);
+      await claimRuns(c, { worker: "w1", take: 1, maxRuns: 1, now: T1 });
       const [a] = await completeSteps(c, [{ run, step: "r", output: { ok: true }, take: 3 }], {
         worker: "w1",
         now: T2,
@@ -215,7 +107,7 @@ describe("complete_steps hands released dependents to the worker", () => {
         reserved: [],
         runStatus: "running",
       });
-      expect(await rows(c, run)).toEqual({
+      expect(await stepLeases(c, run)).toEqual({
         c1: "running w1 no-job #1",
         c2: "queued - job #1",
         c3: "queued - job #1",
@@ -241,7 +133,7 @@ describe("complete_steps hands released dependents to the worker", () => {
     await db.rollback(async (c) => {
       await define(c, "fan", fan);
       const run = await queueRun(c, "fan");
-      await claim(c, "w1", 1);
+      await claimRuns(c, { worker: "w1", take: 1 });
       const [a] = await completeSteps(c, [{ run, step: "r", output: "R", take: 1 }], {
         worker: "w1",
         now: T1,
@@ -255,7 +147,7 @@ describe("complete_steps hands released dependents to the worker", () => {
         reserved: [{ runId: String(run), step: "y", attempt: 1, priority: 0 }],
         runStatus: "running",
       });
-      expect(await rows(c, run)).toMatchObject({
+      expect(await stepLeases(c, run)).toMatchObject({
         x: "running w1 no-job #1",
         y: "queued w1 no-job #1",
         z: "queued - job #1",
@@ -281,7 +173,7 @@ describe("complete_steps hands released dependents to the worker", () => {
         reserved: [],
         runStatus: "running",
       });
-      expect(await rows(c, run)).toMatchObject({
+      expect(await stepLeases(c, run)).toMatchObject({
         x: "succeeded - no-job #1",
         y: "running w1 no-job #1",
         j: "pending - no-job #0",
@@ -327,7 +219,7 @@ describe("complete_steps hands released dependents to the worker", () => {
         ],
       });
       const run = await queueRun(c, "fork");
-      await claim(c, "w1", 1);
+      await claimRuns(c, { worker: "w1", take: 1 });
       const [a] = await completeSteps(c, [{ run, step: "p", take: 1 }], {
         worker: "w1",
         reserve: 1,
@@ -349,7 +241,7 @@ describe("complete_steps hands released dependents to the worker", () => {
         reserved: [],
         runStatus: "running",
       });
-      expect(await rows(c, run)).toMatchObject({
+      expect(await stepLeases(c, run)).toMatchObject({
         q1x: "running w1 no-job #1",
         q2: "queued w1 no-job #1",
       });
@@ -366,7 +258,7 @@ describe("complete_steps hands released dependents to the worker", () => {
       ]);
       const { priority: _, ...q2 } = context(run, "q2", "fork", { p: null });
       expect(await beginReserved("w1")).toEqual([q2]);
-      expect(await rows(c, run)).toMatchObject({ q2: "running w1 no-job #1" });
+      expect(await stepLeases(c, run)).toMatchObject({ q2: "running w1 no-job #1" });
       expect(await jobKeys(c, run)).toEqual([]);
     });
   });
@@ -380,7 +272,7 @@ describe("complete_steps hands released dependents to the worker", () => {
         ],
       });
       const run1 = await queueRun(c, "chain");
-      expect((await claim(c, "w1", 1)).taken).toHaveLength(1);
+      expect((await claimRuns(c, { worker: "w1", take: 1 })).taken).toHaveLength(1);
       // A live run (priority -1) waits: run1's b goes to graphile.
       const live = await startPriority(c, "chain", -1);
       const [a] = await completeSteps(c, [{ run: run1, step: "a", take: 1 }], {
@@ -388,9 +280,9 @@ describe("complete_steps hands released dependents to the worker", () => {
         reserve: 1,
       });
       expect(a).toMatchObject({ ok: true, released: ["b"], taken: [], reserved: [] });
-      expect(await rows(c, run1)).toMatchObject({ b: "queued - job #1" });
+      expect(await stepLeases(c, run1)).toMatchObject({ b: "queued - job #1" });
       // The live run is claimed first; a backfill run (priority 1000) waiting does not hold it up.
-      const claimed = await claim(c, "w1", 1);
+      const claimed = await claimRuns(c, { worker: "w1", take: 1 });
       expect(claimed.taken).toEqual([context(live, "a", "chain", {}, -1)]);
       const backfill = await startPriority(c, "chain", 1000);
       const [b] = await completeSteps(c, [{ run: live, step: "a", take: 1 }], { worker: "w1" });
@@ -399,7 +291,7 @@ describe("complete_steps hands released dependents to the worker", () => {
         taken: [context(live, "b", "chain", { a: null }, -1)],
       });
       // The backfill run is not claimed while run1's available job (priority 0) is due ...
-      expect(await claim(c, "w1", 1)).toEqual({ runs: 0, taken: [] });
+      expect(await claimRuns(c, { worker: "w1", take: 1 })).toEqual({ runs: 0, taken: [] });
       // ... but once a worker holds that job, it is.
       const lockJob = (by: string | null) =>
         c.query(
@@ -409,7 +301,9 @@ describe("complete_steps hands released dependents to the worker", () => {
           [run1, by],
         );
       await lockJob("w2");
-      expect((await claim(c, "w1", 1)).taken).toEqual([context(backfill, "a", "chain", {}, 1000)]);
+      expect((await claimRuns(c, { worker: "w1", take: 1 })).taken).toEqual([
+        context(backfill, "a", "chain", {}, 1000),
+      ]);
       // The backfill run's b waits behind run1's job when it is available again.
       await lockJob(null);
       const [d] = await completeSteps(c, [{ run: backfill, step: "a", take: 1 }], {
@@ -417,7 +311,7 @@ describe("complete_steps hands released dependents to the worker", () => {
         reserve: 1,
       });
       expect(d).toMatchObject({ ok: true, released: ["b"], taken: [], reserved: [] });
-      expect(await rows(c, backfill)).toMatchObject({ b: "queued - job #1" });
+      expect(await stepLeases(c, backfill)).toMatchObject({ b: "queued - job #1" });
     });
   });
 
@@ -425,7 +319,7 @@ describe("complete_steps hands released dependents to the worker", () => {
     await db.rollback(async (c) => {
       await define(c, "single", { steps: [{ name: "s", task: "t" }] });
       const run1 = await queueRun(c, "single");
-      await claim(c, "w1", 1);
+      await claimRuns(c, { worker: "w1", take: 1 });
       const run2 = await queueRun(c, "single");
       const run3 = await queueRun(c, "single");
       const { rows: r } = await c.query<{ r: GateResult }>(
@@ -441,7 +335,7 @@ describe("complete_steps hands released dependents to the worker", () => {
         runStatus: "succeeded",
         claimedRuns: 1,
       });
-      expect(await rows(c, run2)).toEqual({ s: "running w1 no-job #1" });
+      expect(await stepLeases(c, run2)).toEqual({ s: "running w1 no-job #1" });
       expect(await runRow(c, run2)).toMatchObject({ status: "running", started: true });
       expect(await runRow(c, run3)).toMatchObject({ status: "queued", started: false });
     });
@@ -452,10 +346,10 @@ describe("complete_steps hands released dependents to the worker", () => {
       await define(c, "single", { steps: [{ name: "s", task: "t" }] });
       const run1 = await queueRun(c, "single");
       const run2 = await queueRun(c, "single");
-      expect((await claim(c, "w1", 2)).runs).toBe(2);
+      expect((await claimRuns(c, { worker: "w1", take: 2 })).runs).toBe(2);
       // run3's step is queued with a job, not begun.
       const run3 = await queueRun(c, "single");
-      expect(await claim(c, null, 0)).toEqual({ runs: 1, taken: [] });
+      expect(await claimRuns(c, { worker: null, take: 0 })).toEqual({ runs: 1, taken: [] });
       const answers = await completeSteps(
         c,
         [
@@ -473,7 +367,7 @@ describe("complete_steps hands released dependents to the worker", () => {
         { ok: false, reason: "step_not_running", status: "queued", taken: [], reserved: [] },
         { ok: true, ...empty, runStatus: "succeeded" },
       ]);
-      expect(await rows(c, run3)).toEqual({ s: "queued - job #1" });
+      expect(await stepLeases(c, run3)).toEqual({ s: "queued - job #1" });
       const { rows: out } = await c.query(
         "select run_id::int, output from rowflow.step_runs where run_id = any($1::bigint[]) order by run_id",
         [[run1, run2]],
@@ -497,173 +391,6 @@ describe("complete_steps hands released dependents to the worker", () => {
         "22023",
         "begin_steps: run_ids, steps and attempts must have the same length",
       );
-    });
-  });
-});
-
-describe("leases end", () => {
-  it("release_leases: a running step not kept is a lost attempt and retried, a reserved one gets a job; kept and younger ones stay", async () => {
-    await db.rollback(async (c) => {
-      await define(c, "lease", {
-        steps: [
-          { name: "a", task: "t", attempts: 2 },
-          { name: "b", task: "t" },
-          { name: "k", task: "t" },
-          { name: "e", task: "t", dependsOn: ["k"] },
-          { name: "f", task: "t", dependsOn: ["k"] },
-        ],
-      });
-      const run = await queueRun(c, "lease");
-      expect((await claim(c, "w1", 3, 1, OLD)).taken.map((t) => t.step)).toEqual(["a", "b", "k"]);
-      const [done] = await completeSteps(c, [{ run, step: "k" }], {
-        worker: "w1",
-        now: OLD,
-        reserve: 2,
-      });
-      expect(done).toMatchObject({ ok: true, released: ["e", "f"], taken: [] });
-      expect((done!.reserved as { step: string }[]).map((r) => r.step)).toEqual(["e", "f"]);
-      expect(await rows(c, run)).toEqual({
-        a: "running w1 no-job #1",
-        b: "running w1 no-job #1",
-        e: "queued w1 no-job #1",
-        f: "queued w1 no-job #1",
-        k: "succeeded - no-job #1",
-      });
-
-      expect(await releaseLeases(c, "w2", [])).toBe(0);
-      expect(await releaseLeases(c, "w1", [`${run}:a`, `${run}:f`], "1 hour")).toBe(2);
-      expect(await rows(c, run)).toEqual({
-        a: "running w1 no-job #1",
-        b: "queued - job #2",
-        e: "queued - job #1",
-        f: "queued w1 no-job #1",
-        k: "succeeded - no-job #1",
-      });
-      const { rows: events } = await c.query(
-        "select step, type, attempt, data from rowflow.events where run_id = $1 order by id",
-        [run],
-      );
-      const lost = {
-        kind: "worker_lost",
-        code: "RF_WORKER_LOST",
-        workerId: "w1",
-        message: "the worker running attempt 1 stopped before recording an outcome",
-      };
-      expect(events).toEqual([
-        {
-          step: "b",
-          type: "step_retrying",
-          attempt: 1,
-          data: {
-            error: lost,
-            retryAt: expect.any(String),
-            nextAttempt: 2,
-            startedAt: "2020-01-01T00:00:00+00:00",
-          },
-        },
-      ]);
-      const { rows: bRow } = await c.query(
-        "select error, started_at from rowflow.step_runs where run_id = $1 and step = 'b'",
-        [run],
-      );
-      expect(bRow).toEqual([{ error: lost, started_at: null }]);
-
-      // Taken less than 100 years ago: too young to end.
-      expect(await releaseLeases(c, "w1", [], "100 years")).toBe(0);
-      expect(await releaseLeases(c, "w1", [])).toBe(2);
-      expect(await rows(c, run)).toEqual({
-        a: "queued - job #2",
-        b: "queued - job #2",
-        e: "queued - job #1",
-        f: "queued - job #1",
-        k: "succeeded - no-job #1",
-      });
-      expect(await jobKeys(c, run)).toEqual([
-        `rowflow:${run}:a:2`,
-        `rowflow:${run}:b:2`,
-        `rowflow:${run}:e:1`,
-        `rowflow:${run}:f:1`,
-      ]);
-      expect(await eventTypes(c, run)).toEqual(["b step_retrying", "a step_retrying"]);
-      expect(await runRow(c, run)).toMatchObject({ status: "running" });
-      // The retried attempts and the reserved steps are graphile's now.
-      expect(await begin(c, run, "e")).toMatchObject({ ok: true, step: "e", attempt: 1 });
-      expect(await begin(c, run, "a", 2)).toMatchObject({ ok: true, step: "a", attempt: 2 });
-    });
-  });
-
-  it("release_leases: a lost attempt with no attempt left fails the run", async () => {
-    await db.rollback(async (c) => {
-      await define(c, "lease-once", {
-        steps: [
-          { name: "only", task: "t", attempts: 1 },
-          { name: "other", task: "t" },
-        ],
-      });
-      const run = await queueRun(c, "lease-once");
-      await claim(c, "w1", 2, 1, OLD);
-      expect(await releaseLeases(c, "w1", [`${run}:other`])).toBe(1);
-      expect(await statuses(c, run)).toEqual({ only: "failed", other: "cancelled" });
-      expect(await rows(c, run)).toEqual({
-        only: "failed - no-job #1",
-        other: "cancelled - no-job #1",
-      });
-      expect(await runRow(c, run)).toEqual({
-        status: "failed",
-        started: true,
-        finished: true,
-        error: {
-          step: "only",
-          attempt: 1,
-          error: {
-            kind: "worker_lost",
-            code: "RF_WORKER_LOST",
-            workerId: "w1",
-            message: "the worker running attempt 1 stopped before recording an outcome",
-          },
-        },
-      });
-      expect(await eventTypes(c, run)).toEqual([
-        "only step_failed",
-        "other step_cancelled",
-        "run_failed",
-      ]);
-    });
-  });
-
-  it("release_dead_workers ends the leases of dead and unregistered holders, not of live workers", async () => {
-    await db.rollback(async (c) => {
-      await define(c, "single", { steps: [{ name: "s", task: "t" }] });
-      await c.query(
-        "select rowflow.register_worker(id => 'dead-1', hostname => 'h', pid => 1, concurrency => 1, now => $1::timestamptz)",
-        [OLD],
-      );
-      await c.query(
-        "select rowflow.register_worker(id => 'live-1', hostname => 'h', pid => 2, concurrency => 1)",
-      );
-      const dead = await queueRun(c, "single");
-      await claim(c, "dead-1", 1, 1, OLD);
-      const ghost = await queueRun(c, "single");
-      await claim(c, "ghost-1", 1, 1, OLD);
-      const live = await queueRun(c, "single");
-      await claim(c, "live-1", 1, 1, OLD);
-      const { rows: released } = await c.query(
-        "select rowflow.release_dead_workers(timeout => '30 seconds') as ids",
-      );
-      expect(released).toEqual([{ ids: ["dead-1", "ghost-1"] }]);
-      expect(await rows(c, dead)).toEqual({ s: "queued - job #2" });
-      expect(await rows(c, ghost)).toEqual({ s: "queued - job #2" });
-      expect(await rows(c, live)).toEqual({ s: "running live-1 no-job #1" });
-      const { rows: workers } = await c.query("select id from rowflow.workers order by id");
-      expect(workers).toEqual([{ id: "live-1" }]);
-      const { rows: lostBy } = await c.query(
-        `select run_id::int, data->'error'->>'workerId' as worker from rowflow.events
-         where type = 'step_retrying' and data->'error'->>'kind' = 'worker_lost' order by run_id`,
-      );
-      expect(lostBy).toEqual([
-        { run_id: dead, worker: "dead-1" },
-        { run_id: ghost, worker: "ghost-1" },
-      ]);
     });
   });
 });
