@@ -58,6 +58,7 @@ export const ErrorCodes = {
   migrationFailed: "RF091",
   migrationFileName: "RF092",
   migrationOrder: "RF093",
+  notMigrated: "RF094",
   unexpected: "RF_UNEXPECTED",
   workerStopping: "RF_WORKER_STOPPING",
 } as const;

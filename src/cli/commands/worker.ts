@@ -3,12 +3,13 @@ import type { Command } from "commander";
 import { findConfigFile, loadConfig } from "../../config/config.js";
 import { openCliDatabase } from "../../config/open-database.js";
 import { createWorker } from "../../worker/create-worker.js";
+import { positiveInteger } from "../parse-options.js";
 import { stopSignals } from "../stop-signals.js";
 
 interface WorkerCommandOptions {
   config?: string;
   databaseUrl?: string;
-  concurrency?: string;
+  concurrency?: number;
 }
 
 export function registerWorker(program: Command): void {
@@ -25,7 +26,11 @@ export function registerWorker(program: Command): void {
       "--database-url <url>",
       "Postgres connection string (default: the config's, else $DATABASE_URL, else the embedded Postgres in .rowflow/)",
     )
-    .option("--concurrency <n>", "handlers running at once (default: the config's, else 10)")
+    .option(
+      "--concurrency <n>",
+      "handlers running at once (default: the config's, else 10)",
+      positiveInteger,
+    )
     .action(async (options: WorkerCommandOptions) => {
       const file = findConfigFile(options.config);
       const config = await loadConfig(file);
@@ -39,7 +44,7 @@ export function registerWorker(program: Command): void {
       try {
         const worker = createWorker({
           ...config.worker,
-          ...(options.concurrency ? { concurrency: Number(options.concurrency) } : {}),
+          ...(options.concurrency ? { concurrency: options.concurrency } : {}),
           connectionString: database.connectionString,
           tasks: config.tasks,
           workflows: config.workflows,

@@ -7,6 +7,7 @@
 import { Kysely, PostgresDialect } from "kysely";
 
 import { createPool } from "../../db/connection.js";
+import { assertMigrated } from "../../db/schema-status.js";
 import type { Database } from "../../db/types.js";
 import { waitersOn } from "../../db/waiters/waiters.js";
 import { workerRegistryOn } from "../../db/workers/worker-registry.js";
@@ -38,6 +39,10 @@ export async function connectWorker(state: WorkerState): Promise<void> {
   };
   state.connection = connection;
   if (!(await untilConnected(state))) throw new Error("worker stopped before it could connect");
+  // Before graphile-worker's run(), which would install its own schema on an
+  // unmigrated database and leave the worker to fail on a missing function.
+  const newer = await assertMigrated(pool);
+  if (newer) logger.warn(newer);
   if (settings.syncWorkflows) {
     for (const workflow of state.options.workflows ?? []) {
       const version = await defineWorkflow(pool, { name: workflow.name, spec: workflow.spec });

@@ -9,10 +9,18 @@ import { ping } from "../../db/session/ping.js";
 import type { Logger } from "../../definition/logger.js";
 
 /**
+ * Connection failures that waiting does not cure: the database does not
+ * exist, the password is wrong, pg_hba.conf has no entry for us. They are
+ * thrown at once, naming the target, instead of being retried forever.
+ */
+const fatalCodes = new Set(["3D000", "28P01", "28000"]);
+
+/**
  * Waits until the database answers, retrying with exponential backoff and
- * logging one line per failed attempt. Other errors (bad password is a
- * connection failure too, and is retried) are thrown. Resolves false when
- * `signal` aborts first.
+ * logging one line per failed attempt (the server is down or starting).
+ * A missing database, a bad password and any other error are thrown, as a
+ * `ConnectionError` naming host, port, database and user. Resolves false
+ * when `signal` aborts first.
  */
 export async function waitForDatabase(
   pool: pg.Pool,
@@ -33,6 +41,8 @@ export async function waitForDatabase(
       if (attempt > 1) options.logger.info(`connected to Postgres after ${attempt} attempts`);
       return true;
     } catch (error) {
+      const code = (error as { code?: unknown } | null)?.code;
+      if (typeof code === "string" && fatalCodes.has(code)) throw connectionFailure(target, error);
       if (!isConnectionFailure(error)) throw error;
       options.logger.warn(
         `${connectionFailure(target, error).message} (attempt ${attempt}); retrying in ${delay} ms`,
