@@ -18,8 +18,8 @@ export async function assertMigrated(db: Queryable): Promise<string | undefined>
   );
   const database = rows[0]?.db ?? "?";
   const latest = rows[0]?.installed
-    ? (await db.query<{ m: string | null }>("select max(name) as m from rowflow.migrations")).rows[0]
-        ?.m
+    ? (await db.query<{ m: string | null }>("select max(name) as m from rowflow.migrations"))
+        .rows[0]?.m
     : null;
   if (!latest) {
     throw new MigrationError(
