@@ -7,6 +7,7 @@ import type { HandlerContext } from "../../src/definition/handler-context.js";
 import { fatal, retryAfter } from "../../src/worker/attempt/outcomes.js";
 import type { TaskMap } from "../../src/worker/task-registry.js";
 import { useTestDatabase } from "../helpers/db.js";
+import { waitFor } from "../helpers/wait-for.js";
 import { startTestWorker } from "../helpers/worker.js";
 
 const db = useTestDatabase();
@@ -179,6 +180,37 @@ describe("failure paths", () => {
       "select count(*)::int as n from pg_stat_activity where query like '%pg_sleep(30)%' and state = 'active' and pid <> pg_backend_pid()",
     );
     expect(active.rows[0]).toEqual({ n: 0 });
+  });
+
+  it("keeps a timeout beyond setTimeout's 24.8 days: the attempt is not aborted", async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let aborted = false;
+    const { client } = await setup(
+      {
+        "f.slow": async (ctx: Ctx) => {
+          ctx.signal.addEventListener("abort", () => (aborted = true));
+          await released;
+          return { aborted };
+        },
+      },
+      [one("long-timeout", "f.slow", { attempts: 1, timeout: "30 days" })],
+    );
+    const id = await client.startRun("long-timeout");
+    // The handler is running (and a round trip or more has passed) before it is let go.
+    await waitFor(
+      async () =>
+        (
+          await db.query(
+            "select 1 from rowflow.step_runs where run_id = $1 and status = 'running'",
+            [id],
+          )
+        ).rows.length === 1,
+    );
+    release();
+    const run = await client.waitForRun(id, { timeout: 20_000 });
+    expect(run.status).toBe("succeeded");
+    expect(run.steps[0]).toMatchObject({ attempt: 1, output: { aborted: false } });
   });
 
   it("records unknown task, invalid input and non-JSON output as non-retryable failures and keeps working", async () => {

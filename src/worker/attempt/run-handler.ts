@@ -11,6 +11,7 @@ import type { Slot } from "../dispatch/slots.js";
 import type { RegisteredTask } from "../task-registry.js";
 import type { WorkerState } from "../worker-state.js";
 import type { Attempt, Lease } from "./attempt.js";
+import { setLongTimeout } from "./long-timeout.js";
 import { completeAttempt, recordFailure } from "./record-outcome.js";
 import {
   badJobFailure,
@@ -53,9 +54,9 @@ export async function runHandler(
   const unwatch = state.watchShutdown(onShutdown);
   attempt.jobSignal?.addEventListener("abort", onShutdown, { once: true });
   if (attempt.jobSignal?.aborted) onShutdown();
-  const timer =
+  const cancelTimer =
     context.timeoutMs != null && context.timeoutMs > 0
-      ? setTimeout(() => abort(new StepTimeoutError(context.timeoutMs ?? 0)), context.timeoutMs)
+      ? setLongTimeout(() => abort(new StepTimeoutError(context.timeoutMs ?? 0)), context.timeoutMs)
       : undefined;
 
   let tx: HandlerContext["tx"] | undefined;
@@ -111,7 +112,7 @@ export async function runHandler(
   } catch (error) {
     settled = { kind: "threw", error };
   }
-  clearTimeout(timer);
+  cancelTimer?.();
   unwatch();
   attempt.jobSignal?.removeEventListener("abort", onShutdown);
   const now = () => state.now() ?? new Date();
