@@ -2028,7 +2028,7 @@ begin
   -- PHASE 2: begin, answer in call order.
   v_results := rowflow._begin(begin_steps.run_ids, begin_steps.steps, begin_steps.attempts,
                               array(select i from pg_catalog.generate_series(1, v_n) as i),
-                              begin_steps.worker_id, coalesce(begin_steps.now, pg_catalog.now()),
+                              begin_steps.worker_id, coalesce(begin_steps.now, pg_catalog.statement_timestamp()),
                               coalesce(begin_steps.reserved, false));
   v_woke := rowflow._wake_all(0, 0, case when v_n = 1 then pg_catalog.jsonb_build_object('run', begin_steps.run_ids[1])
                                    else pg_catalog.jsonb_build_object('runs', v_n) end);
@@ -2052,7 +2052,7 @@ CREATE FUNCTION rowflow.cancel_run(run_id bigint, reason text DEFAULT NULL::text
     AS $$
 #variable_conflict use_column
 declare
-  v_now timestamptz := coalesce(cancel_run.now, pg_catalog.now());
+  v_now timestamptz := coalesce(cancel_run.now, pg_catalog.statement_timestamp());
   v_run rowflow.runs;
 begin
   -- GUARD: lock the run; only a queued or active run can be cancelled.
@@ -2098,7 +2098,7 @@ CREATE FUNCTION rowflow.claim_runs(worker_id text DEFAULT NULL::text, take integ
     AS $$
 #variable_conflict use_column
 declare
-  v_now timestamptz := coalesce(claim_runs.now, pg_catalog.now());
+  v_now timestamptz := coalesce(claim_runs.now, pg_catalog.statement_timestamp());
   v_take int := coalesce(claim_runs.take, 0);
   v_limit int := coalesce(claim_runs.max_runs, greatest(coalesce(claim_runs.take, 0), 1));
   v_out record;
@@ -2293,7 +2293,7 @@ CREATE FUNCTION rowflow.complete_steps(run_ids bigint[], steps text[], attempts 
     AS $$
 #variable_conflict use_column
 declare
-  v_now timestamptz := coalesce(complete_steps.now, pg_catalog.now());
+  v_now timestamptz := coalesce(complete_steps.now, pg_catalog.statement_timestamp());
   v_n int := coalesce(cardinality(complete_steps.run_ids), 0);
   v_worker text := complete_steps.worker_id;
   v_takes int[];
@@ -3035,7 +3035,7 @@ CREATE FUNCTION rowflow.fail_step(run_id bigint, step text, attempt integer, err
     AS $$
 #variable_conflict use_column
 declare
-  v_now timestamptz := coalesce(fail_step.now, pg_catalog.now());
+  v_now timestamptz := coalesce(fail_step.now, pg_catalog.statement_timestamp());
   v_run rowflow.runs;
   v_sr rowflow.step_runs;
   v_ws rowflow.workflow_steps;

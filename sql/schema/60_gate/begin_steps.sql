@@ -56,7 +56,7 @@ begin
   -- PHASE 2: begin, answer in call order.
   v_results := rowflow._begin(begin_steps.run_ids, begin_steps.steps, begin_steps.attempts,
                               array(select i from pg_catalog.generate_series(1, v_n) as i),
-                              begin_steps.worker_id, coalesce(begin_steps.now, pg_catalog.now()),
+                              begin_steps.worker_id, coalesce(begin_steps.now, pg_catalog.statement_timestamp()),
                               coalesce(begin_steps.reserved, false));
   v_woke := rowflow._wake_all(0, 0, case when v_n = 1 then pg_catalog.jsonb_build_object('run', begin_steps.run_ids[1])
                                    else pg_catalog.jsonb_build_object('runs', v_n) end);

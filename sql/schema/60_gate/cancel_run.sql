@@ -11,7 +11,7 @@ set search_path to ''
 as $$
 #variable_conflict use_column
 declare
-  v_now timestamptz := coalesce(cancel_run.now, pg_catalog.now());
+  v_now timestamptz := coalesce(cancel_run.now, pg_catalog.statement_timestamp());
   v_run rowflow.runs;
 begin
   -- GUARD: lock the run; only a queued or active run can be cancelled.

@@ -41,7 +41,7 @@ set jit to off
 as $$
 #variable_conflict use_column
 declare
-  v_now timestamptz := coalesce(claim_runs.now, pg_catalog.now());
+  v_now timestamptz := coalesce(claim_runs.now, pg_catalog.statement_timestamp());
   v_take int := coalesce(claim_runs.take, 0);
   v_limit int := coalesce(claim_runs.max_runs, greatest(coalesce(claim_runs.take, 0), 1));
   v_out record;

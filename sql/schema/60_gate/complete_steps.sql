@@ -34,6 +34,10 @@
 -- one after the other and exactly one of them releases it (invariant 3),
 -- and concurrent completions cannot deadlock.
 --
+-- The clock is the call's statement time, not now(): the handler's
+-- transaction began at its first ctx.tx query, so now() would record a
+-- 600 ms step as finished a millisecond after it started.
+--
 -- Set-based: a fixed handful of statements per call of this function,
 -- whatever the number of steps in it (plpgsql pays executor start-up per
 -- statement; draining diamonds cost ~1.5 ms of Postgres CPU per step when
@@ -86,7 +90,7 @@ set jit to off
 as $$
 #variable_conflict use_column
 declare
-  v_now timestamptz := coalesce(complete_steps.now, pg_catalog.now());
+  v_now timestamptz := coalesce(complete_steps.now, pg_catalog.statement_timestamp());
   v_n int := coalesce(cardinality(complete_steps.run_ids), 0);
   v_worker text := complete_steps.worker_id;
   v_takes int[];

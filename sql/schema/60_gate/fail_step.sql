@@ -30,7 +30,7 @@ set search_path to ''
 as $$
 #variable_conflict use_column
 declare
-  v_now timestamptz := coalesce(fail_step.now, pg_catalog.now());
+  v_now timestamptz := coalesce(fail_step.now, pg_catalog.statement_timestamp());
   v_run rowflow.runs;
   v_sr rowflow.step_runs;
   v_ws rowflow.workflow_steps;
