@@ -1335,8 +1335,9 @@ begin
   -- GUARD: every input a JSON object of at most 1 MiB of JSON text. JSON
   -- text is at most 6x the binary size, so only inputs above 1 MiB / 6
   -- binary pay for the text form. A valid single input skips the scan.
-  if not (v_n = 1 and pg_catalog.jsonb_typeof(_queue_runs.inputs[1]) = 'object'
-          and pg_catalog.pg_column_size(_queue_runs.inputs[1]) <= 174762) then
+  -- (coalesce: a null input makes the test null, which must mean "scan".)
+  if not coalesce(v_n = 1 and pg_catalog.jsonb_typeof(_queue_runs.inputs[1]) = 'object'
+                  and pg_catalog.pg_column_size(_queue_runs.inputs[1]) <= 174762, false) then
     select t.o, pg_catalog.jsonb_typeof(t.i) as type,
            t.i is null or pg_catalog.jsonb_typeof(t.i) <> 'object' as not_object,
            case when t.i is not null and pg_catalog.jsonb_typeof(t.i) = 'object'
@@ -2671,7 +2672,7 @@ declare
   v_where text;
   v_val jsonb;
   v_names text[] := '{}';
-  v_norm jsonb := '[]';
+  v_norm jsonb[] := '{}';
   v_deps text[];
   v_dep text;
   v_backoff jsonb;
@@ -2682,8 +2683,16 @@ declare
   v_queue jsonb;
   v_qname text;
   v_qkey text;
-  v_done text[] := '{}';
-  v_next text[];
+  v_at jsonb;
+  v_indeg int[];
+  v_first int[];
+  v_outdeg int[];
+  v_to int[];
+  v_ready int[];
+  v_head int := 1;
+  v_done boolean[];
+  v_u int;
+  v_v int;
   v_path text[];
   v_cur text;
   v_pos int;
@@ -2700,6 +2709,10 @@ begin
   if jsonb_typeof(define_workflow.spec) is distinct from 'object' then
     raise exception 'workflow "%": the spec must be a JSON object, got %', define_workflow.name,
       coalesce(jsonb_typeof(define_workflow.spec), 'null') using errcode = 'RF001';
+  end if;
+  if pg_catalog.octet_length(define_workflow.spec::text) > 1048576 then
+    raise exception 'workflow "%": the spec is % bytes of JSON; the limit is 1 MiB (1048576 bytes)',
+      define_workflow.name, pg_catalog.octet_length(define_workflow.spec::text) using errcode = 'RF001';
   end if;
   for v_key in select k from jsonb_object_keys(define_workflow.spec) as k order by k loop
     if v_key not in ('name', 'description', 'onFailure', 'steps') then
@@ -2898,38 +2911,60 @@ begin
       'compensate', v_step ->> 'compensate');
   end loop;
 
-  -- PHASE 2: the graph: unknown dependencies, then cycles.
+  -- PHASE 2: the graph: unknown dependencies, then cycles, in O(steps +
+  -- dependencies): each step's position by name in one jsonb object (the
+  -- scans this replaces made 1,000 steps take 12 s).
+  v_at := (select pg_catalog.jsonb_object_agg(t.n, t.o) from unnest(v_names) with ordinality as t(n, o));
   select format('workflow "%s", step "%s": unknown dependency "%s"; known steps: %s',
-                define_workflow.name, s ->> 'name', d, array_to_string(v_names, ', '))
+                define_workflow.name, s.e ->> 'name', d.name, array_to_string(v_names, ', '))
   into v_where
-  from jsonb_array_elements(v_norm) as s, jsonb_array_elements_text(s -> 'depends_on') as d
-  where d <> all (v_names)
-  order by (s ->> 'idx')::int
+  from unnest(v_norm) with ordinality as s(e, o),
+       jsonb_array_elements_text(s.e -> 'depends_on') with ordinality as d(name, k)
+  where not v_at ? d.name
+  order by s.o, d.k
   limit 1;
   if found then
     raise exception '%', v_where using errcode = 'RF006';
   end if;
 
-  -- Kahn: repeatedly take the steps whose dependencies are all done.
-  loop
-    v_next := array(
-      select s ->> 'name' from jsonb_array_elements(v_norm) as s
-      where (s ->> 'name') <> all (v_done)
-        and not exists (select 1 from jsonb_array_elements_text(s -> 'depends_on') as d where d <> all (v_done)));
-    exit when cardinality(v_next) = 0;
-    v_done := v_done || v_next;
+  -- Kahn: a step is done once all its dependencies are. The edges from each
+  -- step to its dependents, as positions: v_to[v_first[u] .. + v_outdeg[u] - 1].
+  with e as (
+    select (v_at ->> d)::int as f, s.o::int as t
+    from unnest(v_norm) with ordinality as s(e, o), jsonb_array_elements_text(s.e -> 'depends_on') as d
+  ), c as (
+    select g.i, count(e.f)::int as n from pg_catalog.generate_series(1, cardinality(v_names)) as g(i)
+    left join e on e.f = g.i group by g.i
+  )
+  select array_agg(x.n order by x.i), array_agg(x.first order by x.i),
+         (select coalesce(array_agg(e.t order by e.f, e.t), '{}') from e)
+  into v_outdeg, v_first, v_to
+  from (select c.i, c.n, (sum(c.n) over (order by c.i) - c.n + 1)::int as first from c) as x;
+  v_indeg := array(select jsonb_array_length(e -> 'depends_on') from unnest(v_norm) as e);
+  v_done := array_fill(false, array[cardinality(v_names)]);
+  v_ready := array(select i from pg_catalog.generate_series(1, cardinality(v_names)) as i where v_indeg[i] = 0);
+  while v_head <= cardinality(v_ready) loop
+    v_u := v_ready[v_head];
+    v_head := v_head + 1;
+    v_done[v_u] := true;
+    for k in v_first[v_u] .. v_first[v_u] + v_outdeg[v_u] - 1 loop
+      v_v := v_to[k];
+      v_indeg[v_v] := v_indeg[v_v] - 1;
+      if v_indeg[v_v] = 0 then
+        v_ready := v_ready || v_v;
+      end if;
+    end loop;
   end loop;
-  if cardinality(v_done) < cardinality(v_names) then
+  if cardinality(v_ready) < cardinality(v_names) then
     -- Walk "depends on" edges inside the blocked set from its first step
     -- (spec order) until a step repeats; that stretch is a cycle.
-    select s ->> 'name' into v_cur from jsonb_array_elements(v_norm) as s
-    where (s ->> 'name') <> all (v_done) order by (s ->> 'idx')::int limit 1;
+    v_cur := v_names[array_position(v_done, false)];
     v_path := array[v_cur];
     loop
-      select d into v_cur
-      from jsonb_array_elements(v_norm) as s, jsonb_array_elements_text(s -> 'depends_on') with ordinality as x(d, o)
-      where s ->> 'name' = v_cur and d <> all (v_done)
-      order by o limit 1;
+      select x.d into v_cur
+      from jsonb_array_elements_text(v_norm[(v_at ->> v_cur)::int] -> 'depends_on') with ordinality as x(d, o)
+      where not v_done[(v_at ->> x.d)::int]
+      order by x.o limit 1;
       v_pos := array_position(v_path, v_cur);
       exit when v_pos is not null;
       v_path := v_path || v_cur;
@@ -2971,14 +3006,19 @@ begin
     queue_name, queue_key, delay, if_path, compensate)
   select define_workflow.name, v_version, (s ->> 'idx')::smallint, s ->> 'name', s ->> 'task',
     array(select jsonb_array_elements_text(s -> 'depends_on')),
-    array(select o ->> 'name' from jsonb_array_elements(v_norm) as o
-          where o -> 'depends_on' ? (s ->> 'name') order by o ->> 'name' collate "C"),
+    coalesce(dd.dependents, '{}'),
     jsonb_array_length(s -> 'depends_on'),
     (s ->> 'attempts')::smallint, s ->> 'backoff_type', (s ->> 'backoff_base')::interval,
     (s ->> 'backoff_max')::interval, (s ->> 'backoff_jitter')::double precision,
     (s ->> 'timeout')::interval, (s ->> 'priority')::smallint, s ->> 'queue_name',
     (s ->> 'queue_key')::jsonpath, (s ->> 'delay')::interval, (s ->> 'if_path')::jsonpath, s ->> 'compensate'
-  from jsonb_array_elements(v_norm) as s;
+  from unnest(v_norm) as s
+  left join (
+    -- Each step's dependents, sorted so that the gate locks them in a fixed order.
+    select d.name, array_agg(t.e ->> 'name' order by (t.e ->> 'name') collate "C") as dependents
+    from unnest(v_norm) as t(e), jsonb_array_elements_text(t.e -> 'depends_on') as d(name)
+    group by d.name
+  ) as dd on dd.name = s ->> 'name';
 
   return v_version;
 end;

@@ -5,6 +5,7 @@
  */
 import { describeValue } from "./describe-value.js";
 import { SpecErrorCodes } from "./error-codes.js";
+import { jsonTextSize } from "./json-text-size.js";
 import { SpecValidationError } from "./spec-error.js";
 import { graphProblems, type GraphStep } from "./spec-graph.js";
 import { sortIssuesLikeSql } from "./spec-issue-order.js";
@@ -26,8 +27,28 @@ export type ValidateSpecResult =
   | { readonly ok: true; readonly spec: WorkflowSpec }
   | { readonly ok: false; readonly error: SpecValidationError };
 
+/** The largest spec `rowflow.define_workflow` accepts: 1 MiB of JSON text. */
+export const MAX_SPEC_BYTES = 1024 * 1024;
+
 /** Validates `spec` with the rules of `rowflow.define_workflow`. Never throws. */
 export function validateSpec(spec: unknown, options: ValidateSpecOptions = {}): ValidateSpecResult {
+  const size = isRecord(spec) ? jsonTextSize(spec) : 0;
+  if (size > MAX_SPEC_BYTES) {
+    // SQL checks the size right after the spec's type, and stops there.
+    const issues = sortIssuesLikeSql([
+      {
+        code: SpecErrorCodes.invalidSpec,
+        path: [],
+        message: `spec: the spec is ${size} bytes of JSON; the limit is 1 MiB (${MAX_SPEC_BYTES} bytes)`,
+      },
+      ...(options.name === undefined ? [] : nameArgumentIssues(spec, options.name)),
+    ]);
+    const workflow = options.name ?? ownName(spec);
+    return {
+      ok: false,
+      error: new SpecValidationError(issues as [SpecIssue, ...SpecIssue[]], { workflow }),
+    };
+  }
   const result = workflowSpecSchema.safeParse(spec, { reportInput: true });
   let issues: SpecIssue[] = [];
   if (!result.success) {

@@ -40,6 +40,13 @@ export const invalidCases: readonly InvalidCase[] = [
   },
   { title: "spec is an array", spec: [], code: "RF001", path: [], message: "got array" },
   {
+    title: "spec over 1 MiB of JSON",
+    spec: { description: "x".repeat(2 * 1024 * 1024), steps: [step("a")] },
+    code: "RF001",
+    path: [],
+    message: "the limit is 1 MiB (1048576 bytes)",
+  },
+  {
     title: "steps missing",
     spec: {},
     code: "RF001",

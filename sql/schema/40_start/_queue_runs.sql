@@ -42,8 +42,9 @@ begin
   -- GUARD: every input a JSON object of at most 1 MiB of JSON text. JSON
   -- text is at most 6x the binary size, so only inputs above 1 MiB / 6
   -- binary pay for the text form. A valid single input skips the scan.
-  if not (v_n = 1 and pg_catalog.jsonb_typeof(_queue_runs.inputs[1]) = 'object'
-          and pg_catalog.pg_column_size(_queue_runs.inputs[1]) <= 174762) then
+  -- (coalesce: a null input makes the test null, which must mean "scan".)
+  if not coalesce(v_n = 1 and pg_catalog.jsonb_typeof(_queue_runs.inputs[1]) = 'object'
+                  and pg_catalog.pg_column_size(_queue_runs.inputs[1]) <= 174762, false) then
     select t.o, pg_catalog.jsonb_typeof(t.i) as type,
            t.i is null or pg_catalog.jsonb_typeof(t.i) <> 'object' as not_object,
            case when t.i is not null and pg_catalog.jsonb_typeof(t.i) = 'object'

@@ -446,6 +446,20 @@ describe("start_run, committed", () => {
     expect(rows[0]).toEqual({ n: 1 });
   });
 
+  it("rejects a null input with RF022, not a bare not-null violation", async () => {
+    await define(db.pool, "nullable", diamond);
+    await expectSqlError(
+      db.query("select rowflow.start_run('nullable', null)"),
+      "RF022",
+      'run input #1 is null, not a JSON object; wrap values in an object like {"value": …}',
+    );
+    await expectSqlError(
+      db.query("select * from rowflow.start_runs('nullable', array['{}', null]::jsonb[])"),
+      "RF022",
+      /^run input #2 is null, not a JSON object/,
+    );
+  });
+
   it("rejects a hostile workflow name as unknown, without interpreting it", async () => {
     await expectSqlError(
       queueRun(db.pool, "x'; drop table rowflow.runs; --"),
