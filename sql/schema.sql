@@ -480,7 +480,7 @@ begin
           case when v_checks = '' then 'if' else 'elsif' end, v_event)
         || E'    if rf_tg.rf_prio is not null then\n'
         || E'      with rf_w as (\n'
-        || pg_catalog.format(E'        select w.latest_version as version from rowflow.workflows as w where w.name = %L and not w.paused\n',
+        || pg_catalog.format(E'        select w.latest_version as version from rowflow.workflows as w where w.name = %L\n',
              v_a.workflow)
         || E'      ), rf_ins as (\n'
         || E'        insert into rowflow.runs as rf_r (workflow, version, status, input, priority, created_at, updated_at)\n'
@@ -1485,7 +1485,10 @@ begin
     v_can_take := _release.worker_id is not null and exists (select 1 from unnest(v_takes) as t where t > 0);
     if v_can_take and not v_yield_known then
       v_yield := least(
-        (select r.priority from rowflow.runs as r where r.status = 'queued' order by r.priority limit 1),
+        (select r.priority from rowflow.runs as r
+         where r.status = 'queued'
+           and not exists (select 1 from rowflow.workflows as w where w.name = r.workflow and w.paused)
+         order by r.priority limit 1),
         (select j.priority from graphile_worker._private_jobs as j
          where j.is_available = true and j.run_at <= _release.now order by j.priority limit 1));
       v_yield_known := true;
@@ -1779,8 +1782,8 @@ begin
   end if;
   select w.name, w.latest_version, w.paused into v_wf from rowflow.workflows as w
   where w.name = _start_attached.workflow;
-  if not found or v_wf.paused then
-    -- start_runs raises the error (RF020/RF021) with its message.
+  if not found then
+    -- start_runs raises the error (RF020) with its message.
     perform rowflow.start_runs(_start_attached.workflow, _start_attached.inputs, _start_attached.keys, v_prio);
     return;
   end if;
@@ -2133,6 +2136,7 @@ begin
   with c as (
     select r.id from rowflow.runs as r
     where r.status = 'queued' and (v_yield is null or r.priority <= v_yield)
+      and not exists (select 1 from rowflow.workflows as w where w.name = r.workflow and w.paused)
     order by r.priority, r.id
     limit v_limit
     for no key update skip locked
@@ -2425,7 +2429,9 @@ begin
         -- leave dead entries at the start of runs_queued_idx until vacuum).
         v_yield := least(
           (select r.priority from rowflow.runs as r
-           where r.status = 'queued' and r.priority < v_plan.worst order by r.priority limit 1),
+           where r.status = 'queued' and r.priority < v_plan.worst
+             and not exists (select 1 from rowflow.workflows as w where w.name = r.workflow and w.paused)
+           order by r.priority limit 1),
           (select j.priority from graphile_worker._private_jobs as j
            where j.is_available = true and j.run_at <= v_now and j.priority < v_plan.worst
            order by j.priority limit 1));
@@ -3417,9 +3423,6 @@ begin
     raise exception 'unknown workflow %; define it first with rowflow.define_workflow',
       coalesce(to_jsonb(left(start_runs.workflow, 100))::text, 'null') using errcode = 'RF020';
   end if;
-  if v_wf.paused then
-    raise exception 'workflow "%" is paused; resume it before starting runs', v_wf.name using errcode = 'RF021';
-  end if;
   if start_runs.idempotency_keys is not null and cardinality(start_runs.idempotency_keys) <> v_n then
     raise exception 'start_runs: % idempotency keys for % inputs; pass one key (or null) per input',
       cardinality(start_runs.idempotency_keys), v_n using errcode = '22023';
@@ -3440,7 +3443,7 @@ $$;
 -- Name: FUNCTION start_runs(workflow text, inputs jsonb[], idempotency_keys text[], priority integer, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.start_runs(workflow text, inputs jsonb[], idempotency_keys text[], priority integer, now timestamp with time zone) IS 'Starts one queued run per input (latest version); a worker claims them. Returns run ids in input order. RF020 unknown, RF021 paused, RF022 bad input.';
+COMMENT ON FUNCTION rowflow.start_runs(workflow text, inputs jsonb[], idempotency_keys text[], priority integer, now timestamp with time zone) IS 'Starts one queued run per input (latest version); a worker claims them (those of a paused workflow once it is resumed). Returns run ids in input order. RF020 unknown workflow, RF022 bad input.';
 
 --
 -- Name: unmark_waiting(text, text); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -3877,7 +3880,7 @@ CREATE TABLE rowflow.workflows (
 -- Name: TABLE workflows; Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON TABLE rowflow.workflows IS 'One row per workflow name; start_run uses latest_version. paused blocks new runs (RF021).';
+COMMENT ON TABLE rowflow.workflows IS 'One row per workflow name; start_run uses latest_version. While paused, its new runs wait, queued: workers do not claim them.';
 
 --
 -- Name: events events_pkey; Type: CONSTRAINT; Schema: rowflow; Owner: -

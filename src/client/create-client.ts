@@ -2,7 +2,7 @@
  * `createClient`: start runs, read them, wait for them, follow their changes,
  * cancel them. Every method either returns its result or throws: SQL errors
  * of rowflow's functions become `RowflowSqlError` with their `RF…` code
- * (RF020 unknown workflow, RF021 paused, RF022 bad input, RF023 unknown run).
+ * (RF020 unknown workflow, RF022 bad input, RF023 unknown run).
  */
 import { Kysely, PostgresDialect } from "kysely";
 
@@ -49,7 +49,7 @@ export interface StartRunsOptions {
 
 /** A rowflow client. */
 export interface Client {
-  /** Starts a run of the latest version of `workflow`; returns its id. Throws `RowflowSqlError` (RF020, RF021, RF022). */
+  /** Starts a run of the latest version of `workflow`; returns its id. Throws `RowflowSqlError` (RF020, RF022); a paused workflow's run waits, queued. */
   startRun(
     workflow: string,
     input?: Record<string, unknown>,

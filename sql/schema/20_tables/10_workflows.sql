@@ -11,4 +11,4 @@ create table rowflow.workflows (
   constraint latest_version_is_positive check (latest_version >= 1)
 );
 comment on table rowflow.workflows is
-  'One row per workflow name; start_run uses latest_version. paused blocks new runs (RF021).';
+  'One row per workflow name; start_run uses latest_version. While paused, its new runs wait, queued: workers do not claim them.';

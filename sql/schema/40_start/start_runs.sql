@@ -15,6 +15,10 @@
 -- root step run, job, event) ran at 0.22x the bare table at 16 clients
 -- (pgbench, 2 cores), one row alone at 0.66x.
 --
+-- A paused workflow's runs are started all the same and wait, queued, until it
+-- is resumed (claim_runs skips them): an application's write must never fail
+-- because of rowflow's own state.
+--
 -- start_run is plpgsql, not SQL: Postgres 15 plans a SQL function's body
 -- again on every call it cannot inline (one with SET search_path never is),
 -- while plpgsql caches its statement's plan for the session: pgbench, one
@@ -63,9 +67,6 @@ begin
     raise exception 'unknown workflow %; define it first with rowflow.define_workflow',
       coalesce(to_jsonb(left(start_runs.workflow, 100))::text, 'null') using errcode = 'RF020';
   end if;
-  if v_wf.paused then
-    raise exception 'workflow "%" is paused; resume it before starting runs', v_wf.name using errcode = 'RF021';
-  end if;
   if start_runs.idempotency_keys is not null and cardinality(start_runs.idempotency_keys) <> v_n then
     raise exception 'start_runs: % idempotency keys for % inputs; pass one key (or null) per input',
       cardinality(start_runs.idempotency_keys), v_n using errcode = '22023';
@@ -82,4 +83,4 @@ begin
 end;
 $$;
 comment on function rowflow.start_runs(text, jsonb[], text[], int, timestamptz) is
-  'Starts one queued run per input (latest version); a worker claims them. Returns run ids in input order. RF020 unknown, RF021 paused, RF022 bad input.';
+  'Starts one queued run per input (latest version); a worker claims them (those of a paused workflow once it is resumed). Returns run ids in input order. RF020 unknown workflow, RF022 bad input.';

@@ -5,9 +5,11 @@
 -- statement's rows become queued runs in one INSERT … SELECT from the
 -- transition table that also looks up the workflow's latest version and
 -- whether a worker or a live view waits: a single row nobody waits for
--- costs no further plpgsql call. When the workflow is unknown or paused,
--- nothing is inserted and the inputs go to rowflow._start_attached, which
--- raises RF020 / RF021 when rows qualify; keyed attachments go there too
+-- costs no further plpgsql call. A paused workflow's runs are inserted all
+-- the same and wait (the write must not fail). When the workflow is unknown
+-- (a broken restore), nothing is inserted and the inputs go to
+-- rowflow._start_attached, which raises RF020 when rows qualify; keyed
+-- attachments go there too
 -- (it starts them through _queue_runs, which resolves the keys).
 --
 -- Measured (pgbench, one client, single-row INSERT, runs per second): the
@@ -63,7 +65,7 @@ begin
           case when v_checks = '' then 'if' else 'elsif' end, v_event)
         || E'    if rf_tg.rf_prio is not null then\n'
         || E'      with rf_w as (\n'
-        || pg_catalog.format(E'        select w.latest_version as version from rowflow.workflows as w where w.name = %L and not w.paused\n',
+        || pg_catalog.format(E'        select w.latest_version as version from rowflow.workflows as w where w.name = %L\n',
              v_a.workflow)
         || E'      ), rf_ins as (\n'
         || E'        insert into rowflow.runs as rf_r (workflow, version, status, input, priority, created_at, updated_at)\n'

@@ -2,7 +2,7 @@
 --
 -- The slower path of a generated trigger (the fast one is inline in its
 -- body, sql/schema/50_attach/_attachment_body.sql): keyed attachments, an
--- unknown or paused workflow (start_runs raises RF020 / RF021), a bad
+-- unknown workflow (start_runs raises RF020), a bad
 -- mode (RF039) or a bad input (RF022). One call per statement with every
 -- qualifying row's input: the mode, one _queue_runs call, the
 -- pending_runs() note.
@@ -47,8 +47,8 @@ begin
   end if;
   select w.name, w.latest_version, w.paused into v_wf from rowflow.workflows as w
   where w.name = _start_attached.workflow;
-  if not found or v_wf.paused then
-    -- start_runs raises the error (RF020/RF021) with its message.
+  if not found then
+    -- start_runs raises the error (RF020) with its message.
     perform rowflow.start_runs(_start_attached.workflow, _start_attached.inputs, _start_attached.keys, v_prio);
     return;
   end if;

@@ -41,7 +41,10 @@ begin
     v_can_take := _release.worker_id is not null and exists (select 1 from unnest(v_takes) as t where t > 0);
     if v_can_take and not v_yield_known then
       v_yield := least(
-        (select r.priority from rowflow.runs as r where r.status = 'queued' order by r.priority limit 1),
+        (select r.priority from rowflow.runs as r
+         where r.status = 'queued'
+           and not exists (select 1 from rowflow.workflows as w where w.name = r.workflow and w.paused)
+         order by r.priority limit 1),
         (select j.priority from graphile_worker._private_jobs as j
          where j.is_available = true and j.run_at <= _release.now order by j.priority limit 1));
       v_yield_known := true;

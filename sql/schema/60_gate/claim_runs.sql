@@ -14,7 +14,10 @@
 -- psql and the tests use. Contract: docs/sql-api.md (claim_runs).
 --
 -- With take > 0 no run is claimed whose priority value is above that of an
--- available due job, so backfill runs yield to live work.
+-- available due job, so backfill runs yield to live work. Runs of a paused
+-- workflow are skipped: they wait, queued, until it is resumed. (A large
+-- paused backlog ahead of live runs in (priority, id) order is scanned past
+-- on every claim; pausing is meant to be short.)
 --
 -- One statement writes the runs, the step rows, the jobs and the skip
 -- events: plpgsql pays executor start-up, plan-cache checks and CHECK
@@ -75,6 +78,7 @@ begin
   with c as (
     select r.id from rowflow.runs as r
     where r.status = 'queued' and (v_yield is null or r.priority <= v_yield)
+      and not exists (select 1 from rowflow.workflows as w where w.name = r.workflow and w.paused)
     order by r.priority, r.id
     limit v_limit
     for no key update skip locked

@@ -221,7 +221,9 @@ begin
         -- leave dead entries at the start of runs_queued_idx until vacuum).
         v_yield := least(
           (select r.priority from rowflow.runs as r
-           where r.status = 'queued' and r.priority < v_plan.worst order by r.priority limit 1),
+           where r.status = 'queued' and r.priority < v_plan.worst
+             and not exists (select 1 from rowflow.workflows as w where w.name = r.workflow and w.paused)
+           order by r.priority limit 1),
           (select j.priority from graphile_worker._private_jobs as j
            where j.is_available = true and j.run_at <= v_now and j.priority < v_plan.worst
            order by j.priority limit 1));

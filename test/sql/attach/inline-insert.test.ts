@@ -3,7 +3,7 @@
 // generated trigger function; an input that is not a small plain object is
 // checked by rowflow._run_input; then one rowflow._runs_started call, none
 // for a single run nobody waits for), when the workflow exists, is not
-// paused and rowflow.mode is valid. Everything else (a key, a paused or
+// paused or not, and rowflow.mode is valid. Everything else (a key, an
 // unknown workflow, an invalid mode) goes through rowflow._start_attached as
 // before, which raises only when rows qualify. Either way a start is the run
 // row only: queued, no step rows, no jobs, no events.
@@ -431,28 +431,36 @@ describe("bad inputs: RF022, no run", () => {
   });
 });
 
-describe("paused or unknown workflow, invalid mode: errors only when a row qualifies", () => {
-  const qualifying = "insert into gated (id, n) values (2, 0), (3, 1)";
-  const none = "insert into gated (id, n) values (1, 0)";
-
-  it("paused: RF021 (unkeyed and keyed); nothing when no row qualifies or in suppress mode", async () => {
+describe("paused workflow: the write succeeds and its runs wait", () => {
+  it("starts queued runs for a paused workflow (unkeyed and keyed), which no claim takes until it is resumed", async () => {
     await db.rollback(async (c) => {
       await c.query("update rowflow.workflows set paused = true where name = 'chain'");
       for (const table of ["gated", "gated_keyed"]) {
-        await c.query(`insert into ${table} (id, n) values (1, 0)`);
-        await c.query("savepoint s");
-        await expectSqlError(
-          c.query(`insert into ${table} (id, n) values (2, 0), (3, 1)`),
-          "RF021",
-          /^workflow "chain" is paused; resume it before starting runs$/,
-        );
-        await c.query("rollback to savepoint s");
+        await c.query(`insert into ${table} (id, n) values (2, 0), (3, 1)`);
       }
-      await c.query("set local rowflow.mode = 'suppress'");
-      await c.query(qualifying);
-      expect(await pending(c)).toEqual([]);
+      const runs = await pending(c);
+      expect(runs).toHaveLength(2);
+      const { rows: states } = await c.query<{ status: string }>(
+        "select status from rowflow.runs where id = any ($1::bigint[]) order by id",
+        [runs],
+      );
+      expect(states).toEqual([{ status: "queued" }, { status: "queued" }]);
+      const claimed = await c.query<{ r: { runs: number } }>(
+        "select rowflow.claim_runs(max_runs => 10) as r",
+      );
+      expect(claimed.rows[0]!.r.runs).toBe(0);
+      await c.query("update rowflow.workflows set paused = false where name = 'chain'");
+      const resumed = await c.query<{ r: { runs: number } }>(
+        "select rowflow.claim_runs(max_runs => 10) as r",
+      );
+      expect(resumed.rows[0]!.r.runs).toBe(2);
     });
   });
+});
+
+describe("unknown workflow, invalid mode: errors only when a row qualifies", () => {
+  const qualifying = "insert into gated (id, n) values (2, 0), (3, 1)";
+  const none = "insert into gated (id, n) values (1, 0)";
 
   it("unknown (its row gone, as a broken restore could leave it): RF020", async () => {
     await db.rollback(async (c) => {

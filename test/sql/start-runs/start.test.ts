@@ -412,18 +412,11 @@ describe("start_run, committed", () => {
     }
   });
 
-  it("rejects an unknown workflow, a paused one, a non-object input and an input over 1 MiB", async () => {
+  it("rejects an unknown workflow, a non-object input and an input over 1 MiB", async () => {
     await expectSqlError(
       queueRun(db.pool, "nope"),
       "RF020",
       'unknown workflow "nope"; define it first with rowflow.define_workflow',
-    );
-    await define(db.pool, "paused", diamond);
-    await db.query("update rowflow.workflows set paused = true where name = 'paused'");
-    await expectSqlError(
-      queueRun(db.pool, "paused"),
-      "RF021",
-      'workflow "paused" is paused; resume it before starting runs',
     );
     await define(db.pool, "big", diamond);
     await expectSqlError(
@@ -441,9 +434,23 @@ describe("start_run, committed", () => {
     const ok = await queueRun(db.pool, "big", { blob: "x".repeat(1024 * 1024 - 12) });
     expect(ok).toBeGreaterThan(0);
     const { rows } = await db.query(
-      "select count(*)::int as n from rowflow.runs where workflow in ('paused', 'big')",
+      "select count(*)::int as n from rowflow.runs where workflow = 'big'",
     );
     expect(rows[0]).toEqual({ n: 1 });
+  });
+
+  it("starts a paused workflow's runs all the same: they wait, queued, and are claimed once it is resumed", async () => {
+    await db.rollback(async (c) => {
+      await define(c, "paused", diamond);
+      await c.query("update rowflow.workflows set paused = true where name = 'paused'");
+      const run = await queueRun(c, "paused");
+      expect(await runRow(c, run)).toMatchObject({ status: "queued", started: false });
+      await claimAll(c);
+      expect(await runRow(c, run)).toMatchObject({ status: "queued" });
+      await c.query("update rowflow.workflows set paused = false where name = 'paused'");
+      await claimAll(c);
+      expect(await runRow(c, run)).toMatchObject({ status: "running", started: true });
+    });
   });
 
   it("rejects a null input with RF022, not a bare not-null violation", async () => {
