@@ -160,6 +160,7 @@ CREATE TABLE rowflow.runs (
     updated_at timestamp with time zone NOT NULL,
     finished_at timestamp with time zone,
     started_at timestamp with time zone,
+    started_by text DEFAULT SESSION_USER NOT NULL,
     CONSTRAINT error_matches_status CHECK (((status = ANY (ARRAY['failed'::text, 'compensating'::text, 'cancelled'::text])) OR (error IS NULL))),
     CONSTRAINT finished_at_matches_status CHECK (((status = ANY (ARRAY['succeeded'::text, 'failed'::text, 'cancelled'::text])) = (finished_at IS NOT NULL))),
     CONSTRAINT input_is_object CHECK ((jsonb_typeof(input) = 'object'::text)),
@@ -172,6 +173,12 @@ CREATE TABLE rowflow.runs (
 --
 
 COMMENT ON COLUMN rowflow.runs.started_at IS 'When a worker claimed the run (queued → running); null while queued, and for a run cancelled while queued.';
+
+--
+-- Name: COLUMN runs.started_by; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON COLUMN rowflow.runs.started_by IS 'The session user whose transaction started the run (start_run(s), or the write of an attached table); rowflow.visible_runs shows a role its own runs.';
 
 --
 -- Name: _advance_chain_step(rowflow.runs, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -210,10 +217,57 @@ end;
 $$;
 
 --
--- Name: _attach(oid, text, text, text[], text, text, text); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: _allow(text, text[], text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow._attach(relid oid, given text, workflow text, events text[], "when" text, input text, idempotency_key text) RETURNS integer
+CREATE FUNCTION rowflow._allow(object text, kinds text[], privilege text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_kind text := pg_catalog.split_part(_allow.object, ' ', 1);
+  v_name text := pg_catalog.substr(_allow.object, pg_catalog.length(v_kind) + 2);
+  v_target text;
+  v_priv text;
+  v_role name;
+  v_k text;
+begin
+  -- GUARD: a known kind of object, an object that exists, known role kinds.
+  if v_kind = 'function' then
+    v_target := 'function ' || pg_catalog.to_regprocedure(v_name)::text;
+    v_priv := coalesce(_allow.privilege, 'execute');
+  elsif v_kind in ('table', 'view') then
+    v_target := 'table ' || pg_catalog.to_regclass(v_name)::text;
+    v_priv := coalesce(_allow.privilege, 'select');
+  elsif v_kind = 'schema' then
+    v_target := 'schema ' || pg_catalog.quote_ident(v_name);
+    v_priv := coalesce(_allow.privilege, 'usage');
+  end if;
+  if v_target is null then
+    raise exception '_allow: no such object: %', _allow.object using errcode = '42704';
+  end if;
+  if exists (select 1 from unnest(_allow.kinds) as k where k not in ('app', 'worker', 'operator', 'viewer')) then
+    raise exception '_allow: unknown role kind in %', _allow.kinds::text using errcode = '22023';
+  end if;
+  -- PHASE 1: nothing for anyone but the owner.
+  if v_kind <> 'schema' then
+    execute pg_catalog.format('revoke all on %s from public', v_target);
+  end if;
+  for v_role in select r.name from rowflow.roles as r order by r.kind loop
+    execute pg_catalog.format('revoke all on %s from %I', v_target, v_role);
+  end loop;
+  -- PHASE 2: the decision.
+  foreach v_k in array _allow.kinds loop
+    execute pg_catalog.format('grant %s on %s to %I', v_priv, v_target, rowflow._role(v_k));
+  end loop;
+end;
+$$;
+
+--
+-- Name: _attach(oid, text, text, text[], text, text, text, text[], text[], name); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._attach(relid oid, given text, workflow text, events text[], "when" text, input text, idempotency_key text, columns text[], exclude_columns text[], caller name) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
@@ -228,9 +282,15 @@ declare
   v_event text;
   v_body text;
   v_table_tag text;
+  v_whats text[] := '{}';
+  v_exprs text[] := '{}';
+  v_on text[] := '{}';
+  v_queries text[] := '{}';
+  v_missing text;
 begin
-  -- GUARD: table, ownership, workflow, events, primary key.
-  v_rel := rowflow._attachable_table(_attach.relid, _attach.given, 'attach');
+  -- GUARD: the caller, the table and its ownership, workflow, events,
+  -- column options, primary key.
+  v_rel := rowflow._attachable_table(_attach.relid, _attach.given, 'attach', _attach.caller);
   if not exists (select 1 from rowflow.workflows as w where w.name = _attach.workflow) then
     raise exception 'attach: unknown workflow %', coalesce(pg_catalog.quote_literal(_attach.workflow), 'null')
       using errcode = 'RF020',
@@ -246,6 +306,26 @@ begin
                     order by 1);
   if cardinality(v_events) <> cardinality(_attach.events) then
     raise exception 'attach: events lists an event twice: %', _attach.events::text using errcode = 'RF033';
+  end if;
+  if _attach.columns is not null and _attach.exclude_columns is not null then
+    raise exception 'attach: give columns or exclude_columns, not both' using errcode = 'RF034';
+  end if;
+  if coalesce(_attach.columns, _attach.exclude_columns) is not null and _attach.input is not null then
+    raise exception 'attach: columns and exclude_columns shape the default input; with input, build it yourself'
+      using errcode = 'RF034',
+            hint = 'Drop input, or write it as e.g. jsonb_build_object(''id'', new.id, ''status'', new.status).';
+  end if;
+  if cardinality(_attach.columns) = 0 then
+    raise exception 'attach: columns lists no column' using errcode = 'RF034';
+  end if;
+  select pg_catalog.string_agg(pg_catalog.quote_ident(c), ', ') into v_missing
+  from unnest(coalesce(_attach.columns, _attach.exclude_columns)) as c
+  where c is null or not exists (select 1 from pg_catalog.pg_attribute as a
+                                 where a.attrelid = _attach.relid and a.attname = c and a.attnum > 0
+                                   and not a.attisdropped);
+  if v_missing is not null then
+    raise exception 'attach: table % has no column %', _attach.relid::regclass, v_missing
+      using errcode = 'RF034', hint = 'List columns of the table by name (case matters for quoted names).';
   end if;
   v_pk := array(
     select a.attname::text
@@ -275,27 +355,29 @@ begin
   end if;
 
   -- PHASE 1: compile every expression, each alone (so the error names the
-  -- option), for each event, before anything is created.
+  -- option), for each event, before anything is created; as the table owner.
   foreach v_event in array v_events loop
     if _attach."when" is not null then
-      perform rowflow._check_attachment_query(
-        rowflow._attachment_query(_attach.relid, v_event, v_pk, _attach."when", null, null),
-        'when', _attach."when", v_event);
+      v_whats := v_whats || 'when'::text; v_exprs := v_exprs || _attach."when"; v_on := v_on || v_event;
+      v_queries := v_queries || rowflow._attachment_query(_attach.relid, v_event, v_pk, _attach."when", null, null);
     end if;
     if _attach.input is not null then
-      perform rowflow._check_attachment_query(
-        rowflow._attachment_query(_attach.relid, v_event, v_pk, null, _attach.input, null),
-        'input', _attach.input, v_event);
+      v_whats := v_whats || 'input'::text; v_exprs := v_exprs || _attach.input; v_on := v_on || v_event;
+      v_queries := v_queries || rowflow._attachment_query(_attach.relid, v_event, v_pk, null, _attach.input, null);
     end if;
     if _attach.idempotency_key is not null then
-      perform rowflow._check_attachment_query(
-        rowflow._attachment_query(_attach.relid, v_event, v_pk, null, null, _attach.idempotency_key),
-        'idempotency_key', _attach.idempotency_key, v_event);
+      v_whats := v_whats || 'idempotency_key'::text; v_exprs := v_exprs || _attach.idempotency_key;
+      v_on := v_on || v_event;
+      v_queries := v_queries || rowflow._attachment_query(_attach.relid, v_event, v_pk, null, null,
+                                                          _attach.idempotency_key);
     end if;
-    perform rowflow._check_attachment_query(
-      rowflow._attachment_query(_attach.relid, v_event, v_pk, _attach."when", _attach.input, _attach.idempotency_key),
-      'combined', concat_ws(' / ', _attach."when", _attach.input, _attach.idempotency_key), v_event);
+    v_whats := v_whats || 'combined'::text; v_on := v_on || v_event;
+    v_exprs := v_exprs || concat_ws(' / ', _attach."when", _attach.input, _attach.idempotency_key);
+    v_queries := v_queries || rowflow._attachment_query(_attach.relid, v_event, v_pk, _attach."when", _attach.input,
+                                                        _attach.idempotency_key, null, _attach.columns,
+                                                        _attach.exclude_columns);
   end loop;
+  perform rowflow._check_attachment_queries(v_rel.relowner, v_whats, v_exprs, v_on, v_queries);
 
   -- PHASE 2: the attachment row (its id makes the function name unique).
   -- Function name: tg_<table>__<workflow>_<id>, each part reduced to
@@ -303,21 +385,16 @@ begin
   -- lose readability, never uniqueness).
   v_table_tag := coalesce(nullif(left(pg_catalog.regexp_replace(pg_catalog.lower(v_rel.relname::text),
                    '[^a-z0-9_]+', '_', 'g'), 22), ''), 't');
-  insert into rowflow.table_attachments (relid, workflow, events, when_sql, input_sql, key_sql, function_name)
-  values (_attach.relid, _attach.workflow, v_events, _attach."when", _attach.input, _attach.idempotency_key, 'tg_pending')
+  insert into rowflow.table_attachments (relid, workflow, events, when_sql, input_sql, key_sql, columns,
+                                         exclude_columns, function_name, created_by)
+  values (_attach.relid, _attach.workflow, v_events, _attach."when", _attach.input, _attach.idempotency_key,
+          _attach.columns, _attach.exclude_columns, 'tg_pending', _attach.caller)
   returning id into v_id;
   v_fn := 'tg_' || v_table_tag || '__' || left(pg_catalog.replace(_attach.workflow, '-', '_'), 22) || '_' || v_id;
   update rowflow.table_attachments as a set function_name = v_fn where a.id = v_id;
 
-  -- PHASE 3: the trigger function (its body: rowflow._attachment_body).
-  v_body := rowflow._attachment_body((select a from rowflow.table_attachments as a where a.id = v_id));
-  execute pg_catalog.format(
-    'create function rowflow.%I() returns trigger language plpgsql security definer set search_path to '''' as %L',
-    v_fn, v_body);
-  execute pg_catalog.format('revoke all on function rowflow.%I() from public', v_fn);
-  execute pg_catalog.format('comment on function rowflow.%I() is %L', v_fn,
-    pg_catalog.format('rowflow attachment %s: starts workflow %s for %s on %s', v_id, _attach.workflow,
-      array_to_string(v_events, ', '), _attach.relid::regclass));
+  -- PHASE 3: the trigger function (the table owner's) and the start function.
+  perform rowflow._install_attachment(v_id);
 
   -- PHASE 4: one statement-level AFTER trigger per event. The _900_ prefix
   -- makes them fire after the table's other AFTER statement triggers
@@ -357,10 +434,10 @@ end;
 $$;
 
 --
--- Name: _attachable_table(oid, text, text); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: _attachable_table(oid, text, text, name); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow._attachable_table(relid oid, given text, verb text) RETURNS pg_class
+CREATE FUNCTION rowflow._attachable_table(relid oid, given text, verb text, caller name) RETURNS pg_class
     LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
@@ -369,6 +446,15 @@ declare
   v_rel pg_catalog.pg_class;
   v_schema text;
 begin
+  if _attachable_table.caller is null
+     or not exists (select 1 from pg_catalog.pg_roles as r where r.rolname = _attachable_table.caller) then
+    raise exception '%: caller % is not a role', _attachable_table.verb,
+      coalesce(pg_catalog.quote_literal(_attachable_table.caller), 'null') using errcode = '42704';
+  end if;
+  if not pg_catalog.pg_has_role(session_user, _attachable_table.caller, 'MEMBER') then
+    raise exception '%: session user % is not a member of %, so it cannot act for it', _attachable_table.verb,
+      session_user, _attachable_table.caller using errcode = '42501';
+  end if;
   select c.* into v_rel from pg_catalog.pg_class as c where c.oid = _attachable_table.relid;
   if not found then
     raise exception '%: table % does not exist', _attachable_table.verb,
@@ -394,9 +480,9 @@ begin
       using errcode = 'RF031',
             hint = 'Attach workflows to your own (non-temporary) business tables.';
   end if;
-  if not pg_catalog.pg_has_role(current_user, v_rel.relowner, 'USAGE') then
+  if not pg_catalog.pg_has_role(_attachable_table.caller, v_rel.relowner, 'USAGE') then
     raise exception '%: must be the owner of table % (owner: %, you: %)', _attachable_table.verb,
-      _attachable_table.relid::regclass, pg_catalog.pg_get_userbyid(v_rel.relowner), current_user
+      _attachable_table.relid::regclass, pg_catalog.pg_get_userbyid(v_rel.relowner), _attachable_table.caller
       using errcode = 'RF036',
             hint = 'Run it as the table owner or a member of the owning role (e.g. from the migration that created the table).';
   end if;
@@ -419,6 +505,8 @@ CREATE TABLE rowflow.table_attachments (
     function_name text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     created_by name DEFAULT CURRENT_USER NOT NULL,
+    columns text[],
+    exclude_columns text[],
     CONSTRAINT events_are_valid CHECK ((((cardinality(events) >= 1) AND (cardinality(events) <= 3)) AND (events <@ ARRAY['insert'::text, 'update'::text, 'delete'::text]))),
     CONSTRAINT function_name_is_safe CHECK ((function_name ~ '^tg_[a-z0-9_]+$'::text))
 );
@@ -442,10 +530,8 @@ declare
   v_a rowflow.table_attachments := _attachment_body.attachment;
   v_pk text[];
   v_event text;
-  v_arrays text;
-  v_rows text;
+  v_query text;
   v_exprs text := concat_ws(' ', v_a.when_sql, v_a.input_sql, v_a.key_sql);
-  v_prefix text := 'select pg_catalog.array_agg(rf_q.input), null::text[] into rf_x' || E'\n' || 'from (';
   v_checks text := '';
 begin
   v_pk := array(
@@ -456,83 +542,32 @@ begin
     where i.indrelid = v_a.relid and i.indisprimary
     order by k.o);
   foreach v_event in array v_a.events loop
-    v_arrays := rowflow._attachment_query(v_a.relid::regclass, v_event, v_pk, v_a.when_sql, v_a.input_sql,
-                                          v_a.key_sql, 'rf_tg.rf_inputs, rf_tg.rf_keys');
-    if v_a.key_sql is null then
-      -- The rows themselves: _attachment_query's inner select (it starts with
-      -- a fixed prefix and ends with ") as rf_q").
-      v_rows := rowflow._attachment_query(v_a.relid::regclass, v_event, v_pk, v_a.when_sql, v_a.input_sql,
-                                          null, 'rf_x');
-      if left(v_rows, length(v_prefix)) <> v_prefix or right(v_rows, 9) <> ') as rf_q' then
-        raise exception 'internal: unexpected attachment query shape' using errcode = 'XX000';
-      end if;
-      v_rows := substr(v_rows, length(v_prefix) + 1, length(v_rows) - length(v_prefix) - 9);
-      -- An INSERT (DELETE) trigger joins an empty OLD (NEW) row for the
-      -- expressions to name; without a mention of it, the join goes.
-      if v_event = 'insert' and v_exprs !~* '\mold\M' then
-        v_rows := replace(v_rows, E'\nfrom rf_new as new left join (select * from rf_new where false) as old on true\n',
-                          E'\nfrom rf_new as new\n');
-      elsif v_event = 'delete' and v_exprs !~* '\mnew\M' then
-        v_rows := replace(v_rows, E'\nfrom rf_old as old left join (select * from rf_old where false) as new on true\n',
-                          E'\nfrom rf_old as old\n');
-      end if;
-      v_checks := v_checks || pg_catalog.format(E'  %s rf_tg.rf_op = %L then\n',
-          case when v_checks = '' then 'if' else 'elsif' end, v_event)
-        || E'    if rf_tg.rf_prio is not null then\n'
-        || E'      with rf_w as (\n'
-        || pg_catalog.format(E'        select w.latest_version as version from rowflow.workflows as w where w.name = %L\n',
-             v_a.workflow)
-        || E'      ), rf_ins as (\n'
-        || E'        insert into rowflow.runs as rf_r (workflow, version, status, input, priority, created_at, updated_at)\n'
-        || pg_catalog.format(E'        select %L, rf_w.version, ''queued'',\n', v_a.workflow)
-        -- A small JSON object passes as is; anything else meets _run_input (RF022).
-        || E'               case when pg_catalog.jsonb_typeof(rf_q.input) = ''object''\n'
-        || E'                         and pg_catalog.pg_column_size(rf_q.input) <= 174762\n'
-        || E'                         and pg_catalog.pg_column_compression(rf_q.input) is null\n'
-        || E'                    then rf_q.input else rowflow._run_input(rf_q.input) end,\n'
-        || E'               rf_tg.rf_prio, pg_catalog.now(), pg_catalog.now()\n'
-        -- offset 0: the input expression is evaluated once per row, not once per use.
-        || E'        from (' || v_rows || E' offset 0) as rf_q, rf_w\n'
-        || E'        returning rf_r.id\n'
-        || E'      )\n'
-        || E'      select pg_catalog.array_agg(rf_ins.id), (select rf_w.version from rf_w),\n'
-        || E'             exists (select 1 from rowflow.waiters as x\n'
-        || E'                     where x.channel in (''jobs:insert'', ''rowflow'') and x.until > pg_catalog.statement_timestamp())\n'
-        || E'      into rf_tg.rf_ids, rf_tg.rf_version, rf_tg.rf_waiting from rf_ins;\n'
-        || E'    end if;\n'
-        || E'    if rf_tg.rf_version is null then\n      ' || v_arrays || E';\n    end if;\n';
-    else
-      v_checks := v_checks || pg_catalog.format(E'  %s rf_tg.rf_op = %L then\n    ',
-          case when v_checks = '' then 'if' else 'elsif' end, v_event)
-        || v_arrays || E';\n';
+    v_query := rowflow._attachment_query(v_a.relid::regclass, v_event, v_pk, v_a.when_sql, v_a.input_sql,
+                                         v_a.key_sql, 'rf_tg.rf_inputs, rf_tg.rf_keys', v_a.columns,
+                                         v_a.exclude_columns);
+    if v_event = 'insert' and v_exprs !~* '\mold\M' then
+      v_query := replace(v_query, E'\nfrom rf_new as new left join (select * from rf_new where false) as old on true\n',
+                         E'\nfrom rf_new as new\n');
+    elsif v_event = 'delete' and v_exprs !~* '\mnew\M' then
+      v_query := replace(v_query, E'\nfrom rf_old as old left join (select * from rf_old where false) as new on true\n',
+                         E'\nfrom rf_old as old\n');
     end if;
+    v_checks := v_checks || pg_catalog.format(E'  %s rf_tg.rf_op = %L then\n    ',
+        case when v_checks = '' then 'if' else 'elsif' end, v_event)
+      || v_query || E';\n';
   end loop;
   return E'\n#variable_conflict use_column\n<<rf_tg>>\ndeclare\n'
-    || E'  rf_inputs jsonb[];\n  rf_keys text[];\n  rf_ids bigint[];\n  rf_n int;\n  rf_waiting boolean;\n'
-    || E'  rf_mode text := pg_catalog.current_setting(''rowflow.mode'', true);\n'
-    || E'  rf_prio int;\n  rf_version int;\n  rf_note text;\n'
+    || E'  rf_inputs jsonb[];\n  rf_keys text[];\n'
     || E'  rf_op text := pg_catalog.lower(tg_op);\n'
     || E'  rf_schema text := tg_table_schema;\n  rf_table text := tg_table_name;\nbegin\n'
     || pg_catalog.format(E'  -- rowflow attachment %s: workflow %s on %s (generated by rowflow.attach; do not edit)\n',
          v_a.id, v_a.workflow, v_a.relid::regclass)
-    || E'  if rf_tg.rf_mode = ''suppress'' then\n    return null;\n  end if;\n'
-    || E'  rf_tg.rf_prio := case when rf_tg.rf_mode is null or rf_tg.rf_mode in ('''', ''normal'') then 0\n'
-    || E'                        when rf_tg.rf_mode = ''backfill'' then 1000 end;\n'
+    || E'  if pg_catalog.current_setting(''rowflow.mode'', true) = ''suppress'' then\n    return null;\n  end if;\n'
     || v_checks
     || E'  end if;\n'
-    || E'  if rf_tg.rf_ids is not null then\n'
-    -- One run and nobody waiting (the usual write): the pending_runs() note
-    -- inline; otherwise rowflow._runs_started also wakes the waiters.
-    || E'    if rf_tg.rf_waiting or pg_catalog.cardinality(rf_tg.rf_ids) > 1 then\n'
-    || pg_catalog.format(E'      rf_tg.rf_n := rowflow._runs_started(%L, rf_tg.rf_ids, rf_tg.rf_waiting);\n', v_a.workflow)
-    || E'    else\n'
-    || E'      rf_tg.rf_note := pg_catalog.set_config(''rowflow.pending_runs'',\n'
-    || E'        coalesce(nullif(pg_catalog.current_setting(''rowflow.pending_runs'', true), '''') || '','', '''')\n'
-    || E'          || rf_tg.rf_ids[1] || ''-'' || rf_tg.rf_ids[1], true);\n'
-    || E'    end if;\n'
-    || E'  elsif rf_tg.rf_inputs is not null then\n'
-    || pg_catalog.format(E'    perform rowflow._start_attached(%s, %L, rf_tg.rf_inputs, rf_tg.rf_keys);\n',
-         v_a.id, v_a.workflow)
+    || E'  if rf_tg.rf_inputs is not null then\n'
+    || pg_catalog.format(E'    perform rowflow.%I(rf_tg.rf_inputs, rf_tg.rf_keys);\n',
+                         'st_' || substr(v_a.function_name, 4))
     || E'  end if;\n  return null;\nend;\n';
 end;
 $$;
@@ -541,13 +576,13 @@ $$;
 -- Name: FUNCTION _attachment_body(attachment rowflow.table_attachments); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow._attachment_body(attachment rowflow.table_attachments) IS 'Internal: the plpgsql body of an attachment''s trigger function (queued runs straight from the transition table).';
+COMMENT ON FUNCTION rowflow._attachment_body(attachment rowflow.table_attachments) IS 'Internal: the plpgsql body of an attachment''s trigger function (the expressions, as the table owner; the runs through its start function).';
 
 --
--- Name: _attachment_query(regclass, text, text[], text, text, text, text); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: _attachment_query(regclass, text, text[], text, text, text, text, text[], text[]); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow._attachment_query(rel regclass, event text, pk_cols text[], when_sql text, input_sql text, key_sql text, into_vars text DEFAULT NULL::text) RETURNS text
+CREATE FUNCTION rowflow._attachment_query(rel regclass, event text, pk_cols text[], when_sql text, input_sql text, key_sql text, into_vars text DEFAULT NULL::text, columns text[] DEFAULT NULL::text[], exclude_columns text[] DEFAULT NULL::text[]) RETURNS text
     LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $_$
@@ -558,6 +593,10 @@ declare
   v_key_obj text;
   v_input text;
   v_key text;
+  v_row text;
+  v_old text;
+  v_alias text;
+  v_expr text;
 begin
   -- GUARD: known event.
   if _attachment_query.event not in ('insert', 'update', 'delete') then
@@ -583,15 +622,36 @@ begin
              case when _attachment_query.event = 'delete' then 'old' else 'new' end, c), ', ' order by o))
   into v_key_obj
   from unnest(_attachment_query.pk_cols) with ordinality as t(c, o);
+  -- The row as JSON: whole, only some columns, or without some; as `new`
+  -- and as `old` (the row of a delete, the old row of an update).
+  foreach v_alias in array array['new', 'old'] loop
+    v_expr := case
+      when _attachment_query.columns is not null then
+        (select 'pg_catalog.jsonb_build_object(' || pg_catalog.string_agg(pg_catalog.format('%L, %s.%I', t.c, v_alias, t.c),
+                                                                          ', ' order by t.o) || ')'
+         from unnest(_attachment_query.columns) with ordinality as t(c, o))
+      when _attachment_query.exclude_columns is not null then
+        pg_catalog.format('(pg_catalog.to_jsonb(%s.*) operator(pg_catalog.-) %L::text[])', v_alias,
+                          _attachment_query.exclude_columns)
+      else pg_catalog.format('pg_catalog.to_jsonb(%s.*)', v_alias) end;
+    if v_alias = 'new' then
+      v_row := v_expr;
+    else
+      v_old := v_expr;
+    end if;
+  end loop;
+  if _attachment_query.event = 'delete' then
+    v_row := v_old;
+  end if;
   v_input := coalesce(
     E'\n' || _attachment_query.input_sql || E'\n',
     pg_catalog.format(
       'pg_catalog.jsonb_build_object(''schema'', rf_tg.rf_schema, ''table'', rf_tg.rf_table, ''op'', %L, '
-      '''key'', %s, ''row'', pg_catalog.to_jsonb(%s.*)%s)',
+      '''key'', %s, ''row'', %s%s)',
       _attachment_query.event,
       coalesce(v_key_obj, 'null::jsonb'),
-      case when _attachment_query.event = 'delete' then 'old' else 'new' end,
-      case when _attachment_query.event = 'update' then ', ''old'', pg_catalog.to_jsonb(old.*)' else '' end));
+      v_row,
+      case when _attachment_query.event = 'update' then ', ''old'', ' || v_old else '' end));
   if _attachment_query.into_vars is null then
     -- Compiled outside the function: rf_tg.* variables do not exist there.
     v_input := replace(replace(v_input, 'rf_tg.rf_schema', '''''::text'), 'rf_tg.rf_table', '''''::text');
@@ -615,10 +675,72 @@ end;
 $_$;
 
 --
--- Name: _begin(bigint[], text[], integer[], integer[], text, timestamp with time zone, boolean); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: _attachment_start_body(rowflow.table_attachments); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow._begin(run_ids bigint[], steps text[], attempts integer[], os integer[], worker_id text, now timestamp with time zone, reserved boolean) RETURNS jsonb
+CREATE FUNCTION rowflow._attachment_start_body(attachment rowflow.table_attachments) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_a rowflow.table_attachments := _attachment_start_body.attachment;
+begin
+  return E'\n#variable_conflict use_column\n<<rf_st>>\ndeclare\n'
+    || E'  rf_mode text := pg_catalog.current_setting(''rowflow.mode'', true);\n'
+    || E'  rf_prio int;\n  rf_ids bigint[];\n  rf_version int;\n  rf_waiting boolean;\n  rf_n int;\n  rf_note text;\n'
+    || E'begin\n'
+    || pg_catalog.format(E'  -- rowflow attachment %s: workflow %s (generated by rowflow.attach; do not edit)\n',
+         v_a.id, v_a.workflow)
+    || E'  rf_prio := case when rf_st.rf_mode is null or rf_st.rf_mode in ('''', ''normal'') then 0\n'
+    || E'                  when rf_st.rf_mode = ''backfill'' then 1000 end;\n'
+    || E'  if keys is null and rf_st.rf_prio is not null then\n'
+    || E'    with rf_w as (\n'
+    || pg_catalog.format(E'      select w.latest_version as version from rowflow.workflows as w where w.name = %L\n',
+         v_a.workflow)
+    || E'    ), rf_ins as (\n'
+    || E'      insert into rowflow.runs as rf_r (workflow, version, status, input, priority, created_at, updated_at)\n'
+    || pg_catalog.format(E'      select %L, rf_w.version, ''queued'',\n', v_a.workflow)
+    || E'             case when pg_catalog.jsonb_typeof(rf_q.input) = ''object''\n'
+    || E'                       and pg_catalog.pg_column_size(rf_q.input) <= 174762\n'
+    || E'                       and pg_catalog.pg_column_compression(rf_q.input) is null\n'
+    || E'                  then rf_q.input else rowflow._run_input(rf_q.input) end,\n'
+    || E'             rf_st.rf_prio, pg_catalog.now(), pg_catalog.now()\n'
+    || E'      from unnest(inputs) with ordinality as rf_q(input, o), rf_w\n'
+    || E'      order by rf_q.o\n'
+    || E'      returning rf_r.id\n'
+    || E'    )\n'
+    || E'    select pg_catalog.array_agg(rf_ins.id), (select rf_w.version from rf_w),\n'
+    || E'           exists (select 1 from rowflow.waiters as x\n'
+    || E'                   where x.channel in (''jobs:insert'', ''rowflow'') and x.until > pg_catalog.statement_timestamp())\n'
+    || E'    into rf_st.rf_ids, rf_st.rf_version, rf_st.rf_waiting from rf_ins;\n'
+    || E'  end if;\n'
+    || E'  if rf_st.rf_version is null then\n'
+    || pg_catalog.format(E'    perform rowflow._start_attached(%s, %L, inputs, keys);\n', v_a.id, v_a.workflow)
+    || E'  elsif rf_st.rf_waiting or pg_catalog.cardinality(rf_st.rf_ids) > 1 then\n'
+    -- One run and nobody waiting (the usual write): the pending_runs() note
+    -- inline; otherwise rowflow._runs_started also wakes the waiters.
+    || pg_catalog.format(E'    rf_st.rf_n := rowflow._runs_started(%L, rf_st.rf_ids, rf_st.rf_waiting);\n', v_a.workflow)
+    || E'  else\n'
+    || E'    rf_st.rf_note := pg_catalog.set_config(''rowflow.pending_runs'',\n'
+    || E'      coalesce(nullif(pg_catalog.current_setting(''rowflow.pending_runs'', true), '''') || '','', '''')\n'
+    || E'        || rf_st.rf_ids[1] || ''-'' || rf_st.rf_ids[1], true);\n'
+    || E'  end if;\n'
+    || E'end;\n';
+end;
+$$;
+
+--
+-- Name: FUNCTION _attachment_start_body(attachment rowflow.table_attachments); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._attachment_start_body(attachment rowflow.table_attachments) IS 'Internal: the plpgsql body of an attachment''s start function (queued runs from the computed inputs, in one INSERT … SELECT).';
+
+--
+-- Name: _begin(bigint[], text[], integer[], integer[], text, timestamp with time zone, boolean, bytea, boolean); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._begin(run_ids bigint[], steps text[], attempts integer[], os integer[], worker_id text, now timestamp with time zone, reserved boolean, key bytea, check_jobs boolean DEFAULT false) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO ''
     SET plan_cache_mode TO 'force_generic_plan'
@@ -656,7 +778,8 @@ begin
              'attempt', u.attempt, 'maxAttempts', u.max_attempts,
              'timeoutMs', (extract(epoch from ws.timeout) * 1000)::bigint,
              'idempotencyKey', 'rowflow:' || u.run_id || ':' || u.step,
-             'kind', u.kind, 'runError', r.error)), '{}')
+             'kind', u.kind, 'runError', r.error,
+             'lease', rowflow._lease(_begin.key, u.run_id, u.step, u.attempt))), '{}')
     into v_os, v_results
     from u
     join rowflow.runs as r on r.id = u.run_id
@@ -672,6 +795,8 @@ begin
     where sr.run_id = c.run_id and sr.step = c.step and sr.attempt = c.attempt and sr.status = 'queued'
       and sr.locked_by is null
       and exists (select 1 from rowflow.runs as r where r.id = c.run_id and r.status in ('running', 'compensating'))
+      and (not _begin.check_jobs or exists (select 1 from graphile_worker._private_jobs as j
+                                            where j.id = sr.job_id and j.locked_by = _begin.worker_id))
     returning c.o, sr.run_id, sr.step, sr.kind, sr.attempt, sr.max_attempts
   )
   select coalesce(array_agg(row(u.o, u.run_id, u.step, u.kind, u.attempt, u.max_attempts)::rowflow.begun_step), '{}')
@@ -686,6 +811,8 @@ begin
     join rowflow.step_runs as sr on sr.run_id = c.run_id and sr.step = c.step and sr.attempt = c.attempt
     join rowflow.runs as r on r.id = c.run_id
     where sr.status = 'running' and sr.locked_by is null and r.status in ('running', 'compensating')
+      and (not _begin.check_jobs or exists (select 1 from graphile_worker._private_jobs as j
+                                            where j.id = sr.job_id and j.locked_by = _begin.worker_id))
       and not c.o = any (array(select b.o from unnest(v_begun) as b));
     if cardinality(v_again) > 0 then
       insert into rowflow.events (run_id, step, type, attempt, data, at)
@@ -704,7 +831,8 @@ begin
            'attempt', b.attempt, 'maxAttempts', b.max_attempts,
            'timeoutMs', (extract(epoch from t.timeout) * 1000)::bigint,
            'idempotencyKey', 'rowflow:' || b.run_id || ':' || b.step,
-           'kind', b.kind, 'runError', r.error)), '{}')
+           'kind', b.kind, 'runError', r.error,
+           'lease', rowflow._lease(_begin.key, b.run_id, b.step, b.attempt))), '{}')
   into v_os, v_results
   from unnest(v_begun) as b
   join rowflow.runs as r on r.id = b.run_id
@@ -738,17 +866,17 @@ begin
       array(select c.step from unnest(_begin.steps, _begin.os) as c(step, o) where not c.o = any (v_os) order by c.o),
       array(select c.attempt from unnest(_begin.attempts, _begin.os) as c(attempt, o) where not c.o = any (v_os) order by c.o),
       array(select c.o from unnest(_begin.os) as c(o) where not c.o = any (v_os) order by c.o),
-      array['queued', 'running']) as f;
+      array['queued', 'running'], case when _begin.check_jobs then _begin.worker_id end) as f;
   end if;
   return v_results;
 end;
 $$;
 
 --
--- Name: FUNCTION _begin(run_ids bigint[], steps text[], attempts integer[], os integer[], worker_id text, now timestamp with time zone, reserved boolean); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION _begin(run_ids bigint[], steps text[], attempts integer[], os integer[], worker_id text, now timestamp with time zone, reserved boolean, key bytea, check_jobs boolean); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow._begin(run_ids bigint[], steps text[], attempts integer[], os integer[], worker_id text, now timestamp with time zone, reserved boolean) IS 'Internal: begins queued attempts (graphile-fetched, or reserved under worker_id''s lease); answers {o: context or refusal}.';
+COMMENT ON FUNCTION rowflow._begin(run_ids bigint[], steps text[], attempts integer[], os integer[], worker_id text, now timestamp with time zone, reserved boolean, key bytea, check_jobs boolean) IS 'Internal: begins queued attempts (graphile-fetched, or reserved under worker_id''s lease); answers {o: context or refusal}.';
 
 --
 -- Name: _cancel_steps(bigint, text[], text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -813,41 +941,60 @@ end;
 $$;
 
 --
--- Name: _check_attachment_query(text, text, text, text); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: _check_attachment_queries(oid, text[], text[], text[], text[]); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow._check_attachment_query(query text, what text, expr text, event text) RETURNS void
+CREATE FUNCTION rowflow._check_attachment_queries(owner oid, whats text[], exprs text[], events text[], queries text[]) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
 declare
-  v_cur refcursor;
+  v_fn text := 'ck_attach_' || pg_catalog.txid_current();
+  v_body text := E'\ndeclare\n  rf_c refcursor;\n  rf_state text;\n  rf_msg text;\nbegin\n';
+  v_i int;
+  v_failed int;
   v_state text;
-  v_msg text;
+  v_message text;
+  v_what text;
 begin
-  begin
-    open v_cur for execute _check_attachment_query.query;
-    close v_cur;
-  exception when others then
-    get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text;
-    raise exception 'attach: % expression is invalid for % rows: %', _check_attachment_query.what,
-      _check_attachment_query.event,
-      case
-        when _check_attachment_query.what = 'when' and v_state = '42804'
-          then v_msg || ' (the "when" expression must be boolean)'
-        when _check_attachment_query.what = 'input' and v_state in ('42804', '42846', '42883')
-          then 'it must produce jsonb (cast json or text with ::jsonb, or build it with jsonb_build_object): ' || v_msg
-        when v_state in ('0A000', '42P11')
-          then 'it must be one SQL expression, not statements: ' || v_msg
-        else v_msg end
-      using errcode = 'RF034',
-            detail = pg_catalog.format('expression: %s; SQLSTATE %s', left(_check_attachment_query.expr, 500), v_state),
-            hint = case _check_attachment_query.what
-              when 'when' then 'Write a boolean SQL expression over new.<column> and old.<column>, e.g. new.status = ''paid'' and old.status is distinct from ''paid''.'
-              when 'input' then 'Write a jsonb SQL expression over new.<column> / old.<column>, e.g. jsonb_build_object(''orderId'', new.id).'
-              else 'Write a SQL expression over new.<column> / old.<column>; its value is cast to text.' end;
-  end;
-  -- A cursor refuses a multi-statement text, but be explicit about SELECT INTO etc.
+  -- PHASE 1: the checker, as the owner.
+  for v_i in 1 .. coalesce(cardinality(_check_attachment_queries.queries), 0) loop
+    v_body := v_body || pg_catalog.format(
+      E'  begin\n    open rf_c for execute %L;\n    close rf_c;\n'
+      || E'  exception when others then\n'
+      || E'    get stacked diagnostics rf_state = returned_sqlstate, rf_msg = message_text;\n'
+      || E'    return query select %s, rf_state, rf_msg;\n    return;\n  end;\n',
+      _check_attachment_queries.queries[v_i], v_i);
+  end loop;
+  v_body := v_body || E'end;\n';
+  execute pg_catalog.format(
+    'create function rowflow.%I() returns table (i int, state text, message text) language plpgsql '
+    'security definer set search_path to '''' as %L', v_fn, v_body);
+  execute pg_catalog.format('revoke all on function rowflow.%I() from public', v_fn);
+  perform rowflow._give_function(pg_catalog.format('rowflow.%I()', v_fn)::regprocedure, _check_attachment_queries.owner);
+  execute pg_catalog.format('select * from rowflow.%I()', v_fn) into v_failed, v_state, v_message;
+  execute pg_catalog.format('drop function rowflow.%I()', v_fn);
+  -- PHASE 2: the first failure, as RF034.
+  if v_failed is null then
+    return;
+  end if;
+  v_what := _check_attachment_queries.whats[v_failed];
+  raise exception 'attach: % expression is invalid for % rows: %', v_what, _check_attachment_queries.events[v_failed],
+    case
+      when v_what = 'when' and v_state = '42804'
+        then v_message || ' (the "when" expression must be boolean)'
+      when v_what = 'input' and v_state in ('42804', '42846', '42883')
+        then 'it must produce jsonb (cast json or text with ::jsonb, or build it with jsonb_build_object): ' || v_message
+      when v_state in ('0A000', '42P11')
+        then 'it must be one SQL expression, not statements: ' || v_message
+      else v_message end
+    using errcode = 'RF034',
+          detail = pg_catalog.format('expression: %s; SQLSTATE %s', left(_check_attachment_queries.exprs[v_failed], 500),
+                                     v_state),
+          hint = case v_what
+            when 'when' then 'Write a boolean SQL expression over new.<column> and old.<column>, e.g. new.status = ''paid'' and old.status is distinct from ''paid''.'
+            when 'input' then 'Write a jsonb SQL expression over new.<column> / old.<column>, e.g. jsonb_build_object(''orderId'', new.id).'
+            else 'Write a SQL expression over new.<column> / old.<column>; its value is cast to text.' end;
 end;
 $$;
 
@@ -901,6 +1048,205 @@ $$;
 COMMENT ON FUNCTION rowflow._check_step_run(kind text, status text, deps_remaining smallint, attempt smallint, max_attempts smallint, seq smallint, started_at timestamp with time zone, finished_at timestamp with time zone, locked_by text) IS 'The state rules of rowflow.step_runs (its CHECK step_run_is_valid); raises 23514 naming the rule.';
 
 --
+-- Name: _check_worker(text, text); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._check_worker(worker_id text, token text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if _check_worker.token is null then
+    if rowflow._trusted() then
+      return;
+    end if;
+    raise exception 'a worker token is required to act as worker %', coalesce(_check_worker.worker_id, 'null')
+      using errcode = 'RF024', hint = 'Pass the token rowflow.register_worker answered.';
+  end if;
+  if _check_worker.token is distinct from rowflow._mac(rowflow._secret(), 'worker:' || _check_worker.worker_id) then
+    raise exception 'the worker token does not match worker %', coalesce(_check_worker.worker_id, 'null')
+      using errcode = 'RF024';
+  end if;
+end;
+$$;
+
+--
+-- Name: _claim(text, integer, integer, timestamp with time zone, bytea); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._claim(worker_id text, take integer, max_runs integer, now timestamp with time zone, key bytea) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_seqscan TO 'off'
+    SET enable_hashjoin TO 'off'
+    SET enable_mergejoin TO 'off'
+    SET jit TO 'off'
+    AS $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(_claim.now, pg_catalog.statement_timestamp());
+  v_take int := coalesce(_claim.take, 0);
+  v_limit int := coalesce(_claim.max_runs, greatest(coalesce(_claim.take, 0), 1));
+  v_out record;
+  v_seq regclass := pg_catalog.pg_get_serial_sequence('graphile_worker._private_jobs', 'id')::regclass;
+  v_woke int;
+  v_yield int;
+begin
+  -- GUARD: arguments.
+  if v_take < 0 or v_limit < 0 then
+    raise exception 'claim_runs: take and max_runs must not be negative (take %, max_runs %)', v_take, v_limit
+      using errcode = '22023';
+  end if;
+  if v_take > 0 and _claim.worker_id is null then
+    raise exception 'claim_runs: take > 0 needs the worker_id that will run the steps' using errcode = '22023';
+  end if;
+  if v_limit = 0 then
+    return '{"runs": 0, "taken": []}';
+  end if;
+  -- A worker that takes steps does not start a run while an available job
+  -- with a lower priority value is due (backfill runs yield to live work).
+  if v_take > 0 then
+    v_yield := (select j.priority from graphile_worker._private_jobs as j
+                where j.is_available = true and j.run_at <= v_now order by j.priority limit 1);
+  end if;
+
+  -- PHASE 1: one statement: the runs; the plan of every step of theirs (a
+  -- root step is skipped by its condition, taken — the first `take`
+  -- eligible ones in claim order — or queued; the others get pending rows
+  -- now, so that releasing them later only updates a row); jobs for the
+  -- queued roots; the rows; skip events.
+  with c as (
+    select r.id,
+           exists (select 1 from rowflow.workflow_versions as wv
+                   where wv.workflow = r.workflow and wv.version = r.version) as known
+    from rowflow.runs as r
+    where r.status = 'queued' and (v_yield is null or r.priority <= v_yield)
+      and not exists (select 1 from rowflow.workflows as w where w.name = r.workflow and w.paused)
+    order by r.priority, r.id
+    limit v_limit
+    for no key update skip locked
+  ), u as (
+    -- A run of a workflow version that does not exist (inserted by hand, a
+    -- broken restore) fails here, RF025, instead of running forever.
+    update rowflow.runs as r
+    set status = case when c.known then 'running' else 'failed' end, started_at = v_now, updated_at = v_now,
+        finished_at = case when c.known then null else v_now end,
+        error = case when c.known then null else pg_catalog.jsonb_build_object('code', 'RF025',
+                  'message', pg_catalog.format('workflow %s has no version %s', r.workflow, r.version)) end
+    from c where r.id = c.id
+    returning r.id, r.workflow, r.version, r.input, r.priority, r.status, r.error
+  ), bad as (
+    insert into rowflow.events (run_id, type, data, at)
+    select u.id, 'run_failed', pg_catalog.jsonb_build_object('error', u.error), v_now
+    from u where u.status = 'failed'
+  ), s as (
+    select u.id as run_id, u.workflow, u.version, u.input, ws.name as step, ws.task, ws.attempts, ws.delay,
+      ws.timeout, ws.if_path, ws.n_deps, ws.n_deps = 0 as root,
+      greatest(-32768, least(32767, ws.priority + u.priority)) as priority, q.queue, g.go,
+      (ws.n_deps = 0 and g.go and q.queue is null and coalesce(ws.delay, interval '0') <= interval '0') as eligible,
+      u.priority as run_priority
+    from u
+    join rowflow.workflow_steps as ws on ws.workflow = u.workflow and ws.version = u.version and u.status = 'running'
+    cross join lateral (
+      select ws.n_deps = 0 and (ws.if_path is null
+        or coalesce(jsonb_path_match(pg_catalog.jsonb_build_object('input', u.input, 'steps', '{}'::jsonb),
+                                     ws.if_path, '{}', true), false)) as go
+    ) as g
+    cross join lateral (
+      select case when g.go and ws.queue_name is not null then
+        rowflow._queue_name(ws.queue_name, ws.queue_key,
+                            pg_catalog.jsonb_build_object('input', u.input, 'steps', '{}'::jsonb)) end as queue
+    ) as q
+  ), d as (
+    select s.*,
+      case when not s.root then 'pending'
+           when not s.go then 'skipped'
+           when s.eligible
+                and row_number() over (partition by s.eligible
+                                       order by s.run_priority, s.run_id, s.priority, s.step) <= v_take
+             then 'running'
+           else 'queued' end as status
+    from s
+  ), p as (
+    -- Job ids drawn here (graphile's own sequence), not matched back from
+    -- the insert's RETURNING: a join of thousands of rows against it would
+    -- be a nested loop with hash joins off.
+    select d.*, case when d.status = 'queued' then pg_catalog.nextval(v_seq) end as job_id
+    from d
+  ), jobs as (
+    insert into graphile_worker._private_jobs as j (id, job_queue_id, task_id, payload, run_at, max_attempts, priority)
+    overriding system value
+    select
+      p.job_id,
+      null,
+      (select t.id from graphile_worker._private_tasks as t where t.identifier = 'rowflow:step'),
+      pg_catalog.json_build_object('run', p.run_id, 'step', p.step, 'attempt', 1),
+      v_now + coalesce(p.delay, interval '0'), 25, p.priority
+    from p where p.status = 'queued'
+    order by p.job_id
+  ), ins as (
+    insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts,
+                                   created_at, queued_at, started_at, finished_at, job_id, locked_by)
+    select p.run_id, p.step, 'step', p.status, case when p.status = 'pending' then p.n_deps else 0 end,
+           case when p.status in ('queued', 'running') then 1 else 0 end,
+           p.attempts, v_now, case when p.status in ('queued', 'running') then v_now end,
+           case when p.status = 'running' then v_now end, case when p.status = 'skipped' then v_now end, p.job_id,
+           case when p.status = 'running' then _claim.worker_id end
+    from p
+    order by p.run_id, p.step
+  ), ev as (
+    insert into rowflow.events (run_id, step, type, data, at)
+    select p.run_id, p.step, 'step_skipped', pg_catalog.jsonb_build_object('if', p.if_path::text), v_now
+    from p where p.status = 'skipped'
+    order by p.run_id, p.step
+  )
+  select (select count(*)::int from u where u.status = 'running') as runs,
+         coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+           'ok', true, 'runId', p.run_id::text, 'step', p.step, 'task', p.task,
+           'workflow', p.workflow, 'version', p.version, 'input', p.input, 'deps', '{}'::jsonb,
+           'attempt', 1, 'maxAttempts', p.attempts,
+           'timeoutMs', (extract(epoch from p.timeout) * 1000)::bigint,
+           'idempotencyKey', 'rowflow:' || p.run_id || ':' || p.step,
+           'kind', 'step', 'runError', null, 'priority', p.priority,
+           'lease', rowflow._lease(_claim.key, p.run_id, p.step, 1))
+           order by p.run_priority, p.run_id, p.priority, p.step)
+           filter (where p.status = 'running'), '[]'::jsonb) as taken,
+         count(*) filter (where p.status = 'queued')::int as queued,
+         coalesce(array_agg(row(p.run_id, p.step, 1)::rowflow.done_step order by p.run_id, p.step)
+                  filter (where p.status = 'skipped'), '{}') as skipped,
+         pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('id', p.job_id, 'queue', p.queue))
+           filter (where p.status = 'queued' and p.queue is not null) as queue_jobs
+  into v_out
+  from p;
+
+  -- PHASE 2 (rare): jobs of named queues: the queue rows (created when
+  -- missing) and their ids, before anything commits.
+  if v_out.queue_jobs is not null then
+    insert into graphile_worker._private_job_queues as jq (queue_name)
+    select distinct x ->> 'queue' from pg_catalog.jsonb_array_elements(v_out.queue_jobs) as x
+    on conflict do nothing;
+    update graphile_worker._private_jobs as j
+    set job_queue_id = jq.id
+    from pg_catalog.jsonb_array_elements(v_out.queue_jobs) as x
+    join graphile_worker._private_job_queues as jq on jq.queue_name = x ->> 'queue'
+    where j.id = (x ->> 'id')::bigint;
+  end if;
+
+  -- PHASE 3: runs with skipped root steps: release what the skips satisfy
+  -- (rare), then finish the runs that have nothing left.
+  if cardinality(v_out.skipped) > 0 then
+    perform rowflow._release(v_out.skipped, null, null, v_now, null);
+    perform rowflow._finish_runs(array(select distinct d.run_id from unnest(v_out.skipped) as d), v_now);
+  end if;
+  if v_out.queued > 0 then
+    v_woke := rowflow._wake_all(v_out.queued, 0, null);
+  end if;
+  return pg_catalog.jsonb_build_object('runs', v_out.runs, 'taken', v_out.taken);
+end;
+$$;
+
+--
 -- Name: _compile_path(jsonb, text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -940,10 +1286,10 @@ end;
 $$;
 
 --
--- Name: _context(bigint, text, text, integer, integer, text, text, integer, jsonb, jsonb, interval, jsonb); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: _context(bigint, text, text, integer, integer, text, text, integer, jsonb, jsonb, interval, jsonb, text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow._context(run_id bigint, step text, kind text, attempt integer, max_attempts integer, task text, workflow text, version integer, input jsonb, deps jsonb, timeout interval, run_error jsonb) RETURNS jsonb
+CREATE FUNCTION rowflow._context(run_id bigint, step text, kind text, attempt integer, max_attempts integer, task text, workflow text, version integer, input jsonb, deps jsonb, timeout interval, run_error jsonb, lease text) RETURNS jsonb
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO ''
     AS $$
@@ -964,7 +1310,8 @@ begin
     'timeoutMs', (extract(epoch from _context.timeout) * 1000)::bigint,
     'idempotencyKey', 'rowflow:' || _context.run_id || ':' || _context.step,
     'kind', _context.kind,
-    'runError', _context.run_error);
+    'runError', _context.run_error,
+    'lease', _context.lease);
 end;
 $$;
 
@@ -982,10 +1329,10 @@ CREATE FUNCTION rowflow._deps_outputs(run_id bigint, names text[]) RETURNS jsonb
 $$;
 
 --
--- Name: _detach(oid, text, text); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: _detach(oid, text, text, name); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow._detach(relid oid, given text, workflow text) RETURNS integer
+CREATE FUNCTION rowflow._detach(relid oid, given text, workflow text, caller name) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
@@ -995,7 +1342,7 @@ declare
   v_count int := 0;
 begin
   -- GUARD: table and ownership; serialise with attach.
-  perform rowflow._attachable_table(_detach.relid, _detach.given, 'detach');
+  perform rowflow._attachable_table(_detach.relid, _detach.given, 'detach', _detach.caller);
   execute pg_catalog.format('lock table %s in share row exclusive mode', _detach.relid::regclass);
   perform rowflow._purge_stale_attachments();
 
@@ -1007,6 +1354,8 @@ begin
     order by a.id
   loop
     execute pg_catalog.format('drop function rowflow.%I() cascade', v_row.function_name);
+    execute pg_catalog.format('drop function if exists rowflow.%I(jsonb[], text[])',
+                              'st_' || substr(v_row.function_name, 4));
     delete from rowflow.table_attachments as a where a.id = v_row.id;
     v_count := v_count + 1;
   end loop;
@@ -1043,7 +1392,7 @@ begin
   loop
     perform 1 from rowflow.runs as r where r.id = v_l.run_id for no key update;
     if v_l.status = 'running' then
-      perform rowflow.fail_step(v_l.run_id, v_l.step, v_l.attempt,
+      perform rowflow._fail_attempt(v_l.run_id, v_l.step, v_l.attempt,
         pg_catalog.jsonb_build_object('kind', 'worker_lost', 'code', 'RF_WORKER_LOST', 'workerId', v_l.locked_by,
           'message', pg_catalog.format('the worker running attempt %s stopped before recording an outcome',
                                        v_l.attempt)),
@@ -1128,6 +1477,138 @@ $$;
 COMMENT ON FUNCTION rowflow._enqueue(specs graphile_worker.job_spec[]) IS 'Internal: graphile_worker.add_jobs without the unconditional NOTIFY; wakes workers only if one waits (rowflow.waiters).';
 
 --
+-- Name: _fail_attempt(bigint, text, integer, jsonb, boolean, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._fail_attempt(run_id bigint, step text, attempt integer, error jsonb, retryable boolean, retry_at timestamp with time zone, now timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(_fail_attempt.now, pg_catalog.statement_timestamp());
+  v_run rowflow.runs;
+  v_sr rowflow.step_runs;
+  v_ws rowflow.workflow_steps;
+  v_delay interval;
+  v_retry_at timestamptz;
+  v_ids bigint[];
+  v_status text;
+  v_error jsonb;
+  v_chain int := 0;
+begin
+  -- GUARD: lock order run → step; only the running attempt may fail.
+  select r.* into v_run from rowflow.runs as r where r.id = _fail_attempt.run_id for no key update;
+  select sr.* into v_sr from rowflow.step_runs as sr
+  where sr.run_id = _fail_attempt.run_id and sr.step = _fail_attempt.step
+    and sr.status = 'running' and sr.attempt = _fail_attempt.attempt
+    and v_run.status in ('running', 'compensating');
+  if not found then
+    return (select f.refusal from rowflow._refusals(array[_fail_attempt.run_id], array[_fail_attempt.step],
+                                                    array[_fail_attempt.attempt], array[1], array['running']) as f);
+  end if;
+  -- The retry policy: the step's own; a compensation uses the policy of the
+  -- step it undoes; on-failure uses the defaults.
+  select ws.* into v_ws from rowflow.workflow_steps as ws
+  where ws.workflow = v_run.workflow and ws.version = v_run.version
+    and ws.name = case v_sr.kind when 'step' then v_sr.step
+                                 when 'compensation' then substr(v_sr.step, length('compensate:') + 1) end;
+
+  -- PHASE 1: another attempt, if allowed (a new job).
+  if coalesce(_fail_attempt.retryable, true) and v_sr.attempt < v_sr.max_attempts then
+    v_delay := case coalesce(v_ws.backoff_type, 'exponential')
+      when 'fixed' then coalesce(v_ws.backoff_base, interval '1 second')
+      else least(coalesce(v_ws.backoff_base, interval '1 second') * power(2, least(v_sr.attempt - 1, 40)),
+                 coalesce(v_ws.backoff_max, interval '5 minutes'))
+    end;
+    -- jitter j spreads the delay uniformly over [d·(1-j), d·(1+j)], capped at max.
+    v_delay := least(v_delay * (1 - coalesce(v_ws.backoff_jitter, 0.2) * (2 * random() - 1)),
+                     greatest(coalesce(v_ws.backoff_max, interval '5 minutes'), v_delay));
+    v_retry_at := coalesce(_fail_attempt.retry_at, v_now + v_delay);
+    v_ids := rowflow._add_step_jobs(array[row(v_sr.run_id, v_sr.step, v_sr.attempt + 1,
+      rowflow._queue_name(v_ws.queue_name, v_ws.queue_key, jsonb_build_object('input', v_run.input,
+        'steps', case when v_sr.kind = 'step' then rowflow._deps_outputs(v_sr.run_id, v_ws.depends_on) else '{}' end)),
+      v_retry_at, coalesce(v_ws.priority, 0) + v_run.priority)::rowflow.step_job]);
+    update rowflow.step_runs as sr
+    set status = 'queued', attempt = sr.attempt + 1, error = _fail_attempt.error, job_id = v_ids[1], started_at = null,
+        locked_by = null
+    where sr.run_id = v_sr.run_id and sr.step = v_sr.step;
+    insert into rowflow.events (run_id, step, type, attempt, data, at)
+    values (v_sr.run_id, v_sr.step, 'step_retrying', v_sr.attempt,
+            jsonb_build_object('error', _fail_attempt.error, 'retryAt', v_retry_at, 'nextAttempt', v_sr.attempt + 1,
+                               'startedAt', v_sr.started_at), v_now);
+    update rowflow.runs as r set updated_at = v_now where r.id = v_run.id;
+    perform rowflow._notify(jsonb_build_object('run', v_run.id));
+    return jsonb_build_object('ok', true, 'outcome', 'retrying', 'retryAt', v_retry_at,
+                              'nextAttempt', v_sr.attempt + 1, 'runStatus', v_run.status);
+  end if;
+
+  -- PHASE 2: the step failed for good.
+  update rowflow.step_runs as sr
+  set status = 'failed', error = _fail_attempt.error, finished_at = v_now, locked_by = null
+  where sr.run_id = v_sr.run_id and sr.step = v_sr.step;
+  insert into rowflow.events (run_id, step, type, attempt, data, at)
+  values (v_sr.run_id, v_sr.step, 'step_failed', v_sr.attempt,
+          jsonb_build_object('error', _fail_attempt.error, 'retryable', coalesce(_fail_attempt.retryable, true),
+                             'startedAt', v_sr.started_at), v_now);
+  v_status := v_run.status;
+  v_error := v_run.error;
+
+  if v_sr.kind = 'step' then
+    -- PHASE 3: the run fails: cancel the other steps (those without a row
+    -- too), then build the compensation chain (reverse completion order),
+    -- on-failure last.
+    perform rowflow._cancel_steps(v_run.id, array['step'], 'run failed', v_now);
+    v_error := jsonb_build_object('step', v_sr.step, 'attempt', v_sr.attempt, 'error', _fail_attempt.error);
+    with comp as (
+      select sr.step, ws.attempts, sr.finished_at
+      from rowflow.step_runs as sr
+      join rowflow.workflow_steps as ws
+        on ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = sr.step
+      where sr.run_id = v_run.id and sr.kind = 'step' and sr.status = 'succeeded' and ws.compensate is not null
+    ), chain as (
+      select 'compensate:' || c.step as step, 'compensation' as kind, c.attempts,
+             row_number() over (order by c.finished_at desc, c.step desc) as seq
+      from comp as c
+      union all
+      select 'on-failure', 'on_failure', 3, (select count(*) from comp) + 1
+      from rowflow.workflow_versions as wv
+      where wv.workflow = v_run.workflow and wv.version = v_run.version and wv.on_failure is not null
+    ), ins as (
+      insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts, seq, created_at)
+      select v_run.id, ch.step, ch.kind, 'pending', 1, 0, ch.attempts, ch.seq, v_now
+      from chain as ch order by ch.seq
+      returning 1
+    )
+    select count(*) into v_chain from ins;
+    if v_chain > 0 then
+      v_status := 'compensating';
+      insert into rowflow.events (run_id, type, data, at)
+      values (v_run.id, 'run_compensating', v_error, v_now);
+    else
+      v_status := 'failed';
+      insert into rowflow.events (run_id, type, data, at)
+      values (v_run.id, 'run_failed', v_error, v_now);
+    end if;
+    -- runs.status must be written before the chain helpers read it.
+    update rowflow.runs as r set status = v_status, error = v_error, updated_at = v_now,
+      finished_at = case when v_status = 'failed' then v_now end
+    where r.id = v_run.id
+    returning r.* into v_run;
+  end if;
+
+  -- PHASE 4: next link of the chain (first one, or the one after this failed
+  -- compensation: the chain continues past a failed link), then finish.
+  if v_status = 'compensating' then
+    perform rowflow._advance_chain_step(v_run, v_now);
+    select f.status into v_status from rowflow._finish_runs(array[v_run.id], v_now) as f;
+  end if;
+  perform rowflow._notify(jsonb_build_object('run', v_run.id));
+  return jsonb_build_object('ok', true, 'outcome', 'failed', 'runStatus', v_status);
+end;
+$$;
+
+--
 -- Name: _finish_runs(bigint[], timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -1181,6 +1662,61 @@ $$;
 COMMENT ON FUNCTION rowflow._finish_runs(run_ids bigint[], now timestamp with time zone) IS 'Internal: ends the given runs that have nothing left (succeeded, or failed after compensation); returns each run''s status.';
 
 --
+-- Name: _give_function(regprocedure, oid); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._give_function(fn regprocedure, owner oid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_owner name := pg_catalog.pg_get_userbyid(_give_function.owner);
+  v_grant boolean;
+begin
+  -- GUARD: nothing to do, or rights enough to do it.
+  if (select p.proowner from pg_catalog.pg_proc as p where p.oid = _give_function.fn) = _give_function.owner then
+    return;
+  end if;
+  if not pg_catalog.pg_has_role(current_user, _give_function.owner, 'MEMBER') then
+    raise exception 'attach: rowflow''s owner % cannot hand the trigger function to the table''s owner %', current_user, v_owner
+      using errcode = '42501',
+            detail = 'The trigger function runs as the table owner, so that the attachment''s expressions never run with rowflow''s rights.',
+            hint = pg_catalog.format('grant %I to %I; (or run rowflow''s migrations as a superuser)', v_owner, current_user);
+  end if;
+  -- PHASE 1: the new owner, with CREATE on the schema for this statement.
+  v_grant := not pg_catalog.has_schema_privilege(_give_function.owner, 'rowflow', 'CREATE');
+  if v_grant then
+    execute pg_catalog.format('grant create on schema rowflow to %I', v_owner);
+  end if;
+  execute pg_catalog.format('alter function %s owner to %I', _give_function.fn, v_owner);
+  if v_grant then
+    execute pg_catalog.format('revoke create on schema rowflow from %I', v_owner);
+  end if;
+end;
+$$;
+
+--
+-- Name: _grant_graphile(); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._grant_graphile() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_worker name := rowflow._role('worker');
+begin
+  if pg_catalog.to_regnamespace('graphile_worker') is null then
+    return;
+  end if;
+  execute pg_catalog.format('grant usage on schema graphile_worker to %I', v_worker);
+  execute pg_catalog.format('grant select, insert, update, delete on all tables in schema graphile_worker to %I', v_worker);
+  execute pg_catalog.format('grant usage, select, update on all sequences in schema graphile_worker to %I', v_worker);
+  execute pg_catalog.format('grant execute on all functions in schema graphile_worker to %I', v_worker);
+end;
+$$;
+
+--
 -- Name: _has_stored_start(bigint); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -1191,6 +1727,99 @@ CREATE FUNCTION rowflow._has_stored_start(run_id bigint) RETURNS boolean
 #variable_conflict use_column
 begin
   return exists (select 1 from rowflow.events as e where e.run_id = _has_stored_start.run_id and e.type = 'run_started');
+end;
+$$;
+
+--
+-- Name: _install_attachment(integer); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._install_attachment(id integer) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_a rowflow.table_attachments;
+  v_owner oid;
+  v_owner_name name;
+  v_start text;
+  v_is_rowflow_owner boolean;
+begin
+  select a.* into v_a from rowflow.table_attachments as a where a.id = _install_attachment.id;
+  if not found then
+    raise exception 'internal: no attachment %', _install_attachment.id using errcode = 'XX000';
+  end if;
+  select c.relowner into v_owner from pg_catalog.pg_class as c where c.oid = v_a.relid;
+  v_owner_name := pg_catalog.pg_get_userbyid(v_owner);
+  v_start := 'st_' || substr(v_a.function_name, 4);
+  v_is_rowflow_owner := v_owner = (select n.nspowner from pg_catalog.pg_namespace as n where n.nspname = 'rowflow');
+
+  -- PHASE 1: the start function, rowflow's.
+  execute pg_catalog.format(
+    'create or replace function rowflow.%I(inputs jsonb[], keys text[]) returns void language plpgsql '
+    'security definer set search_path to '''' as %L', v_start,
+    rowflow._attachment_start_body(v_a));
+  perform rowflow._allow(pg_catalog.format('function rowflow.%I(jsonb[], text[])', v_start), '{}');
+  if not v_is_rowflow_owner then
+    execute pg_catalog.format('grant execute on function rowflow.%I(jsonb[], text[]) to %I', v_start, v_owner_name);
+    execute pg_catalog.format('grant usage on schema rowflow to %I', v_owner_name);
+  end if;
+  execute pg_catalog.format('comment on function rowflow.%I(jsonb[], text[]) is %L', v_start,
+    pg_catalog.format('rowflow attachment %s: starts runs of workflow %s for the trigger function rowflow.%s',
+                      v_a.id, v_a.workflow, v_a.function_name));
+
+  -- PHASE 2: the trigger function, the table owner's.
+  execute pg_catalog.format(
+    'create or replace function rowflow.%I() returns trigger language plpgsql security definer '
+    'set search_path to '''' as %L', v_a.function_name, rowflow._attachment_body(v_a));
+  perform rowflow._give_function(pg_catalog.format('rowflow.%I()', v_a.function_name)::regprocedure, v_owner);
+  perform rowflow._allow(pg_catalog.format('function rowflow.%I()', v_a.function_name), '{}');
+  execute pg_catalog.format('comment on function rowflow.%I() is %L', v_a.function_name,
+    pg_catalog.format('rowflow attachment %s: starts workflow %s for %s on %s (runs as the table owner, %s)', v_a.id,
+      v_a.workflow, array_to_string(v_a.events, ', '), v_a.relid::regclass, v_owner_name));
+end;
+$$;
+
+--
+-- Name: _lease(bytea, bigint, text, integer); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._lease(key bytea, run_id bigint, step text, attempt integer) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+begin
+  return rowflow._mac(_lease.key, 'lease:' || _lease.run_id || ':' || _lease.step || ':' || _lease.attempt);
+end;
+$$;
+
+--
+-- Name: _mac(bytea, text); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._mac(key bytea, message text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+begin
+  return pg_catalog.left(pg_catalog.encode(pg_catalog.sha256(_mac.key || pg_catalog.sha256(
+           _mac.key || pg_catalog.convert_to(_mac.message, 'UTF8'))), 'hex'), 32);
+end;
+$$;
+
+--
+-- Name: _may(text, name); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._may(kind text, who name DEFAULT CURRENT_USER) RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  return (select pg_catalog.pg_has_role(_may.who, rowflow._role(_may.kind), 'MEMBER')
+              or pg_catalog.pg_has_role(_may.who, n.nspowner, 'MEMBER')
+          from pg_catalog.pg_namespace as n where n.nspname = 'rowflow');
 end;
 $$;
 
@@ -1286,6 +1915,8 @@ begin
         and p.pronamespace = 'rowflow'::regnamespace)
   loop
     execute pg_catalog.format('drop function if exists rowflow.%I()', v_row.function_name);
+    execute pg_catalog.format('drop function if exists rowflow.%I(jsonb[], text[])',
+                              'st_' || substr(v_row.function_name, 4));
     delete from rowflow.table_attachments as a where a.id = v_row.id;
   end loop;
 end;
@@ -1411,10 +2042,10 @@ $$;
 COMMENT ON FUNCTION rowflow._queue_runs(workflow text, version integer, inputs jsonb[], keys text[], priority integer, now timestamp with time zone) IS 'Internal: inserts queued runs (RF022 input checks, idempotency keys) and wakes workers; ids in input order.';
 
 --
--- Name: _refusals(bigint[], text[], integer[], integer[], text[]); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: _refusals(bigint[], text[], integer[], integer[], text[], text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow._refusals(run_ids bigint[], steps text[], attempts integer[], os integer[], allowed text[]) RETURNS TABLE(o integer, refusal jsonb)
+CREATE FUNCTION rowflow._refusals(run_ids bigint[], steps text[], attempts integer[], os integer[], allowed text[], job_holder text DEFAULT NULL::text) RETURNS TABLE(o integer, refusal jsonb)
     LANGUAGE plpgsql STABLE
     SET search_path TO ''
     SET plan_cache_mode TO 'force_generic_plan'
@@ -1436,6 +2067,10 @@ begin
         pg_catalog.jsonb_build_object('ok', false, 'reason', 'attempt_mismatch', 'currentAttempt', s.attempt)
       when r.status not in ('running', 'compensating') then
         pg_catalog.jsonb_build_object('ok', false, 'reason', 'run_not_active', 'runStatus', r.status)
+      when _refusals.job_holder is not null and s.status in ('queued', 'running')
+           and not exists (select 1 from graphile_worker._private_jobs as j
+                           where j.id = s.job_id and j.locked_by = _refusals.job_holder) then
+        '{"ok": false, "reason": "not_lease_holder"}'::jsonb
       else
         pg_catalog.jsonb_build_object('ok', false,
           'reason', 'step_not_' || case when _refusals.allowed = array['running'] then 'running' else 'ready' end,
@@ -1444,9 +2079,9 @@ begin
   from unnest(_refusals.run_ids, _refusals.steps, _refusals.attempts, _refusals.os) as c(run_id, step, attempt, o)
   left join rowflow.runs as r on r.id = c.run_id
   left join lateral (
-    select sr.status, sr.attempt from rowflow.step_runs as sr where sr.run_id = c.run_id and sr.step = c.step
+    select sr.status, sr.attempt, sr.job_id from rowflow.step_runs as sr where sr.run_id = c.run_id and sr.step = c.step
     union all
-    select 'pending', 0 from rowflow.workflow_steps as ws
+    select 'pending', 0, null::bigint from rowflow.workflow_steps as ws
     where ws.workflow = r.workflow and ws.version = r.version and ws.name = c.step
       and not exists (select 1 from rowflow.step_runs as sr where sr.run_id = c.run_id and sr.step = c.step)
   ) as s on true;
@@ -1454,10 +2089,10 @@ end;
 $$;
 
 --
--- Name: _release(rowflow.done_step[], integer[], text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: _release(rowflow.done_step[], integer[], text, timestamp with time zone, bytea); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow._release(done rowflow.done_step[], takes integer[], worker_id text, now timestamp with time zone) RETURNS SETOF rowflow.released_step
+CREATE FUNCTION rowflow._release(done rowflow.done_step[], takes integer[], worker_id text, now timestamp with time zone, key bytea) RETURNS SETOF rowflow.released_step
     LANGUAGE plpgsql
     SET search_path TO ''
     SET plan_cache_mode TO 'force_generic_plan'
@@ -1507,7 +2142,7 @@ begin
                'if', z.if_path::text,
                'context', case when z.eligible and z.rn <= coalesce(v_takes[z.origin], 0) then
                  rowflow._context(z.run_id, z.name, 'step', 1, z.attempts, z.task, z.workflow, z.version, z.input,
-                                  z.deps, z.timeout, null) end)
+                                  z.deps, z.timeout, null, rowflow._lease(_release.key, z.run_id, z.name, 1)) end)
            )::rowflow.released_step order by z.run_id, z.name), '{}')
     into v_dec
     from (
@@ -1643,10 +2278,32 @@ end;
 $$;
 
 --
--- Name: FUNCTION _release(done rowflow.done_step[], takes integer[], worker_id text, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION _release(done rowflow.done_step[], takes integer[], worker_id text, now timestamp with time zone, key bytea); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow._release(done rowflow.done_step[], takes integer[], worker_id text, now timestamp with time zone) IS 'Internal: releases dependents of succeeded/skipped steps of many runs (conditions, queues, delays); hands up to takes[origin] of them to worker_id.';
+COMMENT ON FUNCTION rowflow._release(done rowflow.done_step[], takes integer[], worker_id text, now timestamp with time zone, key bytea) IS 'Internal: releases dependents of succeeded/skipped steps of many runs (conditions, queues, delays); hands up to takes[origin] of them to worker_id.';
+
+--
+-- Name: _require(text[]); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._require(kinds text[]) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+  if rowflow._trusted() then
+    return;
+  end if;
+  if exists (select 1 from unnest(_require.kinds) as k
+             where pg_catalog.pg_has_role(session_user, rowflow._role(k), 'MEMBER')) then
+    return;
+  end if;
+  raise exception 'permission denied: session user % is not a member of %', session_user,
+    array_to_string(array(select rowflow._role(k) from unnest(_require.kinds) as k), ' or ')
+    using errcode = '42501';
+end;
+$$;
 
 --
 -- Name: _resolve_table(text, text); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -1667,6 +2324,26 @@ begin
   end;
   perform pg_catalog.set_config('search_path', '', true);
   return v_relid;
+end;
+$$;
+
+--
+-- Name: _role(text); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._role(kind text) RETURNS name
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_name name;
+begin
+  select r.name into v_name from rowflow.roles as r where r.kind = _role.kind;
+  if v_name is null then
+    raise exception 'rowflow has no % role recorded (rowflow.roles); run rowflow migrate', _role.kind
+      using errcode = '22023';
+  end if;
+  return v_name;
 end;
 $$;
 
@@ -1745,6 +2422,71 @@ $$;
 --
 
 COMMENT ON FUNCTION rowflow._runs_started(workflow text, ids bigint[], waiting boolean) IS 'Internal: wake-ups (unless the caller saw nobody waiting) and pending_runs() bookkeeping after an attachment inserted queued runs.';
+
+--
+-- Name: _secret(); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._secret() RETURNS bytea
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+  return (select s.key from rowflow.secrets as s);
+end;
+$$;
+
+--
+-- Name: _setup_roles(); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._setup_roles() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+declare
+  v_prefix text := coalesce(pg_catalog.current_setting('rowflow.role_prefix', true), '');
+  v_kind text;
+  v_name name;
+  v_recorded name;
+begin
+  -- GUARD: a prefix that makes valid role names; the same prefix as before.
+  if v_prefix !~ '^[a-z_][a-z0-9_]{0,30}$' and v_prefix <> '' then
+    raise exception 'rowflow.role_prefix % is not valid: use up to 31 characters a-z, 0-9 and "_", starting with a letter or "_"',
+      pg_catalog.quote_literal(v_prefix) using errcode = '22023';
+  end if;
+  foreach v_kind in array array['app', 'worker', 'operator', 'viewer'] loop
+    v_name := v_prefix || 'rowflow_' || v_kind;
+    select r.name into v_recorded from rowflow.roles as r where r.kind = v_kind;
+    if v_recorded is not null and v_recorded <> v_name then
+      raise exception 'rowflow''s % role is % in this database, not %: migrate with the role prefix it was installed with',
+        v_kind, v_recorded, v_name using errcode = '22023';
+    end if;
+    -- PHASE 1: the role.
+    if not exists (select 1 from pg_catalog.pg_roles as r where r.rolname = v_name) then
+      begin
+        execute pg_catalog.format('create role %I nologin', v_name);
+      exception when insufficient_privilege then
+        raise exception 'rowflow needs the role % (and %, %, %); create them, or migrate as a role with CREATEROLE',
+          v_name, v_prefix || 'rowflow_app', v_prefix || 'rowflow_worker', v_prefix || 'rowflow_operator'
+          using errcode = '42501',
+                hint = pg_catalog.format('create role %I nologin; (and the others), then run rowflow migrate again', v_name);
+      end;
+    end if;
+    insert into rowflow.roles (kind, name) values (v_kind, v_name) on conflict (kind) do nothing;
+  end loop;
+  -- PHASE 2: operators read what viewers read.
+  if not pg_catalog.pg_has_role(rowflow._role('operator'), rowflow._role('viewer'), 'MEMBER') then
+    execute pg_catalog.format('grant %I to %I', rowflow._role('viewer'), rowflow._role('operator'));
+  end if;
+end;
+$_$;
+
+--
+-- Name: FUNCTION _setup_roles(); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._setup_roles() IS 'Internal: creates the app, worker, operator and viewer group roles when missing (prefix: the setting rowflow.role_prefix) and records their names in rowflow.roles.';
 
 --
 -- Name: _start_attached(integer, text, jsonb[], text[]); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -1857,6 +2599,20 @@ end;
 $$;
 
 --
+-- Name: _trusted(); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._trusted() RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+  return (select pg_catalog.pg_has_role(session_user, n.nspowner, 'MEMBER')
+          from pg_catalog.pg_namespace as n where n.nspname = 'rowflow');
+end;
+$$;
+
+--
 -- Name: _wake(text, text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -1945,48 +2701,50 @@ $$;
 COMMENT ON FUNCTION rowflow._wake_all(jobs integer, runs integer, hint jsonb) IS 'Internal: at most one NOTIFY per kind and transaction (jobs and runs for waiting workers, a hint for live views), only when somebody waits; returns how many were sent.';
 
 --
--- Name: attach(regclass, text, text[], text, text, text); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: attach(regclass, text, text[], text, text, text, text[], text[], name); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow.attach(table_name regclass, workflow text, events text[] DEFAULT '{insert}'::text[], "when" text DEFAULT NULL::text, input text DEFAULT NULL::text, idempotency_key text DEFAULT NULL::text) RETURNS integer
-    LANGUAGE sql
+CREATE FUNCTION rowflow.attach(table_name regclass, workflow text, events text[] DEFAULT '{insert}'::text[], "when" text DEFAULT NULL::text, input text DEFAULT NULL::text, idempotency_key text DEFAULT NULL::text, columns text[] DEFAULT NULL::text[], exclude_columns text[] DEFAULT NULL::text[], caller name DEFAULT CURRENT_USER) RETURNS integer
+    LANGUAGE sql SECURITY DEFINER
     SET search_path TO ''
     AS $$
   select rowflow._attach(attach.table_name, attach.table_name::text, attach.workflow,
-                         attach.events, attach."when", attach.input, attach.idempotency_key);
+                         attach.events, attach."when", attach.input, attach.idempotency_key,
+                         attach.columns, attach.exclude_columns, attach.caller);
 $$;
 
 --
--- Name: FUNCTION attach(table_name regclass, workflow text, events text[], "when" text, input text, idempotency_key text); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION attach(table_name regclass, workflow text, events text[], "when" text, input text, idempotency_key text, columns text[], exclude_columns text[], caller name); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.attach(table_name regclass, workflow text, events text[], "when" text, input text, idempotency_key text) IS 'Same as attach(text, …) for a regclass argument.';
+COMMENT ON FUNCTION rowflow.attach(table_name regclass, workflow text, events text[], "when" text, input text, idempotency_key text, columns text[], exclude_columns text[], caller name) IS 'Same as attach(text, …) for a regclass argument.';
 
 --
--- Name: attach(text, text, text[], text, text, text, text); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: attach(text, text, text[], text, text, text, text[], text[], name, text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow.attach(table_name text, workflow text, events text[] DEFAULT '{insert}'::text[], "when" text DEFAULT NULL::text, input text DEFAULT NULL::text, idempotency_key text DEFAULT NULL::text, caller_search_path text DEFAULT current_setting('search_path'::text)) RETURNS integer
-    LANGUAGE sql
+CREATE FUNCTION rowflow.attach(table_name text, workflow text, events text[] DEFAULT '{insert}'::text[], "when" text DEFAULT NULL::text, input text DEFAULT NULL::text, idempotency_key text DEFAULT NULL::text, columns text[] DEFAULT NULL::text[], exclude_columns text[] DEFAULT NULL::text[], caller name DEFAULT CURRENT_USER, caller_search_path text DEFAULT current_setting('search_path'::text)) RETURNS integer
+    LANGUAGE sql SECURITY DEFINER
     SET search_path TO ''
     AS $$
   select rowflow._attach(rowflow._resolve_table(attach.table_name, attach.caller_search_path),
                          attach.table_name, attach.workflow, attach.events, attach."when",
-                         attach.input, attach.idempotency_key);
+                         attach.input, attach.idempotency_key, attach.columns, attach.exclude_columns,
+                         attach.caller);
 $$;
 
 --
--- Name: FUNCTION attach(table_name text, workflow text, events text[], "when" text, input text, idempotency_key text, caller_search_path text); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION attach(table_name text, workflow text, events text[], "when" text, input text, idempotency_key text, columns text[], exclude_columns text[], caller name, caller_search_path text); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.attach(table_name text, workflow text, events text[], "when" text, input text, idempotency_key text, caller_search_path text) IS 'Attaches a workflow to a table: row changes (events) for which "when" holds start a run with the given input (default: the row as JSON) in the same transaction. The table name resolves with the caller''s search_path. Returns the attachment id. RF020, RF030-RF036.';
+COMMENT ON FUNCTION rowflow.attach(table_name text, workflow text, events text[], "when" text, input text, idempotency_key text, columns text[], exclude_columns text[], caller name, caller_search_path text) IS 'Attaches a workflow to a table: row changes (events) for which "when" holds start a run with the given input (default: the row as JSON, or only `columns`, or without `exclude_columns`) in the same transaction. The table name resolves with the caller''s search_path. Returns the attachment id. RF020, RF030-RF036.';
 
 --
 -- Name: begin_step(bigint, text, integer, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
 CREATE FUNCTION rowflow.begin_step(run_id bigint, step text, attempt integer, worker_id text DEFAULT NULL::text, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 #variable_conflict use_column
@@ -2007,11 +2765,11 @@ $$;
 COMMENT ON FUNCTION rowflow.begin_step(run_id bigint, step text, attempt integer, worker_id text, now timestamp with time zone) IS 'Marks a queued step attempt running and returns the handler context, or {"ok": false, "reason"} for a stale/duplicate job.';
 
 --
--- Name: begin_steps(bigint[], text[], integer[], text, timestamp with time zone, boolean); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: begin_steps(bigint[], text[], integer[], text, timestamp with time zone, boolean, text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow.begin_steps(run_ids bigint[], steps text[], attempts integer[], worker_id text DEFAULT NULL::text, now timestamp with time zone DEFAULT NULL::timestamp with time zone, reserved boolean DEFAULT false) RETURNS SETOF jsonb
-    LANGUAGE plpgsql
+CREATE FUNCTION rowflow.begin_steps(run_ids bigint[], steps text[], attempts integer[], worker_id text DEFAULT NULL::text, now timestamp with time zone DEFAULT NULL::timestamp with time zone, reserved boolean DEFAULT false, worker_token text DEFAULT NULL::text) RETURNS SETOF jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 #variable_conflict use_column
@@ -2019,13 +2777,24 @@ declare
   v_n int := coalesce(cardinality(begin_steps.run_ids), 0);
   v_results jsonb;
   v_woke int;
+  v_trusted boolean;
 begin
-  -- GUARD: one value per call in every array.
+  -- GUARD: a worker; one value per call in every array. A session that is
+  -- not trusted begins graphile jobs only when its worker holds their lock,
+  -- and its reserved steps only with its token.
+  perform rowflow._require('{worker}');
   if coalesce(cardinality(begin_steps.steps), 0) <> v_n or coalesce(cardinality(begin_steps.attempts), 0) <> v_n then
     raise exception 'begin_steps: run_ids, steps and attempts must have the same length' using errcode = '22023';
   end if;
   if v_n = 0 then
     return;
+  end if;
+  v_trusted := rowflow._trusted();
+  if coalesce(begin_steps.reserved, false) then
+    perform rowflow._check_worker(begin_steps.worker_id, begin_steps.worker_token);
+  elsif begin_steps.worker_id is null and not v_trusted then
+    raise exception 'begin_steps: worker_id is required: the worker whose graphile-worker pool holds the jobs'
+      using errcode = '22023';
   end if;
   -- PHASE 1: lock order: the runs (id order), then step rows.
   perform 1 from rowflow.runs as r where r.id = any (begin_steps.run_ids) order by r.id for no key update;
@@ -2033,7 +2802,7 @@ begin
   v_results := rowflow._begin(begin_steps.run_ids, begin_steps.steps, begin_steps.attempts,
                               array(select i from pg_catalog.generate_series(1, v_n) as i),
                               begin_steps.worker_id, coalesce(begin_steps.now, pg_catalog.statement_timestamp()),
-                              coalesce(begin_steps.reserved, false));
+                              coalesce(begin_steps.reserved, false), rowflow._secret(), not v_trusted);
   v_woke := rowflow._wake_all(0, 0, case when v_n = 1 then pg_catalog.jsonb_build_object('run', begin_steps.run_ids[1])
                                    else pg_catalog.jsonb_build_object('runs', v_n) end);
   return query select v_results -> (i::text) from pg_catalog.generate_series(1, v_n) as i order by i;
@@ -2041,17 +2810,17 @@ end;
 $$;
 
 --
--- Name: FUNCTION begin_steps(run_ids bigint[], steps text[], attempts integer[], worker_id text, now timestamp with time zone, reserved boolean); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION begin_steps(run_ids bigint[], steps text[], attempts integer[], worker_id text, now timestamp with time zone, reserved boolean, worker_token text); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.begin_steps(run_ids bigint[], steps text[], attempts integer[], worker_id text, now timestamp with time zone, reserved boolean) IS 'Marks queued step attempts running and returns their handler contexts (or refusals), one per call in call order.';
+COMMENT ON FUNCTION rowflow.begin_steps(run_ids bigint[], steps text[], attempts integer[], worker_id text, now timestamp with time zone, reserved boolean, worker_token text) IS 'Marks queued step attempts running and returns their handler contexts (with lease tokens) or refusals, one per call in call order.';
 
 --
 -- Name: cancel_run(bigint, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
 CREATE FUNCTION rowflow.cancel_run(run_id bigint, reason text DEFAULT NULL::text, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS boolean
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 #variable_conflict use_column
@@ -2059,10 +2828,17 @@ declare
   v_now timestamptz := coalesce(cancel_run.now, pg_catalog.statement_timestamp());
   v_run rowflow.runs;
 begin
-  -- GUARD: lock the run; only a queued or active run can be cancelled.
+  -- GUARD: an operator, or the app that started the run; lock the run;
+  -- only a queued or active run can be cancelled.
+  perform rowflow._require('{operator,app}');
   select r.* into v_run from rowflow.runs as r where r.id = cancel_run.run_id for no key update;
   if not found then
     raise exception 'unknown run %', cancel_run.run_id using errcode = 'RF023';
+  end if;
+  if v_run.started_by is distinct from session_user::text and not rowflow._trusted()
+     and not pg_catalog.pg_has_role(session_user, rowflow._role('operator'), 'MEMBER') then
+    raise exception 'permission denied: run % was not started by %', v_run.id, session_user
+      using errcode = '42501', hint = 'Operators (rowflow_operator) cancel any run; an app cancels its own.';
   end if;
   if v_run.status not in ('queued', 'running', 'compensating') then
     return false;
@@ -2088,180 +2864,39 @@ $$;
 COMMENT ON FUNCTION rowflow.cancel_run(run_id bigint, reason text, now timestamp with time zone) IS 'Cancels an active run: unfinished step runs cancelled, their queued jobs removed. False if the run already ended; RF023 if unknown.';
 
 --
--- Name: claim_runs(text, integer, integer, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: claim_runs(text, integer, integer, timestamp with time zone, text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow.claim_runs(worker_id text DEFAULT NULL::text, take integer DEFAULT 0, max_runs integer DEFAULT NULL::integer, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
-    LANGUAGE plpgsql
+CREATE FUNCTION rowflow.claim_runs(worker_id text DEFAULT NULL::text, take integer DEFAULT 0, max_runs integer DEFAULT NULL::integer, now timestamp with time zone DEFAULT NULL::timestamp with time zone, worker_token text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
-    SET plan_cache_mode TO 'force_generic_plan'
-    SET enable_seqscan TO 'off'
-    SET enable_hashjoin TO 'off'
-    SET enable_mergejoin TO 'off'
-    SET jit TO 'off'
     AS $$
 #variable_conflict use_column
-declare
-  v_now timestamptz := coalesce(claim_runs.now, pg_catalog.statement_timestamp());
-  v_take int := coalesce(claim_runs.take, 0);
-  v_limit int := coalesce(claim_runs.max_runs, greatest(coalesce(claim_runs.take, 0), 1));
-  v_out record;
-  v_seq regclass := pg_catalog.pg_get_serial_sequence('graphile_worker._private_jobs', 'id')::regclass;
-  v_woke int;
-  v_yield int;
 begin
-  -- GUARD: arguments.
-  if v_take < 0 or v_limit < 0 then
-    raise exception 'claim_runs: take and max_runs must not be negative (take %, max_runs %)', v_take, v_limit
-      using errcode = '22023';
+  -- GUARD: a worker (or an operator claiming for graphile-worker, take 0);
+  -- handing steps to worker_id needs its token.
+  perform rowflow._require(case when coalesce(claim_runs.take, 0) > 0 then '{worker}'::text[]
+                                else '{worker,operator}'::text[] end);
+  if coalesce(claim_runs.take, 0) > 0 and claim_runs.worker_id is not null then
+    perform rowflow._check_worker(claim_runs.worker_id, claim_runs.worker_token);
   end if;
-  if v_take > 0 and claim_runs.worker_id is null then
-    raise exception 'claim_runs: take > 0 needs the worker_id that will run the steps' using errcode = '22023';
-  end if;
-  if v_limit = 0 then
-    return '{"runs": 0, "taken": []}';
-  end if;
-  -- A worker that takes steps does not start a run while an available job
-  -- with a lower priority value is due (backfill runs yield to live work).
-  if v_take > 0 then
-    v_yield := (select j.priority from graphile_worker._private_jobs as j
-                where j.is_available = true and j.run_at <= v_now order by j.priority limit 1);
-  end if;
-
-  -- PHASE 1: one statement: the runs; the plan of every step of theirs (a
-  -- root step is skipped by its condition, taken — the first `take`
-  -- eligible ones in claim order — or queued; the others get pending rows
-  -- now, so that releasing them later only updates a row); jobs for the
-  -- queued roots; the rows; skip events.
-  with c as (
-    select r.id from rowflow.runs as r
-    where r.status = 'queued' and (v_yield is null or r.priority <= v_yield)
-      and not exists (select 1 from rowflow.workflows as w where w.name = r.workflow and w.paused)
-    order by r.priority, r.id
-    limit v_limit
-    for no key update skip locked
-  ), u as (
-    update rowflow.runs as r
-    set status = 'running', started_at = v_now, updated_at = v_now
-    from c where r.id = c.id
-    returning r.id, r.workflow, r.version, r.input, r.priority
-  ), s as (
-    select u.id as run_id, u.workflow, u.version, u.input, ws.name as step, ws.task, ws.attempts, ws.delay,
-      ws.timeout, ws.if_path, ws.n_deps, ws.n_deps = 0 as root,
-      greatest(-32768, least(32767, ws.priority + u.priority)) as priority, q.queue, g.go,
-      (ws.n_deps = 0 and g.go and q.queue is null and coalesce(ws.delay, interval '0') <= interval '0') as eligible,
-      u.priority as run_priority
-    from u
-    join rowflow.workflow_steps as ws on ws.workflow = u.workflow and ws.version = u.version
-    cross join lateral (
-      select ws.n_deps = 0 and (ws.if_path is null
-        or coalesce(jsonb_path_match(pg_catalog.jsonb_build_object('input', u.input, 'steps', '{}'::jsonb),
-                                     ws.if_path, '{}', true), false)) as go
-    ) as g
-    cross join lateral (
-      select case when g.go and ws.queue_name is not null then
-        rowflow._queue_name(ws.queue_name, ws.queue_key,
-                            pg_catalog.jsonb_build_object('input', u.input, 'steps', '{}'::jsonb)) end as queue
-    ) as q
-  ), d as (
-    select s.*,
-      case when not s.root then 'pending'
-           when not s.go then 'skipped'
-           when s.eligible
-                and row_number() over (partition by s.eligible
-                                       order by s.run_priority, s.run_id, s.priority, s.step) <= v_take
-             then 'running'
-           else 'queued' end as status
-    from s
-  ), p as (
-    -- Job ids drawn here (graphile's own sequence), not matched back from
-    -- the insert's RETURNING: a join of thousands of rows against it would
-    -- be a nested loop with hash joins off.
-    select d.*, case when d.status = 'queued' then pg_catalog.nextval(v_seq) end as job_id
-    from d
-  ), jobs as (
-    insert into graphile_worker._private_jobs as j (id, job_queue_id, task_id, payload, run_at, max_attempts, priority)
-    overriding system value
-    select
-      p.job_id,
-      null,
-      (select t.id from graphile_worker._private_tasks as t where t.identifier = 'rowflow:step'),
-      pg_catalog.json_build_object('run', p.run_id, 'step', p.step, 'attempt', 1),
-      v_now + coalesce(p.delay, interval '0'), 25, p.priority
-    from p where p.status = 'queued'
-    order by p.job_id
-  ), ins as (
-    insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts,
-                                   created_at, queued_at, started_at, finished_at, job_id, locked_by)
-    select p.run_id, p.step, 'step', p.status, case when p.status = 'pending' then p.n_deps else 0 end,
-           case when p.status in ('queued', 'running') then 1 else 0 end,
-           p.attempts, v_now, case when p.status in ('queued', 'running') then v_now end,
-           case when p.status = 'running' then v_now end, case when p.status = 'skipped' then v_now end, p.job_id,
-           case when p.status = 'running' then claim_runs.worker_id end
-    from p
-    order by p.run_id, p.step
-  ), ev as (
-    insert into rowflow.events (run_id, step, type, data, at)
-    select p.run_id, p.step, 'step_skipped', pg_catalog.jsonb_build_object('if', p.if_path::text), v_now
-    from p where p.status = 'skipped'
-    order by p.run_id, p.step
-  )
-  select (select count(*)::int from u) as runs,
-         coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-           'ok', true, 'runId', p.run_id::text, 'step', p.step, 'task', p.task,
-           'workflow', p.workflow, 'version', p.version, 'input', p.input, 'deps', '{}'::jsonb,
-           'attempt', 1, 'maxAttempts', p.attempts,
-           'timeoutMs', (extract(epoch from p.timeout) * 1000)::bigint,
-           'idempotencyKey', 'rowflow:' || p.run_id || ':' || p.step,
-           'kind', 'step', 'runError', null, 'priority', p.priority)
-           order by p.run_priority, p.run_id, p.priority, p.step)
-           filter (where p.status = 'running'), '[]'::jsonb) as taken,
-         count(*) filter (where p.status = 'queued')::int as queued,
-         coalesce(array_agg(row(p.run_id, p.step, 1)::rowflow.done_step order by p.run_id, p.step)
-                  filter (where p.status = 'skipped'), '{}') as skipped,
-         pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('id', p.job_id, 'queue', p.queue))
-           filter (where p.status = 'queued' and p.queue is not null) as queue_jobs
-  into v_out
-  from p;
-
-  -- PHASE 2 (rare): jobs of named queues: the queue rows (created when
-  -- missing) and their ids, before anything commits.
-  if v_out.queue_jobs is not null then
-    insert into graphile_worker._private_job_queues as jq (queue_name)
-    select distinct x ->> 'queue' from pg_catalog.jsonb_array_elements(v_out.queue_jobs) as x
-    on conflict do nothing;
-    update graphile_worker._private_jobs as j
-    set job_queue_id = jq.id
-    from pg_catalog.jsonb_array_elements(v_out.queue_jobs) as x
-    join graphile_worker._private_job_queues as jq on jq.queue_name = x ->> 'queue'
-    where j.id = (x ->> 'id')::bigint;
-  end if;
-
-  -- PHASE 3: runs with skipped root steps: release what the skips satisfy
-  -- (rare), then finish the runs that have nothing left.
-  if cardinality(v_out.skipped) > 0 then
-    perform rowflow._release(v_out.skipped, null, null, v_now);
-    perform rowflow._finish_runs(array(select distinct d.run_id from unnest(v_out.skipped) as d), v_now);
-  end if;
-  if v_out.queued > 0 then
-    v_woke := rowflow._wake_all(v_out.queued, 0, null);
-  end if;
-  return pg_catalog.jsonb_build_object('runs', v_out.runs, 'taken', v_out.taken);
+  return rowflow._claim(claim_runs.worker_id, claim_runs.take, claim_runs.max_runs, claim_runs.now,
+                        case when coalesce(claim_runs.take, 0) > 0 then rowflow._secret() end);
 end;
 $$;
 
 --
--- Name: FUNCTION claim_runs(worker_id text, take integer, max_runs integer, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION claim_runs(worker_id text, take integer, max_runs integer, now timestamp with time zone, worker_token text); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.claim_runs(worker_id text, take integer, max_runs integer, now timestamp with time zone) IS 'Claims up to max_runs queued runs: running, a row per step, up to take root steps handed to worker_id (running, leased), the others queued as jobs. Answers {"runs": claimed, "taken": [handler contexts]}.';
+COMMENT ON FUNCTION rowflow.claim_runs(worker_id text, take integer, max_runs integer, now timestamp with time zone, worker_token text) IS 'Claims up to max_runs queued runs: running, a row per step, up to take root steps handed to worker_id (running, leased; worker_token required), the others queued as jobs. Answers {"runs": claimed, "taken": [handler contexts]}.';
 
 --
--- Name: complete_step(bigint, text, integer, jsonb, timestamp with time zone, integer, text, boolean); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: complete_step(bigint, text, integer, jsonb, timestamp with time zone, integer, text, boolean, text, text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow.complete_step(run_id bigint, step text, attempt integer, output jsonb DEFAULT NULL::jsonb, now timestamp with time zone DEFAULT NULL::timestamp with time zone, take integer DEFAULT 0, worker_id text DEFAULT NULL::text, claim boolean DEFAULT false) RETURNS jsonb
-    LANGUAGE plpgsql
+CREATE FUNCTION rowflow.complete_step(run_id bigint, step text, attempt integer, output jsonb DEFAULT NULL::jsonb, now timestamp with time zone DEFAULT NULL::timestamp with time zone, take integer DEFAULT 0, worker_id text DEFAULT NULL::text, claim boolean DEFAULT false, lease text DEFAULT NULL::text, worker_token text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 #variable_conflict use_column
@@ -2272,23 +2907,26 @@ begin
   from rowflow.complete_steps(array[complete_step.run_id], array[complete_step.step],
                               array[complete_step.attempt], array[complete_step.output],
                               array[coalesce(complete_step.take, 0)], complete_step.worker_id, complete_step.now,
-                              complete_step.claim) as c;
+                              complete_step.claim,
+                              leases => case when complete_step.lease is null then null
+                                             else array[complete_step.lease] end,
+                              worker_token => complete_step.worker_token) as c;
   return v_result;
 end;
 $$;
 
 --
--- Name: FUNCTION complete_step(run_id bigint, step text, attempt integer, output jsonb, now timestamp with time zone, take integer, worker_id text, claim boolean); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION complete_step(run_id bigint, step text, attempt integer, output jsonb, now timestamp with time zone, take integer, worker_id text, claim boolean, lease text, worker_token text); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.complete_step(run_id bigint, step text, attempt integer, output jsonb, now timestamp with time zone, take integer, worker_id text, claim boolean) IS 'Completes the running attempt in the caller''s transaction and releases its dependents (up to take of them handed to worker_id); see complete_steps.';
+COMMENT ON FUNCTION rowflow.complete_step(run_id bigint, step text, attempt integer, output jsonb, now timestamp with time zone, take integer, worker_id text, claim boolean, lease text, worker_token text) IS 'Completes the running attempt in the caller''s transaction and releases its dependents (up to take of them handed to worker_id); see complete_steps.';
 
 --
--- Name: complete_steps(bigint[], text[], integer[], jsonb[], integer[], text, timestamp with time zone, boolean, integer, bigint[], text[], integer[]); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: complete_steps(bigint[], text[], integer[], jsonb[], integer[], text, timestamp with time zone, boolean, integer, bigint[], text[], integer[], text[], text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow.complete_steps(run_ids bigint[], steps text[], attempts integer[], outputs jsonb[], takes integer[] DEFAULT NULL::integer[], worker_id text DEFAULT NULL::text, now timestamp with time zone DEFAULT NULL::timestamp with time zone, claim boolean DEFAULT false, reserve integer DEFAULT 0, next_run_ids bigint[] DEFAULT NULL::bigint[], next_steps text[] DEFAULT NULL::text[], next_attempts integer[] DEFAULT NULL::integer[]) RETURNS SETOF jsonb
-    LANGUAGE plpgsql
+CREATE FUNCTION rowflow.complete_steps(run_ids bigint[], steps text[], attempts integer[], outputs jsonb[], takes integer[] DEFAULT NULL::integer[], worker_id text DEFAULT NULL::text, now timestamp with time zone DEFAULT NULL::timestamp with time zone, claim boolean DEFAULT false, reserve integer DEFAULT 0, next_run_ids bigint[] DEFAULT NULL::bigint[], next_steps text[] DEFAULT NULL::text[], next_attempts integer[] DEFAULT NULL::integer[], leases text[] DEFAULT NULL::text[], worker_token text DEFAULT NULL::text) RETURNS SETOF jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     SET plan_cache_mode TO 'force_generic_plan'
     SET enable_seqscan TO 'off'
@@ -2329,20 +2967,31 @@ declare
   v_answer jsonb;
   v_i int;
   v_woke int;
+  v_key bytea;
+  v_trusted boolean;
+  v_limit int := coalesce(nullif(pg_catalog.current_setting('rowflow.max_output_bytes', true), '')::int, 1048576);
 begin
-  -- GUARD: one value per call in every array.
+  -- GUARD: a worker; one value per call in every array; the worker's token
+  -- when it takes or reserves steps.
+  perform rowflow._require('{worker}');
   if coalesce(cardinality(complete_steps.steps), 0) <> v_n
      or coalesce(cardinality(complete_steps.attempts), 0) <> v_n
      or coalesce(cardinality(complete_steps.outputs), v_n) <> v_n
      or coalesce(cardinality(complete_steps.takes), v_n) <> v_n
      or coalesce(cardinality(complete_steps.next_run_ids), v_n) <> v_n
      or coalesce(cardinality(complete_steps.next_steps), v_n) <> v_n
-     or coalesce(cardinality(complete_steps.next_attempts), v_n) <> v_n then
+     or coalesce(cardinality(complete_steps.next_attempts), v_n) <> v_n
+     or coalesce(cardinality(complete_steps.leases), v_n) <> v_n then
     raise exception 'complete_steps: every array argument must have one value per call' using errcode = '22023';
   end if;
   if v_n = 0 then
     return;
   end if;
+  if v_worker is not null then
+    perform rowflow._check_worker(v_worker, complete_steps.worker_token);
+  end if;
+  v_key := rowflow._secret();
+  v_trusted := complete_steps.leases is null and rowflow._trusted();
   -- Simple expressions where they do (no statement to start): a take that
   -- is null or negative counts as 0 wherever takes are compared (> 0).
   v_takes := case when v_worker is null or complete_steps.takes is null then array_fill(0, array[v_n])
@@ -2361,13 +3010,23 @@ begin
     order by r.id
     for no key update
   ), c as (
-    select * from unnest(complete_steps.run_ids, complete_steps.steps, complete_steps.attempts,
-                         complete_steps.outputs) with ordinality as c(run_id, step, attempt, output, o)
+    -- Fenced: the call shows the attempt's lease token (a trusted session
+    -- may omit every token). An output over the limit (rowflow.max_output_bytes,
+    -- default 1 MiB of JSON text) is refused, so that the worker fails the step.
+    select x.*,
+      case when x.lease is null then v_trusted
+           else x.lease = rowflow._lease(v_key, x.run_id, x.step, x.attempt) end as fenced,
+      x.output is not null and pg_catalog.pg_column_size(x.output) > v_limit / 6
+        and pg_catalog.octet_length(x.output::text) > v_limit as too_big
+    from unnest(complete_steps.run_ids, complete_steps.steps, complete_steps.attempts, complete_steps.outputs,
+                coalesce(complete_steps.leases, array_fill(null::text, array[v_n])))
+         with ordinality as x(run_id, step, attempt, output, lease, o)
   ), u as (
     update rowflow.step_runs as sr
     set status = 'succeeded', output = c.output, finished_at = v_now, locked_by = null
     from c join l on l.id = c.run_id and l.status in ('running', 'compensating')
     where sr.run_id = c.run_id and sr.step = c.step and sr.attempt = c.attempt and sr.status = 'running'
+      and c.fenced and not c.too_big
     returning c.o, sr.run_id, sr.step, sr.kind
   )
   select coalesce(array_agg(u.o::int order by u.o), '{}') as os,
@@ -2376,6 +3035,11 @@ begin
          coalesce(array_agg(distinct u.run_id) filter (where u.kind <> 'step'), '{}') as chain_runs,
          coalesce(array_agg(distinct u.run_id), '{}') as runs,
          (select pg_catalog.jsonb_object_agg(l.id::text, l.status) from l) as run_status,
+         (select pg_catalog.jsonb_object_agg(c.o::text, case when not c.fenced
+             then '{"ok": false, "reason": "not_lease_holder"}'::jsonb
+             else pg_catalog.jsonb_build_object('ok', false, 'reason', 'output_too_large',
+                    'bytes', pg_catalog.octet_length(c.output::text), 'limit', v_limit) end)
+          from c where not c.fenced or c.too_big) as unfenced,
          -- Who waits for a NOTIFY (sql/schema/20_tables/31_waiters.sql):
          -- usually nobody, and then no _wake_all call at the end.
          (select pg_catalog.array_agg(w.channel) from rowflow.waiters as w
@@ -2503,7 +3167,8 @@ begin
                  'timeoutMs', (extract(epoch from ws.timeout) * 1000)::bigint,
                  'idempotencyKey', 'rowflow:' || u.run_id || ':' || u.step,
                  'kind', 'step', 'runError', null,
-                 'priority', greatest(-32768, least(32767, ws.priority + r.priority)))
+                 'priority', greatest(-32768, least(32767, ws.priority + r.priority)),
+                 'lease', rowflow._lease(v_key, u.run_id, u.step, 1))
                     when u.status = 'queued' and u.locked_by is not null then pg_catalog.jsonb_build_object(
                  'runId', u.run_id::text, 'step', u.step, 'attempt', 1,
                  'priority', greatest(-32768, least(32767, ws.priority + r.priority))) end
@@ -2515,7 +3180,7 @@ begin
       join rowflow.workflow_steps as ws on ws.workflow = r.workflow and ws.version = r.version and ws.name = u.step;
     else
       -- The general path: conditions, queues, delays, rows to create.
-      v_rel := array(select rowflow._release(v_done.steps, v_takes, v_worker, v_now));
+      v_rel := array(select rowflow._release(v_done.steps, v_takes, v_worker, v_now, v_key));
       v_left := array(select greatest(0, t.n - (select count(*) from unnest(v_rel) as x
                                                 where x.origin = t.o and x.status = 'running'))::int
                       from unnest(v_takes) with ordinality as t(n, o) order by t.o);
@@ -2570,7 +3235,7 @@ begin
       array(select complete_steps.next_run_ids[i] from unnest(v_next_os) as i),
       array(select complete_steps.next_steps[i] from unnest(v_next_os) as i),
       array(select complete_steps.next_attempts[i] from unnest(v_next_os) as i),
-      v_next_os, v_worker, v_now, true);
+      v_next_os, v_worker, v_now, true, v_key);
     foreach v_i in array v_next_os loop
       if (v_begun -> (v_i::text) ->> 'ok')::boolean then
         v_left[v_i] := v_left[v_i] - 1;
@@ -2580,15 +3245,17 @@ begin
 
   -- PHASE 6: slots left over claim queued runs.
   if complete_steps.claim and v_worker is not null and 0 < any (v_left) then
-    v_claimed := rowflow.claim_runs(v_worker, (select sum(t)::int from unnest(v_left) as t),
-                                    (select sum(t)::int from unnest(v_left) as t), v_now);
+    v_claimed := rowflow._claim(v_worker, (select sum(t)::int from unnest(v_left) as t),
+                                (select sum(t)::int from unnest(v_left) as t), v_now, v_key);
   end if;
 
   -- PHASE 7: answers in call order, assembled in plpgsql (no statement per
   -- call): what the release decided, grouped by call; claimed root steps
   -- fill the calls' leftover slots in call order.
   if cardinality(v_done.os) < v_n then
-    select pg_catalog.jsonb_object_agg(f.o::text, f.refusal) into v_refusals
+    select coalesce(v_done.unfenced, '{}'::jsonb)
+           || coalesce(pg_catalog.jsonb_object_agg(f.o::text, f.refusal) filter (where not coalesce(v_done.unfenced, '{}'::jsonb) ? f.o::text), '{}')
+    into v_refusals
     from rowflow._refusals(
       array(select c.run_id from unnest(complete_steps.run_ids) with ordinality as c(run_id, o)
             where not c.o = any (v_done.os) order by c.o),
@@ -2653,17 +3320,17 @@ end;
 $$;
 
 --
--- Name: FUNCTION complete_steps(run_ids bigint[], steps text[], attempts integer[], outputs jsonb[], takes integer[], worker_id text, now timestamp with time zone, claim boolean, reserve integer, next_run_ids bigint[], next_steps text[], next_attempts integer[]); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION complete_steps(run_ids bigint[], steps text[], attempts integer[], outputs jsonb[], takes integer[], worker_id text, now timestamp with time zone, claim boolean, reserve integer, next_run_ids bigint[], next_steps text[], next_attempts integer[], leases text[], worker_token text); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.complete_steps(run_ids bigint[], steps text[], attempts integer[], outputs jsonb[], takes integer[], worker_id text, now timestamp with time zone, claim boolean, reserve integer, next_run_ids bigint[], next_steps text[], next_attempts integer[]) IS 'Completes running step attempts (set-based), releases dependents (taken, reserved or queued), begins reserved next steps, claims queued runs for leftover slots, finishes runs; one answer per call.';
+COMMENT ON FUNCTION rowflow.complete_steps(run_ids bigint[], steps text[], attempts integer[], outputs jsonb[], takes integer[], worker_id text, now timestamp with time zone, claim boolean, reserve integer, next_run_ids bigint[], next_steps text[], next_attempts integer[], leases text[], worker_token text) IS 'Completes running step attempts (set-based; each with its lease token), releases dependents (taken, reserved or queued), begins reserved next steps, claims queued runs for leftover slots, finishes runs; one answer per call.';
 
 --
--- Name: define_workflow(text, jsonb); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: define_workflow(text, jsonb, name); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow.define_workflow(name text, spec jsonb) RETURNS integer
-    LANGUAGE plpgsql
+CREATE FUNCTION rowflow.define_workflow(name text, spec jsonb, owner name DEFAULT CURRENT_USER) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $_$
 #variable_conflict use_column
@@ -2706,7 +3373,15 @@ declare
   v_latest int;
   v_latest_spec jsonb;
   v_version int;
+  v_owner name;
 begin
+  -- GUARD: the session acts for owner.
+  if define_workflow.owner is null
+     or not exists (select 1 from pg_catalog.pg_roles as r where r.rolname = define_workflow.owner)
+     or not pg_catalog.pg_has_role(session_user, define_workflow.owner, 'MEMBER') then
+    raise exception 'define_workflow: session user % cannot act for role %', session_user,
+      coalesce(pg_catalog.quote_ident(define_workflow.owner), 'null') using errcode = '42501';
+  end if;
   -- GUARD: the name and the top-level shape.
   if define_workflow.name is null or define_workflow.name !~ c_name_re then
     raise exception 'invalid workflow name %: use 1-63 characters a-z, 0-9, "_" or "-", starting with a lowercase letter',
@@ -2985,18 +3660,23 @@ begin
   end if;
 
   -- PHASE 3: store: same spec as the latest version → that version, else a new one.
-  insert into rowflow.workflows as w (name, latest_version)
-  values (define_workflow.name, 1)
+  insert into rowflow.workflows as w (name, latest_version, owner)
+  values (define_workflow.name, 1, define_workflow.owner)
   on conflict do nothing;
   if found then
     v_version := 1;
   else
-    select w.latest_version into v_latest from rowflow.workflows as w
+    select w.latest_version, w.owner into v_latest, v_owner from rowflow.workflows as w
     where w.name = define_workflow.name for update;
     select wv.spec into v_latest_spec from rowflow.workflow_versions as wv
     where wv.workflow = define_workflow.name and wv.version = v_latest;
     if v_latest_spec = define_workflow.spec then
       return v_latest;
+    end if;
+    if not pg_catalog.pg_has_role(define_workflow.owner, v_owner, 'USAGE') and not rowflow._trusted() then
+      raise exception 'define_workflow: workflow "%" belongs to %; % may not define new versions of it',
+        define_workflow.name, v_owner, define_workflow.owner using errcode = '42501',
+        hint = pg_catalog.format('Define it as a member of %I, or choose another name.', v_owner);
     end if;
     v_version := v_latest + 1;
     update rowflow.workflows as w set latest_version = v_version, updated_at = now()
@@ -3031,218 +3711,160 @@ end;
 $_$;
 
 --
--- Name: FUNCTION define_workflow(name text, spec jsonb); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION define_workflow(name text, spec jsonb, owner name); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.define_workflow(name text, spec jsonb) IS 'Validates and stores a workflow spec (RF001-RF010 on rejection). Returns the version: the latest one if the spec is identical to it, else a new one.';
+COMMENT ON FUNCTION rowflow.define_workflow(name text, spec jsonb, owner name) IS 'Validates and stores a workflow spec (RF001-RF010 on rejection). Returns the version: the latest one if the spec is identical to it, else a new one.';
 
 --
--- Name: detach(regclass, text); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: detach(regclass, text, name); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow.detach(table_name regclass, workflow text) RETURNS integer
-    LANGUAGE sql
+CREATE FUNCTION rowflow.detach(table_name regclass, workflow text, caller name DEFAULT CURRENT_USER) RETURNS integer
+    LANGUAGE sql SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select rowflow._detach(detach.table_name, detach.table_name::text, detach.workflow);
+  select rowflow._detach(detach.table_name, detach.table_name::text, detach.workflow, detach.caller);
 $$;
 
 --
--- Name: FUNCTION detach(table_name regclass, workflow text); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION detach(table_name regclass, workflow text, caller name); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.detach(table_name regclass, workflow text) IS 'Same as detach(text, text) for a regclass argument.';
+COMMENT ON FUNCTION rowflow.detach(table_name regclass, workflow text, caller name) IS 'Same as detach(text, text) for a regclass argument.';
 
 --
--- Name: detach(text, text, text); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: detach(text, text, name, text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow.detach(table_name text, workflow text, caller_search_path text DEFAULT current_setting('search_path'::text)) RETURNS integer
-    LANGUAGE sql
+CREATE FUNCTION rowflow.detach(table_name text, workflow text, caller name DEFAULT CURRENT_USER, caller_search_path text DEFAULT current_setting('search_path'::text)) RETURNS integer
+    LANGUAGE sql SECURITY DEFINER
     SET search_path TO ''
     AS $$
   select rowflow._detach(rowflow._resolve_table(detach.table_name, detach.caller_search_path),
-                         detach.table_name, detach.workflow);
+                         detach.table_name, detach.workflow, detach.caller);
 $$;
 
 --
--- Name: FUNCTION detach(table_name text, workflow text, caller_search_path text); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION detach(table_name text, workflow text, caller name, caller_search_path text); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.detach(table_name text, workflow text, caller_search_path text) IS 'Removes every attachment of workflow on the table (triggers and function); started runs are left alone. Returns how many. RF030, RF031, RF036, RF037.';
+COMMENT ON FUNCTION rowflow.detach(table_name text, workflow text, caller name, caller_search_path text) IS 'Removes every attachment of workflow on the table (triggers and functions); started runs are left alone. Returns how many. RF030, RF031, RF036, RF037.';
 
 --
--- Name: fail_step(bigint, text, integer, jsonb, boolean, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: fail_lost_attempt(bigint, text, integer, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow.fail_step(run_id bigint, step text, attempt integer, error jsonb, retryable boolean DEFAULT true, retry_at timestamp with time zone DEFAULT NULL::timestamp with time zone, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
-    LANGUAGE plpgsql
+CREATE FUNCTION rowflow.fail_lost_attempt(run_id bigint, step text, attempt integer, worker_id text, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 #variable_conflict use_column
 declare
-  v_now timestamptz := coalesce(fail_step.now, pg_catalog.statement_timestamp());
-  v_run rowflow.runs;
   v_sr rowflow.step_runs;
-  v_ws rowflow.workflow_steps;
-  v_delay interval;
-  v_retry_at timestamptz;
-  v_ids bigint[];
-  v_status text;
-  v_error jsonb;
-  v_chain int := 0;
+  v_deliveries int;
 begin
-  -- GUARD: lock order run → step; only the running attempt may fail.
-  select r.* into v_run from rowflow.runs as r where r.id = fail_step.run_id for no key update;
+  -- GUARD: a worker; the step running with that attempt; its job locked by worker_id.
+  perform rowflow._require('{worker}');
+  perform 1 from rowflow.runs as r where r.id = fail_lost_attempt.run_id for no key update;
   select sr.* into v_sr from rowflow.step_runs as sr
-  where sr.run_id = fail_step.run_id and sr.step = fail_step.step
-    and sr.status = 'running' and sr.attempt = fail_step.attempt
-    and v_run.status in ('running', 'compensating');
+  where sr.run_id = fail_lost_attempt.run_id and sr.step = fail_lost_attempt.step
+    and sr.status = 'running' and sr.attempt = fail_lost_attempt.attempt;
   if not found then
-    return (select f.refusal from rowflow._refusals(array[fail_step.run_id], array[fail_step.step],
-                                                    array[fail_step.attempt], array[1], array['running']) as f);
+    return '{"ok": false, "reason": "not_running"}'::jsonb;
   end if;
-  -- The retry policy: the step's own; a compensation uses the policy of the
-  -- step it undoes; on-failure uses the defaults.
-  select ws.* into v_ws from rowflow.workflow_steps as ws
-  where ws.workflow = v_run.workflow and ws.version = v_run.version
-    and ws.name = case v_sr.kind when 'step' then v_sr.step
-                                 when 'compensation' then substr(v_sr.step, length('compensate:') + 1) end;
-
-  -- PHASE 1: another attempt, if allowed (a new job).
-  if coalesce(fail_step.retryable, true) and v_sr.attempt < v_sr.max_attempts then
-    v_delay := case coalesce(v_ws.backoff_type, 'exponential')
-      when 'fixed' then coalesce(v_ws.backoff_base, interval '1 second')
-      else least(coalesce(v_ws.backoff_base, interval '1 second') * power(2, least(v_sr.attempt - 1, 40)),
-                 coalesce(v_ws.backoff_max, interval '5 minutes'))
-    end;
-    -- jitter j spreads the delay uniformly over [d·(1-j), d·(1+j)], capped at max.
-    v_delay := least(v_delay * (1 - coalesce(v_ws.backoff_jitter, 0.2) * (2 * random() - 1)),
-                     greatest(coalesce(v_ws.backoff_max, interval '5 minutes'), v_delay));
-    v_retry_at := coalesce(fail_step.retry_at, v_now + v_delay);
-    v_ids := rowflow._add_step_jobs(array[row(v_sr.run_id, v_sr.step, v_sr.attempt + 1,
-      rowflow._queue_name(v_ws.queue_name, v_ws.queue_key, jsonb_build_object('input', v_run.input,
-        'steps', case when v_sr.kind = 'step' then rowflow._deps_outputs(v_sr.run_id, v_ws.depends_on) else '{}' end)),
-      v_retry_at, coalesce(v_ws.priority, 0) + v_run.priority)::rowflow.step_job]);
-    update rowflow.step_runs as sr
-    set status = 'queued', attempt = sr.attempt + 1, error = fail_step.error, job_id = v_ids[1], started_at = null,
-        locked_by = null
-    where sr.run_id = v_sr.run_id and sr.step = v_sr.step;
-    insert into rowflow.events (run_id, step, type, attempt, data, at)
-    values (v_sr.run_id, v_sr.step, 'step_retrying', v_sr.attempt,
-            jsonb_build_object('error', fail_step.error, 'retryAt', v_retry_at, 'nextAttempt', v_sr.attempt + 1,
-                               'startedAt', v_sr.started_at), v_now);
-    update rowflow.runs as r set updated_at = v_now where r.id = v_run.id;
-    perform rowflow._notify(jsonb_build_object('run', v_run.id));
-    return jsonb_build_object('ok', true, 'outcome', 'retrying', 'retryAt', v_retry_at,
-                              'nextAttempt', v_sr.attempt + 1, 'runStatus', v_run.status);
+  select j.attempts into v_deliveries from graphile_worker._private_jobs as j
+  where j.id = v_sr.job_id and j.locked_by = fail_lost_attempt.worker_id;
+  if not found and not rowflow._trusted() then
+    return '{"ok": false, "reason": "not_lease_holder"}'::jsonb;
   end if;
-
-  -- PHASE 2: the step failed for good.
-  update rowflow.step_runs as sr
-  set status = 'failed', error = fail_step.error, finished_at = v_now, locked_by = null
-  where sr.run_id = v_sr.run_id and sr.step = v_sr.step;
-  insert into rowflow.events (run_id, step, type, attempt, data, at)
-  values (v_sr.run_id, v_sr.step, 'step_failed', v_sr.attempt,
-          jsonb_build_object('error', fail_step.error, 'retryable', coalesce(fail_step.retryable, true),
-                             'startedAt', v_sr.started_at), v_now);
-  v_status := v_run.status;
-  v_error := v_run.error;
-
-  if v_sr.kind = 'step' then
-    -- PHASE 3: the run fails: cancel the other steps (those without a row
-    -- too), then build the compensation chain (reverse completion order),
-    -- on-failure last.
-    perform rowflow._cancel_steps(v_run.id, array['step'], 'run failed', v_now);
-    v_error := jsonb_build_object('step', v_sr.step, 'attempt', v_sr.attempt, 'error', fail_step.error);
-    with comp as (
-      select sr.step, ws.attempts, sr.finished_at
-      from rowflow.step_runs as sr
-      join rowflow.workflow_steps as ws
-        on ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = sr.step
-      where sr.run_id = v_run.id and sr.kind = 'step' and sr.status = 'succeeded' and ws.compensate is not null
-    ), chain as (
-      select 'compensate:' || c.step as step, 'compensation' as kind, c.attempts,
-             row_number() over (order by c.finished_at desc, c.step desc) as seq
-      from comp as c
-      union all
-      select 'on-failure', 'on_failure', 3, (select count(*) from comp) + 1
-      from rowflow.workflow_versions as wv
-      where wv.workflow = v_run.workflow and wv.version = v_run.version and wv.on_failure is not null
-    ), ins as (
-      insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts, seq, created_at)
-      select v_run.id, ch.step, ch.kind, 'pending', 1, 0, ch.attempts, ch.seq, v_now
-      from chain as ch order by ch.seq
-      returning 1
-    )
-    select count(*) into v_chain from ins;
-    if v_chain > 0 then
-      v_status := 'compensating';
-      insert into rowflow.events (run_id, type, data, at)
-      values (v_run.id, 'run_compensating', v_error, v_now);
-    else
-      v_status := 'failed';
-      insert into rowflow.events (run_id, type, data, at)
-      values (v_run.id, 'run_failed', v_error, v_now);
-    end if;
-    -- runs.status must be written before the chain helpers read it.
-    update rowflow.runs as r set status = v_status, error = v_error, updated_at = v_now,
-      finished_at = case when v_status = 'failed' then v_now end
-    where r.id = v_run.id
-    returning r.* into v_run;
-  end if;
-
-  -- PHASE 4: next link of the chain (first one, or the one after this failed
-  -- compensation: the chain continues past a failed link), then finish.
-  if v_status = 'compensating' then
-    perform rowflow._advance_chain_step(v_run, v_now);
-    select f.status into v_status from rowflow._finish_runs(array[v_run.id], v_now) as f;
-  end if;
-  perform rowflow._notify(jsonb_build_object('run', v_run.id));
-  return jsonb_build_object('ok', true, 'outcome', 'failed', 'runStatus', v_status);
+  return rowflow._fail_attempt(fail_lost_attempt.run_id, fail_lost_attempt.step, fail_lost_attempt.attempt,
+    pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+      'kind', 'worker_lost', 'code', 'RF_WORKER_LOST', 'workerId', fail_lost_attempt.worker_id,
+      'message', pg_catalog.format('the worker running attempt %s stopped before recording an outcome%s',
+                                   fail_lost_attempt.attempt,
+                                   coalesce(pg_catalog.format(' (job delivered %s times)', v_deliveries), '')))),
+    true, null, fail_lost_attempt.now);
 end;
 $$;
 
 --
--- Name: FUNCTION fail_step(run_id bigint, step text, attempt integer, error jsonb, retryable boolean, retry_at timestamp with time zone, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION fail_lost_attempt(run_id bigint, step text, attempt integer, worker_id text, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.fail_step(run_id bigint, step text, attempt integer, error jsonb, retryable boolean, retry_at timestamp with time zone, now timestamp with time zone) IS 'Fails the running attempt: retry with backoff (or at retry_at) while attempts remain, else the step fails and the run fails/compensates.';
+COMMENT ON FUNCTION rowflow.fail_lost_attempt(run_id bigint, step text, attempt integer, worker_id text, now timestamp with time zone) IS 'A re-delivered job''s attempt was lost with its worker: records it as failed (worker_lost) and retries it by its policy. For the worker holding the job''s lock.';
 
 --
--- Name: heartbeat_worker(text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: fail_step(bigint, text, integer, jsonb, boolean, timestamp with time zone, timestamp with time zone, text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow.heartbeat_worker(id text, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS boolean
-    LANGUAGE plpgsql
+CREATE FUNCTION rowflow.fail_step(run_id bigint, step text, attempt integer, error jsonb, retryable boolean DEFAULT true, retry_at timestamp with time zone DEFAULT NULL::timestamp with time zone, now timestamp with time zone DEFAULT NULL::timestamp with time zone, lease text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+begin
+  -- GUARD: a worker, with the attempt's lease token (a trusted session may
+  -- omit it). Without it nothing changes: another role or worker cannot fail
+  -- an attempt it was not handed.
+  perform rowflow._require('{worker}');
+  if (fail_step.lease is null and not rowflow._trusted())
+     or (fail_step.lease is not null
+         and fail_step.lease is distinct from rowflow._lease(rowflow._secret(), fail_step.run_id, fail_step.step,
+                                                             fail_step.attempt)) then
+    return '{"ok": false, "reason": "not_lease_holder"}'::jsonb;
+  end if;
+  return rowflow._fail_attempt(fail_step.run_id, fail_step.step, fail_step.attempt, fail_step.error,
+                               coalesce(fail_step.retryable, true), fail_step.retry_at, fail_step.now);
+end;
+$$;
+
+--
+-- Name: FUNCTION fail_step(run_id bigint, step text, attempt integer, error jsonb, retryable boolean, retry_at timestamp with time zone, now timestamp with time zone, lease text); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.fail_step(run_id bigint, step text, attempt integer, error jsonb, retryable boolean, retry_at timestamp with time zone, now timestamp with time zone, lease text) IS 'Fails the running attempt: retry with backoff (or at retry_at) while attempts remain, else the step fails and the run fails/compensates.';
+
+--
+-- Name: heartbeat_worker(text, timestamp with time zone, text); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.heartbeat_worker(id text, now timestamp with time zone DEFAULT NULL::timestamp with time zone, token text DEFAULT NULL::text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 begin
+  perform rowflow._require('{worker}');
+  perform rowflow._check_worker(heartbeat_worker.id, heartbeat_worker.token);
   update rowflow.workers as w
-  set heartbeat_at = greatest(w.started_at, coalesce(heartbeat_worker.now, now()))
+  set heartbeat_at = greatest(w.started_at, coalesce(heartbeat_worker.now, pg_catalog.now()))
   where w.id = heartbeat_worker.id;
   return found;
 end;
 $$;
 
 --
--- Name: FUNCTION heartbeat_worker(id text, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION heartbeat_worker(id text, now timestamp with time zone, token text); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.heartbeat_worker(id text, now timestamp with time zone) IS 'Records a heartbeat; false when the worker row no longer exists.';
+COMMENT ON FUNCTION rowflow.heartbeat_worker(id text, now timestamp with time zone, token text) IS 'Records a heartbeat (with the worker''s token); false when the worker row no longer exists.';
 
 --
 -- Name: mark_waiting(text, text, interval, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
 CREATE FUNCTION rowflow.mark_waiting(id text, channel text DEFAULT 'jobs:insert'::text, ttl interval DEFAULT '00:01:00'::interval, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS void
-    LANGUAGE sql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
+#variable_conflict use_column
+begin
+  perform rowflow._require('{app,worker,operator,viewer}');
   insert into rowflow.waiters as w (id, channel, until)
   values (mark_waiting.id, mark_waiting.channel,
           coalesce(mark_waiting.now, pg_catalog.now()) + coalesce(mark_waiting.ttl, interval '1 minute'))
   on conflict (channel, id) do update set until = excluded.until;
+end;
 $$;
 
 --
@@ -3265,7 +3887,7 @@ CREATE FUNCTION rowflow.pending_runs() RETURNS TABLE(run_id bigint, workflow tex
     from unnest(pg_catalog.string_to_array(
       nullif(pg_catalog.current_setting('rowflow.pending_runs', true), ''), ',')) as x
   ) as g
-  join rowflow.runs as r on r.id between g.lo and g.hi
+  join rowflow.visible_runs as r on r.id between g.lo and g.hi
   order by r.id;
 $$;
 
@@ -3276,35 +3898,44 @@ $$;
 COMMENT ON FUNCTION rowflow.pending_runs() IS 'Runs started by attached triggers so far in the current transaction (preview: begin; update …; select * from rowflow.pending_runs(); rollback;).';
 
 --
--- Name: register_worker(text, text, integer, integer, text[], timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: register_worker(text, text, integer, integer, text[], timestamp with time zone, text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow.register_worker(id text, hostname text, pid integer, concurrency integer, tasks text[] DEFAULT '{}'::text[], now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS void
-    LANGUAGE sql
+CREATE FUNCTION rowflow.register_worker(id text, hostname text, pid integer, concurrency integer, tasks text[] DEFAULT '{}'::text[], now timestamp with time zone DEFAULT NULL::timestamp with time zone, token text DEFAULT NULL::text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
+#variable_conflict use_column
+begin
+  perform rowflow._require('{worker}');
+  if exists (select 1 from rowflow.workers as w where w.id = register_worker.id) then
+    perform rowflow._check_worker(register_worker.id, register_worker.token);
+  end if;
   insert into rowflow.workers as w (id, hostname, pid, concurrency, tasks, started_at, heartbeat_at)
   values (register_worker.id, register_worker.hostname, register_worker.pid, register_worker.concurrency,
-          coalesce(register_worker.tasks, '{}'), coalesce(register_worker.now, now()),
-          coalesce(register_worker.now, now()))
+          coalesce(register_worker.tasks, '{}'), coalesce(register_worker.now, pg_catalog.now()),
+          coalesce(register_worker.now, pg_catalog.now()))
   on conflict on constraint workers_pkey do update
   set heartbeat_at = greatest(w.heartbeat_at, excluded.heartbeat_at),
       hostname = excluded.hostname, pid = excluded.pid,
       concurrency = excluded.concurrency, tasks = excluded.tasks;
+  -- The worker's token: its proof of id for the calls that act as it.
+  return rowflow._mac(rowflow._secret(), 'worker:' || register_worker.id);
+end;
 $$;
 
 --
--- Name: FUNCTION register_worker(id text, hostname text, pid integer, concurrency integer, tasks text[], now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION register_worker(id text, hostname text, pid integer, concurrency integer, tasks text[], now timestamp with time zone, token text); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.register_worker(id text, hostname text, pid integer, concurrency integer, tasks text[], now timestamp with time zone) IS 'Inserts or refreshes the row of a worker pool (id = graphile-worker pool id).';
+COMMENT ON FUNCTION rowflow.register_worker(id text, hostname text, pid integer, concurrency integer, tasks text[], now timestamp with time zone, token text) IS 'Inserts or refreshes the row of a worker pool (id = graphile-worker pool id); answers the worker''s token, which the calls that act as this worker require.';
 
 --
 -- Name: release_dead_workers(interval, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
 CREATE FUNCTION rowflow.release_dead_workers(timeout interval, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS text[]
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
@@ -3312,7 +3943,10 @@ declare
   v_ids text[];
   v_orphans text[];
 begin
-  -- GUARD: a zero or negative timeout would release the jobs of live workers.
+  -- GUARD: a worker or an operator; a zero or negative timeout would
+  -- release the jobs of live workers. (Any worker may call it: it only
+  -- releases workers that stopped heartbeating.)
+  perform rowflow._require('{worker,operator}');
   if release_dead_workers.timeout is null or release_dead_workers.timeout <= interval '0' then
     raise exception 'release_dead_workers: timeout must be a positive interval, got %',
       coalesce(release_dead_workers.timeout::text, 'null') using errcode = '22023';
@@ -3357,34 +3991,36 @@ $$;
 COMMENT ON FUNCTION rowflow.release_dead_workers(timeout interval, now timestamp with time zone) IS 'Deletes workers silent for longer than timeout and unlocks their graphile-worker jobs (and those of unregistered lockers); returns their ids.';
 
 --
--- Name: release_leases(text, text[], interval, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: release_leases(text, text[], interval, timestamp with time zone, text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow.release_leases(worker_id text, keep text[], older_than interval DEFAULT '00:00:00'::interval, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS integer
-    LANGUAGE plpgsql
+CREATE FUNCTION rowflow.release_leases(worker_id text, keep text[], older_than interval DEFAULT '00:00:00'::interval, now timestamp with time zone DEFAULT NULL::timestamp with time zone, token text DEFAULT NULL::text) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 #variable_conflict use_column
 declare
   v_now timestamptz := coalesce(release_leases.now, pg_catalog.now());
 begin
+  perform rowflow._require('{worker}');
+  perform rowflow._check_worker(release_leases.worker_id, release_leases.token);
   return rowflow._end_leases(array[release_leases.worker_id], release_leases.keep,
                              v_now - coalesce(release_leases.older_than, interval '0'), v_now);
 end;
 $$;
 
 --
--- Name: FUNCTION release_leases(worker_id text, keep text[], older_than interval, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION release_leases(worker_id text, keep text[], older_than interval, now timestamp with time zone, token text); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.release_leases(worker_id text, keep text[], older_than interval, now timestamp with time zone) IS 'A worker''s leases on step runs it does not use (not in keep, older than older_than) end: running ones are lost attempts, reserved ones get jobs.';
+COMMENT ON FUNCTION rowflow.release_leases(worker_id text, keep text[], older_than interval, now timestamp with time zone, token text) IS 'A worker''s leases on step runs it does not use (not in keep, older than older_than) end: running ones are lost attempts, reserved ones get jobs. Needs the worker''s token.';
 
 --
 -- Name: start_run(text, jsonb, text, integer, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
 CREATE FUNCTION rowflow.start_run(workflow text, input jsonb DEFAULT '{}'::jsonb, idempotency_key text DEFAULT NULL::text, priority integer DEFAULT 0, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS bigint
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
@@ -3409,7 +4045,7 @@ COMMENT ON FUNCTION rowflow.start_run(workflow text, input jsonb, idempotency_ke
 --
 
 CREATE FUNCTION rowflow.start_runs(workflow text, inputs jsonb[], idempotency_keys text[] DEFAULT NULL::text[], priority integer DEFAULT 0, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS SETOF bigint
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 #variable_conflict use_column
@@ -3450,11 +4086,15 @@ COMMENT ON FUNCTION rowflow.start_runs(workflow text, inputs jsonb[], idempotenc
 --
 
 CREATE FUNCTION rowflow.unmark_waiting(id text, channel text DEFAULT NULL::text) RETURNS void
-    LANGUAGE sql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
+#variable_conflict use_column
+begin
+  perform rowflow._require('{app,worker,operator,viewer}');
   delete from rowflow.waiters as w
   where w.id = unmark_waiting.id and (unmark_waiting.channel is null or w.channel = unmark_waiting.channel);
+end;
 $$;
 
 --
@@ -3464,21 +4104,25 @@ $$;
 COMMENT ON FUNCTION rowflow.unmark_waiting(id text, channel text) IS 'id no longer waits (on channel, or on every channel when null): it is busy, or shutting down.';
 
 --
--- Name: unregister_worker(text); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: unregister_worker(text, text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow.unregister_worker(id text) RETURNS void
-    LANGUAGE sql
+CREATE FUNCTION rowflow.unregister_worker(id text, token text DEFAULT NULL::text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
+begin
+  perform rowflow._require('{worker}');
+  perform rowflow._check_worker(unregister_worker.id, unregister_worker.token);
   delete from rowflow.workers as w where w.id = unregister_worker.id;
+end;
 $$;
 
 --
--- Name: FUNCTION unregister_worker(id text); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION unregister_worker(id text, token text); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.unregister_worker(id text) IS 'Removes a worker row at clean shutdown (after its jobs were released).';
+COMMENT ON FUNCTION rowflow.unregister_worker(id text, token text) IS 'Removes a worker row at clean shutdown (after its jobs were released); needs the worker''s token.';
 
 --
 -- Name: attachments; Type: VIEW; Schema: rowflow; Owner: -
@@ -3492,6 +4136,8 @@ CREATE VIEW rowflow.attachments AS
     a.when_sql,
     a.input_sql,
     a.key_sql AS idempotency_key_sql,
+    a.columns,
+    a.exclude_columns,
     ('rowflow.'::text || quote_ident(a.function_name)) AS trigger_function,
     ARRAY( SELECT (t.tgname)::text AS tgname
            FROM pg_trigger t
@@ -3550,6 +4196,22 @@ CREATE TABLE rowflow.migrations (
     CONSTRAINT checksum_is_sha256 CHECK ((checksum ~ '^[0-9a-f]{64}$'::text)),
     CONSTRAINT name_is_valid CHECK ((name ~ '^\d{6}_[a-z0-9_]+\.sql$'::text))
 );
+
+--
+-- Name: roles; Type: TABLE; Schema: rowflow; Owner: -
+--
+
+CREATE TABLE rowflow.roles (
+    kind text NOT NULL,
+    name name NOT NULL,
+    CONSTRAINT kind_is_valid CHECK ((kind = ANY (ARRAY['app'::text, 'worker'::text, 'operator'::text, 'viewer'::text])))
+);
+
+--
+-- Name: TABLE roles; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON TABLE rowflow.roles IS 'The names of rowflow''s group roles in this database, by kind (app, worker, operator, viewer).';
 
 --
 -- Name: step_runs; Type: TABLE; Schema: rowflow; Owner: -
@@ -3788,6 +4450,22 @@ ALTER TABLE rowflow.runs ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
 );
 
 --
+-- Name: secrets; Type: TABLE; Schema: rowflow; Owner: -
+--
+
+CREATE TABLE rowflow.secrets (
+    id boolean DEFAULT true NOT NULL,
+    key bytea NOT NULL,
+    CONSTRAINT one_row CHECK (id)
+);
+
+--
+-- Name: TABLE secrets; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON TABLE rowflow.secrets IS 'The key the gate derives lease and worker tokens from (owner only; rowflow._mac).';
+
+--
 -- Name: table_attachments_id_seq; Type: SEQUENCE; Schema: rowflow; Owner: -
 --
 
@@ -3799,6 +4477,65 @@ ALTER TABLE rowflow.table_attachments ALTER COLUMN id ADD GENERATED ALWAYS AS ID
     NO MAXVALUE
     CACHE 1
 );
+
+--
+-- Name: visible_run_steps; Type: VIEW; Schema: rowflow; Owner: -
+--
+
+CREATE VIEW rowflow.visible_run_steps WITH (security_barrier='true') AS
+ SELECT s.run_id,
+    s.step,
+    s.kind,
+    s.status,
+    s.deps_remaining,
+    s.attempt,
+    s.max_attempts,
+    s.seq,
+    s.output,
+    s.error,
+    s.created_at,
+    s.started_at,
+    s.finished_at,
+    s.job_id,
+    s.queued_at,
+    s.locked_by
+   FROM rowflow.run_steps s
+  WHERE (( SELECT rowflow._may('viewer'::text) AS _may) OR (EXISTS ( SELECT 1
+           FROM rowflow.runs r
+          WHERE ((r.id = s.run_id) AND (r.started_by = SESSION_USER)))));
+
+--
+-- Name: VIEW visible_run_steps; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON VIEW rowflow.visible_run_steps IS 'The step runs (rowflow.run_steps) of the runs rowflow.visible_runs shows.';
+
+--
+-- Name: visible_runs; Type: VIEW; Schema: rowflow; Owner: -
+--
+
+CREATE VIEW rowflow.visible_runs WITH (security_barrier='true') AS
+ SELECT r.id,
+    r.workflow,
+    r.version,
+    r.status,
+    r.input,
+    r.idempotency_key,
+    r.priority,
+    r.error,
+    r.created_at,
+    r.updated_at,
+    r.finished_at,
+    r.started_at,
+    r.started_by
+   FROM rowflow.runs r
+  WHERE ((r.started_by = SESSION_USER) OR ( SELECT rowflow._may('viewer'::text) AS _may));
+
+--
+-- Name: VIEW visible_runs; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON VIEW rowflow.visible_runs IS 'The runs the current role may see: all for viewers, operators and the owner, else those its session started.';
 
 --
 -- Name: waiters; Type: TABLE; Schema: rowflow; Owner: -
@@ -3872,6 +4609,7 @@ CREATE TABLE rowflow.workflows (
     paused boolean DEFAULT false NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    owner name DEFAULT CURRENT_USER NOT NULL,
     CONSTRAINT latest_version_is_positive CHECK ((latest_version >= 1)),
     CONSTRAINT name_is_valid CHECK ((name ~ '^[a-z][a-z0-9_-]{0,62}$'::text))
 );
@@ -3897,11 +4635,32 @@ ALTER TABLE ONLY rowflow.migrations
     ADD CONSTRAINT migrations_pkey PRIMARY KEY (name);
 
 --
+-- Name: roles roles_name_key; Type: CONSTRAINT; Schema: rowflow; Owner: -
+--
+
+ALTER TABLE ONLY rowflow.roles
+    ADD CONSTRAINT roles_name_key UNIQUE (name);
+
+--
+-- Name: roles roles_pkey; Type: CONSTRAINT; Schema: rowflow; Owner: -
+--
+
+ALTER TABLE ONLY rowflow.roles
+    ADD CONSTRAINT roles_pkey PRIMARY KEY (kind);
+
+--
 -- Name: runs runs_pkey; Type: CONSTRAINT; Schema: rowflow; Owner: -
 --
 
 ALTER TABLE ONLY rowflow.runs
     ADD CONSTRAINT runs_pkey PRIMARY KEY (id);
+
+--
+-- Name: secrets secrets_pkey; Type: CONSTRAINT; Schema: rowflow; Owner: -
+--
+
+ALTER TABLE ONLY rowflow.secrets
+    ADD CONSTRAINT secrets_pkey PRIMARY KEY (id);
 
 --
 -- Name: step_runs step_runs_pkey; Type: CONSTRAINT; Schema: rowflow; Owner: -

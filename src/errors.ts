@@ -59,6 +59,7 @@ export const ErrorCodes = {
   migrationFileName: "RF092",
   migrationOrder: "RF093",
   notMigrated: "RF094",
+  definitionDiffers: "RF095",
   unexpected: "RF_UNEXPECTED",
   workerStopping: "RF_WORKER_STOPPING",
 } as const;

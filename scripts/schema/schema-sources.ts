@@ -1,7 +1,7 @@
 // Reads sql/schema/: its files in path order, each split into statements and
 // grouped by the object they create (a `create …` statement and the
-// `comment on`, `grant`, `revoke` and `alter` statements that follow it in
-// the same file). A group is what `npm run db:migration` copies into a
+// `comment on`, `grant`, `revoke` and `alter` statements and the access
+// decision, `select rowflow._allow(…)`, that follow it in the same file). A group is what `npm run db:migration` copies into a
 // migration when its object changed.
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
@@ -105,7 +105,9 @@ export function groupStatements(files: readonly SchemaFile[]): SourceGroup[] {
     for (const statement of statements) {
       const creates = parseCreate(statement.text);
       const belongs =
-        !creates && current?.creates && /^(comment|grant|revoke|alter)\b/i.test(statement.text);
+        !creates &&
+        current?.creates &&
+        /^(?:(?:comment|grant|revoke|alter)\b|select\s+rowflow\._allow\()/i.test(statement.text);
       if (belongs && current) {
         current.statements.push(statement);
         continue;

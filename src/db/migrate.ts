@@ -28,6 +28,12 @@ export interface MigrateOptions {
   migrationsDir?: string;
   /** Called after each file is applied. (Default: none) */
   onApplied?: (file: string) => void;
+  /**
+   * Prefix of rowflow's role names (`<prefix>rowflow_app`, …), for a cluster
+   * whose databases must not share them; fixed by the first migration that
+   * creates the roles (docs/security.md). (Default: none)
+   */
+  rolePrefix?: string;
 }
 
 /** What `migrate` did. */
@@ -127,11 +133,20 @@ async function migrateLocked(
   if (options.dryRun) return result;
 
   await runGraphileMigrations({ pgPool: pool, logger: quietGraphileLogger });
+  await client.query("select pg_catalog.set_config('rowflow.role_prefix', $1, false)", [
+    options.rolePrefix ?? "",
+  ]);
   for (const file of pending) {
     await applyFile(client, file);
     result.applied.push(file.name);
     options.onApplied?.(file.name);
   }
+  // The worker role's rights on graphile-worker's tables, which a
+  // graphile-worker upgrade may add to (sql/schema/05_access/25_grant_graphile.sql).
+  const { rows: grants } = await client.query<{ present: boolean }>(
+    "select pg_catalog.to_regprocedure('rowflow._grant_graphile()') is not null as present",
+  );
+  if (grants[0]?.present) await client.query("select rowflow._grant_graphile()");
   return result;
 }
 

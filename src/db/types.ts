@@ -30,9 +30,11 @@ export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
 export interface RowflowAttachments {
+  columns: string[] | null;
   created_at: Timestamp | null;
   created_by: string | null;
   events: string[] | null;
+  exclude_columns: string[] | null;
   id: number | null;
   idempotency_key_sql: string | null;
   input_sql: string | null;
@@ -59,6 +61,11 @@ export interface RowflowMigrations {
   name: string;
 }
 
+export interface RowflowRoles {
+  kind: string;
+  name: string;
+}
+
 export interface RowflowRuns {
   created_at: Timestamp;
   error: Json | null;
@@ -71,6 +78,10 @@ export interface RowflowRuns {
    * When a worker claimed the run (queued → running); null while queued, and for a run cancelled while queued.
    */
   started_at: Timestamp | null;
+  /**
+   * The session user whose transaction started the run (start_run(s), or the write of an attached table); rowflow.visible_runs shows a role its own runs.
+   */
+  started_by: Generated<string>;
   status: string;
   updated_at: Timestamp;
   version: number;
@@ -107,6 +118,11 @@ export interface RowflowRunTimeline {
   type: string | null;
 }
 
+export interface RowflowSecrets {
+  id: Generated<boolean>;
+  key: Buffer;
+}
+
 export interface RowflowStepRuns {
   attempt: Generated<number>;
   created_at: Timestamp;
@@ -133,9 +149,11 @@ export interface RowflowStepRuns {
 }
 
 export interface RowflowTableAttachments {
+  columns: string[] | null;
   created_at: Generated<Timestamp>;
   created_by: Generated<string>;
   events: string[];
+  exclude_columns: string[] | null;
   function_name: string;
   id: Generated<number>;
   input_sql: string | null;
@@ -143,6 +161,41 @@ export interface RowflowTableAttachments {
   relid: number;
   when_sql: string | null;
   workflow: string;
+}
+
+export interface RowflowVisibleRuns {
+  created_at: Timestamp | null;
+  error: Json | null;
+  finished_at: Timestamp | null;
+  id: Int8 | null;
+  idempotency_key: string | null;
+  input: Json | null;
+  priority: number | null;
+  started_at: Timestamp | null;
+  started_by: string | null;
+  status: string | null;
+  updated_at: Timestamp | null;
+  version: number | null;
+  workflow: string | null;
+}
+
+export interface RowflowVisibleRunSteps {
+  attempt: number | null;
+  created_at: Timestamp | null;
+  deps_remaining: number | null;
+  error: Json | null;
+  finished_at: Timestamp | null;
+  job_id: Int8 | null;
+  kind: string | null;
+  locked_by: string | null;
+  max_attempts: number | null;
+  output: Json | null;
+  queued_at: Timestamp | null;
+  run_id: Int8 | null;
+  seq: number | null;
+  started_at: Timestamp | null;
+  status: string | null;
+  step: string | null;
 }
 
 export interface RowflowWaiters {
@@ -165,6 +218,7 @@ export interface RowflowWorkflows {
   created_at: Generated<Timestamp>;
   latest_version: number;
   name: string;
+  owner: Generated<string>;
   paused: Generated<boolean>;
   updated_at: Generated<Timestamp>;
 }
@@ -206,11 +260,15 @@ export interface DB {
   "rowflow.attachments": RowflowAttachments;
   "rowflow.events": RowflowEvents;
   "rowflow.migrations": RowflowMigrations;
+  "rowflow.roles": RowflowRoles;
   "rowflow.run_steps": RowflowRunSteps;
   "rowflow.run_timeline": RowflowRunTimeline;
   "rowflow.runs": RowflowRuns;
+  "rowflow.secrets": RowflowSecrets;
   "rowflow.step_runs": RowflowStepRuns;
   "rowflow.table_attachments": RowflowTableAttachments;
+  "rowflow.visible_run_steps": RowflowVisibleRunSteps;
+  "rowflow.visible_runs": RowflowVisibleRuns;
   "rowflow.waiters": RowflowWaiters;
   "rowflow.workers": RowflowWorkers;
   "rowflow.workflow_steps": RowflowWorkflowSteps;

@@ -72,6 +72,8 @@ export class WorkerState {
   readonly shutdownAbort = new AbortController();
   connection: WorkerConnection | undefined;
   workerPool: WorkerPool | undefined;
+  /** The pool id this worker registered and the token register_worker answered (its proof of id). */
+  registered: { readonly id: string; readonly token: string } | undefined;
   runner: RunnerState | undefined;
   starting: Promise<void> | undefined;
   relaunching: Promise<void> | undefined;
@@ -115,6 +117,11 @@ export class WorkerState {
     return this.workerPool?.id;
   }
 
+  /** The token of pool `id`, if this worker registered it (null otherwise). */
+  tokenFor(id: string | undefined): string | null {
+    return id !== undefined && this.registered?.id === id ? this.registered.token : null;
+  }
+
   /** True once `stop()` was called: no more steps are taken over. */
   get isStopping(): boolean {
     return this.stopping !== undefined;
@@ -135,13 +142,20 @@ export class WorkerState {
     this.runner?.dispatcher.claimed(left);
   }
 
-  /** What a completion may take on now: claim runs while some may be queued, reserve while the local queue has room. */
+  /**
+   * What a completion may take on now: claim runs while some may be queued,
+   * reserve while the local queue has room. Nothing is handed to this worker
+   * before it registered (jobs may run before that): acting as a worker id
+   * needs its token.
+   */
   completeOptions(): CompleteOptions {
-    const workerId = this.id ?? null;
-    if (this.isStopping) return { workerId };
+    const workerToken = this.tokenFor(this.id);
+    const workerId = workerToken ? (this.id ?? null) : null;
+    if (this.isStopping || !workerId) return { workerId, workerToken };
     const dispatcher = this.runner?.dispatcher;
     return {
       workerId,
+      workerToken,
       claim: dispatcher !== undefined && !dispatcher.drained,
       reserve: this.leases.room,
     };

@@ -1,5 +1,7 @@
 // Calls of the gate functions with named arguments, and views of their rows,
 // shared by the SQL tests of claim_runs, complete_steps and the leases.
+import { expect } from "vitest";
+
 import type { GateResult, Queryable } from "./support.js";
 
 export interface Call {
@@ -112,8 +114,12 @@ export function context(
     kind: "step",
     runError: null,
     priority,
+    lease: leaseToken,
   };
 }
+
+/** A lease token as the gate hands it out (its value: test/sql/complete-steps/fencing.test.ts). */
+export const leaseToken = expect.stringMatching(/^[0-9a-f]{32}$/);
 
 /** The lease-related columns of a run's step rows, by step. */
 export async function leaseColumns(q: Queryable, run: number) {

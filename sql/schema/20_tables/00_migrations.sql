@@ -10,3 +10,4 @@ create table rowflow.migrations (
   constraint name_is_valid check (name ~ '^\d{6}_[a-z0-9_]+\.sql$'),
   constraint checksum_is_sha256 check (checksum ~ '^[0-9a-f]{64}$')
 );
+select rowflow._allow('table rowflow.migrations', '{app,worker,operator,viewer}');

@@ -14,3 +14,4 @@ create table rowflow.workflow_versions (
 );
 comment on table rowflow.workflow_versions is
   'Immutable: the spec as given to define_workflow. Runs pin (workflow, version).';
+select rowflow._allow('table rowflow.workflow_versions', '{viewer,worker}');

@@ -30,3 +30,4 @@ create table rowflow.workflow_steps (
   constraint backoff_type_is_valid check (backoff_type in ('fixed', 'exponential')),
   constraint n_deps_matches check (n_deps = cardinality(depends_on))
 );
+select rowflow._allow('table rowflow.workflow_steps', '{viewer}');

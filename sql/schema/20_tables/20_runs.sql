@@ -35,6 +35,7 @@ create table rowflow.runs (
   updated_at      timestamptz not null,
   finished_at     timestamptz,
   started_at      timestamptz,
+  started_by      text not null default session_user,
   constraint input_is_object check (jsonb_typeof(input) = 'object'),
   constraint error_matches_status
     check (status in ('failed', 'compensating', 'cancelled') or error is null),
@@ -49,6 +50,8 @@ create table rowflow.runs (
 -- Starts allocate ids themselves (nextval) to return them in input order; a
 -- larger cache makes the 100k nextval calls of a bulk start cheaper.
 alter sequence rowflow.runs_id_seq cache 100;
+comment on column rowflow.runs.started_by is
+  'The session user whose transaction started the run (start_run(s), or the write of an attached table); rowflow.visible_runs shows a role its own runs.';
 comment on column rowflow.runs.started_at is
   'When a worker claimed the run (queued → running); null while queued, and for a run cancelled while queued.';
 
@@ -60,3 +63,4 @@ create unique index runs_workflow_idempotency_key_idx
 -- What workers claim, in (priority, id) order. Small: a run leaves it when
 -- claimed. No other index: each one costs every start.
 create index runs_queued_idx on rowflow.runs (priority, id) where status = 'queued';
+select rowflow._allow('table rowflow.runs', '{viewer}');

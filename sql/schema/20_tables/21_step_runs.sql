@@ -60,6 +60,7 @@ end;
 $$;
 comment on function rowflow._check_step_run(text, text, smallint, smallint, smallint, smallint, timestamptz, timestamptz, text) is
   'The state rules of rowflow.step_runs (its CHECK step_run_is_valid); raises 23514 naming the rule.';
+select rowflow._allow('function rowflow._check_step_run(text, text, smallint, smallint, smallint, smallint, timestamptz, timestamptz, text)', '{}');
 
 create table rowflow.step_runs (
   run_id         bigint not null,
@@ -90,3 +91,4 @@ comment on column rowflow.step_runs.locked_by is
 
 -- A dead worker's leases are found by worker id. Small: only leased rows.
 create index step_runs_locked_by_idx on rowflow.step_runs (locked_by) where locked_by is not null;
+select rowflow._allow('table rowflow.step_runs', '{viewer}');

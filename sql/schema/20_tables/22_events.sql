@@ -19,3 +19,4 @@ create table rowflow.events (
     'step_skipped', 'step_cancelled'))
 );
 alter sequence rowflow.events_id_seq cache 100;
+select rowflow._allow('table rowflow.events', '{viewer}');

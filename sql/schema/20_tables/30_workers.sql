@@ -19,3 +19,4 @@ create table rowflow.workers (
 );
 comment on table rowflow.workers is
   'Running worker pools and their last heartbeat; a row older than the heartbeat timeout marks a dead worker whose jobs any live worker releases.';
+select rowflow._allow('table rowflow.workers', '{viewer}');

@@ -17,3 +17,4 @@ create table rowflow.waiters (
 );
 comment on table rowflow.waiters is
   'Sessions waiting for a NOTIFY on channel (workers out of jobs: jobs:insert; live views: rowflow), until the expiry. Writers NOTIFY only when a row is live.';
+select rowflow._allow('table rowflow.waiters', '{viewer}');

@@ -40,3 +40,4 @@ begin
   return v_path;
 end;
 $$;
+select rowflow._allow('function rowflow._compile_path(jsonb, text)', '{}');

@@ -52,3 +52,4 @@ begin
     _parse_interval.what, left(_parse_interval.value::text, 200) using errcode = 'RF010';
 end;
 $$;
+select rowflow._allow('function rowflow._parse_interval(jsonb, text)', '{}');

@@ -112,3 +112,4 @@ end;
 $$;
 comment on function rowflow._queue_runs(text, int, jsonb[], text[], int, timestamptz) is
   'Internal: inserts queued runs (RF022 input checks, idempotency keys) and wakes workers; ids in input order.';
+select rowflow._allow('function rowflow._queue_runs(text, int, jsonb[], text[], int, timestamptz)', '{}');

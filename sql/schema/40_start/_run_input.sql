@@ -30,3 +30,4 @@ end;
 $$;
 comment on function rowflow._run_input(jsonb) is
   'Internal: checks a run input (JSON object, at most 1 MiB of JSON text; RF022) and returns it.';
+select rowflow._allow('function rowflow._run_input(jsonb)', '{}');

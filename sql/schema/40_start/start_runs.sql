@@ -19,6 +19,12 @@
 -- is resumed (claim_runs skips them): an application's write must never fail
 -- because of rowflow's own state.
 --
+-- Both are SECURITY DEFINER: a role that may start runs (rowflow_app) needs
+-- no right on rowflow's tables, and reads only its own runs
+-- (rowflow.visible_runs). The role check is EXECUTE alone, not
+-- rowflow._require: apps start runs from SECURITY DEFINER functions of their
+-- own, whose callers are not members of rowflow_app.
+--
 -- start_run is plpgsql, not SQL: Postgres 15 plans a SQL function's body
 -- again on every call it cannot inline (one with SET search_path never is),
 -- while plpgsql caches its statement's plan for the session: pgbench, one
@@ -31,6 +37,7 @@ create or replace function rowflow.start_run(
   now timestamptz default null)
 returns bigint
 language plpgsql
+security definer
 set search_path to ''
 as $$
 declare
@@ -45,6 +52,7 @@ end;
 $$;
 comment on function rowflow.start_run(text, jsonb, text, int, timestamptz) is
   'Starts one queued run (see start_runs). With an idempotency key that already has a run, returns that run and creates nothing.';
+select rowflow._allow('function rowflow.start_run(text, jsonb, text, int, timestamptz)', '{app,operator}');
 
 create or replace function rowflow.start_runs(
   workflow text,
@@ -54,6 +62,7 @@ create or replace function rowflow.start_runs(
   now timestamptz default null)
 returns setof bigint
 language plpgsql
+security definer
 set search_path to ''
 as $$
 #variable_conflict use_column
@@ -84,3 +93,4 @@ end;
 $$;
 comment on function rowflow.start_runs(text, jsonb[], text[], int, timestamptz) is
   'Starts one queued run per input (latest version); a worker claims them (those of a paused workflow once it is resumed). Returns run ids in input order. RF020 unknown workflow, RF022 bad input.';
+select rowflow._allow('function rowflow.start_runs(text, jsonb[], text[], int, timestamptz)', '{app,operator}');

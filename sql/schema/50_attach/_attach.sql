@@ -1,30 +1,34 @@
--- rowflow._attach(relid, given, workflow, events, "when", input, idempotency_key) → attachment id
+-- rowflow._attach(relid, given, workflow, events, "when", input, idempotency_key, columns, exclude_columns, caller) → attachment id
 --
 -- Installs one statement-level AFTER trigger per event, with transition
--- tables (rf_new / rf_old), and the generated trigger function they call
--- (body: sql/schema/50_attach/_attachment_body.sql). Statement-level, so that
--- an INSERT … SELECT of 100,000 rows starts its runs in one set-based
--- statement instead of 100,000 trigger calls.
+-- tables (rf_new / rf_old), and the two generated functions they use
+-- (rowflow._install_attachment): the trigger function, which evaluates the
+-- user's expressions, and the attachment's start function, which writes the
+-- runs. Statement-level, so that an INSERT … SELECT of 100,000 rows starts
+-- its runs in one set-based call instead of 100,000 trigger calls.
 --
 -- Before anything is created, every expression is compiled alone (so the
 -- error names the option) and combined, for each event, over empty stand-ins
--- of the transition tables (rowflow._check_attachment_query): a syntax
--- error, an unknown column, a wrong result type and anything that is not one
--- single expression fail here with RF034. The `when`, `input` and
--- `idempotency_key` expressions are SQL written by the table's owner (like
--- a CHECK constraint); identifiers go through format('%I') and regclass
--- output, literals through format('%L'), and the whole body is passed to
--- CREATE FUNCTION as one %L literal.
+-- of the transition tables (rowflow._check_attachment_queries), as the table
+-- owner: a syntax error, an unknown column, a wrong result type and anything
+-- that is not one single expression fail here with RF034. The `when`,
+-- `input` and `idempotency_key` expressions are SQL written by the table's
+-- owner (like a CHECK constraint); identifiers go through format('%I') and
+-- regclass output, literals through format('%L'), and the whole body is
+-- passed to CREATE FUNCTION as one %L literal.
 --
--- The trigger function is SECURITY DEFINER, owned by the role that called
--- attach (who must own the table), so applications need only their ordinary
--- INSERT/UPDATE/DELETE privilege, not rights on rowflow's tables. Trigger
--- names start with _900_ so they fire after the table's other AFTER
--- statement triggers (Postgres fires triggers of one kind in name order).
--- UPDATE pairs old and new rows by primary key, so an update attachment
--- needs one (RF032); a row whose key itself changed has no old partner.
+-- Who runs what (docs/security.md): the expressions, the default row-to-JSON
+-- included, run only as the table's owner (the trigger function is theirs),
+-- never as rowflow's owner or the role that called attach; so a column type
+-- whose cast calls an owner's function, or a `when` calling one, gains no
+-- right. Trigger names start with _900_ so they fire after the table's other
+-- AFTER statement triggers (Postgres fires triggers of one kind in name
+-- order). UPDATE pairs old and new rows by primary key, so an update
+-- attachment needs one (RF032); a row whose key itself changed has no old
+-- partner.
 create or replace function rowflow._attach(
-  relid oid, given text, workflow text, events text[], "when" text, input text, idempotency_key text)
+  relid oid, given text, workflow text, events text[], "when" text, input text, idempotency_key text,
+  columns text[], exclude_columns text[], caller name)
 returns int
 language plpgsql
 set search_path to ''
@@ -40,9 +44,15 @@ declare
   v_event text;
   v_body text;
   v_table_tag text;
+  v_whats text[] := '{}';
+  v_exprs text[] := '{}';
+  v_on text[] := '{}';
+  v_queries text[] := '{}';
+  v_missing text;
 begin
-  -- GUARD: table, ownership, workflow, events, primary key.
-  v_rel := rowflow._attachable_table(_attach.relid, _attach.given, 'attach');
+  -- GUARD: the caller, the table and its ownership, workflow, events,
+  -- column options, primary key.
+  v_rel := rowflow._attachable_table(_attach.relid, _attach.given, 'attach', _attach.caller);
   if not exists (select 1 from rowflow.workflows as w where w.name = _attach.workflow) then
     raise exception 'attach: unknown workflow %', coalesce(pg_catalog.quote_literal(_attach.workflow), 'null')
       using errcode = 'RF020',
@@ -58,6 +68,26 @@ begin
                     order by 1);
   if cardinality(v_events) <> cardinality(_attach.events) then
     raise exception 'attach: events lists an event twice: %', _attach.events::text using errcode = 'RF033';
+  end if;
+  if _attach.columns is not null and _attach.exclude_columns is not null then
+    raise exception 'attach: give columns or exclude_columns, not both' using errcode = 'RF034';
+  end if;
+  if coalesce(_attach.columns, _attach.exclude_columns) is not null and _attach.input is not null then
+    raise exception 'attach: columns and exclude_columns shape the default input; with input, build it yourself'
+      using errcode = 'RF034',
+            hint = 'Drop input, or write it as e.g. jsonb_build_object(''id'', new.id, ''status'', new.status).';
+  end if;
+  if cardinality(_attach.columns) = 0 then
+    raise exception 'attach: columns lists no column' using errcode = 'RF034';
+  end if;
+  select pg_catalog.string_agg(pg_catalog.quote_ident(c), ', ') into v_missing
+  from unnest(coalesce(_attach.columns, _attach.exclude_columns)) as c
+  where c is null or not exists (select 1 from pg_catalog.pg_attribute as a
+                                 where a.attrelid = _attach.relid and a.attname = c and a.attnum > 0
+                                   and not a.attisdropped);
+  if v_missing is not null then
+    raise exception 'attach: table % has no column %', _attach.relid::regclass, v_missing
+      using errcode = 'RF034', hint = 'List columns of the table by name (case matters for quoted names).';
   end if;
   v_pk := array(
     select a.attname::text
@@ -87,27 +117,29 @@ begin
   end if;
 
   -- PHASE 1: compile every expression, each alone (so the error names the
-  -- option), for each event, before anything is created.
+  -- option), for each event, before anything is created; as the table owner.
   foreach v_event in array v_events loop
     if _attach."when" is not null then
-      perform rowflow._check_attachment_query(
-        rowflow._attachment_query(_attach.relid, v_event, v_pk, _attach."when", null, null),
-        'when', _attach."when", v_event);
+      v_whats := v_whats || 'when'::text; v_exprs := v_exprs || _attach."when"; v_on := v_on || v_event;
+      v_queries := v_queries || rowflow._attachment_query(_attach.relid, v_event, v_pk, _attach."when", null, null);
     end if;
     if _attach.input is not null then
-      perform rowflow._check_attachment_query(
-        rowflow._attachment_query(_attach.relid, v_event, v_pk, null, _attach.input, null),
-        'input', _attach.input, v_event);
+      v_whats := v_whats || 'input'::text; v_exprs := v_exprs || _attach.input; v_on := v_on || v_event;
+      v_queries := v_queries || rowflow._attachment_query(_attach.relid, v_event, v_pk, null, _attach.input, null);
     end if;
     if _attach.idempotency_key is not null then
-      perform rowflow._check_attachment_query(
-        rowflow._attachment_query(_attach.relid, v_event, v_pk, null, null, _attach.idempotency_key),
-        'idempotency_key', _attach.idempotency_key, v_event);
+      v_whats := v_whats || 'idempotency_key'::text; v_exprs := v_exprs || _attach.idempotency_key;
+      v_on := v_on || v_event;
+      v_queries := v_queries || rowflow._attachment_query(_attach.relid, v_event, v_pk, null, null,
+                                                          _attach.idempotency_key);
     end if;
-    perform rowflow._check_attachment_query(
-      rowflow._attachment_query(_attach.relid, v_event, v_pk, _attach."when", _attach.input, _attach.idempotency_key),
-      'combined', concat_ws(' / ', _attach."when", _attach.input, _attach.idempotency_key), v_event);
+    v_whats := v_whats || 'combined'::text; v_on := v_on || v_event;
+    v_exprs := v_exprs || concat_ws(' / ', _attach."when", _attach.input, _attach.idempotency_key);
+    v_queries := v_queries || rowflow._attachment_query(_attach.relid, v_event, v_pk, _attach."when", _attach.input,
+                                                        _attach.idempotency_key, null, _attach.columns,
+                                                        _attach.exclude_columns);
   end loop;
+  perform rowflow._check_attachment_queries(v_rel.relowner, v_whats, v_exprs, v_on, v_queries);
 
   -- PHASE 2: the attachment row (its id makes the function name unique).
   -- Function name: tg_<table>__<workflow>_<id>, each part reduced to
@@ -115,21 +147,16 @@ begin
   -- lose readability, never uniqueness).
   v_table_tag := coalesce(nullif(left(pg_catalog.regexp_replace(pg_catalog.lower(v_rel.relname::text),
                    '[^a-z0-9_]+', '_', 'g'), 22), ''), 't');
-  insert into rowflow.table_attachments (relid, workflow, events, when_sql, input_sql, key_sql, function_name)
-  values (_attach.relid, _attach.workflow, v_events, _attach."when", _attach.input, _attach.idempotency_key, 'tg_pending')
+  insert into rowflow.table_attachments (relid, workflow, events, when_sql, input_sql, key_sql, columns,
+                                         exclude_columns, function_name, created_by)
+  values (_attach.relid, _attach.workflow, v_events, _attach."when", _attach.input, _attach.idempotency_key,
+          _attach.columns, _attach.exclude_columns, 'tg_pending', _attach.caller)
   returning id into v_id;
   v_fn := 'tg_' || v_table_tag || '__' || left(pg_catalog.replace(_attach.workflow, '-', '_'), 22) || '_' || v_id;
   update rowflow.table_attachments as a set function_name = v_fn where a.id = v_id;
 
-  -- PHASE 3: the trigger function (its body: rowflow._attachment_body).
-  v_body := rowflow._attachment_body((select a from rowflow.table_attachments as a where a.id = v_id));
-  execute pg_catalog.format(
-    'create function rowflow.%I() returns trigger language plpgsql security definer set search_path to '''' as %L',
-    v_fn, v_body);
-  execute pg_catalog.format('revoke all on function rowflow.%I() from public', v_fn);
-  execute pg_catalog.format('comment on function rowflow.%I() is %L', v_fn,
-    pg_catalog.format('rowflow attachment %s: starts workflow %s for %s on %s', v_id, _attach.workflow,
-      array_to_string(v_events, ', '), _attach.relid::regclass));
+  -- PHASE 3: the trigger function (the table owner's) and the start function.
+  perform rowflow._install_attachment(v_id);
 
   -- PHASE 4: one statement-level AFTER trigger per event. The _900_ prefix
   -- makes them fire after the table's other AFTER statement triggers
@@ -147,3 +174,4 @@ begin
   return v_id;
 end;
 $$;
+select rowflow._allow('function rowflow._attach(oid, text, text, text[], text, text, text, text[], text[], name)', '{}');

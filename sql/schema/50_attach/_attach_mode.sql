@@ -23,3 +23,4 @@ begin
   return v_mode;
 end;
 $$;
+select rowflow._allow('function rowflow._attach_mode()', '{}');

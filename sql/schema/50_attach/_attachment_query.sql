@@ -1,4 +1,4 @@
--- rowflow._attachment_query(rel, event, pk_cols, when_sql, input_sql, key_sql, into_vars) → a SELECT
+-- rowflow._attachment_query(rel, event, pk_cols, when_sql, input_sql, key_sql, into_vars, columns, exclude_columns) → a SELECT
 --
 -- The SELECT an attachment's trigger runs for one event: it reads the
 -- transition table(s) (rf_new / rf_old, aliased new / old), keeps the rows
@@ -13,12 +13,16 @@
 -- only jsonb (or an untyped literal), so text or json is rejected rather
 -- than cast at run time; the key is cast to text explicitly.
 --
+-- The default input's "row" (and "old") is the whole row, to_jsonb(new.*),
+-- or only `columns`, or the row without `exclude_columns` (attach's options,
+-- for rows that hold secrets: docs/triggers.md).
+--
 -- Without into_vars the text starts with CTEs named like the transition
 -- tables (empty, with the table's columns), so the very same query compiles
 -- at attach time; into_vars is spliced in only for the function body.
 create or replace function rowflow._attachment_query(
   rel regclass, event text, pk_cols text[], when_sql text, input_sql text, key_sql text,
-  into_vars text default null)
+  into_vars text default null, columns text[] default null, exclude_columns text[] default null)
 returns text
 language plpgsql stable
 set search_path to ''
@@ -30,6 +34,10 @@ declare
   v_key_obj text;
   v_input text;
   v_key text;
+  v_row text;
+  v_old text;
+  v_alias text;
+  v_expr text;
 begin
   -- GUARD: known event.
   if _attachment_query.event not in ('insert', 'update', 'delete') then
@@ -55,15 +63,36 @@ begin
              case when _attachment_query.event = 'delete' then 'old' else 'new' end, c), ', ' order by o))
   into v_key_obj
   from unnest(_attachment_query.pk_cols) with ordinality as t(c, o);
+  -- The row as JSON: whole, only some columns, or without some; as `new`
+  -- and as `old` (the row of a delete, the old row of an update).
+  foreach v_alias in array array['new', 'old'] loop
+    v_expr := case
+      when _attachment_query.columns is not null then
+        (select 'pg_catalog.jsonb_build_object(' || pg_catalog.string_agg(pg_catalog.format('%L, %s.%I', t.c, v_alias, t.c),
+                                                                          ', ' order by t.o) || ')'
+         from unnest(_attachment_query.columns) with ordinality as t(c, o))
+      when _attachment_query.exclude_columns is not null then
+        pg_catalog.format('(pg_catalog.to_jsonb(%s.*) operator(pg_catalog.-) %L::text[])', v_alias,
+                          _attachment_query.exclude_columns)
+      else pg_catalog.format('pg_catalog.to_jsonb(%s.*)', v_alias) end;
+    if v_alias = 'new' then
+      v_row := v_expr;
+    else
+      v_old := v_expr;
+    end if;
+  end loop;
+  if _attachment_query.event = 'delete' then
+    v_row := v_old;
+  end if;
   v_input := coalesce(
     E'\n' || _attachment_query.input_sql || E'\n',
     pg_catalog.format(
       'pg_catalog.jsonb_build_object(''schema'', rf_tg.rf_schema, ''table'', rf_tg.rf_table, ''op'', %L, '
-      '''key'', %s, ''row'', pg_catalog.to_jsonb(%s.*)%s)',
+      '''key'', %s, ''row'', %s%s)',
       _attachment_query.event,
       coalesce(v_key_obj, 'null::jsonb'),
-      case when _attachment_query.event = 'delete' then 'old' else 'new' end,
-      case when _attachment_query.event = 'update' then ', ''old'', pg_catalog.to_jsonb(old.*)' else '' end));
+      v_row,
+      case when _attachment_query.event = 'update' then ', ''old'', ' || v_old else '' end));
   if _attachment_query.into_vars is null then
     -- Compiled outside the function: rf_tg.* variables do not exist there.
     v_input := replace(replace(v_input, 'rf_tg.rf_schema', '''''::text'), 'rf_tg.rf_table', '''''::text');
@@ -85,3 +114,4 @@ begin
     || 'where (' || coalesce(E'\n' || _attachment_query.when_sql || E'\n', 'true') || ')) as rf_q';
 end;
 $$;
+select rowflow._allow('function rowflow._attachment_query(regclass, text, text[], text, text, text, text, text[], text[])', '{}');

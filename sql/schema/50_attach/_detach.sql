@@ -1,9 +1,9 @@
--- rowflow._detach(relid, given, workflow) → how many attachments were removed
+-- rowflow._detach(relid, given, workflow, caller) → how many attachments were removed
 --
 -- Drops the trigger function of each attachment of the workflow on the table
--- (CASCADE drops its triggers) and deletes its row, under the same lock as
+-- (CASCADE drops its triggers) and its start function, and deletes its row, under the same lock as
 -- _attach, after the same checks. RF037 when there is none.
-create or replace function rowflow._detach(relid oid, given text, workflow text)
+create or replace function rowflow._detach(relid oid, given text, workflow text, caller name)
 returns int
 language plpgsql
 set search_path to ''
@@ -14,7 +14,7 @@ declare
   v_count int := 0;
 begin
   -- GUARD: table and ownership; serialise with attach.
-  perform rowflow._attachable_table(_detach.relid, _detach.given, 'detach');
+  perform rowflow._attachable_table(_detach.relid, _detach.given, 'detach', _detach.caller);
   execute pg_catalog.format('lock table %s in share row exclusive mode', _detach.relid::regclass);
   perform rowflow._purge_stale_attachments();
 
@@ -26,6 +26,8 @@ begin
     order by a.id
   loop
     execute pg_catalog.format('drop function rowflow.%I() cascade', v_row.function_name);
+    execute pg_catalog.format('drop function if exists rowflow.%I(jsonb[], text[])',
+                              'st_' || substr(v_row.function_name, 4));
     delete from rowflow.table_attachments as a where a.id = v_row.id;
     v_count := v_count + 1;
   end loop;
@@ -37,3 +39,4 @@ begin
   return v_count;
 end;
 $$;
+select rowflow._allow('function rowflow._detach(oid, text, text, name)', '{}');

@@ -1,7 +1,7 @@
 -- rowflow._purge_stale_attachments()
 --
 -- Removes attachments whose triggers are gone (the table was dropped, or
--- the triggers were dropped by hand) and their functions, so that a reused
+-- the triggers were dropped by hand) and their two functions, so that a reused
 -- table oid never inherits a stale attachment. Called by attach and detach.
 create or replace function rowflow._purge_stale_attachments()
 returns void
@@ -21,7 +21,10 @@ begin
         and p.pronamespace = 'rowflow'::regnamespace)
   loop
     execute pg_catalog.format('drop function if exists rowflow.%I()', v_row.function_name);
+    execute pg_catalog.format('drop function if exists rowflow.%I(jsonb[], text[])',
+                              'st_' || substr(v_row.function_name, 4));
     delete from rowflow.table_attachments as a where a.id = v_row.id;
   end loop;
 end;
 $$;
+select rowflow._allow('function rowflow._purge_stale_attachments()', '{}');

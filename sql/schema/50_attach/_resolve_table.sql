@@ -21,3 +21,4 @@ begin
   return v_relid;
 end;
 $$;
+select rowflow._allow('function rowflow._resolve_table(text, text)', '{}');

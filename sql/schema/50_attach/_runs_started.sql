@@ -41,3 +41,4 @@ end;
 $$;
 comment on function rowflow._runs_started(text, bigint[], boolean) is
   'Internal: wake-ups (unless the caller saw nobody waiting) and pending_runs() bookkeeping after an attachment inserted queued runs.';
+select rowflow._allow('function rowflow._runs_started(text, bigint[], boolean)', '{}');

@@ -1,11 +1,11 @@
 -- rowflow._start_attached(attachment_id, workflow, inputs, keys)
 --
--- The slower path of a generated trigger (the fast one is inline in its
--- body, sql/schema/50_attach/_attachment_body.sql): keyed attachments, an
--- unknown workflow (start_runs raises RF020), a bad
--- mode (RF039) or a bad input (RF022). One call per statement with every
--- qualifying row's input: the mode, one _queue_runs call, the
--- pending_runs() note.
+-- The slower path of an attachment's start function (rowflow.st_…; the
+-- fast one is inline in its body, sql/schema/50_attach/_attachment_start_body.sql):
+-- keyed attachments, an unknown workflow (start_runs raises RF020) and a bad
+-- mode (RF039). One call per statement with every qualifying row's input:
+-- the mode, one _queue_runs call, the pending_runs() note. It runs as
+-- rowflow's owner: the start function fixes the workflow.
 --
 -- Backfill priority: graphile-worker takes the available job with the
 -- lowest priority value first, and claim_runs and the gates hand out the
@@ -92,3 +92,4 @@ end;
 $$;
 comment on function rowflow._start_attached(int, text, jsonb[], text[]) is
   'Internal: the one call a generated attachment trigger makes per statement (mode, queued runs, pending_runs bookkeeping).';
+select rowflow._allow('function rowflow._start_attached(int, text, jsonb[], text[])', '{}');

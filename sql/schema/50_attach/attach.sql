@@ -1,10 +1,19 @@
--- rowflow.attach(table_name, workflow, events, "when", input, idempotency_key) → attachment id
+-- rowflow.attach(table_name, workflow, events, "when", input, idempotency_key, columns, exclude_columns, caller) → attachment id
 --
 -- Attaches a workflow to a business table: each row change of the given
 -- events for which "when" holds starts a run, in the writer's transaction,
--- with the given input (default: the row as JSON). The work is in
--- rowflow._attach (sql/schema/50_attach/_attach.sql); these two overloads
--- only resolve the table. Contract and errors: docs/triggers.md.
+-- with the given input (default: the row as JSON, or the listed `columns`,
+-- or the row without `exclude_columns`). The work is in rowflow._attach
+-- (sql/schema/50_attach/_attach.sql); these two overloads only resolve the
+-- table. Contract and errors: docs/triggers.md; rights: docs/security.md.
+--
+-- SECURITY DEFINER: attaching writes rowflow.table_attachments and creates
+-- functions in schema rowflow, which attachers may not do themselves.
+-- EXECUTE is the owner's only; a DBA grants it to the roles that may attach
+-- (`grant execute on function rowflow.attach(text, …) to shop_owner`). The
+-- attachment acts for `caller` (default: the caller's current_user, which a
+-- default evaluates in the calling query): the session must be a member of
+-- it, and it must own the table or be a member of its owner.
 --
 -- attach(text, …) resolves the name the way a ::regclass cast in the
 -- caller's query would, so that a missing table is RF030 instead of a cast
@@ -18,16 +27,22 @@ create or replace function rowflow.attach(
   events text[] default '{insert}',
   "when" text default null,
   input text default null,
-  idempotency_key text default null)
+  idempotency_key text default null,
+  columns text[] default null,
+  exclude_columns text[] default null,
+  caller name default current_user)
 returns int
 language sql
+security definer
 set search_path to ''
 as $$
   select rowflow._attach(attach.table_name, attach.table_name::text, attach.workflow,
-                         attach.events, attach."when", attach.input, attach.idempotency_key);
+                         attach.events, attach."when", attach.input, attach.idempotency_key,
+                         attach.columns, attach.exclude_columns, attach.caller);
 $$;
-comment on function rowflow.attach(regclass, text, text[], text, text, text) is
+comment on function rowflow.attach(regclass, text, text[], text, text, text, text[], text[], name) is
   'Same as attach(text, …) for a regclass argument.';
+select rowflow._allow('function rowflow.attach(regclass, text, text[], text, text, text, text[], text[], name)', '{}');
 
 create or replace function rowflow.attach(
   table_name text,
@@ -36,14 +51,20 @@ create or replace function rowflow.attach(
   "when" text default null,
   input text default null,
   idempotency_key text default null,
+  columns text[] default null,
+  exclude_columns text[] default null,
+  caller name default current_user,
   caller_search_path text default pg_catalog.current_setting('search_path'))
 returns int
 language sql
+security definer
 set search_path to ''
 as $$
   select rowflow._attach(rowflow._resolve_table(attach.table_name, attach.caller_search_path),
                          attach.table_name, attach.workflow, attach.events, attach."when",
-                         attach.input, attach.idempotency_key);
+                         attach.input, attach.idempotency_key, attach.columns, attach.exclude_columns,
+                         attach.caller);
 $$;
-comment on function rowflow.attach(text, text, text[], text, text, text, text) is
-  'Attaches a workflow to a table: row changes (events) for which "when" holds start a run with the given input (default: the row as JSON) in the same transaction. The table name resolves with the caller''s search_path. Returns the attachment id. RF020, RF030-RF036.';
+comment on function rowflow.attach(text, text, text[], text, text, text, text[], text[], name, text) is
+  'Attaches a workflow to a table: row changes (events) for which "when" holds start a run with the given input (default: the row as JSON, or only `columns`, or without `exclude_columns`) in the same transaction. The table name resolves with the caller''s search_path. Returns the attachment id. RF020, RF030-RF036.';
+select rowflow._allow('function rowflow.attach(text, text, text[], text, text, text, text[], text[], name, text)', '{}');

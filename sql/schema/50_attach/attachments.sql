@@ -11,6 +11,8 @@ select
   a.when_sql,
   a.input_sql,
   a.key_sql as idempotency_key_sql,
+  a.columns,
+  a.exclude_columns,
   ('rowflow.' || pg_catalog.quote_ident(a.function_name)) as trigger_function,
   array(select t.tgname::text from pg_catalog.pg_trigger as t
         where t.tgrelid = a.relid and t.tgfoid = p.oid order by t.tgname) as triggers,
@@ -22,3 +24,4 @@ join pg_catalog.pg_proc as p
 where exists (select 1 from pg_catalog.pg_trigger as t where t.tgrelid = a.relid and t.tgfoid = p.oid);
 comment on view rowflow.attachments is
   'Every live table attachment with its options (SQL text as given to rowflow.attach).';
+select rowflow._allow('view rowflow.attachments', '{viewer}');

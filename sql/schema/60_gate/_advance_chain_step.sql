@@ -36,3 +36,4 @@ begin
   return v_sr.step;
 end;
 $$;
+select rowflow._allow('function rowflow._advance_chain_step(rowflow.runs, timestamptz)', '{}');

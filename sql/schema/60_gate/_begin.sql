@@ -1,4 +1,4 @@
--- rowflow._begin(run_ids, steps, attempts, os, worker_id, now, reserved) → {o: context or refusal}
+-- rowflow._begin(run_ids, steps, attempts, os, worker_id, now, reserved, key, check_jobs) → {o: context or refusal}
 --
 -- The body of begin_steps and of complete_steps' "next step" (PHASE 5), for
 -- calls whose runs the caller has locked; `os` numbers the calls, and the
@@ -9,7 +9,10 @@
 -- have no lease; a step already running with the same attempt is then a
 -- re-delivery (graphile retried a job whose worker died, or a duplicate):
 -- accepted again, with a 'step_started' event marked redelivery, its
--- started_at unchanged. reserved => true: steps this worker reserved
+-- started_at unchanged. With check_jobs (a session that is not trusted),
+-- the step's job must be locked by worker_id: graphile-worker gave it to
+-- that worker, so nobody else can start it (a delayed step early, say).
+-- reserved => true: steps this worker reserved
 -- (queued under worker_id's lease by complete_steps); they keep the lease
 -- and begin in one statement, contexts included.
 --
@@ -17,7 +20,7 @@
 -- outputs of the step's dependencies (a compensation gets the output of the
 -- step it undoes, the on-failure handler those of every succeeded step).
 create or replace function rowflow._begin(run_ids bigint[], steps text[], attempts int[], os int[], worker_id text,
-  now timestamptz, reserved boolean)
+  now timestamptz, reserved boolean, key bytea, check_jobs boolean default false)
 returns jsonb
 language plpgsql
 set search_path to ''
@@ -56,7 +59,8 @@ begin
              'attempt', u.attempt, 'maxAttempts', u.max_attempts,
              'timeoutMs', (extract(epoch from ws.timeout) * 1000)::bigint,
              'idempotencyKey', 'rowflow:' || u.run_id || ':' || u.step,
-             'kind', u.kind, 'runError', r.error)), '{}')
+             'kind', u.kind, 'runError', r.error,
+             'lease', rowflow._lease(_begin.key, u.run_id, u.step, u.attempt))), '{}')
     into v_os, v_results
     from u
     join rowflow.runs as r on r.id = u.run_id
@@ -72,6 +76,8 @@ begin
     where sr.run_id = c.run_id and sr.step = c.step and sr.attempt = c.attempt and sr.status = 'queued'
       and sr.locked_by is null
       and exists (select 1 from rowflow.runs as r where r.id = c.run_id and r.status in ('running', 'compensating'))
+      and (not _begin.check_jobs or exists (select 1 from graphile_worker._private_jobs as j
+                                            where j.id = sr.job_id and j.locked_by = _begin.worker_id))
     returning c.o, sr.run_id, sr.step, sr.kind, sr.attempt, sr.max_attempts
   )
   select coalesce(array_agg(row(u.o, u.run_id, u.step, u.kind, u.attempt, u.max_attempts)::rowflow.begun_step), '{}')
@@ -86,6 +92,8 @@ begin
     join rowflow.step_runs as sr on sr.run_id = c.run_id and sr.step = c.step and sr.attempt = c.attempt
     join rowflow.runs as r on r.id = c.run_id
     where sr.status = 'running' and sr.locked_by is null and r.status in ('running', 'compensating')
+      and (not _begin.check_jobs or exists (select 1 from graphile_worker._private_jobs as j
+                                            where j.id = sr.job_id and j.locked_by = _begin.worker_id))
       and not c.o = any (array(select b.o from unnest(v_begun) as b));
     if cardinality(v_again) > 0 then
       insert into rowflow.events (run_id, step, type, attempt, data, at)
@@ -104,7 +112,8 @@ begin
            'attempt', b.attempt, 'maxAttempts', b.max_attempts,
            'timeoutMs', (extract(epoch from t.timeout) * 1000)::bigint,
            'idempotencyKey', 'rowflow:' || b.run_id || ':' || b.step,
-           'kind', b.kind, 'runError', r.error)), '{}')
+           'kind', b.kind, 'runError', r.error,
+           'lease', rowflow._lease(_begin.key, b.run_id, b.step, b.attempt))), '{}')
   into v_os, v_results
   from unnest(v_begun) as b
   join rowflow.runs as r on r.id = b.run_id
@@ -138,10 +147,11 @@ begin
       array(select c.step from unnest(_begin.steps, _begin.os) as c(step, o) where not c.o = any (v_os) order by c.o),
       array(select c.attempt from unnest(_begin.attempts, _begin.os) as c(attempt, o) where not c.o = any (v_os) order by c.o),
       array(select c.o from unnest(_begin.os) as c(o) where not c.o = any (v_os) order by c.o),
-      array['queued', 'running']) as f;
+      array['queued', 'running'], case when _begin.check_jobs then _begin.worker_id end) as f;
   end if;
   return v_results;
 end;
 $$;
-comment on function rowflow._begin(bigint[], text[], int[], int[], text, timestamptz, boolean) is
+comment on function rowflow._begin(bigint[], text[], int[], int[], text, timestamptz, boolean, bytea, boolean) is
   'Internal: begins queued attempts (graphile-fetched, or reserved under worker_id''s lease); answers {o: context or refusal}.';
+select rowflow._allow('function rowflow._begin(bigint[], text[], int[], int[], text, timestamptz, boolean, bytea, boolean)', '{}');

@@ -65,3 +65,4 @@ begin
   return v_n;
 end;
 $$;
+select rowflow._allow('function rowflow._cancel_steps(bigint, text[], text, timestamptz)', '{}');

@@ -1,12 +1,13 @@
--- rowflow._context(run_id, step, kind, attempt, …) → a handler context
+-- rowflow._context(run_id, step, kind, attempt, …, lease) → a handler context
 --
 -- The object a worker hands to a step's handler (src/worker/ builds
 -- ctx.input, ctx.deps, ctx.attempt, ctx.idempotencyKey … from it). The
 -- idempotency key is the same on every attempt, so handlers can pass it to
--- external APIs (invariant 2). plpgsql, not SQL: a SQL function that is not
+-- external APIs (invariant 2). The lease token is the worker's proof that the
+-- attempt is its own (complete_steps, fail_step). plpgsql, not SQL: a SQL function that is not
 -- inlined is planned on every call.
 create or replace function rowflow._context(run_id bigint, step text, kind text, attempt int, max_attempts int,
-  task text, workflow text, version int, input jsonb, deps jsonb, timeout interval, run_error jsonb)
+  task text, workflow text, version int, input jsonb, deps jsonb, timeout interval, run_error jsonb, lease text)
 returns jsonb
 language plpgsql immutable
 set search_path to ''
@@ -28,6 +29,8 @@ begin
     'timeoutMs', (extract(epoch from _context.timeout) * 1000)::bigint,
     'idempotencyKey', 'rowflow:' || _context.run_id || ':' || _context.step,
     'kind', _context.kind,
-    'runError', _context.run_error);
+    'runError', _context.run_error,
+    'lease', _context.lease);
 end;
 $$;
+select rowflow._allow('function rowflow._context(bigint, text, text, int, int, text, text, int, jsonb, jsonb, interval, jsonb, text)', '{}');

@@ -11,3 +11,4 @@ as $$
   from rowflow.step_runs as sr
   where sr.run_id = _deps_outputs.run_id and sr.step = any (_deps_outputs.names);
 $$;
+select rowflow._allow('function rowflow._deps_outputs(bigint, text[])', '{}');

@@ -51,3 +51,4 @@ end;
 $$;
 comment on function rowflow._finish_runs(bigint[], timestamptz) is
   'Internal: ends the given runs that have nothing left (succeeded, or failed after compensation); returns each run''s status.';
+select rowflow._allow('function rowflow._finish_runs(bigint[], timestamptz)', '{}');

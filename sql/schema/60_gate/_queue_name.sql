@@ -21,3 +21,4 @@ as $$
       _queue_name.queue_name)
   end;
 $$;
+select rowflow._allow('function rowflow._queue_name(text, jsonpath, jsonb)', '{}');

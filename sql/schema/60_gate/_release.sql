@@ -1,4 +1,4 @@
--- rowflow._release(done, takes, worker_id, now) → setof released_step
+-- rowflow._release(done, takes, worker_id, now, key) → setof released_step
 --
 -- The general release, for what complete_steps' one-statement path cannot
 -- do: conditions ("if"), named queues, delays, and dependents without a
@@ -12,7 +12,8 @@
 -- takes[origin] per gate call, when worker_id is given, the step has no
 -- queue and no delay, and nothing with a lower priority value waits —
 -- running under worker_id's lease, its handler context returned.
-create or replace function rowflow._release(done rowflow.done_step[], takes int[], worker_id text, now timestamptz)
+create or replace function rowflow._release(done rowflow.done_step[], takes int[], worker_id text, now timestamptz,
+  key bytea)
 returns setof rowflow.released_step
 language plpgsql
 set search_path to ''
@@ -63,7 +64,7 @@ begin
                'if', z.if_path::text,
                'context', case when z.eligible and z.rn <= coalesce(v_takes[z.origin], 0) then
                  rowflow._context(z.run_id, z.name, 'step', 1, z.attempts, z.task, z.workflow, z.version, z.input,
-                                  z.deps, z.timeout, null) end)
+                                  z.deps, z.timeout, null, rowflow._lease(_release.key, z.run_id, z.name, 1)) end)
            )::rowflow.released_step order by z.run_id, z.name), '{}')
     into v_dec
     from (
@@ -197,5 +198,6 @@ begin
   return query select * from unnest(v_all);
 end;
 $$;
-comment on function rowflow._release(rowflow.done_step[], int[], text, timestamptz) is
+comment on function rowflow._release(rowflow.done_step[], int[], text, timestamptz, bytea) is
   'Internal: releases dependents of succeeded/skipped steps of many runs (conditions, queues, delays); hands up to takes[origin] of them to worker_id.';
+select rowflow._allow('function rowflow._release(rowflow.done_step[], int[], text, timestamptz, bytea)', '{}');

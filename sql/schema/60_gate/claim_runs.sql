@@ -1,4 +1,5 @@
--- rowflow.claim_runs(worker_id, take, max_runs, now) → {"runs": claimed, "taken": [handler contexts]}
+-- rowflow.claim_runs(worker_id, take, max_runs, now, worker_token) → {"runs": claimed, "taken": [handler contexts]}
+-- rowflow._claim(worker_id, take, max_runs, now, key): its body, also called by complete_steps
 --
 -- How a queued run starts moving. Claims up to max_runs queued runs in
 -- (priority, id) order, FOR NO KEY UPDATE SKIP LOCKED so that workers never
@@ -12,6 +13,16 @@
 -- skipped by their condition, which releases their dependents (PHASE 3).
 -- take => 0 (worker_id may be null) only turns the runs into jobs: what
 -- psql and the tests use. Contract: docs/sql-api.md (claim_runs).
+--
+-- Each taken step's context carries its lease token (rowflow._lease): only
+-- the worker holding it can complete or fail the attempt. Handing steps to
+-- worker_id needs worker_id's token (rowflow._check_worker), so one worker
+-- cannot make another hold leases it does not know of.
+--
+-- There is no foreign key from runs to workflow_versions: its check would
+-- lock the version row (KEY SHARE) at every start, and concurrent starts of
+-- one workflow would share it through multixacts. The claim checks instead:
+-- a run whose workflow version does not exist fails (RF025) when claimed.
 --
 -- With take > 0 no run is claimed whose priority value is above that of an
 -- available due job, so backfill runs yield to live work. Runs of a paused
@@ -32,7 +43,31 @@ create or replace function rowflow.claim_runs(
   worker_id text default null,
   take int default 0,
   max_runs int default null,
-  now timestamptz default null)
+  now timestamptz default null,
+  worker_token text default null)
+returns jsonb
+language plpgsql
+security definer
+set search_path to ''
+as $$
+#variable_conflict use_column
+begin
+  -- GUARD: a worker (or an operator claiming for graphile-worker, take 0);
+  -- handing steps to worker_id needs its token.
+  perform rowflow._require(case when coalesce(claim_runs.take, 0) > 0 then '{worker}'::text[]
+                                else '{worker,operator}'::text[] end);
+  if coalesce(claim_runs.take, 0) > 0 and claim_runs.worker_id is not null then
+    perform rowflow._check_worker(claim_runs.worker_id, claim_runs.worker_token);
+  end if;
+  return rowflow._claim(claim_runs.worker_id, claim_runs.take, claim_runs.max_runs, claim_runs.now,
+                        case when coalesce(claim_runs.take, 0) > 0 then rowflow._secret() end);
+end;
+$$;
+comment on function rowflow.claim_runs(text, int, int, timestamptz, text) is
+  'Claims up to max_runs queued runs: running, a row per step, up to take root steps handed to worker_id (running, leased; worker_token required), the others queued as jobs. Answers {"runs": claimed, "taken": [handler contexts]}.';
+select rowflow._allow('function rowflow.claim_runs(text, int, int, timestamptz, text)', '{worker,operator}');
+
+create or replace function rowflow._claim(worker_id text, take int, max_runs int, now timestamptz, key bytea)
 returns jsonb
 language plpgsql
 set search_path to ''
@@ -44,9 +79,9 @@ set jit to off
 as $$
 #variable_conflict use_column
 declare
-  v_now timestamptz := coalesce(claim_runs.now, pg_catalog.statement_timestamp());
-  v_take int := coalesce(claim_runs.take, 0);
-  v_limit int := coalesce(claim_runs.max_runs, greatest(coalesce(claim_runs.take, 0), 1));
+  v_now timestamptz := coalesce(_claim.now, pg_catalog.statement_timestamp());
+  v_take int := coalesce(_claim.take, 0);
+  v_limit int := coalesce(_claim.max_runs, greatest(coalesce(_claim.take, 0), 1));
   v_out record;
   v_seq regclass := pg_catalog.pg_get_serial_sequence('graphile_worker._private_jobs', 'id')::regclass;
   v_woke int;
@@ -57,7 +92,7 @@ begin
     raise exception 'claim_runs: take and max_runs must not be negative (take %, max_runs %)', v_take, v_limit
       using errcode = '22023';
   end if;
-  if v_take > 0 and claim_runs.worker_id is null then
+  if v_take > 0 and _claim.worker_id is null then
     raise exception 'claim_runs: take > 0 needs the worker_id that will run the steps' using errcode = '22023';
   end if;
   if v_limit = 0 then
@@ -76,17 +111,29 @@ begin
   -- now, so that releasing them later only updates a row); jobs for the
   -- queued roots; the rows; skip events.
   with c as (
-    select r.id from rowflow.runs as r
+    select r.id,
+           exists (select 1 from rowflow.workflow_versions as wv
+                   where wv.workflow = r.workflow and wv.version = r.version) as known
+    from rowflow.runs as r
     where r.status = 'queued' and (v_yield is null or r.priority <= v_yield)
       and not exists (select 1 from rowflow.workflows as w where w.name = r.workflow and w.paused)
     order by r.priority, r.id
     limit v_limit
     for no key update skip locked
   ), u as (
+    -- A run of a workflow version that does not exist (inserted by hand, a
+    -- broken restore) fails here, RF025, instead of running forever.
     update rowflow.runs as r
-    set status = 'running', started_at = v_now, updated_at = v_now
+    set status = case when c.known then 'running' else 'failed' end, started_at = v_now, updated_at = v_now,
+        finished_at = case when c.known then null else v_now end,
+        error = case when c.known then null else pg_catalog.jsonb_build_object('code', 'RF025',
+                  'message', pg_catalog.format('workflow %s has no version %s', r.workflow, r.version)) end
     from c where r.id = c.id
-    returning r.id, r.workflow, r.version, r.input, r.priority
+    returning r.id, r.workflow, r.version, r.input, r.priority, r.status, r.error
+  ), bad as (
+    insert into rowflow.events (run_id, type, data, at)
+    select u.id, 'run_failed', pg_catalog.jsonb_build_object('error', u.error), v_now
+    from u where u.status = 'failed'
   ), s as (
     select u.id as run_id, u.workflow, u.version, u.input, ws.name as step, ws.task, ws.attempts, ws.delay,
       ws.timeout, ws.if_path, ws.n_deps, ws.n_deps = 0 as root,
@@ -94,7 +141,7 @@ begin
       (ws.n_deps = 0 and g.go and q.queue is null and coalesce(ws.delay, interval '0') <= interval '0') as eligible,
       u.priority as run_priority
     from u
-    join rowflow.workflow_steps as ws on ws.workflow = u.workflow and ws.version = u.version
+    join rowflow.workflow_steps as ws on ws.workflow = u.workflow and ws.version = u.version and u.status = 'running'
     cross join lateral (
       select ws.n_deps = 0 and (ws.if_path is null
         or coalesce(jsonb_path_match(pg_catalog.jsonb_build_object('input', u.input, 'steps', '{}'::jsonb),
@@ -139,7 +186,7 @@ begin
            case when p.status in ('queued', 'running') then 1 else 0 end,
            p.attempts, v_now, case when p.status in ('queued', 'running') then v_now end,
            case when p.status = 'running' then v_now end, case when p.status = 'skipped' then v_now end, p.job_id,
-           case when p.status = 'running' then claim_runs.worker_id end
+           case when p.status = 'running' then _claim.worker_id end
     from p
     order by p.run_id, p.step
   ), ev as (
@@ -148,14 +195,15 @@ begin
     from p where p.status = 'skipped'
     order by p.run_id, p.step
   )
-  select (select count(*)::int from u) as runs,
+  select (select count(*)::int from u where u.status = 'running') as runs,
          coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
            'ok', true, 'runId', p.run_id::text, 'step', p.step, 'task', p.task,
            'workflow', p.workflow, 'version', p.version, 'input', p.input, 'deps', '{}'::jsonb,
            'attempt', 1, 'maxAttempts', p.attempts,
            'timeoutMs', (extract(epoch from p.timeout) * 1000)::bigint,
            'idempotencyKey', 'rowflow:' || p.run_id || ':' || p.step,
-           'kind', 'step', 'runError', null, 'priority', p.priority)
+           'kind', 'step', 'runError', null, 'priority', p.priority,
+           'lease', rowflow._lease(_claim.key, p.run_id, p.step, 1))
            order by p.run_priority, p.run_id, p.priority, p.step)
            filter (where p.status = 'running'), '[]'::jsonb) as taken,
          count(*) filter (where p.status = 'queued')::int as queued,
@@ -182,7 +230,7 @@ begin
   -- PHASE 3: runs with skipped root steps: release what the skips satisfy
   -- (rare), then finish the runs that have nothing left.
   if cardinality(v_out.skipped) > 0 then
-    perform rowflow._release(v_out.skipped, null, null, v_now);
+    perform rowflow._release(v_out.skipped, null, null, v_now, null);
     perform rowflow._finish_runs(array(select distinct d.run_id from unnest(v_out.skipped) as d), v_now);
   end if;
   if v_out.queued > 0 then
@@ -191,5 +239,4 @@ begin
   return pg_catalog.jsonb_build_object('runs', v_out.runs, 'taken', v_out.taken);
 end;
 $$;
-comment on function rowflow.claim_runs(text, int, int, timestamptz) is
-  'Claims up to max_runs queued runs: running, a row per step, up to take root steps handed to worker_id (running, leased), the others queued as jobs. Answers {"runs": claimed, "taken": [handler contexts]}.';
+select rowflow._allow('function rowflow._claim(text, int, int, timestamptz, bytea)', '{}');

@@ -1,5 +1,5 @@
--- rowflow.complete_steps(run_ids, steps, attempts, outputs, takes, worker_id, now, claim, reserve, next_*) → setof answer
--- rowflow.complete_step(run_id, step, attempt, output, now, take, worker_id, claim) → answer
+-- rowflow.complete_steps(run_ids, steps, attempts, outputs, takes, worker_id, now, claim, reserve, next_*, leases, worker_token) → setof answer
+-- rowflow.complete_step(run_id, step, attempt, output, now, take, worker_id, claim, lease, worker_token) → answer
 --
 -- The gate. Runs in the handler's transaction, so that the step's writes
 -- through ctx.tx, its completion and the release of its dependents commit
@@ -8,7 +8,11 @@
 -- {"ok": true, "released": [queued, taken or reserved dependents],
 --  "skipped": [...], "runStatus", "taken": [contexts], "reserved": [steps]}
 -- or {"ok": false, "reason", …, "taken", "reserved"} for a call that does
--- not match its step (a late or duplicate completion changes nothing).
+-- not match its step (a late or duplicate completion changes nothing), that
+-- does not show the attempt's lease token ("not_lease_holder": only the
+-- worker the attempt was handed to can complete it), or whose output is over
+-- rowflow.max_output_bytes ("output_too_large"; the worker then fails the
+-- step).
 -- complete_step is the one-call form. Contract: docs/sql-api.md.
 --
 -- What a worker passes besides the outcomes (all optional; worker_id is
@@ -54,9 +58,12 @@ create or replace function rowflow.complete_step(
   now timestamptz default null,
   take int default 0,
   worker_id text default null,
-  claim boolean default false)
+  claim boolean default false,
+  lease text default null,
+  worker_token text default null)
 returns jsonb
 language plpgsql
+security definer
 set search_path to ''
 as $$
 #variable_conflict use_column
@@ -67,20 +74,26 @@ begin
   from rowflow.complete_steps(array[complete_step.run_id], array[complete_step.step],
                               array[complete_step.attempt], array[complete_step.output],
                               array[coalesce(complete_step.take, 0)], complete_step.worker_id, complete_step.now,
-                              complete_step.claim) as c;
+                              complete_step.claim,
+                              leases => case when complete_step.lease is null then null
+                                             else array[complete_step.lease] end,
+                              worker_token => complete_step.worker_token) as c;
   return v_result;
 end;
 $$;
-comment on function rowflow.complete_step(bigint, text, int, jsonb, timestamptz, int, text, boolean) is
+comment on function rowflow.complete_step(bigint, text, int, jsonb, timestamptz, int, text, boolean, text, text) is
   'Completes the running attempt in the caller''s transaction and releases its dependents (up to take of them handed to worker_id); see complete_steps.';
+select rowflow._allow('function rowflow.complete_step(bigint, text, int, jsonb, timestamptz, int, text, boolean, text, text)', '{worker}');
 
 create or replace function rowflow.complete_steps(
   run_ids bigint[], steps text[], attempts int[], outputs jsonb[],
   takes int[] default null, worker_id text default null, now timestamptz default null,
   claim boolean default false, reserve int default 0,
-  next_run_ids bigint[] default null, next_steps text[] default null, next_attempts int[] default null)
+  next_run_ids bigint[] default null, next_steps text[] default null, next_attempts int[] default null,
+  leases text[] default null, worker_token text default null)
 returns setof jsonb
 language plpgsql
+security definer
 set search_path to ''
 set plan_cache_mode to force_generic_plan
 set enable_seqscan to off
@@ -121,20 +134,31 @@ declare
   v_answer jsonb;
   v_i int;
   v_woke int;
+  v_key bytea;
+  v_trusted boolean;
+  v_limit int := coalesce(nullif(pg_catalog.current_setting('rowflow.max_output_bytes', true), '')::int, 1048576);
 begin
-  -- GUARD: one value per call in every array.
+  -- GUARD: a worker; one value per call in every array; the worker's token
+  -- when it takes or reserves steps.
+  perform rowflow._require('{worker}');
   if coalesce(cardinality(complete_steps.steps), 0) <> v_n
      or coalesce(cardinality(complete_steps.attempts), 0) <> v_n
      or coalesce(cardinality(complete_steps.outputs), v_n) <> v_n
      or coalesce(cardinality(complete_steps.takes), v_n) <> v_n
      or coalesce(cardinality(complete_steps.next_run_ids), v_n) <> v_n
      or coalesce(cardinality(complete_steps.next_steps), v_n) <> v_n
-     or coalesce(cardinality(complete_steps.next_attempts), v_n) <> v_n then
+     or coalesce(cardinality(complete_steps.next_attempts), v_n) <> v_n
+     or coalesce(cardinality(complete_steps.leases), v_n) <> v_n then
     raise exception 'complete_steps: every array argument must have one value per call' using errcode = '22023';
   end if;
   if v_n = 0 then
     return;
   end if;
+  if v_worker is not null then
+    perform rowflow._check_worker(v_worker, complete_steps.worker_token);
+  end if;
+  v_key := rowflow._secret();
+  v_trusted := complete_steps.leases is null and rowflow._trusted();
   -- Simple expressions where they do (no statement to start): a take that
   -- is null or negative counts as 0 wherever takes are compared (> 0).
   v_takes := case when v_worker is null or complete_steps.takes is null then array_fill(0, array[v_n])
@@ -153,13 +177,23 @@ begin
     order by r.id
     for no key update
   ), c as (
-    select * from unnest(complete_steps.run_ids, complete_steps.steps, complete_steps.attempts,
-                         complete_steps.outputs) with ordinality as c(run_id, step, attempt, output, o)
+    -- Fenced: the call shows the attempt's lease token (a trusted session
+    -- may omit every token). An output over the limit (rowflow.max_output_bytes,
+    -- default 1 MiB of JSON text) is refused, so that the worker fails the step.
+    select x.*,
+      case when x.lease is null then v_trusted
+           else x.lease = rowflow._lease(v_key, x.run_id, x.step, x.attempt) end as fenced,
+      x.output is not null and pg_catalog.pg_column_size(x.output) > v_limit / 6
+        and pg_catalog.octet_length(x.output::text) > v_limit as too_big
+    from unnest(complete_steps.run_ids, complete_steps.steps, complete_steps.attempts, complete_steps.outputs,
+                coalesce(complete_steps.leases, array_fill(null::text, array[v_n])))
+         with ordinality as x(run_id, step, attempt, output, lease, o)
   ), u as (
     update rowflow.step_runs as sr
     set status = 'succeeded', output = c.output, finished_at = v_now, locked_by = null
     from c join l on l.id = c.run_id and l.status in ('running', 'compensating')
     where sr.run_id = c.run_id and sr.step = c.step and sr.attempt = c.attempt and sr.status = 'running'
+      and c.fenced and not c.too_big
     returning c.o, sr.run_id, sr.step, sr.kind
   )
   select coalesce(array_agg(u.o::int order by u.o), '{}') as os,
@@ -168,6 +202,11 @@ begin
          coalesce(array_agg(distinct u.run_id) filter (where u.kind <> 'step'), '{}') as chain_runs,
          coalesce(array_agg(distinct u.run_id), '{}') as runs,
          (select pg_catalog.jsonb_object_agg(l.id::text, l.status) from l) as run_status,
+         (select pg_catalog.jsonb_object_agg(c.o::text, case when not c.fenced
+             then '{"ok": false, "reason": "not_lease_holder"}'::jsonb
+             else pg_catalog.jsonb_build_object('ok', false, 'reason', 'output_too_large',
+                    'bytes', pg_catalog.octet_length(c.output::text), 'limit', v_limit) end)
+          from c where not c.fenced or c.too_big) as unfenced,
          -- Who waits for a NOTIFY (sql/schema/20_tables/31_waiters.sql):
          -- usually nobody, and then no _wake_all call at the end.
          (select pg_catalog.array_agg(w.channel) from rowflow.waiters as w
@@ -295,7 +334,8 @@ begin
                  'timeoutMs', (extract(epoch from ws.timeout) * 1000)::bigint,
                  'idempotencyKey', 'rowflow:' || u.run_id || ':' || u.step,
                  'kind', 'step', 'runError', null,
-                 'priority', greatest(-32768, least(32767, ws.priority + r.priority)))
+                 'priority', greatest(-32768, least(32767, ws.priority + r.priority)),
+                 'lease', rowflow._lease(v_key, u.run_id, u.step, 1))
                     when u.status = 'queued' and u.locked_by is not null then pg_catalog.jsonb_build_object(
                  'runId', u.run_id::text, 'step', u.step, 'attempt', 1,
                  'priority', greatest(-32768, least(32767, ws.priority + r.priority))) end
@@ -307,7 +347,7 @@ begin
       join rowflow.workflow_steps as ws on ws.workflow = r.workflow and ws.version = r.version and ws.name = u.step;
     else
       -- The general path: conditions, queues, delays, rows to create.
-      v_rel := array(select rowflow._release(v_done.steps, v_takes, v_worker, v_now));
+      v_rel := array(select rowflow._release(v_done.steps, v_takes, v_worker, v_now, v_key));
       v_left := array(select greatest(0, t.n - (select count(*) from unnest(v_rel) as x
                                                 where x.origin = t.o and x.status = 'running'))::int
                       from unnest(v_takes) with ordinality as t(n, o) order by t.o);
@@ -362,7 +402,7 @@ begin
       array(select complete_steps.next_run_ids[i] from unnest(v_next_os) as i),
       array(select complete_steps.next_steps[i] from unnest(v_next_os) as i),
       array(select complete_steps.next_attempts[i] from unnest(v_next_os) as i),
-      v_next_os, v_worker, v_now, true);
+      v_next_os, v_worker, v_now, true, v_key);
     foreach v_i in array v_next_os loop
       if (v_begun -> (v_i::text) ->> 'ok')::boolean then
         v_left[v_i] := v_left[v_i] - 1;
@@ -372,15 +412,17 @@ begin
 
   -- PHASE 6: slots left over claim queued runs.
   if complete_steps.claim and v_worker is not null and 0 < any (v_left) then
-    v_claimed := rowflow.claim_runs(v_worker, (select sum(t)::int from unnest(v_left) as t),
-                                    (select sum(t)::int from unnest(v_left) as t), v_now);
+    v_claimed := rowflow._claim(v_worker, (select sum(t)::int from unnest(v_left) as t),
+                                (select sum(t)::int from unnest(v_left) as t), v_now, v_key);
   end if;
 
   -- PHASE 7: answers in call order, assembled in plpgsql (no statement per
   -- call): what the release decided, grouped by call; claimed root steps
   -- fill the calls' leftover slots in call order.
   if cardinality(v_done.os) < v_n then
-    select pg_catalog.jsonb_object_agg(f.o::text, f.refusal) into v_refusals
+    select coalesce(v_done.unfenced, '{}'::jsonb)
+           || coalesce(pg_catalog.jsonb_object_agg(f.o::text, f.refusal) filter (where not coalesce(v_done.unfenced, '{}'::jsonb) ? f.o::text), '{}')
+    into v_refusals
     from rowflow._refusals(
       array(select c.run_id from unnest(complete_steps.run_ids) with ordinality as c(run_id, o)
             where not c.o = any (v_done.os) order by c.o),
@@ -443,5 +485,6 @@ begin
   end loop;
 end;
 $$;
-comment on function rowflow.complete_steps(bigint[], text[], int[], jsonb[], int[], text, timestamptz, boolean, int, bigint[], text[], int[]) is
-  'Completes running step attempts (set-based), releases dependents (taken, reserved or queued), begins reserved next steps, claims queued runs for leftover slots, finishes runs; one answer per call.';
+comment on function rowflow.complete_steps(bigint[], text[], int[], jsonb[], int[], text, timestamptz, boolean, int, bigint[], text[], int[], text[], text) is
+  'Completes running step attempts (set-based; each with its lease token), releases dependents (taken, reserved or queued), begins reserved next steps, claims queued runs for leftover slots, finishes runs; one answer per call.';
+select rowflow._allow('function rowflow.complete_steps(bigint[], text[], int[], jsonb[], int[], text, timestamptz, boolean, int, bigint[], text[], int[], text[], text)', '{worker}');

@@ -1,4 +1,5 @@
--- rowflow.fail_step(run_id, step, attempt, error, retryable, retry_at, now) → answer
+-- rowflow.fail_step(run_id, step, attempt, error, retryable, retry_at, now, lease) → answer
+-- rowflow._fail_attempt(…): its body, also called when a lease ends (_end_leases)
 --
 -- Fails the running attempt. The worker calls it after rolling back the
 -- handler's transaction, so a failed attempt's writes never count. While
@@ -11,7 +12,8 @@
 -- in reverse completion order, then 'on-failure' if the workflow has one —
 -- and the run is 'compensating' until the chain ends, else 'failed'. A
 -- failed compensation does not stop the chain. Answers {"ok": true,
--- "outcome": "retrying" | "failed", …} or a refusal (rowflow._refusals).
+-- "outcome": "retrying" | "failed", …} or a refusal (rowflow._refusals; and
+-- "not_lease_holder" without the attempt's lease token).
 --
 -- One call per failure, not set-based: failures are not the hot path. A
 -- retry's and a failure's event record when the failed attempt started, so
@@ -23,14 +25,42 @@ create or replace function rowflow.fail_step(
   error jsonb,
   retryable boolean default true,
   retry_at timestamptz default null,
-  now timestamptz default null)
+  now timestamptz default null,
+  lease text default null)
+returns jsonb
+language plpgsql
+security definer
+set search_path to ''
+as $$
+#variable_conflict use_column
+begin
+  -- GUARD: a worker, with the attempt's lease token (a trusted session may
+  -- omit it). Without it nothing changes: another role or worker cannot fail
+  -- an attempt it was not handed.
+  perform rowflow._require('{worker}');
+  if (fail_step.lease is null and not rowflow._trusted())
+     or (fail_step.lease is not null
+         and fail_step.lease is distinct from rowflow._lease(rowflow._secret(), fail_step.run_id, fail_step.step,
+                                                             fail_step.attempt)) then
+    return '{"ok": false, "reason": "not_lease_holder"}'::jsonb;
+  end if;
+  return rowflow._fail_attempt(fail_step.run_id, fail_step.step, fail_step.attempt, fail_step.error,
+                               coalesce(fail_step.retryable, true), fail_step.retry_at, fail_step.now);
+end;
+$$;
+comment on function rowflow.fail_step(bigint, text, int, jsonb, boolean, timestamptz, timestamptz, text) is
+  'Fails the running attempt: retry with backoff (or at retry_at) while attempts remain, else the step fails and the run fails/compensates.';
+select rowflow._allow('function rowflow.fail_step(bigint, text, int, jsonb, boolean, timestamptz, timestamptz, text)', '{worker}');
+
+create or replace function rowflow._fail_attempt(run_id bigint, step text, attempt int, error jsonb,
+  retryable boolean, retry_at timestamptz, now timestamptz)
 returns jsonb
 language plpgsql
 set search_path to ''
 as $$
 #variable_conflict use_column
 declare
-  v_now timestamptz := coalesce(fail_step.now, pg_catalog.statement_timestamp());
+  v_now timestamptz := coalesce(_fail_attempt.now, pg_catalog.statement_timestamp());
   v_run rowflow.runs;
   v_sr rowflow.step_runs;
   v_ws rowflow.workflow_steps;
@@ -42,14 +72,14 @@ declare
   v_chain int := 0;
 begin
   -- GUARD: lock order run → step; only the running attempt may fail.
-  select r.* into v_run from rowflow.runs as r where r.id = fail_step.run_id for no key update;
+  select r.* into v_run from rowflow.runs as r where r.id = _fail_attempt.run_id for no key update;
   select sr.* into v_sr from rowflow.step_runs as sr
-  where sr.run_id = fail_step.run_id and sr.step = fail_step.step
-    and sr.status = 'running' and sr.attempt = fail_step.attempt
+  where sr.run_id = _fail_attempt.run_id and sr.step = _fail_attempt.step
+    and sr.status = 'running' and sr.attempt = _fail_attempt.attempt
     and v_run.status in ('running', 'compensating');
   if not found then
-    return (select f.refusal from rowflow._refusals(array[fail_step.run_id], array[fail_step.step],
-                                                    array[fail_step.attempt], array[1], array['running']) as f);
+    return (select f.refusal from rowflow._refusals(array[_fail_attempt.run_id], array[_fail_attempt.step],
+                                                    array[_fail_attempt.attempt], array[1], array['running']) as f);
   end if;
   -- The retry policy: the step's own; a compensation uses the policy of the
   -- step it undoes; on-failure uses the defaults.
@@ -59,7 +89,7 @@ begin
                                  when 'compensation' then substr(v_sr.step, length('compensate:') + 1) end;
 
   -- PHASE 1: another attempt, if allowed (a new job).
-  if coalesce(fail_step.retryable, true) and v_sr.attempt < v_sr.max_attempts then
+  if coalesce(_fail_attempt.retryable, true) and v_sr.attempt < v_sr.max_attempts then
     v_delay := case coalesce(v_ws.backoff_type, 'exponential')
       when 'fixed' then coalesce(v_ws.backoff_base, interval '1 second')
       else least(coalesce(v_ws.backoff_base, interval '1 second') * power(2, least(v_sr.attempt - 1, 40)),
@@ -68,18 +98,18 @@ begin
     -- jitter j spreads the delay uniformly over [d·(1-j), d·(1+j)], capped at max.
     v_delay := least(v_delay * (1 - coalesce(v_ws.backoff_jitter, 0.2) * (2 * random() - 1)),
                      greatest(coalesce(v_ws.backoff_max, interval '5 minutes'), v_delay));
-    v_retry_at := coalesce(fail_step.retry_at, v_now + v_delay);
+    v_retry_at := coalesce(_fail_attempt.retry_at, v_now + v_delay);
     v_ids := rowflow._add_step_jobs(array[row(v_sr.run_id, v_sr.step, v_sr.attempt + 1,
       rowflow._queue_name(v_ws.queue_name, v_ws.queue_key, jsonb_build_object('input', v_run.input,
         'steps', case when v_sr.kind = 'step' then rowflow._deps_outputs(v_sr.run_id, v_ws.depends_on) else '{}' end)),
       v_retry_at, coalesce(v_ws.priority, 0) + v_run.priority)::rowflow.step_job]);
     update rowflow.step_runs as sr
-    set status = 'queued', attempt = sr.attempt + 1, error = fail_step.error, job_id = v_ids[1], started_at = null,
+    set status = 'queued', attempt = sr.attempt + 1, error = _fail_attempt.error, job_id = v_ids[1], started_at = null,
         locked_by = null
     where sr.run_id = v_sr.run_id and sr.step = v_sr.step;
     insert into rowflow.events (run_id, step, type, attempt, data, at)
     values (v_sr.run_id, v_sr.step, 'step_retrying', v_sr.attempt,
-            jsonb_build_object('error', fail_step.error, 'retryAt', v_retry_at, 'nextAttempt', v_sr.attempt + 1,
+            jsonb_build_object('error', _fail_attempt.error, 'retryAt', v_retry_at, 'nextAttempt', v_sr.attempt + 1,
                                'startedAt', v_sr.started_at), v_now);
     update rowflow.runs as r set updated_at = v_now where r.id = v_run.id;
     perform rowflow._notify(jsonb_build_object('run', v_run.id));
@@ -89,11 +119,11 @@ begin
 
   -- PHASE 2: the step failed for good.
   update rowflow.step_runs as sr
-  set status = 'failed', error = fail_step.error, finished_at = v_now, locked_by = null
+  set status = 'failed', error = _fail_attempt.error, finished_at = v_now, locked_by = null
   where sr.run_id = v_sr.run_id and sr.step = v_sr.step;
   insert into rowflow.events (run_id, step, type, attempt, data, at)
   values (v_sr.run_id, v_sr.step, 'step_failed', v_sr.attempt,
-          jsonb_build_object('error', fail_step.error, 'retryable', coalesce(fail_step.retryable, true),
+          jsonb_build_object('error', _fail_attempt.error, 'retryable', coalesce(_fail_attempt.retryable, true),
                              'startedAt', v_sr.started_at), v_now);
   v_status := v_run.status;
   v_error := v_run.error;
@@ -103,7 +133,7 @@ begin
     -- too), then build the compensation chain (reverse completion order),
     -- on-failure last.
     perform rowflow._cancel_steps(v_run.id, array['step'], 'run failed', v_now);
-    v_error := jsonb_build_object('step', v_sr.step, 'attempt', v_sr.attempt, 'error', fail_step.error);
+    v_error := jsonb_build_object('step', v_sr.step, 'attempt', v_sr.attempt, 'error', _fail_attempt.error);
     with comp as (
       select sr.step, ws.attempts, sr.finished_at
       from rowflow.step_runs as sr
@@ -151,5 +181,4 @@ begin
   return jsonb_build_object('ok', true, 'outcome', 'failed', 'runStatus', v_status);
 end;
 $$;
-comment on function rowflow.fail_step(bigint, text, int, jsonb, boolean, timestamptz, timestamptz) is
-  'Fails the running attempt: retry with backoff (or at retry_at) while attempts remain, else the step fails and the run fails/compensates.';
+select rowflow._allow('function rowflow._fail_attempt(bigint, text, int, jsonb, boolean, timestamptz, timestamptz)', '{}');

@@ -56,3 +56,4 @@ end;
 $$;
 comment on function rowflow._add_step_jobs(rowflow.step_job[]) is
   'Internal: inserts rowflow:step jobs without job keys (ids in spec order) and wakes a waiting worker.';
+select rowflow._allow('function rowflow._add_step_jobs(rowflow.step_job[])', '{}');

@@ -62,3 +62,4 @@ end;
 $$;
 comment on function rowflow._enqueue(graphile_worker.job_spec[]) is
   'Internal: graphile_worker.add_jobs without the unconditional NOTIFY; wakes workers only if one waits (rowflow.waiters).';
+select rowflow._allow('function rowflow._enqueue(graphile_worker.job_spec[])', '{}');

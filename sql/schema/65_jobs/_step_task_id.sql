@@ -22,6 +22,7 @@ begin
   return v_id;
 end;
 $$;
+select rowflow._allow('function rowflow._step_task_id()', '{}');
 
 -- graphile's task row of rowflow's jobs exists from the start, so the hot
 -- paths read its id with a subquery instead of calling the function above.

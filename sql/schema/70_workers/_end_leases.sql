@@ -26,7 +26,7 @@ begin
   loop
     perform 1 from rowflow.runs as r where r.id = v_l.run_id for no key update;
     if v_l.status = 'running' then
-      perform rowflow.fail_step(v_l.run_id, v_l.step, v_l.attempt,
+      perform rowflow._fail_attempt(v_l.run_id, v_l.step, v_l.attempt,
         pg_catalog.jsonb_build_object('kind', 'worker_lost', 'code', 'RF_WORKER_LOST', 'workerId', v_l.locked_by,
           'message', pg_catalog.format('the worker running attempt %s stopped before recording an outcome',
                                        v_l.attempt)),
@@ -46,3 +46,4 @@ begin
   return v_n;
 end;
 $$;
+select rowflow._allow('function rowflow._end_leases(text[], text[], timestamptz, timestamptz)', '{}');

@@ -15,6 +15,7 @@
 create or replace function rowflow.release_dead_workers(timeout interval, now timestamptz default null)
 returns text[]
 language plpgsql
+security definer
 set search_path to ''
 as $$
 declare
@@ -22,7 +23,10 @@ declare
   v_ids text[];
   v_orphans text[];
 begin
-  -- GUARD: a zero or negative timeout would release the jobs of live workers.
+  -- GUARD: a worker or an operator; a zero or negative timeout would
+  -- release the jobs of live workers. (Any worker may call it: it only
+  -- releases workers that stopped heartbeating.)
+  perform rowflow._require('{worker,operator}');
   if release_dead_workers.timeout is null or release_dead_workers.timeout <= interval '0' then
     raise exception 'release_dead_workers: timeout must be a positive interval, got %',
       coalesce(release_dead_workers.timeout::text, 'null') using errcode = '22023';
@@ -61,3 +65,4 @@ end;
 $$;
 comment on function rowflow.release_dead_workers(interval, timestamptz) is
   'Deletes workers silent for longer than timeout and unlocks their graphile-worker jobs (and those of unregistered lockers); returns their ids.';
+select rowflow._allow('function rowflow.release_dead_workers(interval, timestamptz)', '{worker,operator}');

@@ -15,3 +15,4 @@ end;
 $$;
 comment on function rowflow._notify(jsonb) is
   'Internal: the run-change hint on channel rowflow, at most once per transaction and only when a live view waits (rowflow._wake).';
+select rowflow._allow('function rowflow._notify(jsonb)', '{}');

@@ -31,3 +31,4 @@ begin
   end if;
 end;
 $$;
+select rowflow._allow('function rowflow._wake(text, text)', '{}');

@@ -67,3 +67,4 @@ end;
 $$;
 comment on function rowflow._wake_all(int, int, jsonb) is
   'Internal: at most one NOTIFY per kind and transaction (jobs and runs for waiting workers, a hint for live views), only when somebody waits; returns how many were sent.';
+select rowflow._allow('function rowflow._wake_all(int, int, jsonb)', '{}');

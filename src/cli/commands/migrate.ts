@@ -9,10 +9,14 @@ export function registerMigrate(program: Command): void {
     .description("apply graphile-worker's and rowflow's pending migrations")
     .option("--dry-run", "list the pending rowflow migration files, apply nothing")
     .option(
+      "--role-prefix <prefix>",
+      "prefix of rowflow's role names (<prefix>rowflow_app, …) when the migrations create them (default: $ROWFLOW_ROLE_PREFIX, else none)",
+    )
+    .option(
       "--database-url <url>",
       "Postgres connection string (default: $DATABASE_URL, else the embedded Postgres in .rowflow/)",
     )
-    .action(async (options: { dryRun?: boolean; databaseUrl?: string }) => {
+    .action(async (options: { dryRun?: boolean; databaseUrl?: string; rolePrefix?: string }) => {
       const log = (line: string) => console.log(line);
       const database = await openCliDatabase({ databaseUrl: options.databaseUrl, log });
       try {
@@ -20,6 +24,7 @@ export function registerMigrate(program: Command): void {
           connectionString: database.connectionString,
           dryRun: options.dryRun ?? false,
           onApplied: (file) => log(`applied ${file}`),
+          rolePrefix: options.rolePrefix ?? process.env.ROWFLOW_ROLE_PREFIX,
         });
         if (options.dryRun) {
           if (!result.graphileWorkerInstalled)

@@ -1,6 +1,14 @@
 import type { Queryable } from "../queryable.js";
 import type { BeginStepResult } from "./step-context.js";
 
+/** What applies to a whole batch of begins. */
+export interface BeginOptions {
+  /** The steps were reserved by this worker (they hold its lease). (Default: false) */
+  reserved?: boolean;
+  /** The worker's token (register_worker's answer): required with `reserved`. (Default: none) */
+  workerToken?: string | null;
+}
+
 export interface BeginStepCall {
   runId: string;
   step: string;
@@ -15,7 +23,8 @@ export interface BeginStepCall {
  * attempts in one statement. Answers in the order of `calls`; if the
  * statement raises, none took effect. The worker id and clock of the first
  * call are used for all of them. `reserved`: the steps were reserved by this
- * worker (they hold its lease) rather than fetched through graphile-worker.
+ * worker (they hold its lease) rather than fetched through graphile-worker;
+ * they need the worker's token (`workerToken`, from register_worker).
  *
  * The call runs with `synchronous_commit` off for its own transaction only
  * (set_config local to the implicit transaction, still in effect when it
@@ -28,12 +37,13 @@ export interface BeginStepCall {
 export async function beginSteps(
   db: Queryable,
   calls: readonly BeginStepCall[],
-  options: { reserved?: boolean } = {},
+  options: BeginOptions = {},
 ): Promise<BeginStepResult[]> {
   const { rows } = await db.query<{ result: BeginStepResult }>(
     `select pg_catalog.set_config('synchronous_commit', 'off', true) as async_commit, b.result
      from rowflow.begin_steps(run_ids => $1::bigint[], steps => $2::text[], attempts => $3::int[],
-                              worker_id => $4, now => $5, reserved => $6) as b(result)`,
+                              worker_id => $4, now => $5, reserved => $6,
+                              worker_token => $7) as b(result)`,
     [
       calls.map((c) => c.runId),
       calls.map((c) => c.step),
@@ -41,6 +51,7 @@ export async function beginSteps(
       calls[0]?.workerId ?? null,
       calls[0]?.now ?? null,
       options.reserved ?? false,
+      options.workerToken ?? null,
     ],
   );
   return rows.map((row) => row.result);

@@ -18,6 +18,8 @@ export interface ClaimRunsCall {
   /** Queued runs to claim at most. */
   maxRuns: number;
   now?: Date | null;
+  /** The worker's token (register_worker's answer): required with take > 0. */
+  workerToken?: string | null;
 }
 
 /**
@@ -31,8 +33,9 @@ export interface ClaimRunsCall {
 export async function claimRuns(db: Queryable, args: ClaimRunsCall): Promise<ClaimRunsResult> {
   const { rows } = await db.query<{ result: ClaimRunsResult }>(
     `select pg_catalog.set_config('synchronous_commit', 'off', true) as async_commit,
-            rowflow.claim_runs(worker_id => $1, take => $2, max_runs => $3, now => $4) as result`,
-    [args.workerId, args.take, args.maxRuns, args.now ?? null],
+            rowflow.claim_runs(worker_id => $1, take => $2, max_runs => $3, now => $4,
+                               worker_token => $5) as result`,
+    [args.workerId, args.take, args.maxRuns, args.now ?? null, args.workerToken ?? null],
   );
   return onlyRow(rows, "rowflow.claim_runs").result;
 }

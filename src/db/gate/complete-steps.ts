@@ -19,7 +19,14 @@ export type CompleteStepResult = (
       skipped: string[];
       runStatus: string;
     }
-  | { ok: false; reason: string }
+  | {
+      ok: false;
+      /** e.g. step_terminal, attempt_mismatch, not_lease_holder, output_too_large (docs/sql-api.md). */
+      reason: string;
+      /** output_too_large: the output's size and the limit, in bytes of JSON text. */
+      bytes?: number;
+      limit?: number;
+    }
 ) & {
   /** Steps to run now in the call's slots (the reserved `next` first): running under the worker's lease. */
   taken?: BeginStepStarted[];
@@ -34,6 +41,8 @@ export interface CompleteStepCall {
   step: string;
   attempt: number;
   outputJson: string;
+  /** The attempt's lease token (its context's `lease`); without it the call changes nothing. */
+  lease?: string | null;
   /** How many steps the caller runs next in the slots this call brings. (Default: 0) */
   take?: number;
   /** A reserved step the call's slot runs next (begun by the call). (Default: none) */
@@ -49,6 +58,8 @@ export interface CompleteOptions {
   claim?: boolean;
   /** How many ready dependents to reserve for the worker's local queue. (Default: 0) */
   reserve?: number;
+  /** The worker's token (register_worker's answer): required with `workerId`. (Default: none) */
+  workerToken?: string | null;
 }
 
 /**
@@ -70,7 +81,8 @@ export async function completeSteps(
      from rowflow.complete_steps(run_ids => $1::bigint[], steps => $2::text[], attempts => $3::int[],
                                  outputs => $4::jsonb[], takes => $5::int[], worker_id => $6, now => $7,
                                  claim => $8, reserve => $9, next_run_ids => $10::bigint[],
-                                 next_steps => $11::text[], next_attempts => $12::int[]) as c(result)`,
+                                 next_steps => $11::text[], next_attempts => $12::int[],
+                                 leases => $13::text[], worker_token => $14) as c(result)`,
     [
       calls.map((c) => c.runId),
       calls.map((c) => c.step),
@@ -84,6 +96,8 @@ export async function completeSteps(
       hasNext ? calls.map((c) => c.next?.runId ?? null) : null,
       hasNext ? calls.map((c) => c.next?.step ?? null) : null,
       hasNext ? calls.map((c) => c.next?.attempt ?? null) : null,
+      calls.some((c) => c.lease) ? calls.map((c) => c.lease ?? null) : null,
+      options.workerId ? (options.workerToken ?? null) : null,
     ],
   );
   return rows.map((row) => row.result);

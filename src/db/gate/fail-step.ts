@@ -12,7 +12,8 @@ export interface StepErrorRecord {
     | "worker_lost"
     | "unknown_task"
     | "invalid_input"
-    | "invalid_output";
+    | "invalid_output"
+    | "output_too_large";
   message: string;
   name?: string;
   code?: string;
@@ -35,6 +36,8 @@ export interface FailStepCall {
   /** Null: the step's backoff policy picks the next attempt time. */
   retryAt?: Date | null;
   now?: Date | null;
+  /** The attempt's lease token (its context's `lease`); without it the call changes nothing. */
+  lease?: string | null;
 }
 
 /**
@@ -45,7 +48,7 @@ export interface FailStepCall {
 export async function failStep(db: Queryable, args: FailStepCall): Promise<FailStepResult> {
   const { rows } = await db.query<{ result: FailStepResult }>(
     `select rowflow.fail_step(run_id => $1, step => $2, attempt => $3, error => $4::jsonb,
-                              retryable => $5, retry_at => $6, now => $7) as result`,
+                              retryable => $5, retry_at => $6, now => $7, lease => $8) as result`,
     [
       args.runId,
       args.step,
@@ -54,7 +57,36 @@ export async function failStep(db: Queryable, args: FailStepCall): Promise<FailS
       args.retryable,
       args.retryAt ?? null,
       args.now ?? null,
+      args.lease ?? null,
     ],
   );
   return onlyRow(rows, "rowflow.fail_step").result;
+}
+
+/** A re-delivered job's attempt, as `rowflow.fail_lost_attempt` takes it. */
+export interface FailLostAttemptCall {
+  runId: string;
+  step: string;
+  attempt: number;
+  /** The worker now holding the job's lock (graphile pool id). */
+  workerId: string;
+  now?: Date | null;
+}
+
+/**
+ * Calls `rowflow.fail_lost_attempt`: graphile-worker delivered a job again
+ * whose attempt is still running (its worker was lost); the attempt is
+ * recorded as failed (worker_lost) and retried by the step's policy. Answers
+ * like fail_step, or `not_running` when nothing was lost (the job then runs).
+ */
+export async function failLostAttempt(
+  db: Queryable,
+  args: FailLostAttemptCall,
+): Promise<FailStepResult> {
+  const { rows } = await db.query<{ result: FailStepResult }>(
+    `select rowflow.fail_lost_attempt(run_id => $1, step => $2, attempt => $3, worker_id => $4,
+                                      now => $5) as result`,
+    [args.runId, args.step, args.attempt, args.workerId, args.now ?? null],
+  );
+  return onlyRow(rows, "rowflow.fail_lost_attempt").result;
 }

@@ -6,7 +6,7 @@
  * its writes and its completion commit together).
  */
 import type { Queryable } from "../queryable.js";
-import { type BeginStepCall, beginSteps } from "./begin-steps.js";
+import { type BeginOptions, type BeginStepCall, beginSteps } from "./begin-steps.js";
 import { claimRuns, type ClaimRunsCall, type ClaimRunsResult } from "./claim-runs.js";
 import {
   type CompleteOptions,
@@ -14,16 +14,18 @@ import {
   type CompleteStepResult,
   completeSteps,
 } from "./complete-steps.js";
-import { failStep, type FailStepCall, type FailStepResult } from "./fail-step.js";
-import { getStepState, type StepState } from "./get-step-state.js";
+import {
+  failLostAttempt,
+  type FailLostAttemptCall,
+  failStep,
+  type FailStepCall,
+  type FailStepResult,
+} from "./fail-step.js";
 import type { BeginStepResult } from "./step-context.js";
 
 export interface Gate {
   /** `rowflow.begin_steps`: queued attempts become running; a context or a refusal per call, in order. */
-  beginSteps(
-    calls: readonly BeginStepCall[],
-    options?: { reserved?: boolean },
-  ): Promise<BeginStepResult[]>;
+  beginSteps(calls: readonly BeginStepCall[], options?: BeginOptions): Promise<BeginStepResult[]>;
   /** `rowflow.complete_steps`: running attempts succeed and release their dependents; an answer per call, in order. */
   completeSteps(
     calls: readonly CompleteStepCall[],
@@ -33,8 +35,8 @@ export interface Gate {
   failStep(call: FailStepCall): Promise<FailStepResult>;
   /** `rowflow.claim_runs`: queued runs start; some root steps are handed over. */
   claimRuns(call: ClaimRunsCall): Promise<ClaimRunsResult>;
-  /** A step run's status and attempt (is a re-delivered job's attempt lost?). */
-  getStepState(call: { runId: string; step: string }): Promise<StepState | undefined>;
+  /** `rowflow.fail_lost_attempt`: a re-delivered job's running attempt was lost with its worker. */
+  failLostAttempt(call: FailLostAttemptCall): Promise<FailStepResult>;
 }
 
 /** The gate on `db`: a pool, a client, or a transaction. */
@@ -44,6 +46,6 @@ export function gateOn(db: Queryable): Gate {
     completeSteps: (calls, options) => completeSteps(db, calls, options),
     failStep: (call) => failStep(db, call),
     claimRuns: (call) => claimRuns(db, call),
-    getStepState: (call) => getStepState(db, call),
+    failLostAttempt: (call) => failLostAttempt(db, call),
   };
 }

@@ -25,12 +25,23 @@ export interface BeginStepStarted {
   runError: Record<string, unknown> | null;
   /** The step's priority (step + run priority), for steps handed to the worker directly. */
   priority?: number;
+  /**
+   * The attempt's lease token: complete_steps and fail_step change nothing
+   * without it (docs/security.md). Only the worker the attempt was handed to has it.
+   */
+  lease: string;
 }
 
 /** Why `rowflow.begin_step` refused the attempt (stale or duplicate job). */
 export interface BeginStepRefused {
   ok: false;
-  reason: "step_terminal" | "attempt_mismatch" | "run_not_active" | "unknown_step" | (string & {});
+  reason:
+    | "step_terminal"
+    | "attempt_mismatch"
+    | "run_not_active"
+    | "unknown_step"
+    | "not_lease_holder"
+    | (string & {});
 }
 
 export type BeginStepResult = BeginStepStarted | BeginStepRefused;

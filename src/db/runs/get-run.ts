@@ -45,20 +45,36 @@ export interface RunInfo {
   steps: StepRunInfo[];
 }
 
-/** Reads a run and its step runs; undefined when there is no such run. */
+/**
+ * Reads a run and its step runs; undefined when there is no such run or the
+ * role may not see it (rowflow.visible_runs: an app sees the runs its
+ * sessions started; viewers, operators and the owner see all).
+ */
 export async function getRun(
   db: Kysely<Database>,
   args: { runId: string },
 ): Promise<RunInfo | undefined> {
   const run = await db
-    .selectFrom("rowflow.runs")
+    .selectFrom("rowflow.visible_runs")
     .selectAll()
     .where("id", "=", args.runId)
+    // A view's columns are nullable to kysely-codegen; these never are.
+    .$narrowType<{
+      id: NotNull;
+      workflow: NotNull;
+      version: NotNull;
+      status: NotNull;
+      input: NotNull;
+      priority: NotNull;
+      created_at: NotNull;
+      updated_at: NotNull;
+    }>()
     .executeTakeFirst();
   if (!run) return undefined;
-  // rowflow.run_steps: steps that have no row yet show as pending.
+  // rowflow.visible_run_steps (rowflow.run_steps for the runs this role may
+  // see): steps that have no row yet show as pending.
   const steps = await db
-    .selectFrom("rowflow.run_steps")
+    .selectFrom("rowflow.visible_run_steps")
     .selectAll()
     .where("run_id", "=", args.runId)
     .orderBy("seq", (ob) => ob.asc().nullsFirst())
@@ -109,7 +125,7 @@ export async function getRunStatus(
   args: { runId: string },
 ): Promise<RunStatus | undefined> {
   const row = await db
-    .selectFrom("rowflow.runs")
+    .selectFrom("rowflow.visible_runs")
     .select("status")
     .where("id", "=", args.runId)
     .executeTakeFirst();

@@ -7,24 +7,22 @@ import { forceUnlockWorker } from "./force-unlock-worker.js";
 import { heartbeatWorker } from "./heartbeat-worker.js";
 import { registerWorker, type Registration } from "./register-worker.js";
 import { releaseDeadWorkers } from "./release-dead-workers.js";
-import { releaseLeases } from "./release-leases.js";
+import { releaseLeases, type ReleaseLeasesCall } from "./release-leases.js";
 import { unregisterWorker } from "./unregister-worker.js";
 
 export interface WorkerRegistry {
-  /** `rowflow.register_worker`: insert or refresh the worker's row. */
-  register(registration: Registration & { now?: Date | null }): Promise<void>;
+  /** `rowflow.register_worker`: insert or refresh the worker's row; answers its token. */
+  register(
+    registration: Registration & { now?: Date | null; token?: string | null },
+  ): Promise<string>;
   /** `rowflow.heartbeat_worker`; false when the row is gone (declared dead). */
-  heartbeat(args: { id: string; now?: Date | null }): Promise<boolean>;
+  heartbeat(args: { id: string; now?: Date | null; token: string | null }): Promise<boolean>;
   /** `rowflow.unregister_worker` (clean shutdown). */
-  unregister(args: { id: string }): Promise<void>;
+  unregister(args: { id: string; token: string | null }): Promise<void>;
   /** `rowflow.release_dead_workers`: the jobs and leases of silent workers; returns their ids. */
   releaseDeadWorkers(args: { timeoutMs: number; now?: Date | null }): Promise<string[]>;
   /** `rowflow.release_leases`: this worker's leases on steps it is not using end; returns how many. */
-  releaseLeases(args: {
-    workerId: string;
-    keep: readonly string[];
-    olderThanMs: number;
-  }): Promise<number>;
+  releaseLeases(args: ReleaseLeasesCall): Promise<number>;
   /** `graphile_worker.force_unlock_workers` for one pool id (a dead runner of this worker). */
   forceUnlock(args: { id: string }): Promise<void>;
 }

@@ -75,8 +75,9 @@ export async function executeJob(
 /**
  * graphile-worker delivered this job before (the worker holding it crashed or
  * was declared dead, or rowflow could not record an outcome). If the attempt
- * had started, it is recorded as failed and the step's policy decides what
- * follows; returns true then. A job whose attempt never started runs normally.
+ * had started, `fail_lost_attempt` records it as failed and the step's policy
+ * decides what follows; returns true then. A job whose attempt never started
+ * runs normally.
  */
 async function recordLostAttempt(
   state: WorkerState,
@@ -84,24 +85,22 @@ async function recordLostAttempt(
   helpers: JobHelpers,
   log: Logger,
 ): Promise<boolean> {
-  const current = await state.db.gate.getStepState({ runId: payload.run, step: payload.step });
-  if (current?.status !== "running" || current.attempt !== payload.attempt) return false;
-  log.warn("attempt was lost with its worker; recording it as failed");
   const workerId = state.id;
-  const result = await state.db.gate.failStep({
+  if (!workerId) return false;
+  const result = await state.db.gate.failLostAttempt({
     runId: payload.run,
     step: payload.step,
     attempt: payload.attempt,
-    error: {
-      kind: "worker_lost",
-      message: `the worker running attempt ${payload.attempt} stopped before recording an outcome (job delivered ${helpers.job.attempts} times)`,
-      code: "RF_WORKER_LOST",
-      ...(workerId ? { workerId } : {}),
-    },
-    retryable: true,
-    retryAt: null,
+    workerId,
     now: state.now(),
   });
-  if (!result.ok) log.info(`lost attempt not recorded (${result.reason})`);
+  if (!result.ok && result.reason === "not_running") return false;
+  if (result.ok) {
+    log.warn(
+      `attempt was lost with its worker (job delivered ${helpers.job.attempts} times); recorded as failed, step ${result.outcome}`,
+    );
+  } else {
+    log.info(`lost attempt not recorded (${result.reason})`);
+  }
   return true;
 }

@@ -41,6 +41,7 @@ export async function completeAttempt(
     step: context.step,
     attempt: context.attempt,
     outputJson,
+    lease: context.lease,
     take: slots.length,
     next: next ?? null,
     now: state.now(),
@@ -81,9 +82,23 @@ export async function completeAttempt(
     throw error; // graphile re-delivers the job
   }
   if (!result.ok) {
-    // Stale or duplicate (cancelled, retried elsewhere): the writes must not count.
+    // Stale or duplicate (cancelled, retried elsewhere), not this worker's,
+    // or an output over the limit: the writes must not count.
     await stepTx.rollback();
-    logger().info(`completion refused (${result.reason}); handler writes rolled back`);
+    if (result.reason === "output_too_large") {
+      // Retrying would produce it again: the step fails (non-retryable), naming the sizes.
+      await recordFailure(state, attempt, logger(), {
+        error: {
+          kind: "output_too_large",
+          code: "RF026",
+          message: `step "${context.step}" returned ${result.bytes ?? "?"} bytes of JSON; the limit is ${result.limit ?? "?"} bytes (rowflow.max_output_bytes): store large data in a table and return its key`,
+        },
+        retryable: false,
+        retryAt: null,
+      });
+    } else {
+      logger().info(`completion refused (${result.reason}); handler writes rolled back`);
+    }
     if (stepTx.started) {
       // The rolled-back transaction also undid what the call took or reserved.
       releaseFrom(1);
@@ -152,6 +167,7 @@ export async function recordFailure(
     retryable: failure.retryable,
     retryAt: failure.retryAt,
     now: state.now(),
+    lease: context.lease,
   });
   if (!result.ok) {
     log.info(`failure not recorded (${result.reason}): ${failure.error.message}`);

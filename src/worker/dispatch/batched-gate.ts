@@ -18,7 +18,7 @@ import { byRunThenStep, CallBatcher } from "./call-batcher.js";
 
 export interface BatchedGate extends Pick<
   Gate,
-  "beginSteps" | "failStep" | "claimRuns" | "getStepState"
+  "beginSteps" | "failStep" | "claimRuns" | "failLostAttempt"
 > {
   /** `rowflow.begin_steps` for one graphile-fetched attempt, batched with other slots' calls. */
   beginStep(call: BeginStepCall): Promise<BeginStepResult>;
@@ -50,7 +50,7 @@ export function batchedGate(db: Queryable, completeOptions: () => CompleteOption
     beginSteps: gate.beginSteps,
     failStep: gate.failStep,
     claimRuns: gate.claimRuns,
-    getStepState: gate.getStepState,
+    failLostAttempt: gate.failLostAttempt,
     beginStep: (call) => begins.call(call),
     completeStep: (call) => completions.call(call),
     completeIn: async (tx, call) => one(await gateOn(tx).completeSteps([call], completeOptions())),

@@ -11,7 +11,7 @@ import { assertMigrated } from "../../db/schema-status.js";
 import type { Database } from "../../db/types.js";
 import { waitersOn } from "../../db/waiters/waiters.js";
 import { workerRegistryOn } from "../../db/workers/worker-registry.js";
-import { defineWorkflow } from "../../db/workflows/define-workflow.js";
+import { syncOrCheckWorkflow } from "../../db/workflows/define-workflow.js";
 import { batchedGate } from "../dispatch/batched-gate.js";
 import type { WorkerConnection, WorkerState } from "../worker-state.js";
 import { waitForDatabase } from "./wait-for-database.js";
@@ -45,8 +45,13 @@ export async function connectWorker(state: WorkerState): Promise<void> {
   if (newer) logger.warn(newer);
   if (settings.syncWorkflows) {
     for (const workflow of state.options.workflows ?? []) {
-      const version = await defineWorkflow(pool, { name: workflow.name, spec: workflow.spec });
-      logger.info(`workflow "${workflow.name}" is at version ${version}`);
+      const { version, defined } = await syncOrCheckWorkflow(pool, {
+        name: workflow.name,
+        spec: workflow.spec,
+      });
+      logger.info(
+        `workflow "${workflow.name}" is at version ${version}${defined ? "" : " (checked: this role does not define workflows)"}`,
+      );
     }
   }
 }

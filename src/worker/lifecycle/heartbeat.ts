@@ -10,6 +10,8 @@ import type { Logger } from "../../definition/logger.js";
 export interface HeartbeatOptions {
   registry: WorkerRegistry;
   registration: Registration;
+  /** The worker's token (register_worker's answer). */
+  token: string;
   intervalMs: number;
   timeoutMs: number;
   logger: Logger;
@@ -38,12 +40,13 @@ export function startHeartbeat(options: HeartbeatOptions): Heartbeat {
   const once = async () => {
     const now = options.now?.() ?? null;
     try {
-      const alive = await options.registry.heartbeat({ id: options.registration.id, now });
+      const { token } = options;
+      const alive = await options.registry.heartbeat({ id: options.registration.id, now, token });
       if (!alive) {
         options.logger.warn(
           "this worker was declared dead by another worker (no heartbeat for longer than the timeout); registering again",
         );
-        await options.registry.register({ ...options.registration, now });
+        await options.registry.register({ ...options.registration, now, token });
       }
       const released = await options.registry.releaseDeadWorkers({
         timeoutMs: options.timeoutMs,

@@ -101,10 +101,12 @@ export async function launchRunner(
       concurrency: settings.concurrency,
       tasks: state.taskNames,
     };
-    await db.registry.register({ ...registration, now: state.now() });
+    const token = await db.registry.register({ ...registration, now: state.now() });
+    state.registered = { id, token };
     heartbeat = startHeartbeat({
       registry: db.registry,
       registration,
+      token,
       intervalMs: settings.heartbeatInterval,
       timeoutMs: settings.heartbeatTimeout,
       logger,
@@ -118,6 +120,7 @@ export async function launchRunner(
           workerId: id,
           keep: state.leases.keys(),
           olderThanMs: settings.heartbeatInterval,
+          token,
         });
         if (ended > 0) {
           logger.warn(`ended ${ended} lease(s) on steps this worker was not running`);
@@ -134,6 +137,7 @@ export async function launchRunner(
     throw error;
   }
   await state.runner?.dispatcher.stop();
+  const workerToken = state.tokenFor(id);
   const dispatcher = new Dispatcher({
     slots: state.slots,
     leases: state.leases,
@@ -142,9 +146,10 @@ export async function launchRunner(
     begin: (steps) =>
       db.gate.beginSteps(
         steps.map((s) => ({ ...s, workerId: id, now: state.now() })),
-        { reserved: true },
+        { reserved: true, workerToken },
       ),
-    claim: (take) => db.gate.claimRuns({ workerId: id, take, maxRuns: take, now: state.now() }),
+    claim: (take) =>
+      db.gate.claimRuns({ workerId: id, take, maxRuns: take, now: state.now(), workerToken }),
     start: (slots, contexts) =>
       runLeases(
         state,

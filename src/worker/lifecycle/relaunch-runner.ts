@@ -31,8 +31,14 @@ async function relaunch(state: WorkerState, deadId: string, reason: string): Pro
       // (begin_steps would refuse them under the new id); the steps still
       // running here keep theirs until they complete.
       state.leases.clearQueue();
-      await registry.releaseLeases({ workerId: deadId, keep: state.leases.keys(), olderThanMs: 0 });
-      await registry.unregister({ id: deadId });
+      const token = state.tokenFor(deadId);
+      await registry.releaseLeases({
+        workerId: deadId,
+        keep: state.leases.keys(),
+        olderThanMs: 0,
+        token,
+      });
+      await registry.unregister({ id: deadId, token });
       await launchRunner(state, (id, why) => relaunchRunner(state, id, why));
       return;
     } catch (error) {

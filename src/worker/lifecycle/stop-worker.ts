@@ -38,9 +38,12 @@ async function stop(state: WorkerState): Promise<void> {
       // Leases left (the local queue, answers lost with their connection)
       // end now, not at the dead-worker timeout: reserved steps get jobs.
       state.leases.clearQueue();
-      await registry.releaseLeases({ workerId: id, keep: [], olderThanMs: 0 }).catch(() => 0);
+      const token = state.tokenFor(id);
       await registry
-        .unregister({ id })
+        .releaseLeases({ workerId: id, keep: [], olderThanMs: 0, token })
+        .catch(() => 0);
+      await registry
+        .unregister({ id, token })
         .catch((error: unknown) =>
           logger.warn(
             `could not remove the worker row (it expires with the heartbeat timeout): ${(error as Error).message}`,

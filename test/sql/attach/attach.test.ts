@@ -115,8 +115,19 @@ describe("attach refuses bad input with an RF03x SQLSTATE", () => {
     const role = `rf_t_${randomBytes(4).toString("hex")}`;
     await db.query(`create role ${role}`);
     try {
+      await db.query(`grant usage on schema rowflow to ${role}`);
+      await expectSqlError(
+        db.rollback(async (c) => {
+          await c.query(`set local role ${role}`);
+          return c.query(`select rowflow.attach('public.orders', 'wf')`);
+        }),
+        "42501",
+        /^permission denied for function attach$/,
+      );
+      // With the attach privilege, still not the table's owner.
       await db.query(
-        `grant usage on schema rowflow to ${role}; grant select on all tables in schema rowflow to ${role}`,
+        `grant execute on function rowflow.attach(text, text, text[], text, text, text, text[], text[], name, text),
+                                   rowflow.detach(text, text, name, text) to ${role}`,
       );
       await expectSqlError(
         db.rollback(async (c) => {

@@ -123,6 +123,7 @@ async function around(q: Queryable, ids: string[]) {
 }
 
 const queued = {
+  started_by: "postgres",
   workflow: "chain",
   version: 1,
   status: "queued",
@@ -507,24 +508,38 @@ describe("unknown workflow, invalid mode: errors only when a row qualifies", () 
 });
 
 describe("the generated function", () => {
-  it("inlines the INSERT for an unkeyed attachment only, and matches _attachment_body", async () => {
+  it("is two functions per attachment: the trigger function (the table owner's) and the start function (rowflow's)", async () => {
     const { rows } = await db.query(
-      `select c.relname as table, p.prosrc like '%rowflow._run_input(rf_q.input)%' as inline,
-              p.prosrc like '%perform rowflow._start_attached(%' as start_attached,
-              p.prosrc = rowflow._attachment_body(a) as current
+      `select c.relname as table,
+              tg.prosrc = rowflow._attachment_body(a) as trigger_current,
+              st.prosrc = rowflow._attachment_start_body(a) as start_current,
+              tg.prosecdef and st.prosecdef as definers,
+              tg.proowner = c.relowner as trigger_owned_by_table_owner,
+              st.proowner = (select nspowner from pg_namespace where nspname = 'rowflow') as start_owned_by_rowflow,
+              tg.prosrc like '%insert into%' as trigger_writes,
+              st.prosrc like '%rowflow._run_input(rf_q.input)%' and st.prosrc like '%perform rowflow._start_attached(%'
+                as start_inline_and_slow_path
        from rowflow.table_attachments a join pg_catalog.pg_class c on c.oid = a.relid
-       join pg_catalog.pg_proc p on p.proname = a.function_name and p.pronamespace = 'rowflow'::regnamespace
+       join pg_catalog.pg_proc tg on tg.proname = a.function_name and tg.pronamespace = 'rowflow'::regnamespace
+       join pg_catalog.pg_proc st on st.proname = 'st_' || substr(a.function_name, 4)
+                                 and st.pronamespace = 'rowflow'::regnamespace
        order by a.id`,
     );
-    // Every body keeps the _start_attached call for its other cases.
-    expect(rows).toEqual([
-      { table: "plain", inline: true, start_attached: true, current: true },
-      { table: "keyed", inline: false, start_attached: true, current: true },
-      { table: "shaped", inline: true, start_attached: true, current: true },
-      { table: "gated", inline: true, start_attached: true, current: true },
-      { table: "gated_keyed", inline: false, start_attached: true, current: true },
-      { table: "constant", inline: true, start_attached: true, current: true },
-    ]);
+    const expected = {
+      trigger_current: true,
+      start_current: true,
+      definers: true,
+      trigger_owned_by_table_owner: true,
+      start_owned_by_rowflow: true,
+      trigger_writes: false,
+      start_inline_and_slow_path: true,
+    };
+    expect(rows).toEqual(
+      ["plain", "keyed", "shaped", "gated", "gated_keyed", "constant"].map((table) => ({
+        table,
+        ...expected,
+      })),
+    );
   });
 
   it("leaves jobs and events to claim_runs: none before, the root job after", async () => {

@@ -1,7 +1,9 @@
 // 000011 regenerates the trigger function of every attachment made before it
-// with rowflow._attachment_body: the same function (oid, owner, privileges,
-// comment) and the same triggers, with the new body, so that old attachments
-// start queued runs from the transition table too.
+// with rowflow._attachment_body, and 000017 again (rowflow._install_attachment:
+// the trigger function evaluates the expressions as the table owner, a new
+// start function writes the runs): the same function (oid, owner,
+// privileges) and the same triggers, with the current body, so that old
+// attachments start queued runs like new ones.
 import { copyFile, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -53,7 +55,7 @@ async function functions() {
   return rows;
 }
 
-describe("000011 on a database with attachments", () => {
+describe("000011 and later migrations on a database with attachments", () => {
   it("gives every existing attachment function the new body, and nothing else changes", async () => {
     await define(db.pool, "w", {
       steps: [
@@ -86,20 +88,26 @@ describe("000011 on a database with attachments", () => {
     expect(applied).toEqual(later);
 
     const now = await functions();
-    expect(now).toEqual([
-      { ...was[0], inline: true },
-      { ...was[1], inline: false },
-    ]);
+    // The trigger function no longer writes runs (inline: false): its start function does.
+    expect(now).toEqual(
+      was.map((f) => ({ ...f, comment: expect.stringMatching(/runs as the table owner/) })),
+    );
     const { rows: current } = await db.query(
-      `select p.prosrc = rowflow._attachment_body(a) as current
+      `select tg.prosrc = rowflow._attachment_body(a) as current,
+              st.prosrc = rowflow._attachment_start_body(a) as start_current
        from rowflow.table_attachments a
-       join pg_catalog.pg_proc p on p.proname = a.function_name and p.pronamespace = 'rowflow'::regnamespace
+       join pg_catalog.pg_proc tg on tg.proname = a.function_name and tg.pronamespace = 'rowflow'::regnamespace
+       join pg_catalog.pg_proc st on st.proname = 'st_' || substr(a.function_name, 4)
+                                 and st.pronamespace = 'rowflow'::regnamespace
        order by a.id`,
     );
-    expect(current).toEqual([{ current: true }, { current: true }]);
+    expect(current).toEqual([
+      { current: true, start_current: true },
+      { current: true, start_current: true },
+    ]);
   });
 
-  it("the regenerated functions start queued runs: unkeyed inline, keyed through _start_attached", async () => {
+  it("the regenerated functions start queued runs: unkeyed in the start function, keyed through _start_attached", async () => {
     await db.rollback(async (c) => {
       await c.query("set local track_functions = 'all'");
       await c.query("insert into plain values (2, 2)");

@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 
 import { useTestDatabase } from "../../helpers/db.js";
+import { leaseToken } from "../gate-calls.js";
 import {
   begin,
   clock,
@@ -48,6 +49,7 @@ describe("complete_step releases dependents", () => {
         idempotencyKey: `rowflow:${run}:a`,
         kind: "step",
         runError: null,
+        lease: leaseToken,
       });
       expect(await complete(c, run, "a", 1, { x: 1 }, t.next())).toEqual({
         ok: true,

@@ -32,3 +32,4 @@ from rowflow.step_runs as sr
 where sr.kind <> 'step';
 comment on view rowflow.run_steps is
   'Every step run of every run; a step without a row in rowflow.step_runs (not ready yet: runs claimed before every step got its row) shows as pending.';
+select rowflow._allow('view rowflow.run_steps', '{viewer}');

@@ -18,6 +18,7 @@ begin
   return exists (select 1 from rowflow.events as e where e.run_id = _has_stored_start.run_id and e.type = 'run_started');
 end;
 $$;
+select rowflow._allow('function rowflow._has_stored_start(bigint)', '{}');
 
 create or replace view rowflow.run_timeline as
 select e.run_id, e.at, e.step, e.type, e.attempt, e.data, e.id,
@@ -63,3 +64,4 @@ select sr.run_id, sr.finished_at, sr.step, 'step_succeeded', sr.attempt, null, n
 from rowflow.step_runs as sr where sr.status = 'succeeded' and not rowflow._has_stored_start(sr.run_id);
 comment on view rowflow.run_timeline is
   'Every event of a run: stored (rowflow.events) and implied by the rows (run_started, step_queued, step_started, step_succeeded, run_succeeded). Filter by run_id; order by at, ord, step.';
+select rowflow._allow('view rowflow.run_timeline', '{viewer}');
