@@ -24,22 +24,41 @@ export interface AttachmentOptions {
    * the migration runs `rowflow.attach`. (Default: every row of those events)
    */
   readonly when?: string;
+  /**
+   * The run input copies the whole row by default (`row`, and `old` for
+   * updates), secrets included: list the columns to copy instead…
+   * (Default: every column)
+   */
+  readonly columns?: readonly string[];
+  /** …or the columns to leave out (not with `columns`). (Default: none) */
+  readonly excludeColumns?: readonly string[];
 }
 
-const attachmentSchema = z.strictObject({
-  table: z.string().trim().min(1, { error: "table must not be empty" }),
-  events: z
-    .array(z.enum(["insert", "update", "delete"]))
-    .min(1, { error: "list at least one of insert, update, delete" })
-    .refine((events) => new Set(events).size === events.length, {
-      error: "an event is listed twice",
-    }),
-  when: z
-    .string()
-    .trim()
-    .min(1, { error: "when must not be empty (leave it out instead)" })
-    .optional(),
-});
+const columnList = z
+  .array(z.string().min(1, { error: "a column name must not be empty" }))
+  .min(1, { error: "list at least one column (or leave the option out)" });
+
+const attachmentSchema = z
+  .strictObject({
+    table: z.string().trim().min(1, { error: "table must not be empty" }),
+    events: z
+      .array(z.enum(["insert", "update", "delete"]))
+      .min(1, { error: "list at least one of insert, update, delete" })
+      .refine((events) => new Set(events).size === events.length, {
+        error: "an event is listed twice",
+      }),
+    when: z
+      .string()
+      .trim()
+      .min(1, { error: "when must not be empty (leave it out instead)" })
+      .optional(),
+    columns: columnList.optional(),
+    excludeColumns: columnList.optional(),
+  })
+  .refine((a) => a.columns === undefined || a.excludeColumns === undefined, {
+    error: "give columns or excludeColumns, not both",
+    path: ["excludeColumns"],
+  });
 
 /**
  * Validates and freezes attachments. Throws a `SpecValidationError` (RF001, RF002
@@ -67,6 +86,10 @@ export function parseAttachments(
         table: parsed.table,
         events: Object.freeze([...parsed.events]),
         ...(parsed.when === undefined ? {} : { when: parsed.when }),
+        ...(parsed.columns === undefined ? {} : { columns: Object.freeze([...parsed.columns]) }),
+        ...(parsed.excludeColumns === undefined
+          ? {}
+          : { excludeColumns: Object.freeze([...parsed.excludeColumns]) }),
       });
     }),
   );

@@ -5,6 +5,8 @@ export interface DeclaredAttachment {
   table: string;
   events?: readonly string[];
   when?: string;
+  columns?: readonly string[];
+  excludeColumns?: readonly string[];
 }
 
 export interface AttachableWorkflow {
@@ -14,7 +16,7 @@ export interface AttachableWorkflow {
 
 /**
  * Makes the database's attachments match the declared ones: an identical
- * attachment (table, workflow, events, when) is kept, a different one for the
+ * attachment (table, workflow, events, when, columns) is kept, a different one for the
  * same table and workflow is detached first, a missing one is attached
  * through `rowflow.attach`. Returns the attachments it created.
  */
@@ -32,8 +34,16 @@ export async function attachDeclared(
             where table_name = to_regclass($1) and workflow = $2
               and (select array_agg(e order by e) from unnest(events) as e) = $3::text[]
               and when_sql is not distinct from $4
+              and columns is not distinct from $5::text[] and exclude_columns is not distinct from $6::text[]
          ) as present`,
-        [attachment.table, workflow.name, events, attachment.when ?? null],
+        [
+          attachment.table,
+          workflow.name,
+          events,
+          attachment.when ?? null,
+          attachment.columns ?? null,
+          attachment.excludeColumns ?? null,
+        ],
       );
       if (rows[0]?.present) continue;
       await pool.query(
@@ -42,8 +52,16 @@ export async function attachDeclared(
         [attachment.table, workflow.name],
       );
       await pool.query(
-        `select rowflow.attach(table_name => $1::text, workflow => $2, events => $3::text[], "when" => $4)`,
-        [attachment.table, workflow.name, events, attachment.when ?? null],
+        `select rowflow.attach(table_name => $1::text, workflow => $2, events => $3::text[], "when" => $4,
+                               columns => $5::text[], exclude_columns => $6::text[])`,
+        [
+          attachment.table,
+          workflow.name,
+          events,
+          attachment.when ?? null,
+          attachment.columns ?? null,
+          attachment.excludeColumns ?? null,
+        ],
       );
       created.push(`${workflow.name} on ${attachment.table} (${events.join(", ")})`);
     }

@@ -15,6 +15,8 @@ export interface MigrationWorkflow {
     readonly table: string;
     readonly events: readonly string[];
     readonly when?: string | undefined;
+    readonly columns?: readonly string[] | undefined;
+    readonly excludeColumns?: readonly string[] | undefined;
   }>;
 }
 
@@ -55,8 +57,10 @@ export function renderWorkflowMigration(
       const events = `array[${attachment.events.map(sqlLiteral).join(", ")}]::text[]`;
       const when =
         attachment.when === undefined ? "" : `, "when" => ${sqlLiteral(attachment.when)}`;
+      const columns = (name: string, list: readonly string[] | undefined) =>
+        list === undefined ? "" : `, ${name} => array[${list.map(sqlLiteral).join(", ")}]::text[]`;
       lines.push(
-        `select rowflow.attach(${sqlLiteral(attachment.table)}, ${sqlLiteral(workflow.name)}, events => ${events}${when});`,
+        `select rowflow.attach(${sqlLiteral(attachment.table)}, ${sqlLiteral(workflow.name)}, events => ${events}${when}${columns("columns", attachment.columns)}${columns("exclude_columns", attachment.excludeColumns)});`,
       );
     }
     lines.push("");

@@ -19,7 +19,8 @@ const workflows = [
     spec: { description: "quote ' and backslash \\ survive", steps: [{ name: "a", task: "t" }] },
     attachments: [
       { table: "orders", events: ["insert", "update"], when: hostileWhen },
-      { table: `public."odd ""name"""`, events: ["delete"] },
+      { table: `public."odd ""name"""`, events: ["delete"], excludeColumns: [`it's`] },
+      { table: "notes", events: ["insert"], columns: ["id"] },
     ],
   },
 ];
@@ -29,7 +30,8 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "rowflow-genmig-"));
   await db.query(`
     create table orders (id int primary key, note text);
-    create table "odd ""name""" (id int primary key);
+    create table "odd ""name""" (id int primary key, "it's" text);
+    create table notes (id int primary key, body text);
   `);
 });
 afterAll(async () => {
@@ -50,7 +52,8 @@ describe("generate-migration", () => {
     await db.rollback(async (c) => {
       await c.query(sql);
       const { rows } = await c.query(
-        "select table_name::text as t, workflow, events, when_sql from rowflow.attachments order by id",
+        `select table_name::text as t, workflow, events, when_sql, columns, exclude_columns
+         from rowflow.attachments order by id`,
       );
       expect(rows).toEqual([
         {
@@ -58,9 +61,31 @@ describe("generate-migration", () => {
           workflow: "order-paid",
           events: ["insert", "update"],
           when_sql: hostileWhen,
+          columns: null,
+          exclude_columns: null,
         },
-        { t: `"odd ""name"""`, workflow: "order-paid", events: ["delete"], when_sql: null },
+        {
+          t: `"odd ""name"""`,
+          workflow: "order-paid",
+          events: ["delete"],
+          when_sql: null,
+          columns: null,
+          exclude_columns: [`it's`],
+        },
+        {
+          t: "notes",
+          workflow: "order-paid",
+          events: ["insert"],
+          when_sql: null,
+          columns: ["id"],
+          exclude_columns: null,
+        },
       ]);
+      await c.query("insert into notes values (1, 'private')");
+      const { rows: inputs } = await c.query(
+        "select input->'row' as row from rowflow.runs where workflow = 'order-paid'",
+      );
+      expect(inputs).toEqual([{ row: { id: 1 } }]);
       const { rows: spec } = await c.query(
         "select spec->>'description' as d from rowflow.workflow_versions where workflow = 'order-paid'",
       );
@@ -85,13 +110,16 @@ describe("generate-migration", () => {
     ]);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/wrote .*_add_orders\.sql: 1 workflow\(s\), 2 attachment\(s\)/);
+    expect(result.stdout).toMatch(/wrote .*_add_orders\.sql: 1 workflow\(s\), 3 attachment\(s\)/);
     const files = await readdir(out);
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(/^\d{14}_add_orders\.sql$/);
     const text = await readFile(path.join(out, files[0]!), "utf8");
     expect(text).toContain(
       `select rowflow.attach('orders', 'order-paid', events => array['insert', 'update']::text[], "when" => ${sqlLiteral(hostileWhen)});`,
+    );
+    expect(text).toContain(
+      `select rowflow.attach('notes', 'order-paid', events => array['insert']::text[], columns => array['id']::text[]);`,
     );
 
     const bad = await runCli(["generate-migration", "Bad-Name", "--config", config, "--out", out]);
