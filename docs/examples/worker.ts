@@ -11,7 +11,7 @@ const sendReceipt = defineTask("send-receipt", async (ctx) => {
 const worker = createWorker({
   connectionString: process.env.DATABASE_URL, // the default too
   tasks: [sendReceipt], // or { "send-receipt": handler }
-  workflows: [orderPaid], // defined at start (syncWorkflows: true), tasks registered
+  workflows: [orderPaid], // defined at start (checked only, for a role that may not define), tasks registered
   concurrency: 20,
   shutdownGracePeriod: 15_000,
 });

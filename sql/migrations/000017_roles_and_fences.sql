@@ -291,6 +291,7 @@ set search_path to ''
 as $$
 declare
   v_worker name := rowflow._role('worker');
+  v_table regclass;
 begin
   if pg_catalog.to_regnamespace('graphile_worker') is null then
     return;
@@ -299,6 +300,16 @@ begin
   execute pg_catalog.format('grant select, insert, update, delete on all tables in schema graphile_worker to %I', v_worker);
   execute pg_catalog.format('grant usage, select, update on all sequences in schema graphile_worker to %I', v_worker);
   execute pg_catalog.format('grant execute on all functions in schema graphile_worker to %I', v_worker);
+  for v_table in
+    select c.oid::regclass from pg_catalog.pg_class as c
+    where c.relnamespace = 'graphile_worker'::regnamespace and c.relkind = 'r' and c.relrowsecurity
+      and not exists (select 1 from pg_catalog.pg_policy as p
+                      where p.polrelid = c.oid and p.polname = 'rowflow_worker')
+    order by c.relname
+  loop
+    execute pg_catalog.format('create policy rowflow_worker on %s for all to %I using (true) with check (true)',
+                              v_table, v_worker);
+  end loop;
 end;
 $$;
 

@@ -4,7 +4,9 @@
 // table; the worker logs in as a member of rowflow_worker, with the grants
 // its handlers need on the business tables. Runs start from a plain INSERT
 // and from start_run, the worker runs them under its own login, the app
-// follows its own runs (and only those) with the client.
+// follows its own runs (and only those) with the client. One step goes
+// through graphile-worker's job tables (a named queue), the other is handed
+// over directly under a lease.
 import { beforeAll, describe, expect, it } from "vitest";
 
 import { createClient } from "../../src/client/create-client.js";
@@ -30,7 +32,8 @@ const workflow = defineWorkflow({ name: "fulfil" })
       .execute();
     return { reserved: id };
   })
-  .step("ship", { task: "lp.ship", dependsOn: ["reserve"] }, (ctx) => ({
+  // A named queue: this step always goes through a graphile-worker job (fetched under RLS).
+  .step("ship", { task: "lp.ship", dependsOn: ["reserve"], queue: "lp-ship" }, (ctx) => ({
     shipped: ctx.deps.reserve,
   }));
 

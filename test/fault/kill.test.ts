@@ -1,19 +1,25 @@
 // A worker process is SIGKILLed in the middle of handlers; a second worker
 // releases its jobs and step leases after the heartbeat timeout and finishes
-// every run, and each step's ctx.tx write is committed exactly once.
+// every run, and each step's ctx.tx write is committed exactly once. Both
+// workers log in as members of rowflow_worker (docs/security.md), so the
+// recovery runs through the fenced gate: the rescuer fails the lost attempts
+// as the holder of their re-delivered jobs, with its own token.
 import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 import { afterEach, expect, it } from "vitest";
 
 import { createClient } from "../../src/client/create-client.js";
+import { syncWorkflows } from "../../src/definition/sync.js";
 import { useTestDatabase } from "../helpers/db.js";
+import { useLoginRoles } from "../helpers/roles.js";
 import { startCli } from "../helpers/run-cli.js";
 import { waitFor } from "../helpers/wait-for.js";
 import { startTestWorker } from "../helpers/worker.js";
 import killConfig from "./fixtures/kill.config.js";
 
 const db = useTestDatabase();
+const loginRole = useLoginRoles(db);
 const fixture = fileURLToPath(new URL("./fixtures/kill.config.ts", import.meta.url));
 const heartbeatTimeout = 3_000;
 const runs = 40;
@@ -37,9 +43,14 @@ it("recovers the steps of a SIGKILLed worker within the heartbeat timeout, with 
   await db.query(
     "create table ledger (run_id bigint not null, step text not null, attempt int not null, pid int not null)",
   );
+  const victimLogin = await loginRole("victim", { memberOf: ["rowflow_worker"] });
+  const rescuerLogin = await loginRole("rescuer", { memberOf: ["rowflow_worker"] });
+  await db.query(`grant insert on ledger to ${victimLogin.name}, ${rescuerLogin.name}`);
+  // Defined by the owner: worker roles only check their definitions.
+  await syncWorkflows(db.pool, (killConfig.workflows ?? []) as never);
   const cli = startCli(["worker", "--config", fixture], {
     env: {
-      DATABASE_URL: db.url,
+      DATABASE_URL: victimLogin.url,
       ROWFLOW_TEST_HEARTBEAT_TIMEOUT: String(heartbeatTimeout),
       LOG_LEVEL: "warn",
     },
@@ -79,7 +90,7 @@ it("recovers the steps of a SIGKILLed worker within the heartbeat timeout, with 
     // runs leased to it directly.
     expect(await heldBy(victim)).toBeGreaterThan(0);
 
-    const rescuer = await startTestWorker(db.url, {
+    const rescuer = await startTestWorker(rescuerLogin.url, {
       tasks: killConfig.tasks,
       workflows: killConfig.workflows,
       concurrency: 8,
