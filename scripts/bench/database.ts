@@ -5,6 +5,7 @@ import path from "node:path";
 
 import { migrate } from "../../src/db/migrate.js";
 import { startEmbeddedPostgres } from "../../src/embedded/embedded-postgres.js";
+import { type MachineLoad, withMachineLoad } from "./machine-load.js";
 import { query } from "./pg-client.js";
 
 /** The server the benchmarks run on, and fresh migrated databases on it. */
@@ -20,7 +21,11 @@ export interface BenchServer {
 
 export interface BenchDatabase {
   url: string;
-  /** Runs a variant's measured part (not its set-up): --wait-events samples it. */
+  /**
+   * Runs a variant's measured part (not its set-up): --wait-events samples
+   * it, and the machine's load around it is recorded (machine-load.ts) for
+   * the samples the scenario records next.
+   */
   measure<T>(fn: () => Promise<T>): Promise<T>;
   drop(): Promise<void>;
 }
@@ -28,7 +33,7 @@ export interface BenchDatabase {
 /** Told when a database's measured part starts and ends (--wait-events). */
 export interface MeasureHooks {
   started(database: string, variant: string): void;
-  ended(database: string): void;
+  ended(database: string, load: MachineLoad): void;
 }
 
 /**
@@ -38,7 +43,11 @@ export interface MeasureHooks {
 export async function openBenchServer(
   settings: Record<string, string> = {},
   hooks?: MeasureHooks,
+  dbPrefix = "rowflow_bench",
 ): Promise<BenchServer> {
+  if (!/^[a-z_][a-z0-9_]{0,40}$/.test(dbPrefix)) {
+    throw new Error(`--db-prefix must be 1-41 characters a-z, 0-9 or "_", got "${dbPrefix}"`);
+  }
   let adminUrl = process.env.DATABASE_URL;
   let description = "DATABASE_URL";
   let stopServer = async () => {};
@@ -59,7 +68,7 @@ export async function openBenchServer(
   }
   const admin = adminUrl;
   const runId = randomBytes(3).toString("hex");
-  const template = `rowflow_bench_tpl_${runId}`;
+  const template = `${dbPrefix}_tpl_${runId}`;
   await adminQuery(admin, `create database ${template}`);
   await migrate({ connectionString: withDatabase(admin, template) });
   let n = 0;
@@ -67,17 +76,15 @@ export async function openBenchServer(
     description,
     adminUrl: admin,
     async freshDatabase(variant) {
-      const name = `rowflow_bench_${runId}_${++n}`;
+      const name = `${dbPrefix}_${runId}_${++n}`;
       await adminQuery(admin, `create database ${name} template ${template}`);
       return {
         url: withDatabase(admin, name),
         async measure(fn) {
           hooks?.started(name, variant);
-          try {
-            return await fn();
-          } finally {
-            hooks?.ended(name);
-          }
+          const { result, load } = await withMachineLoad(fn);
+          hooks?.ended(name, load);
+          return result;
         },
         drop: () => adminQuery(admin, `drop database if exists ${name} with (force)`),
       };

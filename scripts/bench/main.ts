@@ -1,12 +1,18 @@
 // npm run bench [-- --smoke | --full] [--only drain,latency] [--reps N] [--out file.json]
 //                [--concurrency 16] [--local-queue 100] [--latency-rate 200]
 //                [--pg-setting name=value …] [--cpu-prof dir] [--wait-events]
+//                [--db-prefix name]
 //
 // --pg-setting: a server setting for the embedded Postgres (repeatable;
 // recorded with the results). --cpu-prof: the worker child processes write
 // V8 CPU profiles (.cpuprofile) to dir. --wait-events: samples
 // pg_stat_activity every 10 ms during each variant's measured part and prints
 // what the busy backends waited on (a profiling aid: it costs some CPU).
+// --db-prefix: the names of the databases it creates (default rowflow_bench).
+//
+// Before each measured part the machine's CPU idle share is sampled
+// (machine-load.ts): a rep that began on a busy machine is marked disturbed,
+// kept in the JSON, and left out of the medians when undisturbed reps exist.
 //
 // Runs each scenario's variants interleaved (A B C A B C …), prints medians and
 // ratios, and writes every sample as JSON (bench-results/<time>.json by
@@ -18,6 +24,7 @@ import { parseArgs } from "node:util";
 
 import { profileChildren } from "./child.js";
 import { openBenchServer } from "./database.js";
+import type { MachineLoad } from "./machine-load.js";
 import { type Comparison, formatTable, type Sample, summarize } from "./results.js";
 import { type Scenario, sizes } from "./scenario.js";
 import { scenarios } from "./scenarios/index.js";
@@ -36,6 +43,7 @@ const { values } = parseArgs({
     "pg-setting": { type: "string", multiple: true },
     "cpu-prof": { type: "string" },
     "wait-events": { type: "boolean", default: false },
+    "db-prefix": { type: "string", default: "rowflow_bench" },
   },
 });
 
@@ -70,10 +78,18 @@ if (values["cpu-prof"]) profileChildren(path.resolve(values["cpu-prof"]));
 
 let sampler: WaitSampler | undefined;
 let currentScenario = "";
-const server = await openBenchServer(pgSettings, {
-  started: (database, variant) => sampler?.track(database, currentScenario, variant),
-  ended: (database) => sampler?.untrack(database),
-});
+let lastLoad: MachineLoad | undefined;
+const server = await openBenchServer(
+  pgSettings,
+  {
+    started: (database, variant) => sampler?.track(database, currentScenario, variant),
+    ended: (database, load) => {
+      sampler?.untrack(database);
+      lastLoad = load;
+    },
+  },
+  values["db-prefix"],
+);
 let waitRows: WaitRow[] | undefined;
 const samples: Sample[] = [];
 const comparisons: Comparison[] = [];
@@ -81,7 +97,10 @@ const startedAt = new Date();
 const facts = await server.facts();
 console.log(`rowflow bench (${mode}) on ${server.description}, Postgres ${facts.server_version}`);
 console.log(
-  `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+  `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, load ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}`,
 );
 
 try {
@@ -96,9 +115,19 @@ try {
         concurrency: Number(values.concurrency),
         localQueueSize: Number(values["local-queue"]),
       },
-      record: (sample) => samples.push({ scenario: scenario.name, ...sample }),
+      record: (sample) =>
+        samples.push({
+          scenario: scenario.name,
+          ...sample,
+          ...(lastLoad ? { load: lastLoad } : {}),
+        }),
       compare: (comparison) => comparisons.push({ scenario: scenario.name, ...comparison }),
-      log: (line) => console.log(line),
+      log: (line) =>
+        console.log(
+          lastLoad && /^\s+rep \d+/.test(line)
+            ? `${line} [load ${lastLoad.load1.toFixed(2)}, idle before ${Math.round(lastLoad.idleBefore)}%${lastLoad.disturbed ? ", DISTURBED" : ""}]`
+            : line,
+        ),
     });
   }
   if (sampler) {

@@ -1,3 +1,4 @@
+import type { MachineLoad } from "./machine-load.js";
 import { median } from "./stats.js";
 
 /** One measurement of one variant in one repetition. */
@@ -10,6 +11,8 @@ export interface Sample {
   value: number;
   /** Higher is better (throughput) or lower is better (latency, memory). */
   better: "higher" | "lower";
+  /** The machine's load around the measured part the sample came from. */
+  load?: MachineLoad;
 }
 
 /** A scenario's comparison: which variant the ratios are taken against. */
@@ -26,6 +29,8 @@ export interface Row {
   unit: string;
   median: number;
   reps: number;
+  /** Reps that began on a busy machine; left out of the median when others exist. */
+  disturbed: number;
   ratio: number | undefined;
 }
 
@@ -41,13 +46,15 @@ export function summarize(samples: readonly Sample[], comparisons: readonly Comp
   const rows: Row[] = [];
   for (const list of groups.values()) {
     const first = list[0] as Sample;
+    const quiet = list.filter((s) => !s.load?.disturbed);
     rows.push({
       scenario: first.scenario,
       metric: first.metric,
       variant: first.variant,
       unit: first.unit,
-      median: median(list.map((s) => s.value)),
+      median: median((quiet.length > 0 ? quiet : list).map((s) => s.value)),
       reps: list.length,
+      disturbed: list.length - quiet.length,
       ratio: undefined,
     });
   }
@@ -73,7 +80,7 @@ export function formatTable(rows: readonly Row[]): string {
     formatNumber(r.median),
     r.unit,
     r.ratio === undefined ? "" : `${r.ratio.toFixed(2)}x`,
-    String(r.reps),
+    r.disturbed > 0 ? `${r.reps} (${r.disturbed} disturbed)` : String(r.reps),
   ]);
   const widths = header.map((h, i) =>
     Math.max(h.length, ...body.map((row) => (row[i] ?? "").length)),
