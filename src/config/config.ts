@@ -3,7 +3,7 @@
  * loads: tasks, workflows and worker options. TypeScript configs load without
  * a build step through tsx.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -56,15 +56,25 @@ export function findConfigFile(given: string | undefined, cwd = process.cwd()): 
 
 /** Imports a config module (TypeScript through tsx) and returns its config export. */
 export async function loadConfig(file: string): Promise<RowflowConfig> {
-  const url = pathToFileURL(file).href;
   let module: Record<string, unknown>;
   try {
-    module = (await import(url)) as Record<string, unknown>;
+    module = await importModule(file);
   } catch (error) {
-    // Plain Node cannot import .ts; tsx can, without a build step.
-    if ((error as { code?: string }).code !== "ERR_UNKNOWN_FILE_EXTENSION") throw error;
-    const { tsImport } = await import("tsx/esm/api");
-    module = (await tsImport(url, import.meta.url)) as Record<string, unknown>;
+    // A .ts file in a package without "type": "module" loads as CommonJS,
+    // which cannot import rowflow (an ES module only); Node's error says
+    // something else (ERR_PACKAGE_PATH_NOT_EXPORTED, a require cycle, …).
+    const code = (error as { code?: string }).code ?? "";
+    const formatError =
+      /^ERR_(PACKAGE_PATH_NOT_EXPORTED|REQUIRE_ESM|REQUIRE_CYCLE_MODULE|REQUIRE_ASYNC_MODULE)$/.test(
+        code,
+      );
+    if (formatError && file.endsWith(".ts") && !inModulePackage(file)) {
+      throw new Error(
+        `${file} was loaded as CommonJS and cannot import rowflow, an ES module: rename it to ${file.replace(/\.ts$/, ".mts")}, or add "type": "module" to your package.json (${(error as Error).message})`,
+        { cause: error },
+      );
+    }
+    throw error;
   }
   const config = (module.default ?? module.config) as RowflowConfig | undefined;
   if (!config || typeof config !== "object") {
@@ -73,4 +83,31 @@ export async function loadConfig(file: string): Promise<RowflowConfig> {
     );
   }
   return config;
+}
+
+async function importModule(file: string): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(file).href;
+  try {
+    return (await import(url)) as Record<string, unknown>;
+  } catch (error) {
+    // Plain Node cannot import .ts; tsx can, without a build step.
+    if ((error as { code?: string }).code !== "ERR_UNKNOWN_FILE_EXTENSION") throw error;
+    const { tsImport } = await import("tsx/esm/api");
+    return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
+  }
+}
+
+/** Whether the nearest package.json above `file` says "type": "module". */
+function inModulePackage(file: string): boolean {
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, "package.json");
+    if (existsSync(manifest)) {
+      try {
+        return (JSON.parse(readFileSync(manifest, "utf8")) as { type?: unknown }).type === "module";
+      } catch {
+        return false;
+      }
+    }
+    if (path.dirname(dir) === dir) return false;
+  }
 }
