@@ -1224,9 +1224,6 @@ begin
       using errcode = 'RF034',
             hint = 'Drop input, or write it as e.g. jsonb_build_object(''id'', new.id, ''status'', new.status).';
   end if;
-  if cardinality(_attach.columns) = 0 then
-    raise exception 'attach: columns lists no column' using errcode = 'RF034';
-  end if;
   select pg_catalog.string_agg(pg_catalog.quote_ident(c), ', ') into v_missing
   from unnest(coalesce(_attach.columns, _attach.exclude_columns)) as c
   where c is null or not exists (select 1 from pg_catalog.pg_attribute as a
@@ -1243,6 +1240,11 @@ begin
     join pg_catalog.pg_attribute as a on a.attrelid = i.indrelid and a.attnum = k.attnum
     where i.indrelid = _attach.relid and i.indisprimary
     order by k.o);
+  if cardinality(_attach.columns) = 0 and cardinality(v_pk) = 0 then
+    raise exception 'attach: columns => ''{}'' makes the input the row''s key only, and table % has no primary key',
+      _attach.relid::regclass using errcode = 'RF034',
+      hint = 'Add a primary key, or list the columns the input should hold.';
+  end if;
   if 'update' = any (v_events) and cardinality(v_pk) = 0 then
     raise exception 'attach: table % has no primary key; update attachments pair old and new rows by primary key',
       _attach.relid::regclass using errcode = 'RF032',
@@ -1523,11 +1525,13 @@ begin
     E'\n' || _attachment_query.input_sql || E'\n',
     pg_catalog.format(
       'pg_catalog.jsonb_build_object(''schema'', rf_tg.rf_schema, ''table'', rf_tg.rf_table, ''op'', %L, '
-      '''key'', %s, ''row'', %s%s)',
+      '''key'', %s%s%s)',
       _attachment_query.event,
       coalesce(v_key_obj, 'null::jsonb'),
-      v_row,
-      case when _attachment_query.event = 'update' then ', ''old'', ' || v_old else '' end));
+      -- columns => '{}': the key only (the handler reads the current row).
+      case when cardinality(_attachment_query.columns) = 0 then '' else ', ''row'', ' || v_row end,
+      case when _attachment_query.event = 'update' and coalesce(cardinality(_attachment_query.columns), 1) > 0
+           then ', ''old'', ' || v_old else '' end));
   if _attachment_query.into_vars is null then
     -- Compiled outside the function: rf_tg.* variables do not exist there.
     v_input := replace(replace(v_input, 'rf_tg.rf_schema', '''''::text'), 'rf_tg.rf_table', '''''::text');

@@ -26,8 +26,9 @@ export interface AttachmentOptions {
   readonly when?: string;
   /**
    * The run input copies the whole row by default (`row`, and `old` for
-   * updates), secrets included: list the columns to copy instead…
-   * (Default: every column)
+   * updates), secrets included: list the columns to copy instead, or none
+   * (`[]`: the input holds the row's key only, the smallest run; the handler
+   * reads the current row)… (Default: every column)
    */
   readonly columns?: readonly string[];
   /** …or the columns to leave out (not with `columns`). (Default: none) */
@@ -52,7 +53,7 @@ const attachmentSchema = z
       .trim()
       .min(1, { error: "when must not be empty (leave it out instead)" })
       .optional(),
-    columns: columnList.optional(),
+    columns: z.array(z.string().min(1, { error: "a column name must not be empty" })).optional(),
     excludeColumns: columnList.optional(),
   })
   .refine((a) => a.columns === undefined || a.excludeColumns === undefined, {

@@ -77,9 +77,6 @@ begin
       using errcode = 'RF034',
             hint = 'Drop input, or write it as e.g. jsonb_build_object(''id'', new.id, ''status'', new.status).';
   end if;
-  if cardinality(_attach.columns) = 0 then
-    raise exception 'attach: columns lists no column' using errcode = 'RF034';
-  end if;
   select pg_catalog.string_agg(pg_catalog.quote_ident(c), ', ') into v_missing
   from unnest(coalesce(_attach.columns, _attach.exclude_columns)) as c
   where c is null or not exists (select 1 from pg_catalog.pg_attribute as a
@@ -96,6 +93,11 @@ begin
     join pg_catalog.pg_attribute as a on a.attrelid = i.indrelid and a.attnum = k.attnum
     where i.indrelid = _attach.relid and i.indisprimary
     order by k.o);
+  if cardinality(_attach.columns) = 0 and cardinality(v_pk) = 0 then
+    raise exception 'attach: columns => ''{}'' makes the input the row''s key only, and table % has no primary key',
+      _attach.relid::regclass using errcode = 'RF034',
+      hint = 'Add a primary key, or list the columns the input should hold.';
+  end if;
   if 'update' = any (v_events) and cardinality(v_pk) = 0 then
     raise exception 'attach: table % has no primary key; update attachments pair old and new rows by primary key',
       _attach.relid::regclass using errcode = 'RF032',

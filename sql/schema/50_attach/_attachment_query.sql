@@ -15,7 +15,9 @@
 --
 -- The default input's "row" (and "old") is the whole row, to_jsonb(new.*),
 -- or only `columns`, or the row without `exclude_columns` (attach's options,
--- for rows that hold secrets: docs/triggers.md).
+-- for rows that hold secrets: docs/triggers.md); `columns => '{}'` leaves
+-- both out: the key only, the smallest run row (the handler reads the
+-- current row by its key).
 --
 -- Without into_vars the text starts with CTEs named like the transition
 -- tables (empty, with the table's columns), so the very same query compiles
@@ -88,11 +90,13 @@ begin
     E'\n' || _attachment_query.input_sql || E'\n',
     pg_catalog.format(
       'pg_catalog.jsonb_build_object(''schema'', rf_tg.rf_schema, ''table'', rf_tg.rf_table, ''op'', %L, '
-      '''key'', %s, ''row'', %s%s)',
+      '''key'', %s%s%s)',
       _attachment_query.event,
       coalesce(v_key_obj, 'null::jsonb'),
-      v_row,
-      case when _attachment_query.event = 'update' then ', ''old'', ' || v_old else '' end));
+      -- columns => '{}': the key only (the handler reads the current row).
+      case when cardinality(_attachment_query.columns) = 0 then '' else ', ''row'', ' || v_row end,
+      case when _attachment_query.event = 'update' and coalesce(cardinality(_attachment_query.columns), 1) > 0
+           then ', ''old'', ' || v_old else '' end));
   if _attachment_query.into_vars is null then
     -- Compiled outside the function: rf_tg.* variables do not exist there.
     v_input := replace(replace(v_input, 'rf_tg.rf_schema', '''''::text'), 'rf_tg.rf_table', '''''::text');

@@ -37,6 +37,30 @@ describe("attach refuses bad input with an RF03x SQLSTATE", () => {
     ["event twice", `'orders', 'wf', '{insert,INSERT}'`, "RF033", /lists an event twice/],
     ["update without primary key", `'nopk', 'wf', '{update}'`, "RF032", /has no primary key/],
     [
+      "key-only input without primary key",
+      `'nopk', 'wf', columns => '{}'`,
+      "RF034",
+      /^attach: columns => '\{\}' makes the input the row's key only, and table public.nopk has no primary key$/,
+    ],
+    [
+      "columns and exclude_columns",
+      `'orders', 'wf', columns => '{id}', exclude_columns => '{total}'`,
+      "RF034",
+      /^attach: give columns or exclude_columns, not both$/,
+    ],
+    [
+      "columns with input",
+      `'orders', 'wf', columns => '{id}', input => 'jsonb_build_object(''a'', 1)'`,
+      "RF034",
+      /^attach: columns and exclude_columns shape the default input/,
+    ],
+    [
+      "an unknown column",
+      `'orders', 'wf', exclude_columns => '{total,nope}'`,
+      "RF034",
+      /^attach: table public.orders has no column nope$/,
+    ],
+    [
       "when does not parse",
       `'orders', 'wf', '{insert}', 'new.status = '`,
       "RF034",
@@ -246,6 +270,59 @@ describe("hostile names neither break nor inject", () => {
       expect(
         (await c.query("select to_regclass('public.orders') is not null as ok")).rows[0]!.ok,
       ).toBe(true);
+    });
+  });
+});
+
+describe("what the default input holds", () => {
+  it("the whole row, only some columns, all but some, or the key only", async () => {
+    const inputs = await db.rollback(async (c) => {
+      const out: Record<string, unknown> = {};
+      for (const [label, options] of [
+        ["whole", ""],
+        ["columns", ", columns => '{status}'"],
+        ["exclude", ", exclude_columns => '{total}'"],
+        ["key only", ", columns => '{}'"],
+      ] as const) {
+        await c.query("savepoint s");
+        await c.query(`select rowflow.attach('orders', 'wf', '{insert,update}'${options})`);
+        await c.query("insert into orders values (1, 'new', 9.5)");
+        await c.query("update orders set status = 'paid' where id = 1");
+        const { rows } = await c.query<{ input: Record<string, unknown> }>(
+          "select r.input - 'schema' - 'table' as input from rowflow.pending_runs() p join rowflow.runs r on r.id = p.run_id order by r.id",
+        );
+        out[label] = rows.map((r) => r.input);
+        await c.query("rollback to savepoint s");
+      }
+      return out;
+    });
+    expect(inputs).toEqual({
+      whole: [
+        { op: "insert", key: { id: 1 }, row: { id: 1, status: "new", total: 9.5 } },
+        {
+          op: "update",
+          key: { id: 1 },
+          row: { id: 1, status: "paid", total: 9.5 },
+          old: { id: 1, status: "new", total: 9.5 },
+        },
+      ],
+      columns: [
+        { op: "insert", key: { id: 1 }, row: { status: "new" } },
+        { op: "update", key: { id: 1 }, row: { status: "paid" }, old: { status: "new" } },
+      ],
+      exclude: [
+        { op: "insert", key: { id: 1 }, row: { id: 1, status: "new" } },
+        {
+          op: "update",
+          key: { id: 1 },
+          row: { id: 1, status: "paid" },
+          old: { id: 1, status: "new" },
+        },
+      ],
+      "key only": [
+        { op: "insert", key: { id: 1 } },
+        { op: "update", key: { id: 1 } },
+      ],
     });
   });
 });
