@@ -7,11 +7,14 @@ export function countdown(count: number) {
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
   return {
     done,
-    tick() {
+    /** Counts `n` executions at once (a batch handler's jobs). */
+    tick(n = 1) {
+      if (n <= 0) return;
       const now = performance.now();
       if (executed === 0) first = now;
       last = now;
-      if (++executed >= count) resolveDone();
+      executed += n;
+      if (executed >= count) resolveDone();
     },
     result: () => ({
       executed,
