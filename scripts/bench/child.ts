@@ -7,6 +7,8 @@ const tsxCli = fileURLToPath(new URL("../../node_modules/tsx/dist/cli.mjs", impo
 export interface Child<T> {
   ready: Promise<void>;
   result: Promise<T>;
+  /** Sends the child a signal (a child that runs until told to stop reports on SIGTERM). */
+  kill(signal: NodeJS.Signals): void;
 }
 
 let profileDir: string | undefined;
@@ -48,7 +50,7 @@ export function startChild<T>(script: string, args: string[]): Child<T> {
   });
   // A child that dies before it is ready must not leave `ready` pending forever.
   result.catch(() => markReady());
-  return { ready, result };
+  return { ready, result, kill: (signal) => child.kill(signal) };
 }
 
 /** Runs a child script to completion and returns its JSON result. */

@@ -23,7 +23,7 @@ async function queueNoopJobs(url: string, count: number): Promise<void> {
 }
 
 /** Starts `runs` diamond runs with one start_runs call (the runs' root jobs are queued). */
-async function startDiamondRuns(url: string, runs: number): Promise<void> {
+export async function startDiamondRuns(url: string, runs: number): Promise<void> {
   await defineWorkflow(url, "bench-diamond", diamondSpec);
   await execute(
     url,

@@ -3,7 +3,8 @@ import { bulk } from "./bulk.js";
 import { drain } from "./drain.js";
 import { history } from "./history.js";
 import { latency } from "./latency.js";
+import { scale } from "./scale.js";
 import { writeOverhead } from "./write-overhead.js";
 
 /** Every scenario, in the order they run. */
-export const scenarios: Scenario[] = [writeOverhead, bulk, drain, latency, history];
+export const scenarios: Scenario[] = [writeOverhead, bulk, drain, scale, latency, history];
