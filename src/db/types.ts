@@ -45,6 +45,21 @@ export interface RowflowAttachments {
   workflow: string | null;
 }
 
+export interface RowflowAudit {
+  action: string;
+  application_name: string | null;
+  at: Timestamp;
+  client_addr: string | null;
+  data: Json | null;
+  id: Generated<Int8>;
+  reason: string | null;
+  run_id: Int8 | null;
+  session_user_name: string;
+  set_role: string | null;
+  step: string | null;
+  workflow: string | null;
+}
+
 export interface RowflowEvents {
   at: Timestamp;
   attempt: number | null;
@@ -258,6 +273,7 @@ export interface RowflowWorkflowVersions {
 
 export interface DB {
   "rowflow.attachments": RowflowAttachments;
+  "rowflow.audit": RowflowAudit;
   "rowflow.events": RowflowEvents;
   "rowflow.migrations": RowflowMigrations;
   "rowflow.roles": RowflowRoles;

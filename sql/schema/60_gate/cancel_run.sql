@@ -41,6 +41,8 @@ begin
   where r.id = v_run.id;
   insert into rowflow.events (run_id, type, data, at)
   values (v_run.id, 'run_cancelled', jsonb_build_object('reason', cancel_run.reason, 'from', v_run.status), v_now);
+  perform rowflow._audit('cancel_run', v_run.workflow, v_run.id, null, cancel_run.reason,
+                         jsonb_build_object('from', v_run.status), v_now);
   perform rowflow._notify(jsonb_build_object('run', v_run.id));
   return true;
 end;

@@ -53,6 +53,12 @@ const functions: Record<string, readonly Kind[]> = {
   "detach(text,text,name,text)": [],
   // Internal functions that answer every role a question.
   "_may(text,name)": kinds,
+  "pause_workflow(text,text,timestamp with time zone)": ["operator"],
+  "resume_workflow(text,text,timestamp with time zone)": ["operator"],
+  "retry_run(bigint,text,text,timestamp with time zone)": ["operator"],
+  "skip_step(bigint,text,jsonb,text,timestamp with time zone)": ["operator"],
+  "purge_runs(interval,text[],text,integer,text,timestamp with time zone)": ["operator"],
+  "explain_run(bigint,timestamp with time zone,interval)": ["operator", "viewer"],
 };
 
 /** Who may read each table and view (SELECT); nobody but the owner writes any. */
@@ -69,6 +75,7 @@ const relations: Record<string, readonly Kind[]> = {
   workers: ["viewer"],
   waiters: ["viewer"],
   table_attachments: ["viewer"],
+  audit: ["viewer"],
   run_steps: ["viewer"],
   run_timeline: ["viewer"],
   attachments: ["viewer"],
