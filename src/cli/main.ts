@@ -1,10 +1,15 @@
-import { Command } from "commander";
+import { readFileSync } from "node:fs";
+
+import { Command, CommanderError } from "commander";
 
 import { coerceError, RowflowError } from "../errors.js";
 import { registerDev } from "./commands/dev.js";
 import { registerGenerateMigration } from "./commands/generate-migration.js";
 import { registerMigrate } from "./commands/migrate.js";
+import { registerOperateActions } from "./commands/operate-actions.js";
+import { registerOperateReads } from "./commands/operate-reads.js";
 import { registerWorker } from "./commands/worker.js";
+import { UsageError } from "./operate-support.js";
 
 // commander: the most used Node CLI parser, typed, with subcommands and help
 // generation, so no hand-written argv handling.
@@ -12,16 +17,30 @@ const program = new Command()
   .name("rowflow")
   .description("rowflow: database-centric workflows for Node.js")
   .option("--verbose", "print stack traces and causes of errors")
-  .showHelpAfterError();
+  .version(packageVersion(), "-V, --version", "print rowflow's version")
+  .showHelpAfterError()
+  // Usage errors throw (commander has printed them) and exit 2, not 1.
+  .exitOverride();
 
 registerMigrate(program);
 registerDev(program);
 registerWorker(program);
 registerGenerateMigration(program);
+registerOperateReads(program);
+registerOperateActions(program);
+
+/** The package's version (src/cli and dist/cli are both two levels below package.json). */
+function packageVersion(): string {
+  const file = new URL("../../package.json", import.meta.url);
+  return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
+}
 
 try {
   await program.parseAsync(process.argv);
 } catch (caught) {
+  if (caught instanceof CommanderError) {
+    process.exit(caught.exitCode === 0 ? 0 : 2);
+  }
   const error = coerceError(caught);
   if (program.opts<{ verbose?: boolean }>().verbose) {
     console.error(error);
@@ -29,7 +48,7 @@ try {
     const code = error instanceof RowflowError ? ` [${error.code}]` : "";
     console.error(`rowflow: ${error.message.split("\n")[0]}${code}`);
   }
-  process.exitCode = 1;
+  process.exitCode = error instanceof UsageError ? 2 : 1;
 }
 // Exit explicitly: a library's leftover timer or hook must not keep the
 // process alive or change its exit code.

@@ -1,5 +1,6 @@
 // How `rowflow worker` refuses to start: bad usage, an unmigrated database, a
-// database that does not exist. Each exits 1 with one line that says what to do.
+// database that does not exist. Each exits with one line that says what to do:
+// 2 for a usage error, 1 otherwise.
 import { fileURLToPath } from "node:url";
 
 import { describe, expect, it } from "vitest";
@@ -14,7 +15,7 @@ const empty = useTestDatabase({ migrated: false });
 describe("rowflow worker refuses to start", () => {
   it("with a --concurrency that is not a positive integer: a usage error", async () => {
     const result = await runCli(["worker", "--config", config, "--concurrency", "abc"]);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr.split("\n")[0]).toBe(
       "error: option '--concurrency <n>' argument 'abc' is invalid. expected a positive integer.",
     );

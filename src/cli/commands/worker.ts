@@ -16,7 +16,7 @@ export function registerWorker(program: Command): void {
   program
     .command("worker")
     .description(
-      "run step handlers: loads rowflow.config.ts (or .js) and processes jobs until SIGTERM/SIGINT",
+      "run step handlers: loads rowflow.config.ts (.mts, .js or .mjs) and processes jobs until SIGTERM/SIGINT",
     )
     .option(
       "--config <path>",

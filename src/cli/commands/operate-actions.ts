@@ -1,0 +1,222 @@
+// The operator's action commands: retry, skip, cancel, pause, resume, purge
+// (operate-reads.ts says how the commands behave).
+import type { Command } from "commander";
+
+import {
+  databaseOption,
+  type DbOptions,
+  parseInterval,
+  runId,
+  UsageError,
+  withDatabase,
+} from "../operate-support.js";
+import { positiveInteger } from "../parse-options.js";
+
+export function registerOperateActions(program: Command): void {
+  const answer = (value: unknown, line: string, json?: boolean) =>
+    console.log(json ? JSON.stringify(value, null, 2) : line);
+
+  program
+    .command("retry <run>")
+    .description("run a failed or cancelled run's failed steps again (rowflow.retry_run)")
+    .option("--mode <mode>", "failed (default) or failed_and_downstream")
+    .option("--reason <text>", "why, for the audit")
+    .option("--json", "print the function's answer as JSON")
+    .option(...databaseOption)
+    .action(
+      async (
+        run: string,
+        options: DbOptions & { mode?: string; reason?: string; json?: boolean },
+      ) => {
+        const id = runId(run);
+        const r = await withDatabase(options, async (c) => {
+          const { rows } = await c.query<{ r: Record<string, unknown> }>(
+            "select rowflow.retry_run($1, coalesce($2, 'failed'), $3) as r",
+            [id, options.mode ?? null, options.reason ?? null],
+          );
+          return rows[0]!.r;
+        });
+        const steps = (r.steps as string[] | undefined) ?? [];
+        const line = r.retried
+          ? `run ${id}: ${String(r.from)} → ${String(r.status)}; again: ${steps.join(", ") || "(the whole run)"}` +
+            (r.warning ? `\nwarning: ${String(r.warning)}` : "")
+          : `run ${id} is ${String(r.status)}: nothing to retry`;
+        answer(r, line, options.json);
+      },
+    );
+
+  program
+    .command("skip <run> <step>")
+    .description(
+      "settle a pending or queued step by hand: succeeded with --output, else skipped (rowflow.skip_step)",
+    )
+    .option("--output <json>", "the step's output, a JSON object")
+    .option("--reason <text>", "why, for the audit")
+    .option("--json", "print the function's answer as JSON")
+    .option(...databaseOption)
+    .action(
+      async (
+        run: string,
+        step: string,
+        options: DbOptions & { output?: string; reason?: string; json?: boolean },
+      ) => {
+        const id = runId(run);
+        if (options.output !== undefined) {
+          try {
+            JSON.parse(options.output);
+          } catch {
+            throw new UsageError(`--output is not JSON: ${options.output}`);
+          }
+        }
+        const r = await withDatabase(options, async (c) => {
+          const { rows } = await c.query<{ r: Record<string, unknown> }>(
+            "select rowflow.skip_step($1, $2, $3::jsonb, $4) as r",
+            [id, step, options.output ?? null, options.reason ?? null],
+          );
+          return rows[0]!.r;
+        });
+        const released = (r.released as string[] | undefined) ?? [];
+        const line = r.skipped
+          ? `run ${id} step ${step}: ${String(r.from)} → ${String(r.status)}` +
+            (released.length > 0 ? `; released ${released.join(", ")}` : "") +
+            `; run ${String(r.runStatus)}`
+          : `run ${id} step ${step} is already ${String(r.status)}`;
+        answer(r, line, options.json);
+      },
+    );
+
+  program
+    .command("cancel <run>")
+    .description("cancel a queued or active run (rowflow.cancel_run)")
+    .option("--reason <text>", "why, for the run's event and the audit")
+    .option(...databaseOption)
+    .action(async (run: string, options: DbOptions & { reason?: string }) => {
+      const id = runId(run);
+      const cancelled = await withDatabase(options, async (c) => {
+        const { rows } = await c.query<{ ok: boolean }>("select rowflow.cancel_run($1, $2) as ok", [
+          id,
+          options.reason ?? null,
+        ]);
+        return rows[0]!.ok;
+      });
+      console.log(cancelled ? `run ${id} cancelled` : `run ${id} had already ended`);
+    });
+
+  for (const [name, fn, verb] of [
+    ["pause", "pause_workflow", "paused"],
+    ["resume", "resume_workflow", "resumed"],
+  ] as const) {
+    program
+      .command(`${name} <workflow>`)
+      .description(
+        name === "pause"
+          ? "pause a workflow: its new runs are created and wait, queued (rowflow.pause_workflow)"
+          : "resume a paused workflow: its queued runs are claimed (rowflow.resume_workflow)",
+      )
+      .option("--reason <text>", "why, for the audit")
+      .option("--json", "print the function's answer as JSON")
+      .option(...databaseOption)
+      .action(
+        async (workflow: string, options: DbOptions & { reason?: string; json?: boolean }) => {
+          const r = await withDatabase(options, async (c) => {
+            const { rows } = await c.query<{ r: Record<string, unknown> }>(
+              `select rowflow.${fn}($1, $2) as r`,
+              [workflow, options.reason ?? null],
+            );
+            return rows[0]!.r;
+          });
+          const line = r.changed
+            ? `workflow ${workflow} ${verb} (${String(r.queuedRuns)} queued run(s))`
+            : `workflow ${workflow} was already ${r.paused ? "paused" : "running"}`;
+          answer(r, line, options.json);
+        },
+      );
+  }
+
+  program
+    .command("purge")
+    .description("delete finished runs older than an interval, in batches (rowflow.purge_runs)")
+    .requiredOption(
+      "--older-than <interval>",
+      "finished more than this long ago (30d, 12h, or a Postgres interval)",
+    )
+    .option(
+      "--status <list>",
+      "comma-separated finished statuses (default succeeded,failed,cancelled)",
+    )
+    .option("--workflow <name>", "only this workflow's runs")
+    .option("--batch <n>", "runs per transaction (default 1000)", positiveInteger)
+    .option("--reason <text>", "why, for the audit")
+    .option("--dry-run", "count what would be deleted, delete nothing")
+    .option("--json", "print {deleted} or {wouldDelete} as JSON")
+    .option(...databaseOption)
+    .action(
+      async (
+        options: DbOptions & {
+          olderThan: string;
+          status?: string;
+          workflow?: string;
+          batch?: number;
+          reason?: string;
+          dryRun?: boolean;
+          json?: boolean;
+        },
+      ) => {
+        const interval = parseInterval(options.olderThan);
+        const statuses = options.status?.split(",").map((s) => s.trim()) ?? [
+          "succeeded",
+          "failed",
+          "cancelled",
+        ];
+        const result = await withDatabase(options, async (c) => {
+          if (options.dryRun) {
+            // Validates the arguments the same way (a purge of batch 1 rolled back), then counts.
+            await c.query("begin");
+            try {
+              await c.query("select rowflow.purge_runs($1::interval, $2::text[], $3, 1)", [
+                interval,
+                statuses,
+                options.workflow ?? null,
+              ]);
+            } finally {
+              await c.query("rollback");
+            }
+            const { rows } = await c.query<{ n: number }>(
+              `select count(*)::int as n from rowflow.runs
+               where status = any ($2::text[]) and finished_at < now() - $1::interval
+                 and ($3::text is null or workflow = $3)`,
+              [interval, statuses, options.workflow ?? null],
+            );
+            return { wouldDelete: rows[0]!.n };
+          }
+          let deleted = 0;
+          const progress = process.stderr.isTTY && !options.json;
+          for (;;) {
+            const { rows } = await c.query<{ n: number }>(
+              "select rowflow.purge_runs($1::interval, $2::text[], $3, $4, $5) as n",
+              [
+                interval,
+                statuses,
+                options.workflow ?? null,
+                options.batch ?? 1000,
+                options.reason ?? null,
+              ],
+            );
+            const n = rows[0]!.n;
+            deleted += n;
+            if (progress) process.stderr.write(`\rdeleted ${deleted} run(s)…`);
+            if (n === 0) break;
+          }
+          if (progress) process.stderr.write("\n");
+          return { deleted };
+        });
+        answer(
+          result,
+          "wouldDelete" in result
+            ? `would delete ${result.wouldDelete} run(s)`
+            : `deleted ${result.deleted} run(s)`,
+          options.json,
+        );
+      },
+    );
+}

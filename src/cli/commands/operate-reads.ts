@@ -1,0 +1,156 @@
+// The operator's commands, read ones here (runs, show, explain), actions in
+// operate-actions.ts (retry, skip, cancel, pause, resume, purge).
+// Each is one call of the SQL function of the same job
+// (sql/schema/85_operate/, docs/sql-api.md), so psql, the CLI and any client
+// do the same thing. Read commands print a table (cli-table3: the most used
+// table renderer for Node CLIs, no dependencies of its own) or, with --json,
+// one JSON document on stdout; messages about the database go to stderr, so
+// --json output can be piped. Exit codes: 0 ok, 1 error (one line, with the
+// RF code), 2 usage.
+import type { Command } from "commander";
+
+import {
+  databaseOption,
+  type DbOptions,
+  errorMessage,
+  parseInterval,
+  print,
+  render,
+  runId,
+  time,
+  withDatabase,
+} from "../operate-support.js";
+import { positiveInteger } from "../parse-options.js";
+
+export function registerOperateReads(program: Command): void {
+  program
+    .command("runs")
+    .description("list runs, newest first")
+    .option("--workflow <name>", "only this workflow's runs")
+    .option("--status <status>", "only runs with this status (queued, running, failed, …)")
+    .option("--since <interval>", "only runs created within this interval (30m, 12h, 7d, …)")
+    .option("--limit <n>", "at most this many (default 50)", positiveInteger)
+    .option("--json", "print JSON")
+    .option(...databaseOption)
+    .action(
+      async (
+        options: DbOptions & {
+          workflow?: string;
+          status?: string;
+          since?: string;
+          limit?: number;
+          json?: boolean;
+        },
+      ) => {
+        const rows = await withDatabase(options, async (c) => {
+          const { rows } = await c.query(
+            `select id::text, workflow, version, status, created_at, finished_at, error
+             from rowflow.runs
+             where ($1::text is null or workflow = $1) and ($2::text is null or status = $2)
+               and ($3::interval is null or created_at > now() - $3::interval)
+             order by id desc limit $4`,
+            [
+              options.workflow ?? null,
+              options.status ?? null,
+              options.since ? parseInterval(options.since) : null,
+              options.limit ?? 50,
+            ],
+          );
+          return rows as Array<Record<string, unknown>>;
+        });
+        print(options.json ?? false, rows, () =>
+          rows.length === 0
+            ? "no runs"
+            : render(
+                ["run", "workflow", "v", "status", "created", "finished", "error"],
+                rows.map((r) => [
+                  r.id,
+                  r.workflow,
+                  r.version,
+                  r.status,
+                  time(r.created_at),
+                  time(r.finished_at),
+                  errorMessage(r.error),
+                ]),
+              ),
+        );
+      },
+    );
+
+  program
+    .command("show <run>")
+    .description(
+      "a run's steps, indented by their depth in the DAG, with status, attempt, duration and last error",
+    )
+    .option("--json", "print JSON")
+    .option(...databaseOption)
+    .action(async (run: string, options: DbOptions & { json?: boolean }) => {
+      const id = runId(run);
+      const result = await withDatabase(options, async (c) => {
+        const { rows: runs } = await c.query(
+          "select id::text, workflow, version, status, input, error, created_at, finished_at from rowflow.runs where id = $1",
+          [id],
+        );
+        if (runs.length === 0)
+          throw Object.assign(new Error(`unknown run ${id}`), { code: "RF023" });
+        // Depth: the longest path from a root, so dependents print below what they wait on.
+        const { rows: steps } = await c.query(
+          `with recursive depth(name, d) as (
+             select ws.name, 0 from rowflow.workflow_steps ws
+             where ws.workflow = $2 and ws.version = $3 and ws.n_deps = 0
+             union all
+             select dep.name, depth.d + 1 from depth
+             join rowflow.workflow_steps ws on ws.workflow = $2 and ws.version = $3 and ws.name = depth.name
+             cross join unnest(ws.dependents) as dep(name)
+           )
+           select s.step, s.kind, s.status, s.attempt, s.output, s.error,
+                  coalesce((select max(d) from depth where depth.name = s.step), 0) as depth,
+                  extract(epoch from (s.finished_at - s.started_at)) * 1000 as duration_ms
+           from rowflow.run_steps s where s.run_id = $1
+           order by case s.kind when 'step' then 0 else 1 end, depth, s.step`,
+          [id, runs[0].workflow, runs[0].version],
+        );
+        return {
+          run: runs[0] as Record<string, unknown>,
+          steps: steps as Array<Record<string, unknown>>,
+        };
+      });
+      print(options.json ?? false, result, () => {
+        const r = result.run;
+        const head = `run ${String(r.id)}: ${String(r.workflow)} v${String(r.version)}, ${String(r.status)}`;
+        const table = render(
+          ["step", "status", "attempt", "duration", "last error"],
+          result.steps.map((s) => [
+            `${"  ".repeat(Number(s.depth))}${String(s.step)}`,
+            s.status,
+            s.attempt,
+            s.duration_ms === null ? null : `${Math.round(Number(s.duration_ms))} ms`,
+            errorMessage(s.error),
+          ]),
+        );
+        return `${head}\n${table}`;
+      });
+    });
+
+  program
+    .command("explain <run>")
+    .description("why each unfinished step of a run is not running (rowflow.explain_run)")
+    .option("--json", "print JSON")
+    .option(...databaseOption)
+    .action(async (run: string, options: DbOptions & { json?: boolean }) => {
+      const id = runId(run);
+      const rows = await withDatabase(options, async (c) => {
+        const { rows } = await c.query(
+          "select step, status, code, reason, detail from rowflow.explain_run($1)",
+          [id],
+        );
+        return rows as Array<Record<string, unknown>>;
+      });
+      print(options.json ?? false, rows, () =>
+        render(
+          ["step", "status", "code", "why"],
+          rows.map((r) => [r.step ?? "(run)", r.status, r.code, r.reason]),
+        ),
+      );
+    });
+}

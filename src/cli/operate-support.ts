@@ -1,0 +1,79 @@
+// What the operator commands share (src/cli/commands/operate-*.ts): the
+// database of a command, argument parsing, and the table and JSON output.
+// Tables: cli-table3, the most used table renderer for Node CLIs.
+import Table from "cli-table3";
+import pg from "pg";
+
+import { openCliDatabase } from "../config/open-database.js";
+
+export interface DbOptions {
+  databaseUrl?: string;
+}
+
+/** Runs `fn` with a client on the command's database (--database-url, $DATABASE_URL, else embedded). */
+export async function withDatabase<T>(
+  options: DbOptions,
+  fn: (client: pg.Client) => Promise<T>,
+): Promise<T> {
+  const database = await openCliDatabase({
+    databaseUrl: options.databaseUrl,
+    log: (line) => console.error(line),
+  });
+  const client = new pg.Client({
+    connectionString: database.connectionString,
+    application_name: "rowflow cli",
+  });
+  try {
+    await client.connect();
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => {});
+    await database.close();
+  }
+}
+
+export const databaseOption = [
+  "--database-url <url>",
+  "Postgres connection string (default: $DATABASE_URL, else the embedded Postgres in .rowflow/)",
+] as const;
+
+/** "30d", "12h", "15m", "45s", "2w", or any Postgres interval text ("30 days"). */
+export function parseInterval(text: string): string {
+  const short = /^(\d+)\s*([smhdw])$/.exec(text.trim());
+  if (!short) return text;
+  const unit = { s: "seconds", m: "minutes", h: "hours", d: "days", w: "weeks" }[short[2]!]!;
+  return `${short[1]} ${unit}`;
+}
+
+export function runId(text: string): string {
+  if (!/^[1-9]\d{0,18}$/.test(text)) throw new UsageError(`not a run id: ${text}`);
+  return text;
+}
+
+/** A mistake in the command line: exit code 2. */
+export class UsageError extends Error {}
+
+export function print(json: boolean, value: unknown, table: () => string): void {
+  console.log(json ? JSON.stringify(value, null, 2) : table());
+}
+
+export function render(head: string[], rows: unknown[][]): string {
+  // Compact: no rule between body rows.
+  const table = new Table({
+    head,
+    style: { head: [], border: [] },
+    chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" },
+  });
+  for (const row of rows) table.push(row.map((cell) => (cell === null ? "" : String(cell))));
+  return table.toString();
+}
+
+export const time = (value: unknown) =>
+  value instanceof Date ? value.toISOString().replace("T", " ").slice(0, 19) : value;
+
+export function errorMessage(error: unknown): string | null {
+  if (!error || typeof error !== "object") return null;
+  const e = error as { message?: unknown; error?: { message?: unknown } };
+  const message = e.message ?? e.error?.message;
+  return typeof message === "string" ? message.split("\n")[0]!.slice(0, 80) : null;
+}
