@@ -161,6 +161,7 @@ CREATE TABLE rowflow.runs (
     finished_at timestamp with time zone,
     started_at timestamp with time zone,
     started_by text DEFAULT SESSION_USER NOT NULL,
+    rerun_of bigint,
     CONSTRAINT error_matches_status CHECK (((status = ANY (ARRAY['failed'::text, 'compensating'::text, 'cancelled'::text])) OR (error IS NULL))),
     CONSTRAINT finished_at_matches_status CHECK (((status = ANY (ARRAY['succeeded'::text, 'failed'::text, 'cancelled'::text])) = (finished_at IS NOT NULL))),
     CONSTRAINT input_is_object CHECK ((jsonb_typeof(input) = 'object'::text)),
@@ -757,7 +758,7 @@ begin
   values (coalesce(_audit.now, pg_catalog.statement_timestamp()), _audit.action, _audit.workflow, _audit.run_id,
           _audit.step, _audit.reason, _audit.data, session_user,
           case when v_role is null or v_role = 'none' then null else v_role end,
-          pg_catalog.nullif(pg_catalog.current_setting('application_name', true), ''),
+          nullif(pg_catalog.current_setting('application_name', true), ''),
           pg_catalog.inet_client_addr());
 end;
 $$;
@@ -909,6 +910,41 @@ $$;
 --
 
 COMMENT ON FUNCTION rowflow._begin(run_ids bigint[], steps text[], attempts integer[], os integer[], worker_id text, now timestamp with time zone, reserved boolean, key bytea, check_jobs boolean) IS 'Internal: begins queued attempts (graphile-fetched, or reserved under worker_id''s lease); answers {o: context or refusal}.';
+
+--
+-- Name: _bulk_runs(text, text[], timestamp with time zone, timestamp with time zone, integer); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._bulk_runs(workflow text, statuses text[], since timestamp with time zone, before timestamp with time zone, max_runs integer) RETURNS SETOF bigint
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+begin
+  if _bulk_runs.max_runs is null or _bulk_runs.max_runs not between 1 and 100000 then
+    raise exception 'max_runs must be between 1 and 100000, got %', coalesce(_bulk_runs.max_runs::text, 'null')
+      using errcode = 'RF043';
+  end if;
+  if _bulk_runs.workflow is not null
+     and not exists (select 1 from rowflow.workflows as w where w.name = _bulk_runs.workflow) then
+    raise exception 'unknown workflow %', _bulk_runs.workflow using errcode = 'RF020';
+  end if;
+  return query
+  select r.id from rowflow.runs as r
+  where (_bulk_runs.workflow is null or r.workflow = _bulk_runs.workflow) and r.status = any (_bulk_runs.statuses)
+    and (_bulk_runs.since is null or r.created_at >= _bulk_runs.since)
+    and (_bulk_runs.before is null or r.created_at < _bulk_runs.before)
+  order by r.id
+  limit _bulk_runs.max_runs
+  for no key update skip locked;
+end;
+$$;
+
+--
+-- Name: FUNCTION _bulk_runs(workflow text, statuses text[], since timestamp with time zone, before timestamp with time zone, max_runs integer); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._bulk_runs(workflow text, statuses text[], since timestamp with time zone, before timestamp with time zone, max_runs integer) IS 'Internal: the runs a bulk operation applies to (filter, oldest first, locked, SKIP LOCKED).';
 
 --
 -- Name: _cancel_steps(bigint, text[], text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -2327,6 +2363,63 @@ $$;
 COMMENT ON FUNCTION rowflow._release(done rowflow.done_step[], takes integer[], worker_id text, now timestamp with time zone, key bytea) IS 'Internal: releases dependents of succeeded/skipped steps of many runs (conditions, queues, delays); hands up to takes[origin] of them to worker_id.';
 
 --
+-- Name: _requeue_steps(bigint, text[], timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._requeue_steps(run_id bigint, steps text[], now timestamp with time zone) RETURNS text[]
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_run rowflow.runs;
+  v_done rowflow.done_step[];
+  v_roots text[];
+  v_jobs rowflow.step_job[];
+  v_ids bigint[];
+  v_released text[];
+begin
+  select r.* into v_run from rowflow.runs as r where r.id = _requeue_steps.run_id;
+  -- PHASE 1: roots get a job now.
+  select coalesce(array_agg(ws.name order by ws.name), '{}'),
+         coalesce(array_agg(row(v_run.id, ws.name, 1,
+           rowflow._queue_name(ws.queue_name, ws.queue_key,
+                               pg_catalog.jsonb_build_object('input', v_run.input, 'steps', '{}'::jsonb)),
+           _requeue_steps.now + coalesce(ws.delay, interval '0'), coalesce(ws.priority, 0) + v_run.priority
+           )::rowflow.step_job order by ws.name), '{}')
+  into v_roots, v_jobs
+  from rowflow.workflow_steps as ws
+  where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = any (_requeue_steps.steps)
+    and ws.n_deps = 0;
+  v_ids := rowflow._add_step_jobs(v_jobs);
+  insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts, created_at,
+                                 queued_at, job_id)
+  select v_run.id, ws.name, 'step', 'queued', 0, 1, ws.attempts, _requeue_steps.now, _requeue_steps.now, v_ids[o.i]
+  from unnest(v_roots) with ordinality as o(name, i)
+  join rowflow.workflow_steps as ws on ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = o.name
+  order by o.i;
+
+  -- PHASE 2: the others, released by their done dependencies.
+  select coalesce(array_agg(distinct row(v_run.id, sr.step, 1)::rowflow.done_step), '{}') into v_done
+  from rowflow.workflow_steps as ws
+  cross join unnest(ws.depends_on) as dep(name)
+  join rowflow.step_runs as sr on sr.run_id = v_run.id and sr.step = dep.name and sr.kind = 'step'
+  where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = any (_requeue_steps.steps)
+    and sr.status in ('succeeded', 'skipped');
+  select coalesce(array_agg(x.step order by x.step) filter (where x.status in ('queued', 'running')), '{}')
+  into v_released
+  from rowflow._release(v_done, null, null, _requeue_steps.now, null) as x;
+  return v_roots || v_released;
+end;
+$$;
+
+--
+-- Name: FUNCTION _requeue_steps(run_id bigint, steps text[], now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._requeue_steps(run_id bigint, steps text[], now timestamp with time zone) IS 'Internal: queues the given steps of a running run afresh (roots now, the others through the release of their done dependencies); answers the steps queued.';
+
+--
 -- Name: _require(text[]); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -2947,6 +3040,45 @@ $$;
 --
 
 COMMENT ON FUNCTION rowflow.cancel_run(run_id bigint, reason text, now timestamp with time zone) IS 'Cancels an active run: unfinished step runs cancelled, their queued jobs removed. False if the run already ended; RF023 if unknown.';
+
+--
+-- Name: cancel_runs(text, text[], timestamp with time zone, timestamp with time zone, text, integer, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.cancel_runs(workflow text, statuses text[] DEFAULT '{queued,running}'::text[], since timestamp with time zone DEFAULT NULL::timestamp with time zone, before timestamp with time zone DEFAULT NULL::timestamp with time zone, reason text DEFAULT NULL::text, max_runs integer DEFAULT 1000, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_id bigint;
+  v_matched int := 0;
+  v_changed int := 0;
+begin
+  perform rowflow._require('{operator}');
+  if cancel_runs.statuses is null or cardinality(cancel_runs.statuses) = 0
+     or exists (select 1 from unnest(cancel_runs.statuses) as s
+                where s is null or s not in ('queued', 'running', 'compensating')) then
+    raise exception 'cancel_runs: statuses must be some of queued, running, compensating, got %',
+      coalesce(cancel_runs.statuses::text, 'null') using errcode = 'RF043';
+  end if;
+  for v_id in select b from rowflow._bulk_runs(cancel_runs.workflow, cancel_runs.statuses, cancel_runs.since,
+                                                cancel_runs.before, cancel_runs.max_runs) as b loop
+    v_matched := v_matched + 1;
+    if rowflow.cancel_run(v_id, cancel_runs.reason, cancel_runs.now) then
+      v_changed := v_changed + 1;
+    end if;
+  end loop;
+  return pg_catalog.jsonb_build_object('matched', v_matched, 'cancelled', v_changed,
+                                       'unchanged', v_matched - v_changed);
+end;
+$$;
+
+--
+-- Name: FUNCTION cancel_runs(workflow text, statuses text[], since timestamp with time zone, before timestamp with time zone, reason text, max_runs integer, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.cancel_runs(workflow text, statuses text[], since timestamp with time zone, before timestamp with time zone, reason text, max_runs integer, now timestamp with time zone) IS 'cancel_run over a filter (workflow, queued/running/compensating statuses, created in [since, before)), at most max_runs per call; answers counts.';
 
 --
 -- Name: claim_runs(text, integer, integer, timestamp with time zone, text); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -4314,6 +4446,96 @@ $$;
 COMMENT ON FUNCTION rowflow.release_leases(worker_id text, keep text[], older_than interval, now timestamp with time zone, token text) IS 'A worker''s leases on step runs it does not use (not in keep, older than older_than) end: running ones are lost attempts, reserved ones get jobs. Needs the worker''s token.';
 
 --
+-- Name: rerun_from(bigint, text, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.rerun_from(run_id bigint, step text, reason text DEFAULT NULL::text, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(rerun_from.now, pg_catalog.statement_timestamp());
+  v_src rowflow.runs;
+  v_new bigint;
+  v_down text[];
+  v_copied text[];
+  v_reset text[];
+  v_queued text[];
+  v_status text;
+  v_answer jsonb;
+begin
+  -- GUARD: operators; a known run that has started; a step of its version.
+  perform rowflow._require('{operator}');
+  select r.* into v_src from rowflow.runs as r where r.id = rerun_from.run_id;
+  if not found then
+    raise exception 'unknown run %', rerun_from.run_id using errcode = 'RF023';
+  end if;
+  if not exists (select 1 from rowflow.workflow_steps as ws
+                 where ws.workflow = v_src.workflow and ws.version = v_src.version and ws.name = rerun_from.step) then
+    raise exception 'run % (workflow %, version %) has no step %', v_src.id, v_src.workflow, v_src.version,
+      coalesce(pg_catalog.quote_literal(rerun_from.step), 'null') using errcode = 'RF041';
+  end if;
+  if v_src.started_at is null then
+    raise exception 'run % has not started: nothing ran to rerun from', v_src.id using errcode = 'RF040',
+      hint = case when v_src.status = 'queued' then 'It runs once a worker claims it.'
+                  else 'retry_run queues it again.' end;
+  end if;
+
+  -- PHASE 1: what runs again (step and downstream), what is copied.
+  with recursive down(name) as (
+    select rerun_from.step
+    union
+    select dep.name
+    from down as d
+    join rowflow.workflow_steps as ws on ws.workflow = v_src.workflow and ws.version = v_src.version and ws.name = d.name
+    cross join unnest(ws.dependents) as dep(name)
+  )
+  select array_agg(d.name order by d.name) into v_down from down as d;
+  select coalesce(array_agg(ws.name order by ws.name) filter (where c.step is not null), '{}'),
+         coalesce(array_agg(ws.name order by ws.name) filter (where c.step is null), '{}')
+  into v_copied, v_reset
+  from rowflow.workflow_steps as ws
+  left join rowflow.step_runs as c
+    on c.run_id = v_src.id and c.step = ws.name and c.kind = 'step' and c.status in ('succeeded', 'skipped')
+       and ws.name <> all (v_down)
+  where ws.workflow = v_src.workflow and ws.version = v_src.version;
+
+  -- PHASE 2: the new run, claimed; the copied steps' rows.
+  insert into rowflow.runs (workflow, version, status, input, priority, created_at, updated_at, started_at,
+                            started_by, rerun_of)
+  values (v_src.workflow, v_src.version, 'running', v_src.input, v_src.priority, v_now, v_now, v_now,
+          v_src.started_by, v_src.id)
+  returning id into v_new;
+  insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts, output,
+                                 created_at, started_at, finished_at)
+  select v_new, c.step, 'step', c.status, 0, 0, c.max_attempts, c.output, v_now,
+         case when c.status = 'succeeded' then v_now end, v_now
+  from rowflow.step_runs as c
+  where c.run_id = v_src.id and c.kind = 'step' and c.step = any (v_copied)
+  order by c.step;
+
+  -- PHASE 3: queue what can run; record it; finish if nothing is left.
+  v_queued := rowflow._requeue_steps(v_new, v_reset, v_now);
+  v_answer := pg_catalog.jsonb_build_object('run', v_new, 'rerunOf', v_src.id, 'step', rerun_from.step,
+    'copied', pg_catalog.to_jsonb(v_copied), 'steps', pg_catalog.to_jsonb(v_reset),
+    'queued', pg_catalog.to_jsonb(v_queued));
+  insert into rowflow.events (run_id, type, data, at)
+  values (v_new, 'run_rerun', v_answer - 'run' || pg_catalog.jsonb_build_object('reason', rerun_from.reason), v_now);
+  perform rowflow._audit('rerun_from', v_src.workflow, v_new, rerun_from.step, rerun_from.reason, v_answer, v_now);
+  select f.status into v_status from rowflow._finish_runs(array[v_new], v_now) as f;
+  perform rowflow._notify(pg_catalog.jsonb_build_object('run', v_new));
+  return v_answer || pg_catalog.jsonb_build_object('status', coalesce(v_status, 'running'));
+end;
+$$;
+
+--
+-- Name: FUNCTION rerun_from(run_id bigint, step text, reason text, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.rerun_from(run_id bigint, step text, reason text, now timestamp with time zone) IS 'A new run of the same version and input in which step and everything downstream run again and the other succeeded steps are copied with their outputs; answers the new run id and what it copied.';
+
+--
 -- Name: resume_workflow(text, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -4349,11 +4571,7 @@ declare
   v_reset text[];
   v_chain jsonb;
   v_compensated text[];
-  v_done rowflow.done_step[];
-  v_roots text[];
-  v_jobs rowflow.step_job[];
-  v_ids bigint[];
-  v_released text[];
+  v_queued text[];
   v_answer jsonb;
   v_status text;
 begin
@@ -4426,42 +4644,14 @@ begin
   update rowflow.runs as r set status = 'running', error = null, finished_at = null, updated_at = v_now
   where r.id = v_run.id;
 
-  -- PHASE 4: queue what can run. Roots among the reset steps get a job
-  -- now; the others are released by their done dependencies, counted once
-  -- each, through the ordinary release (a missing row counts all of a
-  -- step's dependencies as remaining).
-  select coalesce(array_agg(ws.name order by ws.name), '{}'),
-         coalesce(array_agg(row(v_run.id, ws.name, 1,
-           rowflow._queue_name(ws.queue_name, ws.queue_key,
-                               pg_catalog.jsonb_build_object('input', v_run.input, 'steps', '{}'::jsonb)),
-           v_now + coalesce(ws.delay, interval '0'), coalesce(ws.priority, 0) + v_run.priority)::rowflow.step_job
-           order by ws.name), '{}')
-  into v_roots, v_jobs
-  from rowflow.workflow_steps as ws
-  where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = any (v_reset) and ws.n_deps = 0;
-  v_ids := rowflow._add_step_jobs(v_jobs);
-  insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts, created_at,
-                                 queued_at, job_id)
-  select v_run.id, ws.name, 'step', 'queued', 0, 1, ws.attempts, v_now, v_now, v_ids[o.i]
-  from unnest(v_roots) with ordinality as o(name, i)
-  join rowflow.workflow_steps as ws on ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = o.name
-  order by o.i;
-
-  select coalesce(array_agg(distinct row(v_run.id, sr.step, 1)::rowflow.done_step), '{}') into v_done
-  from rowflow.workflow_steps as ws
-  cross join unnest(ws.depends_on) as dep(name)
-  join rowflow.step_runs as sr on sr.run_id = v_run.id and sr.step = dep.name and sr.kind = 'step'
-  where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = any (v_reset)
-    and sr.status in ('succeeded', 'skipped');
-  select coalesce(array_agg(x.step order by x.step) filter (where x.status in ('queued', 'running')), '{}')
-  into v_released
-  from rowflow._release(v_done, null, null, v_now, null) as x;
+  -- PHASE 4: queue what can run (sql/schema/85_operate/_requeue_steps.sql).
+  v_queued := rowflow._requeue_steps(v_run.id, v_reset, v_now);
 
   -- PHASE 5: record it; a run whose reset steps were all skipped by
   -- their conditions is finished here.
   v_answer := pg_catalog.jsonb_build_object('run', v_run.id, 'retried', true, 'mode', retry_run.mode,
     'from', v_run.status, 'status', 'running', 'steps', pg_catalog.to_jsonb(v_reset),
-    'queued', pg_catalog.to_jsonb(v_roots || v_released), 'chain', coalesce(v_chain, '{}'::jsonb));
+    'queued', pg_catalog.to_jsonb(v_queued), 'chain', coalesce(v_chain, '{}'::jsonb));
   if v_compensated is not null then
     v_answer := v_answer || pg_catalog.jsonb_build_object('warning',
       'compensations ran for ' || pg_catalog.array_to_string(v_compensated, ', ') ||
@@ -4484,6 +4674,47 @@ $$;
 --
 
 COMMENT ON FUNCTION rowflow.retry_run(run_id bigint, mode text, reason text, now timestamp with time zone) IS 'Runs a failed or cancelled run''s failed/cancelled steps again (mode failed) or those and everything downstream (failed_and_downstream), keeping the other outputs. Answers what it reset and queued; {"retried": false} for a queued/running run.';
+
+--
+-- Name: retry_runs(text, text[], timestamp with time zone, timestamp with time zone, text, text, integer, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.retry_runs(workflow text, statuses text[] DEFAULT '{failed}'::text[], since timestamp with time zone DEFAULT NULL::timestamp with time zone, before timestamp with time zone DEFAULT NULL::timestamp with time zone, mode text DEFAULT 'failed'::text, reason text DEFAULT NULL::text, max_runs integer DEFAULT 1000, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_id bigint;
+  v_matched int := 0;
+  v_changed int := 0;
+begin
+  perform rowflow._require('{operator}');
+  if retry_runs.mode is null or retry_runs.mode not in ('failed', 'failed_and_downstream') then
+    raise exception 'retry_runs: mode must be ''failed'' or ''failed_and_downstream'', got %',
+      coalesce(pg_catalog.quote_literal(retry_runs.mode), 'null') using errcode = 'RF043';
+  end if;
+  if retry_runs.statuses is null or cardinality(retry_runs.statuses) = 0
+     or exists (select 1 from unnest(retry_runs.statuses) as s where s is null or s not in ('failed', 'cancelled')) then
+    raise exception 'retry_runs: statuses must be some of failed, cancelled, got %',
+      coalesce(retry_runs.statuses::text, 'null') using errcode = 'RF043';
+  end if;
+  for v_id in select b from rowflow._bulk_runs(retry_runs.workflow, retry_runs.statuses, retry_runs.since,
+                                                retry_runs.before, retry_runs.max_runs) as b loop
+    v_matched := v_matched + 1;
+    if (rowflow.retry_run(v_id, retry_runs.mode, retry_runs.reason, retry_runs.now) ->> 'retried')::boolean then
+      v_changed := v_changed + 1;
+    end if;
+  end loop;
+  return pg_catalog.jsonb_build_object('matched', v_matched, 'retried', v_changed, 'unchanged', v_matched - v_changed);
+end;
+$$;
+
+--
+-- Name: FUNCTION retry_runs(workflow text, statuses text[], since timestamp with time zone, before timestamp with time zone, mode text, reason text, max_runs integer, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.retry_runs(workflow text, statuses text[], since timestamp with time zone, before timestamp with time zone, mode text, reason text, max_runs integer, now timestamp with time zone) IS 'retry_run over a filter (workflow, failed/cancelled statuses, created in [since, before)), at most max_runs per call; answers counts.';
 
 --
 -- Name: skip_step(bigint, text, jsonb, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -4545,12 +4776,13 @@ begin
   if v_exists then
     update rowflow.step_runs as sr
     set status = v_status, output = skip_step.output, deps_remaining = 0, finished_at = v_now, job_id = null,
-        locked_by = null
+        locked_by = null, started_at = case when v_status = 'succeeded' then coalesce(sr.started_at, v_now) end
     where sr.run_id = v_run.id and sr.step = skip_step.step;
   else
     insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts, output,
-                                   created_at, finished_at)
-    select v_run.id, ws.name, 'step', v_status, 0, 0, ws.attempts, skip_step.output, v_now, v_now
+                                   created_at, started_at, finished_at)
+    select v_run.id, ws.name, 'step', v_status, 0, 0, ws.attempts, skip_step.output, v_now,
+           case when v_status = 'succeeded' then v_now end, v_now
     from rowflow.workflow_steps as ws
     where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = skip_step.step;
   end if;
@@ -4560,7 +4792,7 @@ begin
                                         'from', coalesce(v_sr.status, 'pending')), v_now);
 
   -- PHASE 2: release its dependents; finish the run if nothing is left.
-  select coalesce(array_agg(x.step order by x.step), '{}') into v_released
+  select coalesce(array_agg(x.step order by x.step) filter (where x.status <> 'pending'), '{}') into v_released
   from rowflow._release(array[row(v_run.id, skip_step.step, 1)::rowflow.done_step], null, null, v_now, null) as x;
   update rowflow.runs as r set updated_at = v_now where r.id = v_run.id;
   select f.status into v_run_status from rowflow._finish_runs(array[v_run.id], v_now) as f;
@@ -4739,7 +4971,7 @@ CREATE TABLE rowflow.audit (
     set_role name,
     application_name text,
     client_addr inet,
-    CONSTRAINT action_is_valid CHECK ((action = ANY (ARRAY['pause_workflow'::text, 'resume_workflow'::text, 'retry_run'::text, 'skip_step'::text, 'purge_runs'::text, 'cancel_run'::text])))
+    CONSTRAINT action_is_valid CHECK ((action = ANY (ARRAY['pause_workflow'::text, 'resume_workflow'::text, 'retry_run'::text, 'rerun_from'::text, 'skip_step'::text, 'purge_runs'::text, 'cancel_run'::text])))
 );
 
 --
@@ -4773,7 +5005,7 @@ CREATE TABLE rowflow.events (
     attempt smallint,
     data jsonb,
     at timestamp with time zone NOT NULL,
-    CONSTRAINT type_is_valid CHECK ((type = ANY (ARRAY['run_started'::text, 'run_succeeded'::text, 'run_failed'::text, 'run_compensating'::text, 'run_cancelled'::text, 'step_queued'::text, 'step_started'::text, 'step_succeeded'::text, 'step_failed'::text, 'step_retrying'::text, 'step_skipped'::text, 'step_cancelled'::text, 'run_retried'::text])))
+    CONSTRAINT type_is_valid CHECK ((type = ANY (ARRAY['run_started'::text, 'run_succeeded'::text, 'run_failed'::text, 'run_compensating'::text, 'run_cancelled'::text, 'step_queued'::text, 'step_started'::text, 'step_succeeded'::text, 'step_failed'::text, 'step_retrying'::text, 'step_skipped'::text, 'step_cancelled'::text, 'run_retried'::text, 'run_rerun'::text])))
 );
 
 --
@@ -5131,7 +5363,8 @@ CREATE VIEW rowflow.visible_runs WITH (security_barrier='true') AS
     r.updated_at,
     r.finished_at,
     r.started_at,
-    r.started_by
+    r.started_by,
+    r.rerun_of
    FROM rowflow.runs r
   WHERE ((r.started_by = SESSION_USER) OR ( SELECT rowflow._may('viewer'::text) AS _may));
 

@@ -3,23 +3,27 @@
 -- What an operator needs once runs fail or pile up, as SQL functions
 -- (sql/schema/85_operate/, contracts in docs/sql-api.md): pause_workflow /
 -- resume_workflow, retry_run (failed steps, or those and everything
--- downstream, keeping the other outputs), skip_step (settle a pending or
--- queued step by hand; its dependents are released by the ordinary gate),
--- purge_runs (finished runs in batches, SKIP LOCKED) and explain_run (why
--- each unfinished step is not running). Each writes a rowflow.audit row
--- naming the session that acted, and cancel_run does too. Operators only
--- (explain_run: viewers too), each SECURITY DEFINER with a pinned
--- search_path and rowflow._require.
+-- downstream, keeping the other outputs), rerun_from (a new run from a
+-- step, the other outputs copied), skip_step (settle a pending or queued
+-- step by hand; its dependents are released by the ordinary gate),
+-- retry_runs / cancel_runs (the same over a filter), purge_runs (finished
+-- runs in batches, SKIP LOCKED) and explain_run (why each unfinished step
+-- is not running). Each writes a rowflow.audit row naming the session that
+-- acted, and cancel_run does too. Operators only (explain_run: viewers
+-- too), each SECURITY DEFINER with a pinned search_path and
+-- rowflow._require.
 
--- A new event type, run_retried. The CHECK is added NOT VALID and then
--- validated: the scan of existing events takes SHARE UPDATE EXCLUSIVE, so
--- writers of events (the gates) are not blocked while it runs.
+-- New event types (run_retried, run_rerun). The CHECK is added NOT VALID
+-- and then validated: the scan of existing events takes SHARE UPDATE
+-- EXCLUSIVE, so writers of events (the gates) are not blocked meanwhile.
 alter table rowflow.events drop constraint type_is_valid;
 alter table rowflow.events add constraint type_is_valid check (type in (
     'run_started', 'run_succeeded', 'run_failed', 'run_compensating', 'run_cancelled',
     'step_queued', 'step_started', 'step_succeeded', 'step_failed', 'step_retrying',
-    'step_skipped', 'step_cancelled', 'run_retried')) not valid;
+    'step_skipped', 'step_cancelled', 'run_retried', 'run_rerun')) not valid;
 alter table rowflow.events validate constraint type_is_valid;
+-- The run a rerun_from run reruns (a nullable column: no table rewrite).
+alter table rowflow.runs add column rerun_of bigint;
 
 -- from sql/schema/20_tables/50_audit.sql
 create table rowflow.audit (
@@ -36,12 +40,21 @@ create table rowflow.audit (
   application_name text,
   client_addr      inet,
   constraint action_is_valid check (action in (
-    'pause_workflow', 'resume_workflow', 'retry_run', 'skip_step', 'purge_runs', 'cancel_run'))
+    'pause_workflow', 'resume_workflow', 'retry_run', 'rerun_from', 'skip_step', 'purge_runs', 'cancel_run'))
 );
 comment on table rowflow.audit is
   'One row per operator action (pause, resume, retry, skip, purge, cancel): when, what, on which workflow/run/step, the reason given, and who (session user, SET ROLE, application_name, client address).';
 create index audit_run_idx on rowflow.audit (run_id) where run_id is not null;
 select rowflow._allow('table rowflow.audit', '{viewer}');
+
+-- from sql/schema/25_views/visible_runs.sql
+create or replace view rowflow.visible_runs with (security_barrier) as
+select r.*
+from rowflow.runs as r
+where r.started_by = session_user or (select rowflow._may('viewer'));
+comment on view rowflow.visible_runs is
+  'The runs the current role may see: all for viewers, operators and the owner, else those its session started.';
+select rowflow._allow('view rowflow.visible_runs', '{app,operator,viewer}');
 
 -- from sql/schema/60_gate/cancel_run.sql
 create or replace function rowflow.cancel_run(run_id bigint, reason text default null, now timestamptz default null)
@@ -112,6 +125,163 @@ $$;
 comment on function rowflow._audit(text, text, bigint, text, text, jsonb, timestamptz) is
   'Internal: one rowflow.audit row for an operator action, with the acting session''s identity.';
 select rowflow._allow('function rowflow._audit(text, text, bigint, text, text, jsonb, timestamptz)', '{}');
+
+-- from sql/schema/85_operate/_requeue_steps.sql
+create or replace function rowflow._requeue_steps(run_id bigint, steps text[], now timestamptz)
+returns text[]
+language plpgsql
+set search_path to ''
+as $$
+#variable_conflict use_column
+declare
+  v_run rowflow.runs;
+  v_done rowflow.done_step[];
+  v_roots text[];
+  v_jobs rowflow.step_job[];
+  v_ids bigint[];
+  v_released text[];
+begin
+  select r.* into v_run from rowflow.runs as r where r.id = _requeue_steps.run_id;
+  -- PHASE 1: roots get a job now.
+  select coalesce(array_agg(ws.name order by ws.name), '{}'),
+         coalesce(array_agg(row(v_run.id, ws.name, 1,
+           rowflow._queue_name(ws.queue_name, ws.queue_key,
+                               pg_catalog.jsonb_build_object('input', v_run.input, 'steps', '{}'::jsonb)),
+           _requeue_steps.now + coalesce(ws.delay, interval '0'), coalesce(ws.priority, 0) + v_run.priority
+           )::rowflow.step_job order by ws.name), '{}')
+  into v_roots, v_jobs
+  from rowflow.workflow_steps as ws
+  where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = any (_requeue_steps.steps)
+    and ws.n_deps = 0;
+  v_ids := rowflow._add_step_jobs(v_jobs);
+  insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts, created_at,
+                                 queued_at, job_id)
+  select v_run.id, ws.name, 'step', 'queued', 0, 1, ws.attempts, _requeue_steps.now, _requeue_steps.now, v_ids[o.i]
+  from unnest(v_roots) with ordinality as o(name, i)
+  join rowflow.workflow_steps as ws on ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = o.name
+  order by o.i;
+
+  -- PHASE 2: the others, released by their done dependencies.
+  select coalesce(array_agg(distinct row(v_run.id, sr.step, 1)::rowflow.done_step), '{}') into v_done
+  from rowflow.workflow_steps as ws
+  cross join unnest(ws.depends_on) as dep(name)
+  join rowflow.step_runs as sr on sr.run_id = v_run.id and sr.step = dep.name and sr.kind = 'step'
+  where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = any (_requeue_steps.steps)
+    and sr.status in ('succeeded', 'skipped');
+  select coalesce(array_agg(x.step order by x.step) filter (where x.status in ('queued', 'running')), '{}')
+  into v_released
+  from rowflow._release(v_done, null, null, _requeue_steps.now, null) as x;
+  return v_roots || v_released;
+end;
+$$;
+comment on function rowflow._requeue_steps(bigint, text[], timestamptz) is
+  'Internal: queues the given steps of a running run afresh (roots now, the others through the release of their done dependencies); answers the steps queued.';
+select rowflow._allow('function rowflow._requeue_steps(bigint, text[], timestamptz)', '{}');
+
+-- from sql/schema/85_operate/bulk.sql
+create or replace function rowflow._bulk_runs(workflow text, statuses text[], since timestamptz, before timestamptz,
+  max_runs int)
+returns setof bigint
+language plpgsql
+set search_path to ''
+as $$
+#variable_conflict use_column
+begin
+  if _bulk_runs.max_runs is null or _bulk_runs.max_runs not between 1 and 100000 then
+    raise exception 'max_runs must be between 1 and 100000, got %', coalesce(_bulk_runs.max_runs::text, 'null')
+      using errcode = 'RF043';
+  end if;
+  if _bulk_runs.workflow is not null
+     and not exists (select 1 from rowflow.workflows as w where w.name = _bulk_runs.workflow) then
+    raise exception 'unknown workflow %', _bulk_runs.workflow using errcode = 'RF020';
+  end if;
+  return query
+  select r.id from rowflow.runs as r
+  where (_bulk_runs.workflow is null or r.workflow = _bulk_runs.workflow) and r.status = any (_bulk_runs.statuses)
+    and (_bulk_runs.since is null or r.created_at >= _bulk_runs.since)
+    and (_bulk_runs.before is null or r.created_at < _bulk_runs.before)
+  order by r.id
+  limit _bulk_runs.max_runs
+  for no key update skip locked;
+end;
+$$;
+comment on function rowflow._bulk_runs(text, text[], timestamptz, timestamptz, int) is
+  'Internal: the runs a bulk operation applies to (filter, oldest first, locked, SKIP LOCKED).';
+select rowflow._allow('function rowflow._bulk_runs(text, text[], timestamptz, timestamptz, int)', '{}');
+
+create or replace function rowflow.retry_runs(workflow text, statuses text[] default '{failed}',
+  since timestamptz default null, before timestamptz default null, mode text default 'failed',
+  reason text default null, max_runs int default 1000, now timestamptz default null)
+returns jsonb
+language plpgsql
+security definer
+set search_path to ''
+as $$
+#variable_conflict use_column
+declare
+  v_id bigint;
+  v_matched int := 0;
+  v_changed int := 0;
+begin
+  perform rowflow._require('{operator}');
+  if retry_runs.mode is null or retry_runs.mode not in ('failed', 'failed_and_downstream') then
+    raise exception 'retry_runs: mode must be ''failed'' or ''failed_and_downstream'', got %',
+      coalesce(pg_catalog.quote_literal(retry_runs.mode), 'null') using errcode = 'RF043';
+  end if;
+  if retry_runs.statuses is null or cardinality(retry_runs.statuses) = 0
+     or exists (select 1 from unnest(retry_runs.statuses) as s where s is null or s not in ('failed', 'cancelled')) then
+    raise exception 'retry_runs: statuses must be some of failed, cancelled, got %',
+      coalesce(retry_runs.statuses::text, 'null') using errcode = 'RF043';
+  end if;
+  for v_id in select b from rowflow._bulk_runs(retry_runs.workflow, retry_runs.statuses, retry_runs.since,
+                                                retry_runs.before, retry_runs.max_runs) as b loop
+    v_matched := v_matched + 1;
+    if (rowflow.retry_run(v_id, retry_runs.mode, retry_runs.reason, retry_runs.now) ->> 'retried')::boolean then
+      v_changed := v_changed + 1;
+    end if;
+  end loop;
+  return pg_catalog.jsonb_build_object('matched', v_matched, 'retried', v_changed, 'unchanged', v_matched - v_changed);
+end;
+$$;
+comment on function rowflow.retry_runs(text, text[], timestamptz, timestamptz, text, text, int, timestamptz) is
+  'retry_run over a filter (workflow, failed/cancelled statuses, created in [since, before)), at most max_runs per call; answers counts.';
+select rowflow._allow('function rowflow.retry_runs(text, text[], timestamptz, timestamptz, text, text, int, timestamptz)', '{operator}');
+
+create or replace function rowflow.cancel_runs(workflow text, statuses text[] default '{queued,running}',
+  since timestamptz default null, before timestamptz default null, reason text default null,
+  max_runs int default 1000, now timestamptz default null)
+returns jsonb
+language plpgsql
+security definer
+set search_path to ''
+as $$
+#variable_conflict use_column
+declare
+  v_id bigint;
+  v_matched int := 0;
+  v_changed int := 0;
+begin
+  perform rowflow._require('{operator}');
+  if cancel_runs.statuses is null or cardinality(cancel_runs.statuses) = 0
+     or exists (select 1 from unnest(cancel_runs.statuses) as s
+                where s is null or s not in ('queued', 'running', 'compensating')) then
+    raise exception 'cancel_runs: statuses must be some of queued, running, compensating, got %',
+      coalesce(cancel_runs.statuses::text, 'null') using errcode = 'RF043';
+  end if;
+  for v_id in select b from rowflow._bulk_runs(cancel_runs.workflow, cancel_runs.statuses, cancel_runs.since,
+                                                cancel_runs.before, cancel_runs.max_runs) as b loop
+    v_matched := v_matched + 1;
+    if rowflow.cancel_run(v_id, cancel_runs.reason, cancel_runs.now) then
+      v_changed := v_changed + 1;
+    end if;
+  end loop;
+  return pg_catalog.jsonb_build_object('matched', v_matched, 'cancelled', v_changed,
+                                       'unchanged', v_matched - v_changed);
+end;
+$$;
+comment on function rowflow.cancel_runs(text, text[], timestamptz, timestamptz, text, int, timestamptz) is
+  'cancel_run over a filter (workflow, queued/running/compensating statuses, created in [since, before)), at most max_runs per call; answers counts.';
+select rowflow._allow('function rowflow.cancel_runs(text, text[], timestamptz, timestamptz, text, int, timestamptz)', '{operator}');
 
 -- from sql/schema/85_operate/explain_run.sql
 create or replace function rowflow.explain_run(run_id bigint, now timestamptz default null,
@@ -368,6 +538,93 @@ comment on function rowflow.purge_runs(interval, text[], text, int, text, timest
   'Deletes up to batch finished runs older than older_than (with their steps and events; audit rows stay); answers how many. Call until 0.';
 select rowflow._allow('function rowflow.purge_runs(interval, text[], text, int, text, timestamptz)', '{operator}');
 
+-- from sql/schema/85_operate/rerun_from.sql
+create or replace function rowflow.rerun_from(run_id bigint, step text, reason text default null,
+  now timestamptz default null)
+returns jsonb
+language plpgsql
+security definer
+set search_path to ''
+as $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(rerun_from.now, pg_catalog.statement_timestamp());
+  v_src rowflow.runs;
+  v_new bigint;
+  v_down text[];
+  v_copied text[];
+  v_reset text[];
+  v_queued text[];
+  v_status text;
+  v_answer jsonb;
+begin
+  -- GUARD: operators; a known run that has started; a step of its version.
+  perform rowflow._require('{operator}');
+  select r.* into v_src from rowflow.runs as r where r.id = rerun_from.run_id;
+  if not found then
+    raise exception 'unknown run %', rerun_from.run_id using errcode = 'RF023';
+  end if;
+  if not exists (select 1 from rowflow.workflow_steps as ws
+                 where ws.workflow = v_src.workflow and ws.version = v_src.version and ws.name = rerun_from.step) then
+    raise exception 'run % (workflow %, version %) has no step %', v_src.id, v_src.workflow, v_src.version,
+      coalesce(pg_catalog.quote_literal(rerun_from.step), 'null') using errcode = 'RF041';
+  end if;
+  if v_src.started_at is null then
+    raise exception 'run % has not started: nothing ran to rerun from', v_src.id using errcode = 'RF040',
+      hint = case when v_src.status = 'queued' then 'It runs once a worker claims it.'
+                  else 'retry_run queues it again.' end;
+  end if;
+
+  -- PHASE 1: what runs again (step and downstream), what is copied.
+  with recursive down(name) as (
+    select rerun_from.step
+    union
+    select dep.name
+    from down as d
+    join rowflow.workflow_steps as ws on ws.workflow = v_src.workflow and ws.version = v_src.version and ws.name = d.name
+    cross join unnest(ws.dependents) as dep(name)
+  )
+  select array_agg(d.name order by d.name) into v_down from down as d;
+  select coalesce(array_agg(ws.name order by ws.name) filter (where c.step is not null), '{}'),
+         coalesce(array_agg(ws.name order by ws.name) filter (where c.step is null), '{}')
+  into v_copied, v_reset
+  from rowflow.workflow_steps as ws
+  left join rowflow.step_runs as c
+    on c.run_id = v_src.id and c.step = ws.name and c.kind = 'step' and c.status in ('succeeded', 'skipped')
+       and ws.name <> all (v_down)
+  where ws.workflow = v_src.workflow and ws.version = v_src.version;
+
+  -- PHASE 2: the new run, claimed; the copied steps' rows.
+  insert into rowflow.runs (workflow, version, status, input, priority, created_at, updated_at, started_at,
+                            started_by, rerun_of)
+  values (v_src.workflow, v_src.version, 'running', v_src.input, v_src.priority, v_now, v_now, v_now,
+          v_src.started_by, v_src.id)
+  returning id into v_new;
+  insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts, output,
+                                 created_at, started_at, finished_at)
+  select v_new, c.step, 'step', c.status, 0, 0, c.max_attempts, c.output, v_now,
+         case when c.status = 'succeeded' then v_now end, v_now
+  from rowflow.step_runs as c
+  where c.run_id = v_src.id and c.kind = 'step' and c.step = any (v_copied)
+  order by c.step;
+
+  -- PHASE 3: queue what can run; record it; finish if nothing is left.
+  v_queued := rowflow._requeue_steps(v_new, v_reset, v_now);
+  v_answer := pg_catalog.jsonb_build_object('run', v_new, 'rerunOf', v_src.id, 'step', rerun_from.step,
+    'copied', pg_catalog.to_jsonb(v_copied), 'steps', pg_catalog.to_jsonb(v_reset),
+    'queued', pg_catalog.to_jsonb(v_queued));
+  insert into rowflow.events (run_id, type, data, at)
+  values (v_new, 'run_rerun', v_answer - 'run' || pg_catalog.jsonb_build_object('reason', rerun_from.reason), v_now);
+  perform rowflow._audit('rerun_from', v_src.workflow, v_new, rerun_from.step, rerun_from.reason, v_answer, v_now);
+  select f.status into v_status from rowflow._finish_runs(array[v_new], v_now) as f;
+  perform rowflow._notify(pg_catalog.jsonb_build_object('run', v_new));
+  return v_answer || pg_catalog.jsonb_build_object('status', coalesce(v_status, 'running'));
+end;
+$$;
+comment on function rowflow.rerun_from(bigint, text, text, timestamptz) is
+  'A new run of the same version and input in which step and everything downstream run again and the other succeeded steps are copied with their outputs; answers the new run id and what it copied.';
+select rowflow._allow('function rowflow.rerun_from(bigint, text, text, timestamptz)', '{operator}');
+
 -- from sql/schema/85_operate/retry_run.sql
 create or replace function rowflow.retry_run(run_id bigint, mode text default 'failed', reason text default null,
   now timestamptz default null)
@@ -383,11 +640,7 @@ declare
   v_reset text[];
   v_chain jsonb;
   v_compensated text[];
-  v_done rowflow.done_step[];
-  v_roots text[];
-  v_jobs rowflow.step_job[];
-  v_ids bigint[];
-  v_released text[];
+  v_queued text[];
   v_answer jsonb;
   v_status text;
 begin
@@ -460,42 +713,14 @@ begin
   update rowflow.runs as r set status = 'running', error = null, finished_at = null, updated_at = v_now
   where r.id = v_run.id;
 
-  -- PHASE 4: queue what can run. Roots among the reset steps get a job
-  -- now; the others are released by their done dependencies, counted once
-  -- each, through the ordinary release (a missing row counts all of a
-  -- step's dependencies as remaining).
-  select coalesce(array_agg(ws.name order by ws.name), '{}'),
-         coalesce(array_agg(row(v_run.id, ws.name, 1,
-           rowflow._queue_name(ws.queue_name, ws.queue_key,
-                               pg_catalog.jsonb_build_object('input', v_run.input, 'steps', '{}'::jsonb)),
-           v_now + coalesce(ws.delay, interval '0'), coalesce(ws.priority, 0) + v_run.priority)::rowflow.step_job
-           order by ws.name), '{}')
-  into v_roots, v_jobs
-  from rowflow.workflow_steps as ws
-  where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = any (v_reset) and ws.n_deps = 0;
-  v_ids := rowflow._add_step_jobs(v_jobs);
-  insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts, created_at,
-                                 queued_at, job_id)
-  select v_run.id, ws.name, 'step', 'queued', 0, 1, ws.attempts, v_now, v_now, v_ids[o.i]
-  from unnest(v_roots) with ordinality as o(name, i)
-  join rowflow.workflow_steps as ws on ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = o.name
-  order by o.i;
-
-  select coalesce(array_agg(distinct row(v_run.id, sr.step, 1)::rowflow.done_step), '{}') into v_done
-  from rowflow.workflow_steps as ws
-  cross join unnest(ws.depends_on) as dep(name)
-  join rowflow.step_runs as sr on sr.run_id = v_run.id and sr.step = dep.name and sr.kind = 'step'
-  where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = any (v_reset)
-    and sr.status in ('succeeded', 'skipped');
-  select coalesce(array_agg(x.step order by x.step) filter (where x.status in ('queued', 'running')), '{}')
-  into v_released
-  from rowflow._release(v_done, null, null, v_now, null) as x;
+  -- PHASE 4: queue what can run (sql/schema/85_operate/_requeue_steps.sql).
+  v_queued := rowflow._requeue_steps(v_run.id, v_reset, v_now);
 
   -- PHASE 5: record it; a run whose reset steps were all skipped by
   -- their conditions is finished here.
   v_answer := pg_catalog.jsonb_build_object('run', v_run.id, 'retried', true, 'mode', retry_run.mode,
     'from', v_run.status, 'status', 'running', 'steps', pg_catalog.to_jsonb(v_reset),
-    'queued', pg_catalog.to_jsonb(v_roots || v_released), 'chain', coalesce(v_chain, '{}'::jsonb));
+    'queued', pg_catalog.to_jsonb(v_queued), 'chain', coalesce(v_chain, '{}'::jsonb));
   if v_compensated is not null then
     v_answer := v_answer || pg_catalog.jsonb_build_object('warning',
       'compensations ran for ' || pg_catalog.array_to_string(v_compensated, ', ') ||

@@ -89,6 +89,7 @@ export interface RowflowRuns {
   idempotency_key: string | null;
   input: Json;
   priority: Generated<number>;
+  rerun_of: Int8 | null;
   /**
    * When a worker claimed the run (queued → running); null while queued, and for a run cancelled while queued.
    */
@@ -186,6 +187,7 @@ export interface RowflowVisibleRuns {
   idempotency_key: string | null;
   input: Json | null;
   priority: number | null;
+  rerun_of: Int8 | null;
   started_at: Timestamp | null;
   started_by: string | null;
   status: string | null;

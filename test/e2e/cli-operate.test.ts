@@ -77,6 +77,12 @@ describe("rowflow operator commands", () => {
       released: ["ship"],
     });
 
+    const rerun = await cli("rerun", String(run), "--from", "ship", "--json");
+    expect(JSON.parse(rerun.stdout)).toMatchObject({
+      rerunOf: run,
+      copied: ["charge", "reserve"],
+      queued: ["ship"],
+    });
     const { rows } = await db.query(
       "select action, reason from rowflow.audit where run_id = $1 order by id",
       [run],

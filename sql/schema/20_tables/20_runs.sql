@@ -36,6 +36,7 @@ create table rowflow.runs (
   finished_at     timestamptz,
   started_at      timestamptz,
   started_by      text not null default session_user,
+  rerun_of        bigint,                       -- the run this one reruns (rerun_from); null otherwise
   constraint input_is_object check (jsonb_typeof(input) = 'object'),
   constraint error_matches_status
     check (status in ('failed', 'compensating', 'cancelled') or error is null),

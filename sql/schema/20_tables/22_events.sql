@@ -16,7 +16,7 @@ create table rowflow.events (
   constraint type_is_valid check (type in (
     'run_started', 'run_succeeded', 'run_failed', 'run_compensating', 'run_cancelled',
     'step_queued', 'step_started', 'step_succeeded', 'step_failed', 'step_retrying',
-    'step_skipped', 'step_cancelled', 'run_retried'))
+    'step_skipped', 'step_cancelled', 'run_retried', 'run_rerun'))
 );
 alter sequence rowflow.events_id_seq cache 100;
 select rowflow._allow('table rowflow.events', '{viewer}');

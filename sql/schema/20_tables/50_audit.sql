@@ -1,6 +1,6 @@
 -- rowflow.audit: who did what to workflows and runs from outside the
 -- engine: every operator action (sql/schema/85_operate/: pause, resume,
--- retry, skip, purge; cancel_run) writes one row, in the action's own
+-- retry, rerun, skip, purge; cancel_run) writes one row, in the action's own
 -- transaction, with the acting session's identity: session_user (the
 -- login), the role it SET ROLE to ('role' setting; null when none),
 -- application_name and client address, the optional reason text and what
@@ -20,7 +20,7 @@ create table rowflow.audit (
   application_name text,
   client_addr      inet,
   constraint action_is_valid check (action in (
-    'pause_workflow', 'resume_workflow', 'retry_run', 'skip_step', 'purge_runs', 'cancel_run'))
+    'pause_workflow', 'resume_workflow', 'retry_run', 'rerun_from', 'skip_step', 'purge_runs', 'cancel_run'))
 );
 comment on table rowflow.audit is
   'One row per operator action (pause, resume, retry, skip, purge, cancel): when, what, on which workflow/run/step, the reason given, and who (session user, SET ROLE, application_name, client address).';

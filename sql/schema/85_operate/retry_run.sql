@@ -34,11 +34,7 @@ declare
   v_reset text[];
   v_chain jsonb;
   v_compensated text[];
-  v_done rowflow.done_step[];
-  v_roots text[];
-  v_jobs rowflow.step_job[];
-  v_ids bigint[];
-  v_released text[];
+  v_queued text[];
   v_answer jsonb;
   v_status text;
 begin
@@ -111,42 +107,14 @@ begin
   update rowflow.runs as r set status = 'running', error = null, finished_at = null, updated_at = v_now
   where r.id = v_run.id;
 
-  -- PHASE 4: queue what can run. Roots among the reset steps get a job
-  -- now; the others are released by their done dependencies, counted once
-  -- each, through the ordinary release (a missing row counts all of a
-  -- step's dependencies as remaining).
-  select coalesce(array_agg(ws.name order by ws.name), '{}'),
-         coalesce(array_agg(row(v_run.id, ws.name, 1,
-           rowflow._queue_name(ws.queue_name, ws.queue_key,
-                               pg_catalog.jsonb_build_object('input', v_run.input, 'steps', '{}'::jsonb)),
-           v_now + coalesce(ws.delay, interval '0'), coalesce(ws.priority, 0) + v_run.priority)::rowflow.step_job
-           order by ws.name), '{}')
-  into v_roots, v_jobs
-  from rowflow.workflow_steps as ws
-  where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = any (v_reset) and ws.n_deps = 0;
-  v_ids := rowflow._add_step_jobs(v_jobs);
-  insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts, created_at,
-                                 queued_at, job_id)
-  select v_run.id, ws.name, 'step', 'queued', 0, 1, ws.attempts, v_now, v_now, v_ids[o.i]
-  from unnest(v_roots) with ordinality as o(name, i)
-  join rowflow.workflow_steps as ws on ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = o.name
-  order by o.i;
-
-  select coalesce(array_agg(distinct row(v_run.id, sr.step, 1)::rowflow.done_step), '{}') into v_done
-  from rowflow.workflow_steps as ws
-  cross join unnest(ws.depends_on) as dep(name)
-  join rowflow.step_runs as sr on sr.run_id = v_run.id and sr.step = dep.name and sr.kind = 'step'
-  where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = any (v_reset)
-    and sr.status in ('succeeded', 'skipped');
-  select coalesce(array_agg(x.step order by x.step) filter (where x.status in ('queued', 'running')), '{}')
-  into v_released
-  from rowflow._release(v_done, null, null, v_now, null) as x;
+  -- PHASE 4: queue what can run (sql/schema/85_operate/_requeue_steps.sql).
+  v_queued := rowflow._requeue_steps(v_run.id, v_reset, v_now);
 
   -- PHASE 5: record it; a run whose reset steps were all skipped by
   -- their conditions is finished here.
   v_answer := pg_catalog.jsonb_build_object('run', v_run.id, 'retried', true, 'mode', retry_run.mode,
     'from', v_run.status, 'status', 'running', 'steps', pg_catalog.to_jsonb(v_reset),
-    'queued', pg_catalog.to_jsonb(v_roots || v_released), 'chain', coalesce(v_chain, '{}'::jsonb));
+    'queued', pg_catalog.to_jsonb(v_queued), 'chain', coalesce(v_chain, '{}'::jsonb));
   if v_compensated is not null then
     v_answer := v_answer || pg_catalog.jsonb_build_object('warning',
       'compensations ran for ' || pg_catalog.array_to_string(v_compensated, ', ') ||

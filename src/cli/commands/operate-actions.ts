@@ -46,6 +46,36 @@ export function registerOperateActions(program: Command): void {
     );
 
   program
+    .command("rerun <run>")
+    .description(
+      "a new run of the same version and input from a step: upstream outputs copied (rowflow.rerun_from)",
+    )
+    .requiredOption("--from <step>", "the step to run again, with everything downstream of it")
+    .option("--reason <text>", "why, for the audit")
+    .option("--json", "print the function's answer as JSON")
+    .option(...databaseOption)
+    .action(
+      async (
+        run: string,
+        options: DbOptions & { from: string; reason?: string; json?: boolean },
+      ) => {
+        const id = runId(run);
+        const r = await withDatabase(options, async (c) => {
+          const { rows } = await c.query<{ r: Record<string, unknown> }>(
+            "select rowflow.rerun_from($1, $2, $3) as r",
+            [id, options.from, options.reason ?? null],
+          );
+          return rows[0]!.r;
+        });
+        const copied = (r.copied as string[] | undefined) ?? [];
+        const line =
+          `run ${String(r.run)} reruns run ${id} from ${options.from}` +
+          (copied.length > 0 ? `; copied ${copied.join(", ")}` : "");
+        answer(r, line, options.json);
+      },
+    );
+
+  program
     .command("skip <run> <step>")
     .description(
       "settle a pending or queued step by hand: succeeded with --output, else skipped (rowflow.skip_step)",

@@ -57,6 +57,11 @@ const functions: Record<string, readonly Kind[]> = {
   "resume_workflow(text,text,timestamp with time zone)": ["operator"],
   "retry_run(bigint,text,text,timestamp with time zone)": ["operator"],
   "skip_step(bigint,text,jsonb,text,timestamp with time zone)": ["operator"],
+  "rerun_from(bigint,text,text,timestamp with time zone)": ["operator"],
+  "retry_runs(text,text[],timestamp with time zone,timestamp with time zone,text,text,integer,timestamp with time zone)":
+    ["operator"],
+  "cancel_runs(text,text[],timestamp with time zone,timestamp with time zone,text,integer,timestamp with time zone)":
+    ["operator"],
   "purge_runs(interval,text[],text,integer,text,timestamp with time zone)": ["operator"],
   "explain_run(bigint,timestamp with time zone,interval)": ["operator", "viewer"],
 };
