@@ -14,6 +14,17 @@ export type { DemoTools, DevHooks } from "./config/dev-hooks.js";
 export { type ConnectionTarget, createPool, type PoolOptions } from "./db/connection.js";
 export { migrate, type MigrateOptions, type MigrateResult } from "./db/migrate.js";
 export type { RunInfo, RunStatus, StepRunInfo, StepStatus } from "./db/runs/get-run.js";
+export type {
+  CancelRunsResult,
+  ExplainedStep,
+  PauseResult,
+  RerunResult,
+  RetryMode,
+  RetryResult,
+  RetryRunsResult,
+  RunFilter,
+  SkipResult,
+} from "./db/runs/operate.js";
 export {
   type AnyDeps,
   type AnyInput,

@@ -9,6 +9,25 @@ import { Kysely, PostgresDialect } from "kysely";
 import { createPool } from "../db/connection.js";
 import { cancelRun } from "../db/runs/cancel-run.js";
 import { getRun, type RunInfo } from "../db/runs/get-run.js";
+import {
+  cancelRuns,
+  type CancelRunsResult,
+  type ExplainedStep,
+  explainRun,
+  type PauseResult,
+  purgeBatch,
+  rerunFrom,
+  type RerunResult,
+  type RetryMode,
+  type RetryResult,
+  retryRun,
+  retryRuns,
+  type RetryRunsResult,
+  type RunFilter,
+  setPaused,
+  type SkipResult,
+  skipStep,
+} from "../db/runs/operate.js";
 import { startRun } from "../db/runs/start-run.js";
 import { startRuns } from "../db/runs/start-runs.js";
 import type { Database } from "../db/types.js";
@@ -75,6 +94,39 @@ export interface Client {
   subscribe(listener: RunChangeListener): Promise<() => void>;
   /** Cancels an active run; false when it had already ended. Throws `RowflowSqlError` RF023 for an unknown run. */
   cancelRun(runId: string, reason?: string): Promise<boolean>;
+  /**
+   * Operators' actions (docs/sql-api.md#operations; the session must be a
+   * rowflow_operator member). Each answers what it changed and is safe to
+   * call twice; refusals throw `RowflowSqlError` (RF023, RF040–RF043, RF020).
+   */
+  retryRun(runId: string, options?: { mode?: RetryMode; reason?: string }): Promise<RetryResult>;
+  /** A new run from `step`, the other succeeded steps' outputs copied. */
+  rerunFrom(runId: string, step: string, options?: { reason?: string }): Promise<RerunResult>;
+  /** Settles a pending or queued step: succeeded with `output`, else skipped. */
+  skipStep(
+    runId: string,
+    step: string,
+    options?: { output?: Record<string, unknown>; reason?: string },
+  ): Promise<SkipResult>;
+  pauseWorkflow(workflow: string, reason?: string): Promise<PauseResult>;
+  resumeWorkflow(workflow: string, reason?: string): Promise<PauseResult>;
+  /** Why each unfinished step of a run is not running (viewers may call it too). */
+  explainRun(runId: string): Promise<ExplainedStep[]>;
+  /** retry_run over a filter, at most `maxRuns` (1,000) per call. */
+  retryRuns(filter: RunFilter & { mode?: RetryMode }): Promise<RetryRunsResult>;
+  /** cancel_run over a filter, at most `maxRuns` (1,000) per call. */
+  cancelRuns(filter: RunFilter): Promise<CancelRunsResult>;
+  /**
+   * Deletes finished runs older than `olderThan` (a Postgres interval, "30 days"),
+   * `batch` per transaction until none is left; resolves with how many.
+   */
+  purgeRuns(options: {
+    olderThan: string;
+    statuses?: string[];
+    workflow?: string;
+    batch?: number;
+    reason?: string;
+  }): Promise<number>;
   /** Closes the pool and the LISTEN connection. */
   close(): Promise<void>;
 }
@@ -138,6 +190,36 @@ export function createClient(options: ClientOptions = {}): Client {
       guard(() => waitForRun({ db, listener, pollInterval }, runId, opts)),
     subscribe: (fn) => guard(() => listener.add(fn)),
     cancelRun: (runId, reason) => guard(() => cancelRun(pool, { runId, reason: reason ?? null })),
+    retryRun: (runId, opts = {}) =>
+      guard(() => retryRun(pool, runId, opts.mode ?? "failed", opts.reason ?? null)),
+    rerunFrom: (runId, step, opts = {}) =>
+      guard(() => rerunFrom(pool, runId, step, opts.reason ?? null)),
+    skipStep: (runId, step, opts = {}) =>
+      guard(() =>
+        skipStep(pool, { runId, step, output: opts.output ?? null, reason: opts.reason ?? null }),
+      ),
+    pauseWorkflow: (workflow, reason) =>
+      guard(() => setPaused(pool, workflow, true, reason ?? null)),
+    resumeWorkflow: (workflow, reason) =>
+      guard(() => setPaused(pool, workflow, false, reason ?? null)),
+    explainRun: (runId) => guard(() => explainRun(pool, runId)),
+    retryRuns: (filter) => guard(() => retryRuns(pool, filter, filter.mode ?? "failed")),
+    cancelRuns: (filter) => guard(() => cancelRuns(pool, filter)),
+    purgeRuns: (opts) =>
+      guard(async () => {
+        let deleted = 0;
+        for (;;) {
+          const n = await purgeBatch(pool, {
+            olderThan: opts.olderThan,
+            statuses: opts.statuses ?? ["succeeded", "failed", "cancelled"],
+            workflow: opts.workflow ?? null,
+            batch: opts.batch ?? 1000,
+            reason: opts.reason ?? null,
+          });
+          deleted += n;
+          if (n === 0) return deleted;
+        }
+      }),
     close,
   };
 }
