@@ -78,6 +78,9 @@ export async function prepareDbos(
 ): Promise<void> {
   await DBOS.migrate(url);
   const pool = new pg.Pool({ connectionString: url, max: concurrency });
+  // An idle client ended by the server (the variant's database dropped with
+  // FORCE while the pool winds down) must not crash the bench.
+  pool.on("error", () => {});
   const client = await dbosClient(url, pool);
   try {
     await client.registerQueue(dbosSettings.queue, {
