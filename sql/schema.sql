@@ -1974,6 +1974,43 @@ end;
 $_$;
 
 --
+-- Name: _purge_batch(interval, text[], text, integer, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._purge_batch(older_than interval, statuses text[], workflow text, batch integer, now timestamp with time zone) RETURNS bigint[]
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_ids bigint[];
+begin
+  select coalesce(array_agg(v.id order by v.id), '{}') into v_ids
+  from (
+    select r.id from rowflow.runs as r
+    where r.status = any (_purge_batch.statuses) and r.status in ('succeeded', 'failed', 'cancelled')
+      and r.finished_at < _purge_batch.now - _purge_batch.older_than
+      and (_purge_batch.workflow is null or r.workflow = _purge_batch.workflow)
+    order by r.id
+    limit _purge_batch.batch
+    for update skip locked
+  ) as v;
+  if cardinality(v_ids) > 0 then
+    delete from rowflow.step_runs as sr where sr.run_id = any (v_ids);
+    delete from rowflow.events as e where e.run_id = any (v_ids);
+    delete from rowflow.runs as r where r.id = any (v_ids);
+  end if;
+  return v_ids;
+end;
+$$;
+
+--
+-- Name: FUNCTION _purge_batch(older_than interval, statuses text[], workflow text, batch integer, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._purge_batch(older_than interval, statuses text[], workflow text, batch integer, now timestamp with time zone) IS 'Internal: deletes up to batch finished runs older than older_than (steps, events); answers their ids.';
+
+--
 -- Name: _purge_stale_attachments(); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -2875,6 +2912,81 @@ $$;
 --
 
 COMMENT ON FUNCTION rowflow._wake_all(jobs integer, runs integer, hint jsonb) IS 'Internal: at most one NOTIFY per kind and transaction (jobs and runs for waiting workers, a hint for live views), only when somebody waits; returns how many were sent.';
+
+--
+-- Name: apply_retention(text, interval, integer, integer, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.apply_retention(worker_id text DEFAULT NULL::text, every interval DEFAULT '00:01:00'::interval, batch integer DEFAULT 1000, max_batches integer DEFAULT 10, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(apply_retention.now, pg_catalog.statement_timestamp());
+  v_last timestamptz;
+  v_wf record;
+  v_ids bigint[];
+  v_n int;
+  v_deleted int := 0;
+  v_by jsonb := '{}';
+  v_result jsonb;
+begin
+  -- GUARD: workers and operators; sane bounds; claim the period or go.
+  perform rowflow._require('{worker,operator}');
+  if apply_retention.every is null or apply_retention.every <= interval '0'
+     or apply_retention.batch is null or apply_retention.batch not between 1 and 100000
+     or apply_retention.max_batches is null or apply_retention.max_batches not between 1 and 1000 then
+    raise exception 'apply_retention: every must be positive, batch 1..100000, max_batches 1..1000'
+      using errcode = 'RF043';
+  end if;
+  select m.last_at into v_last from rowflow.maintenance as m where m.task = 'retention' for update skip locked;
+  if not found then
+    -- Locked by another caller (it has the period), or missing: the
+    -- migration seeds the row; one deleted by hand is put back for the
+    -- next call. (Inserting first on every call would make a second caller
+    -- wait for a first that inserted the row and still holds it.)
+    if not exists (select 1 from rowflow.maintenance as m where m.task = 'retention') then
+      insert into rowflow.maintenance (task, last_at) values ('retention', '-infinity') on conflict (task) do nothing;
+    end if;
+    return pg_catalog.jsonb_build_object('claimed', false);
+  end if;
+  if v_last > v_now - apply_retention.every then
+    return pg_catalog.jsonb_build_object('claimed', false);
+  end if;
+
+  -- PHASE 1: each workflow with a retention, oldest runs first, bounded.
+  for v_wf in select w.name, w.retention from rowflow.workflows as w where w.retention is not null order by w.name loop
+    v_n := 0;
+    for i in 1 .. apply_retention.max_batches loop
+      v_ids := rowflow._purge_batch(v_wf.retention, '{succeeded,failed,cancelled}', v_wf.name, apply_retention.batch,
+                                    v_now);
+      v_n := v_n + cardinality(v_ids);
+      exit when cardinality(v_ids) < apply_retention.batch;
+    end loop;
+    if v_n > 0 then
+      v_by := v_by || pg_catalog.jsonb_build_object(v_wf.name, v_n);
+      v_deleted := v_deleted + v_n;
+    end if;
+  end loop;
+
+  -- PHASE 2: record the period.
+  v_result := pg_catalog.jsonb_build_object('claimed', true, 'deleted', v_deleted, 'workflows', v_by);
+  update rowflow.maintenance as m set last_at = v_now, last_by = apply_retention.worker_id, last_result = v_result
+  where m.task = 'retention';
+  if v_deleted > 0 then
+    perform rowflow._audit('apply_retention', null, null, null, null,
+                           v_result || pg_catalog.jsonb_build_object('worker', apply_retention.worker_id), v_now);
+  end if;
+  return v_result;
+end;
+$$;
+
+--
+-- Name: FUNCTION apply_retention(worker_id text, every interval, batch integer, max_batches integer, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.apply_retention(worker_id text, every interval, batch integer, max_batches integer, now timestamp with time zone) IS 'Purges finished runs older than their workflow''s retention, at most once per `every` across all callers (the workers call it on their heartbeat). Answers {"claimed", "deleted", "workflows"}.';
 
 --
 -- Name: attach(regclass, text, text[], text, text, text, text[], text[], name); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -4295,24 +4407,12 @@ begin
     raise exception 'unknown workflow %', purge_runs.workflow using errcode = 'RF020';
   end if;
 
-  -- PHASE 1: pick and lock the batch (finished_at is set iff finished).
-  select coalesce(array_agg(v.id order by v.id), '{}') into v_ids
-  from (
-    select r.id from rowflow.runs as r
-    where r.status = any (purge_runs.statuses) and r.finished_at < v_now - purge_runs.older_than
-      and (purge_runs.workflow is null or r.workflow = purge_runs.workflow)
-    order by r.id
-    limit purge_runs.batch
-    for update skip locked
-  ) as v;
+  -- PHASE 1: pick, lock and delete the batch.
+  v_ids := rowflow._purge_batch(purge_runs.older_than, purge_runs.statuses, purge_runs.workflow, purge_runs.batch,
+                                v_now);
   if cardinality(v_ids) = 0 then
     return 0;
   end if;
-
-  -- PHASE 2: delete the runs and what belongs to them.
-  delete from rowflow.step_runs as sr where sr.run_id = any (v_ids);
-  delete from rowflow.events as e where e.run_id = any (v_ids);
-  delete from rowflow.runs as r where r.id = any (v_ids);
   perform rowflow._audit('purge_runs', purge_runs.workflow, null, null, purge_runs.reason,
     pg_catalog.jsonb_build_object('deleted', cardinality(v_ids), 'olderThan', purge_runs.older_than::text,
                                   'statuses', pg_catalog.to_jsonb(purge_runs.statuses),
@@ -4717,6 +4817,47 @@ $$;
 COMMENT ON FUNCTION rowflow.retry_runs(workflow text, statuses text[], since timestamp with time zone, before timestamp with time zone, mode text, reason text, max_runs integer, now timestamp with time zone) IS 'retry_run over a filter (workflow, failed/cancelled statuses, created in [since, before)), at most max_runs per call; answers counts.';
 
 --
+-- Name: set_retention(text, interval, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.set_retention(workflow text, retention interval, reason text DEFAULT NULL::text, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(set_retention.now, pg_catalog.statement_timestamp());
+  v_old interval;
+begin
+  perform rowflow._require('{operator}');
+  if set_retention.retention is not null and set_retention.retention <= interval '0' then
+    raise exception 'set_retention: retention must be a positive interval or null (keep forever), got %',
+      set_retention.retention using errcode = 'RF043';
+  end if;
+  select w.retention into v_old from rowflow.workflows as w where w.name = set_retention.workflow for no key update;
+  if not found then
+    raise exception 'unknown workflow %', coalesce(set_retention.workflow, 'null') using errcode = 'RF020';
+  end if;
+  if v_old is not distinct from set_retention.retention then
+    return pg_catalog.jsonb_build_object('workflow', set_retention.workflow, 'retention', v_old::text,
+                                         'changed', false);
+  end if;
+  update rowflow.workflows as w set retention = set_retention.retention, updated_at = v_now
+  where w.name = set_retention.workflow;
+  perform rowflow._audit('set_retention', set_retention.workflow, null, null, set_retention.reason,
+    pg_catalog.jsonb_build_object('from', v_old::text, 'to', set_retention.retention::text), v_now);
+  return pg_catalog.jsonb_build_object('workflow', set_retention.workflow,
+                                       'retention', set_retention.retention::text, 'changed', true);
+end;
+$$;
+
+--
+-- Name: FUNCTION set_retention(workflow text, retention interval, reason text, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.set_retention(workflow text, retention interval, reason text, now timestamp with time zone) IS 'Keeps a workflow''s finished runs for retention (null: forever); the workers purge older ones (apply_retention).';
+
+--
 -- Name: skip_step(bigint, text, jsonb, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -4971,7 +5112,7 @@ CREATE TABLE rowflow.audit (
     set_role name,
     application_name text,
     client_addr inet,
-    CONSTRAINT action_is_valid CHECK ((action = ANY (ARRAY['pause_workflow'::text, 'resume_workflow'::text, 'retry_run'::text, 'rerun_from'::text, 'skip_step'::text, 'purge_runs'::text, 'cancel_run'::text])))
+    CONSTRAINT action_is_valid CHECK ((action = ANY (ARRAY['pause_workflow'::text, 'resume_workflow'::text, 'retry_run'::text, 'rerun_from'::text, 'skip_step'::text, 'purge_runs'::text, 'cancel_run'::text, 'set_retention'::text, 'apply_retention'::text])))
 );
 
 --
@@ -5020,6 +5161,24 @@ ALTER TABLE rowflow.events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MAXVALUE
     CACHE 100
 );
+
+--
+-- Name: maintenance; Type: TABLE; Schema: rowflow; Owner: -
+--
+
+CREATE TABLE rowflow.maintenance (
+    task text NOT NULL,
+    last_at timestamp with time zone NOT NULL,
+    last_by text,
+    last_result jsonb,
+    CONSTRAINT task_is_valid CHECK ((task = 'retention'::text))
+);
+
+--
+-- Name: TABLE maintenance; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON TABLE rowflow.maintenance IS 'Periodic tasks the workers share (retention): when one last ran, by which worker, with what result.';
 
 --
 -- Name: migrations; Type: TABLE; Schema: rowflow; Owner: -
@@ -5447,8 +5606,10 @@ CREATE TABLE rowflow.workflows (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     owner name DEFAULT CURRENT_USER NOT NULL,
+    retention interval,
     CONSTRAINT latest_version_is_positive CHECK ((latest_version >= 1)),
-    CONSTRAINT name_is_valid CHECK ((name ~ '^[a-z][a-z0-9_-]{0,62}$'::text))
+    CONSTRAINT name_is_valid CHECK ((name ~ '^[a-z][a-z0-9_-]{0,62}$'::text)),
+    CONSTRAINT retention_is_positive CHECK ((retention > '00:00:00'::interval))
 );
 
 --
@@ -5470,6 +5631,13 @@ ALTER TABLE ONLY rowflow.audit
 
 ALTER TABLE ONLY rowflow.events
     ADD CONSTRAINT events_pkey PRIMARY KEY (run_id, id);
+
+--
+-- Name: maintenance maintenance_pkey; Type: CONSTRAINT; Schema: rowflow; Owner: -
+--
+
+ALTER TABLE ONLY rowflow.maintenance
+    ADD CONSTRAINT maintenance_pkey PRIMARY KEY (task);
 
 --
 -- Name: migrations migrations_pkey; Type: CONSTRAINT; Schema: rowflow; Owner: -

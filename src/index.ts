@@ -19,6 +19,7 @@ export type {
   ExplainedStep,
   PauseResult,
   RerunResult,
+  RetentionSetting,
   RetryMode,
   RetryResult,
   RetryRunsResult,

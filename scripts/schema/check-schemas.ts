@@ -52,9 +52,10 @@ export async function checkSchemas(
   adminUrl: string,
   sources: SchemaSources = {},
 ): Promise<SchemaDifference[]> {
-  const [fromMigrations, fromSchema] = await Promise.all([
-    describeMigrations(adminUrl, sources),
-    withSchemaDatabase(adminUrl, sources, describeDatabase),
-  ]);
+  // One after the other: on a fresh server both sides would create rowflow's
+  // roles at once (a duplicate-key race in pg_authid), and a side that failed
+  // would leave the other's connections to be cut when the server stops.
+  const fromMigrations = await describeMigrations(adminUrl, sources);
+  const fromSchema = await withSchemaDatabase(adminUrl, sources, describeDatabase);
   return compareSchemas(fromMigrations, fromSchema);
 }

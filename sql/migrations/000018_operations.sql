@@ -7,8 +7,10 @@
 -- step, the other outputs copied), skip_step (settle a pending or queued
 -- step by hand; its dependents are released by the ordinary gate),
 -- retry_runs / cancel_runs (the same over a filter), purge_runs (finished
--- runs in batches, SKIP LOCKED) and explain_run (why each unfinished step
--- is not running). Each writes a rowflow.audit row naming the session that
+-- runs in batches, SKIP LOCKED), set_retention / apply_retention (each
+-- workflow's finished runs purged by exactly one worker per minute:
+-- rowflow.maintenance) and explain_run (why each unfinished step is not
+-- running). Each writes a rowflow.audit row naming the session that
 -- acted, and cancel_run does too. Operators only (explain_run: viewers
 -- too), each SECURITY DEFINER with a pinned search_path and
 -- rowflow._require.
@@ -22,8 +24,11 @@ alter table rowflow.events add constraint type_is_valid check (type in (
     'step_queued', 'step_started', 'step_succeeded', 'step_failed', 'step_retrying',
     'step_skipped', 'step_cancelled', 'run_retried', 'run_rerun')) not valid;
 alter table rowflow.events validate constraint type_is_valid;
--- The run a rerun_from run reruns (a nullable column: no table rewrite).
+-- The run a rerun_from run reruns, and a workflow's retention (nullable
+-- columns: no table rewrite).
 alter table rowflow.runs add column rerun_of bigint;
+alter table rowflow.workflows add column retention interval,
+  add constraint retention_is_positive check (retention > interval '0');
 
 -- from sql/schema/20_tables/50_audit.sql
 create table rowflow.audit (
@@ -40,12 +45,26 @@ create table rowflow.audit (
   application_name text,
   client_addr      inet,
   constraint action_is_valid check (action in (
-    'pause_workflow', 'resume_workflow', 'retry_run', 'rerun_from', 'skip_step', 'purge_runs', 'cancel_run'))
+    'pause_workflow', 'resume_workflow', 'retry_run', 'rerun_from', 'skip_step', 'purge_runs', 'cancel_run',
+    'set_retention', 'apply_retention'))
 );
 comment on table rowflow.audit is
   'One row per operator action (pause, resume, retry, skip, purge, cancel): when, what, on which workflow/run/step, the reason given, and who (session user, SET ROLE, application_name, client address).';
 create index audit_run_idx on rowflow.audit (run_id) where run_id is not null;
 select rowflow._allow('table rowflow.audit', '{viewer}');
+
+-- from sql/schema/20_tables/60_maintenance.sql
+create table rowflow.maintenance (
+  task        text primary key,
+  last_at     timestamptz not null,
+  last_by     text,
+  last_result jsonb,
+  constraint task_is_valid check (task in ('retention'))
+);
+comment on table rowflow.maintenance is
+  'Periodic tasks the workers share (retention): when one last ran, by which worker, with what result.';
+select rowflow._allow('table rowflow.maintenance', '{viewer}');
+insert into rowflow.maintenance (task, last_at) values ('retention', '-infinity');
 
 -- from sql/schema/25_views/visible_runs.sql
 create or replace view rowflow.visible_runs with (security_barrier) as
@@ -509,24 +528,12 @@ begin
     raise exception 'unknown workflow %', purge_runs.workflow using errcode = 'RF020';
   end if;
 
-  -- PHASE 1: pick and lock the batch (finished_at is set iff finished).
-  select coalesce(array_agg(v.id order by v.id), '{}') into v_ids
-  from (
-    select r.id from rowflow.runs as r
-    where r.status = any (purge_runs.statuses) and r.finished_at < v_now - purge_runs.older_than
-      and (purge_runs.workflow is null or r.workflow = purge_runs.workflow)
-    order by r.id
-    limit purge_runs.batch
-    for update skip locked
-  ) as v;
+  -- PHASE 1: pick, lock and delete the batch.
+  v_ids := rowflow._purge_batch(purge_runs.older_than, purge_runs.statuses, purge_runs.workflow, purge_runs.batch,
+                                v_now);
   if cardinality(v_ids) = 0 then
     return 0;
   end if;
-
-  -- PHASE 2: delete the runs and what belongs to them.
-  delete from rowflow.step_runs as sr where sr.run_id = any (v_ids);
-  delete from rowflow.events as e where e.run_id = any (v_ids);
-  delete from rowflow.runs as r where r.id = any (v_ids);
   perform rowflow._audit('purge_runs', purge_runs.workflow, null, null, purge_runs.reason,
     pg_catalog.jsonb_build_object('deleted', cardinality(v_ids), 'olderThan', purge_runs.older_than::text,
                                   'statuses', pg_catalog.to_jsonb(purge_runs.statuses),
@@ -537,6 +544,38 @@ $$;
 comment on function rowflow.purge_runs(interval, text[], text, int, text, timestamptz) is
   'Deletes up to batch finished runs older than older_than (with their steps and events; audit rows stay); answers how many. Call until 0.';
 select rowflow._allow('function rowflow.purge_runs(interval, text[], text, int, text, timestamptz)', '{operator}');
+
+create or replace function rowflow._purge_batch(older_than interval, statuses text[], workflow text, batch int,
+  now timestamptz)
+returns bigint[]
+language plpgsql
+set search_path to ''
+as $$
+#variable_conflict use_column
+declare
+  v_ids bigint[];
+begin
+  select coalesce(array_agg(v.id order by v.id), '{}') into v_ids
+  from (
+    select r.id from rowflow.runs as r
+    where r.status = any (_purge_batch.statuses) and r.status in ('succeeded', 'failed', 'cancelled')
+      and r.finished_at < _purge_batch.now - _purge_batch.older_than
+      and (_purge_batch.workflow is null or r.workflow = _purge_batch.workflow)
+    order by r.id
+    limit _purge_batch.batch
+    for update skip locked
+  ) as v;
+  if cardinality(v_ids) > 0 then
+    delete from rowflow.step_runs as sr where sr.run_id = any (v_ids);
+    delete from rowflow.events as e where e.run_id = any (v_ids);
+    delete from rowflow.runs as r where r.id = any (v_ids);
+  end if;
+  return v_ids;
+end;
+$$;
+comment on function rowflow._purge_batch(interval, text[], text, int, timestamptz) is
+  'Internal: deletes up to batch finished runs older than older_than (steps, events); answers their ids.';
+select rowflow._allow('function rowflow._purge_batch(interval, text[], text, int, timestamptz)', '{}');
 
 -- from sql/schema/85_operate/rerun_from.sql
 create or replace function rowflow.rerun_from(run_id bigint, step text, reason text default null,
@@ -624,6 +663,115 @@ $$;
 comment on function rowflow.rerun_from(bigint, text, text, timestamptz) is
   'A new run of the same version and input in which step and everything downstream run again and the other succeeded steps are copied with their outputs; answers the new run id and what it copied.';
 select rowflow._allow('function rowflow.rerun_from(bigint, text, text, timestamptz)', '{operator}');
+
+-- from sql/schema/85_operate/retention.sql
+create or replace function rowflow.set_retention(workflow text, retention interval, reason text default null,
+  now timestamptz default null)
+returns jsonb
+language plpgsql
+security definer
+set search_path to ''
+as $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(set_retention.now, pg_catalog.statement_timestamp());
+  v_old interval;
+begin
+  perform rowflow._require('{operator}');
+  if set_retention.retention is not null and set_retention.retention <= interval '0' then
+    raise exception 'set_retention: retention must be a positive interval or null (keep forever), got %',
+      set_retention.retention using errcode = 'RF043';
+  end if;
+  select w.retention into v_old from rowflow.workflows as w where w.name = set_retention.workflow for no key update;
+  if not found then
+    raise exception 'unknown workflow %', coalesce(set_retention.workflow, 'null') using errcode = 'RF020';
+  end if;
+  if v_old is not distinct from set_retention.retention then
+    return pg_catalog.jsonb_build_object('workflow', set_retention.workflow, 'retention', v_old::text,
+                                         'changed', false);
+  end if;
+  update rowflow.workflows as w set retention = set_retention.retention, updated_at = v_now
+  where w.name = set_retention.workflow;
+  perform rowflow._audit('set_retention', set_retention.workflow, null, null, set_retention.reason,
+    pg_catalog.jsonb_build_object('from', v_old::text, 'to', set_retention.retention::text), v_now);
+  return pg_catalog.jsonb_build_object('workflow', set_retention.workflow,
+                                       'retention', set_retention.retention::text, 'changed', true);
+end;
+$$;
+comment on function rowflow.set_retention(text, interval, text, timestamptz) is
+  'Keeps a workflow''s finished runs for retention (null: forever); the workers purge older ones (apply_retention).';
+select rowflow._allow('function rowflow.set_retention(text, interval, text, timestamptz)', '{operator}');
+
+create or replace function rowflow.apply_retention(worker_id text default null, every interval default '1 minute',
+  batch int default 1000, max_batches int default 10, now timestamptz default null)
+returns jsonb
+language plpgsql
+security definer
+set search_path to ''
+as $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(apply_retention.now, pg_catalog.statement_timestamp());
+  v_last timestamptz;
+  v_wf record;
+  v_ids bigint[];
+  v_n int;
+  v_deleted int := 0;
+  v_by jsonb := '{}';
+  v_result jsonb;
+begin
+  -- GUARD: workers and operators; sane bounds; claim the period or go.
+  perform rowflow._require('{worker,operator}');
+  if apply_retention.every is null or apply_retention.every <= interval '0'
+     or apply_retention.batch is null or apply_retention.batch not between 1 and 100000
+     or apply_retention.max_batches is null or apply_retention.max_batches not between 1 and 1000 then
+    raise exception 'apply_retention: every must be positive, batch 1..100000, max_batches 1..1000'
+      using errcode = 'RF043';
+  end if;
+  select m.last_at into v_last from rowflow.maintenance as m where m.task = 'retention' for update skip locked;
+  if not found then
+    -- Locked by another caller (it has the period), or missing: the
+    -- migration seeds the row; one deleted by hand is put back for the
+    -- next call. (Inserting first on every call would make a second caller
+    -- wait for a first that inserted the row and still holds it.)
+    if not exists (select 1 from rowflow.maintenance as m where m.task = 'retention') then
+      insert into rowflow.maintenance (task, last_at) values ('retention', '-infinity') on conflict (task) do nothing;
+    end if;
+    return pg_catalog.jsonb_build_object('claimed', false);
+  end if;
+  if v_last > v_now - apply_retention.every then
+    return pg_catalog.jsonb_build_object('claimed', false);
+  end if;
+
+  -- PHASE 1: each workflow with a retention, oldest runs first, bounded.
+  for v_wf in select w.name, w.retention from rowflow.workflows as w where w.retention is not null order by w.name loop
+    v_n := 0;
+    for i in 1 .. apply_retention.max_batches loop
+      v_ids := rowflow._purge_batch(v_wf.retention, '{succeeded,failed,cancelled}', v_wf.name, apply_retention.batch,
+                                    v_now);
+      v_n := v_n + cardinality(v_ids);
+      exit when cardinality(v_ids) < apply_retention.batch;
+    end loop;
+    if v_n > 0 then
+      v_by := v_by || pg_catalog.jsonb_build_object(v_wf.name, v_n);
+      v_deleted := v_deleted + v_n;
+    end if;
+  end loop;
+
+  -- PHASE 2: record the period.
+  v_result := pg_catalog.jsonb_build_object('claimed', true, 'deleted', v_deleted, 'workflows', v_by);
+  update rowflow.maintenance as m set last_at = v_now, last_by = apply_retention.worker_id, last_result = v_result
+  where m.task = 'retention';
+  if v_deleted > 0 then
+    perform rowflow._audit('apply_retention', null, null, null, null,
+                           v_result || pg_catalog.jsonb_build_object('worker', apply_retention.worker_id), v_now);
+  end if;
+  return v_result;
+end;
+$$;
+comment on function rowflow.apply_retention(text, interval, int, int, timestamptz) is
+  'Purges finished runs older than their workflow''s retention, at most once per `every` across all callers (the workers call it on their heartbeat). Answers {"claimed", "deleted", "workflows"}.';
+select rowflow._allow('function rowflow.apply_retention(text, interval, int, int, timestamptz)', '{worker,operator}');
 
 -- from sql/schema/85_operate/retry_run.sql
 create or replace function rowflow.retry_run(run_id bigint, mode text default 'failed', reason text default null,

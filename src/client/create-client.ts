@@ -18,6 +18,7 @@ import {
   purgeBatch,
   rerunFrom,
   type RerunResult,
+  type RetentionSetting,
   type RetryMode,
   type RetryResult,
   retryRun,
@@ -25,6 +26,7 @@ import {
   type RetryRunsResult,
   type RunFilter,
   setPaused,
+  setRetention,
   type SkipResult,
   skipStep,
 } from "../db/runs/operate.js";
@@ -110,6 +112,12 @@ export interface Client {
   ): Promise<SkipResult>;
   pauseWorkflow(workflow: string, reason?: string): Promise<PauseResult>;
   resumeWorkflow(workflow: string, reason?: string): Promise<PauseResult>;
+  /** Keeps a workflow's finished runs for `retention` (a Postgres interval, "30 days"; null: forever); the workers purge older ones. */
+  setRetention(
+    workflow: string,
+    retention: string | null,
+    reason?: string,
+  ): Promise<RetentionSetting>;
   /** Why each unfinished step of a run is not running (viewers may call it too). */
   explainRun(runId: string): Promise<ExplainedStep[]>;
   /** retry_run over a filter, at most `maxRuns` (1,000) per call. */
@@ -202,6 +210,8 @@ export function createClient(options: ClientOptions = {}): Client {
       guard(() => setPaused(pool, workflow, true, reason ?? null)),
     resumeWorkflow: (workflow, reason) =>
       guard(() => setPaused(pool, workflow, false, reason ?? null)),
+    setRetention: (workflow, retention, reason) =>
+      guard(() => setRetention(pool, workflow, retention, reason ?? null)),
     explainRun: (runId) => guard(() => explainRun(pool, runId)),
     retryRuns: (filter) => guard(() => retryRuns(pool, filter, filter.mode ?? "failed")),
     cancelRuns: (filter) => guard(() => cancelRuns(pool, filter)),

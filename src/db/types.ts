@@ -70,6 +70,13 @@ export interface RowflowEvents {
   type: string;
 }
 
+export interface RowflowMaintenance {
+  last_at: Timestamp;
+  last_by: string | null;
+  last_result: Json | null;
+  task: string;
+}
+
 export interface RowflowMigrations {
   applied_at: Generated<Timestamp>;
   checksum: string;
@@ -237,6 +244,7 @@ export interface RowflowWorkflows {
   name: string;
   owner: Generated<string>;
   paused: Generated<boolean>;
+  retention: Interval | null;
   updated_at: Generated<Timestamp>;
 }
 
@@ -277,6 +285,7 @@ export interface DB {
   "rowflow.attachments": RowflowAttachments;
   "rowflow.audit": RowflowAudit;
   "rowflow.events": RowflowEvents;
+  "rowflow.maintenance": RowflowMaintenance;
   "rowflow.migrations": RowflowMigrations;
   "rowflow.roles": RowflowRoles;
   "rowflow.run_steps": RowflowRunSteps;

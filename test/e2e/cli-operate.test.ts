@@ -124,6 +124,12 @@ describe("rowflow operator commands", () => {
     expect((await cli("purge", "--older-than", "1d", "--workflow", "mail")).stdout).toBe(
       "deleted 0 run(s)\n",
     );
+    expect((await cli("retention", "mail", "30d")).stdout).toBe(
+      "workflow mail: finished runs kept for 30 days\n",
+    );
+    expect((await cli("retention", "mail", "forever")).stdout).toBe(
+      "workflow mail: finished runs kept forever\n",
+    );
   });
 
   it("errors exit 1 with one line and the RF code; usage errors exit 2", async () => {

@@ -30,7 +30,7 @@ describe("docker-compose.yml", () => {
 
   it("starts the worker only once the database is healthy, migrating first", () => {
     expect(worker?.depends_on?.postgres?.condition).toBe("service_healthy");
-    expect(worker?.command).toMatch(/rowflow\.js migrate && .*rowflow\.js worker/);
+    expect(worker?.command).toMatch(/rowflow\.js migrate && exec node bin\/rowflow\.js worker"?$/);
   });
 
   it("publishes the port and credentials the README tells people to use", () => {

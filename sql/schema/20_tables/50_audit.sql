@@ -20,7 +20,8 @@ create table rowflow.audit (
   application_name text,
   client_addr      inet,
   constraint action_is_valid check (action in (
-    'pause_workflow', 'resume_workflow', 'retry_run', 'rerun_from', 'skip_step', 'purge_runs', 'cancel_run'))
+    'pause_workflow', 'resume_workflow', 'retry_run', 'rerun_from', 'skip_step', 'purge_runs', 'cancel_run',
+    'set_retention', 'apply_retention'))
 );
 comment on table rowflow.audit is
   'One row per operator action (pause, resume, retry, skip, purge, cancel): when, what, on which workflow/run/step, the reason given, and who (session user, SET ROLE, application_name, client address).';

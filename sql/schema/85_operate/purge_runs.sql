@@ -45,24 +45,12 @@ begin
     raise exception 'unknown workflow %', purge_runs.workflow using errcode = 'RF020';
   end if;
 
-  -- PHASE 1: pick and lock the batch (finished_at is set iff finished).
-  select coalesce(array_agg(v.id order by v.id), '{}') into v_ids
-  from (
-    select r.id from rowflow.runs as r
-    where r.status = any (purge_runs.statuses) and r.finished_at < v_now - purge_runs.older_than
-      and (purge_runs.workflow is null or r.workflow = purge_runs.workflow)
-    order by r.id
-    limit purge_runs.batch
-    for update skip locked
-  ) as v;
+  -- PHASE 1: pick, lock and delete the batch.
+  v_ids := rowflow._purge_batch(purge_runs.older_than, purge_runs.statuses, purge_runs.workflow, purge_runs.batch,
+                                v_now);
   if cardinality(v_ids) = 0 then
     return 0;
   end if;
-
-  -- PHASE 2: delete the runs and what belongs to them.
-  delete from rowflow.step_runs as sr where sr.run_id = any (v_ids);
-  delete from rowflow.events as e where e.run_id = any (v_ids);
-  delete from rowflow.runs as r where r.id = any (v_ids);
   perform rowflow._audit('purge_runs', purge_runs.workflow, null, null, purge_runs.reason,
     pg_catalog.jsonb_build_object('deleted', cardinality(v_ids), 'olderThan', purge_runs.older_than::text,
                                   'statuses', pg_catalog.to_jsonb(purge_runs.statuses),
@@ -73,3 +61,41 @@ $$;
 comment on function rowflow.purge_runs(interval, text[], text, int, text, timestamptz) is
   'Deletes up to batch finished runs older than older_than (with their steps and events; audit rows stay); answers how many. Call until 0.';
 select rowflow._allow('function rowflow.purge_runs(interval, text[], text, int, text, timestamptz)', '{operator}');
+
+-- rowflow._purge_batch(older_than, statuses, workflow, batch, now) → ids deleted
+--
+-- The body of purge_runs and of the workers' retention: picks up to
+-- `batch` finished runs (finished_at is set iff finished) older than
+-- older_than, oldest ids first, SKIP LOCKED, and deletes them with their
+-- step rows and events. The caller validated the arguments.
+create or replace function rowflow._purge_batch(older_than interval, statuses text[], workflow text, batch int,
+  now timestamptz)
+returns bigint[]
+language plpgsql
+set search_path to ''
+as $$
+#variable_conflict use_column
+declare
+  v_ids bigint[];
+begin
+  select coalesce(array_agg(v.id order by v.id), '{}') into v_ids
+  from (
+    select r.id from rowflow.runs as r
+    where r.status = any (_purge_batch.statuses) and r.status in ('succeeded', 'failed', 'cancelled')
+      and r.finished_at < _purge_batch.now - _purge_batch.older_than
+      and (_purge_batch.workflow is null or r.workflow = _purge_batch.workflow)
+    order by r.id
+    limit _purge_batch.batch
+    for update skip locked
+  ) as v;
+  if cardinality(v_ids) > 0 then
+    delete from rowflow.step_runs as sr where sr.run_id = any (v_ids);
+    delete from rowflow.events as e where e.run_id = any (v_ids);
+    delete from rowflow.runs as r where r.id = any (v_ids);
+  end if;
+  return v_ids;
+end;
+$$;
+comment on function rowflow._purge_batch(interval, text[], text, int, timestamptz) is
+  'Internal: deletes up to batch finished runs older than older_than (steps, events); answers their ids.';
+select rowflow._allow('function rowflow._purge_batch(interval, text[], text, int, timestamptz)', '{}');

@@ -1,4 +1,5 @@
-// The operator's action commands: retry, skip, cancel, pause, resume, purge
+// The operator's action commands: retry, rerun, skip, cancel, pause, resume,
+// retention, purge
 // (operate-reads.ts says how the commands behave).
 import type { Command } from "commander";
 
@@ -162,6 +163,39 @@ export function registerOperateActions(program: Command): void {
         },
       );
   }
+
+  program
+    .command("retention <workflow> <interval>")
+    .description(
+      "keep a workflow's finished runs for <interval> (30d, 12h, a Postgres interval; 'forever' to keep them all); the workers purge older ones (rowflow.set_retention)",
+    )
+    .option("--reason <text>", "why, for the audit")
+    .option("--json", "print the function's answer as JSON")
+    .option(...databaseOption)
+    .action(
+      async (
+        workflow: string,
+        interval: string,
+        options: DbOptions & { reason?: string; json?: boolean },
+      ) => {
+        const retention = interval === "forever" ? null : parseInterval(interval);
+        const r = await withDatabase(options, async (c) => {
+          const { rows } = await c.query<{ r: Record<string, unknown> }>(
+            "select rowflow.set_retention($1, $2::interval, $3) as r",
+            [workflow, retention, options.reason ?? null],
+          );
+          return rows[0]!.r;
+        });
+        const kept = r.retention === null ? "forever" : `for ${String(r.retention)}`;
+        answer(
+          r,
+          r.changed
+            ? `workflow ${workflow}: finished runs kept ${kept}`
+            : `workflow ${workflow}: already kept ${kept}`,
+          options.json,
+        );
+      },
+    );
 
   program
     .command("purge")

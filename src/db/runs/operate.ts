@@ -119,6 +119,26 @@ export const setPaused = (
     paused ? "pause_workflow" : "resume_workflow",
   );
 
+export interface RetentionSetting {
+  workflow: string;
+  /** Postgres interval text, or null: kept forever. */
+  retention: string | null;
+  changed: boolean;
+}
+
+export const setRetention = (
+  db: Queryable,
+  workflow: string,
+  retention: string | null,
+  reason: string | null,
+) =>
+  jsonCall<RetentionSetting>(
+    db,
+    "rowflow.set_retention($1, $2::interval, $3)",
+    [workflow, retention, reason],
+    "set_retention",
+  );
+
 export async function explainRun(db: Queryable, runId: string): Promise<ExplainedStep[]> {
   const { rows } = await db.query<ExplainedStep>(
     "select step, status, code, reason, detail from rowflow.explain_run($1)",

@@ -1,8 +1,10 @@
 /**
  * What a worker asks of the worker registry (sql/schema/70_workers/):
- * registration, heartbeats, crash recovery and leases, as one small interface.
+ * registration, heartbeats, crash recovery, leases and retention, as one
+ * small interface.
  */
 import type { Queryable } from "../queryable.js";
+import { applyRetention, type RetentionResult } from "./apply-retention.js";
 import { forceUnlockWorker } from "./force-unlock-worker.js";
 import { heartbeatWorker } from "./heartbeat-worker.js";
 import { registerWorker, type Registration } from "./register-worker.js";
@@ -25,6 +27,8 @@ export interface WorkerRegistry {
   releaseLeases(args: ReleaseLeasesCall): Promise<number>;
   /** `graphile_worker.force_unlock_workers` for one pool id (a dead runner of this worker). */
   forceUnlock(args: { id: string }): Promise<void>;
+  /** `rowflow.apply_retention`: purge runs past their workflow's retention, once per period across workers. */
+  applyRetention?(args: { workerId: string; now?: Date | null }): Promise<RetentionResult>;
 }
 
 /** The registry on `db`. */
@@ -36,5 +40,6 @@ export function workerRegistryOn(db: Queryable): WorkerRegistry {
     releaseDeadWorkers: (args) => releaseDeadWorkers(db, args),
     releaseLeases: (args) => releaseLeases(db, args),
     forceUnlock: (args) => forceUnlockWorker(db, args),
+    applyRetention: (args) => applyRetention(db, args),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The heartbeat loop: records that this worker is alive and, on the same
  * timer, releases the jobs of workers that stopped heartbeating (crash
- * recovery within the heartbeat timeout instead of graphile-worker's 4 hours).
+ * recovery within the heartbeat timeout instead of graphile-worker's 4 hours)
+ * and applies the workflows' retention (one worker per minute does).
  */
 import type { Registration } from "../../db/workers/register-worker.js";
 import type { WorkerRegistry } from "../../db/workers/worker-registry.js";
@@ -57,6 +58,20 @@ export function startHeartbeat(options: HeartbeatOptions): Heartbeat {
           `released the jobs of ${released.length} dead worker(s): ${released.join(", ")}`,
         );
         options.onReleased(released);
+      }
+      // Retention: the one worker per period that claims it purges; the others answer at once.
+      const retention = await options.registry.applyRetention?.({
+        workerId: options.registration.id,
+        now,
+      });
+      if (retention?.deleted) {
+        options.logger.info(
+          `retention: purged ${retention.deleted} finished run(s) (${Object.entries(
+            retention.workflows ?? {},
+          )
+            .map(([workflow, n]) => `${workflow} ${n}`)
+            .join(", ")})`,
+        );
       }
       await options.onBeat?.();
       if (failing) options.logger.info("heartbeat recovered");

@@ -58,6 +58,11 @@ describe("client operator methods", () => {
         "update rowflow.runs set finished_at = now() - interval '2 days' where id = $1",
         [run],
       );
+      expect(await client.setRetention("pay", "90 days")).toEqual({
+        workflow: "pay",
+        retention: "90 days",
+        changed: true,
+      });
       expect(await client.purgeRuns({ olderThan: "1 day", workflow: "pay", batch: 1 })).toBe(1);
 
       const refused = await client.retryRun("999999").catch((error: unknown) => error);

@@ -131,6 +131,7 @@ const queued = {
   error: null,
   started_at: null,
   finished_at: null,
+  rerun_of: null,
   at_now: true,
 };
 /** runRows ordered by the business row's id (input.key.id). */

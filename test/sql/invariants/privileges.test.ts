@@ -64,6 +64,8 @@ const functions: Record<string, readonly Kind[]> = {
     ["operator"],
   "purge_runs(interval,text[],text,integer,text,timestamp with time zone)": ["operator"],
   "explain_run(bigint,timestamp with time zone,interval)": ["operator", "viewer"],
+  "set_retention(text,interval,text,timestamp with time zone)": ["operator"],
+  "apply_retention(text,interval,integer,integer,timestamp with time zone)": ["worker", "operator"],
 };
 
 /** Who may read each table and view (SELECT); nobody but the owner writes any. */
@@ -81,6 +83,7 @@ const relations: Record<string, readonly Kind[]> = {
   waiters: ["viewer"],
   table_attachments: ["viewer"],
   audit: ["viewer"],
+  maintenance: ["viewer"],
   run_steps: ["viewer"],
   run_timeline: ["viewer"],
   attachments: ["viewer"],
