@@ -15,7 +15,7 @@ import {
   type ExplainedStep,
   explainRun,
   type PauseResult,
-  purgeBatch,
+  purgeRuns,
   rerunFrom,
   type RerunResult,
   type RetentionSetting,
@@ -216,20 +216,15 @@ export function createClient(options: ClientOptions = {}): Client {
     retryRuns: (filter) => guard(() => retryRuns(pool, filter, filter.mode ?? "failed")),
     cancelRuns: (filter) => guard(() => cancelRuns(pool, filter)),
     purgeRuns: (opts) =>
-      guard(async () => {
-        let deleted = 0;
-        for (;;) {
-          const n = await purgeBatch(pool, {
-            olderThan: opts.olderThan,
-            statuses: opts.statuses ?? ["succeeded", "failed", "cancelled"],
-            workflow: opts.workflow ?? null,
-            batch: opts.batch ?? 1000,
-            reason: opts.reason ?? null,
-          });
-          deleted += n;
-          if (n === 0) return deleted;
-        }
-      }),
+      guard(() =>
+        purgeRuns(pool, {
+          olderThan: opts.olderThan,
+          statuses: opts.statuses ?? ["succeeded", "failed", "cancelled"],
+          workflow: opts.workflow ?? null,
+          batch: opts.batch ?? 1000,
+          reason: opts.reason ?? null,
+        }),
+      ),
     close,
   };
 }

@@ -3,6 +3,16 @@
 // (operate-reads.ts says how the commands behave).
 import type { Command } from "commander";
 
+import { cancelRun } from "../../db/runs/cancel-run.js";
+import {
+  purgeRuns,
+  rerunFrom,
+  type RetryMode,
+  retryRun,
+  setPaused,
+  setRetention,
+  skipStep,
+} from "../../db/runs/operate.js";
 import {
   databaseOption,
   type DbOptions,
@@ -30,14 +40,10 @@ export function registerOperateActions(program: Command): void {
         options: DbOptions & { mode?: string; reason?: string; json?: boolean },
       ) => {
         const id = runId(run);
-        const r = await withDatabase(options, async (c) => {
-          const { rows } = await c.query<{ r: Record<string, unknown> }>(
-            "select rowflow.retry_run($1, coalesce($2, 'failed'), $3) as r",
-            [id, options.mode ?? null, options.reason ?? null],
-          );
-          return rows[0]!.r;
-        });
-        const steps = (r.steps as string[] | undefined) ?? [];
+        // The SQL function refuses an unknown mode (RF043).
+        const mode = (options.mode ?? "failed") as RetryMode;
+        const r = await withDatabase(options, (c) => retryRun(c, id, mode, options.reason ?? null));
+        const steps = r.steps ?? [];
         const line = r.retried
           ? `run ${id}: ${String(r.from)} → ${String(r.status)}; again: ${steps.join(", ") || "(the whole run)"}` +
             (r.warning ? `\nwarning: ${String(r.warning)}` : "")
@@ -61,16 +67,12 @@ export function registerOperateActions(program: Command): void {
         options: DbOptions & { from: string; reason?: string; json?: boolean },
       ) => {
         const id = runId(run);
-        const r = await withDatabase(options, async (c) => {
-          const { rows } = await c.query<{ r: Record<string, unknown> }>(
-            "select rowflow.rerun_from($1, $2, $3) as r",
-            [id, options.from, options.reason ?? null],
-          );
-          return rows[0]!.r;
-        });
-        const copied = (r.copied as string[] | undefined) ?? [];
+        const r = await withDatabase(options, (c) =>
+          rerunFrom(c, id, options.from, options.reason ?? null),
+        );
+        const copied = r.copied;
         const line =
-          `run ${String(r.run)} reruns run ${id} from ${options.from}` +
+          `run ${r.run} reruns run ${id} from ${options.from}` +
           (copied.length > 0 ? `; copied ${copied.join(", ")}` : "");
         answer(r, line, options.json);
       },
@@ -92,26 +94,24 @@ export function registerOperateActions(program: Command): void {
         options: DbOptions & { output?: string; reason?: string; json?: boolean },
       ) => {
         const id = runId(run);
+        let output: Record<string, unknown> | null = null;
         if (options.output !== undefined) {
           try {
-            JSON.parse(options.output);
+            // Not an object: the SQL function refuses it (RF043).
+            output = JSON.parse(options.output) as Record<string, unknown>;
           } catch {
             throw new UsageError(`--output is not JSON: ${options.output}`);
           }
         }
-        const r = await withDatabase(options, async (c) => {
-          const { rows } = await c.query<{ r: Record<string, unknown> }>(
-            "select rowflow.skip_step($1, $2, $3::jsonb, $4) as r",
-            [id, step, options.output ?? null, options.reason ?? null],
-          );
-          return rows[0]!.r;
-        });
-        const released = (r.released as string[] | undefined) ?? [];
+        const r = await withDatabase(options, (c) =>
+          skipStep(c, { runId: id, step, output, reason: options.reason ?? null }),
+        );
+        const released = r.released ?? [];
         const line = r.skipped
-          ? `run ${id} step ${step}: ${String(r.from)} → ${String(r.status)}` +
+          ? `run ${id} step ${step}: ${String(r.from)} → ${r.status}` +
             (released.length > 0 ? `; released ${released.join(", ")}` : "") +
-            `; run ${String(r.runStatus)}`
-          : `run ${id} step ${step} is already ${String(r.status)}`;
+            `; run ${r.runStatus}`
+          : `run ${id} step ${step} is already ${r.status}`;
         answer(r, line, options.json);
       },
     );
@@ -123,19 +123,15 @@ export function registerOperateActions(program: Command): void {
     .option(...databaseOption)
     .action(async (run: string, options: DbOptions & { reason?: string }) => {
       const id = runId(run);
-      const cancelled = await withDatabase(options, async (c) => {
-        const { rows } = await c.query<{ ok: boolean }>("select rowflow.cancel_run($1, $2) as ok", [
-          id,
-          options.reason ?? null,
-        ]);
-        return rows[0]!.ok;
-      });
+      const cancelled = await withDatabase(options, (c) =>
+        cancelRun(c, { runId: id, reason: options.reason ?? null }),
+      );
       console.log(cancelled ? `run ${id} cancelled` : `run ${id} had already ended`);
     });
 
-  for (const [name, fn, verb] of [
-    ["pause", "pause_workflow", "paused"],
-    ["resume", "resume_workflow", "resumed"],
+  for (const [name, paused, verb] of [
+    ["pause", true, "paused"],
+    ["resume", false, "resumed"],
   ] as const) {
     program
       .command(`${name} <workflow>`)
@@ -149,13 +145,9 @@ export function registerOperateActions(program: Command): void {
       .option(...databaseOption)
       .action(
         async (workflow: string, options: DbOptions & { reason?: string; json?: boolean }) => {
-          const r = await withDatabase(options, async (c) => {
-            const { rows } = await c.query<{ r: Record<string, unknown> }>(
-              `select rowflow.${fn}($1, $2) as r`,
-              [workflow, options.reason ?? null],
-            );
-            return rows[0]!.r;
-          });
+          const r = await withDatabase(options, (c) =>
+            setPaused(c, workflow, paused, options.reason ?? null),
+          );
           const line = r.changed
             ? `workflow ${workflow} ${verb} (${String(r.queuedRuns)} queued run(s))`
             : `workflow ${workflow} was already ${r.paused ? "paused" : "running"}`;
@@ -179,14 +171,10 @@ export function registerOperateActions(program: Command): void {
         options: DbOptions & { reason?: string; json?: boolean },
       ) => {
         const retention = interval === "forever" ? null : parseInterval(interval);
-        const r = await withDatabase(options, async (c) => {
-          const { rows } = await c.query<{ r: Record<string, unknown> }>(
-            "select rowflow.set_retention($1, $2::interval, $3) as r",
-            [workflow, retention, options.reason ?? null],
-          );
-          return rows[0]!.r;
-        });
-        const kept = r.retention === null ? "forever" : `for ${String(r.retention)}`;
+        const r = await withDatabase(options, (c) =>
+          setRetention(c, workflow, retention, options.reason ?? null),
+        );
+        const kept = r.retention === null ? "forever" : `for ${r.retention}`;
         answer(
           r,
           r.changed
@@ -253,24 +241,18 @@ export function registerOperateActions(program: Command): void {
             );
             return { wouldDelete: rows[0]!.n };
           }
-          let deleted = 0;
           const progress = process.stderr.isTTY && !options.json;
-          for (;;) {
-            const { rows } = await c.query<{ n: number }>(
-              "select rowflow.purge_runs($1::interval, $2::text[], $3, $4, $5) as n",
-              [
-                interval,
-                statuses,
-                options.workflow ?? null,
-                options.batch ?? 1000,
-                options.reason ?? null,
-              ],
-            );
-            const n = rows[0]!.n;
-            deleted += n;
-            if (progress) process.stderr.write(`\rdeleted ${deleted} run(s)…`);
-            if (n === 0) break;
-          }
+          const deleted = await purgeRuns(
+            c,
+            {
+              olderThan: interval,
+              statuses,
+              workflow: options.workflow ?? null,
+              batch: options.batch ?? 1000,
+              reason: options.reason ?? null,
+            },
+            progress ? (n) => process.stderr.write(`\rdeleted ${n} run(s)…`) : undefined,
+          );
           if (progress) process.stderr.write("\n");
           return { deleted };
         });

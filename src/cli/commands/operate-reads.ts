@@ -9,6 +9,7 @@
 // RF code), 2 usage.
 import type { Command } from "commander";
 
+import { explainRun } from "../../db/runs/operate.js";
 import {
   databaseOption,
   type DbOptions,
@@ -139,13 +140,7 @@ export function registerOperateReads(program: Command): void {
     .option(...databaseOption)
     .action(async (run: string, options: DbOptions & { json?: boolean }) => {
       const id = runId(run);
-      const rows = await withDatabase(options, async (c) => {
-        const { rows } = await c.query(
-          "select step, status, code, reason, detail from rowflow.explain_run($1)",
-          [id],
-        );
-        return rows as Array<Record<string, unknown>>;
-      });
+      const rows = await withDatabase(options, (c) => explainRun(c, id));
       print(options.json ?? false, rows, () =>
         render(
           ["step", "status", "code", "why"],

@@ -147,22 +147,35 @@ export async function explainRun(db: Queryable, runId: string): Promise<Explaine
   return rows;
 }
 
-/** One purge_runs call: deletes up to `batch` runs and answers how many. */
-export async function purgeBatch(
+export interface PurgeArgs {
+  /** A Postgres interval ("30 days"). */
+  olderThan: string;
+  statuses: string[];
+  workflow: string | null;
+  batch: number;
+  reason: string | null;
+}
+
+/**
+ * Calls `rowflow.purge_runs` until it deletes nothing, one transaction per
+ * batch (autocommit), telling `onBatch` the running total; answers it.
+ */
+export async function purgeRuns(
   db: Queryable,
-  args: {
-    olderThan: string;
-    statuses: string[];
-    workflow: string | null;
-    batch: number;
-    reason: string | null;
-  },
+  args: PurgeArgs,
+  onBatch?: (deleted: number) => void,
 ): Promise<number> {
-  const { rows } = await db.query<{ n: number }>(
-    "select rowflow.purge_runs($1::interval, $2::text[], $3, $4, $5) as n",
-    [args.olderThan, args.statuses, args.workflow, args.batch, args.reason],
-  );
-  return onlyRow(rows, "purge_runs").n;
+  let deleted = 0;
+  for (;;) {
+    const { rows } = await db.query<{ n: number }>(
+      "select rowflow.purge_runs($1::interval, $2::text[], $3, $4, $5) as n",
+      [args.olderThan, args.statuses, args.workflow, args.batch, args.reason],
+    );
+    const n = onlyRow(rows, "purge_runs").n;
+    deleted += n;
+    onBatch?.(deleted);
+    if (n === 0) return deleted;
+  }
 }
 
 export interface RetryRunsResult {
