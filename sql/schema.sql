@@ -2940,6 +2940,13 @@ begin
     raise exception 'apply_retention: every must be positive, batch 1..100000, max_batches 1..1000'
       using errcode = 'RF043';
   end if;
+  -- Most calls come before the period is due: a plain read answers them
+  -- without locking (FOR UPDATE writes the row's lock, every worker, every
+  -- heartbeat). The locked read then decides.
+  if exists (select 1 from rowflow.maintenance as m
+             where m.task = 'retention' and m.last_at > v_now - apply_retention.every) then
+    return pg_catalog.jsonb_build_object('claimed', false);
+  end if;
   select m.last_at into v_last from rowflow.maintenance as m where m.task = 'retention' for update skip locked;
   if not found then
     -- Locked by another caller (it has the period), or missing: the
