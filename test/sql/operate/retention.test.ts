@@ -124,19 +124,26 @@ describe("a running worker", () => {
     // An earlier test of this file claimed the current period.
     await db.query("update rowflow.maintenance set last_at = '-infinity' where task = 'retention'");
     const old = await finishedRun(db.pool, "kept", 3);
+    const lines: string[] = [];
     const worker = createWorker({
       connectionString: db.url,
       concurrency: 1,
       heartbeatInterval: 50,
       syncWorkflows: false,
-      logger: { debug() {}, info() {}, warn() {}, error() {} },
+      logger: {
+        debug() {},
+        info() {},
+        warn: (line: string) => lines.push(line),
+        error: (line: string) => lines.push(line),
+      },
       tasks: { t: () => ({}) },
     });
     await worker.start();
     try {
       await waitFor(async () => !(await runIds(db.pool)).includes(old), {
         timeoutMs: 10_000,
-        message: `run ${old} purged by the worker's retention`,
+        message: () =>
+          `run ${old} purged by the worker's retention; worker said: ${lines.join(" | ")}`,
       });
       const { rows } = await db.query<{ n: number }>(
         "select count(*)::int as n from rowflow.audit where action = 'apply_retention'",
