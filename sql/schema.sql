@@ -912,6 +912,51 @@ $$;
 COMMENT ON FUNCTION rowflow._begin(run_ids bigint[], steps text[], attempts integer[], os integer[], worker_id text, now timestamp with time zone, reserved boolean, key bytea, check_jobs boolean) IS 'Internal: begins queued attempts (graphile-fetched, or reserved under worker_id''s lease); answers {o: context or refusal}.';
 
 --
+-- Name: _build_chain(rowflow.runs, boolean, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._build_chain(run rowflow.runs, on_failure boolean, now timestamp with time zone) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_chain int;
+begin
+  with comp as (
+    select sr.step, ws.attempts, sr.finished_at
+    from rowflow.step_runs as sr
+    join rowflow.workflow_steps as ws
+      on ws.workflow = _build_chain.run.workflow and ws.version = _build_chain.run.version and ws.name = sr.step
+    where sr.run_id = _build_chain.run.id and sr.kind = 'step' and sr.status = 'succeeded'
+      and ws.compensate is not null
+  ), chain as (
+    select 'compensate:' || c.step as step, 'compensation' as kind, c.attempts,
+           row_number() over (order by c.finished_at desc, c.step desc) as seq
+    from comp as c
+    union all
+    select 'on-failure', 'on_failure', 3, (select count(*) from comp) + 1
+    from rowflow.workflow_versions as wv
+    where _build_chain.on_failure and wv.workflow = _build_chain.run.workflow
+      and wv.version = _build_chain.run.version and wv.on_failure is not null
+  ), ins as (
+    insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts, seq, created_at)
+    select _build_chain.run.id, ch.step, ch.kind, 'pending', 1, 0, ch.attempts, ch.seq, _build_chain.now
+    from chain as ch order by ch.seq
+    returning 1
+  )
+  select count(*) into v_chain from ins;
+  return v_chain;
+end;
+$$;
+
+--
+-- Name: FUNCTION _build_chain(run rowflow.runs, on_failure boolean, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._build_chain(run rowflow.runs, on_failure boolean, now timestamp with time zone) IS 'Internal: writes a run''s compensation chain (reverse completion order), and on-failure when asked; returns the number of links.';
+
+--
 -- Name: _bulk_runs(text, text[], timestamp with time zone, timestamp with time zone, integer); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -1628,27 +1673,7 @@ begin
     -- on-failure last.
     perform rowflow._cancel_steps(v_run.id, array['step'], 'run failed', v_now);
     v_error := jsonb_build_object('step', v_sr.step, 'attempt', v_sr.attempt, 'error', _fail_attempt.error);
-    with comp as (
-      select sr.step, ws.attempts, sr.finished_at
-      from rowflow.step_runs as sr
-      join rowflow.workflow_steps as ws
-        on ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = sr.step
-      where sr.run_id = v_run.id and sr.kind = 'step' and sr.status = 'succeeded' and ws.compensate is not null
-    ), chain as (
-      select 'compensate:' || c.step as step, 'compensation' as kind, c.attempts,
-             row_number() over (order by c.finished_at desc, c.step desc) as seq
-      from comp as c
-      union all
-      select 'on-failure', 'on_failure', 3, (select count(*) from comp) + 1
-      from rowflow.workflow_versions as wv
-      where wv.workflow = v_run.workflow and wv.version = v_run.version and wv.on_failure is not null
-    ), ins as (
-      insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts, seq, created_at)
-      select v_run.id, ch.step, ch.kind, 'pending', 1, 0, ch.attempts, ch.seq, v_now
-      from chain as ch order by ch.seq
-      returning 1
-    )
-    select count(*) into v_chain from ins;
+    v_chain := rowflow._build_chain(v_run, true, v_now);
     if v_chain > 0 then
       v_status := 'compensating';
       insert into rowflow.events (run_id, type, data, at)
@@ -1705,7 +1730,8 @@ begin
     where r.id = any (_finish_runs.run_ids) and r.status in ('running', 'compensating')
   ), f as (
     update rowflow.runs as r
-    set status = case s.status when 'running' then 'succeeded' else 'failed' end,
+    set status = case when s.status = 'running' then 'succeeded'
+                      when r.error ->> 'cancelled' = 'true' then 'cancelled' else 'failed' end,
         error = case when s.status = 'compensating'
                      then r.error || pg_catalog.jsonb_build_object('compensation', coalesce(s.chain, '{}'::jsonb))
                      else r.error end,
@@ -1715,7 +1741,8 @@ begin
     returning r.id, r.status, r.error
   ), ev as (
     insert into rowflow.events (run_id, type, data, at)
-    select f.id, 'run_failed', f.error, _finish_runs.now from f where f.status = 'failed'
+    select f.id, case f.status when 'failed' then 'run_failed' else 'run_cancelled' end, f.error, _finish_runs.now
+    from f where f.status in ('failed', 'cancelled')
   )
   select r.id, coalesce(f.status, r.status)
   from rowflow.runs as r left join f on f.id = r.id
@@ -3111,10 +3138,10 @@ $$;
 COMMENT ON FUNCTION rowflow.begin_steps(run_ids bigint[], steps text[], attempts integer[], worker_id text, now timestamp with time zone, reserved boolean, worker_token text) IS 'Marks queued step attempts running and returns their handler contexts (with lease tokens) or refusals, one per call in call order.';
 
 --
--- Name: cancel_run(bigint, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: cancel_run(bigint, text, timestamp with time zone, boolean); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow.cancel_run(run_id bigint, reason text DEFAULT NULL::text, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS boolean
+CREATE FUNCTION rowflow.cancel_run(run_id bigint, reason text DEFAULT NULL::text, now timestamp with time zone DEFAULT NULL::timestamp with time zone, compensate boolean DEFAULT false) RETURNS boolean
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -3122,6 +3149,9 @@ CREATE FUNCTION rowflow.cancel_run(run_id bigint, reason text DEFAULT NULL::text
 declare
   v_now timestamptz := coalesce(cancel_run.now, pg_catalog.statement_timestamp());
   v_run rowflow.runs;
+  v_chain int := 0;
+  v_error jsonb;
+  v_from text;
 begin
   -- GUARD: an operator, or the app that started the run; lock the run;
   -- only a queued or active run can be cancelled.
@@ -3135,36 +3165,55 @@ begin
     raise exception 'permission denied: run % was not started by %', v_run.id, session_user
       using errcode = '42501', hint = 'Operators (rowflow_operator) cancel any run; an app cancels its own.';
   end if;
-  if v_run.status not in ('queued', 'running', 'compensating') then
+  if v_run.status not in ('queued', 'running', 'compensating')
+     or (coalesce(cancel_run.compensate, false) and v_run.status = 'compensating') then
     return false;
   end if;
-  -- PHASE 1: cancel every unfinished step run (a compensation chain too) and
-  -- remove the queued jobs; then the run.
+  v_from := v_run.status;
+  -- PHASE 1: cancel every unfinished step run (a compensation chain too,
+  -- unless it is to run now) and remove the queued jobs.
   perform rowflow._cancel_steps(v_run.id, array['step', 'compensation', 'on_failure'],
                                 coalesce(cancel_run.reason, 'run cancelled'), v_now);
-  update rowflow.runs as r
-  set status = 'cancelled', updated_at = v_now, finished_at = v_now
-  where r.id = v_run.id;
-  insert into rowflow.events (run_id, type, data, at)
-  values (v_run.id, 'run_cancelled', jsonb_build_object('reason', cancel_run.reason, 'from', v_run.status), v_now);
+  -- PHASE 2: with compensate, the chain of what succeeded; the run is
+  -- 'compensating' while it runs.
+  if coalesce(cancel_run.compensate, false) and v_run.status = 'running' then
+    v_chain := rowflow._build_chain(v_run, false, v_now);
+  end if;
+  if v_chain > 0 then
+    v_error := jsonb_build_object('cancelled', true, 'reason', cancel_run.reason);
+    update rowflow.runs as r
+    set status = 'compensating', error = v_error, updated_at = v_now
+    where r.id = v_run.id
+    returning r.* into v_run;
+    insert into rowflow.events (run_id, type, data, at)
+    values (v_run.id, 'run_compensating', v_error, v_now);
+    perform rowflow._advance_chain_step(v_run, v_now);
+  else
+    update rowflow.runs as r
+    set status = 'cancelled', updated_at = v_now, finished_at = v_now
+    where r.id = v_run.id;
+    insert into rowflow.events (run_id, type, data, at)
+    values (v_run.id, 'run_cancelled', jsonb_build_object('reason', cancel_run.reason, 'from', v_from), v_now);
+  end if;
   perform rowflow._audit('cancel_run', v_run.workflow, v_run.id, null, cancel_run.reason,
-                         jsonb_build_object('from', v_run.status), v_now);
+                         jsonb_build_object('from', v_from, 'compensate', coalesce(cancel_run.compensate, false),
+                                            'compensations', v_chain), v_now);
   perform rowflow._notify(jsonb_build_object('run', v_run.id));
   return true;
 end;
 $$;
 
 --
--- Name: FUNCTION cancel_run(run_id bigint, reason text, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION cancel_run(run_id bigint, reason text, now timestamp with time zone, compensate boolean); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.cancel_run(run_id bigint, reason text, now timestamp with time zone) IS 'Cancels an active run: unfinished step runs cancelled, their queued jobs removed. False if the run already ended; RF023 if unknown.';
+COMMENT ON FUNCTION rowflow.cancel_run(run_id bigint, reason text, now timestamp with time zone, compensate boolean) IS 'Cancels an active run: unfinished step runs cancelled, their queued jobs removed; with compensate, the succeeded steps are undone first (compensating, then cancelled). False if the run already ended; RF023 if unknown.';
 
 --
--- Name: cancel_runs(text, text[], timestamp with time zone, timestamp with time zone, text, integer, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: cancel_runs(text, text[], timestamp with time zone, timestamp with time zone, text, integer, timestamp with time zone, boolean); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow.cancel_runs(workflow text, statuses text[] DEFAULT '{queued,running}'::text[], since timestamp with time zone DEFAULT NULL::timestamp with time zone, before timestamp with time zone DEFAULT NULL::timestamp with time zone, reason text DEFAULT NULL::text, max_runs integer DEFAULT 1000, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
+CREATE FUNCTION rowflow.cancel_runs(workflow text, statuses text[] DEFAULT '{queued,running}'::text[], since timestamp with time zone DEFAULT NULL::timestamp with time zone, before timestamp with time zone DEFAULT NULL::timestamp with time zone, reason text DEFAULT NULL::text, max_runs integer DEFAULT 1000, now timestamp with time zone DEFAULT NULL::timestamp with time zone, compensate boolean DEFAULT false) RETURNS jsonb
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -3184,7 +3233,7 @@ begin
   for v_id in select b from rowflow._bulk_runs(cancel_runs.workflow, cancel_runs.statuses, cancel_runs.since,
                                                 cancel_runs.before, cancel_runs.max_runs) as b loop
     v_matched := v_matched + 1;
-    if rowflow.cancel_run(v_id, cancel_runs.reason, cancel_runs.now) then
+    if rowflow.cancel_run(v_id, cancel_runs.reason, cancel_runs.now, cancel_runs.compensate) then
       v_changed := v_changed + 1;
     end if;
   end loop;
@@ -3194,10 +3243,10 @@ end;
 $$;
 
 --
--- Name: FUNCTION cancel_runs(workflow text, statuses text[], since timestamp with time zone, before timestamp with time zone, reason text, max_runs integer, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION cancel_runs(workflow text, statuses text[], since timestamp with time zone, before timestamp with time zone, reason text, max_runs integer, now timestamp with time zone, compensate boolean); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.cancel_runs(workflow text, statuses text[], since timestamp with time zone, before timestamp with time zone, reason text, max_runs integer, now timestamp with time zone) IS 'cancel_run over a filter (workflow, queued/running/compensating statuses, created in [since, before)), at most max_runs per call; answers counts.';
+COMMENT ON FUNCTION rowflow.cancel_runs(workflow text, statuses text[], since timestamp with time zone, before timestamp with time zone, reason text, max_runs integer, now timestamp with time zone, compensate boolean) IS 'cancel_run over a filter (workflow, queued/running/compensating statuses, created in [since, before)), at most max_runs per call; answers counts.';
 
 --
 -- Name: claim_runs(text, integer, integer, timestamp with time zone, text); Type: FUNCTION; Schema: rowflow; Owner: -

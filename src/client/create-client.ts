@@ -94,8 +94,15 @@ export interface Client {
    * summary). Resolves, once listening, with a function that unsubscribes.
    */
   subscribe(listener: RunChangeListener): Promise<() => void>;
-  /** Cancels an active run; false when it had already ended. Throws `RowflowSqlError` RF023 for an unknown run. */
-  cancelRun(runId: string, reason?: string): Promise<boolean>;
+  /**
+   * Cancels an active run; false when it had already ended. With
+   * `compensate`, its succeeded steps are undone first (the run is
+   * compensating, then cancelled). Throws `RowflowSqlError` RF023 for an unknown run.
+   */
+  cancelRun(
+    runId: string,
+    options?: string | { reason?: string; compensate?: boolean },
+  ): Promise<boolean>;
   /**
    * Operators' actions (docs/sql-api.md#operations; the session must be a
    * rowflow_operator member). Each answers what it changed and is safe to
@@ -123,7 +130,7 @@ export interface Client {
   /** retry_run over a filter, at most `maxRuns` (1,000) per call. */
   retryRuns(filter: RunFilter & { mode?: RetryMode }): Promise<RetryRunsResult>;
   /** cancel_run over a filter, at most `maxRuns` (1,000) per call. */
-  cancelRuns(filter: RunFilter): Promise<CancelRunsResult>;
+  cancelRuns(filter: RunFilter & { compensate?: boolean }): Promise<CancelRunsResult>;
   /**
    * Deletes finished runs older than `olderThan` (a Postgres interval, "30 days"),
    * `batch` per transaction until none is left; resolves with how many.
@@ -197,7 +204,12 @@ export function createClient(options: ClientOptions = {}): Client {
     waitForRun: (runId, opts = {}) =>
       guard(() => waitForRun({ db, listener, pollInterval }, runId, opts)),
     subscribe: (fn) => guard(() => listener.add(fn)),
-    cancelRun: (runId, reason) => guard(() => cancelRun(pool, { runId, reason: reason ?? null })),
+    cancelRun: (runId, opts) => {
+      const o = typeof opts === "string" ? { reason: opts } : (opts ?? {});
+      return guard(() =>
+        cancelRun(pool, { runId, reason: o.reason ?? null, compensate: o.compensate ?? false }),
+      );
+    },
     retryRun: (runId, opts = {}) =>
       guard(() => retryRun(pool, runId, opts.mode ?? "failed", opts.reason ?? null)),
     rerunFrom: (runId, step, opts = {}) =>
@@ -214,7 +226,7 @@ export function createClient(options: ClientOptions = {}): Client {
       guard(() => setRetention(pool, workflow, retention, reason ?? null)),
     explainRun: (runId) => guard(() => explainRun(pool, runId)),
     retryRuns: (filter) => guard(() => retryRuns(pool, filter, filter.mode ?? "failed")),
-    cancelRuns: (filter) => guard(() => cancelRuns(pool, filter)),
+    cancelRuns: (filter) => guard(() => cancelRuns(pool, filter, filter.compensate ?? false)),
     purgeRuns: (opts) =>
       guard(() =>
         purgeRuns(pool, {

@@ -72,7 +72,7 @@ describe("the equivalence check and npm run db:migration, on a scratch copy", ()
     expect(before.map((d) => `${d.kind} ${d.key}`)).toEqual([
       "missing function rowflow._enqueue(specs graphile_worker.job_spec[])",
       "changed function rowflow._notify(payload jsonb)",
-      "changed function rowflow.cancel_run(run_id bigint, reason text, now timestamp with time zone)",
+      "changed function rowflow.cancel_run(run_id bigint, reason text, now timestamp with time zone, compensate boolean)",
     ]);
     expect(formatDifferences(before, labels)).toContain(
       "-    raise exception 'unknown run %', cancel_run.run_id using errcode = 'RF023';\n" +

@@ -4,7 +4,9 @@
 -- or running, and (unless compensating) a row for every workflow step. A
 -- running run succeeds; a compensating one fails, its error extended with
 -- the chain's results, with its run_failed event. The caller holds the run
--- locks. complete_steps finishes plain running runs itself (PHASE 4); this
+-- locks. A run cancelled with compensation (rowflow.cancel_run, its error
+-- {"cancelled": true, …}) ends 'cancelled' after its chain, with a
+-- run_cancelled event. complete_steps finishes plain running runs itself (PHASE 4); this
 -- handles the rest (skipped roots at claim, compensation, fail_step).
 create or replace function rowflow._finish_runs(run_ids bigint[], now timestamptz)
 returns table (run_id bigint, status text)
@@ -32,7 +34,8 @@ begin
     where r.id = any (_finish_runs.run_ids) and r.status in ('running', 'compensating')
   ), f as (
     update rowflow.runs as r
-    set status = case s.status when 'running' then 'succeeded' else 'failed' end,
+    set status = case when s.status = 'running' then 'succeeded'
+                      when r.error ->> 'cancelled' = 'true' then 'cancelled' else 'failed' end,
         error = case when s.status = 'compensating'
                      then r.error || pg_catalog.jsonb_build_object('compensation', coalesce(s.chain, '{}'::jsonb))
                      else r.error end,
@@ -42,7 +45,8 @@ begin
     returning r.id, r.status, r.error
   ), ev as (
     insert into rowflow.events (run_id, type, data, at)
-    select f.id, 'run_failed', f.error, _finish_runs.now from f where f.status = 'failed'
+    select f.id, case f.status when 'failed' then 'run_failed' else 'run_cancelled' end, f.error, _finish_runs.now
+    from f where f.status in ('failed', 'cancelled')
   )
   select r.id, coalesce(f.status, r.status)
   from rowflow.runs as r left join f on f.id = r.id

@@ -134,27 +134,7 @@ begin
     -- on-failure last.
     perform rowflow._cancel_steps(v_run.id, array['step'], 'run failed', v_now);
     v_error := jsonb_build_object('step', v_sr.step, 'attempt', v_sr.attempt, 'error', _fail_attempt.error);
-    with comp as (
-      select sr.step, ws.attempts, sr.finished_at
-      from rowflow.step_runs as sr
-      join rowflow.workflow_steps as ws
-        on ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = sr.step
-      where sr.run_id = v_run.id and sr.kind = 'step' and sr.status = 'succeeded' and ws.compensate is not null
-    ), chain as (
-      select 'compensate:' || c.step as step, 'compensation' as kind, c.attempts,
-             row_number() over (order by c.finished_at desc, c.step desc) as seq
-      from comp as c
-      union all
-      select 'on-failure', 'on_failure', 3, (select count(*) from comp) + 1
-      from rowflow.workflow_versions as wv
-      where wv.workflow = v_run.workflow and wv.version = v_run.version and wv.on_failure is not null
-    ), ins as (
-      insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts, seq, created_at)
-      select v_run.id, ch.step, ch.kind, 'pending', 1, 0, ch.attempts, ch.seq, v_now
-      from chain as ch order by ch.seq
-      returning 1
-    )
-    select count(*) into v_chain from ins;
+    v_chain := rowflow._build_chain(v_run, true, v_now);
     if v_chain > 0 then
       v_status := 'compensating';
       insert into rowflow.events (run_id, type, data, at)

@@ -1,5 +1,5 @@
 -- rowflow.retry_runs(workflow, statuses, since, before, mode, reason, max_runs, now) → counts
--- rowflow.cancel_runs(workflow, statuses, since, before, reason, max_runs, now) → counts
+-- rowflow.cancel_runs(workflow, statuses, since, before, reason, max_runs, now, compensate) → counts
 --
 -- The bulk forms of retry_run and cancel_run over a filter: runs of
 -- `workflow` (every workflow when null) whose status is in `statuses` and
@@ -82,7 +82,7 @@ select rowflow._allow('function rowflow.retry_runs(text, text[], timestamptz, ti
 
 create or replace function rowflow.cancel_runs(workflow text, statuses text[] default '{queued,running}',
   since timestamptz default null, before timestamptz default null, reason text default null,
-  max_runs int default 1000, now timestamptz default null)
+  max_runs int default 1000, now timestamptz default null, compensate boolean default false)
 returns jsonb
 language plpgsql
 security definer
@@ -104,7 +104,7 @@ begin
   for v_id in select b from rowflow._bulk_runs(cancel_runs.workflow, cancel_runs.statuses, cancel_runs.since,
                                                 cancel_runs.before, cancel_runs.max_runs) as b loop
     v_matched := v_matched + 1;
-    if rowflow.cancel_run(v_id, cancel_runs.reason, cancel_runs.now) then
+    if rowflow.cancel_run(v_id, cancel_runs.reason, cancel_runs.now, cancel_runs.compensate) then
       v_changed := v_changed + 1;
     end if;
   end loop;
@@ -112,6 +112,6 @@ begin
                                        'unchanged', v_matched - v_changed);
 end;
 $$;
-comment on function rowflow.cancel_runs(text, text[], timestamptz, timestamptz, text, int, timestamptz) is
+comment on function rowflow.cancel_runs(text, text[], timestamptz, timestamptz, text, int, timestamptz, boolean) is
   'cancel_run over a filter (workflow, queued/running/compensating statuses, created in [since, before)), at most max_runs per call; answers counts.';
-select rowflow._allow('function rowflow.cancel_runs(text, text[], timestamptz, timestamptz, text, int, timestamptz)', '{operator}');
+select rowflow._allow('function rowflow.cancel_runs(text, text[], timestamptz, timestamptz, text, int, timestamptz, boolean)', '{operator}');

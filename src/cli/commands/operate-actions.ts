@@ -120,13 +120,20 @@ export function registerOperateActions(program: Command): void {
     .command("cancel <run>")
     .description("cancel a queued or active run (rowflow.cancel_run)")
     .option("--reason <text>", "why, for the run's event and the audit")
+    .option("--compensate", "undo the succeeded steps first (their compensate tasks), then cancel")
     .option(...databaseOption)
-    .action(async (run: string, options: DbOptions & { reason?: string }) => {
+    .action(async (run: string, options: DbOptions & { reason?: string; compensate?: boolean }) => {
       const id = runId(run);
       const cancelled = await withDatabase(options, (c) =>
-        cancelRun(c, { runId: id, reason: options.reason ?? null }),
+        cancelRun(c, { runId: id, reason: options.reason ?? null, compensate: options.compensate }),
       );
-      console.log(cancelled ? `run ${id} cancelled` : `run ${id} had already ended`);
+      console.log(
+        !cancelled
+          ? `run ${id} had already ended${options.compensate ? " (or is compensating already)" : ""}`
+          : options.compensate
+            ? `run ${id} cancelled; its succeeded steps are compensated first (status compensating until then)`
+            : `run ${id} cancelled`,
+      );
     });
 
   for (const [name, paused, verb] of [

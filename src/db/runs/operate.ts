@@ -205,10 +205,10 @@ export const retryRuns = (db: Queryable, filter: RunFilter, mode: RetryMode) =>
     "retry_runs",
   );
 
-export const cancelRuns = (db: Queryable, filter: RunFilter) =>
+export const cancelRuns = (db: Queryable, filter: RunFilter, compensate = false) =>
   jsonCall<CancelRunsResult>(
     db,
-    "rowflow.cancel_runs($1, coalesce($2::text[], '{queued,running}'), $3, $4, $5, coalesce($6, 1000))",
-    [...filterArgs(filter), filter.reason ?? null, filter.maxRuns ?? null],
+    "rowflow.cancel_runs($1, coalesce($2::text[], '{queued,running}'), $3, $4, $5, coalesce($6, 1000), null, $7)",
+    [...filterArgs(filter), filter.reason ?? null, filter.maxRuns ?? null, compensate],
     "cancel_runs",
   );

@@ -25,7 +25,7 @@ const functions: Record<string, readonly Kind[]> = {
   // Starting and following runs.
   "start_run(text,jsonb,text,integer,timestamp with time zone)": ["app", "operator"],
   "start_runs(text,jsonb[],text[],integer,timestamp with time zone)": ["app", "operator"],
-  "cancel_run(bigint,text,timestamp with time zone)": ["app", "operator"],
+  "cancel_run(bigint,text,timestamp with time zone,boolean)": ["app", "operator"],
   "pending_runs()": ["app", "operator", "viewer"],
   "mark_waiting(text,text,interval,timestamp with time zone)": kinds,
   "unmark_waiting(text,text)": kinds,
@@ -60,7 +60,7 @@ const functions: Record<string, readonly Kind[]> = {
   "rerun_from(bigint,text,text,timestamp with time zone)": ["operator"],
   "retry_runs(text,text[],timestamp with time zone,timestamp with time zone,text,text,integer,timestamp with time zone)":
     ["operator"],
-  "cancel_runs(text,text[],timestamp with time zone,timestamp with time zone,text,integer,timestamp with time zone)":
+  "cancel_runs(text,text[],timestamp with time zone,timestamp with time zone,text,integer,timestamp with time zone,boolean)":
     ["operator"],
   "purge_runs(interval,text[],text,integer,text,timestamp with time zone)": ["operator"],
   "explain_run(bigint,timestamp with time zone,interval)": ["operator", "viewer"],

@@ -132,7 +132,7 @@ describe("a running worker", () => {
       syncWorkflows: false,
       logger: {
         debug() {},
-        info() {},
+        info: (line: string) => lines.push(line),
         warn: (line: string) => lines.push(line),
         error: (line: string) => lines.push(line),
       },
@@ -140,11 +140,25 @@ describe("a running worker", () => {
     });
     await worker.start();
     try {
-      await waitFor(async () => !(await runIds(db.pool)).includes(old), {
-        timeoutMs: 10_000,
-        message: () =>
-          `run ${old} purged by the worker's retention; worker said: ${lines.join(" | ")}`,
-      });
+      // On a timeout the message shows the period's row and the run as last seen.
+      let seen = "";
+      await waitFor(
+        async () => {
+          const { rows } = await db.query(
+            `select (select row_to_json(m) from rowflow.maintenance as m where m.task = 'retention') as period,
+                    (select row_to_json(r) from (select id, status, finished_at, now() - finished_at as age
+                                                 from rowflow.runs where id = $1) as r) as run`,
+            [old],
+          );
+          seen = JSON.stringify(rows[0]);
+          return rows[0]?.run === null;
+        },
+        {
+          timeoutMs: 30_000,
+          message: () =>
+            `run ${old} purged by the worker's retention; last seen ${seen}; worker said: ${lines.join(" | ")}`,
+        },
+      );
       const { rows } = await db.query<{ n: number }>(
         "select count(*)::int as n from rowflow.audit where action = 'apply_retention'",
       );
