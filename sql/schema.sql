@@ -1823,20 +1823,6 @@ end;
 $$;
 
 --
--- Name: _has_stored_start(bigint); Type: FUNCTION; Schema: rowflow; Owner: -
---
-
-CREATE FUNCTION rowflow._has_stored_start(run_id bigint) RETURNS boolean
-    LANGUAGE plpgsql STABLE
-    SET search_path TO ''
-    AS $$
-#variable_conflict use_column
-begin
-  return exists (select 1 from rowflow.events as e where e.run_id = _has_stored_start.run_id and e.type = 'run_started');
-end;
-$$;
-
---
 -- Name: _install_attachment(integer); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -5413,7 +5399,9 @@ UNION ALL
     NULL::bigint AS id,
     0 AS ord
    FROM rowflow.runs r
-  WHERE ((r.started_at IS NOT NULL) AND (NOT rowflow._has_stored_start(r.id)))
+  WHERE ((r.started_at IS NOT NULL) AND (NOT (EXISTS ( SELECT 1
+           FROM rowflow.events se
+          WHERE ((se.run_id = r.id) AND (se.type = 'run_started'::text))))))
 UNION ALL
  SELECT r.id AS run_id,
     r.finished_at AS at,
@@ -5424,7 +5412,9 @@ UNION ALL
     NULL::bigint AS id,
     5 AS ord
    FROM rowflow.runs r
-  WHERE ((r.status = 'succeeded'::text) AND (NOT rowflow._has_stored_start(r.id)))
+  WHERE ((r.status = 'succeeded'::text) AND (NOT (EXISTS ( SELECT 1
+           FROM rowflow.events se
+          WHERE ((se.run_id = r.id) AND (se.type = 'run_started'::text))))))
 UNION ALL
  SELECT sr.run_id,
     sr.queued_at AS at,
@@ -5435,7 +5425,9 @@ UNION ALL
     NULL::bigint AS id,
     3 AS ord
    FROM rowflow.step_runs sr
-  WHERE ((sr.queued_at IS NOT NULL) AND (NOT rowflow._has_stored_start(sr.run_id)))
+  WHERE ((sr.queued_at IS NOT NULL) AND (NOT (EXISTS ( SELECT 1
+           FROM rowflow.events se
+          WHERE ((se.run_id = sr.run_id) AND (se.type = 'run_started'::text))))))
 UNION ALL
  SELECT e.run_id,
     e.at,
@@ -5446,7 +5438,9 @@ UNION ALL
     NULL::bigint AS id,
     3 AS ord
    FROM rowflow.events e
-  WHERE ((e.type = 'step_retrying'::text) AND (NOT rowflow._has_stored_start(e.run_id)))
+  WHERE ((e.type = 'step_retrying'::text) AND (NOT (EXISTS ( SELECT 1
+           FROM rowflow.events se
+          WHERE ((se.run_id = e.run_id) AND (se.type = 'run_started'::text))))))
 UNION ALL
  SELECT sr.run_id,
     sr.started_at AS at,
@@ -5457,7 +5451,9 @@ UNION ALL
     NULL::bigint AS id,
     4 AS ord
    FROM rowflow.step_runs sr
-  WHERE ((sr.started_at IS NOT NULL) AND (sr.status = ANY (ARRAY['running'::text, 'succeeded'::text, 'cancelled'::text])) AND (NOT rowflow._has_stored_start(sr.run_id)))
+  WHERE ((sr.started_at IS NOT NULL) AND (sr.status = ANY (ARRAY['running'::text, 'succeeded'::text, 'cancelled'::text])) AND (NOT (EXISTS ( SELECT 1
+           FROM rowflow.events se
+          WHERE ((se.run_id = sr.run_id) AND (se.type = 'run_started'::text))))))
 UNION ALL
  SELECT e.run_id,
     ((e.data ->> 'startedAt'::text))::timestamp with time zone AS at,
@@ -5479,7 +5475,9 @@ UNION ALL
     NULL::bigint AS id,
     1 AS ord
    FROM rowflow.step_runs sr
-  WHERE ((sr.status = 'succeeded'::text) AND (NOT rowflow._has_stored_start(sr.run_id)));
+  WHERE ((sr.status = 'succeeded'::text) AND (NOT (EXISTS ( SELECT 1
+           FROM rowflow.events se
+          WHERE ((se.run_id = sr.run_id) AND (se.type = 'run_started'::text))))));
 
 --
 -- Name: VIEW run_timeline; Type: COMMENT; Schema: rowflow; Owner: -

@@ -1,4 +1,5 @@
--- 000019_cancel_compensate.sql — cancel a run and undo what it did.
+-- 000019_cancel_compensate.sql — cancel a run and undo what it did; a
+-- timeline viewers can read.
 --
 -- rowflow.cancel_run(…, compensate => true) and cancel_runs(…, compensate):
 -- a running run's succeeded steps are compensated first, as a failure would
@@ -9,9 +10,63 @@
 -- rowflow._build_chain, which the failure path (rowflow._fail_attempt) now
 -- calls as well. The old signatures are dropped: a new trailing parameter
 -- keeps every positional and named call working.
+--
+-- rowflow.run_timeline failed for rowflow_viewer (42501: it called the
+-- internal rowflow._has_stored_start, which only the owner may execute);
+-- the condition is now an inline NOT EXISTS and the function is gone.
 
 drop function rowflow.cancel_run(run_id bigint, reason text, now timestamp with time zone);
 drop function rowflow.cancel_runs(workflow text, statuses text[], since timestamp with time zone, before timestamp with time zone, reason text, max_runs integer, now timestamp with time zone);
+
+-- from sql/schema/25_views/run_timeline.sql
+create or replace view rowflow.run_timeline as
+select e.run_id, e.at, e.step, e.type, e.attempt, e.data, e.id,
+  case e.type
+    when 'run_started' then 0
+    when 'step_succeeded' then 1 when 'step_failed' then 1 when 'step_retrying' then 1
+    when 'step_skipped' then 2 when 'step_cancelled' then 2
+    when 'step_queued' then 3 when 'step_started' then 4
+    else 5 end as ord
+from rowflow.events as e
+union all
+-- The implied events, for runs that store only what the rows cannot tell (a
+-- run from before has a stored run_started event and stored ordinary-path events).
+-- run_started: claimed by a worker.
+select r.id, r.started_at, null, 'run_started', null, null, null, 0
+from rowflow.runs as r where r.started_at is not null and not exists (select 1 from rowflow.events as se where se.run_id = r.id and se.type = 'run_started')
+union all
+-- run_succeeded (failed and cancelled runs have their stored event).
+select r.id, r.finished_at, null, 'run_succeeded', null, null, null, 5
+from rowflow.runs as r where r.status = 'succeeded' and not exists (select 1 from rowflow.events as se where se.run_id = r.id and se.type = 'run_started')
+union all
+-- step_queued: the first attempt (queued_at), and every retry (the
+-- step_retrying event queues the next attempt).
+select sr.run_id, sr.queued_at, sr.step, 'step_queued', 1, null, null, 3
+from rowflow.step_runs as sr where sr.queued_at is not null and not exists (select 1 from rowflow.events as se where se.run_id = sr.run_id and se.type = 'run_started')
+union all
+select e.run_id, e.at, e.step, 'step_queued', (e.data ->> 'nextAttempt')::int, null, null, 3
+from rowflow.events as e where e.type = 'step_retrying' and not exists (select 1 from rowflow.events as se where se.run_id = e.run_id and se.type = 'run_started')
+union all
+-- step_started: the current attempt (started_at), and failed attempts
+-- (their step_retrying / step_failed event records when they started).
+select sr.run_id, sr.started_at, sr.step, 'step_started', sr.attempt, null, null, 4
+from rowflow.step_runs as sr
+where sr.started_at is not null and sr.status in ('running', 'succeeded', 'cancelled')
+  and not exists (select 1 from rowflow.events as se where se.run_id = sr.run_id and se.type = 'run_started')
+union all
+select e.run_id, (e.data ->> 'startedAt')::timestamptz, e.step, 'step_started', e.attempt, null, null, 4
+from rowflow.events as e
+where e.type in ('step_retrying', 'step_failed') and e.data ->> 'startedAt' is not null
+union all
+-- step_succeeded.
+select sr.run_id, sr.finished_at, sr.step, 'step_succeeded', sr.attempt, null, null, 1
+from rowflow.step_runs as sr where sr.status = 'succeeded' and not exists (select 1 from rowflow.events as se where se.run_id = sr.run_id and se.type = 'run_started');
+comment on view rowflow.run_timeline is
+  'Every event of a run: stored (rowflow.events) and implied by the rows (run_started, step_queued, step_started, step_succeeded, run_succeeded). Filter by run_id; order by at, ord, step.';
+select rowflow._allow('view rowflow.run_timeline', '{viewer}');
+
+-- The view no longer calls it (a viewer lacked EXECUTE on it).
+drop function rowflow._has_stored_start(run_id bigint);
 
 -- from sql/schema/60_gate/_build_chain.sql
 create or replace function rowflow._build_chain(run rowflow.runs, on_failure boolean, now timestamptz)

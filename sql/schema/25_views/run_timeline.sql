@@ -5,20 +5,10 @@
 -- run_id; order by at, then ord (the order of the kinds of event within one
 -- transaction), then step. id is the stored event's id (null when implied).
 --
--- rowflow._has_stored_start tells a run started before that design (its
--- ordinary-path events are stored, run_started first), whose rows must not
--- add implied copies of them.
-create or replace function rowflow._has_stored_start(run_id bigint)
-returns boolean
-language plpgsql stable
-set search_path to ''
-as $$
-#variable_conflict use_column
-begin
-  return exists (select 1 from rowflow.events as e where e.run_id = _has_stored_start.run_id and e.type = 'run_started');
-end;
-$$;
-select rowflow._allow('function rowflow._has_stored_start(bigint)', '{}');
+-- A run started before that design has its ordinary-path events stored
+-- (run_started first); its rows must not add implied copies of them (the
+-- `not exists (… 'run_started')` conditions: inline, so that a viewer, who
+-- may read the view and rowflow.events, needs no EXECUTE right for it).
 
 create or replace view rowflow.run_timeline as
 select e.run_id, e.at, e.step, e.type, e.attempt, e.data, e.id,
@@ -34,26 +24,26 @@ union all
 -- run from before has a stored run_started event and stored ordinary-path events).
 -- run_started: claimed by a worker.
 select r.id, r.started_at, null, 'run_started', null, null, null, 0
-from rowflow.runs as r where r.started_at is not null and not rowflow._has_stored_start(r.id)
+from rowflow.runs as r where r.started_at is not null and not exists (select 1 from rowflow.events as se where se.run_id = r.id and se.type = 'run_started')
 union all
 -- run_succeeded (failed and cancelled runs have their stored event).
 select r.id, r.finished_at, null, 'run_succeeded', null, null, null, 5
-from rowflow.runs as r where r.status = 'succeeded' and not rowflow._has_stored_start(r.id)
+from rowflow.runs as r where r.status = 'succeeded' and not exists (select 1 from rowflow.events as se where se.run_id = r.id and se.type = 'run_started')
 union all
 -- step_queued: the first attempt (queued_at), and every retry (the
 -- step_retrying event queues the next attempt).
 select sr.run_id, sr.queued_at, sr.step, 'step_queued', 1, null, null, 3
-from rowflow.step_runs as sr where sr.queued_at is not null and not rowflow._has_stored_start(sr.run_id)
+from rowflow.step_runs as sr where sr.queued_at is not null and not exists (select 1 from rowflow.events as se where se.run_id = sr.run_id and se.type = 'run_started')
 union all
 select e.run_id, e.at, e.step, 'step_queued', (e.data ->> 'nextAttempt')::int, null, null, 3
-from rowflow.events as e where e.type = 'step_retrying' and not rowflow._has_stored_start(e.run_id)
+from rowflow.events as e where e.type = 'step_retrying' and not exists (select 1 from rowflow.events as se where se.run_id = e.run_id and se.type = 'run_started')
 union all
 -- step_started: the current attempt (started_at), and failed attempts
 -- (their step_retrying / step_failed event records when they started).
 select sr.run_id, sr.started_at, sr.step, 'step_started', sr.attempt, null, null, 4
 from rowflow.step_runs as sr
 where sr.started_at is not null and sr.status in ('running', 'succeeded', 'cancelled')
-  and not rowflow._has_stored_start(sr.run_id)
+  and not exists (select 1 from rowflow.events as se where se.run_id = sr.run_id and se.type = 'run_started')
 union all
 select e.run_id, (e.data ->> 'startedAt')::timestamptz, e.step, 'step_started', e.attempt, null, null, 4
 from rowflow.events as e
@@ -61,7 +51,7 @@ where e.type in ('step_retrying', 'step_failed') and e.data ->> 'startedAt' is n
 union all
 -- step_succeeded.
 select sr.run_id, sr.finished_at, sr.step, 'step_succeeded', sr.attempt, null, null, 1
-from rowflow.step_runs as sr where sr.status = 'succeeded' and not rowflow._has_stored_start(sr.run_id);
+from rowflow.step_runs as sr where sr.status = 'succeeded' and not exists (select 1 from rowflow.events as se where se.run_id = sr.run_id and se.type = 'run_started');
 comment on view rowflow.run_timeline is
   'Every event of a run: stored (rowflow.events) and implied by the rows (run_started, step_queued, step_started, step_succeeded, run_succeeded). Filter by run_id; order by at, ord, step.';
 select rowflow._allow('view rowflow.run_timeline', '{viewer}');

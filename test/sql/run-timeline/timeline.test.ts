@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 
 import { useTestDatabase } from "../../helpers/db.js";
+import { useLoginRoles } from "../../helpers/roles.js";
 import {
   begin,
   claimAll,
@@ -20,6 +21,7 @@ import {
 } from "../support.js";
 
 const db = useTestDatabase();
+const loginRole = useLoginRoles(db);
 
 /** An expected timeline row (without data), at tick `i` of clock `t`. */
 function timelineRow(t: ReturnType<typeof clock>) {
@@ -170,5 +172,17 @@ describe("rowflow.run_timeline", () => {
         "run_failed",
       ]);
     });
+  });
+
+  it("is readable by a viewer (docs/sql-api.md): nothing in it needs more than SELECT", async () => {
+    await define(db.pool, "viewed", { steps: [{ name: "a", task: "t" }] });
+    const run = await queueRun(db.pool, "viewed", { n: 1 });
+    await claimAll(db.pool);
+    const viewer = await loginRole("viewer", { memberOf: ["rowflow_viewer"] });
+    const { rows } = await viewer.query<{ type: string }>(
+      "select type from rowflow.run_timeline where run_id = $1 order by at, ord, step, id",
+      [run],
+    );
+    expect(rows.map((r) => r.type)).toEqual(["run_started", "step_queued"]);
   });
 });
