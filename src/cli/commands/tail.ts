@@ -59,6 +59,8 @@ export function registerTail(program: Command): void {
         stop.abort();
       });
       await withDatabase(options, async (client, url) => {
+        // The timeline read is cheap but can look expensive to the planner (src/db/runs/transitions.ts).
+        await client.query("set jit = off");
         const listener = new RunListener(url, stderrLogger, client);
         try {
           await tailTransitions(

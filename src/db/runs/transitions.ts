@@ -31,12 +31,24 @@ export interface TransitionFilter {
 
 /**
  * The transitions whose time is `from` or later, in the timeline's order
- * (at, ord, step). rowflow.run_timeline has no index on its times, so the
- * runs that can have such a transition are picked first and their ids
- * pushed into every branch of the view (each then reads by primary key):
- * a transition at `from` or later belongs to a run that is running or
- * compensating, or that finished or was updated (retried, started again)
- * at `from` or later. One statement, so one snapshot.
+ * (at, ord, step, then the stored event's id).
+ *
+ * This is rowflow.run_timeline (sql/schema/25_views/run_timeline.sql),
+ * branch for branch, read from its tables rather than through the view:
+ * the view calls rowflow._has_stored_start, which only rowflow's owner may
+ * execute, so a rowflow_viewer's SELECT on it fails (42501) as soon as one
+ * run exists. Here that test is an EXISTS on rowflow.events, which a viewer
+ * may read. test/integration/client/tail-cursor.test.ts checks that both
+ * answer the same rows; once the view works for a viewer, read it instead.
+ *
+ * The timeline has no index on its times, so the runs that can have a
+ * transition at `from` or later are picked first (`c`), and every branch
+ * reads those runs' rows by primary key: such a run is running or
+ * compensating, or it finished or was updated (retried, started again) at
+ * `from` or later. One statement, so one snapshot. It runs in milliseconds,
+ * but its estimates can pass jit_above_cost, and JIT compiling it took ~1 s
+ * per read on a 2-core machine (50,000 runs): a caller that polls should
+ * turn `jit` off on its session (`rowflow tail` does).
  */
 export async function readTransitions(
   db: Queryable,
@@ -44,17 +56,59 @@ export async function readTransitions(
 ): Promise<TransitionRow[]> {
   const { rows } = await db.query<TransitionRow>(
     `with c as materialized (
-       select r.id, r.workflow from rowflow.runs as r
+       select r.id, r.workflow, r.status, r.started_at, r.finished_at,
+              exists (select 1 from rowflow.events as e where e.run_id = r.id and e.type = 'run_started')
+                as stored_start
+       from rowflow.runs as r
        where ($2::text is null or r.workflow = $2) and ($3::bigint is null or r.id = $3)
          and (r.status in ('running', 'compensating') or r.finished_at >= $1::timestamptz
               or r.updated_at >= $1::timestamptz)
+     ), t as (
+       select e.run_id, c.workflow, e.at, e.step, e.type, e.attempt::int, e.data, e.id,
+         case e.type
+           when 'run_started' then 0
+           when 'step_succeeded' then 1 when 'step_failed' then 1 when 'step_retrying' then 1
+           when 'step_skipped' then 2 when 'step_cancelled' then 2
+           when 'step_queued' then 3 when 'step_started' then 4
+           else 5 end as ord
+       from rowflow.events as e join c on c.id = e.run_id
+       where e.run_id = any (array(select c.id from c)) and e.at >= $1::timestamptz
+       union all
+       select c.id, c.workflow, c.started_at, null, 'run_started', null, null, null, 0
+       from c where c.started_at >= $1::timestamptz and not c.stored_start
+       union all
+       select c.id, c.workflow, c.finished_at, null, 'run_succeeded', null, null, null, 5
+       from c where c.status = 'succeeded' and c.finished_at >= $1::timestamptz and not c.stored_start
+       union all
+       select sr.run_id, c.workflow, sr.queued_at, sr.step, 'step_queued', 1, null, null, 3
+       from rowflow.step_runs as sr join c on c.id = sr.run_id
+       where sr.run_id = any (array(select c.id from c)) and sr.queued_at >= $1::timestamptz and not c.stored_start
+       union all
+       select e.run_id, c.workflow, e.at, e.step, 'step_queued', (e.data ->> 'nextAttempt')::int, null, null, 3
+       from rowflow.events as e join c on c.id = e.run_id
+       where e.run_id = any (array(select c.id from c)) and e.type = 'step_retrying' and e.at >= $1::timestamptz
+         and not c.stored_start
+       union all
+       select sr.run_id, c.workflow, sr.started_at, sr.step, 'step_started', sr.attempt::int, null, null, 4
+       from rowflow.step_runs as sr join c on c.id = sr.run_id
+       where sr.run_id = any (array(select c.id from c)) and sr.started_at >= $1::timestamptz
+         and sr.status in ('running', 'succeeded', 'cancelled') and not c.stored_start
+       union all
+       select e.run_id, c.workflow, (e.data ->> 'startedAt')::timestamptz, e.step, 'step_started',
+              e.attempt::int, null, null, 4
+       from rowflow.events as e join c on c.id = e.run_id
+       where e.run_id = any (array(select c.id from c)) and e.type in ('step_retrying', 'step_failed')
+         and (e.data ->> 'startedAt')::timestamptz >= $1::timestamptz
+       union all
+       select sr.run_id, c.workflow, sr.finished_at, sr.step, 'step_succeeded', sr.attempt::int, null, null, 1
+       from rowflow.step_runs as sr join c on c.id = sr.run_id
+       where sr.run_id = any (array(select c.id from c)) and sr.status = 'succeeded'
+         and sr.finished_at >= $1::timestamptz and not c.stored_start
      )
-     select t.run_id::text, c.workflow, t.step, t.type, t.attempt::int, t.data, t.id::text as event_id,
+     select t.run_id::text, t.workflow, t.step, t.type, t.attempt, t.data, t.id::text as event_id,
             pg_catalog.to_char(t.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at,
             (extract(epoch from t.at) * 1000000)::bigint::text as at_us
-     from rowflow.run_timeline as t
-     join c on c.id = t.run_id
-     where t.run_id = any (array(select c.id from c)) and t.at >= $1::timestamptz
+     from t
      order by t.at, t.ord, t.step nulls first, t.id`,
     [args.from, args.workflow ?? null, args.runId ?? null],
   );

@@ -11,11 +11,14 @@ import {
   TransitionCursor,
 } from "../../../src/client/tail/transition-cursor.js";
 import { transitionDetail } from "../../../src/client/tail/transition-detail.js";
+import { readTransitions } from "../../../src/db/runs/transitions.js";
 import { useTestDatabase } from "../../helpers/db.js";
+import { useLoginRoles } from "../../helpers/roles.js";
 import { waitFor } from "../../helpers/wait-for.js";
 import { begin, complete, define, fail, startRun } from "../../sql/support.js";
 
 const db = useTestDatabase();
+const loginRole = useLoginRoles(db);
 
 const brief = (ts: Transition[]) =>
   ts.map((t) => `${t.runId} ${t.step ?? "-"} ${t.type} ${t.attempt ?? "-"}`);
@@ -136,6 +139,67 @@ describe("TransitionCursor", () => {
     expect(await cursor.read()).toEqual([]);
     // The filters: the other workflow's run is in neither.
     expect(new Set((await byWorkflow.read()).map((t) => t.workflow))).toEqual(new Set(["flaky"]));
+  });
+
+  it("reads what rowflow.run_timeline shows, as a viewer too", async () => {
+    await define(db.pool, "views", {
+      steps: [
+        { name: "a", task: "t" },
+        { name: "b", task: "t", dependsOn: ["a"], attempts: 2 },
+      ],
+    });
+    const ok = await startRun(db.pool, "views");
+    await begin(db.pool, ok, "a", 1);
+    await complete(db.pool, ok, "a", 1, {});
+    await begin(db.pool, ok, "b", 1);
+    await fail(db.pool, ok, "b", 1);
+    await begin(db.pool, ok, "b", 2);
+    await complete(db.pool, ok, "b", 2, {});
+    const failed = await startRun(db.pool, "views");
+    await begin(db.pool, failed, "a", 1);
+    await fail(db.pool, failed, "a", 1, { retryable: false });
+    await db.query("select rowflow.retry_run(run_id => $1, reason => 'again')", [failed]);
+    const skipped = await startRun(db.pool, "views");
+    await db.query("select rowflow.skip_step(run_id => $1, step => 'a', output => '{}')", [
+      skipped,
+    ]);
+    const cancelled = await startRun(db.pool, "views");
+    await db.query("select rowflow.cancel_run(run_id => $1, reason => 'no')", [cancelled]);
+    // A run from before implied events: its ordinary-path events are stored.
+    const stored = await startRun(db.pool, "views");
+    await db.query(
+      "insert into rowflow.events (run_id, type, at) values ($1, 'run_started', now())",
+      [stored],
+    );
+    const runs = [ok, failed, skipped, cancelled, stored].map(String);
+
+    const { rows: view } = await db.query<Record<string, unknown>>(
+      `select run_id::text, step, type, attempt::int, id::text as event_id, data,
+              to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at
+       from rowflow.run_timeline where run_id = any ($1::bigint[])`,
+      [runs],
+    );
+    const ours = (await readTransitions(db.pool, { from: "-infinity" }))
+      .filter((r) => runs.includes(r.run_id))
+      .map(({ workflow, at_us, ...rest }) => {
+        expect(workflow).toBe("views");
+        expect(at_us).toMatch(/^\d+$/);
+        return rest;
+      });
+    const sorted = (rows: unknown[]) =>
+      rows.map((r) => JSON.stringify(r, Object.keys(r as object).sort())).sort();
+    expect(ours.length).toBeGreaterThan(25);
+    expect(sorted(ours)).toEqual(sorted(view));
+
+    const viewer = await loginRole("viewer", { memberOf: ["rowflow_viewer"] });
+    const asViewer = await readTransitions(viewer.pool, { from: "-infinity", runId: String(ok) });
+    expect(asViewer).toEqual(
+      (await readTransitions(db.pool, { from: "-infinity" })).filter(
+        (r) => r.run_id === String(ok),
+      ),
+    );
+    const cursor = await TransitionCursor.open(viewer.pool, { runId: String(ok), since: "1 hour" });
+    expect(brief(await cursor.read())).toHaveLength(asViewer.length);
   });
 
   it("formats exact microseconds and short details", () => {
