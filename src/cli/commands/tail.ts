@@ -59,6 +59,8 @@ export function registerTail(program: Command): void {
         stop.abort();
       });
       await withDatabase(options, async (client, url) => {
+        // A connection that dies while idle fails the next read (exit 1, one line), not the process.
+        client.on("error", () => {});
         // The timeline read is cheap but can look expensive to the planner (src/db/runs/transitions.ts).
         await client.query("set jit = off");
         const listener = new RunListener(url, stderrLogger, client);
