@@ -10,10 +10,14 @@ export interface DbOptions {
   databaseUrl?: string;
 }
 
-/** Runs `fn` with a client on the command's database (--database-url, $DATABASE_URL, else embedded). */
+/**
+ * Runs `fn` with a client on the command's database (--database-url,
+ * $DATABASE_URL, else embedded) and its connection string (for a second
+ * connection, such as tail's LISTEN).
+ */
 export async function withDatabase<T>(
   options: DbOptions,
-  fn: (client: pg.Client) => Promise<T>,
+  fn: (client: pg.Client, connectionString: string) => Promise<T>,
 ): Promise<T> {
   const database = await openCliDatabase({
     databaseUrl: options.databaseUrl,
@@ -25,7 +29,7 @@ export async function withDatabase<T>(
   });
   try {
     await client.connect();
-    return await fn(client);
+    return await fn(client, database.connectionString);
   } finally {
     await client.end().catch(() => {});
     await database.close();

@@ -24,7 +24,7 @@ const allowed: Record<string, readonly string[]> = {
   client: ["errors.ts", "internal", "db", "definition", "logging", "wake"],
   config: ["definition", "embedded", "worker"],
   dev: ["db", "definition", "config", "worker"],
-  cli: ["errors.ts", "db", "config", "dev", "triggers", "worker"],
+  cli: ["errors.ts", "db", "client", "config", "dev", "triggers", "worker"],
   "index.ts": ["*"],
 };
 
