@@ -5629,6 +5629,31 @@ CREATE TABLE rowflow.workers (
 COMMENT ON TABLE rowflow.workers IS 'Running worker pools and their last heartbeat; a row older than the heartbeat timeout marks a dead worker whose jobs any live worker releases.';
 
 --
+-- Name: worker_status; Type: VIEW; Schema: rowflow; Owner: -
+--
+
+CREATE VIEW rowflow.worker_status AS
+ SELECT w.id,
+    w.hostname,
+    w.pid,
+    w.concurrency,
+    w.tasks,
+    w.started_at,
+    w.heartbeat_at,
+    (now() - w.heartbeat_at) AS silent_for,
+    (w.heartbeat_at > (now() - '00:00:30'::interval)) AS alive,
+    (( SELECT count(*) AS count
+           FROM rowflow.step_runs sr
+          WHERE ((sr.locked_by = w.id) AND (sr.status = 'running'::text))))::integer AS running
+   FROM rowflow.workers w;
+
+--
+-- Name: VIEW worker_status; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON VIEW rowflow.worker_status IS 'rowflow.workers with alive (heartbeat within the default 30 s timeout), silent_for and the number of step attempts each is running.';
+
+--
 -- Name: workflow_versions; Type: TABLE; Schema: rowflow; Owner: -
 --
 

@@ -1,5 +1,5 @@
 -- 000019_cancel_compensate.sql — cancel a run and undo what it did; a
--- timeline viewers can read.
+-- timeline viewers can read; which workers are alive.
 --
 -- rowflow.cancel_run(…, compensate => true) and cancel_runs(…, compensate):
 -- a running run's succeeded steps are compensated first, as a failure would
@@ -14,6 +14,8 @@
 -- rowflow.run_timeline failed for rowflow_viewer (42501: it called the
 -- internal rowflow._has_stored_start, which only the owner may execute);
 -- the condition is now an inline NOT EXISTS and the function is gone.
+--
+-- rowflow.worker_status: the workers with alive, silent_for and running.
 
 drop function rowflow.cancel_run(run_id bigint, reason text, now timestamp with time zone);
 drop function rowflow.cancel_runs(workflow text, statuses text[], since timestamp with time zone, before timestamp with time zone, reason text, max_runs integer, now timestamp with time zone);
@@ -64,6 +66,18 @@ from rowflow.step_runs as sr where sr.status = 'succeeded' and not exists (selec
 comment on view rowflow.run_timeline is
   'Every event of a run: stored (rowflow.events) and implied by the rows (run_started, step_queued, step_started, step_succeeded, run_succeeded). Filter by run_id; order by at, ord, step.';
 select rowflow._allow('view rowflow.run_timeline', '{viewer}');
+
+-- from sql/schema/25_views/worker_status.sql
+create or replace view rowflow.worker_status as
+select w.id, w.hostname, w.pid, w.concurrency, w.tasks, w.started_at, w.heartbeat_at,
+       pg_catalog.now() - w.heartbeat_at as silent_for,
+       w.heartbeat_at > pg_catalog.now() - interval '30 seconds' as alive,
+       (select count(*) from rowflow.step_runs as sr
+        where sr.locked_by = w.id and sr.status = 'running')::int as running
+from rowflow.workers as w;
+comment on view rowflow.worker_status is
+  'rowflow.workers with alive (heartbeat within the default 30 s timeout), silent_for and the number of step attempts each is running.';
+select rowflow._allow('view rowflow.worker_status', '{viewer}');
 
 -- The view no longer calls it (a viewer lacked EXECUTE on it).
 drop function rowflow._has_stored_start(run_id bigint);

@@ -238,6 +238,19 @@ export interface RowflowWorkers {
   tasks: Generated<string[]>;
 }
 
+export interface RowflowWorkerStatus {
+  alive: boolean | null;
+  concurrency: number | null;
+  heartbeat_at: Timestamp | null;
+  hostname: string | null;
+  id: string | null;
+  pid: number | null;
+  running: number | null;
+  silent_for: Interval | null;
+  started_at: Timestamp | null;
+  tasks: string[] | null;
+}
+
 export interface RowflowWorkflows {
   created_at: Generated<Timestamp>;
   latest_version: number;
@@ -297,6 +310,7 @@ export interface DB {
   "rowflow.visible_run_steps": RowflowVisibleRunSteps;
   "rowflow.visible_runs": RowflowVisibleRuns;
   "rowflow.waiters": RowflowWaiters;
+  "rowflow.worker_status": RowflowWorkerStatus;
   "rowflow.workers": RowflowWorkers;
   "rowflow.workflow_steps": RowflowWorkflowSteps;
   "rowflow.workflow_versions": RowflowWorkflowVersions;

@@ -86,6 +86,7 @@ const relations: Record<string, readonly Kind[]> = {
   maintenance: ["viewer"],
   run_steps: ["viewer"],
   run_timeline: ["viewer"],
+  worker_status: ["viewer"],
   attachments: ["viewer"],
   visible_runs: ["app", "operator", "viewer"], // each sees its own rows
   visible_run_steps: ["app", "operator", "viewer"],
