@@ -412,6 +412,10 @@ begin
                    else 'old table as rf_old' end,
       v_fn);
   end loop;
+  perform rowflow._audit('attach', _attach.workflow, null, null, null,
+                         pg_catalog.jsonb_build_object('attachment', v_id, 'table', _attach.relid::regclass::text,
+                                                       'events', v_events, 'when', _attach."when",
+                                                       'caller', _attach.caller), null);
   return v_id;
 end;
 $$;
@@ -756,7 +760,8 @@ begin
   insert into rowflow.audit (at, action, workflow, run_id, step, reason, data, session_user_name, set_role,
                              application_name, client_addr)
   values (coalesce(_audit.now, pg_catalog.statement_timestamp()), _audit.action, _audit.workflow, _audit.run_id,
-          _audit.step, _audit.reason, _audit.data, session_user,
+          _audit.step, coalesce(_audit.reason, nullif(pg_catalog.current_setting('rowflow.reason', true), '')),
+          _audit.data, session_user,
           case when v_role is null or v_role = 'none' then null else v_role end,
           nullif(pg_catalog.current_setting('application_name', true), ''),
           pg_catalog.inet_client_addr());
@@ -1477,6 +1482,9 @@ begin
       coalesce(pg_catalog.quote_literal(_detach.workflow), 'null'), _detach.relid::regclass
       using errcode = 'RF037', hint = 'See select * from rowflow.attachments;';
   end if;
+  perform rowflow._audit('detach', _detach.workflow, null, null, null,
+                         pg_catalog.jsonb_build_object('table', _detach.relid::regclass::text, 'removed', v_count,
+                                                       'caller', _detach.caller), null);
   return v_count;
 end;
 $$;
@@ -4077,6 +4085,11 @@ begin
     group by d.name
   ) as dd on dd.name = s ->> 'name';
 
+  -- PHASE 4: the audit row of a new version (defining the same spec again,
+  -- as every worker start does, returned above without one).
+  perform rowflow._audit('define_workflow', define_workflow.name, null, null, null,
+                         pg_catalog.jsonb_build_object('version', v_version, 'owner', define_workflow.owner,
+                                                       'steps', cardinality(v_names)), null);
   return v_version;
 end;
 $_$;
@@ -5154,7 +5167,7 @@ CREATE TABLE rowflow.audit (
     set_role name,
     application_name text,
     client_addr inet,
-    CONSTRAINT action_is_valid CHECK ((action = ANY (ARRAY['pause_workflow'::text, 'resume_workflow'::text, 'retry_run'::text, 'rerun_from'::text, 'skip_step'::text, 'purge_runs'::text, 'cancel_run'::text, 'set_retention'::text, 'apply_retention'::text])))
+    CONSTRAINT action_is_valid CHECK ((action = ANY (ARRAY['pause_workflow'::text, 'resume_workflow'::text, 'retry_run'::text, 'rerun_from'::text, 'skip_step'::text, 'purge_runs'::text, 'cancel_run'::text, 'set_retention'::text, 'apply_retention'::text, 'define_workflow'::text, 'attach'::text, 'detach'::text])))
 );
 
 --

@@ -1,11 +1,12 @@
 -- rowflow.audit: who did what to workflows and runs from outside the
 -- engine: every operator action (sql/schema/85_operate/: pause, resume,
--- retry, rerun, skip, purge; cancel_run) writes one row, in the action's own
+-- retry, rerun, skip, purge; cancel_run), every new workflow version
+-- (define_workflow) and every attach and detach writes one row, in the action's own
 -- transaction, with the acting session's identity: session_user (the
 -- login), the role it SET ROLE to ('role' setting; null when none),
 -- application_name and client address, the optional reason text and what
--- the action changed. The engine's own transitions are in rowflow.events;
--- rowflow.run_timeline shows a run's audit rows among them.
+-- the action changed. The engine's own transitions are in rowflow.events
+-- (rowflow.run_timeline).
 create table rowflow.audit (
   id               bigint generated always as identity primary key,
   at               timestamptz not null,
@@ -21,7 +22,7 @@ create table rowflow.audit (
   client_addr      inet,
   constraint action_is_valid check (action in (
     'pause_workflow', 'resume_workflow', 'retry_run', 'rerun_from', 'skip_step', 'purge_runs', 'cancel_run',
-    'set_retention', 'apply_retention'))
+    'set_retention', 'apply_retention', 'define_workflow', 'attach', 'detach'))
 );
 comment on table rowflow.audit is
   'One row per operator action (pause, resume, retry, skip, purge, cancel): when, what, on which workflow/run/step, the reason given, and who (session user, SET ROLE, application_name, client address).';

@@ -406,6 +406,11 @@ begin
     group by d.name
   ) as dd on dd.name = s ->> 'name';
 
+  -- PHASE 4: the audit row of a new version (defining the same spec again,
+  -- as every worker start does, returned above without one).
+  perform rowflow._audit('define_workflow', define_workflow.name, null, null, null,
+                         pg_catalog.jsonb_build_object('version', v_version, 'owner', define_workflow.owner,
+                                                       'steps', cardinality(v_names)), null);
   return v_version;
 end;
 $$;

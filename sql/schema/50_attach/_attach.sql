@@ -173,6 +173,10 @@ begin
                    else 'old table as rf_old' end,
       v_fn);
   end loop;
+  perform rowflow._audit('attach', _attach.workflow, null, null, null,
+                         pg_catalog.jsonb_build_object('attachment', v_id, 'table', _attach.relid::regclass::text,
+                                                       'events', v_events, 'when', _attach."when",
+                                                       'caller', _attach.caller), null);
   return v_id;
 end;
 $$;

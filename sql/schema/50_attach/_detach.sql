@@ -36,6 +36,9 @@ begin
       coalesce(pg_catalog.quote_literal(_detach.workflow), 'null'), _detach.relid::regclass
       using errcode = 'RF037', hint = 'See select * from rowflow.attachments;';
   end if;
+  perform rowflow._audit('detach', _detach.workflow, null, null, null,
+                         pg_catalog.jsonb_build_object('table', _detach.relid::regclass::text, 'removed', v_count,
+                                                       'caller', _detach.caller), null);
   return v_count;
 end;
 $$;
