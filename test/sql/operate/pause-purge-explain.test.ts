@@ -175,6 +175,32 @@ describe("explain_run", () => {
   const t0 = "2030-01-01T00:00:00Z";
   const later = "2030-01-01T00:10:00Z";
 
+  it("says handed_to_worker for a dependent a worker reserved at its completion", async () => {
+    await db.rollback(async (c) => {
+      await define(c, "handed", {
+        steps: [
+          { name: "a", task: "t" },
+          { name: "b", task: "t", dependsOn: ["a"] },
+        ],
+      });
+      const run = await startRun(c, "handed", {}, null, t0);
+      await c.query(
+        "select rowflow.register_worker(id => 'w-handed', hostname => 'h', pid => 1, concurrency => 2, tasks => '{t}')",
+      );
+      expect(await begin(c, run, "a", 1, t0)).toMatchObject({ ok: true });
+      const { rows } = await c.query<{ r: { ok: boolean; reserved: string[] } }>(
+        `select r from rowflow.complete_steps(run_ids => array[$1::bigint], steps => '{a}', attempts => '{1}',
+           outputs => array['{}'::jsonb], worker_id => 'w-handed', reserve => 1, now => $2::timestamptz) as r`,
+        [run, t0],
+      );
+      expect(rows[0]!.r).toMatchObject({ ok: true });
+      expect(JSON.stringify(rows[0]!.r.reserved)).toContain("b");
+      expect(await explain(c, run, t0)).toEqual([
+        expect.objectContaining({ step: "b", status: "queued", code: "handed_to_worker" }),
+      ]);
+    });
+  });
+
   it("names the blocking reason of each unfinished step", async () => {
     await db.rollback(async (c) => {
       await define(c, "why", {
