@@ -104,24 +104,36 @@ async function importModule(file: string): Promise<Record<string, unknown>> {
   // TypeScript always through tsx's own import, also where tsx is registered
   // process-wide (a checkout's bin/rowflow.js): a CommonJS .ts config loaded
   // by a plain import() there fails as a require(esm) cycle with itself.
+  // The tsconfig.json nearest to the config (not the one of the current
+  // directory, tsx's default) gives its `paths`, whichever directory the
+  // command runs in.
   if (/\.[cm]?ts$/.test(file)) {
     const { tsImport } = await import("tsx/esm/api");
-    return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
+    const tsconfig = nearest(file, "tsconfig.json");
+    return (await tsImport(url, {
+      parentURL: import.meta.url,
+      ...(tsconfig ? { tsconfig } : {}),
+    })) as Record<string, unknown>;
   }
   return (await import(url)) as Record<string, unknown>;
 }
 
+/** The path of the file `name` in the directory of `file` or the nearest one above it. */
+function nearest(file: string, name: string): string | undefined {
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, name);
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
 /** Whether the nearest package.json above `file` says "type": "module". */
 function inModulePackage(file: string): boolean {
-  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
-    const manifest = path.join(dir, "package.json");
-    if (existsSync(manifest)) {
-      try {
-        return (JSON.parse(readFileSync(manifest, "utf8")) as { type?: unknown }).type === "module";
-      } catch {
-        return false;
-      }
-    }
-    if (path.dirname(dir) === dir) return false;
+  const manifest = nearest(file, "package.json");
+  if (!manifest) return false;
+  try {
+    return (JSON.parse(readFileSync(manifest, "utf8")) as { type?: unknown }).type === "module";
+  } catch {
+    return false;
   }
 }
