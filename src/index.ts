@@ -1,4 +1,9 @@
 // rowflow's public API. Explicit named exports only.
+
+// kysely's `sql` tag, from the kysely instance that types and runs `ctx.tx`:
+// an app importing kysely itself may get another copy (a CommonJS app gets
+// kysely's CJS build, whose classes' #private fields make its Transaction a
+// different type from rowflow's).
 export {
   type Client,
   type ClientOptions,
@@ -81,3 +86,4 @@ export { StepTimeoutError, WorkerShutdownError } from "./worker/attempt/step-err
 export { createWorker, type Worker } from "./worker/create-worker.js";
 export type { TaskMap } from "./worker/task-registry.js";
 export type { WorkerOptions, WorkflowSource } from "./worker/worker-options.js";
+export { sql } from "kysely";

@@ -1,11 +1,11 @@
 // A workflow defined in TypeScript: typed input (zod), typed outputs of
 // dependencies, a compensation, an onFailure task, fatal() and retryAfter().
-import { sql } from "kysely";
 import {
   defineTask,
   defineWorkflow,
   fatal,
   retryAfter,
+  sql,
   type WorkflowOutputs,
   type WorkflowStartInput,
 } from "rowflow";

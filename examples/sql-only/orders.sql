@@ -20,5 +20,5 @@ select rowflow.attach('orders', 'order-paid',
 insert into orders (status, total) values ('new', 10), ('paid', 25);
 update orders set status = 'paid' where total = 10;
 
-select id, workflow, input, status from rowflow.runs order by id;   -- two runs
-select * from rowflow.attachments;
+select id, workflow, input, status from rowflow.runs where workflow = 'order-paid' order by id;
+select table_name, workflow, events, when_sql from rowflow.attachments where workflow = 'order-paid';

@@ -1,5 +1,4 @@
-import { sql } from "kysely";
-import { defineConfig, defineTask } from "rowflow";
+import { defineConfig, defineTask, sql } from "rowflow";
 import { z } from "zod";
 
 // The attachment's default run input: the inserted row, plus where it came from.

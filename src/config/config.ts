@@ -1,7 +1,7 @@
 /**
- * The `rowflow.config.ts` (or `.js`) module the `rowflow worker` command
- * loads: tasks, workflows and worker options. TypeScript configs load without
- * a build step through tsx.
+ * The `rowflow.config.ts` (`.mts`, `.js`, `.mjs`) module the `rowflow worker`
+ * command loads: tasks, workflows and worker options. TypeScript configs load
+ * without a build step through tsx.
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -60,9 +60,11 @@ export async function loadConfig(file: string): Promise<RowflowConfig> {
   try {
     module = await importModule(file);
   } catch (error) {
-    // A .ts file in a package without "type": "module" loads as CommonJS,
-    // which cannot import rowflow (an ES module only); Node's error says
-    // something else (ERR_PACKAGE_PATH_NOT_EXPORTED, a require cycle, …).
+    // A .ts file in a package without "type": "module" loads as CommonJS;
+    // its require("rowflow") reaches rowflow's ES module through the
+    // package's "default" export condition. A package that offers CommonJS
+    // no export fails with Node's ERR_PACKAGE_PATH_NOT_EXPORTED (or, without
+    // tsx's help, ERR_REQUIRE_ESM or a require cycle), which says something else.
     const code = (error as { code?: string }).code ?? "";
     const formatError =
       /^ERR_(PACKAGE_PATH_NOT_EXPORTED|REQUIRE_ESM|REQUIRE_CYCLE_MODULE|REQUIRE_ASYNC_MODULE)$/.test(
@@ -76,7 +78,7 @@ export async function loadConfig(file: string): Promise<RowflowConfig> {
     }
     throw error;
   }
-  const config = (module.default ?? module.config) as RowflowConfig | undefined;
+  const config = unwrapCommonJs(module.default ?? module.config) as RowflowConfig | undefined;
   if (!config || typeof config !== "object") {
     throw new Error(
       `${file} must export its config as the default export (export default defineConfig({ … })) or as "config"`,
@@ -85,29 +87,53 @@ export async function loadConfig(file: string): Promise<RowflowConfig> {
   return config;
 }
 
+/**
+ * A TypeScript config loaded as CommonJS is compiled by tsx (esbuild): its
+ * `export default` becomes `exports.default` next to `__esModule`, and an
+ * import of that module sees the whole `exports` object as its default.
+ */
+function unwrapCommonJs(exported: unknown): unknown {
+  if (typeof exported !== "object" || exported === null) return exported;
+  const exports = exported as { __esModule?: unknown; default?: unknown; config?: unknown };
+  if (exports.__esModule !== true) return exported;
+  return exports.default ?? exports.config;
+}
+
 async function importModule(file: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(file).href;
-  try {
-    return (await import(url)) as Record<string, unknown>;
-  } catch (error) {
-    // Plain Node cannot import .ts; tsx can, without a build step.
-    if ((error as { code?: string }).code !== "ERR_UNKNOWN_FILE_EXTENSION") throw error;
+  // TypeScript always through tsx's own import, also where tsx is registered
+  // process-wide (a checkout's bin/rowflow.js): a CommonJS .ts config loaded
+  // by a plain import() there fails as a require(esm) cycle with itself.
+  // The tsconfig.json nearest to the config (not the one of the current
+  // directory, tsx's default) gives its `paths`, whichever directory the
+  // command runs in.
+  if (/\.[cm]?ts$/.test(file)) {
     const { tsImport } = await import("tsx/esm/api");
-    return (await tsImport(url, import.meta.url)) as Record<string, unknown>;
+    const tsconfig = nearest(file, "tsconfig.json");
+    return (await tsImport(url, {
+      parentURL: import.meta.url,
+      ...(tsconfig ? { tsconfig } : {}),
+    })) as Record<string, unknown>;
+  }
+  return (await import(url)) as Record<string, unknown>;
+}
+
+/** The path of the file `name` in the directory of `file` or the nearest one above it. */
+function nearest(file: string, name: string): string | undefined {
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, name);
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) return undefined;
   }
 }
 
 /** Whether the nearest package.json above `file` says "type": "module". */
 function inModulePackage(file: string): boolean {
-  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
-    const manifest = path.join(dir, "package.json");
-    if (existsSync(manifest)) {
-      try {
-        return (JSON.parse(readFileSync(manifest, "utf8")) as { type?: unknown }).type === "module";
-      } catch {
-        return false;
-      }
-    }
-    if (path.dirname(dir) === dir) return false;
+  const manifest = nearest(file, "package.json");
+  if (!manifest) return false;
+  try {
+    return (JSON.parse(readFileSync(manifest, "utf8")) as { type?: unknown }).type === "module";
+  } catch {
+    return false;
   }
 }

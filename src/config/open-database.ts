@@ -4,6 +4,7 @@ import {
   type EmbeddedPostgresServer,
   startEmbeddedPostgres,
 } from "../embedded/embedded-postgres.js";
+import { publishOwner, runningOwner } from "../embedded/server-owner.js";
 
 /** Where the CLI keeps its embedded Postgres when no DATABASE_URL is given. */
 export const defaultEmbeddedDir = ".rowflow/pgdata";
@@ -20,18 +21,41 @@ export interface CliDatabase {
 }
 
 /**
- * Uses `--database-url`, else `DATABASE_URL`, else starts the embedded
- * Postgres whose data persists in `.rowflow/pgdata` (created on first use).
+ * Uses `--database-url`, else `DATABASE_URL`, else the embedded Postgres whose
+ * data persists in `.rowflow/pgdata` (created on first use): the server a
+ * running `rowflow dev` or `rowflow worker` in this directory started, else
+ * one this command starts. With `share`, a server this command starts is
+ * offered to the others while it runs (long-running commands).
  */
 export async function openCliDatabase(options: {
   databaseUrl?: string | undefined;
   log: (line: string) => void;
+  /** The command, named to the others when `share` is set. */
+  command?: string;
+  share?: boolean;
 }): Promise<CliDatabase> {
   const url = options.databaseUrl ?? process.env.DATABASE_URL;
   if (url) return { connectionString: url, embedded: undefined, close: async () => {} };
   const dataDir = path.resolve(defaultEmbeddedDir);
+  const owner = await runningOwner(dataDir);
+  if (owner) {
+    options.log(
+      `No DATABASE_URL: using the embedded Postgres of the running \`rowflow ${owner.command}\` (pid ${owner.pid}): ${owner.connectionString}`,
+    );
+    return { connectionString: owner.connectionString, embedded: undefined, close: async () => {} };
+  }
   options.log(`No DATABASE_URL: using the embedded Postgres in ${defaultEmbeddedDir}`);
   const server = await startEmbeddedPostgres({ dataDir, preferredPort: defaultEmbeddedPort });
   const connectionString = server.connectionString("postgres");
-  return { connectionString, embedded: server, close: () => server.stop() };
+  const unpublish = options.share
+    ? await publishOwner(dataDir, { command: options.command ?? "rowflow", connectionString })
+    : () => {};
+  return {
+    connectionString,
+    embedded: server,
+    close: async () => {
+      unpublish();
+      await server.stop();
+    },
+  };
 }

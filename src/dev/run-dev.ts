@@ -8,6 +8,7 @@ import type { Logger } from "../definition/logger.js";
 import { syncWorkflows } from "../definition/sync.js";
 import { createWorker } from "../worker/create-worker.js";
 import { type AttachableWorkflow, attachDeclared } from "./attach-declared.js";
+import { printBanner } from "./banner.js";
 import { pollUntil } from "./poll-until.js";
 import { formatProgress, ProgressDisplay } from "./progress.js";
 import { allFinished, readRunCounts } from "./run-counts.js";
@@ -15,19 +16,20 @@ import { allFinished, readRunCounts } from "./run-counts.js";
 export interface RunDevOptions {
   database: CliDatabase;
   config: RowflowConfig;
+  /** The config module's path, as the user gave it (for the banner). */
+  configFile: string;
+  /**
+   * Run the config's dev hooks (setup, demo) and attach its declared
+   * workflows; false: only the migrated database and a worker for the config,
+   * which defines its workflows as `rowflow worker` does.
+   */
+  demo: boolean;
   /** Run the demo to completion, then exit. */
   once: boolean;
   verbose: boolean;
   /** Resolves when the user asks to stop (Ctrl-C). */
   interrupted: Promise<unknown>;
 }
-
-const defaultTryInPsql = [
-  "select id, workflow, status, created_at from rowflow.runs order by id desc limit 10;",
-  "select run_id, step, status, attempt from rowflow.step_runs order by run_id desc, step limit 20;",
-  "select at, step, type, attempt from rowflow.run_timeline where run_id = (select max(id) from rowflow.runs) order by at, ord, step;",
-  "select * from rowflow.attachments;",
-];
 
 /**
  * `rowflow dev`: migrates, runs the config's dev setup, defines and attaches
@@ -46,14 +48,16 @@ export async function runDev(options: RunDevOptions): Promise<number> {
   });
   let worker: ReturnType<typeof createWorker> | undefined;
   try {
-    const hooks = config.dev ?? {};
-    await hooks.setup?.(pool);
-    const workflows = (config.workflows ?? []) as readonly (AttachableWorkflow & {
-      spec: object;
-    })[];
-    const defined = await syncWorkflows(pool, workflows as never);
-    for (const { name, version } of defined) say(`workflow ${name} v${version}`);
-    for (const line of await attachDeclared(pool, workflows)) say(`attached ${line}`);
+    const hooks = options.demo ? (config.dev ?? {}) : {};
+    if (options.demo) {
+      await hooks.setup?.(pool);
+      const workflows = (config.workflows ?? []) as readonly (AttachableWorkflow & {
+        spec: object;
+      })[];
+      const defined = await syncWorkflows(pool, workflows as never);
+      for (const { name, version } of defined) say(`workflow ${name} v${version}`);
+      for (const line of await attachDeclared(pool, workflows)) say(`attached ${line}`);
+    }
 
     const since = await databaseNow(pool);
     worker = createWorker({
@@ -61,11 +65,18 @@ export async function runDev(options: RunDevOptions): Promise<number> {
       connectionString: database.connectionString,
       tasks: config.tasks,
       workflows: config.workflows,
-      syncWorkflows: false,
+      // Without the demo, the worker defines the config's workflows itself.
+      syncWorkflows: !options.demo,
       logger: config.worker?.logger ?? displayLogger(say, options.verbose),
     });
     await worker.start();
-    printBanner(say, database, hooks.tryInPsql ?? defaultTryInPsql, options.once);
+    printBanner(say, {
+      database,
+      configFile: options.configFile,
+      tasks: worker.tasks,
+      demo: options.demo ? { tryInPsql: hooks.tryInPsql } : undefined,
+      once: options.once,
+    });
 
     const refresh = async () => display.update(formatProgress(await readRunCounts(pool, since)));
     const timer = setInterval(() => void refresh().catch(() => {}), 250);
@@ -113,22 +124,6 @@ export async function runDev(options: RunDevOptions): Promise<number> {
 async function databaseNow(pool: pg.Pool): Promise<Date> {
   const { rows } = await pool.query<{ now: Date }>("select now() as now");
   return rows[0]?.now ?? new Date();
-}
-
-function printBanner(
-  say: (line: string) => void,
-  database: CliDatabase,
-  sql: readonly string[],
-  once: boolean,
-) {
-  say("");
-  say(
-    `rowflow dev is running${database.embedded ? ` on the embedded Postgres (data in ${database.embedded.dataDir})` : ""}.`,
-  );
-  say(`  psql "${database.connectionString}"`);
-  say("Try:");
-  for (const statement of sql) say(`  ${statement}`);
-  say(once ? "" : "Press Ctrl-C to stop.\n");
 }
 
 function displayLogger(say: (line: string) => void, verbose: boolean): Logger {

@@ -1,8 +1,10 @@
 // Keeps the README true: a code block marked `<!-- from: path -->` must be that
 // file, verbatim (the files are run by test/e2e/tour.test.ts and
 // sql-only.test.ts); every other block is shell, and its commands must exist.
+// The docs' marked blocks are checked the same way (docs/examples/ is
+// compiled by npm run typecheck).
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 
 import { describe, expect, it } from "vitest";
 
@@ -20,9 +22,21 @@ interface Block {
   body: string;
 }
 
-const blocks: Block[] = [
-  ...readme.matchAll(/(?:<!-- from: (\S+) -->\n\n?)?```(\w*)\n([\s\S]*?)```/g),
-].map((m) => ({ from: m[1], lang: m[2] ?? "", body: m[3] ?? "" }));
+const blocksOf = (text: string): Block[] =>
+  [...text.matchAll(/(?:<!-- from: (\S+) -->\n\n?)?```(\w*)\n([\s\S]*?)```/g)].map((m) => ({
+    from: m[1],
+    lang: m[2] ?? "",
+    body: m[3] ?? "",
+  }));
+const blocks = blocksOf(readme);
+const docs = (await readdir(new URL("docs/", root))).filter((f) => f.endsWith(".md"));
+const docBlocks = (
+  await Promise.all(
+    docs.map(async (doc) => blocksOf(await readFile(new URL(`docs/${doc}`, root), "utf8"))),
+  )
+)
+  .flat()
+  .filter((b) => b.from);
 
 describe("README", () => {
   it("has code blocks", () => {
@@ -56,4 +70,17 @@ describe("README", () => {
       expect(existsSync(new URL(m[1] as string, root)), m[1]).toBe(true);
     }
   });
+});
+
+describe("docs", () => {
+  it("have marked blocks", () => {
+    expect(docBlocks.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it.each(docBlocks.map((b) => [b.from as string, b] as const))(
+    "block from %s is that file, verbatim",
+    async (file, block) => {
+      expect(await readFile(new URL(file, root), "utf8")).toBe(block.body);
+    },
+  );
 });

@@ -1,4 +1,6 @@
-import type { Command } from "commander";
+import path from "node:path";
+
+import { type Command, Option } from "commander";
 
 import { findConfigFile, loadConfig } from "../../config/config.js";
 import { openCliDatabase } from "../../config/open-database.js";
@@ -9,6 +11,8 @@ interface DevCommandOptions {
   config?: string;
   databaseUrl?: string;
   once?: boolean;
+  /** false with --no-demo. */
+  demo: boolean;
 }
 
 export function registerDev(program: Command): void {
@@ -20,11 +24,20 @@ export function registerDev(program: Command): void {
     .option("--config <path>", "config module (default: ./rowflow.config.ts, .mts, .js or .mjs)")
     .option(
       "--database-url <url>",
-      "use this Postgres instead of the embedded one (default: $DATABASE_URL)",
+      "use this Postgres instead of the embedded one (default: the config's connectionString, else $DATABASE_URL, else the embedded Postgres in .rowflow/)",
     )
-    .option("--once", "run the demo to completion, then exit (non-interactive)")
+    .option(
+      "--no-demo",
+      "only the migrated database and a worker for the config, kept running: no dev setup, attachments or demo",
+    )
+    .addOption(
+      new Option("--once", "run the demo to completion, then exit (non-interactive)").conflicts(
+        "demo",
+      ),
+    )
     .action(async (options: DevCommandOptions) => {
-      const config = await loadConfig(findConfigFile(options.config));
+      const configFile = findConfigFile(options.config);
+      const config = await loadConfig(configFile);
       const verbose = program.opts<{ verbose?: boolean }>().verbose ?? false;
       // The first SIGINT/SIGTERM drains (one during start-up, e.g. a first
       // run's initdb, stops right after it); a second exits at once (130) and
@@ -33,11 +46,15 @@ export function registerDev(program: Command): void {
       const database = await openCliDatabase({
         databaseUrl: options.databaseUrl ?? config.connectionString,
         log: (line) => console.log(line),
+        command: "dev",
+        share: true,
       });
       try {
         process.exitCode = await runDev({
           database,
           config,
+          configFile: shortPath(configFile),
+          demo: options.demo,
           once: options.once ?? false,
           verbose,
           interrupted,
@@ -46,4 +63,10 @@ export function registerDev(program: Command): void {
         await database.close();
       }
     });
+}
+
+/** `file` relative to the current directory when it is under it, else absolute. */
+function shortPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : file;
 }

@@ -40,6 +40,8 @@ export function registerWorker(program: Command): void {
       const database = await openCliDatabase({
         databaseUrl: options.databaseUrl ?? config.connectionString,
         log: (line) => console.error(line),
+        command: "worker",
+        share: true,
       });
       try {
         const worker = createWorker({

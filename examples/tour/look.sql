@@ -1,5 +1,3 @@
-insert into public.signups (email) values ('ada@example.com');
-
 select id, workflow, status from rowflow.runs where workflow = 'welcome';
 select step, status, attempt, output from rowflow.step_runs
  where run_id = (select max(id) from rowflow.runs where workflow = 'welcome') order by step;

@@ -1,0 +1,1 @@
+insert into public.signups (email) values ('ada@example.com');
