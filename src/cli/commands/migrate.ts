@@ -2,6 +2,15 @@ import type { Command } from "commander";
 
 import { openCliDatabase } from "../../config/open-database.js";
 import { migrate } from "../../db/migrate.js";
+import { waitForDatabase } from "../../db/session/wait-for-database.js";
+import { duration } from "../parse-options.js";
+
+interface MigrateCommandOptions {
+  dryRun?: boolean;
+  databaseUrl?: string;
+  rolePrefix?: string;
+  waitForDatabase?: number;
+}
 
 export function registerMigrate(program: Command): void {
   program
@@ -16,10 +25,29 @@ export function registerMigrate(program: Command): void {
       "--database-url <url>",
       "Postgres connection string (default: $DATABASE_URL, else the embedded Postgres in .rowflow/)",
     )
-    .action(async (options: { dryRun?: boolean; databaseUrl?: string; rolePrefix?: string }) => {
+    .option(
+      "--wait-for-database <duration>",
+      "retry a database that does not answer for up to this long (30s, 2m, …) before failing (default: fail at once)",
+      duration,
+    )
+    .action(async (options: MigrateCommandOptions) => {
       const log = (line: string) => console.log(line);
       const database = await openCliDatabase({ databaseUrl: options.databaseUrl, log });
       try {
+        if (options.waitForDatabase !== undefined) {
+          // Orchestrated start-ups (compose starts the database and this
+          // together): wait for the server as the worker does, but bounded.
+          const note = (line: string) => console.error(`rowflow: ${line}`);
+          await waitForDatabase({
+            connectionString: database.connectionString,
+            applicationName: "rowflow migrate",
+            logger: { info: note, warn: note },
+            firstDelay: 250,
+            maxDelay: 5_000,
+            signal: new AbortController().signal,
+            timeoutMs: options.waitForDatabase,
+          });
+        }
         const result = await migrate({
           connectionString: database.connectionString,
           dryRun: options.dryRun ?? false,

@@ -3,13 +3,14 @@ import type { Command } from "commander";
 import { findConfigFile, loadConfig } from "../../config/config.js";
 import { openCliDatabase } from "../../config/open-database.js";
 import { createWorker } from "../../worker/create-worker.js";
-import { positiveInteger } from "../parse-options.js";
+import { duration, positiveInteger } from "../parse-options.js";
 import { stopSignals } from "../stop-signals.js";
 
 interface WorkerCommandOptions {
   config?: string;
   databaseUrl?: string;
   concurrency?: number;
+  waitForDatabase?: number;
 }
 
 export function registerWorker(program: Command): void {
@@ -31,6 +32,11 @@ export function registerWorker(program: Command): void {
       "handlers running at once (default: the config's, else 10)",
       positiveInteger,
     )
+    .option(
+      "--wait-for-database <duration>",
+      "give up after this long (30s, 2m, …) when the database does not answer at start, exiting 1 (default: the config's worker.waitForDatabase, else keep retrying)",
+      duration,
+    )
     .action(async (options: WorkerCommandOptions) => {
       const file = findConfigFile(options.config);
       const config = await loadConfig(file);
@@ -47,6 +53,9 @@ export function registerWorker(program: Command): void {
         const worker = createWorker({
           ...config.worker,
           ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+          ...(options.waitForDatabase === undefined
+            ? {}
+            : { waitForDatabase: options.waitForDatabase }),
           connectionString: database.connectionString,
           tasks: config.tasks,
           workflows: config.workflows,

@@ -8,13 +8,13 @@ import { Kysely, PostgresDialect } from "kysely";
 
 import { createPool } from "../../db/connection.js";
 import { assertMigrated } from "../../db/schema-status.js";
+import { waitForDatabase } from "../../db/session/wait-for-database.js";
 import type { Database } from "../../db/types.js";
 import { waitersOn } from "../../db/waiters/waiters.js";
 import { workerRegistryOn } from "../../db/workers/worker-registry.js";
 import { syncOrCheckWorkflow } from "../../db/workflows/define-workflow.js";
 import { batchedGate } from "../dispatch/batched-gate.js";
 import type { WorkerConnection, WorkerState } from "../worker-state.js";
-import { waitForDatabase } from "./wait-for-database.js";
 
 /**
  * Makes the connection and stores it on the state (before connecting, so that
@@ -38,7 +38,11 @@ export async function connectWorker(state: WorkerState): Promise<void> {
     waiters: waitersOn(pool),
   };
   state.connection = connection;
-  if (!(await untilConnected(state))) throw new Error("worker stopped before it could connect");
+  // At start, waiting is bounded by the waitForDatabase option; a running
+  // worker's relaunch waits as long as it takes.
+  if (!(await untilConnected(state, settings.waitForDatabase))) {
+    throw new Error("worker stopped before it could connect");
+  }
   // Before graphile-worker's run(), which would install its own schema on an
   // unmigrated database and leave the worker to fail on a missing function.
   const newer = await assertMigrated(pool);
@@ -58,11 +62,14 @@ export async function connectWorker(state: WorkerState): Promise<void> {
 
 /**
  * Waits for the database with backoff (at start, and before relaunching a
- * runner); false when `stop()` was called meanwhile.
+ * runner); false when `stop()` was called meanwhile. Throws a
+ * `ConnectionError` when `timeoutMs` passes first.
  */
-export function untilConnected(state: WorkerState): Promise<boolean> {
-  return waitForDatabase(state.db.pool, {
+export function untilConnected(state: WorkerState, timeoutMs?: number): Promise<boolean> {
+  return waitForDatabase({
     connectionString: state.settings.connectionString,
+    applicationName: "rowflow worker",
+    timeoutMs,
     logger: state.logger,
     firstDelay: state.settings.connectDelay,
     maxDelay: state.settings.maxConnectDelay,
