@@ -1,6 +1,5 @@
 import pg from "pg";
 
-import type { Logger } from "../../definition/logger.js";
 import { ConnectionError } from "../../errors.js";
 import { connectionFailure, isConnectionFailure, parseConnectionTarget } from "../connection.js";
 
@@ -17,7 +16,8 @@ export interface WaitForDatabaseOptions {
   /** `application_name` of the probing connections. (Default: "rowflow") */
   applicationName?: string;
   /** Gets one warning per failed attempt. */
-  logger: Pick<Logger, "info" | "warn">;
+  /** Where the attempts are logged (a rowflow Logger fits). */
+  logger: { info(message: string): void; warn(message: string): void };
   /** Delay before the second attempt, in ms; it doubles up to `maxDelay`. */
   firstDelay: number;
   maxDelay: number;
