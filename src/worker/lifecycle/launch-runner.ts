@@ -70,7 +70,7 @@ export async function launchRunner(
       concurrency: settings.concurrency,
       pollInterval: settings.pollInterval,
       noHandleSignals: true,
-      logger: toGraphileLogger(logger),
+      logger: toGraphileLogger(logger, events),
       events,
       taskList: { [stepTaskIdentifier]: (payload, helpers) => executeJob(state, payload, helpers) },
       parsedCronItems: [], // no cron: rowflow schedules nothing through graphile-worker
