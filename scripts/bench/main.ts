@@ -1,7 +1,7 @@
 // npm run bench [-- --smoke | --full] [--only drain,latency] [--reps N] [--out file.json]
 //                [--concurrency 16] [--local-queue 100] [--latency-rate 200]
 //                [--pg-setting name=value …] [--cpu-prof dir] [--wait-events]
-//                [--db-prefix name]
+//                [--db-prefix name] [--variants rowflow,pg-boss]
 //
 // --pg-setting: a server setting for the embedded Postgres (repeatable;
 // recorded with the results). --cpu-prof: the worker child processes write
@@ -9,6 +9,8 @@
 // pg_stat_activity every 10 ms during each variant's measured part and prints
 // what the busy backends waited on (a profiling aid: it costs some CPU).
 // --db-prefix: the names of the databases it creates (default rowflow_bench).
+// --variants: run only the variants whose names contain one of these words
+// (case-insensitive), besides each ratio's baseline; for quick A/B work.
 //
 // Before each measured part the machine's CPU idle share is sampled
 // (machine-load.ts): a rep that began on a busy machine is marked disturbed,
@@ -44,6 +46,7 @@ const { values } = parseArgs({
     "cpu-prof": { type: "string" },
     "wait-events": { type: "boolean", default: false },
     "db-prefix": { type: "string", default: "rowflow_bench" },
+    variants: { type: "string" },
   },
 });
 
@@ -74,6 +77,12 @@ for (const setting of values["pg-setting"] ?? []) {
   }
   pgSettings[match[1]!] = match[2]!;
 }
+const variantWords = values.variants
+  ?.split(",")
+  .map((w) => w.trim().toLowerCase())
+  .filter(Boolean);
+const wants = (variant: string): boolean =>
+  !variantWords || variantWords.some((w) => variant.toLowerCase().includes(w));
 if (values["cpu-prof"]) profileChildren(path.resolve(values["cpu-prof"]));
 
 let sampler: WaitSampler | undefined;
@@ -115,6 +124,7 @@ try {
         concurrency: Number(values.concurrency),
         localQueueSize: Number(values["local-queue"]),
       },
+      wants,
       record: (sample) =>
         samples.push({
           scenario: scenario.name,

@@ -51,6 +51,8 @@ export interface ScenarioContext {
   sizes: Sizes;
   /** Worker settings shared by every variant that runs a worker. */
   worker: { concurrency: number; localQueueSize: number };
+  /** False for a variant left out by `--variants` (the baseline of a ratio is always kept). */
+  wants(variant: string): boolean;
   record(sample: Omit<Sample, "scenario">): void;
   compare(comparison: Omit<Comparison, "scenario">): void;
   log(line: string): void;

@@ -28,6 +28,7 @@ export const bulk: Scenario = {
     ];
     for (let rep = 1; rep <= ctx.sizes.reps; rep++) {
       for (const [variant, n, setup] of variants) {
+        if (!ctx.wants(variant) && variant !== "bare") continue;
         const db = await ctx.server.freshDatabase(variant);
         try {
           await execute(db.url, createBusinessTable);

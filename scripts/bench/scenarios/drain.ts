@@ -132,6 +132,7 @@ export const drain: Scenario = {
     };
     for (rep = 1; rep <= ctx.sizes.reps; rep++) {
       for (const v of variants) {
+        if (!ctx.wants(v.name) && v.name !== "graphile-worker" && v.name !== runsBaseline) continue;
         ctx.log(`  rep ${rep}/${ctx.sizes.reps}: ${v.name}`);
         await runVariant(v);
       }

@@ -207,6 +207,7 @@ export const latency: Scenario = {
     ctx.log(`  ${ctx.sizes.latencyRuns} runs at ${ctx.sizes.latencyRate}/s`);
     for (let rep = 1; rep <= ctx.sizes.reps; rep++) {
       for (const variant of variants) {
+        if (!ctx.wants(variant.name) && variant.name !== "graphile-worker") continue;
         ctx.log(`  rep ${rep}/${ctx.sizes.reps}: ${variant.name}`);
         await measure(ctx, variant, rep);
       }

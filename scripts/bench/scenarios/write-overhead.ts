@@ -17,6 +17,7 @@ export const writeOverhead: Scenario = {
     for (let rep = 1; rep <= ctx.sizes.reps; rep++) {
       for (const clients of [1, 16]) {
         for (const [variant, setup] of Object.entries(setups)) {
+          if (!ctx.wants(variant) && variant !== "bare") continue;
           const db = await ctx.server.freshDatabase(`${variant}, ${clients} client(s)`);
           try {
             await execute(db.url, createBusinessTable);
