@@ -162,6 +162,8 @@ CREATE TABLE rowflow.runs (
     started_at timestamp with time zone,
     started_by text DEFAULT SESSION_USER NOT NULL,
     rerun_of bigint,
+    source_relid oid,
+    source_key text,
     CONSTRAINT error_matches_status CHECK (((status = ANY (ARRAY['failed'::text, 'compensating'::text, 'cancelled'::text])) OR (error IS NULL))),
     CONSTRAINT finished_at_matches_status CHECK (((status = ANY (ARRAY['succeeded'::text, 'failed'::text, 'cancelled'::text])) = (finished_at IS NOT NULL))),
     CONSTRAINT input_is_object CHECK ((jsonb_typeof(input) = 'object'::text)),
@@ -180,6 +182,12 @@ COMMENT ON COLUMN rowflow.runs.started_at IS 'When a worker claimed the run (que
 --
 
 COMMENT ON COLUMN rowflow.runs.started_by IS 'The session user whose transaction started the run (start_run(s), or the write of an attached table); rowflow.visible_runs shows a role its own runs.';
+
+--
+-- Name: COLUMN runs.source_key; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON COLUMN rowflow.runs.source_key IS 'The primary key of the business row whose change started the run (an attachment''s run; null for start_run(s)): the key column as text, or for a composite key a JSON array of the columns as text. rowflow.runs_for(table, key) finds the runs of a row.';
 
 --
 -- Name: _advance_chain_step(rowflow.runs, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -265,10 +273,10 @@ end;
 $$;
 
 --
--- Name: _attach(oid, text, text, text[], text, text, text, text[], text[], name); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: _attach(oid, text, text, text[], text, text, text, text[], text[], name, text, boolean); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow._attach(relid oid, given text, workflow text, events text[], "when" text, input text, idempotency_key text, columns text[], exclude_columns text[], caller name) RETURNS integer
+CREATE FUNCTION rowflow._attach(relid oid, given text, workflow text, events text[], "when" text, input text, idempotency_key text, columns text[], exclude_columns text[], caller name, on_delete text DEFAULT 'ignore'::text, supersede boolean DEFAULT false) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
@@ -288,6 +296,8 @@ declare
   v_on text[] := '{}';
   v_queries text[] := '{}';
   v_missing text;
+  v_on_delete text := pg_catalog.lower(coalesce(_attach.on_delete, 'ignore'));
+  v_triggers text[];
 begin
   -- GUARD: the caller, the table and its ownership, workflow, events,
   -- column options, primary key.
@@ -307,6 +317,10 @@ begin
                     order by 1);
   if cardinality(v_events) <> cardinality(_attach.events) then
     raise exception 'attach: events lists an event twice: %', _attach.events::text using errcode = 'RF033';
+  end if;
+  if v_on_delete not in ('cancel', 'compensate', 'ignore') then
+    raise exception 'attach: on_delete must be cancel, compensate or ignore, got %', pg_catalog.quote_literal(_attach.on_delete)
+      using errcode = 'RF034';
   end if;
   if _attach.columns is not null and _attach.exclude_columns is not null then
     raise exception 'attach: give columns or exclude_columns, not both' using errcode = 'RF034';
@@ -341,6 +355,11 @@ begin
     raise exception 'attach: table % has no primary key; update attachments pair old and new rows by primary key',
       _attach.relid::regclass using errcode = 'RF032',
       hint = 'Add a primary key (alter table … add primary key (…)), or attach only insert/delete events.';
+  end if;
+  if (v_on_delete <> 'ignore' or coalesce(_attach.supersede, false)) and cardinality(v_pk) = 0 then
+    raise exception 'attach: table % has no primary key; % finds a row''s runs by its primary key',
+      _attach.relid::regclass, case when v_on_delete <> 'ignore' then 'on_delete' else 'supersede' end
+      using errcode = 'RF032', hint = 'Add a primary key (alter table … add primary key (…)).';
   end if;
   -- Serialise attach/detach on this table (CREATE TRIGGER takes this lock
   -- anyway; taking it first makes the overlap check below race-free).
@@ -389,9 +408,10 @@ begin
   v_table_tag := coalesce(nullif(left(pg_catalog.regexp_replace(pg_catalog.lower(v_rel.relname::text),
                    '[^a-z0-9_]+', '_', 'g'), 22), ''), 't');
   insert into rowflow.table_attachments (relid, workflow, events, when_sql, input_sql, key_sql, columns,
-                                         exclude_columns, function_name, created_by)
+                                         exclude_columns, function_name, created_by, on_delete, supersede)
   values (_attach.relid, _attach.workflow, v_events, _attach."when", _attach.input, _attach.idempotency_key,
-          _attach.columns, _attach.exclude_columns, 'tg_pending', _attach.caller)
+          _attach.columns, _attach.exclude_columns, 'tg_pending', _attach.caller, v_on_delete,
+          coalesce(_attach.supersede, false))
   returning id into v_id;
   v_fn := 'tg_' || v_table_tag || '__' || left(pg_catalog.replace(_attach.workflow, '-', '_'), 22) || '_' || v_id;
   update rowflow.table_attachments as a set function_name = v_fn where a.id = v_id;
@@ -399,10 +419,15 @@ begin
   -- PHASE 3: the trigger function (the table owner's) and the start function.
   perform rowflow._install_attachment(v_id);
 
-  -- PHASE 4: one statement-level AFTER trigger per event. The _900_ prefix
-  -- makes them fire after the table's other AFTER statement triggers
-  -- (Postgres fires triggers of one kind in name order).
-  foreach v_event in array v_events loop
+  -- PHASE 4: one statement-level AFTER trigger per event (and for delete
+  -- when on_delete acts). The _900_ prefix makes them fire after the
+  -- table's other AFTER statement triggers (Postgres fires triggers of one
+  -- kind in name order).
+  v_triggers := v_events;
+  if v_on_delete <> 'ignore' and not 'delete' = any (v_events) then
+    v_triggers := v_triggers || 'delete'::text;
+  end if;
+  foreach v_event in array v_triggers loop
     execute pg_catalog.format(
       'create trigger %I after %s on %s referencing %s for each statement execute function rowflow.%I()',
       '_900_rowflow_' || left(_attach.workflow, 30) || '_' || v_event || '_' || v_id,
@@ -415,7 +440,8 @@ begin
   perform rowflow._audit('attach', _attach.workflow, null, null, null,
                          pg_catalog.jsonb_build_object('attachment', v_id, 'table', _attach.relid::regclass::text,
                                                        'events', v_events, 'when', _attach."when",
-                                                       'caller', _attach.caller), null);
+                                                       'caller', _attach.caller, 'on_delete', v_on_delete,
+                                                       'supersede', coalesce(_attach.supersede, false)), null);
   return v_id;
 end;
 $$;
@@ -514,8 +540,11 @@ CREATE TABLE rowflow.table_attachments (
     created_by name DEFAULT CURRENT_USER NOT NULL,
     columns text[],
     exclude_columns text[],
+    on_delete text DEFAULT 'ignore'::text NOT NULL,
+    supersede boolean DEFAULT false NOT NULL,
     CONSTRAINT events_are_valid CHECK ((((cardinality(events) >= 1) AND (cardinality(events) <= 3)) AND (events <@ ARRAY['insert'::text, 'update'::text, 'delete'::text]))),
-    CONSTRAINT function_name_is_safe CHECK ((function_name ~ '^tg_[a-z0-9_]+$'::text))
+    CONSTRAINT function_name_is_safe CHECK ((function_name ~ '^tg_[a-z0-9_]+$'::text)),
+    CONSTRAINT on_delete_is_valid CHECK ((on_delete = ANY (ARRAY['cancel'::text, 'compensate'::text, 'ignore'::text])))
 );
 
 --
@@ -540,6 +569,7 @@ declare
   v_query text;
   v_exprs text := concat_ws(' ', v_a.when_sql, v_a.input_sql, v_a.key_sql);
   v_checks text := '';
+  v_events text[] := v_a.events;
 begin
   v_pk := array(
     select a.attname::text
@@ -548,9 +578,20 @@ begin
     join pg_catalog.pg_attribute as a on a.attrelid = i.indrelid and a.attnum = k.attnum
     where i.indrelid = v_a.relid and i.indisprimary
     order by k.o);
-  foreach v_event in array v_a.events loop
+  if v_a.on_delete <> 'ignore' and not 'delete' = any (v_events) then
+    v_events := v_events || 'delete'::text;
+  end if;
+  foreach v_event in array v_events loop
+    if not v_event = any (v_a.events) then
+      -- on_delete only: the deleted rows' keys, no run started.
+      v_checks := v_checks || pg_catalog.format(E'  %s rf_tg.rf_op = %L then\n    ',
+          case when v_checks = '' then 'if' else 'elsif' end, v_event)
+        || 'rf_tg.rf_gone := (select pg_catalog.array_agg(' || rowflow._attachment_source(v_pk, 'old')
+        || E') from rf_old as old);\n';
+      continue;
+    end if;
     v_query := rowflow._attachment_query(v_a.relid::regclass, v_event, v_pk, v_a.when_sql, v_a.input_sql,
-                                         v_a.key_sql, 'rf_tg.rf_inputs, rf_tg.rf_keys', v_a.columns,
+                                         v_a.key_sql, 'rf_tg.rf_inputs, rf_tg.rf_keys, rf_tg.rf_sources', v_a.columns,
                                          v_a.exclude_columns);
     if v_event = 'insert' and v_exprs !~* '\mold\M' then
       v_query := replace(v_query, E'\nfrom rf_new as new left join (select * from rf_new where false) as old on true\n',
@@ -561,10 +602,14 @@ begin
     end if;
     v_checks := v_checks || pg_catalog.format(E'  %s rf_tg.rf_op = %L then\n    ',
         case when v_checks = '' then 'if' else 'elsif' end, v_event)
+      || case when v_event = 'delete' and v_a.on_delete <> 'ignore'
+              then 'rf_tg.rf_gone := (select pg_catalog.array_agg(' || rowflow._attachment_source(v_pk, 'old')
+                   || E') from rf_old as old);\n    '
+              else '' end
       || v_query || E';\n';
   end loop;
   return E'\n#variable_conflict use_column\n<<rf_tg>>\ndeclare\n'
-    || E'  rf_inputs jsonb[];\n  rf_keys text[];\n'
+    || E'  rf_inputs jsonb[];\n  rf_keys text[];\n  rf_sources text[];\n  rf_gone text[];\n'
     || E'  rf_op text := pg_catalog.lower(tg_op);\n'
     || E'  rf_schema text := tg_table_schema;\n  rf_table text := tg_table_name;\nbegin\n'
     || pg_catalog.format(E'  -- rowflow attachment %s: workflow %s on %s (generated by rowflow.attach; do not edit)\n',
@@ -572,8 +617,8 @@ begin
     || E'  if pg_catalog.current_setting(''rowflow.mode'', true) = ''suppress'' then\n    return null;\n  end if;\n'
     || v_checks
     || E'  end if;\n'
-    || E'  if rf_tg.rf_inputs is not null then\n'
-    || pg_catalog.format(E'    perform rowflow.%I(rf_tg.rf_inputs, rf_tg.rf_keys);\n',
+    || E'  if rf_tg.rf_inputs is not null or rf_tg.rf_gone is not null then\n'
+    || pg_catalog.format(E'    perform rowflow.%I(rf_tg.rf_inputs, rf_tg.rf_keys, rf_tg.rf_sources, rf_tg.rf_gone);\n',
                          'st_' || substr(v_a.function_name, 4))
     || E'  end if;\n  return null;\nend;\n';
 end;
@@ -675,13 +720,36 @@ begin
     else '' end
     || 'select pg_catalog.array_agg(rf_q.input), '
     || case when _attachment_query.key_sql is null then 'null::text[]' else 'pg_catalog.array_agg(rf_q.key)' end
+    || case when coalesce(cardinality(_attachment_query.pk_cols), 0) = 0 then ', null::text[]'
+            else ', pg_catalog.array_agg(rf_q.source)' end
     || coalesce(' into ' || _attachment_query.into_vars, '') || E'\n'
     || 'from (select coalesce((' || v_input || '), null::jsonb) as input, '
-    || v_key || ' as key' || E'\n'
+    || v_key || ' as key, '
+    || rowflow._attachment_source(_attachment_query.pk_cols,
+                                  case when _attachment_query.event = 'delete' then 'old' else 'new' end)
+    || ' as source' || E'\n'
     || 'from ' || v_src || E'\n'
     || 'where (' || coalesce(E'\n' || _attachment_query.when_sql || E'\n', 'true') || ')) as rf_q';
 end;
 $_$;
+
+--
+-- Name: _attachment_source(text[], text); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._attachment_source(pk_cols text[], alias text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select case
+    when coalesce(pg_catalog.cardinality(_attachment_source.pk_cols), 0) = 0 then 'null::text'
+    when pg_catalog.cardinality(_attachment_source.pk_cols) = 1 then
+      pg_catalog.format('(%s.%I)::text', _attachment_source.alias, _attachment_source.pk_cols[1])
+    else 'pg_catalog.jsonb_build_array(' || (
+      select pg_catalog.string_agg(pg_catalog.format('(%s.%I)::text', _attachment_source.alias, t.c), ', ' order by t.o)
+      from unnest(_attachment_source.pk_cols) with ordinality as t(c, o)) || ')::text'
+  end;
+$$;
 
 --
 -- Name: _attachment_start_body(rowflow.table_attachments); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -697,35 +765,48 @@ declare
 begin
   return E'\n#variable_conflict use_column\n<<rf_st>>\ndeclare\n'
     || E'  rf_mode text := pg_catalog.current_setting(''rowflow.mode'', true);\n'
-    || E'  rf_prio int;\n  rf_ids bigint[];\n  rf_version int;\n  rf_waiting boolean;\n  rf_n int;\n  rf_note text;\n'
+    || E'  rf_prio int;\n  rf_ids bigint[];\n  rf_srcs text[];\n  rf_version int;\n  rf_waiting boolean;\n'
+    || E'  rf_n int;\n  rf_note text;\n'
     || E'begin\n'
     || pg_catalog.format(E'  -- rowflow attachment %s: workflow %s (generated by rowflow.attach; do not edit)\n',
          v_a.id, v_a.workflow)
     || E'  rf_prio := case when rf_st.rf_mode is null or rf_st.rf_mode in ('''', ''normal'') then 0\n'
     || E'                  when rf_st.rf_mode = ''backfill'' then 1000 end;\n'
+    || case when v_a.on_delete = 'ignore' then '' else
+         E'  if gone is not null and rf_st.rf_prio is not null then\n'
+         || pg_catalog.format(E'    rf_st.rf_n := rowflow._cancel_source_runs(%L, %s::oid, gone, null, %L, ''on_delete'');\n',
+                              v_a.workflow, v_a.relid::int8, v_a.on_delete = 'compensate')
+         || E'  end if;\n  if inputs is null then\n    return;\n  end if;\n' end
     || E'  if keys is null and rf_st.rf_prio is not null then\n'
     || E'    with rf_w as (\n'
     || pg_catalog.format(E'      select w.latest_version as version from rowflow.workflows as w where w.name = %L\n',
          v_a.workflow)
     || E'    ), rf_ins as (\n'
-    || E'      insert into rowflow.runs as rf_r (workflow, version, status, input, priority, created_at, updated_at)\n'
+    || E'      insert into rowflow.runs as rf_r (workflow, version, status, input, priority, created_at, updated_at,\n'
+    || E'                                        source_relid, source_key)\n'
     || pg_catalog.format(E'      select %L, rf_w.version, ''queued'',\n', v_a.workflow)
     || E'             case when pg_catalog.jsonb_typeof(rf_q.input) = ''object''\n'
     || E'                       and pg_catalog.pg_column_size(rf_q.input) <= 174762\n'
     || E'                       and pg_catalog.pg_column_compression(rf_q.input) is null\n'
     || E'                  then rf_q.input else rowflow._run_input(rf_q.input) end,\n'
-    || E'             rf_st.rf_prio, pg_catalog.now(), pg_catalog.now()\n'
-    || E'      from unnest(inputs) with ordinality as rf_q(input, o), rf_w\n'
+    || pg_catalog.format(E'             rf_st.rf_prio, pg_catalog.now(), pg_catalog.now(), %s::oid, rf_q.source\n',
+                         v_a.relid::int8)
+    || E'      from unnest(inputs, sources) with ordinality as rf_q(input, source, o), rf_w\n'
     || E'      order by rf_q.o\n'
-    || E'      returning rf_r.id\n'
+    || E'      returning rf_r.id, rf_r.source_key\n'
     || E'    )\n'
-    || E'    select pg_catalog.array_agg(rf_ins.id), (select rf_w.version from rf_w),\n'
+    || E'    select pg_catalog.array_agg(rf_ins.id), pg_catalog.array_agg(rf_ins.source_key), (select rf_w.version from rf_w),\n'
     || E'           exists (select 1 from rowflow.waiters as x\n'
     || E'                   where x.channel in (''jobs:insert'', ''rowflow'') and x.until > pg_catalog.statement_timestamp())\n'
-    || E'    into rf_st.rf_ids, rf_st.rf_version, rf_st.rf_waiting from rf_ins;\n'
+    || E'    into rf_st.rf_ids, rf_st.rf_srcs, rf_st.rf_version, rf_st.rf_waiting from rf_ins;\n'
     || E'  end if;\n'
+    || case when v_a.supersede then
+         E'  if rf_st.rf_version is not null then\n'
+         || pg_catalog.format(E'    rf_st.rf_n := rowflow._cancel_source_runs(%L, %s::oid, rf_st.rf_srcs, rf_st.rf_ids, false, ''supersede'');\n',
+                              v_a.workflow, v_a.relid::int8)
+         || E'  end if;\n' else '' end
     || E'  if rf_st.rf_version is null then\n'
-    || pg_catalog.format(E'    perform rowflow._start_attached(%s, %L, inputs, keys);\n', v_a.id, v_a.workflow)
+    || pg_catalog.format(E'    perform rowflow._start_attached(%s, %L, inputs, keys, sources);\n', v_a.id, v_a.workflow)
     || E'  elsif rf_st.rf_waiting or pg_catalog.cardinality(rf_st.rf_ids) > 1 then\n'
     -- One run and nobody waiting (the usual write): the pending_runs() note
     -- inline; otherwise rowflow._runs_started also wakes the waiters.
@@ -995,6 +1076,129 @@ $$;
 --
 
 COMMENT ON FUNCTION rowflow._bulk_runs(workflow text, statuses text[], since timestamp with time zone, before timestamp with time zone, max_runs integer) IS 'Internal: the runs a bulk operation applies to (filter, oldest first, locked, SKIP LOCKED).';
+
+--
+-- Name: _cancel_locked(rowflow.runs, text, timestamp with time zone, boolean, text); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._cancel_locked(run rowflow.runs, reason text, now timestamp with time zone, compensate boolean, via text) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_run rowflow.runs := _cancel_locked.run;
+  v_now timestamptz := coalesce(_cancel_locked.now, pg_catalog.statement_timestamp());
+  v_compensate boolean := coalesce(_cancel_locked.compensate, false);
+  v_chain int := 0;
+  v_error jsonb;
+  v_from text := v_run.status;
+begin
+  -- GUARD: only a queued or active run.
+  if v_run.status not in ('queued', 'running', 'compensating') or (v_compensate and v_run.status = 'compensating') then
+    return false;
+  end if;
+  -- PHASE 1: cancel every unfinished step run (a compensation chain too,
+  -- unless it is to run now) and remove the queued jobs.
+  perform rowflow._cancel_steps(v_run.id, array['step', 'compensation', 'on_failure'],
+                                coalesce(_cancel_locked.reason, 'run cancelled'), v_now);
+  -- PHASE 2: with compensate, the chain of what succeeded; the run is
+  -- 'compensating' while it runs.
+  if v_compensate and v_run.status = 'running' then
+    v_chain := rowflow._build_chain(v_run, false, v_now);
+  end if;
+  if v_chain > 0 then
+    v_error := pg_catalog.jsonb_build_object('cancelled', true, 'reason', _cancel_locked.reason);
+    update rowflow.runs as r
+    set status = 'compensating', error = v_error, updated_at = v_now
+    where r.id = v_run.id
+    returning r.* into v_run;
+    insert into rowflow.events (run_id, type, data, at)
+    values (v_run.id, 'run_compensating', v_error, v_now);
+    perform rowflow._advance_chain_step(v_run, v_now);
+  else
+    update rowflow.runs as r
+    set status = 'cancelled', updated_at = v_now, finished_at = v_now
+    where r.id = v_run.id;
+    insert into rowflow.events (run_id, type, data, at)
+    values (v_run.id, 'run_cancelled', pg_catalog.jsonb_build_object('reason', _cancel_locked.reason, 'from', v_from),
+            v_now);
+  end if;
+  -- PHASE 3: the audit row and the live views' hint.
+  perform rowflow._audit('cancel_run', v_run.workflow, v_run.id, null, _cancel_locked.reason,
+                         pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+                           'from', v_from, 'compensate', v_compensate, 'compensations', v_chain,
+                           'via', _cancel_locked.via)), v_now);
+  perform rowflow._notify(pg_catalog.jsonb_build_object('run', v_run.id));
+  return true;
+end;
+$$;
+
+--
+-- Name: FUNCTION _cancel_locked(run rowflow.runs, reason text, now timestamp with time zone, compensate boolean, via text); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._cancel_locked(run rowflow.runs, reason text, now timestamp with time zone, compensate boolean, via text) IS 'Internal: cancels one locked run (optionally compensating its succeeded steps) and audits it (data.via: how); false if it already ended.';
+
+--
+-- Name: _cancel_source_runs(text, oid, text[], bigint[], boolean, text); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._cancel_source_runs(workflow text, relid oid, keys text[], superseding bigint[], compensate boolean, via text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_seqscan TO 'off'
+    AS $$
+#variable_conflict use_column
+declare
+  v_rec record;
+  v_n int := 0;
+  v_state text;
+  v_message text;
+begin
+  -- GUARD: nothing to do (no row had a key: no primary key).
+  if _cancel_source_runs.keys is null
+     or not exists (select 1 from unnest(_cancel_source_runs.keys) as k where k is not null) then
+    return 0;
+  end if;
+  -- PHASE 1: each unfinished run of those rows, locked in id order.
+  begin
+    for v_rec in
+      select r as run, k.sup
+      from (select t.key, max(t.sup) as sup
+            from unnest(_cancel_source_runs.keys, _cancel_source_runs.superseding) as t(key, sup)
+            where t.key is not null group by t.key) as k
+      join rowflow.runs as r on r.source_relid = _cancel_source_runs.relid and r.source_key = k.key
+      where r.workflow = _cancel_source_runs.workflow
+        and r.status in ('queued', 'running', 'compensating')
+        and not r.id = any (coalesce(_cancel_source_runs.superseding, '{}'))
+      order by r.id
+      for no key update of r
+    loop
+      if rowflow._cancel_locked(v_rec.run,
+           case when v_rec.sup is null then 'its source row was deleted'
+                else pg_catalog.format('superseded by run %s (a newer change of its source row)', v_rec.sup) end,
+           null, _cancel_source_runs.compensate, _cancel_source_runs.via) then
+        v_n := v_n + 1;
+      end if;
+    end loop;
+  exception when others then
+    get stacked diagnostics v_state = returned_sqlstate, v_message = message_text;
+    raise warning 'rowflow: % of workflow % could not cancel the runs of % row(s) of %: % (%); they go on',
+      _cancel_source_runs.via, _cancel_source_runs.workflow, cardinality(_cancel_source_runs.keys),
+      _cancel_source_runs.relid::regclass, v_message, v_state;
+    return 0;
+  end;
+  return v_n;
+end;
+$$;
+
+--
+-- Name: FUNCTION _cancel_source_runs(workflow text, relid oid, keys text[], superseding bigint[], compensate boolean, via text); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._cancel_source_runs(workflow text, relid oid, keys text[], superseding bigint[], compensate boolean, via text) IS 'Internal: cancels (or compensates) the unfinished runs of a workflow started by the given source rows, except the superseding ones; never raises.';
 
 --
 -- Name: _cancel_steps(bigint, text[], text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -1472,7 +1676,7 @@ begin
     order by a.id
   loop
     execute pg_catalog.format('drop function rowflow.%I() cascade', v_row.function_name);
-    execute pg_catalog.format('drop function if exists rowflow.%I(jsonb[], text[])',
+    execute pg_catalog.format('drop function if exists rowflow.%I(jsonb[], text[], text[], text[])',
                               'st_' || substr(v_row.function_name, 4));
     delete from rowflow.table_attachments as a where a.id = v_row.id;
     v_count := v_count + 1;
@@ -1857,15 +2061,17 @@ begin
 
   -- PHASE 1: the start function, rowflow's.
   execute pg_catalog.format(
-    'create or replace function rowflow.%I(inputs jsonb[], keys text[]) returns void language plpgsql '
+    'create or replace function rowflow.%I(inputs jsonb[], keys text[], sources text[], gone text[]) returns void '
+    'language plpgsql '
     'security definer set search_path to '''' as %L', v_start,
     rowflow._attachment_start_body(v_a));
-  perform rowflow._allow(pg_catalog.format('function rowflow.%I(jsonb[], text[])', v_start), '{}');
+  perform rowflow._allow(pg_catalog.format('function rowflow.%I(jsonb[], text[], text[], text[])', v_start), '{}');
   if not v_is_rowflow_owner then
-    execute pg_catalog.format('grant execute on function rowflow.%I(jsonb[], text[]) to %I', v_start, v_owner_name);
+    execute pg_catalog.format('grant execute on function rowflow.%I(jsonb[], text[], text[], text[]) to %I', v_start,
+                              v_owner_name);
     execute pg_catalog.format('grant usage on schema rowflow to %I', v_owner_name);
   end if;
-  execute pg_catalog.format('comment on function rowflow.%I(jsonb[], text[]) is %L', v_start,
+  execute pg_catalog.format('comment on function rowflow.%I(jsonb[], text[], text[], text[]) is %L', v_start,
     pg_catalog.format('rowflow attachment %s: starts runs of workflow %s for the trigger function rowflow.%s',
                       v_a.id, v_a.workflow, v_a.function_name));
 
@@ -1878,6 +2084,10 @@ begin
   execute pg_catalog.format('comment on function rowflow.%I() is %L', v_a.function_name,
     pg_catalog.format('rowflow attachment %s: starts workflow %s for %s on %s (runs as the table owner, %s)', v_a.id,
       v_a.workflow, array_to_string(v_a.events, ', '), v_a.relid::regclass, v_owner_name));
+  -- The start function of before the source rows took (inputs, keys) only.
+  if pg_catalog.to_regprocedure(pg_catalog.format('rowflow.%I(jsonb[], text[])', v_start)) is not null then
+    execute pg_catalog.format('drop function rowflow.%I(jsonb[], text[])', v_start);
+  end if;
 end;
 $$;
 
@@ -2052,7 +2262,7 @@ begin
         and p.pronamespace = 'rowflow'::regnamespace)
   loop
     execute pg_catalog.format('drop function if exists rowflow.%I()', v_row.function_name);
-    execute pg_catalog.format('drop function if exists rowflow.%I(jsonb[], text[])',
+    execute pg_catalog.format('drop function if exists rowflow.%I(jsonb[], text[], text[], text[])',
                               'st_' || substr(v_row.function_name, 4));
     delete from rowflow.table_attachments as a where a.id = v_row.id;
   end loop;
@@ -2079,10 +2289,10 @@ CREATE FUNCTION rowflow._queue_name(queue_name text, queue_key jsonpath, ctx jso
 $$;
 
 --
--- Name: _queue_runs(text, integer, jsonb[], text[], integer, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: _queue_runs(text, integer, jsonb[], text[], integer, timestamp with time zone, oid, text[]); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow._queue_runs(workflow text, version integer, inputs jsonb[], keys text[], priority integer, now timestamp with time zone) RETURNS bigint[]
+CREATE FUNCTION rowflow._queue_runs(workflow text, version integer, inputs jsonb[], keys text[], priority integer, now timestamp with time zone, source_relid oid DEFAULT NULL::oid, sources text[] DEFAULT NULL::text[]) RETURNS bigint[]
     LANGUAGE plpgsql
     SET search_path TO ''
     SET plan_cache_mode TO 'force_generic_plan'
@@ -2130,17 +2340,20 @@ begin
   -- PHASE 1: the rows. Without keys no speculative insertion (it costs a
   -- WAL record and an arbiter probe per row even for a null key).
   if _queue_runs.keys is null and v_n = 1 then
-    insert into rowflow.runs as r (workflow, version, status, input, priority, created_at, updated_at)
+    insert into rowflow.runs as r (workflow, version, status, input, priority, created_at, updated_at, source_relid,
+                                   source_key)
     values (_queue_runs.workflow, _queue_runs.version, 'queued', _queue_runs.inputs[1], _queue_runs.priority,
-            v_now, v_now)
+            v_now, v_now, _queue_runs.source_relid, _queue_runs.sources[1])
     returning r.id into v_id;
     v_ids := array[v_id];
   elsif _queue_runs.keys is null then
     -- Ids drawn first, so they follow input order.
     v_ids := array(select pg_catalog.nextval('rowflow.runs_id_seq'::regclass)
                    from pg_catalog.generate_series(1, v_n));
-    insert into rowflow.runs as r (id, workflow, version, status, input, priority, created_at, updated_at)
-    select v_ids[t.o], _queue_runs.workflow, _queue_runs.version, 'queued', t.i, _queue_runs.priority, v_now, v_now
+    insert into rowflow.runs as r (id, workflow, version, status, input, priority, created_at, updated_at,
+                                   source_relid, source_key)
+    select v_ids[t.o], _queue_runs.workflow, _queue_runs.version, 'queued', t.i, _queue_runs.priority, v_now, v_now,
+           _queue_runs.source_relid, _queue_runs.sources[t.o]
     from unnest(_queue_runs.inputs) with ordinality as t(i, o)
     order by t.o;
   else
@@ -2149,9 +2362,9 @@ begin
     v_ids := array(select pg_catalog.nextval('rowflow.runs_id_seq'::regclass)
                    from pg_catalog.generate_series(1, v_n));
     insert into rowflow.runs as r (id, workflow, version, status, input, idempotency_key, priority,
-                                   created_at, updated_at)
+                                   created_at, updated_at, source_relid, source_key)
     select v_ids[t.o], _queue_runs.workflow, _queue_runs.version, 'queued', t.i, t.k, _queue_runs.priority,
-           v_now, v_now
+           v_now, v_now, _queue_runs.source_relid, _queue_runs.sources[t.o]
     from unnest(_queue_runs.inputs, _queue_runs.keys) with ordinality as t(i, k, o)
     order by t.o
     on conflict (workflow, idempotency_key) where idempotency_key is not null do nothing;
@@ -2173,10 +2386,10 @@ end;
 $$;
 
 --
--- Name: FUNCTION _queue_runs(workflow text, version integer, inputs jsonb[], keys text[], priority integer, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION _queue_runs(workflow text, version integer, inputs jsonb[], keys text[], priority integer, now timestamp with time zone, source_relid oid, sources text[]); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow._queue_runs(workflow text, version integer, inputs jsonb[], keys text[], priority integer, now timestamp with time zone) IS 'Internal: inserts queued runs (RF022 input checks, idempotency keys) and wakes workers; ids in input order.';
+COMMENT ON FUNCTION rowflow._queue_runs(workflow text, version integer, inputs jsonb[], keys text[], priority integer, now timestamp with time zone, source_relid oid, sources text[]) IS 'Internal: inserts queued runs (RF022 input checks, idempotency keys) and wakes workers; ids in input order.';
 
 --
 -- Name: _refusals(bigint[], text[], integer[], integer[], text[], text); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -2723,10 +2936,56 @@ $_$;
 COMMENT ON FUNCTION rowflow._setup_roles() IS 'Internal: creates the app, worker, operator and viewer group roles when missing (prefix: the setting rowflow.role_prefix) and records their names in rowflow.roles.';
 
 --
--- Name: _start_attached(integer, text, jsonb[], text[]); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: _source_key(regclass, text[]); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow._start_attached(attachment_id integer, workflow text, inputs jsonb[], keys text[]) RETURNS void
+CREATE FUNCTION rowflow._source_key(relid regclass, key text[]) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $_$
+#variable_conflict use_column
+declare
+  v_cols record;
+  v_out text[] := '{}';
+  v_value text;
+begin
+  -- GUARD: a table with a primary key, one value per key column.
+  select pg_catalog.array_agg(a.attname::text order by k.o) as names,
+         pg_catalog.array_agg(pg_catalog.format_type(a.atttypid, a.atttypmod) order by k.o) as types
+  into v_cols
+  from pg_catalog.pg_index as i
+  cross join lateral unnest(i.indkey) with ordinality as k(attnum, o)
+  join pg_catalog.pg_attribute as a on a.attrelid = i.indrelid and a.attnum = k.attnum
+  where i.indrelid = _source_key.relid and i.indisprimary;
+  if v_cols.names is null then
+    raise exception 'runs_for: table % has no primary key; runs record their source row by primary key',
+      _source_key.relid using errcode = 'RF032';
+  end if;
+  if coalesce(cardinality(_source_key.key), 0) <> cardinality(v_cols.names)
+     or exists (select 1 from unnest(_source_key.key) as k where k is null) then
+    raise exception 'runs_for: table %''s primary key is (%); pass % non-null value(s), got %', _source_key.relid,
+      pg_catalog.array_to_string(v_cols.names, ', '), cardinality(v_cols.names),
+      coalesce(_source_key.key::text, 'null') using errcode = '22023';
+  end if;
+  -- PHASE 1: each value as its column prints it.
+  for i in 1 .. cardinality(v_cols.names) loop
+    begin
+      execute pg_catalog.format('select ($1::%s)::text', v_cols.types[i]) into v_value using _source_key.key[i];
+    exception when data_exception then
+      raise exception 'runs_for: % is not a valid % for column %: %', pg_catalog.quote_literal(_source_key.key[i]),
+        v_cols.types[i], v_cols.names[i], sqlerrm using errcode = sqlstate;
+    end;
+    v_out := v_out || v_value;
+  end loop;
+  return case when cardinality(v_out) = 1 then v_out[1] else pg_catalog.to_jsonb(v_out)::text end;
+end;
+$_$;
+
+--
+-- Name: _start_attached(integer, text, jsonb[], text[], text[]); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._start_attached(attachment_id integer, workflow text, inputs jsonb[], keys text[], sources text[]) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
@@ -2740,6 +2999,8 @@ declare
   v_ranges text;
   v_now timestamptz;
   v_woke int;
+  v_att record;
+  v_n int;
 begin
   -- GUARD: the mode (unset/''/normal → run priority 0, backfill → 1000,
   -- suppress → nothing; anything else: _attach_mode raises RF039), then the
@@ -2763,6 +3024,7 @@ begin
     perform rowflow.start_runs(_start_attached.workflow, _start_attached.inputs, _start_attached.keys, v_prio);
     return;
   end if;
+  select a.relid, a.supersede into v_att from rowflow.table_attachments as a where a.id = _start_attached.attachment_id;
 
   -- PHASE 1: the runs. One row without an idempotency key (an app's plain
   -- INSERT) is inlined: one INSERT, no further plpgsql call; everything else
@@ -2771,9 +3033,15 @@ begin
      and pg_catalog.jsonb_typeof(_start_attached.inputs[1]) = 'object'
      and pg_catalog.pg_column_size(_start_attached.inputs[1]) <= 174762 then
     v_now := pg_catalog.now();
-    insert into rowflow.runs as r (workflow, version, status, input, priority, created_at, updated_at)
-    values (v_wf.name, v_wf.latest_version, 'queued', _start_attached.inputs[1], v_prio, v_now, v_now)
+    insert into rowflow.runs as r (workflow, version, status, input, priority, created_at, updated_at, source_relid,
+                                   source_key)
+    values (v_wf.name, v_wf.latest_version, 'queued', _start_attached.inputs[1], v_prio, v_now, v_now, v_att.relid,
+            _start_attached.sources[1])
     returning r.id into v_id;
+    if v_att.supersede then
+      v_n := rowflow._cancel_source_runs(v_wf.name, v_att.relid, _start_attached.sources, array[v_id], false,
+                                         'supersede');
+    end if;
     v_woke := rowflow._wake_all(0, 1, pg_catalog.jsonb_build_object('run', v_id));
     v_ranges := pg_catalog.set_config('rowflow.pending_runs',
       coalesce(nullif(pg_catalog.current_setting('rowflow.pending_runs', true), '') || ',', '')
@@ -2781,7 +3049,10 @@ begin
     return;
   end if;
   v_ids := rowflow._queue_runs(v_wf.name, v_wf.latest_version, _start_attached.inputs, _start_attached.keys,
-                               v_prio, null);
+                               v_prio, null, v_att.relid, _start_attached.sources);
+  if v_att.supersede then
+    v_n := rowflow._cancel_source_runs(v_wf.name, v_att.relid, _start_attached.sources, v_ids, false, 'supersede');
+  end if;
   -- A key repeated within the statement maps several rows to one run.
   v_ids := array(select distinct x from unnest(v_ids) as x order by x);
 
@@ -2803,10 +3074,10 @@ end;
 $$;
 
 --
--- Name: FUNCTION _start_attached(attachment_id integer, workflow text, inputs jsonb[], keys text[]); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION _start_attached(attachment_id integer, workflow text, inputs jsonb[], keys text[], sources text[]); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow._start_attached(attachment_id integer, workflow text, inputs jsonb[], keys text[]) IS 'Internal: the one call a generated attachment trigger makes per statement (mode, queued runs, pending_runs bookkeeping).';
+COMMENT ON FUNCTION rowflow._start_attached(attachment_id integer, workflow text, inputs jsonb[], keys text[], sources text[]) IS 'Internal: the one call a generated attachment trigger makes per statement (mode, queued runs, pending_runs bookkeeping).';
 
 --
 -- Name: _step_task_id(); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -3017,43 +3288,43 @@ $$;
 COMMENT ON FUNCTION rowflow.apply_retention(worker_id text, every interval, batch integer, max_batches integer, now timestamp with time zone) IS 'Purges finished runs older than their workflow''s retention, at most once per `every` across all callers (the workers call it on their heartbeat). Answers {"claimed", "deleted", "workflows"}.';
 
 --
--- Name: attach(regclass, text, text[], text, text, text, text[], text[], name); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: attach(regclass, text, text[], text, text, text, text[], text[], name, text, boolean); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow.attach(table_name regclass, workflow text, events text[] DEFAULT '{insert}'::text[], "when" text DEFAULT NULL::text, input text DEFAULT NULL::text, idempotency_key text DEFAULT NULL::text, columns text[] DEFAULT NULL::text[], exclude_columns text[] DEFAULT NULL::text[], caller name DEFAULT CURRENT_USER) RETURNS integer
+CREATE FUNCTION rowflow.attach(table_name regclass, workflow text, events text[] DEFAULT '{insert}'::text[], "when" text DEFAULT NULL::text, input text DEFAULT NULL::text, idempotency_key text DEFAULT NULL::text, columns text[] DEFAULT NULL::text[], exclude_columns text[] DEFAULT NULL::text[], caller name DEFAULT CURRENT_USER, on_delete text DEFAULT 'ignore'::text, supersede boolean DEFAULT false) RETURNS integer
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO ''
     AS $$
   select rowflow._attach(attach.table_name, attach.table_name::text, attach.workflow,
                          attach.events, attach."when", attach.input, attach.idempotency_key,
-                         attach.columns, attach.exclude_columns, attach.caller);
+                         attach.columns, attach.exclude_columns, attach.caller, attach.on_delete, attach.supersede);
 $$;
 
 --
--- Name: FUNCTION attach(table_name regclass, workflow text, events text[], "when" text, input text, idempotency_key text, columns text[], exclude_columns text[], caller name); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION attach(table_name regclass, workflow text, events text[], "when" text, input text, idempotency_key text, columns text[], exclude_columns text[], caller name, on_delete text, supersede boolean); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.attach(table_name regclass, workflow text, events text[], "when" text, input text, idempotency_key text, columns text[], exclude_columns text[], caller name) IS 'Same as attach(text, …) for a regclass argument.';
+COMMENT ON FUNCTION rowflow.attach(table_name regclass, workflow text, events text[], "when" text, input text, idempotency_key text, columns text[], exclude_columns text[], caller name, on_delete text, supersede boolean) IS 'Same as attach(text, …) for a regclass argument.';
 
 --
--- Name: attach(text, text, text[], text, text, text, text[], text[], name, text); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: attach(text, text, text[], text, text, text, text[], text[], name, text, text, boolean); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow.attach(table_name text, workflow text, events text[] DEFAULT '{insert}'::text[], "when" text DEFAULT NULL::text, input text DEFAULT NULL::text, idempotency_key text DEFAULT NULL::text, columns text[] DEFAULT NULL::text[], exclude_columns text[] DEFAULT NULL::text[], caller name DEFAULT CURRENT_USER, caller_search_path text DEFAULT current_setting('search_path'::text)) RETURNS integer
+CREATE FUNCTION rowflow.attach(table_name text, workflow text, events text[] DEFAULT '{insert}'::text[], "when" text DEFAULT NULL::text, input text DEFAULT NULL::text, idempotency_key text DEFAULT NULL::text, columns text[] DEFAULT NULL::text[], exclude_columns text[] DEFAULT NULL::text[], caller name DEFAULT CURRENT_USER, caller_search_path text DEFAULT current_setting('search_path'::text), on_delete text DEFAULT 'ignore'::text, supersede boolean DEFAULT false) RETURNS integer
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO ''
     AS $$
   select rowflow._attach(rowflow._resolve_table(attach.table_name, attach.caller_search_path),
                          attach.table_name, attach.workflow, attach.events, attach."when",
                          attach.input, attach.idempotency_key, attach.columns, attach.exclude_columns,
-                         attach.caller);
+                         attach.caller, attach.on_delete, attach.supersede);
 $$;
 
 --
--- Name: FUNCTION attach(table_name text, workflow text, events text[], "when" text, input text, idempotency_key text, columns text[], exclude_columns text[], caller name, caller_search_path text); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION attach(table_name text, workflow text, events text[], "when" text, input text, idempotency_key text, columns text[], exclude_columns text[], caller name, caller_search_path text, on_delete text, supersede boolean); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.attach(table_name text, workflow text, events text[], "when" text, input text, idempotency_key text, columns text[], exclude_columns text[], caller name, caller_search_path text) IS 'Attaches a workflow to a table: row changes (events) for which "when" holds start a run with the given input (default: the row as JSON, or only `columns`, or without `exclude_columns`) in the same transaction. The table name resolves with the caller''s search_path. Returns the attachment id. RF020, RF030-RF036.';
+COMMENT ON FUNCTION rowflow.attach(table_name text, workflow text, events text[], "when" text, input text, idempotency_key text, columns text[], exclude_columns text[], caller name, caller_search_path text, on_delete text, supersede boolean) IS 'Attaches a workflow to a table: row changes (events) for which "when" holds start a run with the given input (default: the row as JSON, or only `columns`, or without `exclude_columns`) in the same transaction. The table name resolves with the caller''s search_path. on_delete (cancel | compensate | ignore) decides what deleting a row does to its unfinished runs; supersede => true makes a newer run of a row cancel its older unfinished ones. Returns the attachment id. RF020, RF030-RF036.';
 
 --
 -- Name: begin_step(bigint, text, integer, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -3143,9 +3414,6 @@ CREATE FUNCTION rowflow.cancel_run(run_id bigint, reason text DEFAULT NULL::text
 declare
   v_now timestamptz := coalesce(cancel_run.now, pg_catalog.statement_timestamp());
   v_run rowflow.runs;
-  v_chain int := 0;
-  v_error jsonb;
-  v_from text;
 begin
   -- GUARD: an operator, or the app that started the run; lock the run;
   -- only a queued or active run can be cancelled.
@@ -3159,41 +3427,7 @@ begin
     raise exception 'permission denied: run % was not started by %', v_run.id, session_user
       using errcode = '42501', hint = 'Operators (rowflow_operator) cancel any run; an app cancels its own.';
   end if;
-  if v_run.status not in ('queued', 'running', 'compensating')
-     or (coalesce(cancel_run.compensate, false) and v_run.status = 'compensating') then
-    return false;
-  end if;
-  v_from := v_run.status;
-  -- PHASE 1: cancel every unfinished step run (a compensation chain too,
-  -- unless it is to run now) and remove the queued jobs.
-  perform rowflow._cancel_steps(v_run.id, array['step', 'compensation', 'on_failure'],
-                                coalesce(cancel_run.reason, 'run cancelled'), v_now);
-  -- PHASE 2: with compensate, the chain of what succeeded; the run is
-  -- 'compensating' while it runs.
-  if coalesce(cancel_run.compensate, false) and v_run.status = 'running' then
-    v_chain := rowflow._build_chain(v_run, false, v_now);
-  end if;
-  if v_chain > 0 then
-    v_error := jsonb_build_object('cancelled', true, 'reason', cancel_run.reason);
-    update rowflow.runs as r
-    set status = 'compensating', error = v_error, updated_at = v_now
-    where r.id = v_run.id
-    returning r.* into v_run;
-    insert into rowflow.events (run_id, type, data, at)
-    values (v_run.id, 'run_compensating', v_error, v_now);
-    perform rowflow._advance_chain_step(v_run, v_now);
-  else
-    update rowflow.runs as r
-    set status = 'cancelled', updated_at = v_now, finished_at = v_now
-    where r.id = v_run.id;
-    insert into rowflow.events (run_id, type, data, at)
-    values (v_run.id, 'run_cancelled', jsonb_build_object('reason', cancel_run.reason, 'from', v_from), v_now);
-  end if;
-  perform rowflow._audit('cancel_run', v_run.workflow, v_run.id, null, cancel_run.reason,
-                         jsonb_build_object('from', v_from, 'compensate', coalesce(cancel_run.compensate, false),
-                                            'compensations', v_chain), v_now);
-  perform rowflow._notify(jsonb_build_object('run', v_run.id));
-  return true;
+  return rowflow._cancel_locked(v_run, cancel_run.reason, v_now, coalesce(cancel_run.compensate, false), null);
 end;
 $$;
 
@@ -4658,9 +4892,9 @@ begin
 
   -- PHASE 2: the new run, claimed; the copied steps' rows.
   insert into rowflow.runs (workflow, version, status, input, priority, created_at, updated_at, started_at,
-                            started_by, rerun_of)
+                            started_by, rerun_of, source_relid, source_key)
   values (v_src.workflow, v_src.version, 'running', v_src.input, v_src.priority, v_now, v_now, v_now,
-          v_src.started_by, v_src.id)
+          v_src.started_by, v_src.id, v_src.source_relid, v_src.source_key)
   returning id into v_new;
   insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts, output,
                                  created_at, started_at, finished_at)
@@ -4870,6 +5104,61 @@ $$;
 --
 
 COMMENT ON FUNCTION rowflow.retry_runs(workflow text, statuses text[], since timestamp with time zone, before timestamp with time zone, mode text, reason text, max_runs integer, now timestamp with time zone) IS 'retry_run over a filter (workflow, failed/cancelled statuses, created in [since, before)), at most max_runs per call; answers counts.';
+
+--
+-- Name: visible_runs; Type: VIEW; Schema: rowflow; Owner: -
+--
+
+CREATE VIEW rowflow.visible_runs WITH (security_barrier='true') AS
+ SELECT r.id,
+    r.workflow,
+    r.version,
+    r.status,
+    r.input,
+    r.idempotency_key,
+    r.priority,
+    r.error,
+    r.created_at,
+    r.updated_at,
+    r.finished_at,
+    r.started_at,
+    r.started_by,
+    r.rerun_of,
+    r.source_relid,
+    r.source_key
+   FROM rowflow.runs r
+  WHERE ((r.started_by = SESSION_USER) OR ( SELECT rowflow._may('viewer'::text) AS _may));
+
+--
+-- Name: VIEW visible_runs; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON VIEW rowflow.visible_runs IS 'The runs the current role may see: all for viewers, operators and the owner, else those its session started.';
+
+--
+-- Name: runs_for(regclass, text[]); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.runs_for(table_name regclass, VARIADIC key text[]) RETURNS SETOF rowflow.visible_runs
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_key text := rowflow._source_key(runs_for.table_name, runs_for.key);
+begin
+  return query
+  select r.* from rowflow.visible_runs as r
+  where r.source_relid = runs_for.table_name::oid and r.source_key = v_key
+  order by r.id;
+end;
+$$;
+
+--
+-- Name: FUNCTION runs_for(table_name regclass, VARIADIC key text[]); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.runs_for(table_name regclass, VARIADIC key text[]) IS 'The runs a business row''s changes started (any attachment of its table), oldest first: runs_for(''shop.orders'', ''42''); a composite key takes one value per key column. RF032 for a table without a primary key, 22023 for a wrong number of values.';
 
 --
 -- Name: set_retention(text, interval, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -5573,34 +5862,6 @@ CREATE VIEW rowflow.visible_run_steps WITH (security_barrier='true') AS
 COMMENT ON VIEW rowflow.visible_run_steps IS 'The step runs (rowflow.run_steps) of the runs rowflow.visible_runs shows.';
 
 --
--- Name: visible_runs; Type: VIEW; Schema: rowflow; Owner: -
---
-
-CREATE VIEW rowflow.visible_runs WITH (security_barrier='true') AS
- SELECT r.id,
-    r.workflow,
-    r.version,
-    r.status,
-    r.input,
-    r.idempotency_key,
-    r.priority,
-    r.error,
-    r.created_at,
-    r.updated_at,
-    r.finished_at,
-    r.started_at,
-    r.started_by,
-    r.rerun_of
-   FROM rowflow.runs r
-  WHERE ((r.started_by = SESSION_USER) OR ( SELECT rowflow._may('viewer'::text) AS _may));
-
---
--- Name: VIEW visible_runs; Type: COMMENT; Schema: rowflow; Owner: -
---
-
-COMMENT ON VIEW rowflow.visible_runs IS 'The runs the current role may see: all for viewers, operators and the owner, else those its session started.';
-
---
 -- Name: waiters; Type: TABLE; Schema: rowflow; Owner: -
 --
 
@@ -5840,6 +6101,12 @@ CREATE INDEX audit_run_idx ON rowflow.audit USING btree (run_id) WHERE (run_id I
 --
 
 CREATE INDEX runs_queued_idx ON rowflow.runs USING btree (priority, id) WHERE (status = 'queued'::text);
+
+--
+-- Name: runs_source_idx; Type: INDEX; Schema: rowflow; Owner: -
+--
+
+CREATE INDEX runs_source_idx ON rowflow.runs USING btree (source_relid, source_key) WHERE (source_key IS NOT NULL);
 
 --
 -- Name: runs_workflow_idempotency_key_idx; Type: INDEX; Schema: rowflow; Owner: -

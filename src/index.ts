@@ -31,6 +31,7 @@ export type {
   RunFilter,
   SkipResult,
 } from "./db/runs/operate.js";
+export type { RunSummary } from "./db/runs/runs-for.js";
 export {
   type AnyDeps,
   type AnyInput,

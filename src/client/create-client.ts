@@ -30,6 +30,7 @@ import {
   type SkipResult,
   skipStep,
 } from "../db/runs/operate.js";
+import { runsFor, type RunSummary } from "../db/runs/runs-for.js";
 import { startRun } from "../db/runs/start-run.js";
 import { startRuns } from "../db/runs/start-runs.js";
 import type { Database } from "../db/types.js";
@@ -84,6 +85,11 @@ export interface Client {
   ): Promise<string[]>;
   /** Returns the run with its steps, or `undefined` when there is no such run. */
   getRun(runId: string): Promise<RunInfo | undefined>;
+  /**
+   * The runs a row of an attached table started, oldest first (`rowflow.runs_for`):
+   * `runsFor("shop.orders", 42)`; a composite key takes one value per key column.
+   */
+  runsFor(table: string, ...key: Array<string | number | bigint>): Promise<RunSummary[]>;
   /**
    * Resolves with the run once it has ended (succeeded, failed or cancelled).
    * Throws `WaitTimeoutError` after `timeout`, `RowflowSqlError` RF023 for an unknown run.
@@ -201,6 +207,7 @@ export function createClient(options: ClientOptions = {}): Client {
         }),
       ),
     getRun: (runId) => guard(() => getRun(db, { runId })),
+    runsFor: (table, ...key) => guard(() => runsFor(pool, table, key)),
     waitForRun: (runId, opts = {}) =>
       guard(() => waitForRun({ db, listener, pollInterval }, runId, opts)),
     subscribe: (fn) => guard(() => listener.add(fn)),

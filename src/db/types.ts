@@ -98,6 +98,11 @@ export interface RowflowRuns {
   priority: Generated<number>;
   rerun_of: Int8 | null;
   /**
+   * The primary key of the business row whose change started the run (an attachment's run; null for start_run(s)): the key column as text, or for a composite key a JSON array of the columns as text. rowflow.runs_for(table, key) finds the runs of a row.
+   */
+  source_key: string | null;
+  source_relid: number | null;
+  /**
    * When a worker claimed the run (queued → running); null while queued, and for a run cancelled while queued.
    */
   started_at: Timestamp | null;
@@ -181,7 +186,9 @@ export interface RowflowTableAttachments {
   id: Generated<number>;
   input_sql: string | null;
   key_sql: string | null;
+  on_delete: Generated<string>;
   relid: number;
+  supersede: Generated<boolean>;
   when_sql: string | null;
   workflow: string;
 }
@@ -195,6 +202,8 @@ export interface RowflowVisibleRuns {
   input: Json | null;
   priority: number | null;
   rerun_of: Int8 | null;
+  source_key: string | null;
+  source_relid: number | null;
   started_at: Timestamp | null;
   started_by: string | null;
   status: string | null;

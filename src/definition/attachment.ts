@@ -33,6 +33,14 @@ export interface AttachmentOptions {
   readonly columns?: readonly string[];
   /** …or the columns to leave out (not with `columns`). (Default: none) */
   readonly excludeColumns?: readonly string[];
+  /**
+   * What deleting a row does to its unfinished runs of this workflow:
+   * `cancel`, `compensate` (undo their succeeded steps, then cancel) or
+   * `ignore`. Needs a primary key. (Default: `"ignore"`)
+   */
+  readonly onDelete?: "cancel" | "compensate" | "ignore";
+  /** A newer run of a row cancels the row's older unfinished runs. Needs a primary key. (Default: false) */
+  readonly supersede?: boolean;
 }
 
 const columnList = z
@@ -55,6 +63,8 @@ const attachmentSchema = z
       .optional(),
     columns: z.array(z.string().min(1, { error: "a column name must not be empty" })).optional(),
     excludeColumns: columnList.optional(),
+    onDelete: z.enum(["cancel", "compensate", "ignore"]).optional(),
+    supersede: z.boolean().optional(),
   })
   .refine((a) => a.columns === undefined || a.excludeColumns === undefined, {
     error: "give columns or excludeColumns, not both",
@@ -91,6 +101,8 @@ export function parseAttachments(
         ...(parsed.excludeColumns === undefined
           ? {}
           : { excludeColumns: Object.freeze([...parsed.excludeColumns]) }),
+        ...(parsed.onDelete === undefined ? {} : { onDelete: parsed.onDelete }),
+        ...(parsed.supersede === undefined ? {} : { supersede: parsed.supersede }),
       });
     }),
   );

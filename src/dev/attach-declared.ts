@@ -7,6 +7,8 @@ export interface DeclaredAttachment {
   when?: string;
   columns?: readonly string[];
   excludeColumns?: readonly string[];
+  onDelete?: "cancel" | "compensate" | "ignore";
+  supersede?: boolean;
 }
 
 export interface AttachableWorkflow {
@@ -16,7 +18,7 @@ export interface AttachableWorkflow {
 
 /**
  * Makes the database's attachments match the declared ones: an identical
- * attachment (table, workflow, events, when, columns) is kept, a different one for the
+ * attachment (table, workflow, events, when, columns, onDelete, supersede) is kept, a different one for the
  * same table and workflow is detached first, a missing one is attached
  * through `rowflow.attach`. Returns the attachments it created.
  */
@@ -35,6 +37,7 @@ export async function attachDeclared(
               and (select array_agg(e order by e) from unnest(events) as e) = $3::text[]
               and when_sql is not distinct from $4
               and columns is not distinct from $5::text[] and exclude_columns is not distinct from $6::text[]
+              and on_delete = $7 and supersede = $8
          ) as present`,
         [
           attachment.table,
@@ -43,6 +46,8 @@ export async function attachDeclared(
           attachment.when ?? null,
           attachment.columns ?? null,
           attachment.excludeColumns ?? null,
+          attachment.onDelete ?? "ignore",
+          attachment.supersede ?? false,
         ],
       );
       if (rows[0]?.present) continue;
@@ -53,7 +58,8 @@ export async function attachDeclared(
       );
       await pool.query(
         `select rowflow.attach(table_name => $1::text, workflow => $2, events => $3::text[], "when" => $4,
-                               columns => $5::text[], exclude_columns => $6::text[])`,
+                               columns => $5::text[], exclude_columns => $6::text[],
+                               on_delete => $7, supersede => $8)`,
         [
           attachment.table,
           workflow.name,
@@ -61,6 +67,8 @@ export async function attachDeclared(
           attachment.when ?? null,
           attachment.columns ?? null,
           attachment.excludeColumns ?? null,
+          attachment.onDelete ?? "ignore",
+          attachment.supersede ?? false,
         ],
       );
       created.push(`${workflow.name} on ${attachment.table} (${events.join(", ")})`);

@@ -17,6 +17,8 @@ export interface MigrationWorkflow {
     readonly when?: string | undefined;
     readonly columns?: readonly string[] | undefined;
     readonly excludeColumns?: readonly string[] | undefined;
+    readonly onDelete?: "cancel" | "compensate" | "ignore" | undefined;
+    readonly supersede?: boolean | undefined;
   }>;
 }
 
@@ -59,8 +61,13 @@ export function renderWorkflowMigration(
         attachment.when === undefined ? "" : `, "when" => ${sqlLiteral(attachment.when)}`;
       const columns = (name: string, list: readonly string[] | undefined) =>
         list === undefined ? "" : `, ${name} => array[${list.map(sqlLiteral).join(", ")}]::text[]`;
+      const onDelete =
+        attachment.onDelete === undefined || attachment.onDelete === "ignore"
+          ? ""
+          : `, on_delete => ${sqlLiteral(attachment.onDelete)}`;
+      const supersede = attachment.supersede ? ", supersede => true" : "";
       lines.push(
-        `select rowflow.attach(${sqlLiteral(attachment.table)}, ${sqlLiteral(workflow.name)}, events => ${events}${when}${columns("columns", attachment.columns)}${columns("exclude_columns", attachment.excludeColumns)});`,
+        `select rowflow.attach(${sqlLiteral(attachment.table)}, ${sqlLiteral(workflow.name)}, events => ${events}${when}${columns("columns", attachment.columns)}${columns("exclude_columns", attachment.excludeColumns)}${onDelete}${supersede});`,
       );
     }
     lines.push("");

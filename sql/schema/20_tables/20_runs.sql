@@ -37,6 +37,8 @@ create table rowflow.runs (
   started_at      timestamptz,
   started_by      text not null default session_user,
   rerun_of        bigint,                       -- the run this one reruns (rerun_from); null otherwise
+  source_relid    oid,                          -- an attached table's oid: the run's source row (runs_for)
+  source_key      text,                         -- that row's primary key as text (see the comment below)
   constraint input_is_object check (jsonb_typeof(input) = 'object'),
   constraint error_matches_status
     check (status in ('failed', 'compensating', 'cancelled') or error is null),
@@ -55,6 +57,15 @@ comment on column rowflow.runs.started_by is
   'The session user whose transaction started the run (start_run(s), or the write of an attached table); rowflow.visible_runs shows a role its own runs.';
 comment on column rowflow.runs.started_at is
   'When a worker claimed the run (queued → running); null while queued, and for a run cancelled while queued.';
+
+comment on column rowflow.runs.source_key is
+  'The primary key of the business row whose change started the run (an attachment''s run; null for start_run(s)): the key column as text, or for a composite key a JSON array of the columns as text. rowflow.runs_for(table, key) finds the runs of a row.';
+
+-- The runs of a business row (runs_for, on_delete, supersede:
+-- sql/schema/50_attach/_source_runs.sql). It costs every attached start one
+-- index entry: measured in docs/architecture.md ("Where an attached INSERT's
+-- time and WAL go").
+create index runs_source_idx on rowflow.runs (source_relid, source_key) where source_key is not null;
 
 -- One run per (workflow, idempotency key); a start with a key that already
 -- has a run returns that run.

@@ -17,8 +17,11 @@ create table rowflow.table_attachments (
   created_by       name not null default current_user,  -- the role attach acted for
   columns          text[],                       -- the default input's row: only these columns
   exclude_columns  text[],                       -- … or all but these
+  on_delete        text not null default 'ignore', -- deleting the row: cancel | compensate | ignore its runs
+  supersede        boolean not null default false, -- a newer run of the row cancels its older unfinished ones
   constraint events_are_valid
     check (cardinality(events) between 1 and 3 and events <@ array['insert', 'update', 'delete']),
+  constraint on_delete_is_valid check (on_delete in ('cancel', 'compensate', 'ignore')),
   constraint function_name_is_safe check (function_name ~ '^tg_[a-z0-9_]+$')
 );
 create index table_attachments_relid_idx on rowflow.table_attachments (relid, workflow);

@@ -1,11 +1,12 @@
--- rowflow._queue_runs(workflow, version, inputs[], keys[], priority, now) → run ids
+-- rowflow._queue_runs(workflow, version, inputs[], keys[], priority, now, source_relid, sources[]) → run ids
 --
 -- The one writer of queued runs for start_runs: checks the inputs (each a
 -- JSON object of at most 1 MiB of JSON text, RF022), inserts one row per
 -- input, resolves idempotency keys, and wakes a waiting worker and live
 -- views (sql/schema/80_wake/_wake_all.sql). Ids in input order. Callers
 -- check the workflow and the other arguments. (Attachment triggers write the
--- same rows from their transition tables instead: _attachment_body.)
+-- same rows from their transition tables instead: _attachment_body; their
+-- keyed starts come here with the source rows, source_relid and sources.)
 --
 -- Without keys there is no speculative insertion (ON CONFLICT costs a WAL
 -- record and an arbiter probe per row even for a null key); a single input
@@ -20,7 +21,7 @@
 -- when the binary form is above 1 MiB / 6 (JSON text is at most 6x the
 -- binary size).
 create or replace function rowflow._queue_runs(workflow text, version int, inputs jsonb[], keys text[], priority int,
-  now timestamptz)
+  now timestamptz, source_relid oid default null, sources text[] default null)
 returns bigint[]
 language plpgsql
 set search_path to ''
@@ -69,17 +70,20 @@ begin
   -- PHASE 1: the rows. Without keys no speculative insertion (it costs a
   -- WAL record and an arbiter probe per row even for a null key).
   if _queue_runs.keys is null and v_n = 1 then
-    insert into rowflow.runs as r (workflow, version, status, input, priority, created_at, updated_at)
+    insert into rowflow.runs as r (workflow, version, status, input, priority, created_at, updated_at, source_relid,
+                                   source_key)
     values (_queue_runs.workflow, _queue_runs.version, 'queued', _queue_runs.inputs[1], _queue_runs.priority,
-            v_now, v_now)
+            v_now, v_now, _queue_runs.source_relid, _queue_runs.sources[1])
     returning r.id into v_id;
     v_ids := array[v_id];
   elsif _queue_runs.keys is null then
     -- Ids drawn first, so they follow input order.
     v_ids := array(select pg_catalog.nextval('rowflow.runs_id_seq'::regclass)
                    from pg_catalog.generate_series(1, v_n));
-    insert into rowflow.runs as r (id, workflow, version, status, input, priority, created_at, updated_at)
-    select v_ids[t.o], _queue_runs.workflow, _queue_runs.version, 'queued', t.i, _queue_runs.priority, v_now, v_now
+    insert into rowflow.runs as r (id, workflow, version, status, input, priority, created_at, updated_at,
+                                   source_relid, source_key)
+    select v_ids[t.o], _queue_runs.workflow, _queue_runs.version, 'queued', t.i, _queue_runs.priority, v_now, v_now,
+           _queue_runs.source_relid, _queue_runs.sources[t.o]
     from unnest(_queue_runs.inputs) with ordinality as t(i, o)
     order by t.o;
   else
@@ -88,9 +92,9 @@ begin
     v_ids := array(select pg_catalog.nextval('rowflow.runs_id_seq'::regclass)
                    from pg_catalog.generate_series(1, v_n));
     insert into rowflow.runs as r (id, workflow, version, status, input, idempotency_key, priority,
-                                   created_at, updated_at)
+                                   created_at, updated_at, source_relid, source_key)
     select v_ids[t.o], _queue_runs.workflow, _queue_runs.version, 'queued', t.i, t.k, _queue_runs.priority,
-           v_now, v_now
+           v_now, v_now, _queue_runs.source_relid, _queue_runs.sources[t.o]
     from unnest(_queue_runs.inputs, _queue_runs.keys) with ordinality as t(i, k, o)
     order by t.o
     on conflict (workflow, idempotency_key) where idempotency_key is not null do nothing;
@@ -110,6 +114,6 @@ begin
   return v_ids;
 end;
 $$;
-comment on function rowflow._queue_runs(text, int, jsonb[], text[], int, timestamptz) is
+comment on function rowflow._queue_runs(text, int, jsonb[], text[], int, timestamptz, oid, text[]) is
   'Internal: inserts queued runs (RF022 input checks, idempotency keys) and wakes workers; ids in input order.';
-select rowflow._allow('function rowflow._queue_runs(text, int, jsonb[], text[], int, timestamptz)', '{}');
+select rowflow._allow('function rowflow._queue_runs(text, int, jsonb[], text[], int, timestamptz, oid, text[])', '{}');

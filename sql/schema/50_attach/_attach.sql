@@ -1,4 +1,4 @@
--- rowflow._attach(relid, given, workflow, events, "when", input, idempotency_key, columns, exclude_columns, caller) → attachment id
+-- rowflow._attach(relid, given, workflow, events, "when", input, idempotency_key, columns, exclude_columns, caller, on_delete, supersede) → attachment id
 --
 -- Installs one statement-level AFTER trigger per event, with transition
 -- tables (rf_new / rf_old), and the two generated functions they use
@@ -26,9 +26,16 @@
 -- order). UPDATE pairs old and new rows by primary key, so an update
 -- attachment needs one (RF032); a row whose key itself changed has no old
 -- partner.
+--
+-- Source rows: every run records its row's primary key (runs.source_key).
+-- on_delete (cancel | compensate; default ignore) adds a delete trigger
+-- even when events omit delete, whose deleted keys cancel the rows'
+-- unfinished runs; supersede makes each new run cancel its row's older
+-- unfinished ones (sql/schema/50_attach/_cancel_source_runs.sql). Both need
+-- a primary key (RF032).
 create or replace function rowflow._attach(
   relid oid, given text, workflow text, events text[], "when" text, input text, idempotency_key text,
-  columns text[], exclude_columns text[], caller name)
+  columns text[], exclude_columns text[], caller name, on_delete text default 'ignore', supersede boolean default false)
 returns int
 language plpgsql
 set search_path to ''
@@ -49,6 +56,8 @@ declare
   v_on text[] := '{}';
   v_queries text[] := '{}';
   v_missing text;
+  v_on_delete text := pg_catalog.lower(coalesce(_attach.on_delete, 'ignore'));
+  v_triggers text[];
 begin
   -- GUARD: the caller, the table and its ownership, workflow, events,
   -- column options, primary key.
@@ -68,6 +77,10 @@ begin
                     order by 1);
   if cardinality(v_events) <> cardinality(_attach.events) then
     raise exception 'attach: events lists an event twice: %', _attach.events::text using errcode = 'RF033';
+  end if;
+  if v_on_delete not in ('cancel', 'compensate', 'ignore') then
+    raise exception 'attach: on_delete must be cancel, compensate or ignore, got %', pg_catalog.quote_literal(_attach.on_delete)
+      using errcode = 'RF034';
   end if;
   if _attach.columns is not null and _attach.exclude_columns is not null then
     raise exception 'attach: give columns or exclude_columns, not both' using errcode = 'RF034';
@@ -102,6 +115,11 @@ begin
     raise exception 'attach: table % has no primary key; update attachments pair old and new rows by primary key',
       _attach.relid::regclass using errcode = 'RF032',
       hint = 'Add a primary key (alter table … add primary key (…)), or attach only insert/delete events.';
+  end if;
+  if (v_on_delete <> 'ignore' or coalesce(_attach.supersede, false)) and cardinality(v_pk) = 0 then
+    raise exception 'attach: table % has no primary key; % finds a row''s runs by its primary key',
+      _attach.relid::regclass, case when v_on_delete <> 'ignore' then 'on_delete' else 'supersede' end
+      using errcode = 'RF032', hint = 'Add a primary key (alter table … add primary key (…)).';
   end if;
   -- Serialise attach/detach on this table (CREATE TRIGGER takes this lock
   -- anyway; taking it first makes the overlap check below race-free).
@@ -150,9 +168,10 @@ begin
   v_table_tag := coalesce(nullif(left(pg_catalog.regexp_replace(pg_catalog.lower(v_rel.relname::text),
                    '[^a-z0-9_]+', '_', 'g'), 22), ''), 't');
   insert into rowflow.table_attachments (relid, workflow, events, when_sql, input_sql, key_sql, columns,
-                                         exclude_columns, function_name, created_by)
+                                         exclude_columns, function_name, created_by, on_delete, supersede)
   values (_attach.relid, _attach.workflow, v_events, _attach."when", _attach.input, _attach.idempotency_key,
-          _attach.columns, _attach.exclude_columns, 'tg_pending', _attach.caller)
+          _attach.columns, _attach.exclude_columns, 'tg_pending', _attach.caller, v_on_delete,
+          coalesce(_attach.supersede, false))
   returning id into v_id;
   v_fn := 'tg_' || v_table_tag || '__' || left(pg_catalog.replace(_attach.workflow, '-', '_'), 22) || '_' || v_id;
   update rowflow.table_attachments as a set function_name = v_fn where a.id = v_id;
@@ -160,10 +179,15 @@ begin
   -- PHASE 3: the trigger function (the table owner's) and the start function.
   perform rowflow._install_attachment(v_id);
 
-  -- PHASE 4: one statement-level AFTER trigger per event. The _900_ prefix
-  -- makes them fire after the table's other AFTER statement triggers
-  -- (Postgres fires triggers of one kind in name order).
-  foreach v_event in array v_events loop
+  -- PHASE 4: one statement-level AFTER trigger per event (and for delete
+  -- when on_delete acts). The _900_ prefix makes them fire after the
+  -- table's other AFTER statement triggers (Postgres fires triggers of one
+  -- kind in name order).
+  v_triggers := v_events;
+  if v_on_delete <> 'ignore' and not 'delete' = any (v_events) then
+    v_triggers := v_triggers || 'delete'::text;
+  end if;
+  foreach v_event in array v_triggers loop
     execute pg_catalog.format(
       'create trigger %I after %s on %s referencing %s for each statement execute function rowflow.%I()',
       '_900_rowflow_' || left(_attach.workflow, 30) || '_' || v_event || '_' || v_id,
@@ -176,8 +200,9 @@ begin
   perform rowflow._audit('attach', _attach.workflow, null, null, null,
                          pg_catalog.jsonb_build_object('attachment', v_id, 'table', _attach.relid::regclass::text,
                                                        'events', v_events, 'when', _attach."when",
-                                                       'caller', _attach.caller), null);
+                                                       'caller', _attach.caller, 'on_delete', v_on_delete,
+                                                       'supersede', coalesce(_attach.supersede, false)), null);
   return v_id;
 end;
 $$;
-select rowflow._allow('function rowflow._attach(oid, text, text, text[], text, text, text, text[], text[], name)', '{}');
+select rowflow._allow('function rowflow._attach(oid, text, text, text[], text, text, text, text[], text[], name, text, boolean)', '{}');

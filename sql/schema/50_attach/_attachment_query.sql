@@ -2,7 +2,8 @@
 --
 -- The SELECT an attachment's trigger runs for one event: it reads the
 -- transition table(s) (rf_new / rf_old, aliased new / old), keeps the rows
--- where `when` is true, and aggregates the run inputs and idempotency keys.
+-- where `when` is true, and aggregates the run inputs, idempotency keys and
+-- source keys (the rows' primary keys, rowflow._attachment_source).
 -- Every event sees both aliases: INSERT's old and DELETE's new are an empty
 -- stand-in (all columns null), so one `when` like "new.status = 'paid' and
 -- old.status is distinct from 'paid'" works for inserts and updates alike.
@@ -111,9 +112,14 @@ begin
     else '' end
     || 'select pg_catalog.array_agg(rf_q.input), '
     || case when _attachment_query.key_sql is null then 'null::text[]' else 'pg_catalog.array_agg(rf_q.key)' end
+    || case when coalesce(cardinality(_attachment_query.pk_cols), 0) = 0 then ', null::text[]'
+            else ', pg_catalog.array_agg(rf_q.source)' end
     || coalesce(' into ' || _attachment_query.into_vars, '') || E'\n'
     || 'from (select coalesce((' || v_input || '), null::jsonb) as input, '
-    || v_key || ' as key' || E'\n'
+    || v_key || ' as key, '
+    || rowflow._attachment_source(_attachment_query.pk_cols,
+                                  case when _attachment_query.event = 'delete' then 'old' else 'new' end)
+    || ' as source' || E'\n'
     || 'from ' || v_src || E'\n'
     || 'where (' || coalesce(E'\n' || _attachment_query.when_sql || E'\n', 'true') || ')) as rf_q';
 end;

@@ -26,7 +26,7 @@ begin
     order by a.id
   loop
     execute pg_catalog.format('drop function rowflow.%I() cascade', v_row.function_name);
-    execute pg_catalog.format('drop function if exists rowflow.%I(jsonb[], text[])',
+    execute pg_catalog.format('drop function if exists rowflow.%I(jsonb[], text[], text[], text[])',
                               'st_' || substr(v_row.function_name, 4));
     delete from rowflow.table_attachments as a where a.id = v_row.id;
     v_count := v_count + 1;

@@ -4,7 +4,8 @@
 --                                  owned by the table's owner, body from
 --                                  rowflow._attachment_body; evaluates the
 --                                  expressions as the owner.
---   rowflow.st_…(inputs, keys)     the start function: SECURITY DEFINER,
+--   rowflow.st_…(inputs, keys, sources, gone)
+--                                  the start function: SECURITY DEFINER,
 --                                  owned by rowflow's owner, EXECUTE for the
 --                                  table's owner only; starts the runs of
 --                                  this attachment's workflow from computed
@@ -14,7 +15,9 @@
 -- expressions call (a `when` calling the owner's function, a column type
 -- whose cast to json is the owner's) runs as the owner, who could call it
 -- anyway; the start function can only start runs of one workflow, which the
--- owner's writes do anyway. Writers need no right on schema rowflow: the
+-- owner's writes do anyway, and cancel that workflow's runs of the table's
+-- rows as on_delete / supersede would (a delete or an update by the owner
+-- does the same). Writers need no right on schema rowflow: the
 -- trigger function runs as the owner, who gets USAGE on it.
 --
 -- CREATE OR REPLACE keeps each function's oid, so triggers keep pointing
@@ -44,15 +47,17 @@ begin
 
   -- PHASE 1: the start function, rowflow's.
   execute pg_catalog.format(
-    'create or replace function rowflow.%I(inputs jsonb[], keys text[]) returns void language plpgsql '
+    'create or replace function rowflow.%I(inputs jsonb[], keys text[], sources text[], gone text[]) returns void '
+    'language plpgsql '
     'security definer set search_path to '''' as %L', v_start,
     rowflow._attachment_start_body(v_a));
-  perform rowflow._allow(pg_catalog.format('function rowflow.%I(jsonb[], text[])', v_start), '{}');
+  perform rowflow._allow(pg_catalog.format('function rowflow.%I(jsonb[], text[], text[], text[])', v_start), '{}');
   if not v_is_rowflow_owner then
-    execute pg_catalog.format('grant execute on function rowflow.%I(jsonb[], text[]) to %I', v_start, v_owner_name);
+    execute pg_catalog.format('grant execute on function rowflow.%I(jsonb[], text[], text[], text[]) to %I', v_start,
+                              v_owner_name);
     execute pg_catalog.format('grant usage on schema rowflow to %I', v_owner_name);
   end if;
-  execute pg_catalog.format('comment on function rowflow.%I(jsonb[], text[]) is %L', v_start,
+  execute pg_catalog.format('comment on function rowflow.%I(jsonb[], text[], text[], text[]) is %L', v_start,
     pg_catalog.format('rowflow attachment %s: starts runs of workflow %s for the trigger function rowflow.%s',
                       v_a.id, v_a.workflow, v_a.function_name));
 
@@ -65,6 +70,10 @@ begin
   execute pg_catalog.format('comment on function rowflow.%I() is %L', v_a.function_name,
     pg_catalog.format('rowflow attachment %s: starts workflow %s for %s on %s (runs as the table owner, %s)', v_a.id,
       v_a.workflow, array_to_string(v_a.events, ', '), v_a.relid::regclass, v_owner_name));
+  -- The start function of before the source rows took (inputs, keys) only.
+  if pg_catalog.to_regprocedure(pg_catalog.format('rowflow.%I(jsonb[], text[])', v_start)) is not null then
+    execute pg_catalog.format('drop function rowflow.%I(jsonb[], text[])', v_start);
+  end if;
 end;
 $$;
 select rowflow._allow('function rowflow._install_attachment(int)', '{}');

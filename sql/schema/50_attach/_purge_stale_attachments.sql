@@ -21,7 +21,7 @@ begin
         and p.pronamespace = 'rowflow'::regnamespace)
   loop
     execute pg_catalog.format('drop function if exists rowflow.%I()', v_row.function_name);
-    execute pg_catalog.format('drop function if exists rowflow.%I(jsonb[], text[])',
+    execute pg_catalog.format('drop function if exists rowflow.%I(jsonb[], text[], text[], text[])',
                               'st_' || substr(v_row.function_name, 4));
     delete from rowflow.table_attachments as a where a.id = v_row.id;
   end loop;

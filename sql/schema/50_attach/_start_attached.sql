@@ -1,11 +1,13 @@
--- rowflow._start_attached(attachment_id, workflow, inputs, keys)
+-- rowflow._start_attached(attachment_id, workflow, inputs, keys, sources)
 --
 -- The slower path of an attachment's start function (rowflow.st_…; the
 -- fast one is inline in its body, sql/schema/50_attach/_attachment_start_body.sql):
 -- keyed attachments, an unknown workflow (start_runs raises RF020) and a bad
 -- mode (RF039). One call per statement with every qualifying row's input:
 -- the mode, one _queue_runs call, the pending_runs() note. It runs as
--- rowflow's owner: the start function fixes the workflow.
+-- rowflow's owner: the start function fixes the workflow. The runs record
+-- their source rows (the attachment's table, `sources`); with the
+-- attachment's supersede, each cancels the older unfinished runs of its row.
 --
 -- Backfill priority: graphile-worker takes the available job with the
 -- lowest priority value first, and claim_runs and the gates hand out the
@@ -14,7 +16,8 @@
 -- backfill step whose priority is not more than 999 lower: a backfill
 -- delays live work by at most the backfill steps already running, never by
 -- its backlog.
-create or replace function rowflow._start_attached(attachment_id int, workflow text, inputs jsonb[], keys text[])
+create or replace function rowflow._start_attached(attachment_id int, workflow text, inputs jsonb[], keys text[],
+  sources text[])
 returns void
 language plpgsql
 set search_path to ''
@@ -29,6 +32,8 @@ declare
   v_ranges text;
   v_now timestamptz;
   v_woke int;
+  v_att record;
+  v_n int;
 begin
   -- GUARD: the mode (unset/''/normal → run priority 0, backfill → 1000,
   -- suppress → nothing; anything else: _attach_mode raises RF039), then the
@@ -52,6 +57,7 @@ begin
     perform rowflow.start_runs(_start_attached.workflow, _start_attached.inputs, _start_attached.keys, v_prio);
     return;
   end if;
+  select a.relid, a.supersede into v_att from rowflow.table_attachments as a where a.id = _start_attached.attachment_id;
 
   -- PHASE 1: the runs. One row without an idempotency key (an app's plain
   -- INSERT) is inlined: one INSERT, no further plpgsql call; everything else
@@ -60,9 +66,15 @@ begin
      and pg_catalog.jsonb_typeof(_start_attached.inputs[1]) = 'object'
      and pg_catalog.pg_column_size(_start_attached.inputs[1]) <= 174762 then
     v_now := pg_catalog.now();
-    insert into rowflow.runs as r (workflow, version, status, input, priority, created_at, updated_at)
-    values (v_wf.name, v_wf.latest_version, 'queued', _start_attached.inputs[1], v_prio, v_now, v_now)
+    insert into rowflow.runs as r (workflow, version, status, input, priority, created_at, updated_at, source_relid,
+                                   source_key)
+    values (v_wf.name, v_wf.latest_version, 'queued', _start_attached.inputs[1], v_prio, v_now, v_now, v_att.relid,
+            _start_attached.sources[1])
     returning r.id into v_id;
+    if v_att.supersede then
+      v_n := rowflow._cancel_source_runs(v_wf.name, v_att.relid, _start_attached.sources, array[v_id], false,
+                                         'supersede');
+    end if;
     v_woke := rowflow._wake_all(0, 1, pg_catalog.jsonb_build_object('run', v_id));
     v_ranges := pg_catalog.set_config('rowflow.pending_runs',
       coalesce(nullif(pg_catalog.current_setting('rowflow.pending_runs', true), '') || ',', '')
@@ -70,7 +82,10 @@ begin
     return;
   end if;
   v_ids := rowflow._queue_runs(v_wf.name, v_wf.latest_version, _start_attached.inputs, _start_attached.keys,
-                               v_prio, null);
+                               v_prio, null, v_att.relid, _start_attached.sources);
+  if v_att.supersede then
+    v_n := rowflow._cancel_source_runs(v_wf.name, v_att.relid, _start_attached.sources, v_ids, false, 'supersede');
+  end if;
   -- A key repeated within the statement maps several rows to one run.
   v_ids := array(select distinct x from unnest(v_ids) as x order by x);
 
@@ -90,6 +105,6 @@ begin
     true);
 end;
 $$;
-comment on function rowflow._start_attached(int, text, jsonb[], text[]) is
+comment on function rowflow._start_attached(int, text, jsonb[], text[], text[]) is
   'Internal: the one call a generated attachment trigger makes per statement (mode, queued runs, pending_runs bookkeeping).';
-select rowflow._allow('function rowflow._start_attached(int, text, jsonb[], text[])', '{}');
+select rowflow._allow('function rowflow._start_attached(int, text, jsonb[], text[], text[])', '{}');

@@ -17,7 +17,9 @@ select
   array(select t.tgname::text from pg_catalog.pg_trigger as t
         where t.tgrelid = a.relid and t.tgfoid = p.oid order by t.tgname) as triggers,
   a.created_at,
-  a.created_by
+  a.created_by,
+  a.on_delete,
+  a.supersede
 from rowflow.table_attachments as a
 join pg_catalog.pg_proc as p
   on p.proname = a.function_name and p.pronamespace = 'rowflow'::regnamespace

@@ -74,9 +74,9 @@ begin
 
   -- PHASE 2: the new run, claimed; the copied steps' rows.
   insert into rowflow.runs (workflow, version, status, input, priority, created_at, updated_at, started_at,
-                            started_by, rerun_of)
+                            started_by, rerun_of, source_relid, source_key)
   values (v_src.workflow, v_src.version, 'running', v_src.input, v_src.priority, v_now, v_now, v_now,
-          v_src.started_by, v_src.id)
+          v_src.started_by, v_src.id, v_src.source_relid, v_src.source_key)
   returning id into v_new;
   insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts, output,
                                  created_at, started_at, finished_at)

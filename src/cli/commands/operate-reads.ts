@@ -19,6 +19,7 @@ import {
   render,
   runId,
   time,
+  UsageError,
   withDatabase,
 } from "../operate-support.js";
 import { positiveInteger } from "../parse-options.js";
@@ -31,6 +32,12 @@ export function registerOperateReads(program: Command): void {
     .option("--status <status>", "only runs with this status (queued, running, failed, …)")
     .option("--since <interval>", "only runs created within this interval (30m, 12h, 7d, …)")
     .option("--limit <n>", "at most this many (default 50)", positiveInteger)
+    .option("--table <table>", "only the runs a row of this attached table started (with --key)")
+    .option(
+      "--key <value>",
+      "the row's primary key value (repeat it for each column of a composite key)",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option("--json", "print JSON")
     .option(...databaseOption)
     .action(
@@ -40,13 +47,24 @@ export function registerOperateReads(program: Command): void {
           status?: string;
           since?: string;
           limit?: number;
+          table?: string;
+          key?: string[];
           json?: boolean;
         },
       ) => {
+        if ((options.table === undefined) !== (options.key === undefined))
+          throw new UsageError(
+            "--table and --key go together: rowflow runs --table shop.orders --key 42",
+          );
+        // A row's runs come from rowflow.runs_for (its source-row index);
+        // the SQL text is one of two constants, the values are parameters.
+        const source = options.table
+          ? "rowflow.runs_for($5::text::regclass, variadic $6::text[])"
+          : "rowflow.runs";
         const rows = await withDatabase(options, async (c) => {
           const { rows } = await c.query(
             `select id::text, workflow, version, status, created_at, finished_at, error
-             from rowflow.runs
+             from ${source}
              where ($1::text is null or workflow = $1) and ($2::text is null or status = $2)
                and ($3::interval is null or created_at > now() - $3::interval)
              order by id desc limit $4`,
@@ -55,6 +73,7 @@ export function registerOperateReads(program: Command): void {
               options.status ?? null,
               options.since ? parseInterval(options.since) : null,
               options.limit ?? 50,
+              ...(options.table ? [options.table, options.key] : []),
             ],
           );
           return rows as Array<Record<string, unknown>>;

@@ -18,9 +18,9 @@ const workflows = [
     name: "order-paid",
     spec: { description: "quote ' and backslash \\ survive", steps: [{ name: "a", task: "t" }] },
     attachments: [
-      { table: "orders", events: ["insert", "update"], when: hostileWhen },
+      { table: "orders", events: ["insert", "update"], when: hostileWhen, supersede: true },
       { table: `public."odd ""name"""`, events: ["delete"], excludeColumns: [`it's`] },
-      { table: "notes", events: ["insert"], columns: ["id"] },
+      { table: "notes", events: ["insert"], columns: ["id"], onDelete: "compensate" as const },
     ],
   },
 ];
@@ -52,7 +52,7 @@ describe("generate-migration", () => {
     await db.rollback(async (c) => {
       await c.query(sql);
       const { rows } = await c.query(
-        `select table_name::text as t, workflow, events, when_sql, columns, exclude_columns
+        `select table_name::text as t, workflow, events, when_sql, columns, exclude_columns, on_delete, supersede
          from rowflow.attachments order by id`,
       );
       expect(rows).toEqual([
@@ -63,6 +63,8 @@ describe("generate-migration", () => {
           when_sql: hostileWhen,
           columns: null,
           exclude_columns: null,
+          on_delete: "ignore",
+          supersede: true,
         },
         {
           t: `"odd ""name"""`,
@@ -71,6 +73,8 @@ describe("generate-migration", () => {
           when_sql: null,
           columns: null,
           exclude_columns: [`it's`],
+          on_delete: "ignore",
+          supersede: false,
         },
         {
           t: "notes",
@@ -79,6 +83,8 @@ describe("generate-migration", () => {
           when_sql: null,
           columns: ["id"],
           exclude_columns: null,
+          on_delete: "compensate",
+          supersede: false,
         },
       ]);
       await c.query("insert into notes values (1, 'private')");
@@ -116,10 +122,10 @@ describe("generate-migration", () => {
     expect(files[0]).toMatch(/^\d{14}_add_orders\.sql$/);
     const text = await readFile(path.join(out, files[0]!), "utf8");
     expect(text).toContain(
-      `select rowflow.attach('orders', 'order-paid', events => array['insert', 'update']::text[], "when" => ${sqlLiteral(hostileWhen)});`,
+      `select rowflow.attach('orders', 'order-paid', events => array['insert', 'update']::text[], "when" => ${sqlLiteral(hostileWhen)}, supersede => true);`,
     );
     expect(text).toContain(
-      `select rowflow.attach('notes', 'order-paid', events => array['insert']::text[], columns => array['id']::text[]);`,
+      `select rowflow.attach('notes', 'order-paid', events => array['insert']::text[], columns => array['id']::text[], on_delete => 'compensate');`,
     );
 
     const bad = await runCli(["generate-migration", "Bad-Name", "--config", config, "--out", out]);

@@ -150,7 +150,7 @@ describe("attach refuses bad input with an RF03x SQLSTATE", () => {
       );
       // With the attach privilege, still not the table's owner.
       await db.query(
-        `grant execute on function rowflow.attach(text, text, text[], text, text, text, text[], text[], name, text),
+        `grant execute on function rowflow.attach(text, text, text[], text, text, text, text[], text[], name, text, text, boolean),
                                    rowflow.detach(text, text, name, text) to ${role}`,
       );
       await expectSqlError(

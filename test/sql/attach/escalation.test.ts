@@ -152,7 +152,9 @@ describe("an attachment's expressions run as the table owner", () => {
     const { rows: fn } = await db.query<{ name: string }>(
       "select 'st_' || substr(function_name, 4) as name from rowflow.table_attachments where workflow = 'shipping'",
     );
-    await owner.query(`select rowflow.${fn[0]!.name}(array['{"by": "hand"}'::jsonb], null)`);
+    await owner.query(
+      `select rowflow.${fn[0]!.name}(array['{"by": "hand"}'::jsonb], null, null, null)`,
+    );
     const { rows } = await db.query(
       'select workflow, input from rowflow.runs where input = \'{"by": "hand"}\'',
     );
@@ -180,7 +182,7 @@ describe("an attachment's expressions run as the table owner", () => {
       /^permission denied for function attach$/,
     );
     await db.query(
-      `grant execute on function rowflow.attach(text, text, text[], text, text, text, text[], text[], name, text)
+      `grant execute on function rowflow.attach(text, text, text[], text, text, text, text[], text[], name, text, text, boolean)
        to ${owner.name}, ${other.name}`,
     );
     const { rows } = await owner.query<{ id: number }>(

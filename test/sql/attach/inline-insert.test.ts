@@ -87,7 +87,9 @@ async function pending(q: Queryable): Promise<string[]> {
  */
 async function runRows(q: Queryable, ids: string[]): Promise<Array<Record<string, unknown>>> {
   const { rows } = await q.query<{ run: Record<string, unknown>; at_now: boolean }>(
-    `select to_jsonb(r) - 'id' - 'created_at' - 'updated_at' as run,
+    // The source row (source_relid, source_key) is what start_runs cannot
+    // write; sources() reads it.
+    `select to_jsonb(r) - 'id' - 'created_at' - 'updated_at' - 'source_relid' - 'source_key' as run,
             r.created_at = now() and r.updated_at = now() as at_now
      from unnest($1::bigint[]) with ordinality as t(id, o) join rowflow.runs r on r.id = t.id
      order by t.o`,
@@ -95,6 +97,16 @@ async function runRows(q: Queryable, ids: string[]): Promise<Array<Record<string
   );
   expect(rows, `runs ${ids.join(",")}`).toHaveLength(ids.length);
   return rows.map((r) => ({ ...r.run, at_now: r.at_now }));
+}
+
+/** The source rows of runs `ids` (in that order): table and key. */
+async function sources(q: Queryable, ids: string[]) {
+  const { rows } = await q.query<{ source: string | null; key: string | null }>(
+    `select r.source_relid::regclass::text as source, r.source_key as key
+     from unnest($1::bigint[]) with ordinality as t(id, o) join rowflow.runs r on r.id = t.id order by t.o`,
+    [ids],
+  );
+  return rows;
 }
 
 /** What rowflow.start_runs writes for the inputs of runs `ids` (in that order). */
@@ -170,6 +182,7 @@ describe("an unkeyed attachment inserts its runs from the transition table", () 
         const ids = await pending(c);
         const inline = await runRows(c, ids);
         expect(inline).toEqual([{ ...queued, input: row("insert", 1, 5), priority }]);
+        expect(await sources(c, ids)).toEqual([{ source: "plain", key: "1" }]);
         expect(inline).toEqual(await viaStartRuns(c, ids, priority));
         expect(await around(c, ids)).toEqual({ steps: 0, jobs: 0, events: 0 });
       });
@@ -289,6 +302,12 @@ describe("a keyed attachment goes through _start_attached", () => {
       ]);
       const keyedRuns = await runRows(c, ids);
       expect(keyedRuns.map((r) => r.idempotency_key)).toEqual(["k:7", "k:8", "k:9"]);
+      // The keyed path (_queue_runs) records the source rows too.
+      expect(await sources(c, ids)).toEqual([
+        { source: "keyed", key: "1" },
+        { source: "keyed", key: "3" },
+        { source: "keyed", key: "5" },
+      ]);
       expect(keyedRuns[0]).toEqual({
         ...queued,
         idempotency_key: "k:7",

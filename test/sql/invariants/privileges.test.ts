@@ -47,12 +47,16 @@ const functions: Record<string, readonly Kind[]> = {
   "release_dead_workers(interval,timestamp with time zone)": ["worker", "operator"],
   // The owner's: defining and attaching (a DBA may grant them further).
   "define_workflow(text,jsonb,name)": [],
-  "attach(regclass,text,text[],text,text,text,text[],text[],name)": [],
-  "attach(text,text,text[],text,text,text,text[],text[],name,text)": [],
+  "attach(regclass,text,text[],text,text,text,text[],text[],name,text,boolean)": [],
+  "attach(text,text,text[],text,text,text,text[],text[],name,text,text,boolean)": [],
+  // Reads rowflow.visible_runs as its caller: each role sees the runs it may see.
+  "runs_for(regclass,text[])": ["app", "operator", "viewer"],
   "detach(regclass,text,name)": [],
   "detach(text,text,name,text)": [],
   // Internal functions that answer every role a question.
   "_may(text,name)": kinds,
+  // runs_for's key normaliser: runs_for runs as its caller (catalog reads only).
+  "_source_key(regclass,text[])": ["app", "operator", "viewer"],
   "pause_workflow(text,text,timestamp with time zone)": ["operator"],
   "resume_workflow(text,text,timestamp with time zone)": ["operator"],
   "retry_run(bigint,text,text,timestamp with time zone)": ["operator"],

@@ -49,6 +49,8 @@ describe("the audit of definitions and attachments", () => {
             events: ["insert"],
             when: null,
             caller: expect.any(String),
+            on_delete: "ignore",
+            supersede: false,
           },
           ...who,
         },
