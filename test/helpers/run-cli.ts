@@ -49,3 +49,32 @@ export async function runCli(
   const { code } = await cli.exited;
   return { code, ...cli.out };
 }
+
+/**
+ * Runs `rowflow <args>` on a pseudo-terminal (util-linux `script`), so that
+ * its stdout and stderr are TTYs and it shows what it shows a person (the
+ * progress of `rowflow purge`). Both streams arrive merged, in order, in
+ * `stdout`, with the terminal's `\r\n` line ends.
+ */
+export async function runCliOnTerminal(
+  args: string[],
+  options: { env?: Record<string, string | undefined>; cwd?: string } = {},
+): Promise<CliResult> {
+  const quote = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
+  const command = [process.execPath, bin, ...args].map(quote).join(" ");
+  // -q: no "Script started" lines; -e: its exit code is the command's; -c:
+  // the command (through sh); /dev/null: keep no typescript file.
+  const child = spawn("script", ["-qec", command, "/dev/null"], {
+    cwd: options.cwd,
+    env: { ...process.env, ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const out = { stdout: "", stderr: "" };
+  child.stdout.on("data", (chunk: Buffer) => (out.stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (out.stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (exitCode) => resolve(exitCode));
+  });
+  return { code, ...out };
+}

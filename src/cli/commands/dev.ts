@@ -4,7 +4,6 @@ import { type Command, Option } from "commander";
 
 import { findConfigFile, loadConfig } from "../../config/config.js";
 import { openCliDatabase } from "../../config/open-database.js";
-import { runDev } from "../../dev/run-dev.js";
 import { stopSignals } from "../stop-signals.js";
 
 interface DevCommandOptions {
@@ -36,6 +35,9 @@ export function registerDev(program: Command): void {
       ),
     )
     .action(async (options: DevCommandOptions) => {
+      // Loaded here, not at the top: the dev runtime (worker, embedded
+      // Postgres) takes ~2 s to import, which every other command would pay.
+      const { runDev } = await import("../../dev/run-dev.js");
       const configFile = findConfigFile(options.config);
       const config = await loadConfig(configFile);
       const verbose = program.opts<{ verbose?: boolean }>().verbose ?? false;

@@ -2,7 +2,6 @@ import type { Command } from "commander";
 
 import { findConfigFile, loadConfig } from "../../config/config.js";
 import { openCliDatabase } from "../../config/open-database.js";
-import { createWorker } from "../../worker/create-worker.js";
 import { duration, positiveInteger } from "../parse-options.js";
 import { stopSignals } from "../stop-signals.js";
 
@@ -38,6 +37,9 @@ export function registerWorker(program: Command): void {
       duration,
     )
     .action(async (options: WorkerCommandOptions) => {
+      // Loaded here, not at the top: graphile-worker and the worker runtime
+      // take ~1.5 s to import, which every other command would pay at start.
+      const { createWorker } = await import("../../worker/create-worker.js");
       const file = findConfigFile(options.config);
       const config = await loadConfig(file);
       // Stop on the first SIGTERM/SIGINT (graceful: handlers get the grace
