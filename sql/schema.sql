@@ -5426,7 +5426,9 @@ CREATE VIEW rowflow.attachments AS
           WHERE ((t.tgrelid = a.relid) AND (t.tgfoid = p.oid))
           ORDER BY t.tgname) AS triggers,
     a.created_at,
-    a.created_by
+    a.created_by,
+    a.on_delete,
+    a.supersede
    FROM (rowflow.table_attachments a
      JOIN pg_proc p ON (((p.proname = a.function_name) AND (p.pronamespace = ('rowflow'::regnamespace)::oid))))
   WHERE (EXISTS ( SELECT 1
@@ -5689,7 +5691,8 @@ CREATE VIEW rowflow.run_timeline AS
             WHEN 'step_queued'::text THEN 3
             WHEN 'step_started'::text THEN 4
             ELSE 5
-        END AS ord
+        END AS ord,
+    NULL::bigint AS audit_id
    FROM rowflow.events e
 UNION ALL
  SELECT r.id AS run_id,
@@ -5699,7 +5702,8 @@ UNION ALL
     NULL::smallint AS attempt,
     NULL::jsonb AS data,
     NULL::bigint AS id,
-    0 AS ord
+    0 AS ord,
+    NULL::bigint AS audit_id
    FROM rowflow.runs r
   WHERE ((r.started_at IS NOT NULL) AND (NOT (EXISTS ( SELECT 1
            FROM rowflow.events se
@@ -5712,7 +5716,8 @@ UNION ALL
     NULL::smallint AS attempt,
     NULL::jsonb AS data,
     NULL::bigint AS id,
-    5 AS ord
+    5 AS ord,
+    NULL::bigint AS audit_id
    FROM rowflow.runs r
   WHERE ((r.status = 'succeeded'::text) AND (NOT (EXISTS ( SELECT 1
            FROM rowflow.events se
@@ -5725,7 +5730,8 @@ UNION ALL
     1 AS attempt,
     NULL::jsonb AS data,
     NULL::bigint AS id,
-    3 AS ord
+    3 AS ord,
+    NULL::bigint AS audit_id
    FROM rowflow.step_runs sr
   WHERE ((sr.queued_at IS NOT NULL) AND (NOT (EXISTS ( SELECT 1
            FROM rowflow.events se
@@ -5738,7 +5744,8 @@ UNION ALL
     ((e.data ->> 'nextAttempt'::text))::integer AS attempt,
     NULL::jsonb AS data,
     NULL::bigint AS id,
-    3 AS ord
+    3 AS ord,
+    NULL::bigint AS audit_id
    FROM rowflow.events e
   WHERE ((e.type = 'step_retrying'::text) AND (NOT (EXISTS ( SELECT 1
            FROM rowflow.events se
@@ -5751,7 +5758,8 @@ UNION ALL
     sr.attempt,
     NULL::jsonb AS data,
     NULL::bigint AS id,
-    4 AS ord
+    4 AS ord,
+    NULL::bigint AS audit_id
    FROM rowflow.step_runs sr
   WHERE ((sr.started_at IS NOT NULL) AND (sr.status = ANY (ARRAY['running'::text, 'succeeded'::text, 'cancelled'::text])) AND (NOT (EXISTS ( SELECT 1
            FROM rowflow.events se
@@ -5764,7 +5772,8 @@ UNION ALL
     e.attempt,
     NULL::jsonb AS data,
     NULL::bigint AS id,
-    4 AS ord
+    4 AS ord,
+    NULL::bigint AS audit_id
    FROM rowflow.events e
   WHERE ((e.type = ANY (ARRAY['step_retrying'::text, 'step_failed'::text])) AND ((e.data ->> 'startedAt'::text) IS NOT NULL))
 UNION ALL
@@ -5775,17 +5784,30 @@ UNION ALL
     sr.attempt,
     NULL::jsonb AS data,
     NULL::bigint AS id,
-    1 AS ord
+    1 AS ord,
+    NULL::bigint AS audit_id
    FROM rowflow.step_runs sr
   WHERE ((sr.status = 'succeeded'::text) AND (NOT (EXISTS ( SELECT 1
            FROM rowflow.events se
-          WHERE ((se.run_id = sr.run_id) AND (se.type = 'run_started'::text))))));
+          WHERE ((se.run_id = sr.run_id) AND (se.type = 'run_started'::text))))))
+UNION ALL
+ SELECT a.run_id,
+    a.at,
+    a.step,
+    a.action AS type,
+    NULL::integer AS attempt,
+    (jsonb_strip_nulls(jsonb_build_object('reason', a.reason, 'sessionUser', a.session_user_name, 'setRole', a.set_role, 'applicationName', a.application_name, 'clientAddr', host(a.client_addr))) || COALESCE(a.data, '{}'::jsonb)) AS data,
+    NULL::bigint AS id,
+    '-1'::integer AS ord,
+    a.id AS audit_id
+   FROM rowflow.audit a
+  WHERE (a.run_id IS NOT NULL);
 
 --
 -- Name: VIEW run_timeline; Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON VIEW rowflow.run_timeline IS 'Every event of a run: stored (rowflow.events) and implied by the rows (run_started, step_queued, step_started, step_succeeded, run_succeeded). Filter by run_id; order by at, ord, step.';
+COMMENT ON VIEW rowflow.run_timeline IS 'Every event of a run: stored (rowflow.events), implied by the rows (run_started, step_queued, step_started, step_succeeded, run_succeeded), and the operators'' actions on it (rowflow.audit; audit_id set). Filter by run_id; order by at, ord, step.';
 
 --
 -- Name: runs_id_seq; Type: SEQUENCE; Schema: rowflow; Owner: -

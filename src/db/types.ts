@@ -38,6 +38,8 @@ export interface RowflowAttachments {
   id: number | null;
   idempotency_key_sql: string | null;
   input_sql: string | null;
+  on_delete: string | null;
+  supersede: boolean | null;
   table_name: string | null;
   trigger_function: string | null;
   triggers: string[] | null;
@@ -138,6 +140,7 @@ export interface RowflowRunSteps {
 export interface RowflowRunTimeline {
   at: Timestamp | null;
   attempt: number | null;
+  audit_id: Int8 | null;
   data: Json | null;
   id: Int8 | null;
   ord: number | null;

@@ -5,7 +5,8 @@
 -- transaction, with the acting session's identity: session_user (the
 -- login), the role it SET ROLE to ('role' setting; null when none),
 -- application_name and client address, the optional reason text and what
--- the action changed. The engine's own transitions are in rowflow.events
+-- the action changed; rows with a run_id show in that run's
+-- rowflow.run_timeline. The engine's own transitions are in rowflow.events
 -- (rowflow.run_timeline).
 create table rowflow.audit (
   id               bigint generated always as identity primary key,

@@ -176,7 +176,8 @@ describe("TransitionCursor", () => {
     const { rows: view } = await db.query<Record<string, unknown>>(
       `select run_id::text, step, type, attempt::int, id::text as event_id, data,
               to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at
-       from rowflow.run_timeline where run_id = any ($1::bigint[])`,
+       from rowflow.run_timeline where run_id = any ($1::bigint[])
+         and audit_id is null -- operators' actions: in the view, not in tail`,
       [runs],
     );
     const ours = (await readTransitions(db.pool, { from: "-infinity" }))

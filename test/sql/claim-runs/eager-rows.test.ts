@@ -126,6 +126,7 @@ describe("eager step rows", () => {
         },
       ]);
       expect(await timeline(c, run)).toEqual([
+        "cancel_run", // the operator's action (rowflow.audit), before what it caused
         "a step_cancelled",
         "b step_cancelled",
         "c step_cancelled",

@@ -185,4 +185,62 @@ describe("rowflow.run_timeline", () => {
     );
     expect(rows.map((r) => r.type)).toEqual(["run_started", "step_queued"]);
   });
+
+  it("shows the operators' actions on the run (rowflow.audit): who, why, and before what they caused", async () => {
+    await define(db.pool, "audited-tl", {
+      steps: [
+        { name: "a", task: "t" },
+        { name: "b", task: "t", dependsOn: ["a"] },
+      ],
+    });
+    const run = await queueRun(db.pool, "audited-tl");
+    await claimAll(db.pool);
+    const operator = await loginRole("operator", { memberOf: ["rowflow_operator"] });
+    const viewer = await loginRole("viewer2", { memberOf: ["rowflow_viewer"] });
+    await operator.query("set application_name = 'ops-console'");
+    await operator.query(
+      "select rowflow.skip_step(run_id => $1, step => 'a', output => '{\"n\": 1}', reason => 'done by hand')",
+      [run],
+    );
+    await operator.query("select rowflow.cancel_run(run_id => $1, reason => 'customer left')", [
+      run,
+    ]);
+    const { rows } = await viewer.query<{
+      type: string;
+      step: string | null;
+      data: Record<string, unknown> | null;
+      audit: boolean;
+    }>(
+      `select type, step, data, audit_id is not null as audit
+       from rowflow.run_timeline where run_id = $1 order by at, ord, step, id`,
+      [run],
+    );
+    const audits = rows.filter((r) => r.audit);
+    expect(audits).toEqual([
+      {
+        type: "skip_step",
+        step: "a",
+        audit: true,
+        data: expect.objectContaining({
+          reason: "done by hand",
+          sessionUser: operator.name,
+          applicationName: "ops-console",
+        }),
+      },
+      {
+        type: "cancel_run",
+        step: null,
+        audit: true,
+        data: expect.objectContaining({
+          reason: "customer left",
+          sessionUser: operator.name,
+          from: "running",
+        }),
+      },
+    ]);
+    // Each action comes before the events it caused in its transaction.
+    const types = rows.map((r) => (r.step ? `${r.step} ${r.type}` : r.type));
+    expect(types.indexOf("skip_step")).toBeLessThan(types.indexOf("a step_skipped"));
+    expect(types.indexOf("cancel_run")).toBeLessThan(types.indexOf("run_cancelled"));
+  });
 });
