@@ -233,8 +233,11 @@ begin
     perform rowflow._release(v_out.skipped, null, null, v_now, null);
     perform rowflow._finish_runs(array(select distinct d.run_id from unnest(v_out.skipped) as d), v_now);
   end if;
-  if v_out.queued > 0 then
-    v_woke := rowflow._wake_all(v_out.queued, 0, null);
+  -- Jobs for a waiting worker; a hint for live views (rowflow tail shows
+  -- run_started and the first steps at once instead of at its next poll).
+  if v_out.queued > 0 or v_out.runs > 0 then
+    v_woke := rowflow._wake_all(v_out.queued, 0,
+      case when v_out.runs > 0 then pg_catalog.jsonb_build_object('claimed', v_out.runs) end);
   end if;
   return pg_catalog.jsonb_build_object('runs', v_out.runs, 'taken', v_out.taken);
 end;

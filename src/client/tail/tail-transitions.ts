@@ -3,9 +3,9 @@
  * reads the cursor (transition-cursor.ts) at once on every NOTIFY hint on
  * channel 'rowflow' and, since not every transition sends one, every
  * `interval` too. Gates that begin, complete, fail, cancel, retry or skip a
- * step send a hint while a live view is marked waiting (RunListener does
- * the marking); claiming a run (run_started, its root steps queued) and the
- * release of dependents in other transactions send none, and a hint is a
+ * step, and claims of runs (run_started, root steps queued), send a hint
+ * while a live view is marked waiting (RunListener does the marking); the
+ * release of dependents in other transactions sends none, and a hint is a
  * latency hint only (invariant 5, docs/architecture.md), so polling is what
  * guarantees that everything is seen; the hint makes it prompt.
  */

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 
 import { useTestDatabase } from "../../helpers/db.js";
-import { begin, complete, define, startRun } from "../support.js";
+import { begin, claimAll, complete, define, queueRun, startRun } from "../support.js";
 
 const db = useTestDatabase();
 
@@ -47,6 +47,30 @@ describe("NOTIFY", () => {
       await listener.query("unlisten rowflow");
       listener.release();
       await db.query("select rowflow.unmark_waiting(id => 'flow-test')");
+    }
+  });
+
+  it("a claim tells live views (rowflow tail shows the run start at once), in its own transaction", async () => {
+    const listener = await db.pool.connect();
+    const received: string[] = [];
+    try {
+      listener.on("notification", (n) => {
+        if (n.channel === "rowflow") received.push(n.payload ?? "");
+      });
+      await listener.query("listen rowflow");
+      await define(db.pool, "notif-claim", { steps: [{ name: "a", task: "t" }] });
+      await queueRun(db.pool, "notif-claim");
+      await queueRun(db.pool, "notif-claim");
+      await db.query("select rowflow.mark_waiting(id => 'claim-test', channel => 'rowflow')");
+      expect(await claimAll(db.pool)).toMatchObject({ runs: 2 });
+      const deadline = Date.now() + 30_000;
+      while (received.length === 0 && Date.now() < deadline) await listener.query("select 1");
+      await listener.query("select 1");
+      expect(received.map((p) => JSON.parse(p) as unknown)).toEqual([{ claimed: 2 }]);
+    } finally {
+      await listener.query("unlisten rowflow");
+      listener.release();
+      await db.query("select rowflow.unmark_waiting(id => 'claim-test')");
     }
   });
 });
