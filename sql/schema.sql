@@ -4989,8 +4989,11 @@ begin
       using errcode = 'RF040';
   end if;
 
-  -- PHASE 1: a run cancelled before its claim has no step rows: queue it again.
+  -- PHASE 1: a run cancelled before its claim: queue it again, its
+  -- cancelled step rows removed (its claim writes the step rows; the
+  -- step_cancelled events stay in its history).
   if v_run.started_at is null then
+    delete from rowflow.step_runs as sr where sr.run_id = v_run.id;
     update rowflow.runs as r set status = 'queued', error = null, finished_at = null, updated_at = v_now
     where r.id = v_run.id;
     v_answer := pg_catalog.jsonb_build_object('run', v_run.id, 'retried', true, 'mode', retry_run.mode,

@@ -10,6 +10,13 @@
 -- claimed runs, so rowflow tail shows run_started and the first steps at once
 -- instead of at its next poll (one probe of rowflow.waiters per claim, the
 -- one it made already whenever it queued jobs).
+--
+-- Fix: retry_run of a run cancelled while queued removes the cancelled step
+-- rows the cancel wrote before it queues the run again. With them left, the
+-- run's claim failed on step_runs_pkey, and since a claim takes queued runs
+-- in one statement, every claim_runs failed from then on: no queued run of
+-- any workflow was claimed (reported by a fresh-app check; the test fails
+-- with step_runs_pkey without the fix).
 
 -- from sql/schema/25_views/run_timeline.sql
 create or replace view rowflow.run_timeline as
@@ -245,3 +252,128 @@ begin
 end;
 $$;
 select rowflow._allow('function rowflow._claim(text, int, int, timestamptz, bytea)', '{}');
+
+-- from sql/schema/85_operate/retry_run.sql
+create or replace function rowflow.retry_run(run_id bigint, mode text default 'failed', reason text default null,
+  now timestamptz default null)
+returns jsonb
+language plpgsql
+security definer
+set search_path to ''
+as $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(retry_run.now, pg_catalog.statement_timestamp());
+  v_run rowflow.runs;
+  v_reset text[];
+  v_chain jsonb;
+  v_compensated text[];
+  v_queued text[];
+  v_answer jsonb;
+  v_status text;
+begin
+  -- GUARD: operators; a known mode; lock the run; only failed/cancelled.
+  perform rowflow._require('{operator}');
+  if retry_run.mode is null or retry_run.mode not in ('failed', 'failed_and_downstream') then
+    raise exception 'retry_run: mode must be ''failed'' or ''failed_and_downstream'', got %',
+      coalesce(pg_catalog.quote_literal(retry_run.mode), 'null') using errcode = 'RF043';
+  end if;
+  select r.* into v_run from rowflow.runs as r where r.id = retry_run.run_id for no key update;
+  if not found then
+    raise exception 'unknown run %', retry_run.run_id using errcode = 'RF023';
+  end if;
+  if v_run.status in ('queued', 'running') then
+    return pg_catalog.jsonb_build_object('run', v_run.id, 'retried', false, 'status', v_run.status);
+  end if;
+  if v_run.status = 'succeeded' then
+    raise exception 'run % succeeded: nothing to retry', v_run.id using errcode = 'RF040',
+      hint = 'Start a new run of the workflow to run it again.';
+  end if;
+  if v_run.status = 'compensating' then
+    raise exception 'run % is compensating: retry it once its compensation chain has ended', v_run.id
+      using errcode = 'RF040';
+  end if;
+
+  -- PHASE 1: a run cancelled before its claim: queue it again, its
+  -- cancelled step rows removed (its claim writes the step rows; the
+  -- step_cancelled events stay in its history).
+  if v_run.started_at is null then
+    delete from rowflow.step_runs as sr where sr.run_id = v_run.id;
+    update rowflow.runs as r set status = 'queued', error = null, finished_at = null, updated_at = v_now
+    where r.id = v_run.id;
+    v_answer := pg_catalog.jsonb_build_object('run', v_run.id, 'retried', true, 'mode', retry_run.mode,
+      'from', v_run.status, 'status', 'queued', 'steps', '[]'::jsonb, 'queued', '[]'::jsonb, 'chain', '{}'::jsonb);
+    insert into rowflow.events (run_id, type, data, at)
+    values (v_run.id, 'run_retried', v_answer - 'run' - 'retried' || pg_catalog.jsonb_build_object('reason', retry_run.reason), v_now);
+    perform rowflow._audit('retry_run', v_run.workflow, v_run.id, null, retry_run.reason, v_answer, v_now);
+    perform rowflow._wake_all(0, 1, pg_catalog.jsonb_build_object('run', v_run.id));
+    return v_answer;
+  end if;
+
+  -- PHASE 2: the steps to run again: failed and cancelled ones, and in
+  -- 'failed_and_downstream' mode everything that depends on them.
+  with recursive seed as (
+    select sr.step from rowflow.step_runs as sr
+    where sr.run_id = v_run.id and sr.kind = 'step' and sr.status in ('failed', 'cancelled')
+  ), down(name) as (
+    select s.step from seed as s
+    union
+    select dep.name
+    from down as d
+    join rowflow.workflow_steps as ws on ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = d.name
+    cross join unnest(ws.dependents) as dep(name)
+    where retry_run.mode = 'failed_and_downstream'
+  )
+  select coalesce(array_agg(d.name order by d.name), '{}') into v_reset from down as d;
+
+  -- The chain of the failure, kept in the event; compensated steps named.
+  select pg_catalog.jsonb_object_agg(sr.step, sr.status order by sr.seq),
+         array_agg(substr(sr.step, length('compensate:') + 1) order by sr.seq)
+           filter (where sr.kind = 'compensation' and sr.status = 'succeeded')
+  into v_chain, v_compensated
+  from rowflow.step_runs as sr where sr.run_id = v_run.id and sr.kind <> 'step';
+
+  -- PHASE 3: remove the reset steps' rows (and any job still queued for
+  -- them) and the chain's; the run is running again.
+  delete from graphile_worker._private_jobs as j
+  using rowflow.step_runs as sr
+  where sr.run_id = v_run.id and (sr.kind <> 'step' or sr.step = any (v_reset))
+    and j.id = sr.job_id and j.locked_at is null;
+  delete from rowflow.step_runs as sr
+  where sr.run_id = v_run.id and (sr.kind <> 'step' or sr.step = any (v_reset));
+  update rowflow.runs as r set status = 'running', error = null, finished_at = null, updated_at = v_now
+  where r.id = v_run.id;
+
+  -- PHASE 4: queue what can run (sql/schema/85_operate/_requeue_steps.sql).
+  v_queued := rowflow._requeue_steps(v_run.id, v_reset, v_now);
+
+  -- PHASE 5: record it; a run whose reset steps were all skipped by
+  -- their conditions is finished here.
+  v_answer := pg_catalog.jsonb_build_object('run', v_run.id, 'retried', true, 'mode', retry_run.mode,
+    'from', v_run.status, 'status', 'running', 'steps', pg_catalog.to_jsonb(v_reset),
+    'queued', pg_catalog.to_jsonb(v_queued), 'chain', coalesce(v_chain, '{}'::jsonb));
+  if v_compensated is not null then
+    v_answer := v_answer || pg_catalog.jsonb_build_object('warning',
+      'compensations ran for ' || pg_catalog.array_to_string(v_compensated, ', ') ||
+      ': their effects were undone and ' ||
+      case when retry_run.mode = 'failed' then 'those steps are not run again in mode failed'
+           else 'only the steps downstream of the failure run again' end);
+  end if;
+  insert into rowflow.events (run_id, type, data, at)
+  values (v_run.id, 'run_retried',
+          v_answer - 'run' - 'retried' || pg_catalog.jsonb_build_object('reason', retry_run.reason), v_now);
+  perform rowflow._audit('retry_run', v_run.workflow, v_run.id, null, retry_run.reason, v_answer - 'run', v_now);
+  select f.status into v_status from rowflow._finish_runs(array[v_run.id], v_now) as f;
+  perform rowflow._notify(pg_catalog.jsonb_build_object('run', v_run.id));
+  return v_answer || pg_catalog.jsonb_build_object('status', coalesce(v_status, 'running'));
+end;
+$$;
+comment on function rowflow.retry_run(bigint, text, text, timestamptz) is
+  'Runs a failed or cancelled run''s failed/cancelled steps again (mode failed) or those and everything downstream (failed_and_downstream), keeping the other outputs. Answers what it reset and queued; {"retried": false} for a queued/running run.';
+select rowflow._allow('function rowflow.retry_run(bigint, text, text, timestamptz)', '{operator}');
+
+-- Repair a database that already holds such a run: a queued run that no
+-- worker claimed has no step rows (its claim writes them).
+delete from rowflow.step_runs as sr
+using rowflow.runs as r
+where r.id = sr.run_id and r.status = 'queued' and r.started_at is null;

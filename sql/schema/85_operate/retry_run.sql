@@ -8,7 +8,10 @@
 -- dependencies are all done are queued at once, through the ordinary
 -- release (sql/schema/60_gate/_release.sql: conditions, queues, delays);
 -- the others wait for them. The run is 'running' again. A run cancelled
--- before any worker claimed it is 'queued' again. The compensation /
+-- before any worker claimed it is 'queued' again, without the cancelled
+-- step rows its cancel wrote, so that its claim writes them afresh (with
+-- them left, every claim_runs failed on step_runs_pkey, blocking every
+-- queued run: a bug found by a fresh-app check). The compensation /
 -- on-failure chain of the failure is recorded in the run_retried event and
 -- in the answer ("chain": each link's status) and its rows removed: a
 -- compensation that ran has undone its step's effects, and retrying does
@@ -60,8 +63,11 @@ begin
       using errcode = 'RF040';
   end if;
 
-  -- PHASE 1: a run cancelled before its claim has no step rows: queue it again.
+  -- PHASE 1: a run cancelled before its claim: queue it again, its
+  -- cancelled step rows removed (its claim writes the step rows; the
+  -- step_cancelled events stay in its history).
   if v_run.started_at is null then
+    delete from rowflow.step_runs as sr where sr.run_id = v_run.id;
     update rowflow.runs as r set status = 'queued', error = null, finished_at = null, updated_at = v_now
     where r.id = v_run.id;
     v_answer := pg_catalog.jsonb_build_object('run', v_run.id, 'retried', true, 'mode', retry_run.mode,

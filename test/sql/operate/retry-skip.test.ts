@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 
 import { useTestDatabase } from "../../helpers/db.js";
 import {
+  claimAll,
   clock,
   define,
   eventTypes,
@@ -181,6 +182,21 @@ describe("retry_run", () => {
         finished: false,
       });
       expect(await retry(c, run)).toEqual({ run, retried: false, status: "queued" });
+      // Its claim writes its step rows afresh, next to another queued run's
+      // (the cancel's step rows once made every claim fail on step_runs_pkey).
+      const other = await queueRun(c, "one");
+      expect(await claimAll(c)).toMatchObject({ runs: 2 });
+      for (const r of [run, other]) {
+        expect(await statuses(c, r)).toEqual({ a: "queued" });
+        expect(await jobKeys(c, r)).toHaveLength(1);
+      }
+      await runStep(c, run, "a", { ok: true });
+      expect(await runRow(c, run)).toMatchObject({ status: "succeeded" });
+      expect(await eventTypes(c, run)).toEqual([
+        "a step_cancelled",
+        "run_cancelled",
+        "run_retried",
+      ]);
     });
   });
 
