@@ -32,7 +32,11 @@ export function registerMigrate(program: Command): void {
     )
     .action(async (options: MigrateCommandOptions) => {
       const log = (line: string) => console.log(line);
-      const database = await openCliDatabase({ databaseUrl: options.databaseUrl, log });
+      const database = await openCliDatabase({
+        databaseUrl: options.databaseUrl,
+        log,
+        command: "migrate",
+      });
       try {
         if (options.waitForDatabase !== undefined) {
           // Orchestrated start-ups (compose starts the database and this
