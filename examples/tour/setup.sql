@@ -1,4 +1,4 @@
-create table public.signups (
+create table if not exists public.signups (
   id bigint generated always as identity primary key,
   email text not null,
   welcomed_at timestamptz
@@ -11,4 +11,7 @@ select rowflow.define_workflow('welcome', '{
   ]
 }');
 
-select rowflow.attach('public.signups', 'welcome');
+-- attach refuses a second attachment for the same events (RF035), so only once:
+select rowflow.attach('public.signups', 'welcome')
+ where not exists (select from rowflow.attachments
+                    where table_name = 'public.signups'::regclass and workflow = 'welcome');

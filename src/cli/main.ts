@@ -10,7 +10,7 @@ import { registerOperateActions } from "./commands/operate-actions.js";
 import { registerOperateReads } from "./commands/operate-reads.js";
 import { registerTail } from "./commands/tail.js";
 import { registerWorker } from "./commands/worker.js";
-import { UsageError } from "./operate-support.js";
+import { invocation, UsageError } from "./operate-support.js";
 
 // commander: the most used Node CLI parser, typed, with subcommands and help
 // generation, so no hand-written argv handling.
@@ -21,7 +21,11 @@ const program = new Command()
   .version(packageVersion(), "-V, --version", "print rowflow's version")
   .showHelpAfterError()
   // Usage errors throw (commander has printed them) and exit 2, not 1.
-  .exitOverride();
+  .exitOverride()
+  // Named to other commands that find the embedded Postgres this one holds.
+  .hook("preAction", (_program, action) => {
+    invocation.command = action.name();
+  });
 
 registerMigrate(program);
 registerDev(program);

@@ -10,6 +10,9 @@ export interface DbOptions {
   databaseUrl?: string;
 }
 
+/** The command being run (`runs`, `show`, …), set before its action (src/cli/main.ts). */
+export const invocation = { command: "rowflow" };
+
 /**
  * Runs `fn` with a client on the command's database (--database-url,
  * $DATABASE_URL, else embedded) and its connection string (for a second
@@ -22,6 +25,7 @@ export async function withDatabase<T>(
   const database = await openCliDatabase({
     databaseUrl: options.databaseUrl,
     log: (line) => console.error(line),
+    command: invocation.command,
   });
   const client = new pg.Client({
     connectionString: database.connectionString,

@@ -44,29 +44,29 @@ import { waitForRun, type WaitForRunOptions } from "./wait-for-run.js";
 /** Options of `createClient`. */
 export interface ClientOptions {
   /** Postgres connection string. (Default: `process.env.DATABASE_URL`) */
-  connectionString?: string;
+  connectionString?: string | undefined;
   /** Size of the client's pool. (Default: 4) */
-  maxPoolSize?: number;
+  maxPoolSize?: number | undefined;
   /** `waitForRun` re-reads the run this often (ms) even without a notification, so a lost NOTIFY never hangs it. (Default: 1000) */
-  pollInterval?: number;
+  pollInterval?: number | undefined;
   /** Where warnings (LISTEN connection trouble) go. (Default: silent) */
-  logger?: Logger;
+  logger?: Logger | undefined;
 }
 
 /** Options of `startRun`. */
 export interface StartRunOptions {
   /** A second start with the same key returns the first run's id and creates nothing. (Default: none) */
-  idempotencyKey?: string;
+  idempotencyKey?: string | undefined;
   /** Added to every step's priority; lower runs first. (Default: 0) */
-  priority?: number;
+  priority?: number | undefined;
 }
 
 /** Options of `startRuns`. */
 export interface StartRunsOptions {
   /** One key (or null) per input. (Default: none) */
-  idempotencyKeys?: readonly (string | null)[];
+  idempotencyKeys?: readonly (string | null)[] | undefined;
   /** Added to every step's priority. (Default: 0) */
-  priority?: number;
+  priority?: number | undefined;
 }
 
 /** A rowflow client. */
@@ -107,21 +107,28 @@ export interface Client {
    */
   cancelRun(
     runId: string,
-    options?: string | { reason?: string; compensate?: boolean },
+    options?: string | { reason?: string | undefined; compensate?: boolean | undefined },
   ): Promise<boolean>;
   /**
    * Operators' actions (docs/sql-api.md#operations; the session must be a
    * rowflow_operator member). Each answers what it changed and is safe to
    * call twice; refusals throw `RowflowSqlError` (RF023, RF040–RF043, RF020).
    */
-  retryRun(runId: string, options?: { mode?: RetryMode; reason?: string }): Promise<RetryResult>;
+  retryRun(
+    runId: string,
+    options?: { mode?: RetryMode | undefined; reason?: string | undefined },
+  ): Promise<RetryResult>;
   /** A new run from `step`, the other succeeded steps' outputs copied. */
-  rerunFrom(runId: string, step: string, options?: { reason?: string }): Promise<RerunResult>;
+  rerunFrom(
+    runId: string,
+    step: string,
+    options?: { reason?: string | undefined },
+  ): Promise<RerunResult>;
   /** Settles a pending or queued step: succeeded with `output`, else skipped. */
   skipStep(
     runId: string,
     step: string,
-    options?: { output?: Record<string, unknown>; reason?: string },
+    options?: { output?: Record<string, unknown> | undefined; reason?: string | undefined },
   ): Promise<SkipResult>;
   pauseWorkflow(workflow: string, reason?: string): Promise<PauseResult>;
   resumeWorkflow(workflow: string, reason?: string): Promise<PauseResult>;
@@ -134,19 +141,19 @@ export interface Client {
   /** Why each unfinished step of a run is not running (viewers may call it too). */
   explainRun(runId: string): Promise<ExplainedStep[]>;
   /** retry_run over a filter, at most `maxRuns` (1,000) per call. */
-  retryRuns(filter: RunFilter & { mode?: RetryMode }): Promise<RetryRunsResult>;
+  retryRuns(filter: RunFilter & { mode?: RetryMode | undefined }): Promise<RetryRunsResult>;
   /** cancel_run over a filter, at most `maxRuns` (1,000) per call. */
-  cancelRuns(filter: RunFilter & { compensate?: boolean }): Promise<CancelRunsResult>;
+  cancelRuns(filter: RunFilter & { compensate?: boolean | undefined }): Promise<CancelRunsResult>;
   /**
    * Deletes finished runs older than `olderThan` (a Postgres interval, "30 days"),
    * `batch` per transaction until none is left; resolves with how many.
    */
   purgeRuns(options: {
     olderThan: string;
-    statuses?: string[];
-    workflow?: string;
-    batch?: number;
-    reason?: string;
+    statuses?: string[] | undefined;
+    workflow?: string | undefined;
+    batch?: number | undefined;
+    reason?: string | undefined;
   }): Promise<number>;
   /** Closes the pool and the LISTEN connection. */
   close(): Promise<void>;

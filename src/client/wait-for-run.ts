@@ -9,9 +9,9 @@ import { WaitTimeoutError } from "./wait-timeout-error.js";
 /** Options of `waitForRun`. */
 export interface WaitForRunOptions {
   /** Give up after this many milliseconds with a `WaitTimeoutError`. (Default: no limit) */
-  timeout?: number;
+  timeout?: number | undefined;
   /** Abort the wait (rejects with the signal's reason). (Default: none) */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 const terminal: ReadonlySet<RunStatus> = new Set(["succeeded", "failed", "cancelled"]);

@@ -14,15 +14,15 @@ import type { DevHooks } from "./dev-hooks.js";
 /** What a config module exports (as its default export, or as `config`). */
 export interface RowflowConfig {
   /** Postgres connection string. (Default: `--database-url`, then `DATABASE_URL`, then the embedded Postgres) */
-  connectionString?: string;
+  connectionString?: string | undefined;
   /** Handlers by task name. (Default: none) */
-  tasks?: TaskMap;
+  tasks?: TaskMap | undefined;
   /** Workflow definitions to define at start; their tasks join `tasks`. (Default: none) */
-  workflows?: readonly WorkflowSource[];
+  workflows?: readonly WorkflowSource[] | undefined;
   /** Worker options (concurrency, heartbeats, grace period, logger, …). (Default: the worker's defaults) */
-  worker?: Omit<WorkerOptions, "connectionString" | "tasks" | "workflows">;
+  worker?: Omit<WorkerOptions, "connectionString" | "tasks" | "workflows"> | undefined;
   /** What `rowflow dev` runs: the app's table setup, a demo acting like the app, SQL to try. (Default: none) */
-  dev?: DevHooks;
+  dev?: DevHooks | undefined;
 }
 
 /** Identity function that types a config module's export. */

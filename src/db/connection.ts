@@ -90,9 +90,9 @@ export interface PoolOptions {
   /** Postgres connection string. */
   connectionString: string;
   /** Maximum number of connections. (Default: 10) */
-  max?: number;
+  max?: number | undefined;
   /** Name shown in `pg_stat_activity.application_name`. (Default: "rowflow") */
-  applicationName?: string;
+  applicationName?: string | undefined;
 }
 
 /**

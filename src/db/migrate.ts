@@ -23,17 +23,17 @@ export interface MigrateOptions {
   /** Postgres connection string. */
   connectionString: string;
   /** List the pending files without applying anything. (Default: false) */
-  dryRun?: boolean;
+  dryRun?: boolean | undefined;
   /** Folder with the migration files. (Default: the package's `sql/migrations`) */
-  migrationsDir?: string;
+  migrationsDir?: string | undefined;
   /** Called after each file is applied. (Default: none) */
-  onApplied?: (file: string) => void;
+  onApplied?: ((file: string) => void) | undefined;
   /**
    * Prefix of rowflow's role names (`<prefix>rowflow_app`, …), for a cluster
    * whose databases must not share them; fixed by the first migration that
    * creates the roles (docs/security.md). (Default: none)
    */
-  rolePrefix?: string;
+  rolePrefix?: string | undefined;
 }
 
 /** What `migrate` did. */

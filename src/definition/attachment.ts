@@ -23,24 +23,24 @@ export interface AttachmentOptions {
    * `new.status = 'paid' and old.status is distinct from 'paid'`; validated when
    * the migration runs `rowflow.attach`. (Default: every row of those events)
    */
-  readonly when?: string;
+  readonly when?: string | undefined;
   /**
    * The run input copies the whole row by default (`row`, and `old` for
    * updates), secrets included: list the columns to copy instead, or none
    * (`[]`: the input holds the row's key only, the smallest run; the handler
    * reads the current row)… (Default: every column)
    */
-  readonly columns?: readonly string[];
+  readonly columns?: readonly string[] | undefined;
   /** …or the columns to leave out (not with `columns`). (Default: none) */
-  readonly excludeColumns?: readonly string[];
+  readonly excludeColumns?: readonly string[] | undefined;
   /**
    * What deleting a row does to its unfinished runs of this workflow:
    * `cancel`, `compensate` (undo their succeeded steps, then cancel) or
    * `ignore`. Needs a primary key. (Default: `"ignore"`)
    */
-  readonly onDelete?: "cancel" | "compensate" | "ignore";
+  readonly onDelete?: "cancel" | "compensate" | "ignore" | undefined;
   /** A newer run of a row cancels the row's older unfinished runs. Needs a primary key. (Default: false) */
-  readonly supersede?: boolean;
+  readonly supersede?: boolean | undefined;
 }
 
 const columnList = z

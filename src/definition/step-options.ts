@@ -5,13 +5,13 @@ import type { TaskDefinition } from "./task.js";
 /** Retry delay policy. */
 export interface BackoffOptions {
   /** `exponential`: base × 2^(attempt−1), capped at `max`; `fixed`: `base` every time. (Default: "exponential") */
-  readonly type?: "exponential" | "fixed";
+  readonly type?: "exponential" | "fixed" | undefined;
   /** The first retry delay. (Default: "1 second") */
-  readonly base?: Interval;
+  readonly base?: Interval | undefined;
   /** Upper bound of the delay; must not be below `base`. (Default: the larger of "5 minutes" and `base`) */
-  readonly max?: Interval;
+  readonly max?: Interval | undefined;
   /** Random spread of each delay as a fraction of it, 0 to 1. (Default: 0.2) */
-  readonly jitter?: number;
+  readonly jitter?: number | undefined;
 }
 
 /** A keyed serial queue: one FIFO per value of `key`. */
@@ -19,7 +19,7 @@ export interface QueueOptions {
   /** Queue name: 1-63 of `A-Z a-z 0-9 _ . -`. */
   readonly name: string;
   /** SQL/JSON path expression whose value keys the queue, e.g. `"$.input.customerId"`. (Default: one queue) */
-  readonly key?: string;
+  readonly key?: string | undefined;
 }
 
 /**

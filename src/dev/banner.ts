@@ -25,9 +25,13 @@ export interface BannerOptions {
 export function printBanner(say: (line: string) => void, options: BannerOptions): void {
   const { database } = options;
   say("");
+  const owner =
+    database.joined && `\`rowflow ${database.joined.command}\` (pid ${database.joined.pid})`;
   const where = database.embedded
     ? ` on the embedded Postgres (data in ${database.embedded.dataDir})`
-    : "";
+    : owner
+      ? ` on the embedded Postgres of ${owner}`
+      : "";
   say(
     `rowflow dev is running${where}, with a worker for ${options.configFile} (tasks: ${options.tasks.join(", ") || "none"}).`,
   );
@@ -40,7 +44,9 @@ export function printBanner(say: (line: string) => void, options: BannerOptions)
     say(
       database.embedded
         ? "rowflow commands started in this directory (npx rowflow runs, show, migrate, …) use this database while rowflow dev runs."
-        : "rowflow commands there need the same database: --database-url or DATABASE_URL.",
+        : owner
+          ? `rowflow commands started in this directory (npx rowflow runs, show, migrate, …) use this database while ${owner} runs; it stops the database when it stops.`
+          : "rowflow commands there need the same database: --database-url or DATABASE_URL.",
     );
   }
   say(options.once ? "" : "Press Ctrl-C to stop.\n");

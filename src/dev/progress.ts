@@ -17,6 +17,11 @@ export function formatProgress(counts: readonly WorkflowCounts[]): string[] {
 /**
  * Redraws the progress lines in place on a terminal; elsewhere (a pipe, CI)
  * prints them only when they change, so logs stay readable.
+ *
+ * Every redraw starts at column 0 (`\r`): the terminal echoes a Ctrl-C as `^C`
+ * at the cursor, two columns in, and moving up from there and clearing to the
+ * end of the screen kept the first two characters of the progress line, so
+ * `stopping: draining the worker…` printed as `orstopping: …` (issue #16).
  */
 export class ProgressDisplay {
   private previous: string[] = [];
@@ -28,7 +33,7 @@ export class ProgressDisplay {
     if (lines.join("\n") === this.previous.join("\n")) return;
     this.previous = lines;
     if (this.stream.isTTY) {
-      if (this.drawn > 0) this.stream.write(`\x1b[${this.drawn}A\x1b[0J`);
+      this.stream.write(this.erase());
       this.stream.write(lines.map((l) => `${l}\n`).join(""));
       this.drawn = lines.length;
     } else {
@@ -38,12 +43,18 @@ export class ProgressDisplay {
 
   /** Prints a log line above the progress lines. */
   log(line: string): void {
-    if (this.stream.isTTY && this.drawn > 0) {
-      this.stream.write(`\x1b[${this.drawn}A\x1b[0J${line}\n`);
+    if (this.stream.isTTY) {
+      this.stream.write(`${this.erase()}${line}\n`);
+      const drawn = this.drawn > 0;
       this.drawn = 0;
-      this.update([...this.previous.splice(0)]);
+      if (drawn) this.update([...this.previous.splice(0)]);
     } else {
       this.stream.write(`${line}\n`);
     }
+  }
+
+  /** To column 0 of the first progress line (or of this line), and clears to the end of the screen. */
+  private erase(): string {
+    return `\r${this.drawn > 0 ? `\x1b[${this.drawn}A` : ""}\x1b[0J`;
   }
 }

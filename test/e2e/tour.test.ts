@@ -76,10 +76,13 @@ describe("README tour, block by block", () => {
     await psql.connect();
   });
 
-  it("2. setup.sql defines the workflow and attaches it (the config of step 3 is the worker's)", async () => {
+  it("2. setup.sql defines the workflow and attaches it (the config of step 3 is the worker's); pasted twice, it changes nothing", async () => {
+    await query(blocks[1]!.body);
     await query(blocks[1]!.body);
     const { rows } = await query("select table_name, workflow from rowflow.attachments");
     expect(rows).toEqual([{ table_name: "signups", workflow: "welcome" }]);
+    const versions = await query("select workflow, version from rowflow.workflow_versions");
+    expect(versions.rows).toEqual([{ workflow: "welcome", version: 1 }]);
   });
 
   it("4. the INSERT starts a run the worker finishes, as the queries show", async () => {

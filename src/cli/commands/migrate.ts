@@ -34,7 +34,11 @@ export function registerMigrate(program: Command): void {
       // to import, which every other command would pay at start.
       const { migrate } = await import("../../db/migrate.js");
       const log = (line: string) => console.log(line);
-      const database = await openCliDatabase({ databaseUrl: options.databaseUrl, log });
+      const database = await openCliDatabase({
+        databaseUrl: options.databaseUrl,
+        log,
+        command: "migrate",
+      });
       try {
         if (options.waitForDatabase !== undefined) {
           // Orchestrated start-ups (compose starts the database and this

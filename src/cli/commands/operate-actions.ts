@@ -125,7 +125,11 @@ export function registerOperateActions(program: Command): void {
     .action(async (run: string, options: DbOptions & { reason?: string; compensate?: boolean }) => {
       const id = runId(run);
       const cancelled = await withDatabase(options, (c) =>
-        cancelRun(c, { runId: id, reason: options.reason ?? null, compensate: options.compensate }),
+        cancelRun(c, {
+          runId: id,
+          reason: options.reason ?? null,
+          compensate: options.compensate ?? false,
+        }),
       );
       console.log(
         !cancelled

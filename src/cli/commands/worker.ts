@@ -51,6 +51,14 @@ export function registerWorker(program: Command): void {
         command: "worker",
         share: true,
       });
+      if (database.embedded) {
+        // As rowflow dev does: the server is this command's, on a port picked
+        // at start, and psql in a second terminal needs its URL.
+        console.error(`  psql "${database.connectionString}"`);
+        console.error(
+          "rowflow commands started in this directory (npx rowflow runs, show, migrate, …) use this database while this worker runs.",
+        );
+      }
       try {
         const worker = createWorker({
           ...config.worker,

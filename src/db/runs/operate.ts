@@ -65,13 +65,13 @@ export type ExplainedStep = {
 
 export interface RunFilter {
   /** Every workflow when omitted. */
-  workflow?: string;
-  statuses?: string[];
-  since?: Date;
-  before?: Date;
-  reason?: string;
+  workflow?: string | undefined;
+  statuses?: string[] | undefined;
+  since?: Date | undefined;
+  before?: Date | undefined;
+  reason?: string | undefined;
   /** At most this many per call (default 1,000). */
-  maxRuns?: number;
+  maxRuns?: number | undefined;
 }
 
 async function jsonCall<T>(

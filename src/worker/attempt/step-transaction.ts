@@ -54,13 +54,11 @@ export class StepTransaction implements DatabaseConnection, Queryable {
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const client = await this.#open();
     const { command, rowCount, rows } = await client.query(compiled.sql, [...compiled.parameters]);
-    return {
-      numAffectedRows:
-        command === "INSERT" || command === "UPDATE" || command === "DELETE" || command === "MERGE"
-          ? BigInt(rowCount ?? 0)
-          : undefined,
-      rows: (rows ?? []) as R[],
-    };
+    const changed =
+      command === "INSERT" || command === "UPDATE" || command === "DELETE" || command === "MERGE";
+    return changed
+      ? { numAffectedRows: BigInt(rowCount ?? 0), rows: (rows ?? []) as R[] }
+      : { rows: (rows ?? []) as R[] };
   }
 
   // eslint-disable-next-line require-yield -- streaming is not offered on ctx.tx
