@@ -10,7 +10,7 @@
  */
 import type { Cron } from "croner";
 
-import type { CatchUp } from "../../definition/schedule.js";
+import { type CatchUp, parseCron } from "../../definition/schedule.js";
 
 /** Ticks `all` fires per schedule and heartbeat. */
 export const MAX_CATCH_UP_TICKS = 100;
@@ -46,4 +46,20 @@ export function dueTicks(args: DueTicksArgs): Date[] {
 /** The next tick after `now`, or null when the expression has none. */
 export function nextTick(cron: Cron, now: Date): Date | null {
   return cron.nextRun(now);
+}
+
+/**
+ * A stored schedule's next tick after `now` (what `rowflow schedules` shows):
+ * null when its expression has none; the parse error's message when croner
+ * rejects a schedule defined from SQL (which checks only the shape).
+ */
+export function nextTickOf(
+  schedule: { name: string; cron: string; timezone: string },
+  now: Date,
+): { next: Date | null; error?: string } {
+  try {
+    return { next: nextTick(parseCron(schedule.cron, schedule.timezone, schedule.name), now) };
+  } catch (error) {
+    return { next: null, error: (error as Error).message };
+  }
 }
