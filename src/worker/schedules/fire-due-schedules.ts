@@ -11,6 +11,7 @@ import { type FireResult, fireSchedule } from "../../db/schedules/fire-schedule.
 import { listSchedules } from "../../db/schedules/list-schedules.js";
 import type { Logger } from "../../definition/logger.js";
 import { parseCron, ScheduleError } from "../../definition/schedule.js";
+import { coerceError, RowflowError } from "../../errors.js";
 import { dueTicks } from "./due-ticks.js";
 
 export interface FireDueOptions {
@@ -46,11 +47,23 @@ export async function fireDueSchedules(
       continue;
     }
     for (const tick of ticks) {
-      const result = await fireSchedule(db, {
-        name: schedule.name,
-        tick,
-        now: options.injected ? options.now : null,
-      });
+      let result: FireResult;
+      try {
+        result = await fireSchedule(db, {
+          name: schedule.name,
+          tick,
+          now: options.injected ? options.now : null,
+        });
+      } catch (caught) {
+        // One schedule's refusal (dropped meanwhile: RF053) must not stop the others';
+        // the tick is not recorded, so the next heartbeat tries it again.
+        const error = coerceError(caught);
+        const code = error instanceof RowflowError ? ` [${error.code}]` : "";
+        options.logger.warn(
+          `schedule "${schedule.name}": firing ${tick.toISOString()} failed: ${error.message}${code}`,
+        );
+        break;
+      }
       if (result.started) {
         options.logger.info(
           `schedule "${schedule.name}": started run ${result.run} for the tick ${result.tick}`,

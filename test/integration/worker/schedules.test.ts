@@ -102,6 +102,31 @@ describe("workers firing schedules", () => {
     expect(paused.filter((r) => r.schedule === "every-second")).toEqual([]);
   });
 
+  it("one schedule's failing fire_schedule does not stop the others'", async () => {
+    await db.query("delete from rowflow.schedules");
+    await schedule("fails", "*/10 * * * *", "latest", "2026-02-01T00:00:00Z");
+    await schedule("works", "*/10 * * * *", "latest", "2026-02-01T00:00:00Z");
+    const lines: string[] = [];
+    // As if "fails" were dropped between the read and the call (RF053).
+    const flaky: Queryable = {
+      query: ((text: string, values?: unknown[]) =>
+        text.includes("fire_schedule") && values?.[0] === "fails"
+          ? Promise.reject(Object.assign(new Error('unknown schedule "fails"'), { code: "RF053" }))
+          : db.pool.query(text, values)) as Queryable["query"],
+    };
+    const fired = await fireDueSchedules(flaky, {
+      now: new Date("2026-02-01T00:10:00Z"),
+      injected: true,
+      windowMs: 60_000,
+      logger: { ...quiet, warn: (line: string) => lines.push(line) },
+      reported: new Set(),
+    });
+    expect(fired).toEqual([expect.objectContaining({ schedule: "works", started: true })]);
+    expect(lines).toEqual([
+      'schedule "fails": firing 2026-02-01T00:10:00.000Z failed: unknown schedule "fails" [RF053]',
+    ]);
+  });
+
   it("a running worker defines its schedules and fires them on its heartbeat", async () => {
     await define(db.pool, "hourly", one);
     // The earlier tests' schedules would catch up a year at this worker's clock.
