@@ -127,6 +127,27 @@ describe("workers firing schedules", () => {
     ]);
   });
 
+  it("a worker whose config schedules an unknown workflow refuses to start, writing no schedule", async () => {
+    await db.query("delete from rowflow.schedules");
+    const worker = createWorker({
+      connectionString: db.url,
+      concurrency: 1,
+      logger: quiet,
+      tasks: { t: () => ({}) },
+      schedules: [defineSchedule({ name: "orphan", cron: "@daily", workflow: "no-such-workflow" })],
+    });
+    try {
+      await expect(worker.start()).rejects.toMatchObject({
+        code: "RF020",
+        message: expect.stringContaining('unknown workflow "no-such-workflow" for schedule orphan'),
+      });
+    } finally {
+      await worker.stop();
+    }
+    const { rows } = await db.query("select count(*)::int as n from rowflow.schedules");
+    expect(rows).toEqual([{ n: 0 }]);
+  });
+
   it("a running worker defines its schedules and fires them on its heartbeat", async () => {
     await define(db.pool, "hourly", one);
     // The earlier tests' schedules would catch up a year at this worker's clock.
