@@ -2887,6 +2887,43 @@ $$;
 COMMENT ON FUNCTION rowflow._set_paused(name text, paused boolean, reason text, now timestamp with time zone) IS 'Internal: the body of pause_workflow / resume_workflow.';
 
 --
+-- Name: _set_schedule_paused(text, boolean, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._set_schedule_paused(name text, paused boolean, reason text, now timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(_set_schedule_paused.now, pg_catalog.statement_timestamp());
+  v_old rowflow.schedules;
+begin
+  select s.* into v_old from rowflow.schedules as s where s.name = _set_schedule_paused.name for no key update;
+  if not found then
+    raise exception 'unknown schedule %', coalesce(pg_catalog.to_jsonb(left(_set_schedule_paused.name, 100))::text, 'null')
+      using errcode = 'RF053';
+  end if;
+  if v_old.paused = _set_schedule_paused.paused then
+    return pg_catalog.jsonb_build_object('schedule', v_old.name, 'paused', v_old.paused, 'changed', false);
+  end if;
+  update rowflow.schedules as s set paused = _set_schedule_paused.paused, updated_at = v_now
+  where s.name = _set_schedule_paused.name;
+  perform rowflow._audit(case when _set_schedule_paused.paused then 'pause_schedule' else 'resume_schedule' end,
+                         v_old.workflow, null, null, _set_schedule_paused.reason,
+                         pg_catalog.jsonb_build_object('schedule', v_old.name), v_now);
+  return pg_catalog.jsonb_build_object('schedule', v_old.name, 'paused', _set_schedule_paused.paused,
+                                       'changed', true);
+end;
+$$;
+
+--
+-- Name: FUNCTION _set_schedule_paused(name text, paused boolean, reason text, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._set_schedule_paused(name text, paused boolean, reason text, now timestamp with time zone) IS 'Internal: the body of pause_schedule / resume_schedule.';
+
+--
 -- Name: _setup_roles(); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -3942,6 +3979,85 @@ $$;
 COMMENT ON FUNCTION rowflow.complete_steps(run_ids bigint[], steps text[], attempts integer[], outputs jsonb[], takes integer[], worker_id text, now timestamp with time zone, claim boolean, reserve integer, next_run_ids bigint[], next_steps text[], next_attempts integer[], leases text[], worker_token text) IS 'Completes running step attempts (set-based; each with its lease token), releases dependents (taken, reserved or queued), begins reserved next steps, claims queued runs for leftover slots, finishes runs; one answer per call.';
 
 --
+-- Name: define_schedule(text, text, text, jsonb, text, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.define_schedule(name text, cron text, workflow text, input jsonb DEFAULT '{}'::jsonb, timezone text DEFAULT 'UTC'::text, catch_up text DEFAULT 'latest'::text, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(define_schedule.now, pg_catalog.statement_timestamp());
+  v_cron text := pg_catalog.btrim(define_schedule.cron);
+  v_old rowflow.schedules;
+begin
+  -- GUARD: operators; every argument.
+  perform rowflow._require('{operator}');
+  if define_schedule.name is null or define_schedule.name !~ '^[a-z][a-z0-9_-]{0,62}$' then
+    raise exception 'define_schedule: invalid schedule name %: lower-case letters, digits, "_" and "-", starting with a letter, at most 63',
+      coalesce(pg_catalog.to_jsonb(left(define_schedule.name, 100))::text, 'null') using errcode = 'RF050';
+  end if;
+  if v_cron is null or pg_catalog.length(v_cron) > 200
+     or (v_cron !~ '^@[a-z]+$'
+         and v_cron !~ '^[0-9A-Za-z*?/,#-]+(\s+[0-9A-Za-z*?/,#-]+){4,6}$') then
+    raise exception 'define_schedule: invalid cron expression % for schedule %: five to seven fields (seconds optional) or a nickname such as @daily',
+      coalesce(pg_catalog.to_jsonb(left(define_schedule.cron, 100))::text, 'null'), define_schedule.name
+      using errcode = 'RF050';
+  end if;
+  if define_schedule.timezone is null
+     or not exists (select 1 from pg_catalog.pg_timezone_names as t where t.name = define_schedule.timezone) then
+    raise exception 'define_schedule: unknown timezone % for schedule %: use an IANA name such as Europe/Berlin',
+      coalesce(pg_catalog.to_jsonb(left(define_schedule.timezone, 100))::text, 'null'), define_schedule.name
+      using errcode = 'RF051';
+  end if;
+  if define_schedule.catch_up is null or define_schedule.catch_up not in ('none', 'latest', 'all') then
+    raise exception 'define_schedule: catch_up must be none, latest or all, got %',
+      coalesce(pg_catalog.to_jsonb(left(define_schedule.catch_up, 100))::text, 'null') using errcode = 'RF052';
+  end if;
+  if not exists (select 1 from rowflow.workflows as w where w.name = define_schedule.workflow) then
+    raise exception 'define_schedule: unknown workflow % for schedule %; define it first with rowflow.define_workflow',
+      coalesce(pg_catalog.to_jsonb(left(define_schedule.workflow, 100))::text, 'null'), define_schedule.name
+      using errcode = 'RF020';
+  end if;
+  if define_schedule.input is null or pg_catalog.jsonb_typeof(define_schedule.input) <> 'object' then
+    raise exception 'define_schedule: input must be a JSON object' using errcode = 'RF022';
+  end if;
+
+  -- PHASE 1: insert, or update what changed.
+  select s.* into v_old from rowflow.schedules as s where s.name = define_schedule.name for no key update;
+  if not found then
+    insert into rowflow.schedules (name, cron, timezone, workflow, input, catch_up, created_at, updated_at)
+    values (define_schedule.name, v_cron, define_schedule.timezone, define_schedule.workflow, define_schedule.input,
+            define_schedule.catch_up, v_now, v_now);
+  elsif (v_old.cron, v_old.timezone, v_old.workflow, v_old.input, v_old.catch_up)
+        is not distinct from (v_cron, define_schedule.timezone, define_schedule.workflow, define_schedule.input,
+                              define_schedule.catch_up) then
+    return pg_catalog.jsonb_build_object('schedule', define_schedule.name, 'changed', false, 'created', false);
+  else
+    update rowflow.schedules as s
+    set cron = v_cron, timezone = define_schedule.timezone, workflow = define_schedule.workflow,
+        input = define_schedule.input, catch_up = define_schedule.catch_up, updated_at = v_now
+    where s.name = define_schedule.name;
+  end if;
+
+  -- PHASE 2: audit.
+  perform rowflow._audit('define_schedule', define_schedule.workflow, null, null, null,
+    pg_catalog.jsonb_build_object('schedule', define_schedule.name, 'cron', v_cron,
+                                  'timezone', define_schedule.timezone, 'catchUp', define_schedule.catch_up,
+                                  'created', v_old.name is null), v_now);
+  return pg_catalog.jsonb_build_object('schedule', define_schedule.name, 'changed', true,
+                                       'created', v_old.name is null);
+end;
+$_$;
+
+--
+-- Name: FUNCTION define_schedule(name text, cron text, workflow text, input jsonb, timezone text, catch_up text, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.define_schedule(name text, cron text, workflow text, input jsonb, timezone text, catch_up text, now timestamp with time zone) IS 'Creates or changes a cron schedule (idempotent). Answers {"schedule", "changed", "created"}; RF050 name/cron, RF051 timezone, RF052 catch_up, RF020 workflow, RF022 input.';
+
+--
 -- Name: define_workflow(text, jsonb, name); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -4373,6 +4489,36 @@ $$;
 COMMENT ON FUNCTION rowflow.detach(table_name text, workflow text, caller name, caller_search_path text) IS 'Removes every attachment of workflow on the table (triggers and functions); started runs are left alone. Returns how many. RF030, RF031, RF036, RF037.';
 
 --
+-- Name: drop_schedule(text, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.drop_schedule(name text, reason text DEFAULT NULL::text, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_old rowflow.schedules;
+begin
+  perform rowflow._require('{operator}');
+  delete from rowflow.schedules as s where s.name = drop_schedule.name returning s.* into v_old;
+  if v_old.name is null then
+    return pg_catalog.jsonb_build_object('schedule', drop_schedule.name, 'dropped', false);
+  end if;
+  perform rowflow._audit('drop_schedule', v_old.workflow, null, null, drop_schedule.reason,
+    pg_catalog.jsonb_build_object('schedule', v_old.name, 'cron', v_old.cron, 'lastTick', v_old.last_tick),
+    drop_schedule.now);
+  return pg_catalog.jsonb_build_object('schedule', drop_schedule.name, 'dropped', true);
+end;
+$$;
+
+--
+-- Name: FUNCTION drop_schedule(name text, reason text, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.drop_schedule(name text, reason text, now timestamp with time zone) IS 'Deletes a schedule (its runs stay). Answers {"schedule", "dropped"}.';
+
+--
 -- Name: explain_run(bigint, timestamp with time zone, interval); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -4573,6 +4719,68 @@ $$;
 COMMENT ON FUNCTION rowflow.fail_step(run_id bigint, step text, attempt integer, error jsonb, retryable boolean, retry_at timestamp with time zone, now timestamp with time zone, lease text) IS 'Fails the running attempt: retry with backoff (or at retry_at) while attempts remain, else the step fails and the run fails/compensates.';
 
 --
+-- Name: fire_schedule(text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.fire_schedule(name text, tick timestamp with time zone, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_s rowflow.schedules;
+  v_iso text;
+  v_key text;
+  v_run bigint;
+  v_started boolean;
+begin
+  -- GUARD: workers and operators; a known, unpaused schedule.
+  perform rowflow._require('{worker,operator}');
+  if fire_schedule.tick is null or not pg_catalog.isfinite(fire_schedule.tick) then
+    raise exception 'fire_schedule: tick must be a finite time' using errcode = 'RF050';
+  end if;
+  select s.* into v_s from rowflow.schedules as s where s.name = fire_schedule.name;
+  if not found then
+    raise exception 'unknown schedule %', coalesce(pg_catalog.to_jsonb(left(fire_schedule.name, 100))::text, 'null')
+      using errcode = 'RF053';
+  end if;
+  v_iso := pg_catalog.to_char(fire_schedule.tick at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
+  if v_s.paused then
+    return pg_catalog.jsonb_build_object('schedule', v_s.name, 'tick', v_iso, 'run', null, 'started', false,
+                                         'reason', 'paused');
+  end if;
+
+  -- PHASE 1: the run; the unique idempotency index decides whether it is new.
+  -- "started" is true when the key had no run before this call and the run
+  -- start_runs answers was written by this transaction (its xmin): a
+  -- concurrent caller's insert of the same key makes ours wait for its
+  -- commit and answer that run, older than this transaction.
+  v_key := 'schedule:' || v_s.name || ':' || v_iso;
+  v_started := not exists (select 1 from rowflow.runs as r
+                           where r.workflow = v_s.workflow and r.idempotency_key = v_key);
+  select s into v_run
+  from rowflow.start_runs(v_s.workflow, array[v_s.input || pg_catalog.jsonb_build_object('scheduledAt', v_iso)],
+                          array[v_key], 0, fire_schedule.now) as s;
+  if v_started then
+    select r.xmin::text = (pg_catalog.pg_current_xact_id()::text::bigint % 4294967296)::text into v_started
+    from rowflow.runs as r where r.id = v_run;
+  end if;
+
+  -- PHASE 2: the latest tick fired.
+  update rowflow.schedules as s
+  set last_tick = greatest(s.last_tick, fire_schedule.tick)
+  where s.name = v_s.name and s.last_tick is distinct from greatest(s.last_tick, fire_schedule.tick);
+  return pg_catalog.jsonb_build_object('schedule', v_s.name, 'tick', v_iso, 'run', v_run, 'started', v_started);
+end;
+$$;
+
+--
+-- Name: FUNCTION fire_schedule(name text, tick timestamp with time zone, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.fire_schedule(name text, tick timestamp with time zone, now timestamp with time zone) IS 'Starts the run of one tick of a schedule (idempotency key schedule:<name>:<tick ISO UTC>: one run per tick across all callers) and records last_tick. Answers {"schedule", "tick", "run", "started"}; RF053 unknown schedule.';
+
+--
 -- Name: heartbeat_worker(text, timestamp with time zone, text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -4619,6 +4827,26 @@ $$;
 --
 
 COMMENT ON FUNCTION rowflow.mark_waiting(id text, channel text, ttl interval, now timestamp with time zone) IS 'Records that id waits for NOTIFYs on channel (jobs:insert or rowflow) for ttl; refresh before it expires (e.g. with the heartbeat).';
+
+--
+-- Name: pause_schedule(text, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.pause_schedule(name text, reason text DEFAULT NULL::text, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform rowflow._require('{operator}');
+  return rowflow._set_schedule_paused(pause_schedule.name, true, pause_schedule.reason, pause_schedule.now);
+end;
+$$;
+
+--
+-- Name: FUNCTION pause_schedule(name text, reason text, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.pause_schedule(name text, reason text, now timestamp with time zone) IS 'Pauses a schedule: it fires nothing until resume_schedule. Answers {"schedule", "paused", "changed"}; RF053 if unknown.';
 
 --
 -- Name: pause_workflow(text, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -4926,6 +5154,26 @@ $$;
 --
 
 COMMENT ON FUNCTION rowflow.rerun_from(run_id bigint, step text, reason text, now timestamp with time zone) IS 'A new run of the same version and input in which step and everything downstream run again and the other succeeded steps are copied with their outputs; answers the new run id and what it copied.';
+
+--
+-- Name: resume_schedule(text, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.resume_schedule(name text, reason text DEFAULT NULL::text, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform rowflow._require('{operator}');
+  return rowflow._set_schedule_paused(resume_schedule.name, false, resume_schedule.reason, resume_schedule.now);
+end;
+$$;
+
+--
+-- Name: FUNCTION resume_schedule(name text, reason text, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.resume_schedule(name text, reason text, now timestamp with time zone) IS 'Resumes a paused schedule (its catch_up decides about the ticks missed). Answers {"schedule", "paused", "changed"}; RF053 if unknown.';
 
 --
 -- Name: resume_workflow(text, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -5464,7 +5712,7 @@ CREATE TABLE rowflow.audit (
     set_role name,
     application_name text,
     client_addr inet,
-    CONSTRAINT action_is_valid CHECK ((action = ANY (ARRAY['pause_workflow'::text, 'resume_workflow'::text, 'retry_run'::text, 'rerun_from'::text, 'skip_step'::text, 'purge_runs'::text, 'cancel_run'::text, 'set_retention'::text, 'apply_retention'::text, 'define_workflow'::text, 'attach'::text, 'detach'::text])))
+    CONSTRAINT action_is_valid CHECK ((action = ANY (ARRAY['pause_workflow'::text, 'resume_workflow'::text, 'retry_run'::text, 'rerun_from'::text, 'skip_step'::text, 'purge_runs'::text, 'cancel_run'::text, 'set_retention'::text, 'apply_retention'::text, 'define_workflow'::text, 'attach'::text, 'detach'::text, 'define_schedule'::text, 'drop_schedule'::text, 'pause_schedule'::text, 'resume_schedule'::text])))
 );
 
 --
@@ -5829,6 +6077,33 @@ ALTER TABLE rowflow.runs ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
 );
 
 --
+-- Name: schedules; Type: TABLE; Schema: rowflow; Owner: -
+--
+
+CREATE TABLE rowflow.schedules (
+    name text NOT NULL,
+    cron text NOT NULL,
+    timezone text DEFAULT 'UTC'::text NOT NULL,
+    workflow text NOT NULL,
+    input jsonb DEFAULT '{}'::jsonb NOT NULL,
+    catch_up text DEFAULT 'latest'::text NOT NULL,
+    paused boolean DEFAULT false NOT NULL,
+    last_tick timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    owner name DEFAULT SESSION_USER NOT NULL,
+    CONSTRAINT catch_up_is_valid CHECK ((catch_up = ANY (ARRAY['none'::text, 'latest'::text, 'all'::text]))),
+    CONSTRAINT input_is_object CHECK ((jsonb_typeof(input) = 'object'::text)),
+    CONSTRAINT name_is_valid CHECK ((name ~ '^[a-z][a-z0-9_-]{0,62}$'::text))
+);
+
+--
+-- Name: TABLE schedules; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON TABLE rowflow.schedules IS 'Cron schedules: each tick of cron (in timezone) starts one run of workflow with input plus {"scheduledAt"}; the workers fire them (fire_schedule).';
+
+--
 -- Name: secrets; Type: TABLE; Schema: rowflow; Owner: -
 --
 
@@ -6049,6 +6324,13 @@ ALTER TABLE ONLY rowflow.runs
     ADD CONSTRAINT runs_pkey PRIMARY KEY (id);
 
 --
+-- Name: schedules schedules_pkey; Type: CONSTRAINT; Schema: rowflow; Owner: -
+--
+
+ALTER TABLE ONLY rowflow.schedules
+    ADD CONSTRAINT schedules_pkey PRIMARY KEY (name);
+
+--
 -- Name: secrets secrets_pkey; Type: CONSTRAINT; Schema: rowflow; Owner: -
 --
 
@@ -6153,6 +6435,13 @@ CREATE INDEX step_runs_locked_by_idx ON rowflow.step_runs USING btree (locked_by
 --
 
 CREATE INDEX table_attachments_relid_idx ON rowflow.table_attachments USING btree (relid, workflow);
+
+--
+-- Name: schedules schedules_workflow_fkey; Type: FK CONSTRAINT; Schema: rowflow; Owner: -
+--
+
+ALTER TABLE ONLY rowflow.schedules
+    ADD CONSTRAINT schedules_workflow_fkey FOREIGN KEY (workflow) REFERENCES rowflow.workflows(name);
 
 --
 -- Name: table_attachments table_attachments_workflow_fkey; Type: FK CONSTRAINT; Schema: rowflow; Owner: -

@@ -8,6 +8,7 @@ import { registerGenerateMigration } from "./commands/generate-migration.js";
 import { registerMigrate } from "./commands/migrate.js";
 import { registerOperateActions } from "./commands/operate-actions.js";
 import { registerOperateReads } from "./commands/operate-reads.js";
+import { registerSchedules } from "./commands/schedules.js";
 import { registerTail } from "./commands/tail.js";
 import { registerWorker } from "./commands/worker.js";
 import { invocation, UsageError } from "./operate-support.js";
@@ -33,6 +34,7 @@ registerWorker(program);
 registerGenerateMigration(program);
 registerOperateReads(program);
 registerOperateActions(program);
+registerSchedules(program);
 registerTail(program);
 
 /** The package's version (src/cli and dist/cli are both two levels below package.json). */

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
+import type { Schedule } from "../definition/schedule.js";
 import type { TaskMap } from "../worker/task-registry.js";
 import type { WorkerOptions, WorkflowSource } from "../worker/worker-options.js";
 import type { DevHooks } from "./dev-hooks.js";
@@ -19,8 +20,11 @@ export interface RowflowConfig {
   tasks?: TaskMap | undefined;
   /** Workflow definitions to define at start; their tasks join `tasks`. (Default: none) */
   workflows?: readonly WorkflowSource[] | undefined;
+  /** Cron schedules (`defineSchedule`) to define at start with the workflows; every worker fires their ticks. (Default: none) */
+  schedules?: readonly Schedule[] | undefined;
   /** Worker options (concurrency, heartbeats, grace period, logger, …). (Default: the worker's defaults) */
-  worker?: Omit<WorkerOptions, "connectionString" | "tasks" | "workflows"> | undefined;
+  worker?:
+    Omit<WorkerOptions, "connectionString" | "tasks" | "workflows" | "schedules"> | undefined;
   /** What `rowflow dev` runs: the app's table setup, a demo acting like the app, SQL to try. (Default: none) */
   dev?: DevHooks | undefined;
 }

@@ -149,6 +149,20 @@ export interface RowflowRunTimeline {
   type: string | null;
 }
 
+export interface RowflowSchedules {
+  catch_up: Generated<string>;
+  created_at: Generated<Timestamp>;
+  cron: string;
+  input: Generated<Json>;
+  last_tick: Timestamp | null;
+  name: string;
+  owner: Generated<string>;
+  paused: Generated<boolean>;
+  timezone: Generated<string>;
+  updated_at: Generated<Timestamp>;
+  workflow: string;
+}
+
 export interface RowflowSecrets {
   id: Generated<boolean>;
   key: Buffer;
@@ -316,6 +330,7 @@ export interface DB {
   "rowflow.run_steps": RowflowRunSteps;
   "rowflow.run_timeline": RowflowRunTimeline;
   "rowflow.runs": RowflowRuns;
+  "rowflow.schedules": RowflowSchedules;
   "rowflow.secrets": RowflowSecrets;
   "rowflow.step_runs": RowflowStepRuns;
   "rowflow.table_attachments": RowflowTableAttachments;

@@ -25,6 +25,14 @@ export {
   QUEUE_NAME_PATTERN,
   TASK_NAME_PATTERN,
 } from "./names.js";
+export {
+  type CatchUp,
+  defineSchedule,
+  type Schedule,
+  ScheduleError,
+  ScheduleErrorCodes,
+  type ScheduleOptions,
+} from "./schedule.js";
 export { SpecValidationError } from "./spec-error.js";
 export { type SpecIssue } from "./spec-issues.js";
 export { renderSpecJsonSchema, specJsonSchema } from "./spec-json-schema.js";

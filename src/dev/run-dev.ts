@@ -65,6 +65,7 @@ export async function runDev(options: RunDevOptions): Promise<number> {
       connectionString: database.connectionString,
       tasks: config.tasks,
       workflows: config.workflows,
+      schedules: config.schedules,
       // Without the demo, the worker defines the config's workflows itself.
       syncWorkflows: !options.demo,
       logger: config.worker?.logger ?? displayLogger(say, options.verbose),

@@ -1,4 +1,5 @@
 import type { Logger } from "../definition/logger.js";
+import type { Schedule } from "../definition/schedule.js";
 import type { TaskMap } from "./task-registry.js";
 
 /** A workflow definition the worker registers at start (`rowflow.define_workflow`). */
@@ -21,6 +22,8 @@ export interface WorkerOptions {
   workflows?: readonly WorkflowSource[] | undefined;
   /** Define `workflows` in the database at start (a new version only when a spec changed). (Default: true) */
   syncWorkflows?: boolean | undefined;
+  /** Cron schedules (`defineSchedule`), defined at start with the workflows unless `syncWorkflows` is false. Every worker fires the due ticks of every schedule in the database on its heartbeat, these or not. (Default: none) */
+  schedules?: readonly Schedule[] | undefined;
   /** Handlers running at the same time in this process. (Default: 10) */
   concurrency?: number | undefined;
   /** How often graphile-worker polls for jobs, and rowflow's dispatcher for queued runs, when no notification arrives, in ms (retries and delays become due this way). (Default: 1000) */

@@ -23,7 +23,8 @@ create table rowflow.audit (
   client_addr      inet,
   constraint action_is_valid check (action in (
     'pause_workflow', 'resume_workflow', 'retry_run', 'rerun_from', 'skip_step', 'purge_runs', 'cancel_run',
-    'set_retention', 'apply_retention', 'define_workflow', 'attach', 'detach'))
+    'set_retention', 'apply_retention', 'define_workflow', 'attach', 'detach', 'define_schedule',
+    'drop_schedule', 'pause_schedule', 'resume_schedule'))
 );
 comment on table rowflow.audit is
   'One row per operator action (pause, resume, retry, skip, purge, cancel): when, what, on which workflow/run/step, the reason given, and who (session user, SET ROLE, application_name, client address).';

@@ -69,6 +69,7 @@ export function registerWorker(program: Command): void {
           connectionString: database.connectionString,
           tasks: config.tasks,
           workflows: config.workflows,
+          schedules: config.schedules,
         });
         const started = worker.start();
         const first = await Promise.race([

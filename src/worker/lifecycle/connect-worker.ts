@@ -7,6 +7,7 @@
 import { Kysely, PostgresDialect } from "kysely";
 
 import { createPool } from "../../db/connection.js";
+import { syncOrCheckSchedule } from "../../db/schedules/define-schedule.js";
 import { assertMigrated } from "../../db/schema-status.js";
 import { waitForDatabase } from "../../db/session/wait-for-database.js";
 import type { Database } from "../../db/types.js";
@@ -56,6 +57,18 @@ export async function connectWorker(state: WorkerState): Promise<void> {
       logger.info(
         `workflow "${workflow.name}" is at version ${version}${defined ? "" : " (checked: this role does not define workflows)"}`,
       );
+    }
+    for (const schedule of state.options.schedules ?? []) {
+      const outcome = await syncOrCheckSchedule(pool, schedule);
+      if (outcome === "differs") {
+        logger.warn(
+          `schedule "${schedule.name}" differs from (or is missing in) the database, and this role may not define schedules (rowflow_operator may): the workers fire what the database holds`,
+        );
+      } else if (outcome !== "unchanged") {
+        logger.info(
+          `schedule "${schedule.name}" ${outcome} (${schedule.cron}, ${schedule.timezone})`,
+        );
+      }
     }
   }
 }

@@ -15,6 +15,7 @@ import { runLeases } from "../attempt/run-chains.js";
 import { stepTaskIdentifier } from "../attempt/step-payload.js";
 import { Dispatcher } from "../dispatch/dispatcher.js";
 import { patchLocalQueueRelease } from "../graphile-patches/local-queue-release.js";
+import { fireDueSchedules } from "../schedules/fire-due-schedules.js";
 import type { WorkerState } from "../worker-state.js";
 import { toGraphileLogger } from "./graphile-logger.js";
 import { type Heartbeat, startHeartbeat } from "./heartbeat.js";
@@ -103,6 +104,7 @@ export async function launchRunner(
     };
     const token = await db.registry.register({ ...registration, now: state.now() });
     state.registered = { id, token };
+    const reportedSchedules = new Set<string>();
     heartbeat = startHeartbeat({
       registry: db.registry,
       registration,
@@ -126,6 +128,14 @@ export async function launchRunner(
           logger.warn(`ended ${ended} lease(s) on steps this worker was not running`);
           pool.nudge(ended);
         }
+        // Every worker fires every due tick; the database starts one run each.
+        await fireDueSchedules(db.pool, {
+          now: state.now() ?? new Date(),
+          injected: state.now() !== null,
+          windowMs: Math.max(60_000, 2 * settings.heartbeatInterval),
+          logger,
+          reported: reportedSchedules,
+        });
       },
     });
     await heartbeat.beat(); // releases what a previous crash left locked, right away

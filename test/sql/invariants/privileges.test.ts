@@ -70,6 +70,12 @@ const functions: Record<string, readonly Kind[]> = {
   "explain_run(bigint,timestamp with time zone,interval)": ["operator", "viewer"],
   "set_retention(text,interval,text,timestamp with time zone)": ["operator"],
   "apply_retention(text,interval,integer,integer,timestamp with time zone)": ["worker", "operator"],
+  // Schedules: operators define them (like pause_workflow), workers fire their ticks.
+  "define_schedule(text,text,text,jsonb,text,text,timestamp with time zone)": ["operator"],
+  "drop_schedule(text,text,timestamp with time zone)": ["operator"],
+  "pause_schedule(text,text,timestamp with time zone)": ["operator"],
+  "resume_schedule(text,text,timestamp with time zone)": ["operator"],
+  "fire_schedule(text,timestamp with time zone,timestamp with time zone)": ["worker", "operator"],
 };
 
 /** Who may read each table and view (SELECT); nobody but the owner writes any. */
@@ -88,6 +94,7 @@ const relations: Record<string, readonly Kind[]> = {
   table_attachments: ["viewer"],
   audit: ["viewer"],
   maintenance: ["viewer"],
+  schedules: ["viewer", "worker"], // the workers compute the ticks due
   run_steps: ["viewer"],
   run_timeline: ["viewer"],
   worker_status: ["viewer"],
