@@ -48,6 +48,9 @@ export async function waitForDatabase(options: WaitForDatabaseOptions): Promise<
   const started = Date.now();
   const deadline = options.timeoutMs === undefined ? Infinity : started + options.timeoutMs;
   let delay = options.firstDelay;
+  // The last attempt's connect timeout is what is left of the bound, often
+  // a few ms: its "timeout expired" says less than the refusal before it.
+  let earlier: ReturnType<typeof connectionFailure> | undefined;
   for (let attempt = 1; ; attempt++) {
     if (options.signal.aborted) return false;
     try {
@@ -58,14 +61,16 @@ export async function waitForDatabase(options: WaitForDatabaseOptions): Promise<
       const code = (error as { code?: unknown } | null)?.code;
       if (typeof code === "string" && fatalCodes.has(code)) throw connectionFailure(target, error);
       if (!isConnectionFailure(error)) throw error;
-      const failure = connectionFailure(target, error);
+      let failure = connectionFailure(target, error);
       const left = deadline - Date.now();
       if (left <= 0) {
+        if (earlier && /timeout expired/.test(failure.message)) failure = earlier;
         throw new ConnectionError(
           `${failure.message} (gave up after ${formatDuration(Date.now() - started)} and ${attempt} attempt${attempt === 1 ? "" : "s"})`,
           { cause: error },
         );
       }
+      if (!/timeout expired/.test(failure.message)) earlier = failure;
       delay = Math.min(delay, left);
       options.logger.warn(`${failure.message} (attempt ${attempt}); retrying in ${delay} ms`);
     }
