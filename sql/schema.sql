@@ -582,14 +582,13 @@ begin
     v_events := v_events || 'delete'::text;
   end if;
   foreach v_event in array v_events loop
-    if not v_event = any (v_a.events) then
-      -- on_delete only: the deleted rows' keys, no run started.
-      v_checks := v_checks || pg_catalog.format(E'  %s rf_tg.rf_op = %L then\n    ',
-          case when v_checks = '' then 'if' else 'elsif' end, v_event)
-        || 'rf_tg.rf_gone := (select pg_catalog.array_agg(' || rowflow._attachment_source(v_pk, 'old')
-        || E') from rf_old as old);\n';
-      continue;
+    v_checks := v_checks || pg_catalog.format(E'  %s rf_tg.rf_op = %L then\n',
+        case when v_checks = '' then 'if' else 'elsif' end, v_event);
+    if v_event = 'delete' and v_a.on_delete <> 'ignore' then
+      v_checks := v_checks || '    rf_tg.rf_gone := (select pg_catalog.array_agg('
+        || rowflow._attachment_source(v_pk, 'old') || E') from rf_old as old);\n';
     end if;
+    continue when not v_event = any (v_a.events);  -- on_delete only: no run starts
     v_query := rowflow._attachment_query(v_a.relid::regclass, v_event, v_pk, v_a.when_sql, v_a.input_sql,
                                          v_a.key_sql, 'rf_tg.rf_inputs, rf_tg.rf_keys, rf_tg.rf_sources', v_a.columns,
                                          v_a.exclude_columns);
@@ -600,13 +599,7 @@ begin
       v_query := replace(v_query, E'\nfrom rf_old as old left join (select * from rf_old where false) as new on true\n',
                          E'\nfrom rf_old as old\n');
     end if;
-    v_checks := v_checks || pg_catalog.format(E'  %s rf_tg.rf_op = %L then\n    ',
-        case when v_checks = '' then 'if' else 'elsif' end, v_event)
-      || case when v_event = 'delete' and v_a.on_delete <> 'ignore'
-              then 'rf_tg.rf_gone := (select pg_catalog.array_agg(' || rowflow._attachment_source(v_pk, 'old')
-                   || E') from rf_old as old);\n    '
-              else '' end
-      || v_query || E';\n';
+    v_checks := v_checks || '    ' || v_query || E';\n';
   end loop;
   return E'\n#variable_conflict use_column\n<<rf_tg>>\ndeclare\n'
     || E'  rf_inputs jsonb[];\n  rf_keys text[];\n  rf_sources text[];\n  rf_gone text[];\n'
@@ -800,13 +793,10 @@ begin
     || E'                   where x.channel in (''jobs:insert'', ''rowflow'') and x.until > pg_catalog.statement_timestamp())\n'
     || E'    into rf_st.rf_ids, rf_st.rf_srcs, rf_st.rf_version, rf_st.rf_waiting from rf_ins;\n'
     || E'  end if;\n'
-    || case when v_a.supersede then
-         E'  if rf_st.rf_version is not null then\n'
-         || pg_catalog.format(E'    rf_st.rf_n := rowflow._cancel_source_runs(%L, %s::oid, rf_st.rf_srcs, rf_st.rf_ids, false, ''supersede'');\n',
-                              v_a.workflow, v_a.relid::int8)
-         || E'  end if;\n' else '' end
     || E'  if rf_st.rf_version is null then\n'
-    || pg_catalog.format(E'    perform rowflow._start_attached(%s, %L, inputs, keys, sources);\n', v_a.id, v_a.workflow)
+    || pg_catalog.format(E'    rf_st.rf_ids := rowflow._start_attached(%s, %L, inputs, keys, %s::oid, sources);\n',
+                         v_a.id, v_a.workflow, v_a.relid::int8)
+    || E'    rf_st.rf_srcs := sources;\n'
     || E'  elsif rf_st.rf_waiting or pg_catalog.cardinality(rf_st.rf_ids) > 1 then\n'
     -- One run and nobody waiting (the usual write): the pending_runs() note
     -- inline; otherwise rowflow._runs_started also wakes the waiters.
@@ -816,6 +806,12 @@ begin
     || E'      coalesce(nullif(pg_catalog.current_setting(''rowflow.pending_runs'', true), '''') || '','', '''')\n'
     || E'        || rf_st.rf_ids[1] || ''-'' || rf_st.rf_ids[1], true);\n'
     || E'  end if;\n'
+    -- supersede, for the runs of either path (ids and sources aligned).
+    || case when v_a.supersede then
+         E'  if rf_st.rf_ids is not null then\n'
+         || pg_catalog.format(E'    rf_st.rf_n := rowflow._cancel_source_runs(%L, %s::oid, rf_st.rf_srcs, rf_st.rf_ids, false, ''supersede'');\n',
+                              v_a.workflow, v_a.relid::int8)
+         || E'  end if;\n' else '' end
     || E'end;\n';
 end;
 $$;
@@ -3022,10 +3018,10 @@ end;
 $_$;
 
 --
--- Name: _start_attached(integer, text, jsonb[], text[], text[]); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: _start_attached(integer, text, jsonb[], text[], oid, text[]); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow._start_attached(attachment_id integer, workflow text, inputs jsonb[], keys text[], sources text[]) RETURNS void
+CREATE FUNCTION rowflow._start_attached(attachment_id integer, workflow text, inputs jsonb[], keys text[], source_relid oid, sources text[]) RETURNS bigint[]
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
@@ -3039,8 +3035,7 @@ declare
   v_ranges text;
   v_now timestamptz;
   v_woke int;
-  v_att record;
-  v_n int;
+  v_runs bigint[];
 begin
   -- GUARD: the mode (unset/''/normal → run priority 0, backfill → 1000,
   -- suppress → nothing; anything else: _attach_mode raises RF039), then the
@@ -3050,21 +3045,20 @@ begin
   elsif v_mode = 'backfill' then
     v_prio := 1000;
   elsif v_mode = 'suppress' then
-    return;
+    return null;
   else
     perform rowflow._attach_mode();
   end if;
   if coalesce(cardinality(_start_attached.inputs), 0) = 0 then
-    return;
+    return null;
   end if;
   select w.name, w.latest_version, w.paused into v_wf from rowflow.workflows as w
   where w.name = _start_attached.workflow;
   if not found then
     -- start_runs raises the error (RF020) with its message.
     perform rowflow.start_runs(_start_attached.workflow, _start_attached.inputs, _start_attached.keys, v_prio);
-    return;
+    return null;
   end if;
-  select a.relid, a.supersede into v_att from rowflow.table_attachments as a where a.id = _start_attached.attachment_id;
 
   -- PHASE 1: the runs. One row without an idempotency key (an app's plain
   -- INSERT) is inlined: one INSERT, no further plpgsql call; everything else
@@ -3075,24 +3069,18 @@ begin
     v_now := pg_catalog.now();
     insert into rowflow.runs as r (workflow, version, status, input, priority, created_at, updated_at, source_relid,
                                    source_key)
-    values (v_wf.name, v_wf.latest_version, 'queued', _start_attached.inputs[1], v_prio, v_now, v_now, v_att.relid,
-            _start_attached.sources[1])
+    values (v_wf.name, v_wf.latest_version, 'queued', _start_attached.inputs[1], v_prio, v_now, v_now,
+            _start_attached.source_relid, _start_attached.sources[1])
     returning r.id into v_id;
-    if v_att.supersede then
-      v_n := rowflow._cancel_source_runs(v_wf.name, v_att.relid, _start_attached.sources, array[v_id], false,
-                                         'supersede');
-    end if;
     v_woke := rowflow._wake_all(0, 1, pg_catalog.jsonb_build_object('run', v_id));
     v_ranges := pg_catalog.set_config('rowflow.pending_runs',
       coalesce(nullif(pg_catalog.current_setting('rowflow.pending_runs', true), '') || ',', '')
         || v_id || '-' || v_id, true);
-    return;
+    return array[v_id];
   end if;
   v_ids := rowflow._queue_runs(v_wf.name, v_wf.latest_version, _start_attached.inputs, _start_attached.keys,
-                               v_prio, null, v_att.relid, _start_attached.sources);
-  if v_att.supersede then
-    v_n := rowflow._cancel_source_runs(v_wf.name, v_att.relid, _start_attached.sources, v_ids, false, 'supersede');
-  end if;
+                               v_prio, null, _start_attached.source_relid, _start_attached.sources);
+  v_runs := v_ids;
   -- A key repeated within the statement maps several rows to one run.
   v_ids := array(select distinct x from unnest(v_ids) as x order by x);
 
@@ -3110,14 +3098,15 @@ begin
   v_ranges := pg_catalog.set_config('rowflow.pending_runs',
     coalesce(nullif(pg_catalog.current_setting('rowflow.pending_runs', true), '') || ',', '') || v_ranges,
     true);
+  return v_runs;
 end;
 $$;
 
 --
--- Name: FUNCTION _start_attached(attachment_id integer, workflow text, inputs jsonb[], keys text[], sources text[]); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION _start_attached(attachment_id integer, workflow text, inputs jsonb[], keys text[], source_relid oid, sources text[]); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow._start_attached(attachment_id integer, workflow text, inputs jsonb[], keys text[], sources text[]) IS 'Internal: the one call a generated attachment trigger makes per statement (mode, queued runs, pending_runs bookkeeping).';
+COMMENT ON FUNCTION rowflow._start_attached(attachment_id integer, workflow text, inputs jsonb[], keys text[], source_relid oid, sources text[]) IS 'Internal: the one call a generated attachment trigger makes per statement (mode, queued runs, pending_runs bookkeeping); returns the run ids in input order.';
 
 --
 -- Name: _step_task_id(); Type: FUNCTION; Schema: rowflow; Owner: -

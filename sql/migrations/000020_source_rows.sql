@@ -320,6 +320,31 @@ $$;
 select rowflow._allow('function rowflow._attach(oid, text, text, text[], text, text, text, text[], text[], name, text, boolean)', '{}');
 
 -- from sql/schema/50_attach/_attachment_body.sql
+-- rowflow._attachment_body(attachment) → the plpgsql body of its trigger function
+--
+-- One body serves every event of the attachment (each trigger names its
+-- transition tables rf_new / rf_old). It evaluates the attachment's
+-- expressions over the statement's rows (rowflow._attachment_query) into an
+-- array of inputs (and keys), and hands them to the attachment's start
+-- function (rowflow.st_…, owned by rowflow's owner), which writes the runs
+-- (sql/schema/50_attach/_attachment_start_body.sql). The trigger function belongs to the table's
+-- owner and runs as them (SECURITY DEFINER, search_path ''), so the
+-- expressions never run with rowflow's rights, and writers need no right on
+-- schema rowflow; the start function takes only the computed values.
+-- 'suppress' is tested first, so a suppressed bulk load evaluates nothing.
+--
+-- With on_delete (cancel or compensate), a DELETE also hands over the
+-- source keys of every deleted row (rf_gone), `when` or not, and the
+-- attachment has a delete trigger even when its events omit delete
+-- (rowflow._attach); the start function cancels those rows' unfinished
+-- runs before it starts any.
+--
+-- An INSERT (DELETE) trigger's query joins an empty OLD (NEW) row for the
+-- expressions to name; without a mention of it, the join goes.
+--
+-- Measured (pgbench, one client, single-row INSERT, runs per second): the
+-- bare table 3,950; a statement trigger inserting one row into a plain
+-- table 2,560; see docs/benchmarks.md for this body.
 create or replace function rowflow._attachment_body(attachment rowflow.table_attachments)
 returns text
 language plpgsql stable
@@ -346,14 +371,13 @@ begin
     v_events := v_events || 'delete'::text;
   end if;
   foreach v_event in array v_events loop
-    if not v_event = any (v_a.events) then
-      -- on_delete only: the deleted rows' keys, no run started.
-      v_checks := v_checks || pg_catalog.format(E'  %s rf_tg.rf_op = %L then\n    ',
-          case when v_checks = '' then 'if' else 'elsif' end, v_event)
-        || 'rf_tg.rf_gone := (select pg_catalog.array_agg(' || rowflow._attachment_source(v_pk, 'old')
-        || E') from rf_old as old);\n';
-      continue;
+    v_checks := v_checks || pg_catalog.format(E'  %s rf_tg.rf_op = %L then\n',
+        case when v_checks = '' then 'if' else 'elsif' end, v_event);
+    if v_event = 'delete' and v_a.on_delete <> 'ignore' then
+      v_checks := v_checks || '    rf_tg.rf_gone := (select pg_catalog.array_agg('
+        || rowflow._attachment_source(v_pk, 'old') || E') from rf_old as old);\n';
     end if;
+    continue when not v_event = any (v_a.events);  -- on_delete only: no run starts
     v_query := rowflow._attachment_query(v_a.relid::regclass, v_event, v_pk, v_a.when_sql, v_a.input_sql,
                                          v_a.key_sql, 'rf_tg.rf_inputs, rf_tg.rf_keys, rf_tg.rf_sources', v_a.columns,
                                          v_a.exclude_columns);
@@ -364,13 +388,7 @@ begin
       v_query := replace(v_query, E'\nfrom rf_old as old left join (select * from rf_old where false) as new on true\n',
                          E'\nfrom rf_old as old\n');
     end if;
-    v_checks := v_checks || pg_catalog.format(E'  %s rf_tg.rf_op = %L then\n    ',
-        case when v_checks = '' then 'if' else 'elsif' end, v_event)
-      || case when v_event = 'delete' and v_a.on_delete <> 'ignore'
-              then 'rf_tg.rf_gone := (select pg_catalog.array_agg(' || rowflow._attachment_source(v_pk, 'old')
-                   || E') from rf_old as old);\n    '
-              else '' end
-      || v_query || E';\n';
+    v_checks := v_checks || '    ' || v_query || E';\n';
   end loop;
   return E'\n#variable_conflict use_column\n<<rf_tg>>\ndeclare\n'
     || E'  rf_inputs jsonb[];\n  rf_keys text[];\n  rf_sources text[];\n  rf_gone text[];\n'
@@ -513,6 +531,30 @@ $$;
 select rowflow._allow('function rowflow._attachment_source(text[], text)', '{}');
 
 -- from sql/schema/50_attach/_attachment_start_body.sql
+-- rowflow._attachment_start_body(attachment) → the plpgsql body of its start function
+--
+-- The start function (rowflow.st_…) receives what the trigger function
+-- computed for one statement: the qualifying rows' inputs (and keys). It
+-- runs as rowflow's owner and trusts nothing else: the workflow is fixed in
+-- its body, the inputs are checked like start_runs' (RF022).
+--
+-- Without an idempotency key, the inputs become queued runs in one
+-- INSERT … SELECT that also looks up the workflow's latest version and
+-- whether a worker or a live view waits, so a single run nobody waits for
+-- costs no further plpgsql call; a small JSON object passes as is, anything
+-- else meets rowflow._run_input. A paused workflow's runs are inserted all
+-- the same and wait (the write must not fail). When the workflow is unknown
+-- (a broken restore) or the mode is not normal/backfill, nothing is
+-- inserted and the inputs go to rowflow._start_attached, which raises
+-- RF020/RF039 (or starts nothing for 'suppress'); keyed attachments go there
+-- too (it starts them through _queue_runs, which resolves the keys).
+--
+-- Each run records its source row (runs.source_relid, source_key: the
+-- table, fixed in the body, and `sources`, the rows' primary keys). With
+-- on_delete, `gone` holds the keys of the rows a DELETE removed, whose
+-- unfinished runs of this workflow are cancelled (or compensated) first;
+-- with supersede, each new run cancels the older unfinished runs of its row
+-- (rowflow._cancel_source_runs). Neither raises: the write goes on.
 create or replace function rowflow._attachment_start_body(attachment rowflow.table_attachments)
 returns text
 language plpgsql stable
@@ -559,13 +601,10 @@ begin
     || E'                   where x.channel in (''jobs:insert'', ''rowflow'') and x.until > pg_catalog.statement_timestamp())\n'
     || E'    into rf_st.rf_ids, rf_st.rf_srcs, rf_st.rf_version, rf_st.rf_waiting from rf_ins;\n'
     || E'  end if;\n'
-    || case when v_a.supersede then
-         E'  if rf_st.rf_version is not null then\n'
-         || pg_catalog.format(E'    rf_st.rf_n := rowflow._cancel_source_runs(%L, %s::oid, rf_st.rf_srcs, rf_st.rf_ids, false, ''supersede'');\n',
-                              v_a.workflow, v_a.relid::int8)
-         || E'  end if;\n' else '' end
     || E'  if rf_st.rf_version is null then\n'
-    || pg_catalog.format(E'    perform rowflow._start_attached(%s, %L, inputs, keys, sources);\n', v_a.id, v_a.workflow)
+    || pg_catalog.format(E'    rf_st.rf_ids := rowflow._start_attached(%s, %L, inputs, keys, %s::oid, sources);\n',
+                         v_a.id, v_a.workflow, v_a.relid::int8)
+    || E'    rf_st.rf_srcs := sources;\n'
     || E'  elsif rf_st.rf_waiting or pg_catalog.cardinality(rf_st.rf_ids) > 1 then\n'
     -- One run and nobody waiting (the usual write): the pending_runs() note
     -- inline; otherwise rowflow._runs_started also wakes the waiters.
@@ -575,6 +614,12 @@ begin
     || E'      coalesce(nullif(pg_catalog.current_setting(''rowflow.pending_runs'', true), '''') || '','', '''')\n'
     || E'        || rf_st.rf_ids[1] || ''-'' || rf_st.rf_ids[1], true);\n'
     || E'  end if;\n'
+    -- supersede, for the runs of either path (ids and sources aligned).
+    || case when v_a.supersede then
+         E'  if rf_st.rf_ids is not null then\n'
+         || pg_catalog.format(E'    rf_st.rf_n := rowflow._cancel_source_runs(%L, %s::oid, rf_st.rf_srcs, rf_st.rf_ids, false, ''supersede'');\n',
+                              v_a.workflow, v_a.relid::int8)
+         || E'  end if;\n' else '' end
     || E'end;\n';
 end;
 $$;
@@ -764,9 +809,28 @@ $$;
 select rowflow._allow('function rowflow._purge_stale_attachments()', '{}');
 
 -- from sql/schema/50_attach/_start_attached.sql
+-- rowflow._start_attached(attachment_id, workflow, inputs, keys, source_relid, sources) → run ids
+--
+-- The slower path of an attachment's start function (rowflow.st_…; the
+-- fast one is inline in its body, sql/schema/50_attach/_attachment_start_body.sql):
+-- keyed attachments, an unknown workflow (start_runs raises RF020) and a bad
+-- mode (RF039). One call per statement with every qualifying row's input:
+-- the mode, one _queue_runs call, the pending_runs() note. It runs as
+-- rowflow's owner: the start function fixes the workflow. The runs record
+-- their source rows (source_relid, `sources`). Answers the runs' ids in
+-- input order (null when it started nothing), so that the start function
+-- applies supersede to both of its paths alike.
+--
+-- Backfill priority: graphile-worker takes the available job with the
+-- lowest priority value first, and claim_runs and the gates hand out the
+-- lowest (priority, id) first. A backfill run gets run priority 1000, the
+-- largest start_runs accepts, so any live work is taken before every
+-- backfill step whose priority is not more than 999 lower: a backfill
+-- delays live work by at most the backfill steps already running, never by
+-- its backlog.
 create or replace function rowflow._start_attached(attachment_id int, workflow text, inputs jsonb[], keys text[],
-  sources text[])
-returns void
+  source_relid oid, sources text[])
+returns bigint[]
 language plpgsql
 set search_path to ''
 as $$
@@ -780,8 +844,7 @@ declare
   v_ranges text;
   v_now timestamptz;
   v_woke int;
-  v_att record;
-  v_n int;
+  v_runs bigint[];
 begin
   -- GUARD: the mode (unset/''/normal → run priority 0, backfill → 1000,
   -- suppress → nothing; anything else: _attach_mode raises RF039), then the
@@ -791,21 +854,20 @@ begin
   elsif v_mode = 'backfill' then
     v_prio := 1000;
   elsif v_mode = 'suppress' then
-    return;
+    return null;
   else
     perform rowflow._attach_mode();
   end if;
   if coalesce(cardinality(_start_attached.inputs), 0) = 0 then
-    return;
+    return null;
   end if;
   select w.name, w.latest_version, w.paused into v_wf from rowflow.workflows as w
   where w.name = _start_attached.workflow;
   if not found then
     -- start_runs raises the error (RF020) with its message.
     perform rowflow.start_runs(_start_attached.workflow, _start_attached.inputs, _start_attached.keys, v_prio);
-    return;
+    return null;
   end if;
-  select a.relid, a.supersede into v_att from rowflow.table_attachments as a where a.id = _start_attached.attachment_id;
 
   -- PHASE 1: the runs. One row without an idempotency key (an app's plain
   -- INSERT) is inlined: one INSERT, no further plpgsql call; everything else
@@ -816,24 +878,18 @@ begin
     v_now := pg_catalog.now();
     insert into rowflow.runs as r (workflow, version, status, input, priority, created_at, updated_at, source_relid,
                                    source_key)
-    values (v_wf.name, v_wf.latest_version, 'queued', _start_attached.inputs[1], v_prio, v_now, v_now, v_att.relid,
-            _start_attached.sources[1])
+    values (v_wf.name, v_wf.latest_version, 'queued', _start_attached.inputs[1], v_prio, v_now, v_now,
+            _start_attached.source_relid, _start_attached.sources[1])
     returning r.id into v_id;
-    if v_att.supersede then
-      v_n := rowflow._cancel_source_runs(v_wf.name, v_att.relid, _start_attached.sources, array[v_id], false,
-                                         'supersede');
-    end if;
     v_woke := rowflow._wake_all(0, 1, pg_catalog.jsonb_build_object('run', v_id));
     v_ranges := pg_catalog.set_config('rowflow.pending_runs',
       coalesce(nullif(pg_catalog.current_setting('rowflow.pending_runs', true), '') || ',', '')
         || v_id || '-' || v_id, true);
-    return;
+    return array[v_id];
   end if;
   v_ids := rowflow._queue_runs(v_wf.name, v_wf.latest_version, _start_attached.inputs, _start_attached.keys,
-                               v_prio, null, v_att.relid, _start_attached.sources);
-  if v_att.supersede then
-    v_n := rowflow._cancel_source_runs(v_wf.name, v_att.relid, _start_attached.sources, v_ids, false, 'supersede');
-  end if;
+                               v_prio, null, _start_attached.source_relid, _start_attached.sources);
+  v_runs := v_ids;
   -- A key repeated within the statement maps several rows to one run.
   v_ids := array(select distinct x from unnest(v_ids) as x order by x);
 
@@ -851,11 +907,12 @@ begin
   v_ranges := pg_catalog.set_config('rowflow.pending_runs',
     coalesce(nullif(pg_catalog.current_setting('rowflow.pending_runs', true), '') || ',', '') || v_ranges,
     true);
+  return v_runs;
 end;
 $$;
-comment on function rowflow._start_attached(int, text, jsonb[], text[], text[]) is
-  'Internal: the one call a generated attachment trigger makes per statement (mode, queued runs, pending_runs bookkeeping).';
-select rowflow._allow('function rowflow._start_attached(int, text, jsonb[], text[], text[])', '{}');
+comment on function rowflow._start_attached(int, text, jsonb[], text[], oid, text[]) is
+  'Internal: the one call a generated attachment trigger makes per statement (mode, queued runs, pending_runs bookkeeping); returns the run ids in input order.';
+select rowflow._allow('function rowflow._start_attached(int, text, jsonb[], text[], oid, text[])', '{}');
 
 -- from sql/schema/50_attach/attach.sql
 create or replace function rowflow.attach(

@@ -49,14 +49,13 @@ begin
     v_events := v_events || 'delete'::text;
   end if;
   foreach v_event in array v_events loop
-    if not v_event = any (v_a.events) then
-      -- on_delete only: the deleted rows' keys, no run started.
-      v_checks := v_checks || pg_catalog.format(E'  %s rf_tg.rf_op = %L then\n    ',
-          case when v_checks = '' then 'if' else 'elsif' end, v_event)
-        || 'rf_tg.rf_gone := (select pg_catalog.array_agg(' || rowflow._attachment_source(v_pk, 'old')
-        || E') from rf_old as old);\n';
-      continue;
+    v_checks := v_checks || pg_catalog.format(E'  %s rf_tg.rf_op = %L then\n',
+        case when v_checks = '' then 'if' else 'elsif' end, v_event);
+    if v_event = 'delete' and v_a.on_delete <> 'ignore' then
+      v_checks := v_checks || '    rf_tg.rf_gone := (select pg_catalog.array_agg('
+        || rowflow._attachment_source(v_pk, 'old') || E') from rf_old as old);\n';
     end if;
+    continue when not v_event = any (v_a.events);  -- on_delete only: no run starts
     v_query := rowflow._attachment_query(v_a.relid::regclass, v_event, v_pk, v_a.when_sql, v_a.input_sql,
                                          v_a.key_sql, 'rf_tg.rf_inputs, rf_tg.rf_keys, rf_tg.rf_sources', v_a.columns,
                                          v_a.exclude_columns);
@@ -67,13 +66,7 @@ begin
       v_query := replace(v_query, E'\nfrom rf_old as old left join (select * from rf_old where false) as new on true\n',
                          E'\nfrom rf_old as old\n');
     end if;
-    v_checks := v_checks || pg_catalog.format(E'  %s rf_tg.rf_op = %L then\n    ',
-        case when v_checks = '' then 'if' else 'elsif' end, v_event)
-      || case when v_event = 'delete' and v_a.on_delete <> 'ignore'
-              then 'rf_tg.rf_gone := (select pg_catalog.array_agg(' || rowflow._attachment_source(v_pk, 'old')
-                   || E') from rf_old as old);\n    '
-              else '' end
-      || v_query || E';\n';
+    v_checks := v_checks || '    ' || v_query || E';\n';
   end loop;
   return E'\n#variable_conflict use_column\n<<rf_tg>>\ndeclare\n'
     || E'  rf_inputs jsonb[];\n  rf_keys text[];\n  rf_sources text[];\n  rf_gone text[];\n'

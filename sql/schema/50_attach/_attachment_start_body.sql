@@ -68,13 +68,10 @@ begin
     || E'                   where x.channel in (''jobs:insert'', ''rowflow'') and x.until > pg_catalog.statement_timestamp())\n'
     || E'    into rf_st.rf_ids, rf_st.rf_srcs, rf_st.rf_version, rf_st.rf_waiting from rf_ins;\n'
     || E'  end if;\n'
-    || case when v_a.supersede then
-         E'  if rf_st.rf_version is not null then\n'
-         || pg_catalog.format(E'    rf_st.rf_n := rowflow._cancel_source_runs(%L, %s::oid, rf_st.rf_srcs, rf_st.rf_ids, false, ''supersede'');\n',
-                              v_a.workflow, v_a.relid::int8)
-         || E'  end if;\n' else '' end
     || E'  if rf_st.rf_version is null then\n'
-    || pg_catalog.format(E'    perform rowflow._start_attached(%s, %L, inputs, keys, sources);\n', v_a.id, v_a.workflow)
+    || pg_catalog.format(E'    rf_st.rf_ids := rowflow._start_attached(%s, %L, inputs, keys, %s::oid, sources);\n',
+                         v_a.id, v_a.workflow, v_a.relid::int8)
+    || E'    rf_st.rf_srcs := sources;\n'
     || E'  elsif rf_st.rf_waiting or pg_catalog.cardinality(rf_st.rf_ids) > 1 then\n'
     -- One run and nobody waiting (the usual write): the pending_runs() note
     -- inline; otherwise rowflow._runs_started also wakes the waiters.
@@ -84,6 +81,12 @@ begin
     || E'      coalesce(nullif(pg_catalog.current_setting(''rowflow.pending_runs'', true), '''') || '','', '''')\n'
     || E'        || rf_st.rf_ids[1] || ''-'' || rf_st.rf_ids[1], true);\n'
     || E'  end if;\n'
+    -- supersede, for the runs of either path (ids and sources aligned).
+    || case when v_a.supersede then
+         E'  if rf_st.rf_ids is not null then\n'
+         || pg_catalog.format(E'    rf_st.rf_n := rowflow._cancel_source_runs(%L, %s::oid, rf_st.rf_srcs, rf_st.rf_ids, false, ''supersede'');\n',
+                              v_a.workflow, v_a.relid::int8)
+         || E'  end if;\n' else '' end
     || E'end;\n';
 end;
 $$;

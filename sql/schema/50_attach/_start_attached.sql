@@ -1,4 +1,4 @@
--- rowflow._start_attached(attachment_id, workflow, inputs, keys, sources)
+-- rowflow._start_attached(attachment_id, workflow, inputs, keys, source_relid, sources) → run ids
 --
 -- The slower path of an attachment's start function (rowflow.st_…; the
 -- fast one is inline in its body, sql/schema/50_attach/_attachment_start_body.sql):
@@ -6,8 +6,9 @@
 -- mode (RF039). One call per statement with every qualifying row's input:
 -- the mode, one _queue_runs call, the pending_runs() note. It runs as
 -- rowflow's owner: the start function fixes the workflow. The runs record
--- their source rows (the attachment's table, `sources`); with the
--- attachment's supersede, each cancels the older unfinished runs of its row.
+-- their source rows (source_relid, `sources`). Answers the runs' ids in
+-- input order (null when it started nothing), so that the start function
+-- applies supersede to both of its paths alike.
 --
 -- Backfill priority: graphile-worker takes the available job with the
 -- lowest priority value first, and claim_runs and the gates hand out the
@@ -17,8 +18,8 @@
 -- delays live work by at most the backfill steps already running, never by
 -- its backlog.
 create or replace function rowflow._start_attached(attachment_id int, workflow text, inputs jsonb[], keys text[],
-  sources text[])
-returns void
+  source_relid oid, sources text[])
+returns bigint[]
 language plpgsql
 set search_path to ''
 as $$
@@ -32,8 +33,7 @@ declare
   v_ranges text;
   v_now timestamptz;
   v_woke int;
-  v_att record;
-  v_n int;
+  v_runs bigint[];
 begin
   -- GUARD: the mode (unset/''/normal → run priority 0, backfill → 1000,
   -- suppress → nothing; anything else: _attach_mode raises RF039), then the
@@ -43,21 +43,20 @@ begin
   elsif v_mode = 'backfill' then
     v_prio := 1000;
   elsif v_mode = 'suppress' then
-    return;
+    return null;
   else
     perform rowflow._attach_mode();
   end if;
   if coalesce(cardinality(_start_attached.inputs), 0) = 0 then
-    return;
+    return null;
   end if;
   select w.name, w.latest_version, w.paused into v_wf from rowflow.workflows as w
   where w.name = _start_attached.workflow;
   if not found then
     -- start_runs raises the error (RF020) with its message.
     perform rowflow.start_runs(_start_attached.workflow, _start_attached.inputs, _start_attached.keys, v_prio);
-    return;
+    return null;
   end if;
-  select a.relid, a.supersede into v_att from rowflow.table_attachments as a where a.id = _start_attached.attachment_id;
 
   -- PHASE 1: the runs. One row without an idempotency key (an app's plain
   -- INSERT) is inlined: one INSERT, no further plpgsql call; everything else
@@ -68,24 +67,18 @@ begin
     v_now := pg_catalog.now();
     insert into rowflow.runs as r (workflow, version, status, input, priority, created_at, updated_at, source_relid,
                                    source_key)
-    values (v_wf.name, v_wf.latest_version, 'queued', _start_attached.inputs[1], v_prio, v_now, v_now, v_att.relid,
-            _start_attached.sources[1])
+    values (v_wf.name, v_wf.latest_version, 'queued', _start_attached.inputs[1], v_prio, v_now, v_now,
+            _start_attached.source_relid, _start_attached.sources[1])
     returning r.id into v_id;
-    if v_att.supersede then
-      v_n := rowflow._cancel_source_runs(v_wf.name, v_att.relid, _start_attached.sources, array[v_id], false,
-                                         'supersede');
-    end if;
     v_woke := rowflow._wake_all(0, 1, pg_catalog.jsonb_build_object('run', v_id));
     v_ranges := pg_catalog.set_config('rowflow.pending_runs',
       coalesce(nullif(pg_catalog.current_setting('rowflow.pending_runs', true), '') || ',', '')
         || v_id || '-' || v_id, true);
-    return;
+    return array[v_id];
   end if;
   v_ids := rowflow._queue_runs(v_wf.name, v_wf.latest_version, _start_attached.inputs, _start_attached.keys,
-                               v_prio, null, v_att.relid, _start_attached.sources);
-  if v_att.supersede then
-    v_n := rowflow._cancel_source_runs(v_wf.name, v_att.relid, _start_attached.sources, v_ids, false, 'supersede');
-  end if;
+                               v_prio, null, _start_attached.source_relid, _start_attached.sources);
+  v_runs := v_ids;
   -- A key repeated within the statement maps several rows to one run.
   v_ids := array(select distinct x from unnest(v_ids) as x order by x);
 
@@ -103,8 +96,9 @@ begin
   v_ranges := pg_catalog.set_config('rowflow.pending_runs',
     coalesce(nullif(pg_catalog.current_setting('rowflow.pending_runs', true), '') || ',', '') || v_ranges,
     true);
+  return v_runs;
 end;
 $$;
-comment on function rowflow._start_attached(int, text, jsonb[], text[], text[]) is
-  'Internal: the one call a generated attachment trigger makes per statement (mode, queued runs, pending_runs bookkeeping).';
-select rowflow._allow('function rowflow._start_attached(int, text, jsonb[], text[], text[])', '{}');
+comment on function rowflow._start_attached(int, text, jsonb[], text[], oid, text[]) is
+  'Internal: the one call a generated attachment trigger makes per statement (mode, queued runs, pending_runs bookkeeping); returns the run ids in input order.';
+select rowflow._allow('function rowflow._start_attached(int, text, jsonb[], text[], oid, text[])', '{}');

@@ -537,7 +537,7 @@ describe("the generated function", () => {
               tg.proowner = c.relowner as trigger_owned_by_table_owner,
               st.proowner = (select nspowner from pg_namespace where nspname = 'rowflow') as start_owned_by_rowflow,
               tg.prosrc like '%insert into%' as trigger_writes,
-              st.prosrc like '%rowflow._run_input(rf_q.input)%' and st.prosrc like '%perform rowflow._start_attached(%'
+              st.prosrc like '%rowflow._run_input(rf_q.input)%' and st.prosrc like '%:= rowflow._start_attached(%'
                 as start_inline_and_slow_path
        from rowflow.table_attachments a join pg_catalog.pg_class c on c.oid = a.relid
        join pg_catalog.pg_proc tg on tg.proname = a.function_name and tg.pronamespace = 'rowflow'::regnamespace
