@@ -14,6 +14,7 @@ export {
 export type { RunChange, RunChangeListener } from "./client/run-listener.js";
 export type { WaitForRunOptions } from "./client/wait-for-run.js";
 export { WaitTimeoutError } from "./client/wait-timeout-error.js";
+export type { WaitsApi } from "./client/waits.js";
 export { defineConfig, type RowflowConfig } from "./config/config.js";
 export type { DemoTools, DevHooks } from "./config/dev-hooks.js";
 export { type ConnectionTarget, createPool, type PoolOptions } from "./db/connection.js";
@@ -32,6 +33,14 @@ export type {
   SkipResult,
 } from "./db/runs/operate.js";
 export type { RunSummary } from "./db/runs/runs-for.js";
+export type { SignalResult } from "./db/waits/signals.js";
+export type {
+  CompleteTaskResult,
+  HumanTask,
+  TaskActor,
+  TaskFilter,
+  TaskStatus,
+} from "./db/waits/tasks.js";
 export {
   type AnyDeps,
   type AnyInput,
@@ -44,9 +53,11 @@ export {
   defineTask,
   defineWorkflow,
   type HandlerContext,
+  type HumanOptions,
   type InputSchema,
   type Interval,
   type Logger,
+  type OnTimeout,
   parseSpec,
   type QueueOptions,
   type Schedule,
@@ -58,6 +69,7 @@ export {
   type SpecIssue,
   specJsonSchema,
   SpecValidationError,
+  type StartAt,
   type StepKind,
   type StepOptions,
   type StepSpec,
@@ -67,6 +79,8 @@ export {
   type TaskHandler,
   type TaskOptions,
   validateSpec,
+  type WaitOptions,
+  type WaitValue,
   type Workflow,
   type WorkflowInput,
   type WorkflowOptions,

@@ -63,6 +63,14 @@ export {
   type ValidateSpecResult,
 } from "./validate-spec.js";
 export {
+  type HumanOptions,
+  type OnTimeout,
+  type StartAt,
+  type WaitOptions,
+  type WaitValue,
+} from "./wait-options.js";
+export { SIGNAL_NAME_PATTERN } from "./wait-schema.js";
+export {
   type AnyWorkflow,
   type DepsOf,
   type StepHandler,

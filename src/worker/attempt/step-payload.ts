@@ -9,6 +9,12 @@ export interface StepPayload {
 /** Graphile-worker task identifier of rowflow's step jobs. */
 export const stepTaskIdentifier = "rowflow:step";
 
+/**
+ * Graphile-worker task identifier of the jobs that arm a waiting step (a
+ * signal, a human task, a startAt): same payload, body rowflow.arm_step.
+ */
+export const waitTaskIdentifier = "rowflow:wait";
+
 /** Validates a job payload; undefined when it is not a step payload. */
 export function parseStepPayload(value: unknown): StepPayload | undefined {
   if (!value || typeof value !== "object") return undefined;

@@ -1,0 +1,97 @@
+// Waiting steps end to end (docs/spec.md, "Waits"): a DSL workflow whose
+// steps wait for a signal and for a person, and sleep until a time, run by a
+// real worker. Nothing holds a worker slot while it waits: the worker has one
+// slot, and other runs finish meanwhile.
+import { afterEach, expect, it } from "vitest";
+import { z } from "zod";
+
+import { createClient } from "../../../src/client/create-client.js";
+import { defineWorkflow } from "../../../src/definition/define-workflow.js";
+import { useTestDatabase } from "../../helpers/db.js";
+import { waitFor } from "../../helpers/wait-for.js";
+import { startTestWorker } from "../../helpers/worker.js";
+
+const db = useTestDatabase();
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanup.length > 0) await cleanup.pop()?.();
+});
+
+const shipped: unknown[] = [];
+const order = defineWorkflow({
+  name: "order-waits",
+  input: z.object({ orderId: z.number(), manager: z.string(), remindAt: z.string() }),
+})
+  .step("charge", async (ctx) => ({ charged: ctx.input.orderId }))
+  .wait("await-payment", {
+    dependsOn: ["charge"],
+    signal: "payment-confirmed",
+    payload: z.object({ amount: z.number() }),
+  })
+  .human("approve", {
+    dependsOn: ["charge"],
+    assignee: "$.input.manager",
+    title: "Approve the shipment",
+    answer: z.object({ approved: z.boolean(), note: z.string().optional() }),
+  })
+  .step("remind", { dependsOn: ["charge"], startAt: "$.input.remindAt" }, async () => ({
+    reminded: true,
+  }))
+  .step("ship", { dependsOn: ["await-payment", "approve", "remind"] }, async (ctx) => {
+    const { amount } = ctx.deps["await-payment"]; // typed by `payload`
+    const { approved } = ctx.deps.approve; // typed by `answer`
+    shipped.push({ amount, approved, reminded: ctx.deps.remind.reminded });
+    return { shipped: approved };
+  });
+const quick = defineWorkflow({ name: "quick-waits" }).step("only", async () => ({ ok: true }));
+
+it("waits for a signal, a person and a time without a slot, then ships with their outputs", async () => {
+  const worker = await startTestWorker(db.url, { concurrency: 1, workflows: [order, quick] });
+  cleanup.push(() => worker.stop());
+  const client = createClient({ connectionString: db.url, pollInterval: 50 });
+  cleanup.push(() => client.close());
+
+  const remindAt = new Date(Date.now() + 1_500).toISOString();
+  const run = await client.startRun("order-waits", {
+    orderId: 42,
+    manager: "ann@example.com",
+    remindAt,
+  });
+  // The human task appears in the manager's inbox once charge is done.
+  const [task] = await waitFor(async () => {
+    const tasks = await client.tasks({ assignee: "ann@example.com" });
+    return tasks.length > 0 && tasks;
+  });
+  expect(task).toMatchObject({
+    runId: run,
+    step: "approve",
+    status: "open",
+    title: "Approve the shipment",
+  });
+
+  // Both waits hold no slot: with one slot, other runs still finish.
+  const other = await client.startRun("quick-waits", {});
+  expect((await client.waitForRun(other, { timeout: 10_000 })).status).toBe("succeeded");
+
+  await expect(
+    client.completeTask(task!.id, { by: "ann@example.com", answer: { approved: "yes" } }),
+  ).rejects.toMatchObject({ code: "RF066" });
+  expect(
+    await client.completeTask(task!.id, { by: "ann@example.com", answer: { approved: true } }),
+  ).toMatchObject({ ok: true, step: "approve" });
+  expect(await client.signal(run, "payment-confirmed", { amount: 99 })).toMatchObject({
+    ok: true,
+    status: "delivered",
+    step: "await-payment",
+  });
+
+  const done = await client.waitForRun(run, { timeout: 20_000 });
+  expect(done.status).toBe("succeeded");
+  expect(shipped).toEqual([{ amount: 99, approved: true, reminded: true }]);
+  const remind = done.steps.find((s) => s.step === "remind");
+  expect(remind?.startedAt?.getTime()).toBeGreaterThanOrEqual(Date.parse(remindAt));
+  expect(await client.signal(run, "payment-confirmed", {})).toMatchObject({
+    ok: false,
+    status: "run_finished",
+  });
+});
