@@ -43,6 +43,8 @@ export {
   defineSchedule,
   defineTask,
   defineWorkflow,
+  formErrors,
+  formProblem,
   type HandlerContext,
   type InputSchema,
   type Interval,
