@@ -24,6 +24,28 @@ const approval = {
 };
 
 export const errorCases: ErrorCase[] = [
+  {
+    title: "the example of docs/forms.md",
+    form: {
+      type: "object",
+      properties: {
+        approved: { type: "boolean" },
+        amount: { type: "integer", minimum: 0, maximum: 1000 },
+        reason: { type: "string", minLength: 3 },
+        payday: { type: "string", format: "date" },
+      },
+      required: ["approved"],
+      additionalProperties: false,
+    },
+    value: { amount: 1500, reason: "no", payday: "2025-02-29", note: "x" },
+    errors: [
+      'answer: missing required property "approved"',
+      "answer/amount: must be <= 1000",
+      "answer/payday: must be a date (YYYY-MM-DD)",
+      "answer/reason: must have at least 3 characters",
+      'answer: unexpected property "note"',
+    ],
+  },
   { title: "empty schema accepts anything", form: {}, value: { any: [1, "x"] }, errors: [] },
   { title: "true accepts anything", form: true, value: null, errors: [] },
   {
@@ -186,13 +208,23 @@ export const errorCases: ErrorCase[] = [
     errors: ['answer/line: missing required property "sku"', "answer/line/qty: must be >= 1"],
   },
   {
-    title: "properties in code point order, not insertion order",
-    form: { properties: { b: { type: "string" }, a: { type: "string" }, B: { type: "string" } } },
-    value: { a: 1, b: 1, B: 1 },
+    title: "properties in code point order, not insertion or UTF-16 order",
+    form: {
+      properties: {
+        b: { type: "string" },
+        "😀": { type: "string" },
+        a: { type: "string" },
+        "\uE000": { type: "string" },
+        B: { type: "string" },
+      },
+    },
+    value: { a: 1, b: 1, B: 1, "😀": 1, "\uE000": 1 },
     errors: [
       "answer/B: must be of type string, got number",
       "answer/a: must be of type string, got number",
       "answer/b: must be of type string, got number",
+      "answer/\uE000: must be of type string, got number",
+      "answer/😀: must be of type string, got number",
     ],
   },
   {

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it, test } from "vitest";
 import { formErrors, formProblem } from "../../../src/definition/index.js";
 import { useTestDatabase } from "../../helpers/db.js";
 import { errorCases, nested, problemCases } from "./form-cases.js";
+import { randomCases } from "./form-random.js";
 
 const db = useTestDatabase();
 
@@ -51,7 +52,7 @@ describe("a form at definition: SQL and TypeScript name the same problem", () =>
       "form/properties/code/pattern: invalid regular expression: parentheses () not balanced (patterns are POSIX regular expressions, not ECMAScript)",
     );
     expect(formProblem({ properties: { code: { pattern: "(ab" } } })).toMatch(
-      /^form\/properties\/code\/pattern: invalid regular expression: .*\(checked as an ECMAScript RegExp here; the database checks it as a POSIX regular expression\)$/,
+      /^form\/properties\/code\/pattern: Invalid regular expression: .*\(checked as an ECMAScript RegExp here; the database checks it as a POSIX regular expression\)$/,
     );
   });
 
@@ -103,5 +104,29 @@ describe("the depth bound of _form_errors", () => {
     );
     expect(rows[0]!.errors).toEqual(expected);
     expect(formErrors(form, value)).toEqual(expected);
+  });
+});
+
+describe("random forms and answers", () => {
+  it("SQL and TypeScript agree on 2000 seeded cases, many of them refused or failing", async () => {
+    const cases = randomCases(17, 2000);
+    const { rows } = await db.query<{ problem: string | null; errors: string[] | null }>(
+      `select p.problem, case when p.problem is null then rowflow._form_errors(c -> 'form', c -> 'value') end as errors
+       from jsonb_array_elements($1::jsonb) with ordinality as t(c, i),
+            lateral (select rowflow._form_problem(c -> 'form') as problem) as p
+       order by i`,
+      [JSON.stringify(cases)],
+    );
+    const ts = cases.map(({ form, value }) => {
+      const problem = formProblem(form);
+      return { problem, errors: problem === null ? formErrors(form, value) : null };
+    });
+    expect(ts).toEqual(rows);
+    // The cases exercise both sides: some forms refused, some answers failing, some passing.
+    const refused = ts.filter((c) => c.problem !== null).length;
+    const failing = ts.filter((c) => (c.errors?.length ?? 0) > 0).length;
+    expect(refused).toBeGreaterThan(200);
+    expect(failing).toBeGreaterThan(200);
+    expect(2000 - refused - failing).toBeGreaterThan(200);
   });
 });
