@@ -52,6 +52,8 @@ export {
   defineSchedule,
   defineTask,
   defineWorkflow,
+  formErrors,
+  formProblem,
   type HandlerContext,
   type HumanOptions,
   type InputSchema,

@@ -2,6 +2,7 @@
 export { type AttachEvent, type AttachmentOptions } from "./attachment.js";
 export { defineWorkflow } from "./define-workflow.js";
 export { isSpecErrorCode, type SpecErrorCode, SpecErrorCodes } from "./error-codes.js";
+export { FORM_KEYWORDS, formErrors, formProblem } from "./form-schema.js";
 export {
   type AnyDeps,
   type AnyInput,
