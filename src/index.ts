@@ -81,6 +81,7 @@ export {
   type TaskHandler,
   type TaskOptions,
   validateSpec,
+  type WaitForOptions,
   type WaitOptions,
   type WaitValue,
   type Workflow,

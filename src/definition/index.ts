@@ -67,6 +67,7 @@ export {
   type HumanOptions,
   type OnTimeout,
   type StartAt,
+  type WaitForOptions,
   type WaitOptions,
   type WaitValue,
 } from "./wait-options.js";

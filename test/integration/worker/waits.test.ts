@@ -95,3 +95,37 @@ it("waits for a signal, a person and a time without a slot, then ships with thei
     status: "run_finished",
   });
 });
+
+it("waits for a business row: a later INSERT from the app completes the step in its transaction", async () => {
+  await db.query(`create schema shop;
+    create table shop.payments (id bigserial primary key, order_id bigint not null, status text not null)`);
+  const paid = defineWorkflow({ name: "paid-waits", input: z.object({ orderId: z.number() }) })
+    .waitFor("payment", {
+      table: "shop.payments",
+      where: "order_id = ($.input.orderId)::bigint and status = 'settled'",
+      row: z.object({ id: z.number(), status: z.string() }),
+    })
+    .step("ship", { dependsOn: ["payment"] }, async (ctx) => ({ paymentId: ctx.deps.payment.id }));
+  const worker = await startTestWorker(db.url, { concurrency: 1, workflows: [paid] });
+  cleanup.push(() => worker.stop());
+  const client = createClient({ connectionString: db.url, pollInterval: 50 });
+  cleanup.push(() => client.close());
+
+  const run = await client.startRun("paid-waits", { orderId: 7 });
+  // The wait is armed and confirmed by the worker's rowflow:wait jobs.
+  await waitFor(async () => {
+    const { rows } = await db.query(
+      "select 1 from rowflow.step_waits where run_id = $1 and confirmed",
+      [run],
+    );
+    return rows.length > 0;
+  });
+  const { rows } = await db.query<{ id: string }>(
+    "insert into shop.payments (order_id, status) values (7, 'settled') returning id",
+  );
+  const done = await client.waitForRun(run, { timeout: 20_000 });
+  expect(done.status).toBe("succeeded");
+  expect(done.steps.find((s) => s.step === "ship")?.output).toEqual({
+    paymentId: Number(rows[0]!.id),
+  });
+});
