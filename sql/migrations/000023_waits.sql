@@ -42,9 +42,10 @@ drop function rowflow._add_step_jobs(jobs rowflow.step_job[]);
 -- A row wait is `confirmed` once no transaction that could have written a
 -- matching row unseen is still running: a writer whose trigger ran before
 -- this row committed did not see it, and its row may commit after the
--- step's own check looked. arm_step records the transactions in progress
--- just after the wait committed (`xids`) and checks again once they have
--- all ended; from then on the table's trigger sees every writer.
+-- step's own check looked. arm_step records the transactions writing the
+-- table just after the wait committed (`xids`, from pg_locks) and checks
+-- again once they have all ended; from then on the table's trigger sees
+-- every writer.
 create table rowflow.step_waits (
   run_id    bigint not null,
   step      text not null,
@@ -55,7 +56,7 @@ create table rowflow.step_waits (
   since     timestamptz not null,
   until     timestamptz,           -- the deadline (timeout or due); null: none
   confirmed boolean not null default true,
-  xids      xid8[],                -- kind 'row' before it is confirmed: writers to wait for
+  xids      xid[],                 -- kind 'row' before it is confirmed: the writers to wait for
   primary key (run_id, step),
   constraint kind_is_valid check (kind in ('signal', 'human', 'row')),
   constraint detail_matches_kind
@@ -2412,7 +2413,7 @@ declare
   v_on jsonb;
   v_answer jsonb;
   v_row jsonb;
-  v_xids xid8[];
+  v_xids xid[];
 begin
   -- GUARD: a worker; lock order run → step; the step is queued with this
   -- attempt, and (untrusted) its job is locked by worker_id.
@@ -2534,15 +2535,21 @@ begin
   end if;
 
   -- PHASE 5: a row wait is confirmed once every transaction that was
-  -- running when it committed has ended (step_waits.xids; the first such
-  -- job runs after the commit, so its snapshot lists them all): a writer
-  -- whose trigger ran before the wait was visible may have committed a
-  -- matching row since, so the condition is checked again each time.
+  -- writing its table when the wait committed has ended (step_waits.xids:
+  -- the first such job runs after the commit; a writer holds its
+  -- RowExclusiveLock on the table until it ends, so pg_locks lists them
+  -- all): a writer whose trigger ran before the wait was visible may have
+  -- committed a matching row since, so the condition is checked again each
+  -- time, every 100 ms at first, backing off to 10 s for a long writer.
   if not v_sw.confirmed then
     v_xids := case when v_sw.xids is null
-      then array(select x from pg_catalog.pg_snapshot_xip(pg_catalog.pg_current_snapshot()) as x
-                 where x is distinct from pg_catalog.pg_current_xact_id_if_assigned())
-      else array(select x from unnest(v_sw.xids) as x where pg_catalog.pg_xact_status(x) = 'in progress') end;
+      then array(select distinct x.transactionid from pg_catalog.pg_locks as l
+                 join pg_catalog.pg_locks as x on x.pid = l.pid and x.locktype = 'transactionid' and x.granted
+                 where l.locktype = 'relation' and l.relation = v_sw.relid and l.mode = 'RowExclusiveLock'
+                   and l.granted and l.pid <> pg_catalog.pg_backend_pid())
+      else array(select x from unnest(v_sw.xids) as x
+                 where exists (select 1 from pg_catalog.pg_locks as l
+                               where l.locktype = 'transactionid' and l.transactionid = x)) end;
     v_row := rowflow._row_match(v_wait, v_ctx);
     if v_row is not null then
       v_answer := rowflow._settle_step(v_run.id, v_sr.step, 'succeeded', v_row, v_now, 'row_matched',
@@ -2552,7 +2559,9 @@ begin
     update rowflow.step_waits as w set confirmed = cardinality(v_xids) = 0, xids = nullif(v_xids, '{}')
     where w.run_id = v_run.id and w.step = v_sr.step;
     perform rowflow._wait_deadline(v_run, v_ws, v_sr,
-                                   case when cardinality(v_xids) = 0 then v_sw.until else v_now + interval '100 ms' end);
+                                   case when cardinality(v_xids) = 0 then v_sw.until
+                                        else v_now + least(interval '10 s', greatest(interval '100 ms',
+                                                                                     (v_now - v_sw.since) / 10)) end);
     return pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('ok', true, 'outcome', 'waiting',
       'confirmed', cardinality(v_xids) = 0, 'until', v_sw.until));
   end if;
@@ -2859,6 +2868,142 @@ $$;
 comment on function rowflow._requeue_steps(bigint, text[], timestamptz) is
   'Internal: queues the given steps of a running run afresh (roots now, the others through the release of their done dependencies); answers the steps queued.';
 select rowflow._allow('function rowflow._requeue_steps(bigint, text[], timestamptz)', '{}');
+
+-- from sql/schema/85_operate/explain_run.sql
+create or replace function rowflow.explain_run(run_id bigint, now timestamptz default null,
+  worker_timeout interval default '30 seconds')
+returns table (step text, status text, code text, reason text, detail jsonb)
+language plpgsql
+stable
+security definer
+set search_path to ''
+as $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(explain_run.now, pg_catalog.statement_timestamp());
+  v_run rowflow.runs;
+  v_paused boolean;
+  v_live int;
+begin
+  perform rowflow._require('{operator,viewer}');
+  select r.* into v_run from rowflow.runs as r where r.id = explain_run.run_id;
+  if not found then
+    raise exception 'unknown run %', explain_run.run_id using errcode = 'RF023';
+  end if;
+  select w.paused into v_paused from rowflow.workflows as w where w.name = v_run.workflow;
+  select count(*)::int into v_live from rowflow.workers as wk
+  where wk.heartbeat_at > v_now - explain_run.worker_timeout;
+
+  if v_run.status in ('succeeded', 'failed', 'cancelled') then
+    return query select null::text, v_run.status, 'run_finished',
+      'the run ended: ' || v_run.status || ' at ' || v_run.finished_at::text,
+      pg_catalog.jsonb_build_object('finishedAt', v_run.finished_at, 'error', v_run.error);
+    return;
+  end if;
+  if v_run.status = 'queued' then
+    return query select null::text, 'queued'::text,
+      case when v_paused then 'run_paused' else 'run_unclaimed' end,
+      case when v_paused then 'workflow ' || v_run.workflow || ' is paused: its runs wait until resume_workflow'
+           when v_live = 0 then 'no live worker: the run waits to be claimed by one'
+           else 'waiting to be claimed by one of ' || v_live || ' live worker(s)' end,
+      pg_catalog.jsonb_build_object('liveWorkers', v_live, 'createdAt', v_run.created_at);
+    return;
+  end if;
+
+  return query
+  with s as (
+    -- every step of the version (a missing row is pending) and the chain's links
+    select ws.name as step, coalesce(sr.status, 'pending') as status, 'step'::text as kind, ws.task,
+           ws.depends_on, sr.attempt, coalesce(sr.max_attempts, ws.attempts) as max_attempts, sr.error,
+           sr.job_id, sr.locked_by, sr.started_at, coalesce(sr.kind, 'step') as row_kind
+    from rowflow.workflow_steps as ws
+    left join rowflow.step_runs as sr on sr.run_id = v_run.id and sr.step = ws.name
+    where ws.workflow = v_run.workflow and ws.version = v_run.version
+    union all
+    select sr.step, sr.status, sr.kind,
+           case when sr.kind = 'on_failure' then wv.on_failure
+                else (select c.compensate from rowflow.workflow_steps as c
+                      where c.workflow = v_run.workflow and c.version = v_run.version
+                        and c.name = substr(sr.step, length('compensate:') + 1)) end,
+           '{}'::text[], sr.attempt, sr.max_attempts, sr.error, sr.job_id, sr.locked_by, sr.started_at, sr.kind
+    from rowflow.step_runs as sr
+    join rowflow.workflow_versions as wv on wv.workflow = v_run.workflow and wv.version = v_run.version
+    where sr.run_id = v_run.id and sr.kind <> 'step'
+  ), x as (
+    select s.*, j.run_at, j.locked_at as job_locked_at, j.locked_by as job_locked_by, q.queue_name,
+           q.locked_by as queue_locked_by,
+           (select array_agg(d.name order by d.name) from unnest(s.depends_on) as d(name)
+            left join rowflow.step_runs as dr on dr.run_id = v_run.id and dr.step = d.name
+            where coalesce(dr.status, 'pending') not in ('succeeded', 'skipped')) as waiting_on,
+           (select count(*)::int from graphile_worker._private_jobs as o
+            where q.id is not null and o.job_queue_id = q.id and o.id < j.id) as ahead,
+           (select pg_catalog.jsonb_build_object('run', (o.payload ->> 'run')::bigint, 'step', o.payload ->> 'step')
+            from graphile_worker._private_jobs as o
+            where q.id is not null and q.locked_by is not null and o.job_queue_id = q.id and o.locked_at is not null
+            limit 1) as holder,
+           (select count(*)::int from rowflow.workers as wk
+            where wk.heartbeat_at > v_now - explain_run.worker_timeout
+              and (s.task = any (wk.tasks) or left(s.task, 1) = '(')) as task_workers,
+           w.kind as wait_kind, w.signal as wait_signal, w.until as wait_until, w.relid as wait_relid,
+           t.id as wait_task, t.assignee as wait_assignee
+    from s
+    left join rowflow.step_waits as w on w.run_id = v_run.id and w.step = s.step and s.row_kind = 'step'
+    left join rowflow.human_tasks as t on t.id = w.task_id
+    left join graphile_worker._private_jobs as j on j.id = s.job_id
+    left join graphile_worker._private_job_queues as q on q.id = j.job_queue_id
+    where s.status in ('pending', 'queued', 'running')
+  )
+  select x.step, x.status,
+    case
+      when x.status = 'running' then 'running'
+      when x.status = 'pending' and x.row_kind <> 'step' then 'waiting_on_chain'
+      when x.status = 'pending' then 'waiting_on_dependencies'
+      when x.wait_kind is not null then 'waiting_for_' || x.wait_kind
+      when x.locked_by is not null then 'handed_to_worker'
+      when x.run_at > v_now and x.attempt > 1 then 'backing_off'
+      when x.run_at > v_now then 'delayed'
+      when x.queue_name is not null and x.ahead > 0 then 'queued_behind'
+      when x.task_workers = 0 then 'no_worker_for_task'
+      else 'ready'
+    end,
+    case
+      when x.status = 'running' then
+        'attempt ' || x.attempt || ' of ' || x.max_attempts || ' running on worker '
+        || coalesce(x.locked_by, x.job_locked_by, '?') || ' since ' || x.started_at::text
+      when x.status = 'pending' and x.row_kind <> 'step' then
+        'waiting for the earlier links of the compensation chain'
+      when x.status = 'pending' then
+        'waiting on ' || coalesce(pg_catalog.array_to_string(x.waiting_on, ', '), 'its dependencies')
+      when x.wait_kind is not null then
+        case x.wait_kind when 'signal' then 'waiting for signal ' || x.wait_signal
+                         when 'human' then 'waiting for task ' || x.wait_task || ', assigned to ' || x.wait_assignee
+                         else 'waiting for a row of ' || x.wait_relid::regclass::text end
+        || coalesce(', until ' || x.wait_until::text, '')
+      when x.locked_by is not null then 'handed to worker ' || x.locked_by || ', starting'
+      when x.run_at > v_now and x.attempt > 1 then
+        'attempt ' || (x.attempt - 1) || ' of ' || x.max_attempts || ' failed'
+        || coalesce(': ' || (x.error ->> 'message'), '') || '; attempt ' || x.attempt || ' starts at ' || x.run_at::text
+      when x.run_at > v_now then 'delayed until ' || x.run_at::text
+      when x.queue_name is not null and x.ahead > 0 then
+        'queue ' || x.queue_name || ': ' || x.ahead || ' job(s) ahead'
+        || coalesce(', held by run ' || (x.holder ->> 'run') || ' step ' || (x.holder ->> 'step'), '')
+      when x.task_workers = 0 then 'no live worker has registered task ' || x.task
+      else 'due, waiting for a free slot of ' || x.task_workers || ' live worker(s) with task ' || x.task
+    end,
+    pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+      'kind', x.row_kind, 'task', x.task, 'attempt', x.attempt, 'maxAttempts', x.max_attempts,
+      'waitingOn', pg_catalog.to_jsonb(x.waiting_on), 'runAt', x.run_at, 'queue', x.queue_name,
+      'ahead', case when x.queue_name is not null then x.ahead end, 'holder', x.holder,
+      'worker', coalesce(x.locked_by, x.job_locked_by), 'liveWorkersWithTask', x.task_workers,
+      'lastError', x.error, 'signal', x.wait_signal, 'taskId', x.wait_task, 'assignee', x.wait_assignee,
+      'until', x.wait_until))
+  from x
+  order by case x.row_kind when 'step' then 0 else 1 end, x.step;
+end;
+$$;
+comment on function rowflow.explain_run(bigint, timestamptz, interval) is
+  'Why each unfinished step of a run is not running (or where it runs): code, sentence and figures. RF023 if the run is unknown.';
+select rowflow._allow('function rowflow.explain_run(bigint, timestamptz, interval)', '{operator,viewer}');
 
 -- from sql/schema/85_operate/purge_runs.sql
 create or replace function rowflow._purge_batch(older_than interval, statuses text[], workflow text, batch int,

@@ -11,9 +11,10 @@
 -- A row wait is `confirmed` once no transaction that could have written a
 -- matching row unseen is still running: a writer whose trigger ran before
 -- this row committed did not see it, and its row may commit after the
--- step's own check looked. arm_step records the transactions in progress
--- just after the wait committed (`xids`) and checks again once they have
--- all ended; from then on the table's trigger sees every writer.
+-- step's own check looked. arm_step records the transactions writing the
+-- table just after the wait committed (`xids`, from pg_locks) and checks
+-- again once they have all ended; from then on the table's trigger sees
+-- every writer.
 create table rowflow.step_waits (
   run_id    bigint not null,
   step      text not null,
@@ -24,7 +25,7 @@ create table rowflow.step_waits (
   since     timestamptz not null,
   until     timestamptz,           -- the deadline (timeout or due); null: none
   confirmed boolean not null default true,
-  xids      xid8[],                -- kind 'row' before it is confirmed: writers to wait for
+  xids      xid[],                 -- kind 'row' before it is confirmed: the writers to wait for
   primary key (run_id, step),
   constraint kind_is_valid check (kind in ('signal', 'human', 'row')),
   constraint detail_matches_kind

@@ -55,7 +55,7 @@ declare
   v_on jsonb;
   v_answer jsonb;
   v_row jsonb;
-  v_xids xid8[];
+  v_xids xid[];
 begin
   -- GUARD: a worker; lock order run → step; the step is queued with this
   -- attempt, and (untrusted) its job is locked by worker_id.
@@ -177,15 +177,21 @@ begin
   end if;
 
   -- PHASE 5: a row wait is confirmed once every transaction that was
-  -- running when it committed has ended (step_waits.xids; the first such
-  -- job runs after the commit, so its snapshot lists them all): a writer
-  -- whose trigger ran before the wait was visible may have committed a
-  -- matching row since, so the condition is checked again each time.
+  -- writing its table when the wait committed has ended (step_waits.xids:
+  -- the first such job runs after the commit; a writer holds its
+  -- RowExclusiveLock on the table until it ends, so pg_locks lists them
+  -- all): a writer whose trigger ran before the wait was visible may have
+  -- committed a matching row since, so the condition is checked again each
+  -- time, every 100 ms at first, backing off to 10 s for a long writer.
   if not v_sw.confirmed then
     v_xids := case when v_sw.xids is null
-      then array(select x from pg_catalog.pg_snapshot_xip(pg_catalog.pg_current_snapshot()) as x
-                 where x is distinct from pg_catalog.pg_current_xact_id_if_assigned())
-      else array(select x from unnest(v_sw.xids) as x where pg_catalog.pg_xact_status(x) = 'in progress') end;
+      then array(select distinct x.transactionid from pg_catalog.pg_locks as l
+                 join pg_catalog.pg_locks as x on x.pid = l.pid and x.locktype = 'transactionid' and x.granted
+                 where l.locktype = 'relation' and l.relation = v_sw.relid and l.mode = 'RowExclusiveLock'
+                   and l.granted and l.pid <> pg_catalog.pg_backend_pid())
+      else array(select x from unnest(v_sw.xids) as x
+                 where exists (select 1 from pg_catalog.pg_locks as l
+                               where l.locktype = 'transactionid' and l.transactionid = x)) end;
     v_row := rowflow._row_match(v_wait, v_ctx);
     if v_row is not null then
       v_answer := rowflow._settle_step(v_run.id, v_sr.step, 'succeeded', v_row, v_now, 'row_matched',
@@ -195,7 +201,9 @@ begin
     update rowflow.step_waits as w set confirmed = cardinality(v_xids) = 0, xids = nullif(v_xids, '{}')
     where w.run_id = v_run.id and w.step = v_sr.step;
     perform rowflow._wait_deadline(v_run, v_ws, v_sr,
-                                   case when cardinality(v_xids) = 0 then v_sw.until else v_now + interval '100 ms' end);
+                                   case when cardinality(v_xids) = 0 then v_sw.until
+                                        else v_now + least(interval '10 s', greatest(interval '100 ms',
+                                                                                     (v_now - v_sw.since) / 10)) end);
     return pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('ok', true, 'outcome', 'waiting',
       'confirmed', cardinality(v_xids) = 0, 'until', v_sw.until));
   end if;

@@ -5,6 +5,7 @@
 import { afterEach, expect, it } from "vitest";
 import { z } from "zod";
 
+import { reminder } from "../../../examples/reminder/rowflow.config.js";
 import { createClient } from "../../../src/client/create-client.js";
 import { defineWorkflow } from "../../../src/definition/define-workflow.js";
 import { useTestDatabase } from "../../helpers/db.js";
@@ -128,4 +129,27 @@ it("waits for a business row: a later INSERT from the app completes the step in 
   expect(done.steps.find((s) => s.step === "ship")?.output).toEqual({
     paymentId: Number(rows[0]!.id),
   });
+});
+
+it("examples/reminder: the reminder goes out 24 hours before shipBy, then the parcel's signal confirms", async () => {
+  const worker = await startTestWorker(db.url, { concurrency: 2, workflows: [reminder] });
+  cleanup.push(() => worker.stop());
+  const client = createClient({ connectionString: db.url, pollInterval: 50 });
+  cleanup.push(() => client.close());
+  const shipBy = new Date(Date.now() + 24 * 3600_000 + 800);
+  const run = await client.startRun("shipping-reminder", {
+    orderId: 1,
+    email: "ann@example.com",
+    shipBy: shipBy.toISOString(),
+  });
+  await waitFor(async () =>
+    (await client.getRun(run))?.steps.some((s) => s.step === "remind" && s.status === "succeeded"),
+  );
+  const remind = (await client.getRun(run))?.steps.find((s) => s.step === "remind");
+  expect(remind?.startedAt?.getTime()).toBeGreaterThanOrEqual(shipBy.getTime() - 24 * 3600_000);
+  // Before or after the wait armed: delivered at once, or kept and consumed then.
+  expect(["delivered", "kept"]).toContain(
+    (await client.signal(run, "parcel-left", { carrier: "DHL" })).status,
+  );
+  expect((await client.waitForRun(run, { timeout: 10_000 })).status).toBe("succeeded");
 });
