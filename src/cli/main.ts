@@ -12,6 +12,7 @@ import { registerSchedules } from "./commands/schedules.js";
 import { registerTail } from "./commands/tail.js";
 import { registerWorker } from "./commands/worker.js";
 import { invocation, UsageError } from "./operate-support.js";
+import { exitBySignal, receivedStopSignal } from "./stop-signals.js";
 
 // commander: the most used Node CLI parser, typed, with subcommands and help
 // generation, so no hand-written argv handling.
@@ -58,6 +59,11 @@ try {
   }
   process.exitCode = error instanceof UsageError ? 2 : 1;
 }
+// worker, dev and tail stopped by SIGINT/SIGTERM, drained and closed without
+// an error: end by that signal (130/143 as shells report it), whether started
+// by node or through npm/npx (docs/cli.md, "Exit codes"). A failed drain exits 1.
+const signal = receivedStopSignal();
+if (signal !== undefined && (process.exitCode ?? 0) === 0) await exitBySignal(signal);
 // Exit explicitly: a library's leftover timer or hook must not keep the
 // process alive or change its exit code.
 process.exit(process.exitCode ?? 0);

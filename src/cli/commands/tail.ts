@@ -1,5 +1,6 @@
 // `rowflow tail`: runs' transitions as they commit, one line each (or one
-// JSON object per line with --json), until SIGINT/SIGTERM (exit 0). The
+// JSON object per line with --json), until SIGINT/SIGTERM (then it ends by
+// that signal, see src/cli/stop-signals.ts exitBySignal). The
 // following is src/client/tail/ (LISTEN for prompt hints, polling so nothing
 // is missed, each transition once); this file parses and prints. Reads only:
 // a rowflow_viewer may run it (marking itself waiting for hints is allowed
