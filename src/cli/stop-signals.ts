@@ -49,9 +49,11 @@ export function receivedStopSignal(): NodeJS.Signals | undefined {
  * and process managers that expect this convention see it.
  *
  * The signal's default action skips the 'exit' listeners that
- * `process.exit` runs: pino flushes its buffered lines there (the worker's
- * last one is "worker … stopped"), the embedded server's owner record is
- * removed there, and an embedded Postgres not stopped yet is taken down there.
+ * `process.exit` runs: the embedded server's owner record is removed there,
+ * an embedded Postgres not stopped yet is taken down there, and a pino logger
+ * of the config's with an asynchronous destination writes out its buffered
+ * lines there (rowflow's default logger writes synchronously:
+ * src/logging/default-logger.ts).
  * So this goes through `process.exit`, and the signal is raised from an
  * 'exit' listener added last, after all of those have run. Pending writes to
  * stdout and stderr (asynchronous on pipes) are waited for first.
