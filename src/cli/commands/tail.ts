@@ -52,6 +52,7 @@ export function registerTail(program: Command): void {
     .option(...databaseOption)
     .action(async (options: TailCliOptions) => {
       const run = options.run === undefined ? undefined : runId(options.run);
+      const since = options.since ? parseInterval(options.since) : null;
       const stop = new AbortController();
       void stopSignals().then(() => stop.abort());
       // `rowflow tail | head`: a closed pipe ends it quietly, as it does tail(1).
@@ -71,7 +72,7 @@ export function registerTail(program: Command): void {
             {
               workflow: options.workflow ?? null,
               runId: run ?? null,
-              since: options.since ? parseInterval(options.since) : null,
+              since,
               interval: options.interval ?? 1000,
               signal: stop.signal,
               onTransitions: (batch) => {
