@@ -129,9 +129,10 @@ describe("a signal to the process group of a worker started by node, npx or bash
           // (npm and bash die of a SIGTERM at once, so there their status is
           // the signal whatever the worker does; the worker's own is node's.)
           expect(await exited).toEqual({ code: null, signal });
-          // 'close' came once the worker's pipes closed: it has exited (a
+          // 'close' came once the worker's pipes closed, which the kernel
+          // does while the process exits, a moment before it is a zombie (a
           // worker under npx or bash is re-parented, and may not be reaped yet).
-          expect(exitedOrZombie(pid!)).toBe(true);
+          await waitFor(() => exitedOrZombie(pid!), { message: `worker ${pid} exited` });
           // The drain finished before the signal: its last log line was
           // flushed, the worker row is gone, no job is left locked.
           expect(output).toMatch(/"msg":"worker [^"]+ stopped"/);
