@@ -308,6 +308,26 @@ describe("a human task", () => {
     });
   });
 
+  it("cancelling the run cancels its open task, ends the wait and removes the deadline job", async () => {
+    await db.rollback(async (c) => {
+      const { run, taskId } = await atApproval(c, approval({ due: "1 day" }));
+      await c.query("select rowflow.cancel_run($1, 'customer left')", [run]);
+      expect(await task(c, taskId)).toMatchObject({ status: "cancelled" });
+      const { rows } = await c.query<{ waits: number; jobs: number }>(
+        `select (select count(*)::int from rowflow.step_waits where run_id = $1) as waits,
+                (select count(*)::int from graphile_worker._private_jobs
+                 where (payload ->> 'run')::bigint = $1 and run_at > '2030-01-01T12:00:00Z') as jobs`,
+        [run],
+      );
+      expect(rows).toEqual([{ waits: 0, jobs: 0 }]);
+      await expectSqlError(
+        complete(c, taskId, "ann@example.com", { approved: true }),
+        "RF064",
+        /is cancelled/,
+      );
+    });
+  });
+
   it("without an assignee at the path, the step fails with a clear error", async () => {
     await db.rollback(async (c) => {
       await define(c, "buy", approval());
