@@ -2077,8 +2077,7 @@ begin
     return '{}';
   end if;
   -- PHASE 1: the task and the queues exist (writes only when missing).
-  v_task := case when _add_step_jobs.task = 'rowflow:step' then rowflow._step_task_id()
-                 else rowflow._wait_task_id() end;
+  v_task := rowflow._task_id(_add_step_jobs.task);
   if exists (select 1 from unnest(_add_step_jobs.jobs) as j where j.queue is not null) then
     insert into graphile_worker._private_job_queues as q (queue_name)
     select distinct j.queue from unnest(_add_step_jobs.jobs) as j where j.queue is not null
@@ -2110,7 +2109,7 @@ comment on function rowflow._add_step_jobs(rowflow.step_job[], text) is
 select rowflow._allow('function rowflow._add_step_jobs(rowflow.step_job[], text)', '{}');
 
 -- from sql/schema/65_jobs/_step_task_id.sql
-create or replace function rowflow._wait_task_id()
+create or replace function rowflow._task_id(identifier text)
 returns int
 language plpgsql
 set search_path to ''
@@ -2118,19 +2117,28 @@ as $$
 declare
   v_id int;
 begin
-  select t.id into v_id from graphile_worker._private_tasks as t where t.identifier = 'rowflow:wait';
+  select t.id into v_id from graphile_worker._private_tasks as t where t.identifier = _task_id.identifier;
   if v_id is null then
-    insert into graphile_worker._private_tasks as t (identifier) values ('rowflow:wait')
+    insert into graphile_worker._private_tasks as t (identifier) values (_task_id.identifier)
     on conflict do nothing
     returning t.id into v_id;
     if v_id is null then
-      select t.id into v_id from graphile_worker._private_tasks as t where t.identifier = 'rowflow:wait';
+      select t.id into v_id from graphile_worker._private_tasks as t where t.identifier = _task_id.identifier;
     end if;
   end if;
   return v_id;
 end;
 $$;
-select rowflow._allow('function rowflow._wait_task_id()', '{}');
+select rowflow._allow('function rowflow._task_id(text)', '{}');
+
+create or replace function rowflow._step_task_id()
+returns int
+language sql
+set search_path to ''
+as $$
+  select rowflow._task_id('rowflow:step');
+$$;
+select rowflow._allow('function rowflow._step_task_id()', '{}');
 insert into graphile_worker._private_tasks (identifier) values ('rowflow:wait') on conflict do nothing;
 
 -- from sql/schema/78_waits/_check_row_wait.sql

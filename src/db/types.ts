@@ -226,6 +226,7 @@ export interface RowflowStepRuns {
 }
 
 export interface RowflowStepWaits {
+  confirmed: Generated<boolean>;
   kind: string;
   relid: number | null;
   run_id: Int8;
@@ -234,6 +235,7 @@ export interface RowflowStepWaits {
   step: string;
   task_id: Int8 | null;
   until: Timestamp | null;
+  xids: string[] | null;
 }
 
 export interface RowflowTableAttachments {

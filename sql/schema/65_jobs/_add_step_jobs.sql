@@ -28,8 +28,7 @@ begin
     return '{}';
   end if;
   -- PHASE 1: the task and the queues exist (writes only when missing).
-  v_task := case when _add_step_jobs.task = 'rowflow:step' then rowflow._step_task_id()
-                 else rowflow._wait_task_id() end;
+  v_task := rowflow._task_id(_add_step_jobs.task);
   if exists (select 1 from unnest(_add_step_jobs.jobs) as j where j.queue is not null) then
     insert into graphile_worker._private_job_queues as q (queue_name)
     select distinct j.queue from unnest(_add_step_jobs.jobs) as j where j.queue is not null

@@ -12,7 +12,7 @@ import type { JobHelpers } from "graphile-worker";
 
 import { childLogger } from "../../logging/default-logger.js";
 import type { WorkerState } from "../worker-state.js";
-import { parseStepPayload } from "./step-payload.js";
+import { jobPayload, waitTaskIdentifier } from "./step-payload.js";
 
 /** Runs one job of task `rowflow:wait`. */
 export async function executeWait(
@@ -20,14 +20,8 @@ export async function executeWait(
   rawPayload: unknown,
   helpers: JobHelpers,
 ): Promise<void> {
-  const payload = parseStepPayload(rawPayload);
-  if (!payload) {
-    state.logger.error("rowflow:wait job with a malformed payload; dropped", {
-      payload: rawPayload,
-      jobId: helpers.job.id,
-    });
-    return;
-  }
+  const payload = jobPayload(state.logger, waitTaskIdentifier, rawPayload, helpers.job.id);
+  if (!payload) return;
   const result = await state.db.gate.armStep({
     runId: payload.run,
     step: payload.step,
