@@ -4709,7 +4709,8 @@ begin
       'kind', 'worker_lost', 'code', 'RF_WORKER_LOST', 'workerId', fail_lost_attempt.worker_id,
       'message', pg_catalog.format('the worker running attempt %s stopped before recording an outcome%s',
                                    fail_lost_attempt.attempt,
-                                   coalesce(pg_catalog.format(' (job delivered %s times)', v_deliveries), '')))),
+                                   case when v_deliveries is not null
+                                        then pg_catalog.format(' (job delivered %s times)', v_deliveries) else '' end))),
     true, null, fail_lost_attempt.now);
 end;
 $$;
