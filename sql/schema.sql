@@ -5899,7 +5899,6 @@ CREATE TABLE rowflow.step_runs (
     queued_at timestamp with time zone,
     locked_by text,
     lost_attempts smallint DEFAULT 0 NOT NULL,
-    CONSTRAINT lost_attempts_is_valid CHECK (((lost_attempts >= 0) AND (lost_attempts <= max_attempts))),
     CONSTRAINT step_run_is_valid CHECK (rowflow._check_step_run(kind, status, deps_remaining, attempt, max_attempts, seq, started_at, finished_at, locked_by))
 );
 

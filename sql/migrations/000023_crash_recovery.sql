@@ -18,7 +18,6 @@
 alter table rowflow.step_runs add column lost_attempts smallint not null default 0;
 comment on column rowflow.step_runs.lost_attempts is
   'Attempts of this step lost with their worker or its connection (error kind worker_lost). Each one also raised max_attempts by one, so lost attempts do not use up the step''s attempts; the third one fails the step as poison (RF_POISON).';
-alter table rowflow.step_runs add constraint lost_attempts_is_valid check (lost_attempts between 0 and max_attempts);
 
 alter table rowflow.workers add column lock_key int;
 comment on column rowflow.workers.lock_key is

@@ -81,7 +81,6 @@ create table rowflow.step_runs (
   locked_by      text,
   lost_attempts  smallint not null default 0, -- attempts lost with their worker or connection (worker_lost)
   primary key (run_id, step),
-  constraint lost_attempts_is_valid check (lost_attempts between 0 and max_attempts),
   constraint step_run_is_valid
     check (rowflow._check_step_run(kind, status, deps_remaining, attempt, max_attempts, seq, started_at, finished_at,
                                    locked_by))
