@@ -1426,7 +1426,11 @@ begin
   -- with a lower priority value is due (backfill runs yield to live work).
   if v_take > 0 then
     v_yield := (select j.priority from graphile_worker._private_jobs as j
-                where j.is_available = true and j.run_at <= v_now order by j.priority limit 1);
+                where j.is_available = true and j.run_at <= v_now
+                  and (j.job_queue_id is null
+                       or exists (select 1 from graphile_worker._private_job_queues as q
+                                  where q.id = j.job_queue_id and q.is_available))
+                order by j.priority limit 1);
   end if;
 
   -- PHASE 1: one statement: the runs; the plan of every step of theirs (a
@@ -2487,7 +2491,8 @@ declare
   v_woke int;
 begin
   while coalesce(cardinality(v_frontier), 0) > 0 loop
-    -- The lowest priority value waiting elsewhere, looked up once.
+    -- The lowest priority value waiting elsewhere, looked up once (jobs in a
+    -- locked named queue do not count: nobody can fetch them; claim_runs.sql).
     v_can_take := _release.worker_id is not null and exists (select 1 from unnest(v_takes) as t where t > 0);
     if v_can_take and not v_yield_known then
       v_yield := least(
@@ -2496,7 +2501,11 @@ begin
            and not exists (select 1 from rowflow.workflows as w where w.name = r.workflow and w.paused)
          order by r.priority limit 1),
         (select j.priority from graphile_worker._private_jobs as j
-         where j.is_available = true and j.run_at <= _release.now order by j.priority limit 1));
+         where j.is_available = true and j.run_at <= _release.now
+           and (j.job_queue_id is null
+                or exists (select 1 from graphile_worker._private_job_queues as q
+                           where q.id = j.job_queue_id and q.is_available))
+         order by j.priority limit 1));
       v_yield_known := true;
     end if;
 
@@ -3749,7 +3758,8 @@ begin
     if v_plan.plain then
       -- Who runs the ready ones: call i's slots (takes[i]), this worker's
       -- local queue (reserve), or graphile (a job). Not this worker while
-      -- something with a lower priority value waits.
+      -- something with a lower priority value waits (that some worker can
+      -- fetch: not in a locked named queue, see claim_runs.sql).
       if cardinality(v_plan.ready) > 0 and v_worker is not null
          and (v_reserve > 0 or 0 < any (v_takes)) then
         -- Only what beats the worst ready priority matters: bounded index
@@ -3762,6 +3772,9 @@ begin
            order by r.priority limit 1),
           (select j.priority from graphile_worker._private_jobs as j
            where j.is_available = true and j.run_at <= v_now and j.priority < v_plan.worst
+             and (j.job_queue_id is null
+                  or exists (select 1 from graphile_worker._private_job_queues as q
+                             where q.id = j.job_queue_id and q.is_available))
            order by j.priority limit 1));
         for v_i in 1 .. cardinality(v_plan.ready) loop
           exit when v_yield is not null and v_plan.ready_priority[v_i] > v_yield;
