@@ -7,10 +7,10 @@
  * `rowflow.disconnected_workers` probe releases this worker's jobs and leases
  * within a second, instead of after the heartbeat timeout.
  *
- * A lost connection is made again by the next `hold()` (the heartbeat's),
- * not at once: in between the worker may be declared dead, which is safe
- * (its late completions are refused by their lease tokens, and its next
- * heartbeat registers it again) and what a killed worker needs anyway.
+ * A lost connection is made again by the next `hold()` (the liveness probe's
+ * or the heartbeat's), not at once: in between the worker may be declared
+ * dead, which is safe (its late completions are refused by their lease
+ * tokens, and its next heartbeat registers it again).
  */
 import pg from "pg";
 

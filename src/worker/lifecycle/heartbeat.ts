@@ -86,10 +86,15 @@ export function startHeartbeat(options: HeartbeatOptions): Heartbeat {
   };
 
   // Cheap: one call; the release runs only when some worker's lock is free.
+  // Then a lost lock connection is made again, so that after a server
+  // restart this worker is not taken for dead for a whole heartbeat interval
+  // (after the release: a worker whose lock was free is dead to all, itself
+  // included; with no row, hold() answers false and the next beat registers).
   const probe = async () => {
     try {
       const gone = (await options.registry.disconnectedWorkers?.()) ?? [];
       if (gone.length > 0) await release(options.now?.() ?? null);
+      if (options.lock && !options.lock.connected) await options.lock.hold();
     } catch (error) {
       // The beat reports a database that is away; one line here per beat would repeat it.
       options.logger.debug(`liveness probe failed: ${(error as Error).message}`);
