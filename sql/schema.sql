@@ -4732,7 +4732,7 @@ $$;
 -- Name: FUNCTION fail_lost_attempt(run_id bigint, step text, attempt integer, worker_id text, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.fail_lost_attempt(run_id bigint, step text, attempt integer, worker_id text, now timestamp with time zone) IS 'A re-delivered job''s attempt was lost with its worker: records it as failed (worker_lost) and retries it by its policy. For the worker holding the job''s lock.';
+COMMENT ON FUNCTION rowflow.fail_lost_attempt(run_id bigint, step text, attempt integer, worker_id text, now timestamp with time zone) IS 'A re-delivered job''s attempt was lost with its worker: records it as lost (worker_lost) and retries it without using up an attempt. For the worker holding the job''s lock.';
 
 --
 -- Name: fail_step(bigint, text, integer, jsonb, boolean, timestamp with time zone, timestamp with time zone, text); Type: FUNCTION; Schema: rowflow; Owner: -

@@ -1005,7 +1005,7 @@ begin
 end;
 $$;
 comment on function rowflow.fail_lost_attempt(bigint, text, int, text, timestamptz) is
-  'A re-delivered job''s attempt was lost with its worker: records it as failed (worker_lost) and retries it by its policy. For the worker holding the job''s lock.';
+  'A re-delivered job''s attempt was lost with its worker: records it as lost (worker_lost) and retries it without using up an attempt. For the worker holding the job''s lock.';
 select rowflow._allow('function rowflow.fail_lost_attempt(bigint, text, int, text, timestamptz)', '{worker}');
 
 -- from sql/schema/70_workers/hold_worker_lock.sql

@@ -7,7 +7,7 @@
 -- and a holder of rowflow:step jobs or step leases that has no row (a crash
 -- between starting and registering, or a row already removed) whose locks
 -- are older than `timeout`. Their leases end (rowflow._end_leases: a
--- running step is a lost attempt, retried by its policy) and their
+-- running step is a lost attempt, retried without using one up) and their
 -- graphile jobs are unlocked (graphile_worker.force_unlock_workers; a job
 -- comes back with attempts > 1 and the worker records the lost attempt).
 --

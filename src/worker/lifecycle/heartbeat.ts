@@ -108,7 +108,7 @@ export function startHeartbeat(options: HeartbeatOptions): Heartbeat {
       const alive = await options.registry.heartbeat({ id: options.registration.id, now, token });
       if (!alive) {
         options.logger.warn(
-          "this worker was declared dead by another worker (no heartbeat for longer than the timeout); registering again",
+          "this worker was declared dead (no heartbeat within the timeout, or its liveness-lock connection closed): its running steps are retried, their late results refused; registering again",
         );
         await options.registry.register({ ...options.registration, now, token });
       }
