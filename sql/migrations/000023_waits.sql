@@ -11,7 +11,7 @@
 -- New event types. NOT VALID, then VALIDATE: the scan of a large events
 -- table does not block the writes of running workflows meanwhile.
 alter table rowflow.events drop constraint type_is_valid;
-alter table rowflow.events add constraint type_is_valid CHECK ((type = ANY (ARRAY['run_started'::text, 'run_succeeded'::text, 'run_failed'::text, 'run_compensating'::text, 'run_cancelled'::text, 'step_queued'::text, 'step_started'::text, 'step_succeeded'::text, 'step_failed'::text, 'step_retrying'::text, 'step_skipped'::text, 'step_cancelled'::text, 'run_retried'::text, 'run_rerun'::text, 'step_sleeping'::text, 'step_waiting'::text, 'step_timed_out'::text, 'signal_received'::text, 'task_created'::text, 'task_claimed'::text, 'task_reassigned'::text, 'task_escalated'::text, 'task_completed'::text]))) not valid;
+alter table rowflow.events add constraint type_is_valid CHECK ((type = ANY (ARRAY['run_started'::text, 'run_succeeded'::text, 'run_failed'::text, 'run_compensating'::text, 'run_cancelled'::text, 'step_queued'::text, 'step_started'::text, 'step_succeeded'::text, 'step_failed'::text, 'step_retrying'::text, 'step_skipped'::text, 'step_cancelled'::text, 'run_retried'::text, 'run_rerun'::text, 'step_sleeping'::text, 'step_waiting'::text, 'step_timed_out'::text, 'signal_received'::text, 'task_created'::text, 'task_claimed'::text, 'task_reassigned'::text, 'task_escalated'::text, 'task_completed'::text, 'row_matched'::text]))) not valid;
 alter table rowflow.events validate constraint type_is_valid;
 
 alter table rowflow.workflow_steps add column wait jsonb;
@@ -38,6 +38,14 @@ drop function rowflow._add_step_jobs(jobs rowflow.step_job[]);
 -- worker slot, no transaction and no lock. Who ends it finds it here:
 -- rowflow.signal by (run_id, signal), the row-change trigger of a waitFor
 -- table by relid, complete_task by task_id.
+--
+-- A row wait is `confirmed` once no transaction that could have written a
+-- matching row unseen is still running: a writer whose trigger ran before
+-- this row committed did not see it, and its row may commit after the
+-- step's own check looked. arm_step records the transactions writing the
+-- table just after the wait committed (`xids`, from pg_locks) and checks
+-- again once they have all ended; from then on the table's trigger sees
+-- every writer.
 create table rowflow.step_waits (
   run_id    bigint not null,
   step      text not null,
@@ -47,6 +55,8 @@ create table rowflow.step_waits (
   task_id   bigint,                -- kind 'human': its rowflow.human_tasks row
   since     timestamptz not null,
   until     timestamptz,           -- the deadline (timeout or due); null: none
+  confirmed boolean not null default true,
+  xids      xid[],                 -- kind 'row' before it is confirmed: the writers to wait for
   primary key (run_id, step),
   constraint kind_is_valid check (kind in ('signal', 'human', 'row')),
   constraint detail_matches_kind
@@ -151,6 +161,124 @@ comment on function rowflow.inbox(text, text[]) is
   'The open and claimed human tasks of one person: theirs, their groups'', or claimed by them; due first.';
 select rowflow._allow('function rowflow.inbox(text, text[])', '{app,operator,viewer}');
 
+-- from sql/schema/30_define/_compile_row_wait.sql
+create or replace function rowflow._compile_row_wait(table_name jsonb, "where" jsonb, what text, owner name)
+returns jsonb
+language plpgsql
+set search_path to ''
+as $$
+#variable_conflict use_column
+declare
+  v_relid oid;
+  v_rel pg_catalog.pg_class;
+  v_cond text := _compile_row_wait."where" #>> '{}';
+  v_out text := '';
+  v_i int := 1;
+  v_n int;
+  v_c text;
+  v_j int;
+  v_m text[];
+  v_fn text;
+  v_proc regprocedure;
+begin
+  -- GUARD: a table the owner may read.
+  if jsonb_typeof(_compile_row_wait.table_name) is distinct from 'string' then
+    raise exception '%: waitFor.table must be a table name like "shop.payments"', _compile_row_wait.what
+      using errcode = 'RF011';
+  end if;
+  -- A spec is data, resolved the same way wherever it is defined from:
+  -- the name must be schema-qualified (pg_catalog aside, nothing is on the path).
+  v_relid := rowflow._resolve_table(_compile_row_wait.table_name #>> '{}', '');
+  select c.* into v_rel from pg_catalog.pg_class as c where c.oid = v_relid;
+  if v_relid is null or v_rel.relkind not in ('r', 'p') then
+    raise exception '%: waitFor.table % is not a table', _compile_row_wait.what, _compile_row_wait.table_name::text
+      using errcode = 'RF011', hint = 'Schema-qualify it (e.g. "public.payments"): an ordinary or partitioned table.';
+  end if;
+  if not pg_catalog.has_table_privilege(_compile_row_wait.owner, v_relid, 'SELECT') then
+    raise exception '%: the workflow''s owner % may not read %', _compile_row_wait.what, _compile_row_wait.owner,
+      v_relid::regclass using errcode = 'RF011',
+      hint = 'The condition runs with the owner''s rights: grant it SELECT on the table.';
+  end if;
+  if jsonb_typeof(_compile_row_wait."where") is distinct from 'string' or length(v_cond) not between 1 and 4000 then
+    raise exception '%: waitFor.where must be a SQL condition of 1-4000 characters', _compile_row_wait.what
+      using errcode = 'RF012';
+  end if;
+
+  -- PHASE 1: the condition, token by token: quoted text is copied, paths
+  -- become parameters of the check, anything that could end the expression
+  -- is refused.
+  v_n := length(v_cond);
+  while v_i <= v_n loop
+    v_c := substr(v_cond, v_i, 1);
+    if v_c in ('''', '"') then
+      v_j := v_i + 1;
+      loop
+        exit when v_j > v_n;
+        if substr(v_cond, v_j, 1) = v_c then
+          exit when substr(v_cond, v_j + 1, 1) is distinct from v_c;
+          v_j := v_j + 1; -- a doubled quote
+        end if;
+        v_j := v_j + 1;
+      end loop;
+      if v_j > v_n then
+        raise exception '%: waitFor.where has an unterminated % quote', _compile_row_wait.what, v_c using errcode = 'RF012';
+      end if;
+      if v_c = '''' and v_i > 1 and substr(v_cond, v_i - 1, 1) ~ '[A-Za-z0-9_&]' then
+        raise exception '%: waitFor.where may not use E'''', U&'''' or B'''' strings', _compile_row_wait.what
+          using errcode = 'RF012';
+      end if;
+      v_out := v_out || substr(v_cond, v_i, v_j - v_i + 1);
+      v_i := v_j + 1;
+      continue;
+    end if;
+    if v_c = ';' or substr(v_cond, v_i, 2) in ('--', '/*') or v_c = '\' then
+      raise exception '%: waitFor.where must be one SQL expression: %, outside quotes, is not allowed',
+        _compile_row_wait.what, pg_catalog.quote_literal(case when v_c = ';' or v_c = '\' then v_c else substr(v_cond, v_i, 2) end)
+        using errcode = 'RF012';
+    end if;
+    if v_c = '$' then
+      v_m := regexp_match(substr(v_cond, v_i), '^\$(\.[A-Za-z_][A-Za-z0-9_]*|\.\"[^"]+\"|\[[0-9]+\])+');
+      if v_m is null then
+        raise exception '%: waitFor.where: "$" must start a path like $.input.orderId (dollar quotes and $n parameters are not allowed)',
+          _compile_row_wait.what using errcode = 'RF012';
+      end if;
+      v_m := regexp_match(substr(v_cond, v_i), '^(\$(?:\.[A-Za-z_][A-Za-z0-9_]*|\.\"[^"]+\"|\[[0-9]+\])+)');
+      perform rowflow._compile_path(to_jsonb(v_m[1]), _compile_row_wait.what || ': waitFor.where path');
+      v_out := v_out || pg_catalog.format('(pg_catalog.jsonb_path_query_first(ctx, %L::jsonpath) #>> ''{}'')', v_m[1]);
+      v_i := v_i + length(v_m[1]);
+      continue;
+    end if;
+    v_out := v_out || v_c;
+    v_i := v_i + 1;
+  end loop;
+
+  -- PHASE 2: the check function; Postgres parses and type-checks it now.
+  v_fn := 'rw_' || left(md5(v_relid::text || ':' || _compile_row_wait.owner || ':' || v_out), 20);
+  begin
+    execute pg_catalog.format(
+      'create or replace function rowflow.%I(ctx jsonb) returns jsonb language sql stable security definer '
+      'set search_path to '''' as %L', v_fn,
+      pg_catalog.format('select pg_catalog.to_jsonb(t) from only %s as t where (%s) limit 1', v_relid::regclass, v_out));
+  exception when others then
+    raise exception '%: waitFor.where is not a valid condition on %: %', _compile_row_wait.what, v_relid::regclass, sqlerrm
+      using errcode = 'RF012', hint = 'Qualify functions by schema (the check runs with an empty search_path); cast paths, e.g. ($.input.id)::bigint.';
+  end;
+  v_proc := pg_catalog.format('rowflow.%I(jsonb)', v_fn)::regprocedure;
+  execute pg_catalog.format('revoke all on function %s from public', v_proc);
+  perform rowflow._give_function(v_proc, (select r.oid from pg_catalog.pg_roles as r where r.rolname = _compile_row_wait.owner));
+
+  -- PHASE 3: the table's trigger (once per table).
+  if not exists (select 1 from pg_catalog.pg_trigger as t where t.tgrelid = v_relid and t.tgname = 'rowflow_wait_for') then
+    execute pg_catalog.format('create trigger rowflow_wait_for after insert or update on %s '
+                              'for each statement execute function rowflow._row_wait_fired()', v_relid::regclass);
+  end if;
+  return pg_catalog.jsonb_build_object('relid', v_relid, 'table', v_relid::regclass::text, 'check', v_proc::text);
+end;
+$$;
+comment on function rowflow._compile_row_wait(jsonb, jsonb, text, name) is
+  'Internal: compiles a waitFor (table, condition with $.paths) into a check function owned by the workflow''s owner, and gives the table its rowflow_wait_for trigger.';
+select rowflow._allow('function rowflow._compile_row_wait(jsonb, jsonb, text, name)', '{}');
+
 -- from sql/schema/30_define/_compile_wait.sql
 create or replace function rowflow._compile_wait(step jsonb, what text, owner name)
 returns jsonb
@@ -159,7 +287,7 @@ set search_path to ''
 as $$
 #variable_conflict use_column
 declare
-  v_kinds text[] := array(select k from unnest(array['wait', 'human']) as k where _compile_wait.step ? k);
+  v_kinds text[] := array(select k from unnest(array['wait', 'human', 'waitFor']) as k where _compile_wait.step ? k);
   v_kind text;
   v_spec jsonb;
   v_key text;
@@ -224,7 +352,8 @@ begin
   end if;
   v_allowed := case v_kind
     when 'wait' then array['signal', 'timeout', 'onTimeout']
-    else array['assignee', 'title', 'description', 'form', 'due', 'escalateTo', 'onTimeout'] end;
+    when 'human' then array['assignee', 'title', 'description', 'form', 'due', 'escalateTo', 'onTimeout']
+    else array['table', 'where', 'timeout', 'onTimeout'] end;
   for v_key in select k from jsonb_object_keys(v_spec) as k order by k loop
     if not v_key = any (v_allowed) then
       raise exception '%: unknown % option %; allowed: %', _compile_wait.what, v_kind, to_jsonb(left(v_key, 100))::text,
@@ -232,9 +361,13 @@ begin
     end if;
   end loop;
   if v_kind = 'wait' then
-    if jsonb_typeof(v_spec -> 'signal') is distinct from 'string' or (v_spec ->> 'signal') !~ '^[A-Za-z0-9_.:-]{1,128}$' then
-      raise exception '%: wait.signal must be a signal name: 1-128 characters A-Z, a-z, 0-9, "_", ".", ":" or "-", got %',
-        _compile_wait.what, coalesce(left((v_spec -> 'signal')::text, 140), 'nothing') using errcode = 'RF004';
+    if jsonb_typeof(v_spec -> 'signal') is distinct from 'string' then
+      raise exception '%: wait.signal is required: the name of the signal to wait for', _compile_wait.what
+        using errcode = 'RF001';
+    end if;
+    if (v_spec ->> 'signal') !~ '^[A-Za-z0-9_.:-]{1,128}$' then
+      raise exception '%: invalid signal name %: use 1-128 characters A-Z, a-z, 0-9, "_", ".", ":" or "-"',
+        _compile_wait.what, left((v_spec -> 'signal')::text, 140) using errcode = 'RF004';
     end if;
     v_out := v_out || jsonb_build_object('kind', 'signal', 'signal', v_spec ->> 'signal');
   elsif v_kind = 'human' then
@@ -268,6 +401,9 @@ begin
            then jsonb_build_object('assigneePath',
                   rowflow._compile_path(v_spec -> 'assignee', _compile_wait.what || ': human.assignee')::text)
            else jsonb_build_object('assignee', v_spec ->> 'assignee') end;
+  else
+    v_out := v_out || jsonb_build_object('kind', 'row')
+      || rowflow._compile_row_wait(v_spec -> 'table', v_spec -> 'where', _compile_wait.what, _compile_wait.owner);
   end if;
 
   -- PHASE 3: the deadline and what happens at it.
@@ -792,8 +928,8 @@ begin
     v_where := format('workflow "%s", step "%s"', define_workflow.name, v_sname);
     for v_key in select k from jsonb_object_keys(v_step) as k order by k loop
       if v_key not in ('name', 'task', 'dependsOn', 'attempts', 'backoff', 'timeout', 'priority',
-                       'queue', 'delay', 'if', 'compensate', 'startAt', 'wait', 'human') then
-        raise exception '%: unknown option %; allowed: name, task, dependsOn, attempts, backoff, timeout, priority, queue, delay, if, compensate, startAt, wait, human',
+                       'queue', 'delay', 'if', 'compensate', 'startAt', 'wait', 'human', 'waitFor') then
+        raise exception '%: unknown option %; allowed: name, task, dependsOn, attempts, backoff, timeout, priority, queue, delay, if, compensate, startAt, wait, human, waitFor',
           v_where, to_jsonb(left(v_key, 100))::text using errcode = 'RF002';
       end if;
     end loop;
@@ -803,16 +939,16 @@ begin
     end if;
     v_names := v_names || v_sname;
 
-    -- A wait step ("wait", "human") has no task: _compile_wait rejects one,
-    -- and its compiled task is '(wait)' / '(human)', which no handler can be
-    -- named (the task pattern starts with a letter).
+    -- A wait step ("wait", "human", "waitFor") has no task: _compile_wait
+    -- rejects one, and its compiled task is '(wait)' / '(human)' /
+    -- '(waitFor)', which no handler can be named (task names start with a letter).
     v_wait := null;
-    if v_step ?| array['wait', 'human'] then
+    if v_step ?| array['wait', 'human', 'waitFor'] then
       v_wait := rowflow._compile_wait(v_step, v_where, define_workflow.owner);
-      v_task := '(' || case when v_step ? 'wait' then 'wait' else 'human' end || ')';
+      v_task := '(' || case when v_step ? 'wait' then 'wait' when v_step ? 'human' then 'human' else 'waitFor' end || ')';
     elsif jsonb_typeof(v_step -> 'task') is distinct from 'string' then
       raise exception '%: "task" is required and must be a string', v_where using errcode = 'RF001',
-        hint = 'A step runs a task, or waits: "wait" for a signal, "human" for a person.';
+        hint = 'A step runs a task, or waits: "wait" for a signal, "human" for a person, "waitFor" for a row.';
     else
       v_task := v_step ->> 'task';
     end if;
@@ -1997,6 +2133,57 @@ $$;
 select rowflow._allow('function rowflow._wait_task_id()', '{}');
 insert into graphile_worker._private_tasks (identifier) values ('rowflow:wait') on conflict do nothing;
 
+-- from sql/schema/78_waits/_check_row_wait.sql
+create or replace function rowflow._check_row_wait(run_id bigint, step text, now timestamptz)
+returns boolean
+language plpgsql
+set search_path to ''
+as $$
+#variable_conflict use_column
+declare
+  v_run rowflow.runs;
+  v_ws rowflow.workflow_steps;
+  v_row jsonb;
+begin
+  select r.* into v_run from rowflow.runs as r where r.id = _check_row_wait.run_id for no key update;
+  if v_run.status is distinct from 'running'
+     or not exists (select 1 from rowflow.step_waits as w join rowflow.step_runs as sr
+                      on sr.run_id = w.run_id and sr.step = w.step and sr.status = 'queued'
+                    where w.run_id = _check_row_wait.run_id and w.step = _check_row_wait.step and w.kind = 'row') then
+    return false;
+  end if;
+  select ws.* into v_ws from rowflow.workflow_steps as ws
+  where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = _check_row_wait.step;
+  v_row := rowflow._row_match(v_ws.wait, pg_catalog.jsonb_build_object('input', v_run.input,
+                                          'steps', rowflow._deps_outputs(v_run.id, v_ws.depends_on)));
+  if v_row is null then
+    return false;
+  end if;
+  perform rowflow._settle_step(v_run.id, _check_row_wait.step, 'succeeded', v_row, _check_row_wait.now, 'row_matched',
+                               pg_catalog.jsonb_build_object('table', v_ws.wait ->> 'table'));
+  return true;
+end;
+$$;
+comment on function rowflow._check_row_wait(bigint, text, timestamptz) is
+  'Internal: a waiting waitFor step''s condition; a matching row settles the step with the row as its output.';
+select rowflow._allow('function rowflow._check_row_wait(bigint, text, timestamptz)', '{}');
+
+create or replace function rowflow._row_match(wait jsonb, ctx jsonb)
+returns jsonb
+language plpgsql
+set search_path to ''
+as $$
+#variable_conflict use_column
+declare
+  v_row jsonb;
+begin
+  execute pg_catalog.format('select %s($1)', (_row_match.wait ->> 'check')::regprocedure::regproc)
+  into v_row using _row_match.ctx;
+  return v_row;
+end;
+$$;
+select rowflow._allow('function rowflow._row_match(jsonb, jsonb)', '{}');
+
 -- from sql/schema/78_waits/_fail_wait.sql
 create or replace function rowflow._fail_wait(run_id bigint, step text, attempt int, error jsonb, now timestamptz)
 returns jsonb
@@ -2072,6 +2259,36 @@ begin
 end;
 $$;
 select rowflow._allow('function rowflow._task_refusal(rowflow.human_tasks, text, text[], text)', '{}');
+
+-- from sql/schema/78_waits/_row_wait_fired.sql
+create or replace function rowflow._row_wait_fired()
+returns trigger
+language plpgsql
+security definer
+set search_path to ''
+as $$
+declare
+  v_w record;
+begin
+  if not exists (select 1 from rowflow.step_waits as w where w.relid = tg_relid) then
+    return null;
+  end if;
+  for v_w in
+    select w.run_id, w.step from rowflow.step_waits as w where w.relid = tg_relid order by w.run_id, w.step
+  loop
+    begin
+      perform rowflow._check_row_wait(v_w.run_id, v_w.step, pg_catalog.statement_timestamp());
+    exception when others then
+      raise warning 'rowflow: the waitFor condition of run % step % failed (%); it keeps waiting', v_w.run_id,
+        v_w.step, sqlerrm;
+    end;
+  end loop;
+  return null;
+end;
+$$;
+comment on function rowflow._row_wait_fired() is
+  'Trigger rowflow_wait_for of tables waitFor steps wait on: re-checks the steps waiting on the table (never fails the write).';
+select rowflow._allow('function rowflow._row_wait_fired()', '{}');
 
 -- from sql/schema/78_waits/_settle_step.sql
 create or replace function rowflow._settle_step(run_id bigint, step text, status text, output jsonb, now timestamptz,
@@ -2195,6 +2412,8 @@ declare
   v_job bigint;
   v_on jsonb;
   v_answer jsonb;
+  v_row jsonb;
+  v_xids xid[];
 begin
   -- GUARD: a worker; lock order run → step; the step is queued with this
   -- attempt, and (untrusted) its job is locked by worker_id.
@@ -2265,6 +2484,22 @@ begin
       end if;
     end if;
 
+    if v_wait ->> 'kind' = 'row' then
+      begin
+        v_row := rowflow._row_match(v_wait, v_ctx);
+      exception when others then
+        -- The run's values do not fit the condition (a cast): it never will.
+        return rowflow._fail_wait(v_run.id, v_sr.step, v_sr.attempt, pg_catalog.jsonb_build_object(
+          'message', pg_catalog.format('the waitFor condition on %s failed for this run: %s', v_wait ->> 'table', sqlerrm),
+          'code', 'wait_condition_failed', 'sqlstate', sqlstate), v_now);
+      end;
+      if v_row is not null then
+        v_answer := rowflow._settle_step(v_run.id, v_sr.step, 'succeeded', v_row, v_now, 'row_matched',
+                                         pg_catalog.jsonb_build_object('table', v_wait ->> 'table'));
+        return pg_catalog.jsonb_build_object('ok', true, 'outcome', 'succeeded') || v_answer;
+      end if;
+    end if;
+
     -- PHASE 4: wait, until the deadline if there is one.
     v_until := v_now + (v_wait ->> 'timeout')::interval;
     if v_wait ->> 'kind' = 'human' then
@@ -2284,9 +2519,12 @@ begin
       values (v_run.id, v_sr.step, 'task_created', v_sr.attempt,
               pg_catalog.jsonb_build_object('task', v_task, 'assignee', v_assignee, 'due', v_until), v_now);
     end if;
-    insert into rowflow.step_waits (run_id, step, kind, signal, task_id, since, until)
-    values (v_run.id, v_sr.step, v_wait ->> 'kind', v_wait ->> 'signal', v_task, v_now, v_until);
-    perform rowflow._wait_deadline(v_run, v_ws, v_sr, v_until);
+    insert into rowflow.step_waits (run_id, step, kind, signal, task_id, relid, since, until, confirmed)
+    values (v_run.id, v_sr.step, v_wait ->> 'kind', v_wait ->> 'signal', v_task, (v_wait ->> 'relid')::oid, v_now,
+            v_until, v_wait ->> 'kind' <> 'row');
+    -- A row wait is confirmed by the next rowflow:wait job (PHASE 5), once
+    -- this transaction committed; its deadline job comes after.
+    perform rowflow._wait_deadline(v_run, v_ws, v_sr, case when v_wait ->> 'kind' = 'row' then v_now else v_until end);
     insert into rowflow.events (run_id, step, type, attempt, data, at)
     values (v_run.id, v_sr.step, 'step_waiting', v_sr.attempt,
             pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('for', v_wait ->> 'kind',
@@ -2296,7 +2534,39 @@ begin
                                                                       'until', v_until));
   end if;
 
-  -- PHASE 5: the deadline job. Early (a stale job) changes nothing.
+  -- PHASE 5: a row wait is confirmed once every transaction that was
+  -- writing its table when the wait committed has ended (step_waits.xids:
+  -- the first such job runs after the commit; a writer holds its
+  -- RowExclusiveLock on the table until it ends, so pg_locks lists them
+  -- all): a writer whose trigger ran before the wait was visible may have
+  -- committed a matching row since, so the condition is checked again each
+  -- time, every 100 ms at first, backing off to 10 s for a long writer.
+  if not v_sw.confirmed then
+    v_xids := case when v_sw.xids is null
+      then array(select distinct x.transactionid from pg_catalog.pg_locks as l
+                 join pg_catalog.pg_locks as x on x.pid = l.pid and x.locktype = 'transactionid' and x.granted
+                 where l.locktype = 'relation' and l.relation = v_sw.relid and l.mode = 'RowExclusiveLock'
+                   and l.granted and l.pid <> pg_catalog.pg_backend_pid())
+      else array(select x from unnest(v_sw.xids) as x
+                 where exists (select 1 from pg_catalog.pg_locks as l
+                               where l.locktype = 'transactionid' and l.transactionid = x)) end;
+    v_row := rowflow._row_match(v_wait, v_ctx);
+    if v_row is not null then
+      v_answer := rowflow._settle_step(v_run.id, v_sr.step, 'succeeded', v_row, v_now, 'row_matched',
+                                       pg_catalog.jsonb_build_object('table', v_wait ->> 'table'));
+      return pg_catalog.jsonb_build_object('ok', true, 'outcome', 'succeeded') || v_answer;
+    end if;
+    update rowflow.step_waits as w set confirmed = cardinality(v_xids) = 0, xids = nullif(v_xids, '{}')
+    where w.run_id = v_run.id and w.step = v_sr.step;
+    perform rowflow._wait_deadline(v_run, v_ws, v_sr,
+                                   case when cardinality(v_xids) = 0 then v_sw.until
+                                        else v_now + least(interval '10 s', greatest(interval '100 ms',
+                                                                                     (v_now - v_sw.since) / 10)) end);
+    return pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('ok', true, 'outcome', 'waiting',
+      'confirmed', cardinality(v_xids) = 0, 'until', v_sw.until));
+  end if;
+
+  -- PHASE 6: the deadline job. Early (a stale job) changes nothing.
   if v_sw.until is null or v_sw.until > v_now then
     return pg_catalog.jsonb_build_object('ok', false, 'reason', 'not_due', 'until', v_sw.until);
   end if;
@@ -2323,7 +2593,8 @@ begin
     return rowflow._fail_wait(v_run.id, v_sr.step, v_sr.attempt, pg_catalog.jsonb_build_object(
       'message', pg_catalog.format('timed out waiting for %s after %s',
                                    case v_sw.kind when 'signal' then 'signal ' || v_sw.signal
-                                                  when 'human' then 'task ' || v_sw.task_id else 'a row' end,
+                                                  when 'human' then 'task ' || v_sw.task_id
+                                                  else 'a row of ' || (v_wait ->> 'table') end,
                                    v_wait ->> 'timeout'),
       'code', 'timeout', 'waitedSince', v_sw.since), v_now);
   end if;
@@ -2597,6 +2868,142 @@ $$;
 comment on function rowflow._requeue_steps(bigint, text[], timestamptz) is
   'Internal: queues the given steps of a running run afresh (roots now, the others through the release of their done dependencies); answers the steps queued.';
 select rowflow._allow('function rowflow._requeue_steps(bigint, text[], timestamptz)', '{}');
+
+-- from sql/schema/85_operate/explain_run.sql
+create or replace function rowflow.explain_run(run_id bigint, now timestamptz default null,
+  worker_timeout interval default '30 seconds')
+returns table (step text, status text, code text, reason text, detail jsonb)
+language plpgsql
+stable
+security definer
+set search_path to ''
+as $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(explain_run.now, pg_catalog.statement_timestamp());
+  v_run rowflow.runs;
+  v_paused boolean;
+  v_live int;
+begin
+  perform rowflow._require('{operator,viewer}');
+  select r.* into v_run from rowflow.runs as r where r.id = explain_run.run_id;
+  if not found then
+    raise exception 'unknown run %', explain_run.run_id using errcode = 'RF023';
+  end if;
+  select w.paused into v_paused from rowflow.workflows as w where w.name = v_run.workflow;
+  select count(*)::int into v_live from rowflow.workers as wk
+  where wk.heartbeat_at > v_now - explain_run.worker_timeout;
+
+  if v_run.status in ('succeeded', 'failed', 'cancelled') then
+    return query select null::text, v_run.status, 'run_finished',
+      'the run ended: ' || v_run.status || ' at ' || v_run.finished_at::text,
+      pg_catalog.jsonb_build_object('finishedAt', v_run.finished_at, 'error', v_run.error);
+    return;
+  end if;
+  if v_run.status = 'queued' then
+    return query select null::text, 'queued'::text,
+      case when v_paused then 'run_paused' else 'run_unclaimed' end,
+      case when v_paused then 'workflow ' || v_run.workflow || ' is paused: its runs wait until resume_workflow'
+           when v_live = 0 then 'no live worker: the run waits to be claimed by one'
+           else 'waiting to be claimed by one of ' || v_live || ' live worker(s)' end,
+      pg_catalog.jsonb_build_object('liveWorkers', v_live, 'createdAt', v_run.created_at);
+    return;
+  end if;
+
+  return query
+  with s as (
+    -- every step of the version (a missing row is pending) and the chain's links
+    select ws.name as step, coalesce(sr.status, 'pending') as status, 'step'::text as kind, ws.task,
+           ws.depends_on, sr.attempt, coalesce(sr.max_attempts, ws.attempts) as max_attempts, sr.error,
+           sr.job_id, sr.locked_by, sr.started_at, coalesce(sr.kind, 'step') as row_kind
+    from rowflow.workflow_steps as ws
+    left join rowflow.step_runs as sr on sr.run_id = v_run.id and sr.step = ws.name
+    where ws.workflow = v_run.workflow and ws.version = v_run.version
+    union all
+    select sr.step, sr.status, sr.kind,
+           case when sr.kind = 'on_failure' then wv.on_failure
+                else (select c.compensate from rowflow.workflow_steps as c
+                      where c.workflow = v_run.workflow and c.version = v_run.version
+                        and c.name = substr(sr.step, length('compensate:') + 1)) end,
+           '{}'::text[], sr.attempt, sr.max_attempts, sr.error, sr.job_id, sr.locked_by, sr.started_at, sr.kind
+    from rowflow.step_runs as sr
+    join rowflow.workflow_versions as wv on wv.workflow = v_run.workflow and wv.version = v_run.version
+    where sr.run_id = v_run.id and sr.kind <> 'step'
+  ), x as (
+    select s.*, j.run_at, j.locked_at as job_locked_at, j.locked_by as job_locked_by, q.queue_name,
+           q.locked_by as queue_locked_by,
+           (select array_agg(d.name order by d.name) from unnest(s.depends_on) as d(name)
+            left join rowflow.step_runs as dr on dr.run_id = v_run.id and dr.step = d.name
+            where coalesce(dr.status, 'pending') not in ('succeeded', 'skipped')) as waiting_on,
+           (select count(*)::int from graphile_worker._private_jobs as o
+            where q.id is not null and o.job_queue_id = q.id and o.id < j.id) as ahead,
+           (select pg_catalog.jsonb_build_object('run', (o.payload ->> 'run')::bigint, 'step', o.payload ->> 'step')
+            from graphile_worker._private_jobs as o
+            where q.id is not null and q.locked_by is not null and o.job_queue_id = q.id and o.locked_at is not null
+            limit 1) as holder,
+           (select count(*)::int from rowflow.workers as wk
+            where wk.heartbeat_at > v_now - explain_run.worker_timeout
+              and (s.task = any (wk.tasks) or left(s.task, 1) = '(')) as task_workers,
+           w.kind as wait_kind, w.signal as wait_signal, w.until as wait_until, w.relid as wait_relid,
+           t.id as wait_task, t.assignee as wait_assignee
+    from s
+    left join rowflow.step_waits as w on w.run_id = v_run.id and w.step = s.step and s.row_kind = 'step'
+    left join rowflow.human_tasks as t on t.id = w.task_id
+    left join graphile_worker._private_jobs as j on j.id = s.job_id
+    left join graphile_worker._private_job_queues as q on q.id = j.job_queue_id
+    where s.status in ('pending', 'queued', 'running')
+  )
+  select x.step, x.status,
+    case
+      when x.status = 'running' then 'running'
+      when x.status = 'pending' and x.row_kind <> 'step' then 'waiting_on_chain'
+      when x.status = 'pending' then 'waiting_on_dependencies'
+      when x.wait_kind is not null then 'waiting_for_' || x.wait_kind
+      when x.locked_by is not null then 'handed_to_worker'
+      when x.run_at > v_now and x.attempt > 1 then 'backing_off'
+      when x.run_at > v_now then 'delayed'
+      when x.queue_name is not null and x.ahead > 0 then 'queued_behind'
+      when x.task_workers = 0 then 'no_worker_for_task'
+      else 'ready'
+    end,
+    case
+      when x.status = 'running' then
+        'attempt ' || x.attempt || ' of ' || x.max_attempts || ' running on worker '
+        || coalesce(x.locked_by, x.job_locked_by, '?') || ' since ' || x.started_at::text
+      when x.status = 'pending' and x.row_kind <> 'step' then
+        'waiting for the earlier links of the compensation chain'
+      when x.status = 'pending' then
+        'waiting on ' || coalesce(pg_catalog.array_to_string(x.waiting_on, ', '), 'its dependencies')
+      when x.wait_kind is not null then
+        case x.wait_kind when 'signal' then 'waiting for signal ' || x.wait_signal
+                         when 'human' then 'waiting for task ' || x.wait_task || ', assigned to ' || x.wait_assignee
+                         else 'waiting for a row of ' || x.wait_relid::regclass::text end
+        || coalesce(', until ' || x.wait_until::text, '')
+      when x.locked_by is not null then 'handed to worker ' || x.locked_by || ', starting'
+      when x.run_at > v_now and x.attempt > 1 then
+        'attempt ' || (x.attempt - 1) || ' of ' || x.max_attempts || ' failed'
+        || coalesce(': ' || (x.error ->> 'message'), '') || '; attempt ' || x.attempt || ' starts at ' || x.run_at::text
+      when x.run_at > v_now then 'delayed until ' || x.run_at::text
+      when x.queue_name is not null and x.ahead > 0 then
+        'queue ' || x.queue_name || ': ' || x.ahead || ' job(s) ahead'
+        || coalesce(', held by run ' || (x.holder ->> 'run') || ' step ' || (x.holder ->> 'step'), '')
+      when x.task_workers = 0 then 'no live worker has registered task ' || x.task
+      else 'due, waiting for a free slot of ' || x.task_workers || ' live worker(s) with task ' || x.task
+    end,
+    pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+      'kind', x.row_kind, 'task', x.task, 'attempt', x.attempt, 'maxAttempts', x.max_attempts,
+      'waitingOn', pg_catalog.to_jsonb(x.waiting_on), 'runAt', x.run_at, 'queue', x.queue_name,
+      'ahead', case when x.queue_name is not null then x.ahead end, 'holder', x.holder,
+      'worker', coalesce(x.locked_by, x.job_locked_by), 'liveWorkersWithTask', x.task_workers,
+      'lastError', x.error, 'signal', x.wait_signal, 'taskId', x.wait_task, 'assignee', x.wait_assignee,
+      'until', x.wait_until))
+  from x
+  order by case x.row_kind when 'step' then 0 else 1 end, x.step;
+end;
+$$;
+comment on function rowflow.explain_run(bigint, timestamptz, interval) is
+  'Why each unfinished step of a run is not running (or where it runs): code, sentence and figures. RF023 if the run is unknown.';
+select rowflow._allow('function rowflow.explain_run(bigint, timestamptz, interval)', '{operator,viewer}');
 
 -- from sql/schema/85_operate/purge_runs.sql
 create or replace function rowflow._purge_batch(older_than interval, statuses text[], workflow text, batch int,

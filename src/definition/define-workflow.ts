@@ -13,8 +13,8 @@ import type { StepOptions } from "./step-options.js";
 import type { TaskDefinition, TaskHandler } from "./task.js";
 import { assertTaskName } from "./task-name.js";
 import { validateSpec } from "./validate-spec.js";
-import type { HumanOptions, WaitOptions } from "./wait-options.js";
-import { humanStepSpec, waitStepSpec } from "./wait-steps.js";
+import type { HumanOptions, WaitForOptions, WaitOptions } from "./wait-options.js";
+import { humanStepSpec, waitForStepSpec, waitStepSpec } from "./wait-steps.js";
 import type { NoSteps, Workflow, WorkflowOptions } from "./workflow-types.js";
 
 interface State {
@@ -89,6 +89,9 @@ function build(state: State): Workflow {
     },
     wait(name: string, options: WaitOptions) {
       return build(addWaitStep(state, waitStepSpec(name, options)));
+    },
+    waitFor(name: string, options: WaitForOptions) {
+      return build(addWaitStep(state, waitForStepSpec(name, options)));
     },
     human(name: string, options: HumanOptions) {
       return build(

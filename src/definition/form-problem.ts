@@ -161,7 +161,7 @@ function patternProblem(pattern: Json | undefined, path: string): string | null 
     new RegExp(pattern, "us");
     return null;
   } catch (error) {
-    return `${path}/pattern: invalid regular expression: ${(error as Error).message} (checked as an ECMAScript RegExp here; the database checks it as a POSIX regular expression)`;
+    return `${path}/pattern: ${(error as Error).message} (checked as an ECMAScript RegExp here; the database checks it as a POSIX regular expression)`;
   }
 }
 

@@ -2,6 +2,7 @@
 export { type AttachEvent, type AttachmentOptions } from "./attachment.js";
 export { defineWorkflow } from "./define-workflow.js";
 export { isSpecErrorCode, type SpecErrorCode, SpecErrorCodes } from "./error-codes.js";
+export { FORM_KEYWORDS, formErrors, formProblem } from "./form-schema.js";
 export {
   type AnyDeps,
   type AnyInput,
@@ -66,6 +67,7 @@ export {
   type HumanOptions,
   type OnTimeout,
   type StartAt,
+  type WaitForOptions,
   type WaitOptions,
   type WaitValue,
 } from "./wait-options.js";

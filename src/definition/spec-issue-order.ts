@@ -24,6 +24,7 @@ const STEP_FIELDS: Readonly<Record<string, number>> = {
   task: 4,
   wait: 4,
   human: 4,
+  waitFor: 4,
   compensate: 5,
   dependsOn: 6,
   attempts: 7,

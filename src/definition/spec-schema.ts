@@ -33,7 +33,13 @@ import {
   rule,
   strict,
 } from "./spec-schema-parts.js";
-import { humanSchema, startAtSchema, waitSchema, waitStepProblems } from "./wait-schema.js";
+import {
+  humanSchema,
+  startAtSchema,
+  waitForSchema,
+  waitSchema,
+  waitStepProblems,
+} from "./wait-schema.js";
 
 export { specMetadata } from "./spec-schema-parts.js";
 
@@ -118,7 +124,8 @@ export const stepSpecSchema = meta(
   strict("step", {
     name: named("step name", NAME_PATTERN, NAME_RULE),
     task: meta(taskName.optional(), {
-      description: 'The handler the worker runs. Required, except in a "wait" or "human" step.',
+      description:
+        'The handler the worker runs. Required, except in a "wait", "human" or "waitFor" step.',
     }),
     dependsOn: meta(
       z
@@ -167,6 +174,7 @@ export const stepSpecSchema = meta(
     startAt: startAtSchema.optional(),
     wait: waitSchema.optional(),
     human: humanSchema.optional(),
+    waitFor: waitForSchema.optional(),
   }).superRefine(
     (step, ctx) => {
       for (const problem of waitStepProblems(step)) {
@@ -184,8 +192,13 @@ export const stepSpecSchema = meta(
   ),
   {
     id: "Step",
-    description: 'One step of the workflow: it runs a task, or waits ("wait", "human").',
-    anyOf: [{ required: ["task"] }, { required: ["wait"] }, { required: ["human"] }],
+    description: 'One step of the workflow: it runs a task, or waits ("wait", "human", "waitFor").',
+    anyOf: [
+      { required: ["task"] },
+      { required: ["wait"] },
+      { required: ["human"] },
+      { required: ["waitFor"] },
+    ],
   },
 );
 

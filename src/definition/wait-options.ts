@@ -85,6 +85,28 @@ export interface HumanOptions<
   readonly onTimeout?: TOn;
 }
 
+/** Options of `.waitFor(name, options)`: a step that waits for a row of a business table. */
+export interface WaitForOptions<
+  TDeps extends readonly string[] = readonly string[],
+  TIf extends string | undefined = string | undefined,
+  TRow extends z.ZodType | undefined = z.ZodType | undefined,
+  TOn extends OnTimeout | undefined = OnTimeout | undefined,
+> extends WaitStepBase<TDeps, TIf> {
+  /** The table, schema-qualified, e.g. `"shop.payments"`. */
+  readonly table: string;
+  /**
+   * A SQL condition on its columns; `$.input.…` / `$.steps.…` paths are the
+   * run's values as text, e.g. `"order_id = ($.input.orderId)::bigint and status = 'settled'"`.
+   */
+  readonly where: string;
+  /** Give up after this long. (Default: wait forever) */
+  readonly timeout?: Interval;
+  /** At the timeout. (Default: "fail") */
+  readonly onTimeout?: TOn;
+  /** The row's type (its columns as JSON), for dependents' `ctx.deps`; a declaration, not checked. (Default: JSON) */
+  readonly row?: TRow;
+}
+
 type Parsed<T extends z.ZodType | undefined> = T extends z.ZodType
   ? Jsonify<z.output<T>>
   : Jsonify<unknown>;

@@ -11,6 +11,7 @@ import { z } from "zod";
 import { describeValue } from "./describe-value.js";
 import { SpecErrorCodes } from "./error-codes.js";
 import { formProblem } from "./form-problem.js";
+import { INTERVAL_PATTERN } from "./interval.js";
 import {
   expected,
   intervalSchema,
@@ -68,24 +69,58 @@ function needs(field: string, what: string) {
   );
 }
 
-/** `startAt`: a path to a time, or `{"at": <path>, "before" | "after": <interval>}`. */
+const INTERVAL_JSON = {
+  anyOf: [
+    { type: "integer", minimum: 0 },
+    { type: "string", pattern: INTERVAL_PATTERN.source },
+  ],
+};
+
+const startAtObject = strict("startAt", {
+  at: pathExpression,
+  before: interval.optional(),
+  after: interval.optional(),
+}).check(
+  rule<{ before?: unknown; after?: unknown }>(SpecErrorCodes.invalidSpec, (value) =>
+    value.before !== undefined && value.after !== undefined
+      ? 'startAt has both "before" and "after"; give one'
+      : undefined,
+  ),
+);
+
+/**
+ * `startAt`: a path to a time, or `{"at": <path>, "before" | "after": <interval>}`.
+ * Dispatched on the value's type rather than a zod union, so that a mistake
+ * inside the object keeps its own RF code (a union reports RF001 for all).
+ */
 export const startAtSchema = meta(
-  z.union([
-    pathExpression,
-    strict("startAt", {
-      at: pathExpression,
-      before: interval.optional(),
-      after: interval.optional(),
-    }).check(
-      rule<{ before?: unknown; after?: unknown }>(SpecErrorCodes.invalidSpec, (value) =>
-        value.before !== undefined && value.after !== undefined
-          ? 'startAt has both "before" and "after"; give one'
-          : undefined,
-      ),
-    ),
-  ]),
+  z.unknown().superRefine((value, ctx) => {
+    const object = typeof value === "object" && value !== null && !Array.isArray(value);
+    const result = (object ? startAtObject : pathExpression).safeParse(value);
+    if (!result.success) for (const issue of result.error.issues) ctx.addIssue(issue as never);
+  }) as unknown as z.ZodType<
+    | string
+    | {
+        readonly at: string;
+        readonly before?: number | string | undefined;
+        readonly after?: number | string | undefined;
+      }
+  >,
   {
     id: "StartAt",
+    anyOf: [
+      { type: "string", minLength: 1 },
+      {
+        type: "object",
+        required: ["at"],
+        additionalProperties: false,
+        properties: {
+          at: { type: "string", minLength: 1 },
+          before: INTERVAL_JSON,
+          after: INTERVAL_JSON,
+        },
+      },
+    ],
     description:
       'Start no earlier than this time: a path to an ISO 8601 time or epoch milliseconds over {"input", "steps"}, e.g. "$.input.shipBy", optionally {"at": "$.input.shipBy", "before": "24 hours"}.',
   },
@@ -141,7 +176,31 @@ export const humanSchema = meta(
   },
 );
 
-/** Options a wait step (`wait`, `human`) may not have: it runs no handler. */
+/**
+ * `waitFor`: a row of a business table matching a SQL condition whose
+ * `$.paths` stand for run values. SQL checks the rest (the table exists and
+ * the owner may read it, RF011; the condition parses and type-checks, RF012).
+ */
+export const waitForSchema = meta(
+  strict("waitFor", {
+    table: meta(text("a schema-qualified table name", 200), {
+      description: 'The table, schema-qualified, e.g. "shop.payments".',
+    }),
+    where: meta(text("a SQL condition", 4000), {
+      description:
+        "A SQL condition on the table's columns; $.input.… / $.steps.… paths are the run's values as text, e.g. \"order_id = ($.input.orderId)::bigint and status = 'settled'\".",
+    }),
+    timeout: positiveInterval.optional(),
+    onTimeout: onTimeoutSchema.optional(),
+  }).check(needs("timeout", "waitFor")),
+  {
+    id: "WaitFor",
+    description:
+      "Wait for a row of a business table: checked when the step is reached, then by a trigger on every change to the table; the row is the step's output.",
+  },
+);
+
+/** Options a wait step (`wait`, `human`, `waitFor`) may not have: it runs no handler. */
 export const HANDLER_ONLY_OPTIONS = [
   "attempts",
   "backoff",
@@ -155,7 +214,7 @@ export const HANDLER_ONLY_OPTIONS = [
 export function waitStepProblems(
   step: Readonly<Record<string, unknown>>,
 ): { path: string; message: string; code: string }[] {
-  const kinds = (["wait", "human"] as const).filter((kind) => step[kind] !== undefined);
+  const kinds = (["wait", "human", "waitFor"] as const).filter((kind) => step[kind] !== undefined);
   if (kinds.length > 1) {
     return [
       {

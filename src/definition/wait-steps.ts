@@ -11,11 +11,11 @@ import { SpecErrorCodes } from "./error-codes.js";
 import { formProblem } from "./form-problem.js";
 import { SpecValidationError } from "./spec-error.js";
 import type { StepSpec } from "./spec-schema.js";
-import type { HumanOptions, WaitOptions } from "./wait-options.js";
+import type { HumanOptions, WaitForOptions, WaitOptions } from "./wait-options.js";
 
 type Entries = [string, unknown][];
 
-function common(options: WaitOptions | HumanOptions): Entries {
+function common(options: WaitOptions | HumanOptions | WaitForOptions): Entries {
   return [
     ["dependsOn", options.dependsOn === undefined ? undefined : [...options.dependsOn]],
     ["priority", options.priority],
@@ -44,6 +44,25 @@ export function waitStepSpec(name: string, options: WaitOptions): StepSpec {
       ]),
     ],
     ...unknownKeys(options, ["payload", "signal", "timeout", "onTimeout"]),
+  ]) as StepSpec;
+}
+
+/** The spec of `.waitFor(name, options)`. */
+export function waitForStepSpec(name: string, options: WaitForOptions): StepSpec {
+  const { table, where, timeout, onTimeout } = options;
+  return compact([
+    ["name", name],
+    ...common(options),
+    [
+      "waitFor",
+      compact([
+        ["table", table],
+        ["where", where],
+        ["timeout", timeout],
+        ["onTimeout", onTimeout],
+      ]),
+    ],
+    ...unknownKeys(options, ["row", "table", "where", "timeout", "onTimeout"]),
   ]) as StepSpec;
 }
 

@@ -8,7 +8,13 @@ import type { Jsonify } from "./jsonify.js";
 import type { WorkflowSpec } from "./spec-schema.js";
 import type { StepOptions } from "./step-options.js";
 import type { TaskDefinition } from "./task.js";
-import type { HumanOptions, OnTimeout, WaitOptions, WaitValue } from "./wait-options.js";
+import type {
+  HumanOptions,
+  OnTimeout,
+  WaitForOptions,
+  WaitOptions,
+  WaitValue,
+} from "./wait-options.js";
 
 /** Step outputs by step name, as dependents receive them. */
 export type StepOutputs = Readonly<Record<string, unknown>>;
@@ -130,6 +136,22 @@ export interface Workflow<
   ): Workflow<TName, TSchema, WithStep<TOutputs, TStep, WaitValue<TIf, TPayload, TOn>>>;
 
   /**
+   * Adds a step that waits for a row of a business table matching `where`
+   * (checked when it is reached, then on every change to the table), holding
+   * no worker; the row is its output, typed by `row` in dependents' `ctx.deps`.
+   */
+  waitFor<
+    const TStep extends string,
+    const TDeps extends readonly (keyof TOutputs & string)[] = [],
+    TIf extends string | undefined = undefined,
+    TRow extends z.ZodType | undefined = undefined,
+    const TOn extends OnTimeout | undefined = undefined,
+  >(
+    name: NewStepName<TStep, TOutputs>,
+    options: WaitForOptions<TDeps, TIf, TRow, TOn>,
+  ): Workflow<TName, TSchema, WithStep<TOutputs, TStep, WaitValue<TIf, TRow, TOn>>>;
+
+  /**
    * Adds a task for a person (`rowflow.tasks`, `rowflow.complete_task`), holding
    * no worker; their answer, checked against the form, is its output, typed by
    * `answer` in dependents' `ctx.deps`.
@@ -151,7 +173,7 @@ export interface Workflow<
  * `generate-migration` accept. (A `Workflow<…>` with concrete types is not
  * assignable to `Workflow` itself because of its generic `step` method.)
  */
-export type AnyWorkflow = Omit<Workflow, "step" | "wait" | "human">;
+export type AnyWorkflow = Omit<Workflow, "step" | "wait" | "waitFor" | "human">;
 
 /** The input handlers of `W` see. */
 export type WorkflowInput<W extends AnyWorkflow> = NonNullable<W["~types"]>["input"];

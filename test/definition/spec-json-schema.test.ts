@@ -50,6 +50,7 @@ describe("docs/spec.schema.json", () => {
       "startAt",
       "wait",
       "human",
+      "waitFor",
     ]);
   });
 });

@@ -7,6 +7,14 @@
 -- worker slot, no transaction and no lock. Who ends it finds it here:
 -- rowflow.signal by (run_id, signal), the row-change trigger of a waitFor
 -- table by relid, complete_task by task_id.
+--
+-- A row wait is `confirmed` once no transaction that could have written a
+-- matching row unseen is still running: a writer whose trigger ran before
+-- this row committed did not see it, and its row may commit after the
+-- step's own check looked. arm_step records the transactions writing the
+-- table just after the wait committed (`xids`, from pg_locks) and checks
+-- again once they have all ended; from then on the table's trigger sees
+-- every writer.
 create table rowflow.step_waits (
   run_id    bigint not null,
   step      text not null,
@@ -16,6 +24,8 @@ create table rowflow.step_waits (
   task_id   bigint,                -- kind 'human': its rowflow.human_tasks row
   since     timestamptz not null,
   until     timestamptz,           -- the deadline (timeout or due); null: none
+  confirmed boolean not null default true,
+  xids      xid[],                 -- kind 'row' before it is confirmed: the writers to wait for
   primary key (run_id, step),
   constraint kind_is_valid check (kind in ('signal', 'human', 'row')),
   constraint detail_matches_kind

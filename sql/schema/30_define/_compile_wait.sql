@@ -25,7 +25,7 @@ set search_path to ''
 as $$
 #variable_conflict use_column
 declare
-  v_kinds text[] := array(select k from unnest(array['wait', 'human']) as k where _compile_wait.step ? k);
+  v_kinds text[] := array(select k from unnest(array['wait', 'human', 'waitFor']) as k where _compile_wait.step ? k);
   v_kind text;
   v_spec jsonb;
   v_key text;
@@ -90,7 +90,8 @@ begin
   end if;
   v_allowed := case v_kind
     when 'wait' then array['signal', 'timeout', 'onTimeout']
-    else array['assignee', 'title', 'description', 'form', 'due', 'escalateTo', 'onTimeout'] end;
+    when 'human' then array['assignee', 'title', 'description', 'form', 'due', 'escalateTo', 'onTimeout']
+    else array['table', 'where', 'timeout', 'onTimeout'] end;
   for v_key in select k from jsonb_object_keys(v_spec) as k order by k loop
     if not v_key = any (v_allowed) then
       raise exception '%: unknown % option %; allowed: %', _compile_wait.what, v_kind, to_jsonb(left(v_key, 100))::text,
@@ -98,9 +99,13 @@ begin
     end if;
   end loop;
   if v_kind = 'wait' then
-    if jsonb_typeof(v_spec -> 'signal') is distinct from 'string' or (v_spec ->> 'signal') !~ '^[A-Za-z0-9_.:-]{1,128}$' then
-      raise exception '%: wait.signal must be a signal name: 1-128 characters A-Z, a-z, 0-9, "_", ".", ":" or "-", got %',
-        _compile_wait.what, coalesce(left((v_spec -> 'signal')::text, 140), 'nothing') using errcode = 'RF004';
+    if jsonb_typeof(v_spec -> 'signal') is distinct from 'string' then
+      raise exception '%: wait.signal is required: the name of the signal to wait for', _compile_wait.what
+        using errcode = 'RF001';
+    end if;
+    if (v_spec ->> 'signal') !~ '^[A-Za-z0-9_.:-]{1,128}$' then
+      raise exception '%: invalid signal name %: use 1-128 characters A-Z, a-z, 0-9, "_", ".", ":" or "-"',
+        _compile_wait.what, left((v_spec -> 'signal')::text, 140) using errcode = 'RF004';
     end if;
     v_out := v_out || jsonb_build_object('kind', 'signal', 'signal', v_spec ->> 'signal');
   elsif v_kind = 'human' then
@@ -134,6 +139,9 @@ begin
            then jsonb_build_object('assigneePath',
                   rowflow._compile_path(v_spec -> 'assignee', _compile_wait.what || ': human.assignee')::text)
            else jsonb_build_object('assignee', v_spec ->> 'assignee') end;
+  else
+    v_out := v_out || jsonb_build_object('kind', 'row')
+      || rowflow._compile_row_wait(v_spec -> 'table', v_spec -> 'where', _compile_wait.what, _compile_wait.owner);
   end if;
 
   -- PHASE 3: the deadline and what happens at it.

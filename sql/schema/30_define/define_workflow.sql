@@ -147,8 +147,8 @@ begin
     v_where := format('workflow "%s", step "%s"', define_workflow.name, v_sname);
     for v_key in select k from jsonb_object_keys(v_step) as k order by k loop
       if v_key not in ('name', 'task', 'dependsOn', 'attempts', 'backoff', 'timeout', 'priority',
-                       'queue', 'delay', 'if', 'compensate', 'startAt', 'wait', 'human') then
-        raise exception '%: unknown option %; allowed: name, task, dependsOn, attempts, backoff, timeout, priority, queue, delay, if, compensate, startAt, wait, human',
+                       'queue', 'delay', 'if', 'compensate', 'startAt', 'wait', 'human', 'waitFor') then
+        raise exception '%: unknown option %; allowed: name, task, dependsOn, attempts, backoff, timeout, priority, queue, delay, if, compensate, startAt, wait, human, waitFor',
           v_where, to_jsonb(left(v_key, 100))::text using errcode = 'RF002';
       end if;
     end loop;
@@ -158,16 +158,16 @@ begin
     end if;
     v_names := v_names || v_sname;
 
-    -- A wait step ("wait", "human") has no task: _compile_wait rejects one,
-    -- and its compiled task is '(wait)' / '(human)', which no handler can be
-    -- named (the task pattern starts with a letter).
+    -- A wait step ("wait", "human", "waitFor") has no task: _compile_wait
+    -- rejects one, and its compiled task is '(wait)' / '(human)' /
+    -- '(waitFor)', which no handler can be named (task names start with a letter).
     v_wait := null;
-    if v_step ?| array['wait', 'human'] then
+    if v_step ?| array['wait', 'human', 'waitFor'] then
       v_wait := rowflow._compile_wait(v_step, v_where, define_workflow.owner);
-      v_task := '(' || case when v_step ? 'wait' then 'wait' else 'human' end || ')';
+      v_task := '(' || case when v_step ? 'wait' then 'wait' when v_step ? 'human' then 'human' else 'waitFor' end || ')';
     elsif jsonb_typeof(v_step -> 'task') is distinct from 'string' then
       raise exception '%: "task" is required and must be a string', v_where using errcode = 'RF001',
-        hint = 'A step runs a task, or waits: "wait" for a signal, "human" for a person.';
+        hint = 'A step runs a task, or waits: "wait" for a signal, "human" for a person, "waitFor" for a row.';
     else
       v_task := v_step ->> 'task';
     end if;

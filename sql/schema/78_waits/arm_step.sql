@@ -14,6 +14,11 @@
 --   signal                 → the oldest unconsumed signal of that name is
 --                            the output (signal_received), else it waits
 --   human                  → a rowflow.human_tasks row, and it waits
+--   waitFor                → a matching row is the output (row_matched),
+--                            else it waits, confirmed by the next job once
+--                            no writer that could not see the wait is left
+--                            (rowflow.step_waits); then the table's trigger
+--                            (rowflow._row_wait_fired) sees every change
 --   at the deadline        → a human task with escalateTo escalates once
 --                            (a new due), else onTimeout: "fail" fails the
 --                            attempt (no retry; the run fails as for a
@@ -49,6 +54,8 @@ declare
   v_job bigint;
   v_on jsonb;
   v_answer jsonb;
+  v_row jsonb;
+  v_xids xid[];
 begin
   -- GUARD: a worker; lock order run → step; the step is queued with this
   -- attempt, and (untrusted) its job is locked by worker_id.
@@ -119,6 +126,22 @@ begin
       end if;
     end if;
 
+    if v_wait ->> 'kind' = 'row' then
+      begin
+        v_row := rowflow._row_match(v_wait, v_ctx);
+      exception when others then
+        -- The run's values do not fit the condition (a cast): it never will.
+        return rowflow._fail_wait(v_run.id, v_sr.step, v_sr.attempt, pg_catalog.jsonb_build_object(
+          'message', pg_catalog.format('the waitFor condition on %s failed for this run: %s', v_wait ->> 'table', sqlerrm),
+          'code', 'wait_condition_failed', 'sqlstate', sqlstate), v_now);
+      end;
+      if v_row is not null then
+        v_answer := rowflow._settle_step(v_run.id, v_sr.step, 'succeeded', v_row, v_now, 'row_matched',
+                                         pg_catalog.jsonb_build_object('table', v_wait ->> 'table'));
+        return pg_catalog.jsonb_build_object('ok', true, 'outcome', 'succeeded') || v_answer;
+      end if;
+    end if;
+
     -- PHASE 4: wait, until the deadline if there is one.
     v_until := v_now + (v_wait ->> 'timeout')::interval;
     if v_wait ->> 'kind' = 'human' then
@@ -138,9 +161,12 @@ begin
       values (v_run.id, v_sr.step, 'task_created', v_sr.attempt,
               pg_catalog.jsonb_build_object('task', v_task, 'assignee', v_assignee, 'due', v_until), v_now);
     end if;
-    insert into rowflow.step_waits (run_id, step, kind, signal, task_id, since, until)
-    values (v_run.id, v_sr.step, v_wait ->> 'kind', v_wait ->> 'signal', v_task, v_now, v_until);
-    perform rowflow._wait_deadline(v_run, v_ws, v_sr, v_until);
+    insert into rowflow.step_waits (run_id, step, kind, signal, task_id, relid, since, until, confirmed)
+    values (v_run.id, v_sr.step, v_wait ->> 'kind', v_wait ->> 'signal', v_task, (v_wait ->> 'relid')::oid, v_now,
+            v_until, v_wait ->> 'kind' <> 'row');
+    -- A row wait is confirmed by the next rowflow:wait job (PHASE 5), once
+    -- this transaction committed; its deadline job comes after.
+    perform rowflow._wait_deadline(v_run, v_ws, v_sr, case when v_wait ->> 'kind' = 'row' then v_now else v_until end);
     insert into rowflow.events (run_id, step, type, attempt, data, at)
     values (v_run.id, v_sr.step, 'step_waiting', v_sr.attempt,
             pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('for', v_wait ->> 'kind',
@@ -150,7 +176,39 @@ begin
                                                                       'until', v_until));
   end if;
 
-  -- PHASE 5: the deadline job. Early (a stale job) changes nothing.
+  -- PHASE 5: a row wait is confirmed once every transaction that was
+  -- writing its table when the wait committed has ended (step_waits.xids:
+  -- the first such job runs after the commit; a writer holds its
+  -- RowExclusiveLock on the table until it ends, so pg_locks lists them
+  -- all): a writer whose trigger ran before the wait was visible may have
+  -- committed a matching row since, so the condition is checked again each
+  -- time, every 100 ms at first, backing off to 10 s for a long writer.
+  if not v_sw.confirmed then
+    v_xids := case when v_sw.xids is null
+      then array(select distinct x.transactionid from pg_catalog.pg_locks as l
+                 join pg_catalog.pg_locks as x on x.pid = l.pid and x.locktype = 'transactionid' and x.granted
+                 where l.locktype = 'relation' and l.relation = v_sw.relid and l.mode = 'RowExclusiveLock'
+                   and l.granted and l.pid <> pg_catalog.pg_backend_pid())
+      else array(select x from unnest(v_sw.xids) as x
+                 where exists (select 1 from pg_catalog.pg_locks as l
+                               where l.locktype = 'transactionid' and l.transactionid = x)) end;
+    v_row := rowflow._row_match(v_wait, v_ctx);
+    if v_row is not null then
+      v_answer := rowflow._settle_step(v_run.id, v_sr.step, 'succeeded', v_row, v_now, 'row_matched',
+                                       pg_catalog.jsonb_build_object('table', v_wait ->> 'table'));
+      return pg_catalog.jsonb_build_object('ok', true, 'outcome', 'succeeded') || v_answer;
+    end if;
+    update rowflow.step_waits as w set confirmed = cardinality(v_xids) = 0, xids = nullif(v_xids, '{}')
+    where w.run_id = v_run.id and w.step = v_sr.step;
+    perform rowflow._wait_deadline(v_run, v_ws, v_sr,
+                                   case when cardinality(v_xids) = 0 then v_sw.until
+                                        else v_now + least(interval '10 s', greatest(interval '100 ms',
+                                                                                     (v_now - v_sw.since) / 10)) end);
+    return pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('ok', true, 'outcome', 'waiting',
+      'confirmed', cardinality(v_xids) = 0, 'until', v_sw.until));
+  end if;
+
+  -- PHASE 6: the deadline job. Early (a stale job) changes nothing.
   if v_sw.until is null or v_sw.until > v_now then
     return pg_catalog.jsonb_build_object('ok', false, 'reason', 'not_due', 'until', v_sw.until);
   end if;
@@ -177,7 +235,8 @@ begin
     return rowflow._fail_wait(v_run.id, v_sr.step, v_sr.attempt, pg_catalog.jsonb_build_object(
       'message', pg_catalog.format('timed out waiting for %s after %s',
                                    case v_sw.kind when 'signal' then 'signal ' || v_sw.signal
-                                                  when 'human' then 'task ' || v_sw.task_id else 'a row' end,
+                                                  when 'human' then 'task ' || v_sw.task_id
+                                                  else 'a row of ' || (v_wait ->> 'table') end,
                                    v_wait ->> 'timeout'),
       'code', 'timeout', 'waitedSince', v_sw.since), v_now);
   end if;

@@ -5,6 +5,7 @@
 import { afterEach, expect, it } from "vitest";
 import { z } from "zod";
 
+import { reminder } from "../../../examples/reminder/rowflow.config.js";
 import { createClient } from "../../../src/client/create-client.js";
 import { defineWorkflow } from "../../../src/definition/define-workflow.js";
 import { useTestDatabase } from "../../helpers/db.js";
@@ -94,4 +95,61 @@ it("waits for a signal, a person and a time without a slot, then ships with thei
     ok: false,
     status: "run_finished",
   });
+});
+
+it("waits for a business row: a later INSERT from the app completes the step in its transaction", async () => {
+  await db.query(`create schema shop;
+    create table shop.payments (id bigserial primary key, order_id bigint not null, status text not null)`);
+  const paid = defineWorkflow({ name: "paid-waits", input: z.object({ orderId: z.number() }) })
+    .waitFor("payment", {
+      table: "shop.payments",
+      where: "order_id = ($.input.orderId)::bigint and status = 'settled'",
+      row: z.object({ id: z.number(), status: z.string() }),
+    })
+    .step("ship", { dependsOn: ["payment"] }, async (ctx) => ({ paymentId: ctx.deps.payment.id }));
+  const worker = await startTestWorker(db.url, { concurrency: 1, workflows: [paid] });
+  cleanup.push(() => worker.stop());
+  const client = createClient({ connectionString: db.url, pollInterval: 50 });
+  cleanup.push(() => client.close());
+
+  const run = await client.startRun("paid-waits", { orderId: 7 });
+  // The wait is armed and confirmed by the worker's rowflow:wait jobs.
+  await waitFor(async () => {
+    const { rows } = await db.query(
+      "select 1 from rowflow.step_waits where run_id = $1 and confirmed",
+      [run],
+    );
+    return rows.length > 0;
+  });
+  const { rows } = await db.query<{ id: string }>(
+    "insert into shop.payments (order_id, status) values (7, 'settled') returning id",
+  );
+  const done = await client.waitForRun(run, { timeout: 20_000 });
+  expect(done.status).toBe("succeeded");
+  expect(done.steps.find((s) => s.step === "ship")?.output).toEqual({
+    paymentId: Number(rows[0]!.id),
+  });
+});
+
+it("examples/reminder: the reminder goes out 24 hours before shipBy, then the parcel's signal confirms", async () => {
+  const worker = await startTestWorker(db.url, { concurrency: 2, workflows: [reminder] });
+  cleanup.push(() => worker.stop());
+  const client = createClient({ connectionString: db.url, pollInterval: 50 });
+  cleanup.push(() => client.close());
+  const shipBy = new Date(Date.now() + 24 * 3600_000 + 800);
+  const run = await client.startRun("shipping-reminder", {
+    orderId: 1,
+    email: "ann@example.com",
+    shipBy: shipBy.toISOString(),
+  });
+  await waitFor(async () =>
+    (await client.getRun(run))?.steps.some((s) => s.step === "remind" && s.status === "succeeded"),
+  );
+  const remind = (await client.getRun(run))?.steps.find((s) => s.step === "remind");
+  expect(remind?.startedAt?.getTime()).toBeGreaterThanOrEqual(shipBy.getTime() - 24 * 3600_000);
+  // Before or after the wait armed: delivered at once, or kept and consumed then.
+  expect(["delivered", "kept"]).toContain(
+    (await client.signal(run, "parcel-left", { carrier: "DHL" })).status,
+  );
+  expect((await client.waitForRun(run, { timeout: 10_000 })).status).toBe("succeeded");
 });

@@ -127,6 +127,8 @@ const definerChecks: Record<string, string> = {
   attach: "the caller owns the table (rowflow._attachable_table)",
   detach: "the caller owns the table (rowflow._attachable_table)",
   _may: "answers a question, changes nothing",
+  _row_wait_fired:
+    "a trigger of tables waitFor steps wait on: nobody may call it; it settles only steps whose condition (run as its owner) a row now meets",
 };
 
 interface Role {

@@ -85,6 +85,16 @@ describe("a human task", () => {
         assignee: "ann@example.com",
         status: "open",
       });
+      const { rows: why } = await c.query(
+        "select code, reason from rowflow.explain_run($1) where step = 'approve'",
+        [run],
+      );
+      expect(why).toEqual([
+        {
+          code: "waiting_for_human",
+          reason: `waiting for task ${taskId}, assigned to ann@example.com`,
+        },
+      ]);
       const { rows: inbox } = await c.query(
         "select id, title from rowflow.inbox('ann@example.com')",
       );

@@ -166,6 +166,14 @@ describe("a step waiting for a signal", () => {
       expect(await arm(c, run, "await-payment", "2030-01-01T00:01:00Z")).toMatchObject({
         outcome: "waiting",
       });
+      const { rows: why } = await c.query<{ code: string; reason: string }>(
+        "select code, reason from rowflow.explain_run($1) where step = 'await-payment'",
+        [run],
+      );
+      expect(why[0]).toMatchObject({ code: "waiting_for_signal" });
+      expect(why[0]!.reason).toMatch(
+        /^waiting for signal payment-confirmed, until 2030-01-04 00:01:00/,
+      );
       expect(await stepJob(c, run, "await-payment")).toEqual({
         task: "rowflow:wait",
         runAt: "2030-01-04T00:01:00.000Z",
