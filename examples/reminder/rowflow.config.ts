@@ -10,9 +10,8 @@
 //                              'shipBy', now() + interval '24 hours 10 seconds'));
 //         -- the reminder goes out in about 10 seconds; then:
 //         select rowflow.signal(<run>, 'parcel-left', '{"carrier": "DHL"}');
-import { z } from "zod";
-
 import { defineConfig, defineWorkflow } from "rowflow";
+import { z } from "zod";
 
 export const reminder = defineWorkflow({
   name: "shipping-reminder",
