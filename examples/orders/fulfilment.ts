@@ -1,12 +1,21 @@
-// order-fulfilment: validate → charge → (reserve ∥ confirm ∥ manual review if
-// the total is high) → ship. Charging is compensated by a refund if a later
-// step fails. Every handler writes to the shop's tables through ctx.tx, so the
-// write and the step's completion commit together.
+// order-fulfilment: validate → await-payment (a signal from the payment
+// provider) → charge → (reserve ∥ confirm ∥ a manager's approval if the total
+// is high) → ship. Charging is compensated by a refund if a later step fails.
+// Every handler writes to the shop's tables through ctx.tx, so the write and
+// the step's completion commit together. The two waits hold no worker while
+// they wait: the app ends them with rowflow.signal and rowflow.complete_task
+// (the demo, examples/orders/demo.ts, does both after a few seconds).
 import { sql } from "kysely";
 
 import { defineTask, defineWorkflow } from "../../src/definition/index.js";
 import { fatal } from "../../src/worker/attempt/outcomes.js";
-import { orderRowInput, reviewThresholdCents } from "./order-input.js";
+import {
+  approvalAnswer,
+  managersGroup,
+  orderRowInput,
+  paymentConfirmed,
+  reviewThresholdCents,
+} from "./order-input.js";
 
 // The compensation of "charge": runs only if the run fails after the charge succeeded.
 const refundPayment = defineTask("refund-payment", { input: orderRowInput }, async (ctx) => {
@@ -49,36 +58,49 @@ export const orderFulfilment = defineWorkflow({
                where id = ${order.id}`.execute(ctx.tx);
     return { sku: order.sku };
   })
+  // The payment provider confirms the payment out of band: a signal to the
+  // run ("payment-confirmed", sent by the app's webhook with rowflow.signal).
+  // One sent before the step waits is kept for it; none within an hour fails
+  // the run (onFailure rejects the order; nothing was charged).
+  .wait("await-payment", {
+    dependsOn: ["validate"],
+    signal: "payment-confirmed",
+    payload: paymentConfirmed,
+    timeout: "1 hour",
+    onTimeout: "fail",
+  })
   .step(
     "charge",
-    { task: "charge-payment", dependsOn: ["validate"], compensate: refundPayment },
+    { task: "charge-payment", dependsOn: ["await-payment"], compensate: refundPayment },
     async (ctx) => {
       const order = ctx.input.row;
+      const payment = ctx.deps["await-payment"];
       // The idempotency key is the same on every attempt: a payment provider
       // would get it too; here the unique charge_key makes a double charge impossible.
       const { rows } = await sql<{ id: number }>`
-        insert into shop.payments (order_id, amount_cents, status, charge_key)
-        values (${order.id}, ${order.total_cents}, 'captured', ${ctx.idempotencyKey})
+        insert into shop.payments (order_id, amount_cents, status, charge_key, reference)
+        values (${order.id}, ${payment.amountCents}, 'captured', ${ctx.idempotencyKey},
+                ${payment.reference})
         returning id`.execute(ctx.tx);
       await sql`update shop.orders set status = 'paid', updated_at = now()
                  where id = ${order.id}`.execute(ctx.tx);
       return { paymentId: rows[0]?.id ?? null };
     },
   )
-  .step(
-    "manual-review",
-    {
-      task: "review-order",
-      dependsOn: ["charge"],
-      if: `$.input.row.total_cents > ${reviewThresholdCents}`,
-    },
-    async (ctx) => {
-      // A real shop would wait for a person here; the demo approves at once.
-      await sql`update shop.orders set review = 'approved', updated_at = now()
-                 where id = ${ctx.input.row.id}`.execute(ctx.tx);
-      return { approved: true };
-    },
-  )
+  // A person decides: a task for the managers group (rowflow tasks lists it;
+  // rowflow task complete, or rowflow.complete_task, answers it). The answer
+  // is checked against the form made from approvalAnswer, then is the
+  // step's output, which ship reads.
+  .human("approve", {
+    dependsOn: ["charge"],
+    if: `$.input.row.total_cents > ${reviewThresholdCents}`,
+    assignee: managersGroup,
+    title: "Approve a large order",
+    description: `Orders over $${reviewThresholdCents / 100} ship after a manager approves them.`,
+    answer: approvalAnswer,
+    due: "1 day",
+    onTimeout: "fail",
+  })
   .step("reserve", { task: "reserve-inventory", dependsOn: ["charge"] }, async (ctx) => {
     const order = ctx.input.row;
     const { rows } = await sql<{ sku: string }>`
@@ -113,15 +135,23 @@ export const orderFulfilment = defineWorkflow({
   )
   .step(
     "ship",
-    { task: "create-shipment", dependsOn: ["reserve", "confirm", "manual-review"] },
+    { task: "create-shipment", dependsOn: ["reserve", "confirm", "approve"] },
     async (ctx) => {
       const order = ctx.input.row;
+      const approval = ctx.deps.approve; // null: no approval was needed (skipped)
+      // fatal: a refusal is final; the run fails and the charge is refunded.
+      if (approval && !approval.approved)
+        fatal(`a manager refused the order: ${approval.note ?? ""}`);
+      if (approval) {
+        await sql`update shop.orders set review = 'approved', updated_at = now()
+                   where id = ${order.id}`.execute(ctx.tx);
+      }
       const carrier = order.quantity > 5 ? "freight" : "parcel";
       await sql`insert into shop.shipments (order_id, carrier) values (${order.id}, ${carrier})`.execute(
         ctx.tx,
       );
       await sql`update shop.orders set status = 'shipped', updated_at = now()
                  where id = ${order.id}`.execute(ctx.tx);
-      return { carrier, reviewed: ctx.deps["manual-review"] !== null };
+      return { carrier, reviewed: approval !== null };
     },
   );

@@ -31,6 +31,8 @@ create table if not exists shop.payments (
   status      text not null check (status in ('captured', 'refunded')),
   -- The step's idempotency key: a retried charge can never capture twice.
   charge_key  text not null unique,
+  -- The payment provider's reference, from its payment-confirmed signal.
+  reference   text,
   created_at  timestamptz not null default now(),
   refunded_at timestamptz
 );
@@ -40,6 +42,16 @@ create table if not exists shop.shipments (
   order_id   bigint not null unique references shop.orders (id),
   carrier    text not null,
   created_at timestamptz not null default now()
+);
+
+-- The sales report the shop-report schedule writes (examples/orders/report.ts).
+create table if not exists shop.reports (
+  id           bigint generated always as identity primary key,
+  scheduled_at timestamptz not null unique,
+  orders       int not null,
+  shipped      int not null,
+  revenue_cents int not null,
+  created_at   timestamptz not null default now()
 );
 
 create table if not exists shop.emails (

@@ -9,9 +9,11 @@ import { registerMigrate } from "./commands/migrate.js";
 import { registerOperateActions } from "./commands/operate-actions.js";
 import { registerOperateReads } from "./commands/operate-reads.js";
 import { registerSchedules } from "./commands/schedules.js";
+import { registerSignal } from "./commands/signal.js";
 import { registerTail } from "./commands/tail.js";
+import { registerTasks } from "./commands/tasks.js";
 import { registerWorker } from "./commands/worker.js";
-import { invocation, UsageError } from "./operate-support.js";
+import { invocation, refusalLines, UsageError } from "./operate-support.js";
 import { exitBySignal, receivedStopSignal } from "./stop-signals.js";
 
 /**
@@ -49,8 +51,10 @@ const program = new RowflowCommand()
   // Usage errors throw (commander has printed them) and exit 2, not 1.
   .exitOverride()
   // Named to other commands that find the embedded Postgres this one holds.
-  .hook("preAction", (_program, action) => {
-    invocation.command = action.name();
+  .hook("preAction", (root, action) => {
+    const parent = action.parent;
+    invocation.command =
+      parent && parent !== root ? `${parent.name()} ${action.name()}` : action.name();
   });
 
 registerMigrate(program);
@@ -60,6 +64,8 @@ registerGenerateMigration(program);
 registerOperateReads(program);
 registerOperateActions(program);
 registerSchedules(program);
+registerSignal(program);
+registerTasks(program);
 registerTail(program);
 
 /** The package's version (src/cli and dist/cli are both two levels below package.json). */
@@ -80,6 +86,7 @@ try {
   } else {
     const code = error instanceof RowflowError ? ` [${error.code}]` : "";
     console.error(`rowflow: ${error.message.split("\n")[0]}${code}`);
+    for (const line of refusalLines(error)) console.error(line);
   }
   process.exitCode = error instanceof UsageError ? 2 : 1;
 }

@@ -5,6 +5,7 @@ import Table from "cli-table3";
 import pg from "pg";
 
 import { openCliDatabase } from "../config/open-database.js";
+import { RowflowSqlError } from "../errors.js";
 
 export interface DbOptions {
   databaseUrl?: string;
@@ -78,8 +79,22 @@ export function parseInterval(text: string): string {
 }
 
 export function runId(text: string): string {
-  if (!/^[1-9]\d{0,18}$/.test(text)) throw new UsageError(`not a run id: ${text}`);
+  return positiveId(text, "run");
+}
+
+/** A positive bigint id (`rowflow task claim 7`), else a usage error naming `what`. */
+export function positiveId(text: string, what: string): string {
+  if (!/^[1-9]\d{0,18}$/.test(text)) throw new UsageError(`not a ${what} id: ${text}`);
   return text;
+}
+
+/** An option's JSON value (`--payload`, `--answer`), else a usage error. */
+export function jsonOption(option: string, text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new UsageError(`${option} is not JSON: ${text}`);
+  }
 }
 
 /** A mistake in the command line: exit code 2. */
@@ -108,4 +123,19 @@ export function errorMessage(error: unknown): string | null {
   const e = error as { message?: unknown; error?: { message?: unknown } };
   const message = e.message ?? e.error?.message;
   return typeof message === "string" ? message.split("\n")[0]!.slice(0, 80) : null;
+}
+
+/**
+ * What a task refusal adds below its one-line message: RF066's every
+ * problem with the answer (its DETAIL, one per line) and, for RF063-RF066,
+ * the SQL function's hint (who completed the task, that it stays open, …).
+ */
+export function refusalLines(error: Error): string[] {
+  if (!(error instanceof RowflowSqlError) || !/^RF06[3-6]$/.test(error.code)) return [];
+  const problems =
+    error.code === "RF066" && error.detail
+      ? error.detail.split("\n").map((problem) => `  - ${problem}`)
+      : [];
+  const hint = (error.cause as { hint?: unknown } | undefined)?.hint;
+  return [...problems, ...(typeof hint === "string" ? [`hint: ${hint}`] : [])];
 }

@@ -4,6 +4,7 @@ import type { RowflowConfig } from "../config/config.js";
 import type { CliDatabase } from "../config/open-database.js";
 import { createPool } from "../db/connection.js";
 import { migrate } from "../db/migrate.js";
+import { syncOrCheckSchedule } from "../db/schedules/define-schedule.js";
 import type { Logger } from "../definition/logger.js";
 import { syncWorkflows } from "../definition/sync.js";
 import { createWorker } from "../worker/create-worker.js";
@@ -56,6 +57,13 @@ export async function runDev(options: RunDevOptions): Promise<number> {
       })[];
       const defined = await syncWorkflows(pool, workflows as never);
       for (const { name, version } of defined) say(`workflow ${name} v${version}`);
+      // As the worker would with syncWorkflows (it is off here: the workflows are defined above).
+      for (const schedule of config.schedules ?? []) {
+        await syncOrCheckSchedule(pool, schedule);
+        say(
+          `schedule ${schedule.name} (${schedule.cron}, ${schedule.timezone}) → ${schedule.workflow}`,
+        );
+      }
       for (const line of await attachDeclared(pool, workflows)) say(`attached ${line}`);
     }
 

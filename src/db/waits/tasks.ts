@@ -51,24 +51,25 @@ const COLUMNS = `id::text as "id", run_id::text as "runId", workflow, step, titl
   completed_by as "completedBy", completed_at as "completedAt", answer, run_status as "runStatus"`;
 
 export async function listTasks(db: Queryable, filter: TaskFilter = {}): Promise<HumanTask[]> {
-  const from =
-    filter.assignee === undefined ? "rowflow.tasks as t" : "rowflow.inbox($1, $2::text[]) as t";
+  // The inbox's parameters come last and only with an assignee: Postgres
+  // cannot type a parameter that the statement does not use.
+  const inbox = filter.assignee !== undefined;
+  const from = inbox ? "rowflow.inbox($6, $7::text[]) as t" : "rowflow.tasks as t";
   const { rows } = await db.query<HumanTask>(
     `select ${COLUMNS} from ${from}
-     where ($3::text[] is null or t.status = any ($3::text[]))
-       and ($4::text is null or t.workflow = $4)
-       and ($5::bigint is null or t.run_id = $5)
-       and (not $6::boolean or t.overdue)
+     where ($1::text[] is null or t.status = any ($1::text[]))
+       and ($2::text is null or t.workflow = $2)
+       and ($3::bigint is null or t.run_id = $3)
+       and (not $4::boolean or t.overdue)
      order by t.due_at nulls last, t.id
-     limit $7`,
+     limit $5`,
     [
-      filter.assignee ?? null,
-      filter.groups ?? [],
       filter.status ?? null,
       filter.workflow ?? null,
       filter.runId ?? null,
       filter.overdue ?? false,
       filter.limit ?? 100,
+      ...(inbox ? [filter.assignee, filter.groups ?? []] : []),
     ],
   );
   return rows;
