@@ -271,7 +271,8 @@ begin
       end if;
       v_m := regexp_match(substr(v_cond, v_i), '^(\$(?:\.[A-Za-z_][A-Za-z0-9_]*|\.\"[^"]+\"|\[[0-9]+\])+)');
       perform rowflow._compile_path(to_jsonb(v_m[1]), _compile_row_wait.what || ': waitFor.where path');
-      v_out := v_out || pg_catalog.format('(pg_catalog.jsonb_path_query_first(ctx, %L::jsonpath) #>> ''{}'')', v_m[1]);
+      v_out := v_out || pg_catalog.format('(pg_catalog.jsonb_path_query_first(rowflow_ctx.ctx, %L::jsonpath) #>> ''{}'')',
+                                          v_m[1]);
       v_i := v_i + length(v_m[1]);
       continue;
     end if;
@@ -283,14 +284,16 @@ begin
   v_fn := 'rw_' || left(md5(v_relid::text || ':' || _compile_row_wait.owner || ':' || v_out), 20);
   begin
     execute pg_catalog.format(
-      'create or replace function rowflow.%I(ctx jsonb) returns jsonb language sql stable security definer '
-      'set search_path to '''' as %L', v_fn,
-      pg_catalog.format('select pg_catalog.to_jsonb(t) from only %s as t where (%s) limit 1', v_relid::regclass, v_out));
+      'create or replace function rowflow.%I(ctxs jsonb[]) returns table (o int, "row" jsonb) language sql stable '
+      'security definer set search_path to '''' as %L', v_fn,
+      pg_catalog.format('select rowflow_ctx.o::int, rowflow_match.r from unnest(ctxs) with ordinality as rowflow_ctx(ctx, o) '
+                        'cross join lateral (select pg_catalog.to_jsonb(t) as r from only %s as t where (%s) limit 1) '
+                        'as rowflow_match', v_relid::regclass, v_out));
   exception when others then
     raise exception '%: waitFor.where is not a valid condition on %: %', _compile_row_wait.what, v_relid::regclass, sqlerrm
       using errcode = 'RF012', hint = 'Qualify functions by schema (the check runs with an empty search_path); cast paths, e.g. ($.input.id)::bigint.';
   end;
-  v_proc := pg_catalog.format('rowflow.%I(jsonb)', v_fn)::regprocedure;
+  v_proc := pg_catalog.format('rowflow.%I(jsonb[])', v_fn)::regprocedure;
   execute pg_catalog.format('revoke all on function %s from public', v_proc);
   perform rowflow._give_function(v_proc, (select r.oid from pg_catalog.pg_roles as r where r.rolname = _compile_row_wait.owner));
 
@@ -2462,7 +2465,8 @@ comment on function rowflow.release_dead_workers(interval, timestamptz) is
 select rowflow._allow('function rowflow.release_dead_workers(interval, timestamptz)', '{worker,operator}');
 
 -- from sql/schema/78_waits/_check_row_wait.sql
-create or replace function rowflow._check_row_wait(run_id bigint, step text, now timestamptz)
+create or replace function rowflow._check_row_wait(run_id bigint, step text, now timestamptz,
+  matched jsonb default null)
 returns boolean
 language plpgsql
 set search_path to ''
@@ -2482,8 +2486,9 @@ begin
   end if;
   select ws.* into v_ws from rowflow.workflow_steps as ws
   where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = _check_row_wait.step;
-  v_row := rowflow._row_match(v_ws.wait, pg_catalog.jsonb_build_object('input', v_run.input,
-                                          'steps', rowflow._deps_outputs(v_run.id, v_ws.depends_on)));
+  v_row := coalesce(_check_row_wait.matched,
+                    rowflow._row_match(v_ws.wait, pg_catalog.jsonb_build_object('input', v_run.input,
+                                         'steps', rowflow._deps_outputs(v_run.id, v_ws.depends_on))));
   if v_row is null then
     return false;
   end if;
@@ -2492,9 +2497,9 @@ begin
   return true;
 end;
 $$;
-comment on function rowflow._check_row_wait(bigint, text, timestamptz) is
+comment on function rowflow._check_row_wait(bigint, text, timestamptz, jsonb) is
   'Internal: a waiting waitFor step''s condition; a matching row settles the step with the row as its output.';
-select rowflow._allow('function rowflow._check_row_wait(bigint, text, timestamptz)', '{}');
+select rowflow._allow('function rowflow._check_row_wait(bigint, text, timestamptz, jsonb)', '{}');
 
 create or replace function rowflow._row_match(wait jsonb, ctx jsonb)
 returns jsonb
@@ -2505,8 +2510,8 @@ as $$
 declare
   v_row jsonb;
 begin
-  execute pg_catalog.format('select %s($1)', (_row_match.wait ->> 'check')::regprocedure::regproc)
-  into v_row using _row_match.ctx;
+  execute pg_catalog.format('select m."row" from %s($1) as m', (_row_match.wait ->> 'check')::regprocedure::regproc)
+  into v_row using array[_row_match.ctx];
   return v_row;
 end;
 $$;
@@ -2596,19 +2601,45 @@ security definer
 set search_path to ''
 as $$
 declare
-  v_w record;
+  v_g record;
+  v_m record;
 begin
   if not exists (select 1 from rowflow.step_waits as w where w.relid = tg_relid) then
     return null;
   end if;
-  for v_w in
-    select w.run_id, w.step from rowflow.step_waits as w where w.relid = tg_relid order by w.run_id, w.step
+  -- PHASE 1: per condition (check function), the waiting runs' contexts,
+  -- matched in one call; nothing locked yet.
+  for v_g in
+    select ws.wait ->> 'check' as fn,
+           array_agg(w.run_id order by w.run_id, w.step) as runs,
+           array_agg(w.step order by w.run_id, w.step) as steps,
+           array_agg(pg_catalog.jsonb_build_object('input', r.input,
+                       'steps', rowflow._deps_outputs(r.id, ws.depends_on)) order by w.run_id, w.step) as ctxs
+    from rowflow.step_waits as w
+    join rowflow.runs as r on r.id = w.run_id and r.status = 'running'
+    join rowflow.workflow_steps as ws on ws.workflow = r.workflow and ws.version = r.version and ws.name = w.step
+    where w.relid = tg_relid
+    group by ws.wait ->> 'check'
   loop
     begin
-      perform rowflow._check_row_wait(v_w.run_id, v_w.step, pg_catalog.statement_timestamp());
+      for v_m in execute pg_catalog.format('select m.o, m."row" from %s($1) as m order by m.o',
+                                           v_g.fn::regprocedure::regproc) using v_g.ctxs
+      loop
+        -- PHASE 2: each match settles under its run's lock, if it still waits.
+        perform rowflow._check_row_wait(v_g.runs[v_m.o], v_g.steps[v_m.o], pg_catalog.statement_timestamp(),
+                                        v_m."row");
+      end loop;
     exception when others then
-      raise warning 'rowflow: the waitFor condition of run % step % failed (%); it keeps waiting', v_w.run_id,
-        v_w.step, sqlerrm;
+      -- One run's values do not fit the condition (a cast): check them one
+      -- by one, so that the others still complete.
+      for i in 1 .. cardinality(v_g.runs) loop
+        begin
+          perform rowflow._check_row_wait(v_g.runs[i], v_g.steps[i], pg_catalog.statement_timestamp());
+        exception when others then
+          raise warning 'rowflow: the waitFor condition of run % step % failed (%); it keeps waiting', v_g.runs[i],
+            v_g.steps[i], sqlerrm;
+        end;
+      end loop;
     end;
   end loop;
   return null;

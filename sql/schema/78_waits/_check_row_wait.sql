@@ -1,4 +1,4 @@
--- rowflow._check_row_wait(run_id, step, now) → whether the step's row was found
+-- rowflow._check_row_wait(run_id, step, now, matched) → whether the step's row was found
 --
 -- Evaluates a waiting waitFor step's condition (its check function,
 -- rowflow._compile_row_wait) over {"input", "steps"} of its run and, when a
@@ -6,8 +6,10 @@
 -- (rowflow._settle_step: dependents released, event row_matched). Takes the
 -- run's lock first, as every gate, and re-reads that the step still waits
 -- (a concurrent signal of the same change, a cancel, a timeout won). Called
--- by the table's trigger (rowflow._row_wait_fired) and by arm_step.
-create or replace function rowflow._check_row_wait(run_id bigint, step text, now timestamptz)
+-- by the table's trigger (rowflow._row_wait_fired), which passes the row
+-- its set-based check already matched (`matched`: no second evaluation).
+create or replace function rowflow._check_row_wait(run_id bigint, step text, now timestamptz,
+  matched jsonb default null)
 returns boolean
 language plpgsql
 set search_path to ''
@@ -27,8 +29,9 @@ begin
   end if;
   select ws.* into v_ws from rowflow.workflow_steps as ws
   where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = _check_row_wait.step;
-  v_row := rowflow._row_match(v_ws.wait, pg_catalog.jsonb_build_object('input', v_run.input,
-                                          'steps', rowflow._deps_outputs(v_run.id, v_ws.depends_on)));
+  v_row := coalesce(_check_row_wait.matched,
+                    rowflow._row_match(v_ws.wait, pg_catalog.jsonb_build_object('input', v_run.input,
+                                         'steps', rowflow._deps_outputs(v_run.id, v_ws.depends_on))));
   if v_row is null then
     return false;
   end if;
@@ -37,9 +40,9 @@ begin
   return true;
 end;
 $$;
-comment on function rowflow._check_row_wait(bigint, text, timestamptz) is
+comment on function rowflow._check_row_wait(bigint, text, timestamptz, jsonb) is
   'Internal: a waiting waitFor step''s condition; a matching row settles the step with the row as its output.';
-select rowflow._allow('function rowflow._check_row_wait(bigint, text, timestamptz)', '{}');
+select rowflow._allow('function rowflow._check_row_wait(bigint, text, timestamptz, jsonb)', '{}');
 
 -- rowflow._row_match(wait, ctx) → the first row matching a waitFor's condition, as JSON, or null
 create or replace function rowflow._row_match(wait jsonb, ctx jsonb)
@@ -51,8 +54,8 @@ as $$
 declare
   v_row jsonb;
 begin
-  execute pg_catalog.format('select %s($1)', (_row_match.wait ->> 'check')::regprocedure::regproc)
-  into v_row using _row_match.ctx;
+  execute pg_catalog.format('select m."row" from %s($1) as m', (_row_match.wait ->> 'check')::regprocedure::regproc)
+  into v_row using array[_row_match.ctx];
   return v_row;
 end;
 $$;
