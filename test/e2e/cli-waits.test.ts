@@ -51,16 +51,21 @@ describe("rowflow signal, tasks, task", () => {
     const taskA = String((await arm(db.pool, a, "approve", soon)).task);
     const taskB = String((await arm(db.pool, b, "approve", "2020-01-01T00:00:00Z")).task);
 
-    const [delivered, kept, unknown, badPayload, list, inbox, wrongAnswer, notTheirs] = await all(
-      ["signal", String(a), "payment-confirmed", "--payload", '{"amount": 5}', "--json"],
-      ["signal", String(b), "payment-confirmed"],
-      ["signal", "999999", "payment-confirmed"],
-      ["signal", String(a), "payment-confirmed", "--payload", "{amount"],
-      ["tasks", "--json"],
-      ["tasks", "--assignee", "bob", "--overdue"],
-      ["task", "complete", taskA, "--as", "ann", "--answer", '{"approved": "yes", "note": 1}'],
-      ["task", "claim", taskA, "--as", "mallory"],
-    );
+    const [delivered, kept, unknown, badPayload, list, inbox, wrongAnswer, notTheirs, shown] =
+      await all(
+        ["signal", String(a), "payment-confirmed", "--payload", '{"amount": 5}', "--json"],
+        ["signal", String(b), "payment-confirmed"],
+        ["signal", "999999", "payment-confirmed"],
+        ["signal", String(a), "payment-confirmed", "--payload", "{amount"],
+        ["tasks", "--json"],
+        ["tasks", "--assignee", "bob", "--overdue"],
+        ["task", "complete", taskA, "--as", "ann", "--answer", '{"approved": "yes", "note": 1}'],
+        ["task", "claim", taskA, "--as", "mallory"],
+        ["show", String(b)],
+      );
+    // rowflow show says what a waiting step waits for.
+    expect(ok(shown!)).toMatch(new RegExp(`approve +│ waiting for task ${taskB} `));
+    expect(ok(shown!)).toMatch(/pay +│ queued /);
     expect(JSON.parse(ok(delivered!))).toMatchObject({
       ok: true,
       status: "delivered",

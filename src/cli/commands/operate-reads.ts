@@ -101,7 +101,7 @@ export function registerOperateReads(program: Command): void {
   program
     .command("show <run>")
     .description(
-      "a run's steps, indented by their depth in the DAG, with status, attempt, duration and last error",
+      "a run's steps, indented by their depth in the DAG, with status (or what a waiting step waits for), attempt, duration and last error",
     )
     .option("--json", "print JSON")
     .option(...databaseOption)
@@ -126,8 +126,13 @@ export function registerOperateReads(program: Command): void {
            )
            select s.step, s.kind, s.status, s.attempt, s.output, s.error,
                   coalesce((select max(d) from depth where depth.name = s.step), 0) as depth,
-                  extract(epoch from (s.finished_at - s.started_at)) * 1000 as duration_ms
-           from rowflow.run_steps s where s.run_id = $1
+                  extract(epoch from (s.finished_at - s.started_at)) * 1000 as duration_ms,
+                  case w.kind when 'signal' then 'signal ' || w.signal
+                              when 'human' then 'task ' || w.task_id
+                              when 'row' then 'a row of ' || w.relid::regclass::text end as waiting_for
+           from rowflow.run_steps s
+           left join rowflow.step_waits w on w.run_id = s.run_id and w.step = s.step
+           where s.run_id = $1
            order by case s.kind when 'step' then 0 else 1 end, depth, s.step`,
           [id, runs[0].workflow, runs[0].version],
         );
@@ -143,7 +148,7 @@ export function registerOperateReads(program: Command): void {
           ["step", "status", "attempt", "duration", "last error"],
           result.steps.map((s) => [
             `${"  ".repeat(Number(s.depth))}${String(s.step)}`,
-            s.status,
+            s.waiting_for === null ? s.status : `waiting for ${String(s.waiting_for)}`,
             s.attempt,
             s.duration_ms === null ? null : `${Math.round(Number(s.duration_ms))} ms`,
             errorMessage(s.error),
