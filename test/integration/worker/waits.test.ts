@@ -97,7 +97,7 @@ it("waits for a signal, a person and a time without a slot, then ships with thei
   });
 });
 
-it("waits for a business row: a later INSERT from the app completes the step in its transaction", async () => {
+it("an order waits for its payment row and a manager's approval, then ships", async () => {
   await db.query(`create schema shop;
     create table shop.payments (id bigserial primary key, order_id bigint not null, status text not null)`);
   const paid = defineWorkflow({ name: "paid-waits", input: z.object({ orderId: z.number() }) })
@@ -106,7 +106,15 @@ it("waits for a business row: a later INSERT from the app completes the step in 
       where: "order_id = ($.input.orderId)::bigint and status = 'settled'",
       row: z.object({ id: z.number(), status: z.string() }),
     })
-    .step("ship", { dependsOn: ["payment"] }, async (ctx) => ({ paymentId: ctx.deps.payment.id }));
+    .human("approve", {
+      assignee: "managers",
+      title: "Approve order",
+      answer: z.object({ approved: z.boolean() }),
+    })
+    .step("ship", { dependsOn: ["payment", "approve"] }, async (ctx) => ({
+      paymentId: ctx.deps.payment.id,
+      approved: ctx.deps.approve.approved,
+    }));
   const worker = await startTestWorker(db.url, { concurrency: 1, workflows: [paid] });
   cleanup.push(() => worker.stop());
   const client = createClient({ connectionString: db.url, pollInterval: 50 });
@@ -124,10 +132,21 @@ it("waits for a business row: a later INSERT from the app completes the step in 
   const { rows } = await db.query<{ id: string }>(
     "insert into shop.payments (order_id, status) values (7, 'settled') returning id",
   );
+  // A manager approves from the app: a member of the group the task is assigned to.
+  const [task] = await waitFor(async () => {
+    const tasks = await client.tasks({ assignee: "mia@example.com", groups: ["managers"] });
+    return tasks.length > 0 && tasks;
+  });
+  await client.completeTask(task!.id, {
+    by: "mia@example.com",
+    groups: ["managers"],
+    answer: { approved: true },
+  });
   const done = await client.waitForRun(run, { timeout: 20_000 });
   expect(done.status).toBe("succeeded");
   expect(done.steps.find((s) => s.step === "ship")?.output).toEqual({
     paymentId: Number(rows[0]!.id),
+    approved: true,
   });
 });
 
