@@ -5349,6 +5349,33 @@ $$;
 COMMENT ON FUNCTION rowflow.retry_runs(workflow text, statuses text[], since timestamp with time zone, before timestamp with time zone, mode text, reason text, max_runs integer, now timestamp with time zone) IS 'retry_run over a filter (workflow, failed/cancelled statuses, created in [since, before)), at most max_runs per call; answers counts.';
 
 --
+-- Name: run_counts(text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.run_counts(workflow text DEFAULT NULL::text, since timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(total bigint, active bigint, queued bigint, running bigint, compensating bigint, succeeded bigint, failed bigint, cancelled bigint)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select pg_catalog.count(*),
+         pg_catalog.count(*) filter (where r.status in ('queued', 'running', 'compensating')),
+         pg_catalog.count(*) filter (where r.status = 'queued'),
+         pg_catalog.count(*) filter (where r.status = 'running'),
+         pg_catalog.count(*) filter (where r.status = 'compensating'),
+         pg_catalog.count(*) filter (where r.status = 'succeeded'),
+         pg_catalog.count(*) filter (where r.status = 'failed'),
+         pg_catalog.count(*) filter (where r.status = 'cancelled')
+  from rowflow.visible_runs as r
+  where (run_counts.workflow is null or r.workflow = run_counts.workflow)
+    and (run_counts.since is null or r.created_at >= run_counts.since);
+$$;
+
+--
+-- Name: FUNCTION run_counts(workflow text, since timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.run_counts(workflow text, since timestamp with time zone) IS 'How many runs (of workflow, created at or after since; null: all) the caller may see: total, active (queued + running + compensating) and one count per status. One row.';
+
+--
 -- Name: visible_runs; Type: VIEW; Schema: rowflow; Owner: -
 --
 

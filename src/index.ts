@@ -13,6 +13,7 @@ export {
 } from "./client/create-client.js";
 export type { RunChange, RunChangeListener } from "./client/run-listener.js";
 export type { WaitForRunOptions } from "./client/wait-for-run.js";
+export type { WaitForRunsOptions } from "./client/wait-for-runs.js";
 export { WaitTimeoutError } from "./client/wait-timeout-error.js";
 export { defineConfig, type RowflowConfig } from "./config/config.js";
 export type { DemoTools, DevHooks } from "./config/dev-hooks.js";
@@ -31,6 +32,7 @@ export type {
   RunFilter,
   SkipResult,
 } from "./db/runs/operate.js";
+export type { RunCounts, RunCountsFilter } from "./db/runs/run-counts.js";
 export type { RunSummary } from "./db/runs/runs-for.js";
 export {
   type AnyDeps,

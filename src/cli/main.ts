@@ -10,6 +10,7 @@ import { registerOperateActions } from "./commands/operate-actions.js";
 import { registerOperateReads } from "./commands/operate-reads.js";
 import { registerSchedules } from "./commands/schedules.js";
 import { registerTail } from "./commands/tail.js";
+import { registerWait } from "./commands/wait.js";
 import { registerWorker } from "./commands/worker.js";
 import { invocation, UsageError } from "./operate-support.js";
 
@@ -36,6 +37,7 @@ registerOperateReads(program);
 registerOperateActions(program);
 registerSchedules(program);
 registerTail(program);
+registerWait(program);
 
 /** The package's version (src/cli and dist/cli are both two levels below package.json). */
 function packageVersion(): string {
