@@ -86,7 +86,11 @@ const options: ScenarioOptions = {
   poison: num("poison", values.poison),
 };
 
-const server = await openChaosServer({ dataDir: values["data-dir"], pgCtl: values["pg-ctl"] });
+const server = await openChaosServer({
+  databaseUrl: process.env.DATABASE_URL,
+  dataDir: values["data-dir"],
+  pgCtl: values["pg-ctl"],
+});
 console.log(`rowflow chaos on ${server.description}: ${names.join(", ")}`);
 const summaries: Summary[] = [];
 try {

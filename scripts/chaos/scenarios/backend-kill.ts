@@ -26,7 +26,8 @@ export const backendKill: Scenario = {
       let listen = 0;
       let ended = 0;
       const deadline = Date.now() + (o.durationMs ?? Infinity);
-      while (h.finished < until * runs && Date.now() < deadline) {
+      const maxFaults = o.maxFaults ?? Infinity;
+      while (h.finished < until * runs && Date.now() < deadline && h.faults < maxFaults) {
         await sleep(every);
         if (h.finished >= until * runs) break;
         const everything = h.faults % 2 === 0;

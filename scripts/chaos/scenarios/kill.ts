@@ -19,7 +19,8 @@ export const kill: Scenario = {
       h.startSampling();
       await startRuns(h.client, diamond.name, runs);
       const deadline = Date.now() + (o.durationMs ?? Infinity);
-      while (h.finished < until * runs && Date.now() < deadline) {
+      const maxFaults = o.maxFaults ?? Infinity;
+      while (h.finished < until * runs && Date.now() < deadline && h.faults < maxFaults) {
         await sleep(every);
         if (h.finished >= until * runs) break;
         await h.fleet.kill(Math.floor(Math.random() * h.fleet.size));

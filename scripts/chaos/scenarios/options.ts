@@ -9,6 +9,8 @@ export interface ScenarioOptions {
   everyMs?: number | undefined;
   /** How long the faults go on (pg-restart; kill and backend-kill stop earlier when `faultUntil` is reached). */
   durationMs?: number | undefined;
+  /** At most this many faults (kill, backend-kill). (Default: no limit) */
+  maxFaults?: number | undefined;
   /** Faults stop once this share of the runs has finished (kill, backend-kill). (Default: 0.8) */
   faultUntil?: number | undefined;
   /** Business transactions (aborts). */

@@ -1,4 +1,4 @@
-// pg-restart: the server restarts every 5-10 s, alternately in fast mode
+// pg-restart: the server restarts every 5-10 s (--every 5: 5 to 10), alternately in fast mode
 // (sessions ended, a clean shutdown) and immediate mode (a crash: WAL
 // recovery at start), while a producer keeps starting 50 diamond runs a
 // second (a start call the restart breaks is skipped; one whose commit it cut
@@ -17,6 +17,7 @@ export const pgRestart: Scenario = {
     const restart = env.restart;
     if (!restart) throw new Error("pg-restart needs a server the script can restart");
     const duration = o.durationMs ?? 60_000;
+    const every = o.everyMs ?? 5_000; // the next restart after every … 2 × every
     const rate = 50; // runs started per second
     const h = await Harness.open(env, settings, [diamond]);
     try {
@@ -35,7 +36,7 @@ export const pgRestart: Scenario = {
       const end = Date.now() + duration;
       const restarts: string[] = [];
       let mode: ShutdownMode = "fast";
-      await sleep(3_000); // a stretch without faults, for the "before" figure
+      await sleep(Math.min(3_000, every)); // a stretch without faults, for the "before" figure
       // The producer stops at the last restart: what follows is recovery and the backlog.
       for (;;) {
         const began = Date.now();
@@ -43,7 +44,7 @@ export const pgRestart: Scenario = {
         h.fault();
         restarts.push(`${mode} ${((Date.now() - began) / 1000).toFixed(1)} s`);
         mode = mode === "fast" ? "immediate" : "fast";
-        const gap = 5_000 + Math.random() * 5_000;
+        const gap = every + Math.random() * every;
         if (Date.now() + gap > end) break;
         await sleep(gap);
       }
