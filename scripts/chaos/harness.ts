@@ -161,6 +161,8 @@ export class Harness {
       stuck: number;
       jobs: number;
       lost: number;
+      last_lost: Date | null;
+      most_lost: number;
     }>(
       `with l as (select run_id, step, count(*)::int as n from chaos_ledger group by 1, 2),
             s as (select s.run_id, s.step, s.status from rowflow.step_runs as s
@@ -174,7 +176,10 @@ export class Harness {
                  (select 1 from rowflow.step_runs as x where x.run_id = l.run_id and x.step = l.step)) as phantom,
               (select count(*)::int from rowflow.step_runs where status in ('pending', 'queued', 'running')) as stuck,
               (select count(*)::int from graphile_worker._private_jobs) as jobs,
-              (select count(*)::int from rowflow.events where data -> 'error' ->> 'kind' = 'worker_lost') as lost`,
+              (select count(*)::int from rowflow.events where data -> 'error' ->> 'kind' = 'worker_lost') as lost,
+              (select max(at) from rowflow.events where data -> 'error' ->> 'kind' = 'worker_lost') as last_lost,
+              (select coalesce(max(n), 0)::int from (select count(*) as n from rowflow.events
+                 where data -> 'error' ->> 'kind' = 'worker_lost' group by run_id, step) as x) as most_lost`,
     );
     const r = rows[0]!;
     const rates = phaseRates(this.samples, {
@@ -183,6 +188,21 @@ export class Harness {
       lastFault: this.lastFault,
       end: doneAt ?? Date.now(),
     });
+    if (this.lastFault !== undefined) {
+      const left = this.samples.filter((s) => s.t <= this.lastFault!).at(-1)?.counts.active;
+      const lostAfter =
+        r.last_lost === null ? undefined : (r.last_lost.getTime() - this.lastFault) / 1000;
+      this.notes.push(
+        `at the last fault ${left ?? "?"} runs were unfinished` +
+          (lostAfter !== undefined && lostAfter > 0
+            ? `; the last lost attempt was released ${lostAfter.toFixed(1)} s after it`
+            : ""),
+      );
+    }
+    if (r.lost > 0)
+      this.notes.push(
+        `the most lost attempts of one step: ${r.most_lost} (a step fails when they use up its attempts)`,
+      );
     const problems: string[] = [];
     if (doneAt === undefined)
       problems.push(

@@ -11,7 +11,9 @@
 //   --workers N [4]  --concurrency N [8]  --step-ms N [5]  --poll-interval MS [1000]
 //   --heartbeat-timeout MS [rowflow's, 30000]  --done-timeout S [300]
 //   --runs N [kill 10000, backend-kill 5000, no-notify 2000, poison 500]
-//   --every S [2]  --fault-until F [0.8]  --duration S [pg-restart 60]
+//   --every S [kill, backend-kill 2; pg-restart 5, i.e. a restart every 5-10 s]
+//   --fault-until F [0.8: faults stop when 80 % of the runs have finished]
+//   --max-faults N [no limit]  --duration S [pg-restart 60; kill, backend-kill: no limit]
 //   --transactions N [20000]  --joins N [2000]  --width N [8]  --poison N [3]
 //   --data-dir DIR --pg-ctl PATH   (pg-restart on DATABASE_URL's server)
 //   --json FILE   (every summary as JSON)   --keep   (keep the databases)
@@ -36,6 +38,7 @@ const { values, positionals } = parseArgs({
     runs: { type: "string" },
     every: { type: "string" },
     "fault-until": { type: "string" },
+    "max-faults": { type: "string" },
     duration: { type: "string" },
     transactions: { type: "string" },
     joins: { type: "string" },
@@ -79,6 +82,7 @@ const options: ScenarioOptions = {
   runs: num("runs", values.runs),
   everyMs: num("every", values.every, 1000),
   faultUntil: values["fault-until"] === undefined ? undefined : Number(values["fault-until"]),
+  maxFaults: num("max-faults", values["max-faults"]),
   durationMs: num("duration", values.duration, 1000),
   transactions: num("transactions", values.transactions),
   joins: num("joins", values.joins),

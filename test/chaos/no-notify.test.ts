@@ -11,5 +11,5 @@ it("every run completes by polling when no NOTIFY is ever sent", async () => {
   const summary = await noNotify.run({ url: db.url, log }, ciSettings, { runs: 50 });
   expectClean(summary, { total: 50, succeeded: 50 });
   // The workers asked for wake-ups, and got none (the scenario checks the marks and waiters).
-  expect(summary.notes[0]).toMatch(/^[1-9]\d* waiter marks thrown away/);
+  expect(summary.notes.join("\n")).toMatch(/^[1-9]\d* waiter marks thrown away/m);
 });
