@@ -10,10 +10,10 @@ const db = useTestDatabase();
 it("workers whose backends (or LISTEN connections) are terminated reconnect and finish every run once", async () => {
   const summary = await backendKill.run(
     { url: db.url, log },
-    { ...ciSettings, stepMs: 30 },
+    { ...ciSettings, stepMs: 50 },
     {
       runs: 100,
-      everyMs: 700,
+      everyMs: 500,
     },
   );
   expectClean(summary, { total: 100, succeeded: 100 });

@@ -10,10 +10,10 @@ const db = useTestDatabase();
 it("SIGKILLed workers lose no ledger write and double none", async () => {
   const summary = await kill.run(
     { url: db.url, log },
-    { ...ciSettings, stepMs: 30 },
+    { ...ciSettings, stepMs: 50 },
     {
       runs: 100,
-      everyMs: 1_000,
+      everyMs: 700,
       maxFaults: 2,
       faultUntil: 1,
     },

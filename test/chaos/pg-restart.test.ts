@@ -14,8 +14,8 @@ it("a fast and an immediate restart lose no committed step and double none", asy
       { url: database.url, restart: server.restart, log },
       ciSettings,
       {
-        durationMs: 6_500,
-        everyMs: 1_500,
+        durationMs: 5_000,
+        everyMs: 1_000,
       },
     );
     expect(summary.faults).toBeGreaterThanOrEqual(2);
