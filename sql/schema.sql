@@ -87,10 +87,10 @@ CREATE TYPE rowflow.step_job AS (
 );
 
 --
--- Name: _add_step_jobs(rowflow.step_job[]); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: _add_step_jobs(rowflow.step_job[], text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow._add_step_jobs(jobs rowflow.step_job[]) RETURNS bigint[]
+CREATE FUNCTION rowflow._add_step_jobs(jobs rowflow.step_job[], task text DEFAULT 'rowflow:step'::text) RETURNS bigint[]
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
@@ -105,7 +105,7 @@ begin
     return '{}';
   end if;
   -- PHASE 1: the task and the queues exist (writes only when missing).
-  v_task := rowflow._step_task_id();
+  v_task := rowflow._task_id(_add_step_jobs.task);
   if exists (select 1 from unnest(_add_step_jobs.jobs) as j where j.queue is not null) then
     insert into graphile_worker._private_job_queues as q (queue_name)
     select distinct j.queue from unnest(_add_step_jobs.jobs) as j where j.queue is not null
@@ -134,10 +134,10 @@ end;
 $$;
 
 --
--- Name: FUNCTION _add_step_jobs(jobs rowflow.step_job[]); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION _add_step_jobs(jobs rowflow.step_job[], task text); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow._add_step_jobs(jobs rowflow.step_job[]) IS 'Internal: inserts rowflow:step jobs without job keys (ids in spec order) and wakes a waiting worker.';
+COMMENT ON FUNCTION rowflow._add_step_jobs(jobs rowflow.step_job[], task text) IS 'Internal: inserts rowflow:step (or rowflow:wait) jobs without job keys (ids in spec order) and wakes a waiting worker.';
 
 SET default_tablespace = '';
 
@@ -1254,6 +1254,13 @@ begin
     from cn order by cn.step
   )
   select count(*) into v_n from cn;
+
+  -- PHASE 3: their waits end, their open human tasks are cancelled.
+  if 'step' = any (_cancel_steps.kinds) then
+    delete from rowflow.step_waits as w where w.run_id = _cancel_steps.run_id;
+    update rowflow.human_tasks as t set status = 'cancelled'
+    where t.run_id = _cancel_steps.run_id and t.status in ('open', 'claimed');
+  end if;
   return v_n;
 end;
 $$;
@@ -1315,6 +1322,46 @@ begin
             else 'Write a SQL expression over new.<column> / old.<column>; its value is cast to text.' end;
 end;
 $$;
+
+--
+-- Name: _check_row_wait(bigint, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._check_row_wait(run_id bigint, step text, now timestamp with time zone) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_run rowflow.runs;
+  v_ws rowflow.workflow_steps;
+  v_row jsonb;
+begin
+  select r.* into v_run from rowflow.runs as r where r.id = _check_row_wait.run_id for no key update;
+  if v_run.status is distinct from 'running'
+     or not exists (select 1 from rowflow.step_waits as w join rowflow.step_runs as sr
+                      on sr.run_id = w.run_id and sr.step = w.step and sr.status = 'queued'
+                    where w.run_id = _check_row_wait.run_id and w.step = _check_row_wait.step and w.kind = 'row') then
+    return false;
+  end if;
+  select ws.* into v_ws from rowflow.workflow_steps as ws
+  where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = _check_row_wait.step;
+  v_row := rowflow._row_match(v_ws.wait, pg_catalog.jsonb_build_object('input', v_run.input,
+                                          'steps', rowflow._deps_outputs(v_run.id, v_ws.depends_on)));
+  if v_row is null then
+    return false;
+  end if;
+  perform rowflow._settle_step(v_run.id, _check_row_wait.step, 'succeeded', v_row, _check_row_wait.now, 'row_matched',
+                               pg_catalog.jsonb_build_object('table', v_ws.wait ->> 'table'));
+  return true;
+end;
+$$;
+
+--
+-- Name: FUNCTION _check_row_wait(run_id bigint, step text, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._check_row_wait(run_id bigint, step text, now timestamp with time zone) IS 'Internal: a waiting waitFor step''s condition; a matching row settles the step with the row as its output.';
 
 --
 -- Name: _check_step_run(text, text, smallint, smallint, smallint, smallint, timestamp with time zone, timestamp with time zone, text); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -1462,7 +1509,8 @@ begin
     select u.id as run_id, u.workflow, u.version, u.input, ws.name as step, ws.task, ws.attempts, ws.delay,
       ws.timeout, ws.if_path, ws.n_deps, ws.n_deps = 0 as root,
       greatest(-32768, least(32767, ws.priority + u.priority)) as priority, q.queue, g.go,
-      (ws.n_deps = 0 and g.go and q.queue is null and coalesce(ws.delay, interval '0') <= interval '0') as eligible,
+      (ws.n_deps = 0 and g.go and q.queue is null and coalesce(ws.delay, interval '0') <= interval '0'
+       and ws.wait is null) as eligible, ws.wait is not null as arms,
       u.priority as run_priority
     from u
     join rowflow.workflow_steps as ws on ws.workflow = u.workflow and ws.version = u.version and u.status = 'running'
@@ -1498,7 +1546,8 @@ begin
     select
       p.job_id,
       null,
-      (select t.id from graphile_worker._private_tasks as t where t.identifier = 'rowflow:step'),
+      (select t.id from graphile_worker._private_tasks as t
+       where t.identifier = case when p.arms then 'rowflow:wait' else 'rowflow:step' end),
       pg_catalog.json_build_object('run', p.run_id, 'step', p.step, 'attempt', 1),
       v_now + coalesce(p.delay, interval '0'), 25, p.priority
     from p where p.status = 'queued'
@@ -1605,6 +1654,287 @@ begin
   return v_path;
 end;
 $$;
+
+--
+-- Name: _compile_row_wait(jsonb, jsonb, text, name); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._compile_row_wait(table_name jsonb, "where" jsonb, what text, owner name) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+#variable_conflict use_column
+declare
+  v_relid oid;
+  v_rel pg_catalog.pg_class;
+  v_cond text := _compile_row_wait."where" #>> '{}';
+  v_out text := '';
+  v_i int := 1;
+  v_n int;
+  v_c text;
+  v_j int;
+  v_m text[];
+  v_fn text;
+  v_proc regprocedure;
+begin
+  -- GUARD: a table the owner may read.
+  if jsonb_typeof(_compile_row_wait.table_name) is distinct from 'string' then
+    raise exception '%: waitFor.table must be a table name like "shop.payments"', _compile_row_wait.what
+      using errcode = 'RF011';
+  end if;
+  -- A spec is data, resolved the same way wherever it is defined from:
+  -- the name must be schema-qualified (pg_catalog aside, nothing is on the path).
+  v_relid := rowflow._resolve_table(_compile_row_wait.table_name #>> '{}', '');
+  select c.* into v_rel from pg_catalog.pg_class as c where c.oid = v_relid;
+  if v_relid is null or v_rel.relkind not in ('r', 'p') then
+    raise exception '%: waitFor.table % is not a table', _compile_row_wait.what, _compile_row_wait.table_name::text
+      using errcode = 'RF011', hint = 'Schema-qualify it (e.g. "public.payments"): an ordinary or partitioned table.';
+  end if;
+  if not pg_catalog.has_table_privilege(_compile_row_wait.owner, v_relid, 'SELECT') then
+    raise exception '%: the workflow''s owner % may not read %', _compile_row_wait.what, _compile_row_wait.owner,
+      v_relid::regclass using errcode = 'RF011',
+      hint = 'The condition runs with the owner''s rights: grant it SELECT on the table.';
+  end if;
+  if jsonb_typeof(_compile_row_wait."where") is distinct from 'string' or length(v_cond) not between 1 and 4000 then
+    raise exception '%: waitFor.where must be a SQL condition of 1-4000 characters', _compile_row_wait.what
+      using errcode = 'RF012';
+  end if;
+
+  -- PHASE 1: the condition, token by token: quoted text is copied, paths
+  -- become parameters of the check, anything that could end the expression
+  -- is refused.
+  v_n := length(v_cond);
+  while v_i <= v_n loop
+    v_c := substr(v_cond, v_i, 1);
+    if v_c in ('''', '"') then
+      v_j := v_i + 1;
+      loop
+        exit when v_j > v_n;
+        if substr(v_cond, v_j, 1) = v_c then
+          exit when substr(v_cond, v_j + 1, 1) is distinct from v_c;
+          v_j := v_j + 1; -- a doubled quote
+        end if;
+        v_j := v_j + 1;
+      end loop;
+      if v_j > v_n then
+        raise exception '%: waitFor.where has an unterminated % quote', _compile_row_wait.what, v_c using errcode = 'RF012';
+      end if;
+      if v_c = '''' and v_i > 1 and substr(v_cond, v_i - 1, 1) ~ '[A-Za-z0-9_&]' then
+        raise exception '%: waitFor.where may not use E'''', U&'''' or B'''' strings', _compile_row_wait.what
+          using errcode = 'RF012';
+      end if;
+      v_out := v_out || substr(v_cond, v_i, v_j - v_i + 1);
+      v_i := v_j + 1;
+      continue;
+    end if;
+    if v_c = ';' or substr(v_cond, v_i, 2) in ('--', '/*') or v_c = '\' then
+      raise exception '%: waitFor.where must be one SQL expression: %, outside quotes, is not allowed',
+        _compile_row_wait.what, pg_catalog.quote_literal(case when v_c = ';' or v_c = '\' then v_c else substr(v_cond, v_i, 2) end)
+        using errcode = 'RF012';
+    end if;
+    if v_c = '$' then
+      v_m := regexp_match(substr(v_cond, v_i), '^\$(\.[A-Za-z_][A-Za-z0-9_]*|\.\"[^"]+\"|\[[0-9]+\])+');
+      if v_m is null then
+        raise exception '%: waitFor.where: "$" must start a path like $.input.orderId (dollar quotes and $n parameters are not allowed)',
+          _compile_row_wait.what using errcode = 'RF012';
+      end if;
+      v_m := regexp_match(substr(v_cond, v_i), '^(\$(?:\.[A-Za-z_][A-Za-z0-9_]*|\.\"[^"]+\"|\[[0-9]+\])+)');
+      perform rowflow._compile_path(to_jsonb(v_m[1]), _compile_row_wait.what || ': waitFor.where path');
+      v_out := v_out || pg_catalog.format('(pg_catalog.jsonb_path_query_first(ctx, %L::jsonpath) #>> ''{}'')', v_m[1]);
+      v_i := v_i + length(v_m[1]);
+      continue;
+    end if;
+    v_out := v_out || v_c;
+    v_i := v_i + 1;
+  end loop;
+
+  -- PHASE 2: the check function; Postgres parses and type-checks it now.
+  v_fn := 'rw_' || left(md5(v_relid::text || ':' || _compile_row_wait.owner || ':' || v_out), 20);
+  begin
+    execute pg_catalog.format(
+      'create or replace function rowflow.%I(ctx jsonb) returns jsonb language sql stable security definer '
+      'set search_path to '''' as %L', v_fn,
+      pg_catalog.format('select pg_catalog.to_jsonb(t) from only %s as t where (%s) limit 1', v_relid::regclass, v_out));
+  exception when others then
+    raise exception '%: waitFor.where is not a valid condition on %: %', _compile_row_wait.what, v_relid::regclass, sqlerrm
+      using errcode = 'RF012', hint = 'Qualify functions by schema (the check runs with an empty search_path); cast paths, e.g. ($.input.id)::bigint.';
+  end;
+  v_proc := pg_catalog.format('rowflow.%I(jsonb)', v_fn)::regprocedure;
+  execute pg_catalog.format('revoke all on function %s from public', v_proc);
+  perform rowflow._give_function(v_proc, (select r.oid from pg_catalog.pg_roles as r where r.rolname = _compile_row_wait.owner));
+
+  -- PHASE 3: the table's trigger (once per table).
+  if not exists (select 1 from pg_catalog.pg_trigger as t where t.tgrelid = v_relid and t.tgname = 'rowflow_wait_for') then
+    execute pg_catalog.format('create trigger rowflow_wait_for after insert or update on %s '
+                              'for each statement execute function rowflow._row_wait_fired()', v_relid::regclass);
+  end if;
+  return pg_catalog.jsonb_build_object('relid', v_relid, 'table', v_relid::regclass::text, 'check', v_proc::text);
+end;
+$_$;
+
+--
+-- Name: FUNCTION _compile_row_wait(table_name jsonb, "where" jsonb, what text, owner name); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._compile_row_wait(table_name jsonb, "where" jsonb, what text, owner name) IS 'Internal: compiles a waitFor (table, condition with $.paths) into a check function owned by the workflow''s owner, and gives the table its rowflow_wait_for trigger.';
+
+--
+-- Name: _compile_wait(jsonb, text, name); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._compile_wait(step jsonb, what text, owner name) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+#variable_conflict use_column
+declare
+  v_kinds text[] := array(select k from unnest(array['wait', 'human', 'waitFor']) as k where _compile_wait.step ? k);
+  v_kind text;
+  v_spec jsonb;
+  v_key text;
+  v_allowed text[];
+  v_out jsonb := '{}';
+  v_start jsonb := _compile_wait.step -> 'startAt';
+  v_on jsonb;
+begin
+  -- GUARD: at most one wait kind; a wait step has no handler options.
+  if cardinality(v_kinds) > 1 then
+    raise exception '%: a step waits in one way only; it has %', _compile_wait.what, array_to_string(v_kinds, ' and ')
+      using errcode = 'RF001';
+  end if;
+  if cardinality(v_kinds) = 0 and v_start is null then
+    return null;
+  end if;
+  v_kind := v_kinds[1];
+  if v_kind is not null then
+    select k into v_key from jsonb_object_keys(_compile_wait.step) as k
+    where k in ('task', 'attempts', 'backoff', 'timeout', 'compensate', 'queue') order by k limit 1;
+    if found then
+      raise exception '%: a "%" step has no task; "%" does not apply to it', _compile_wait.what, v_kind, v_key
+        using errcode = 'RF002', hint = 'A wait step may have name, dependsOn, priority, delay, if and startAt.';
+    end if;
+  end if;
+
+  -- PHASE 1: startAt: "<path>" or {"at": "<path>", "before" | "after": "<interval>"}.
+  if v_start is not null then
+    if jsonb_typeof(v_start) = 'object' then
+      for v_key in select k from jsonb_object_keys(v_start) as k order by k loop
+        if v_key not in ('at', 'before', 'after') then
+          raise exception '%: unknown startAt option %; allowed: at, before, after', _compile_wait.what,
+            to_jsonb(left(v_key, 100))::text using errcode = 'RF002';
+        end if;
+      end loop;
+      if v_start ? 'before' and v_start ? 'after' then
+        raise exception '%: startAt has both "before" and "after"; give one', _compile_wait.what using errcode = 'RF001';
+      end if;
+      if not v_start ? 'at' then
+        raise exception '%: startAt.at is required: a path to a time, like "$.input.shipBy"', _compile_wait.what
+          using errcode = 'RF001';
+      end if;
+      v_out := v_out || jsonb_build_object(
+        'startAt', rowflow._compile_path(v_start -> 'at', _compile_wait.what || ': startAt.at')::text,
+        'offset', case when v_start ? 'before'
+                       then (-rowflow._parse_interval(v_start -> 'before', _compile_wait.what || ': startAt.before'))::text
+                       when v_start ? 'after'
+                       then rowflow._parse_interval(v_start -> 'after', _compile_wait.what || ': startAt.after')::text end);
+    else
+      v_out := v_out || jsonb_build_object(
+        'startAt', rowflow._compile_path(v_start, _compile_wait.what || ': startAt')::text);
+    end if;
+  end if;
+  if v_kind is null then
+    return v_out || '{"kind": "time"}';
+  end if;
+
+  -- PHASE 2: the kind's own options.
+  v_spec := _compile_wait.step -> v_kind;
+  if jsonb_typeof(v_spec) is distinct from 'object' then
+    raise exception '%: "%" must be an object', _compile_wait.what, v_kind using errcode = 'RF001';
+  end if;
+  v_allowed := case v_kind
+    when 'wait' then array['signal', 'timeout', 'onTimeout']
+    when 'human' then array['assignee', 'title', 'description', 'form', 'due', 'escalateTo', 'onTimeout']
+    else array['table', 'where', 'timeout', 'onTimeout'] end;
+  for v_key in select k from jsonb_object_keys(v_spec) as k order by k loop
+    if not v_key = any (v_allowed) then
+      raise exception '%: unknown % option %; allowed: %', _compile_wait.what, v_kind, to_jsonb(left(v_key, 100))::text,
+        array_to_string(v_allowed, ', ') using errcode = 'RF002';
+    end if;
+  end loop;
+  if v_kind = 'wait' then
+    if jsonb_typeof(v_spec -> 'signal') is distinct from 'string' then
+      raise exception '%: wait.signal is required: the name of the signal to wait for', _compile_wait.what
+        using errcode = 'RF001';
+    end if;
+    if (v_spec ->> 'signal') !~ '^[A-Za-z0-9_.:-]{1,128}$' then
+      raise exception '%: invalid signal name %: use 1-128 characters A-Z, a-z, 0-9, "_", ".", ":" or "-"',
+        _compile_wait.what, left((v_spec -> 'signal')::text, 140) using errcode = 'RF004';
+    end if;
+    v_out := v_out || jsonb_build_object('kind', 'signal', 'signal', v_spec ->> 'signal');
+  elsif v_kind = 'human' then
+    if jsonb_typeof(v_spec -> 'assignee') is distinct from 'string' or length(v_spec ->> 'assignee') not between 1 and 200 then
+      raise exception '%: human.assignee is required: a person or group (1-200 characters), or a path to one like "$.input.ownerEmail"',
+        _compile_wait.what using errcode = 'RF001';
+    end if;
+    if jsonb_typeof(v_spec -> 'title') is distinct from 'string' or length(v_spec ->> 'title') not between 1 and 500 then
+      raise exception '%: human.title is required: a string of 1-500 characters', _compile_wait.what using errcode = 'RF001';
+    end if;
+    if v_spec ? 'description' and jsonb_typeof(v_spec -> 'description') <> 'string' then
+      raise exception '%: human.description must be a string', _compile_wait.what using errcode = 'RF001';
+    end if;
+    if v_spec ? 'escalateTo' and (jsonb_typeof(v_spec -> 'escalateTo') <> 'string'
+                                  or length(v_spec ->> 'escalateTo') not between 1 and 200) then
+      raise exception '%: human.escalateTo must be a person or group (1-200 characters)', _compile_wait.what
+        using errcode = 'RF001';
+    end if;
+    if v_spec ? 'escalateTo' and not v_spec ? 'due' then
+      raise exception '%: human.escalateTo needs "due": the task escalates when it is due', _compile_wait.what
+        using errcode = 'RF001';
+    end if;
+    if v_spec ? 'form' and rowflow._form_problem(v_spec -> 'form') is not null then
+      raise exception '%: human.form is not a supported JSON Schema: %', _compile_wait.what,
+        rowflow._form_problem(v_spec -> 'form') using errcode = 'RF001', hint = 'The supported subset: docs/forms.md.';
+    end if;
+    v_out := v_out || jsonb_build_object('kind', 'human', 'title', v_spec ->> 'title',
+      'description', v_spec ->> 'description', 'form', coalesce(v_spec -> 'form', '{}'),
+      'escalateTo', v_spec ->> 'escalateTo')
+      || case when left(v_spec ->> 'assignee', 1) = '$'
+           then jsonb_build_object('assigneePath',
+                  rowflow._compile_path(v_spec -> 'assignee', _compile_wait.what || ': human.assignee')::text)
+           else jsonb_build_object('assignee', v_spec ->> 'assignee') end;
+  else
+    v_out := v_out || jsonb_build_object('kind', 'row')
+      || rowflow._compile_row_wait(v_spec -> 'table', v_spec -> 'where', _compile_wait.what, _compile_wait.owner);
+  end if;
+
+  -- PHASE 3: the deadline and what happens at it.
+  v_key := case v_kind when 'human' then 'due' else 'timeout' end;
+  if v_spec ? v_key then
+    if rowflow._parse_interval(v_spec -> v_key, _compile_wait.what || ': ' || v_kind || '.' || v_key) <= interval '0' then
+      raise exception '%: %.% must be greater than zero', _compile_wait.what, v_kind, v_key using errcode = 'RF010';
+    end if;
+    v_out := v_out || jsonb_build_object('timeout',
+      rowflow._parse_interval(v_spec -> v_key, _compile_wait.what || ': ' || v_kind || '.' || v_key)::text);
+  end if;
+  v_on := coalesce(v_spec -> 'onTimeout', '"fail"');
+  if not (v_on in ('"fail"', '"skip"')
+          or (jsonb_typeof(v_on) = 'object' and v_on ? 'output'
+              and (select count(*) from jsonb_object_keys(v_on)) = 1)) then
+    raise exception '%: %.onTimeout must be "fail", "skip" or {"output": <the step''s output>}, got %', _compile_wait.what,
+      v_kind, left(v_on::text, 100) using errcode = 'RF001';
+  end if;
+  if v_spec ? 'onTimeout' and not v_spec ? v_key then
+    raise exception '%: %.onTimeout needs "%"', _compile_wait.what, v_kind, v_key using errcode = 'RF001';
+  end if;
+  return v_out || jsonb_build_object('onTimeout', v_on);
+end;
+$_$;
+
+--
+-- Name: FUNCTION _compile_wait(step jsonb, what text, owner name); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._compile_wait(step jsonb, what text, owner name) IS 'Internal: validates a step''s startAt / wait / human / waitFor and answers its compiled wait (workflow_steps.wait), or null.';
 
 --
 -- Name: _context(bigint, text, text, integer, integer, text, text, integer, jsonb, jsonb, interval, jsonb, text); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -1913,6 +2243,30 @@ end;
 $$;
 
 --
+-- Name: _fail_wait(bigint, text, integer, jsonb, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._fail_wait(run_id bigint, step text, attempt integer, error jsonb, now timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+begin
+  delete from rowflow.step_waits as w where w.run_id = _fail_wait.run_id and w.step = _fail_wait.step;
+  update rowflow.step_runs as sr set status = 'running', started_at = coalesce(sr.started_at, _fail_wait.now),
+    job_id = null
+  where sr.run_id = _fail_wait.run_id and sr.step = _fail_wait.step;
+  if _fail_wait.error ->> 'code' = 'timeout' then
+    insert into rowflow.events (run_id, step, type, attempt, data, at)
+    values (_fail_wait.run_id, _fail_wait.step, 'step_timed_out', _fail_wait.attempt,
+            pg_catalog.jsonb_build_object('onTimeout', 'fail', 'error', _fail_wait.error), _fail_wait.now);
+  end if;
+  return rowflow._fail_attempt(_fail_wait.run_id, _fail_wait.step, _fail_wait.attempt, _fail_wait.error, false, null,
+                               _fail_wait.now);
+end;
+$$;
+
+--
 -- Name: _finish_runs(bigint[], timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -1966,6 +2320,385 @@ $$;
 --
 
 COMMENT ON FUNCTION rowflow._finish_runs(run_ids bigint[], now timestamp with time zone) IS 'Internal: ends the given runs that have nothing left (succeeded, or failed after compensation); returns each run''s status.';
+
+--
+-- Name: _form_errors(jsonb, jsonb, text, integer); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._form_errors(form jsonb, value jsonb, path text DEFAULT 'answer'::text, depth integer DEFAULT 0) RETURNS text[]
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+#variable_conflict use_column
+declare
+  v_s jsonb := _form_errors.form;
+  v_v jsonb := coalesce(_form_errors.value, 'null'::jsonb);
+  v_p text := _form_errors.path;
+  v_t text := pg_catalog.jsonb_typeof(coalesce(_form_errors.value, 'null'::jsonb));
+  v_errors text[] := '{}';
+  v_types text[];
+  v_num numeric;
+  v_str text;
+  v_len int;
+  v_key text;
+  v_elem jsonb;
+  v_i int;
+  v_m text[];
+  v_ok boolean;
+  v_ap jsonb;
+begin
+  -- GUARD: boolean schemas, depth.
+  if _form_errors.depth > 32 then
+    raise exception '%: the form nests deeper than 32 levels', v_p using errcode = 'RF001';
+  end if;
+  if pg_catalog.jsonb_typeof(v_s) = 'boolean' then
+    return case when v_s = 'false'::jsonb then array[v_p || ': no value is allowed here'] else '{}'::text[] end;
+  end if;
+  if pg_catalog.jsonb_typeof(v_s) is distinct from 'object' then
+    return '{}'; -- not a schema: _form_problem refuses it at definition
+  end if;
+
+  -- PHASE 1: type, alone when wrong.
+  if v_s ? 'type' then
+    v_types := case when pg_catalog.jsonb_typeof(v_s -> 'type') = 'string' then array[v_s ->> 'type']
+                    else array(select pg_catalog.jsonb_array_elements_text(v_s -> 'type')) end;
+    if not (v_t = any (v_types)
+            or ('integer' = any (v_types) and case when v_t = 'number' then (v_v #>> '{}')::numeric % 1 = 0 else false end)) then
+      return array[v_p || ': must be of type ' || pg_catalog.array_to_string(v_types, ' or ') || ', got ' || v_t];
+    end if;
+  end if;
+
+  -- PHASE 2: enum and const (jsonb equality: 1 = 1.0, keys in any order).
+  if v_s ? 'enum' and not exists (select from pg_catalog.jsonb_array_elements(v_s -> 'enum') as e(value) where e.value = v_v) then
+    v_errors := v_errors || (v_p || ': must be one of ' || rowflow._form_json(v_s -> 'enum'));
+  end if;
+  if v_s ? 'const' and v_s -> 'const' <> v_v then
+    v_errors := v_errors || (v_p || ': must be equal to ' || rowflow._form_json(v_s -> 'const'));
+  end if;
+
+  -- PHASE 3: the keywords of the value's type.
+  if v_t = 'number' then
+    v_num := (v_v #>> '{}')::numeric;
+    if v_num < (v_s ->> 'minimum')::numeric then
+      v_errors := v_errors || (v_p || ': must be >= ' || rowflow._form_json(v_s -> 'minimum'));
+    end if;
+    if v_num > (v_s ->> 'maximum')::numeric then
+      v_errors := v_errors || (v_p || ': must be <= ' || rowflow._form_json(v_s -> 'maximum'));
+    end if;
+    if v_num <= (v_s ->> 'exclusiveMinimum')::numeric then
+      v_errors := v_errors || (v_p || ': must be > ' || rowflow._form_json(v_s -> 'exclusiveMinimum'));
+    end if;
+    if v_num >= (v_s ->> 'exclusiveMaximum')::numeric then
+      v_errors := v_errors || (v_p || ': must be < ' || rowflow._form_json(v_s -> 'exclusiveMaximum'));
+    end if;
+
+  elsif v_t = 'string' then
+    v_str := v_v #>> '{}';
+    v_len := pg_catalog.length(v_str);
+    if v_len < (v_s ->> 'minLength')::numeric then
+      v_errors := v_errors || (v_p || ': must have at least ' || rowflow._form_json(v_s -> 'minLength') || ' characters');
+    end if;
+    if v_len > (v_s ->> 'maxLength')::numeric then
+      v_errors := v_errors || (v_p || ': must have at most ' || rowflow._form_json(v_s -> 'maxLength') || ' characters');
+    end if;
+    if v_s ? 'pattern' and not v_str ~ (v_s ->> 'pattern') then
+      v_errors := v_errors || (v_p || ': must match the pattern ' || (v_s -> 'pattern')::text);
+    end if;
+    if v_s ->> 'format' in ('date', 'date-time') then
+      v_m := pg_catalog.regexp_match(v_str, case v_s ->> 'format'
+        when 'date' then '^([0-9]{4})-([0-9]{2})-([0-9]{2})$'
+        else '^([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?([Zz]|[+-]([0-9]{2}):([0-9]{2}))$' end);
+      v_ok := v_m is not null and v_m[2]::int between 1 and 12 and v_m[3]::int between 1 and
+        case when v_m[2]::int = 2 then
+               case when (v_m[1]::int % 4 = 0 and v_m[1]::int % 100 <> 0) or v_m[1]::int % 400 = 0 then 29 else 28 end
+             when v_m[2]::int in (4, 6, 9, 11) then 30 else 31 end;
+      if v_ok and v_s ->> 'format' = 'date-time' then
+        v_ok := v_m[4]::int <= 23 and v_m[5]::int <= 59 and v_m[6]::int <= 60
+          and coalesce(v_m[9]::int <= 23 and v_m[10]::int <= 59, true);
+      end if;
+      if not v_ok then
+        v_errors := v_errors || (v_p || case v_s ->> 'format'
+          when 'date' then ': must be a date (YYYY-MM-DD)'
+          else ': must be a date-time (RFC 3339, e.g. 2026-12-04T09:30:00Z)' end);
+      end if;
+    elsif v_s ->> 'format' = 'email'
+          and v_str !~ '^[^@ \t\r\n]+@[^@ \t\r\n]+\.[^@ \t\r\n]+$' then
+      v_errors := v_errors || (v_p || ': must be an email address');
+    end if;
+
+  elsif v_t = 'object' then
+    for v_key in select e.value from pg_catalog.jsonb_array_elements_text(v_s -> 'required') with ordinality as e(value, ord)
+                 order by e.ord loop
+      if not v_v ? v_key then
+        v_errors := v_errors || (v_p || ': missing required property ' || pg_catalog.to_json(v_key)::text);
+      end if;
+    end loop;
+    for v_key in select k from pg_catalog.jsonb_object_keys(v_s -> 'properties') as k
+                 where v_v ? k order by k collate "C" loop
+      v_errors := v_errors || rowflow._form_errors(v_s -> 'properties' -> v_key, v_v -> v_key,
+                                                   v_p || '/' || rowflow._form_pointer(v_key), _form_errors.depth + 1);
+    end loop;
+    v_ap := v_s -> 'additionalProperties';
+    if v_ap is not null and v_ap <> 'true'::jsonb then
+      for v_key in select k from pg_catalog.jsonb_object_keys(v_v) as k
+                   where not coalesce(v_s -> 'properties' ? k, false) order by k collate "C" loop
+        if v_ap = 'false'::jsonb then
+          v_errors := v_errors || (v_p || ': unexpected property ' || pg_catalog.to_json(v_key)::text);
+        else
+          v_errors := v_errors || rowflow._form_errors(v_ap, v_v -> v_key,
+                                                       v_p || '/' || rowflow._form_pointer(v_key), _form_errors.depth + 1);
+        end if;
+      end loop;
+    end if;
+
+  elsif v_t = 'array' then
+    v_len := pg_catalog.jsonb_array_length(v_v);
+    if v_len < (v_s ->> 'minItems')::numeric then
+      v_errors := v_errors || (v_p || ': must have at least ' || rowflow._form_json(v_s -> 'minItems') || ' items');
+    end if;
+    if v_len > (v_s ->> 'maxItems')::numeric then
+      v_errors := v_errors || (v_p || ': must have at most ' || rowflow._form_json(v_s -> 'maxItems') || ' items');
+    end if;
+    if v_s ? 'items' then
+      for v_elem, v_i in select e.value, e.ord - 1 from pg_catalog.jsonb_array_elements(v_v) with ordinality as e(value, ord) loop
+        v_errors := v_errors || rowflow._form_errors(v_s -> 'items', v_elem, v_p || '/' || v_i, _form_errors.depth + 1);
+      end loop;
+    end if;
+  end if;
+  return v_errors;
+end;
+$_$;
+
+--
+-- Name: _form_json(jsonb); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._form_json(value jsonb) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_x float8;
+  v_text text;
+begin
+  case pg_catalog.jsonb_typeof(_form_json.value)
+    when 'number' then
+      begin
+        v_x := (_form_json.value #>> '{}')::float8;
+      exception when numeric_value_out_of_range then
+        return _form_json.value::text;
+      end;
+      if v_x = 0 then
+        return '0'; -- also -0, as String(-0)
+      end if;
+      v_text := v_x::text;
+      if abs(v_x) >= 1e21 or abs(v_x) < 1e-6 then
+        -- JavaScript's exponent form: 1.5e-7, 1e+21 (float8 prints 1.5e-07, 1e+21).
+        return pg_catalog.regexp_replace(v_text, 'e([+-])0*([0-9])', 'e\1\2');
+      end if;
+      return (v_text::numeric)::text; -- plain digits: 1e+15 → 1000000000000000
+    when 'array' then
+      return '[' || coalesce((
+        select pg_catalog.string_agg(rowflow._form_json(e.value), ',' order by e.ord)
+        from pg_catalog.jsonb_array_elements(_form_json.value) with ordinality as e(value, ord)
+      ), '') || ']';
+    when 'object' then
+      return '{' || coalesce((
+        select pg_catalog.string_agg(pg_catalog.to_json(e.key)::text || ':' || rowflow._form_json(e.value),
+                                     ',' order by e.key collate "C")
+        from pg_catalog.jsonb_each(_form_json.value) as e
+      ), '') || '}';
+    else
+      return _form_json.value::text; -- strings (escaped as JSON.stringify does), booleans, null
+  end case;
+end;
+$$;
+
+--
+-- Name: _form_pointer(text); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._form_pointer(name text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT
+    SET search_path TO ''
+    AS $$
+  select pg_catalog.replace(pg_catalog.replace(_form_pointer.name, '~', '~0'), '/', '~1');
+$$;
+
+--
+-- Name: _form_problem(jsonb, text, integer); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._form_problem(form jsonb, path text DEFAULT 'form'::text, depth integer DEFAULT 0) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+#variable_conflict use_column
+declare
+  c_keywords constant text[] := array['type', 'enum', 'const', 'minimum', 'maximum', 'exclusiveMinimum',
+    'exclusiveMaximum', 'minLength', 'maxLength', 'pattern', 'format', 'properties', 'required',
+    'additionalProperties', 'items', 'minItems', 'maxItems', 'title', 'description', 'default',
+    'examples', '$schema', '$comment'];
+  c_types constant text[] := array['object', 'array', 'string', 'number', 'integer', 'boolean', 'null'];
+  c_formats constant text[] := array['date-time', 'date', 'email'];
+  v_s jsonb := _form_problem.form;
+  v_p text := _form_problem.path;
+  v_key text;
+  v_val jsonb;
+  v_elem jsonb;
+  v_i int;
+  v_seen text[];
+  v_problem text;
+begin
+  -- GUARD: a schema nests at most 32 deep, and is an object or a boolean.
+  if _form_problem.depth > 32 then
+    return v_p || ': schemas nest deeper than 32 levels';
+  end if;
+  if pg_catalog.jsonb_typeof(v_s) = 'boolean' then
+    return null;
+  end if;
+  if pg_catalog.jsonb_typeof(v_s) is distinct from 'object' then
+    return v_p || ': a schema must be an object or a boolean, got ' || coalesce(pg_catalog.jsonb_typeof(v_s), 'nothing');
+  end if;
+
+  -- PHASE 1: no keyword outside the subset.
+  select k into v_key
+  from pg_catalog.jsonb_object_keys(v_s) as k
+  where k <> all (c_keywords)
+  order by k collate "C" limit 1;
+  if v_key is not null then
+    return v_p || '/' || rowflow._form_pointer(v_key) || ': unsupported keyword ' || pg_catalog.to_json(v_key)::text
+      || ' (supported: ' || pg_catalog.array_to_string(c_keywords, ', ') || ')';
+  end if;
+
+  -- PHASE 2: each keyword's value, in c_keywords order.
+  v_val := v_s -> 'type';
+  if v_val is not null then
+    if pg_catalog.jsonb_typeof(v_val) = 'string' then
+      if (v_val #>> '{}') <> all (c_types) then
+        return v_p || '/type: unknown type ' || v_val::text
+          || ' (types: ' || pg_catalog.array_to_string(c_types, ', ') || ')';
+      end if;
+    elsif pg_catalog.jsonb_typeof(v_val) = 'array' and pg_catalog.jsonb_array_length(v_val) > 0 then
+      v_seen := '{}';
+      for v_elem, v_i in select e.value, e.ord - 1 from pg_catalog.jsonb_array_elements(v_val) with ordinality as e(value, ord) loop
+        if pg_catalog.jsonb_typeof(v_elem) <> 'string' then
+          return v_p || '/type/' || v_i || ': must be a type name (' || pg_catalog.array_to_string(c_types, ', ') || ')';
+        elsif (v_elem #>> '{}') <> all (c_types) then
+          return v_p || '/type/' || v_i || ': unknown type ' || v_elem::text
+            || ' (types: ' || pg_catalog.array_to_string(c_types, ', ') || ')';
+        elsif (v_elem #>> '{}') = any (v_seen) then
+          return v_p || '/type/' || v_i || ': lists ' || v_elem::text || ' twice';
+        end if;
+        v_seen := v_seen || (v_elem #>> '{}');
+      end loop;
+    else
+      return v_p || '/type: must be a type name or a non-empty array of type names';
+    end if;
+  end if;
+
+  v_val := v_s -> 'enum';
+  if v_val is not null and (pg_catalog.jsonb_typeof(v_val) <> 'array' or pg_catalog.jsonb_array_length(v_val) = 0) then
+    return v_p || '/enum: must be a non-empty array of the allowed values';
+  end if;
+
+  foreach v_key in array array['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum'] loop
+    v_val := v_s -> v_key;
+    continue when v_val is null;
+    if pg_catalog.jsonb_typeof(v_val) <> 'number' then
+      return v_p || '/' || v_key || ': must be a number';
+    end if;
+    begin
+      perform (v_val #>> '{}')::float8;
+    exception when numeric_value_out_of_range then
+      return v_p || '/' || v_key || ': must be a number within the range of a double';
+    end;
+  end loop;
+
+  foreach v_key in array array['minLength', 'maxLength'] loop
+    v_val := v_s -> v_key;
+    continue when v_val is null;
+    if pg_catalog.jsonb_typeof(v_val) <> 'number' or (v_val #>> '{}')::numeric % 1 <> 0
+       or (v_val #>> '{}')::numeric not between 0 and 2147483647 then
+      return v_p || '/' || v_key || ': must be an integer from 0 to 2147483647';
+    end if;
+  end loop;
+
+  v_val := v_s -> 'pattern';
+  if v_val is not null then
+    if pg_catalog.jsonb_typeof(v_val) <> 'string' then
+      return v_p || '/pattern: must be a string holding a regular expression';
+    end if;
+    begin
+      perform '' ~ (v_val #>> '{}');
+    exception when invalid_regular_expression then
+      return v_p || '/pattern: ' || sqlerrm || ' (patterns are POSIX regular expressions, not ECMAScript)';
+    end;
+  end if;
+
+  v_val := v_s -> 'format';
+  if v_val is not null and (pg_catalog.jsonb_typeof(v_val) <> 'string' or (v_val #>> '{}') <> all (c_formats)) then
+    return v_p || '/format: unknown format ' || rowflow._form_json(v_val)
+      || ' (formats: ' || pg_catalog.array_to_string(c_formats, ', ') || ')';
+  end if;
+
+  v_val := v_s -> 'properties';
+  if v_val is not null then
+    if pg_catalog.jsonb_typeof(v_val) <> 'object' then
+      return v_p || '/properties: must be an object mapping property names to schemas';
+    end if;
+    for v_key in select k from pg_catalog.jsonb_object_keys(v_val) as k order by k collate "C" loop
+      v_problem := rowflow._form_problem(v_val -> v_key, v_p || '/properties/' || rowflow._form_pointer(v_key),
+                                         _form_problem.depth + 1);
+      if v_problem is not null then
+        return v_problem;
+      end if;
+    end loop;
+  end if;
+
+  v_val := v_s -> 'required';
+  if v_val is not null then
+    if pg_catalog.jsonb_typeof(v_val) <> 'array' then
+      return v_p || '/required: must be an array of property names';
+    end if;
+    v_seen := '{}';
+    for v_elem, v_i in select e.value, e.ord - 1 from pg_catalog.jsonb_array_elements(v_val) with ordinality as e(value, ord) loop
+      if pg_catalog.jsonb_typeof(v_elem) <> 'string' then
+        return v_p || '/required/' || v_i || ': must be a property name (a string)';
+      elsif (v_elem #>> '{}') = any (v_seen) then
+        return v_p || '/required/' || v_i || ': lists ' || v_elem::text || ' twice';
+      end if;
+      v_seen := v_seen || (v_elem #>> '{}');
+    end loop;
+  end if;
+
+  foreach v_key in array array['additionalProperties', 'items'] loop
+    continue when not v_s ? v_key;
+    v_problem := rowflow._form_problem(v_s -> v_key, v_p || '/' || v_key, _form_problem.depth + 1);
+    if v_problem is not null then
+      return v_problem;
+    end if;
+  end loop;
+
+  foreach v_key in array array['minItems', 'maxItems'] loop
+    v_val := v_s -> v_key;
+    continue when v_val is null;
+    if pg_catalog.jsonb_typeof(v_val) <> 'number' or (v_val #>> '{}')::numeric % 1 <> 0
+       or (v_val #>> '{}')::numeric not between 0 and 2147483647 then
+      return v_p || '/' || v_key || ': must be an integer from 0 to 2147483647';
+    end if;
+  end loop;
+
+  foreach v_key in array array['title', 'description', 'examples', '$schema', '$comment'] loop
+    v_problem := case when v_key = 'examples' then 'array' else 'string' end;
+    if pg_catalog.jsonb_typeof(v_s -> v_key) <> v_problem then
+      return v_p || '/' || v_key || ': must be ' || case when v_key = 'examples' then 'an ' else 'a ' end || v_problem;
+    end if;
+  end loop;
+  return null; -- const and default may be any value
+end;
+$_$;
 
 --
 -- Name: _give_function(regprocedure, oid); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -2104,6 +2837,63 @@ end;
 $$;
 
 --
+-- Name: human_tasks; Type: TABLE; Schema: rowflow; Owner: -
+--
+
+CREATE TABLE rowflow.human_tasks (
+    id bigint NOT NULL,
+    run_id bigint NOT NULL,
+    step text NOT NULL,
+    workflow text NOT NULL,
+    title text NOT NULL,
+    description text,
+    assignee text NOT NULL,
+    form jsonb DEFAULT '{}'::jsonb NOT NULL,
+    status text DEFAULT 'open'::text NOT NULL,
+    due_at timestamp with time zone,
+    escalate_to text,
+    escalated_at timestamp with time zone,
+    created_at timestamp with time zone NOT NULL,
+    claimed_by text,
+    claimed_at timestamp with time zone,
+    completed_by text,
+    completed_at timestamp with time zone,
+    answer jsonb,
+    CONSTRAINT claimed_matches_status CHECK (((status = 'claimed'::text) <= (claimed_by IS NOT NULL))),
+    CONSTRAINT completed_matches_status CHECK (((status = 'done'::text) = (completed_at IS NOT NULL))),
+    CONSTRAINT status_is_valid CHECK ((status = ANY (ARRAY['open'::text, 'claimed'::text, 'done'::text, 'expired'::text, 'cancelled'::text])))
+);
+
+--
+-- Name: TABLE human_tasks; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON TABLE rowflow.human_tasks IS 'Tasks assigned to people by "human" steps: open → claimed → done (or expired, cancelled); see rowflow.tasks and rowflow.inbox.';
+
+--
+-- Name: _lock_task(bigint, text); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._lock_task(task_id bigint, what text) RETURNS rowflow.human_tasks
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_task rowflow.human_tasks;
+begin
+  perform 1 from rowflow.runs as r
+  where r.id = (select t.run_id from rowflow.human_tasks as t where t.id = _lock_task.task_id)
+  for no key update;
+  select t.* into v_task from rowflow.human_tasks as t where t.id = _lock_task.task_id for update;
+  if not found then
+    raise exception '%: unknown task %', _lock_task.what, coalesce(_lock_task.task_id::text, 'null') using errcode = 'RF063';
+  end if;
+  return v_task;
+end;
+$$;
+
+--
 -- Name: _mac(bytea, text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -2228,6 +3018,9 @@ begin
   if cardinality(v_ids) > 0 then
     delete from rowflow.step_runs as sr where sr.run_id = any (v_ids);
     delete from rowflow.events as e where e.run_id = any (v_ids);
+    delete from rowflow.signals as s where s.run_id = any (v_ids);
+    delete from rowflow.human_tasks as t where t.run_id = any (v_ids);
+    delete from rowflow.step_waits as w where w.run_id = any (v_ids);
     delete from rowflow.runs as r where r.id = any (v_ids);
   end if;
   return v_ids;
@@ -2238,7 +3031,7 @@ $$;
 -- Name: FUNCTION _purge_batch(older_than interval, statuses text[], workflow text, batch integer, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow._purge_batch(older_than interval, statuses text[], workflow text, batch integer, now timestamp with time zone) IS 'Internal: deletes up to batch finished runs older than older_than (steps, events); answers their ids.';
+COMMENT ON FUNCTION rowflow._purge_batch(older_than interval, statuses text[], workflow text, batch integer, now timestamp with time zone) IS 'Internal: deletes up to batch finished runs older than older_than (steps, events, signals, tasks); answers their ids.';
 
 --
 -- Name: _purge_stale_attachments(); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -2488,7 +3281,7 @@ begin
              end,
              pg_catalog.jsonb_build_object('remaining', z.remaining, 'existed', z.existed, 'attempts', z.attempts,
                'queue', z.queue, 'runAt', _release.now + coalesce(z.delay, interval '0'), 'priority', z.eff_priority,
-               'if', z.if_path::text,
+               'if', z.if_path::text, 'arms', z.wait is not null,
                'context', case when z.eligible and z.rn <= coalesce(v_takes[z.origin], 0) then
                  rowflow._context(z.run_id, z.name, 'step', 1, z.attempts, z.task, z.workflow, z.version, z.input,
                                   z.deps, z.timeout, null, rowflow._lease(_release.key, z.run_id, z.name, 1)) end)
@@ -2499,11 +3292,11 @@ begin
         row_number() over (partition by y.origin, y.eligible order by y.eff_priority, y.run_id, y.name) as rn
       from (
         select x.*, q.queue,
-          (v_can_take and x.decision = 'ready' and q.queue is null
+          (v_can_take and x.decision = 'ready' and q.queue is null and x.wait is null
            and coalesce(x.delay, interval '0') <= interval '0'
            and (v_yield is null or x.eff_priority <= v_yield)) as eligible
         from (
-          select d.origin, d.run_id, d.name, ws.task, ws.attempts, ws.delay, ws.timeout, ws.queue_name,
+          select d.origin, d.run_id, d.name, ws.task, ws.attempts, ws.delay, ws.timeout, ws.queue_name, ws.wait,
             ws.queue_key, ws.if_path, r.workflow, r.version, r.input,
             greatest(-32768, least(32767, ws.priority + r.priority)) as eff_priority,
             sr.step is not null as existed,
@@ -2568,7 +3361,8 @@ begin
         w.job_id,
         case when w.context ->> 'queue' is not null then
           (select q.id from graphile_worker._private_job_queues as q where q.queue_name = w.context ->> 'queue') end,
-        (select t.id from graphile_worker._private_tasks as t where t.identifier = 'rowflow:step'),
+        (select t.id from graphile_worker._private_tasks as t
+         where t.identifier = case when (w.context ->> 'arms')::boolean then 'rowflow:wait' else 'rowflow:step' end),
         pg_catalog.json_build_object('run', w.run_id, 'step', w.step, 'attempt', 1),
         (w.context ->> 'runAt')::timestamptz, 25, (w.context ->> 'priority')::int
       from w where w.status = 'queued'
@@ -2648,20 +3442,25 @@ declare
   v_jobs rowflow.step_job[];
   v_ids bigint[];
   v_released text[];
+  v_plain int;
 begin
   select r.* into v_run from rowflow.runs as r where r.id = _requeue_steps.run_id;
   -- PHASE 1: roots get a job now.
-  select coalesce(array_agg(ws.name order by ws.name), '{}'),
+  -- Waiting steps get a rowflow:wait job (rowflow.arm_step), the others a
+  -- rowflow:step job: the roots are ordered waits last, so one call each.
+  select coalesce(array_agg(ws.name order by ws.wait is not null, ws.name), '{}'),
          coalesce(array_agg(row(v_run.id, ws.name, 1,
            rowflow._queue_name(ws.queue_name, ws.queue_key,
                                pg_catalog.jsonb_build_object('input', v_run.input, 'steps', '{}'::jsonb)),
            _requeue_steps.now + coalesce(ws.delay, interval '0'), coalesce(ws.priority, 0) + v_run.priority
-           )::rowflow.step_job order by ws.name), '{}')
-  into v_roots, v_jobs
+           )::rowflow.step_job order by ws.wait is not null, ws.name), '{}'),
+         (count(*) filter (where ws.wait is null))::int
+  into v_roots, v_jobs, v_plain
   from rowflow.workflow_steps as ws
   where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = any (_requeue_steps.steps)
     and ws.n_deps = 0;
-  v_ids := rowflow._add_step_jobs(v_jobs);
+  v_ids := rowflow._add_step_jobs(v_jobs[1:v_plain])
+           || rowflow._add_step_jobs(v_jobs[v_plain + 1:], 'rowflow:wait');
   insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts, created_at,
                                  queued_at, job_id)
   select v_run.id, ws.name, 'step', 'queued', 0, 1, ws.attempts, _requeue_steps.now, _requeue_steps.now, v_ids[o.i]
@@ -2752,6 +3551,58 @@ begin
   return v_name;
 end;
 $$;
+
+--
+-- Name: _row_match(jsonb, jsonb); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._row_match(wait jsonb, ctx jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+#variable_conflict use_column
+declare
+  v_row jsonb;
+begin
+  execute pg_catalog.format('select %s($1)', (_row_match.wait ->> 'check')::regprocedure::regproc)
+  into v_row using _row_match.ctx;
+  return v_row;
+end;
+$_$;
+
+--
+-- Name: _row_wait_fired(); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._row_wait_fired() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_w record;
+begin
+  if not exists (select 1 from rowflow.step_waits as w where w.relid = tg_relid) then
+    return null;
+  end if;
+  for v_w in
+    select w.run_id, w.step from rowflow.step_waits as w where w.relid = tg_relid order by w.run_id, w.step
+  loop
+    begin
+      perform rowflow._check_row_wait(v_w.run_id, v_w.step, pg_catalog.statement_timestamp());
+    exception when others then
+      raise warning 'rowflow: the waitFor condition of run % step % failed (%); it keeps waiting', v_w.run_id,
+        v_w.step, sqlerrm;
+    end;
+  end loop;
+  return null;
+end;
+$$;
+
+--
+-- Name: FUNCTION _row_wait_fired(); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._row_wait_fired() IS 'Trigger rowflow_wait_for of tables waitFor steps wait on: re-checks the steps waiting on the table (never fails the write).';
 
 --
 -- Name: _run_input(jsonb); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -2918,6 +3769,56 @@ $$;
 --
 
 COMMENT ON FUNCTION rowflow._set_schedule_paused(name text, paused boolean, reason text, now timestamp with time zone) IS 'Internal: the body of pause_schedule / resume_schedule.';
+
+--
+-- Name: _settle_step(bigint, text, text, jsonb, timestamp with time zone, text, jsonb); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._settle_step(run_id bigint, step text, status text, output jsonb, now timestamp with time zone, event text, data jsonb) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_job bigint;
+  v_released text[];
+  v_run_status text;
+begin
+  -- PHASE 1: the step, its job, its wait, its open task.
+  update rowflow.step_runs as sr
+  set status = _settle_step.status, output = _settle_step.output, deps_remaining = 0, finished_at = _settle_step.now,
+      job_id = null, locked_by = null,
+      started_at = case when _settle_step.status = 'succeeded' then coalesce(sr.started_at, _settle_step.now) end
+  from (select s.job_id from rowflow.step_runs as s
+        where s.run_id = _settle_step.run_id and s.step = _settle_step.step) as old
+  where sr.run_id = _settle_step.run_id and sr.step = _settle_step.step
+  returning old.job_id into v_job;
+  if v_job is not null then
+    delete from graphile_worker._private_jobs as j where j.id = v_job;
+  end if;
+  delete from rowflow.step_waits as w where w.run_id = _settle_step.run_id and w.step = _settle_step.step;
+  update rowflow.human_tasks as t set status = 'cancelled'
+  where t.run_id = _settle_step.run_id and t.step = _settle_step.step and t.status in ('open', 'claimed');
+  insert into rowflow.events (run_id, step, type, data, at)
+  values (_settle_step.run_id, _settle_step.step, _settle_step.event, _settle_step.data, _settle_step.now);
+
+  -- PHASE 2: release its dependents; finish the run if nothing is left.
+  select coalesce(array_agg(x.step order by x.step) filter (where x.status <> 'pending'), '{}') into v_released
+  from rowflow._release(array[row(_settle_step.run_id, _settle_step.step, 1)::rowflow.done_step], null, null,
+                        _settle_step.now, null) as x;
+  update rowflow.runs as r set updated_at = _settle_step.now where r.id = _settle_step.run_id;
+  select f.status into v_run_status from rowflow._finish_runs(array[_settle_step.run_id], _settle_step.now) as f;
+  perform rowflow._notify(pg_catalog.jsonb_build_object('run', _settle_step.run_id));
+  return pg_catalog.jsonb_build_object('released', pg_catalog.to_jsonb(v_released),
+                                       'runStatus', coalesce(v_run_status, 'running'));
+end;
+$$;
+
+--
+-- Name: FUNCTION _settle_step(run_id bigint, step text, status text, output jsonb, now timestamp with time zone, event text, data jsonb); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._settle_step(run_id bigint, step text, status text, output jsonb, now timestamp with time zone, event text, data jsonb) IS 'Internal: ends a pending or queued step without a handler (succeeded with output, or skipped), releases its dependents, finishes the run.';
 
 --
 -- Name: _setup_roles(); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -3109,26 +4010,104 @@ $$;
 COMMENT ON FUNCTION rowflow._start_attached(attachment_id integer, workflow text, inputs jsonb[], keys text[], source_relid oid, sources text[]) IS 'Internal: the one call a generated attachment trigger makes per statement (mode, queued runs, pending_runs bookkeeping); returns the run ids in input order.';
 
 --
+-- Name: _start_time(jsonb, jsonb); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._start_time(wait jsonb, ctx jsonb) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    SET "TimeZone" TO 'UTC'
+    AS $$
+#variable_conflict use_column
+declare
+  v_val jsonb;
+begin
+  if _start_time.wait ->> 'startAt' is null then
+    return null;
+  end if;
+  v_val := jsonb_path_query_first(_start_time.ctx, (_start_time.wait ->> 'startAt')::jsonpath, '{}', true);
+  begin
+    return case jsonb_typeof(v_val)
+      when 'string' then (v_val #>> '{}')::timestamptz
+      when 'number' then pg_catalog.to_timestamp((v_val #>> '{}')::double precision / 1000)
+    end + coalesce((_start_time.wait ->> 'offset')::interval, interval '0');
+  exception when others then
+    return null;
+  end;
+end;
+$$;
+
+--
+-- Name: FUNCTION _start_time(wait jsonb, ctx jsonb); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._start_time(wait jsonb, ctx jsonb) IS 'Internal: the time a step with startAt may start (its path over {input, steps}, plus offset), or null when the path gives no time.';
+
+--
 -- Name: _step_task_id(); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
 CREATE FUNCTION rowflow._step_task_id() RETURNS integer
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  select rowflow._task_id('rowflow:step');
+$$;
+
+--
+-- Name: _task_id(text); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._task_id(identifier text) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
 declare
   v_id int;
 begin
-  select t.id into v_id from graphile_worker._private_tasks as t where t.identifier = 'rowflow:step';
+  select t.id into v_id from graphile_worker._private_tasks as t where t.identifier = _task_id.identifier;
   if v_id is null then
-    insert into graphile_worker._private_tasks as t (identifier) values ('rowflow:step')
+    insert into graphile_worker._private_tasks as t (identifier) values (_task_id.identifier)
     on conflict do nothing
     returning t.id into v_id;
     if v_id is null then
-      select t.id into v_id from graphile_worker._private_tasks as t where t.identifier = 'rowflow:step';
+      select t.id into v_id from graphile_worker._private_tasks as t where t.identifier = _task_id.identifier;
     end if;
   end if;
   return v_id;
+end;
+$$;
+
+--
+-- Name: _task_refusal(rowflow.human_tasks, text, text[], text); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._task_refusal(task rowflow.human_tasks, by text, groups text[], what text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+begin
+  if (_task_refusal.task).status not in ('open', 'claimed') then
+    raise exception '%: task % is %', _task_refusal.what, (_task_refusal.task).id, (_task_refusal.task).status
+      using errcode = 'RF064',
+      hint = case when (_task_refusal.task).status = 'done'
+                  then pg_catalog.format('%s completed it at %s.', (_task_refusal.task).completed_by,
+                                         (_task_refusal.task).completed_at)
+                  else 'Its step has moved on (expired at its deadline, or the run ended); see rowflow.tasks.' end;
+  end if;
+  if (_task_refusal.task).status = 'claimed' and (_task_refusal.task).claimed_by is distinct from _task_refusal.by then
+    raise exception '%: task % is claimed by %, not %', _task_refusal.what, (_task_refusal.task).id,
+      (_task_refusal.task).claimed_by, coalesce(_task_refusal.by, 'null') using errcode = 'RF065',
+      hint = 'An operator may act for them with override => true, or reassign the task.';
+  end if;
+  if (_task_refusal.task).status = 'open' and _task_refusal.by is distinct from (_task_refusal.task).assignee
+     and not (_task_refusal.task).assignee = any (coalesce(_task_refusal.groups, '{}')) then
+    raise exception '%: task % is assigned to %, not to % (nor to one of their groups %)', _task_refusal.what,
+      (_task_refusal.task).id, (_task_refusal.task).assignee, coalesce(_task_refusal.by, 'null'),
+      coalesce(_task_refusal.groups, '{}')::text using errcode = 'RF065',
+      hint = 'An operator may act for them with override => true, or reassign the task.';
+  end if;
 end;
 $$;
 
@@ -3143,6 +4122,100 @@ CREATE FUNCTION rowflow._trusted() RETURNS boolean
 begin
   return (select pg_catalog.pg_has_role(session_user, n.nspowner, 'MEMBER')
           from pg_catalog.pg_namespace as n where n.nspname = 'rowflow');
+end;
+$$;
+
+--
+-- Name: step_runs; Type: TABLE; Schema: rowflow; Owner: -
+--
+
+CREATE TABLE rowflow.step_runs (
+    run_id bigint NOT NULL,
+    step text NOT NULL,
+    kind text DEFAULT 'step'::text NOT NULL,
+    status text NOT NULL,
+    deps_remaining smallint DEFAULT 0 NOT NULL,
+    attempt smallint DEFAULT 0 NOT NULL,
+    max_attempts smallint NOT NULL,
+    seq smallint,
+    output jsonb,
+    error jsonb,
+    created_at timestamp with time zone NOT NULL,
+    started_at timestamp with time zone,
+    finished_at timestamp with time zone,
+    job_id bigint,
+    queued_at timestamp with time zone,
+    locked_by text,
+    CONSTRAINT step_run_is_valid CHECK (rowflow._check_step_run(kind, status, deps_remaining, attempt, max_attempts, seq, started_at, finished_at, locked_by))
+);
+
+--
+-- Name: COLUMN step_runs.queued_at; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON COLUMN rowflow.step_runs.queued_at IS 'When the step run was first queued (ready to run); null while pending and for a step skipped or cancelled before.';
+
+--
+-- Name: COLUMN step_runs.locked_by; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON COLUMN rowflow.step_runs.locked_by IS 'The worker (graphile pool id) a queued or running step was handed to directly, without a job (a lease); null otherwise.';
+
+--
+-- Name: workflow_steps; Type: TABLE; Schema: rowflow; Owner: -
+--
+
+CREATE TABLE rowflow.workflow_steps (
+    workflow text NOT NULL,
+    version integer NOT NULL,
+    idx smallint NOT NULL,
+    name text NOT NULL,
+    task text NOT NULL,
+    depends_on text[] NOT NULL,
+    dependents text[] NOT NULL,
+    n_deps smallint NOT NULL,
+    attempts smallint NOT NULL,
+    backoff_type text NOT NULL,
+    backoff_base interval NOT NULL,
+    backoff_max interval NOT NULL,
+    backoff_jitter double precision NOT NULL,
+    timeout interval,
+    priority smallint NOT NULL,
+    queue_name text,
+    queue_key jsonpath,
+    delay interval,
+    if_path jsonpath,
+    compensate text,
+    wait jsonb,
+    CONSTRAINT backoff_type_is_valid CHECK ((backoff_type = ANY (ARRAY['fixed'::text, 'exponential'::text]))),
+    CONSTRAINT n_deps_matches CHECK ((n_deps = cardinality(depends_on)))
+);
+
+--
+-- Name: COLUMN workflow_steps.wait; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON COLUMN rowflow.workflow_steps.wait IS 'How the step waits (sql/schema/30_define/_compile_wait.sql): {"kind": "time" | "signal" | "human" | "row", …}; null for a plain step. A step with a wait is queued as a rowflow:wait job, which arms it (rowflow.arm_step).';
+
+--
+-- Name: _wait_deadline(rowflow.runs, rowflow.workflow_steps, rowflow.step_runs, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._wait_deadline(run rowflow.runs, ws rowflow.workflow_steps, sr rowflow.step_runs, until timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_job bigint;
+begin
+  if _wait_deadline.until is not null then
+    v_job := (rowflow._add_step_jobs(array[row((_wait_deadline.run).id, (_wait_deadline.sr).step,
+                (_wait_deadline.sr).attempt, null, _wait_deadline.until,
+                (_wait_deadline.ws).priority + (_wait_deadline.run).priority)::rowflow.step_job], 'rowflow:wait'))[1];
+  end if;
+  update rowflow.step_runs as s set job_id = v_job
+  where s.run_id = (_wait_deadline.run).id and s.step = (_wait_deadline.sr).step;
 end;
 $$;
 
@@ -3315,6 +4388,230 @@ $$;
 --
 
 COMMENT ON FUNCTION rowflow.apply_retention(worker_id text, every interval, batch integer, max_batches integer, now timestamp with time zone) IS 'Purges finished runs older than their workflow''s retention, at most once per `every` across all callers (the workers call it on their heartbeat). Answers {"claimed", "deleted", "workflows"}.';
+
+--
+-- Name: arm_step(bigint, text, integer, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.arm_step(run_id bigint, step text, attempt integer, worker_id text DEFAULT NULL::text, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(arm_step.now, pg_catalog.statement_timestamp());
+  v_run rowflow.runs;
+  v_sr rowflow.step_runs;
+  v_ws rowflow.workflow_steps;
+  v_sw rowflow.step_waits;
+  v_wait jsonb;
+  v_ctx jsonb;
+  v_at timestamptz;
+  v_until timestamptz;
+  v_signal rowflow.signals;
+  v_assignee text;
+  v_task bigint;
+  v_job bigint;
+  v_on jsonb;
+  v_answer jsonb;
+  v_row jsonb;
+  v_xids xid[];
+begin
+  -- GUARD: a worker; lock order run → step; the step is queued with this
+  -- attempt, and (untrusted) its job is locked by worker_id.
+  perform rowflow._require('{worker}');
+  if arm_step.worker_id is null and not rowflow._trusted() then
+    raise exception 'arm_step: worker_id is required: the worker whose graphile-worker pool holds the job'
+      using errcode = '22023';
+  end if;
+  select r.* into v_run from rowflow.runs as r where r.id = arm_step.run_id for no key update;
+  select sr.* into v_sr from rowflow.step_runs as sr
+  where sr.run_id = arm_step.run_id and sr.step = arm_step.step and sr.kind = 'step' for update;
+  if not found or v_run.status is distinct from 'running' or v_sr.status <> 'queued' or v_sr.attempt <> arm_step.attempt
+     or (not rowflow._trusted()
+         and not exists (select 1 from graphile_worker._private_jobs as j
+                         where j.id = v_sr.job_id and j.locked_by = arm_step.worker_id)) then
+    return (select f.refusal from rowflow._refusals(array[arm_step.run_id], array[arm_step.step], array[arm_step.attempt],
+                                                    array[1], array['queued'],
+                                                    case when not rowflow._trusted() then arm_step.worker_id end) as f);
+  end if;
+  select ws.* into v_ws from rowflow.workflow_steps as ws
+  where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = arm_step.step;
+  v_wait := v_ws.wait;
+  v_ctx := pg_catalog.jsonb_build_object('input', v_run.input,
+                                         'steps', rowflow._deps_outputs(v_run.id, v_ws.depends_on));
+  select w.* into v_sw from rowflow.step_waits as w where w.run_id = v_run.id and w.step = arm_step.step;
+
+  if v_sw.run_id is null then
+    -- PHASE 1: startAt still ahead → sleep until then.
+    v_at := rowflow._start_time(v_wait, v_ctx);
+    if v_at > v_now then
+      v_job := (rowflow._add_step_jobs(array[row(v_run.id, v_sr.step, v_sr.attempt,
+                  rowflow._queue_name(v_ws.queue_name, v_ws.queue_key, v_ctx), v_at, v_ws.priority + v_run.priority
+                )::rowflow.step_job], case when v_wait ->> 'kind' = 'time' then 'rowflow:step' else 'rowflow:wait' end))[1];
+      update rowflow.step_runs as sr set job_id = v_job where sr.run_id = v_run.id and sr.step = v_sr.step;
+      insert into rowflow.events (run_id, step, type, attempt, data, at)
+      values (v_run.id, v_sr.step, 'step_sleeping', v_sr.attempt, pg_catalog.jsonb_build_object('until', v_at), v_now);
+      return pg_catalog.jsonb_build_object('ok', true, 'outcome', 'sleeping', 'until', v_at);
+    end if;
+    if v_wait ? 'startAt' and v_at is null then
+      -- Nothing usable at the path: the step does not wait; say so.
+      insert into rowflow.events (run_id, step, type, attempt, data, at)
+      values (v_run.id, v_sr.step, 'step_sleeping', v_sr.attempt,
+              pg_catalog.jsonb_build_object('until', null, 'note',
+                pg_catalog.format('startAt %s gave no time; starting now', v_wait ->> 'startAt')), v_now);
+    end if;
+
+    -- PHASE 2: a handler step runs now, as any step.
+    if v_wait ->> 'kind' = 'time' then
+      v_job := (rowflow._add_step_jobs(array[row(v_run.id, v_sr.step, v_sr.attempt,
+                  rowflow._queue_name(v_ws.queue_name, v_ws.queue_key, v_ctx), v_now, v_ws.priority + v_run.priority
+                )::rowflow.step_job]))[1];
+      update rowflow.step_runs as sr set job_id = v_job where sr.run_id = v_run.id and sr.step = v_sr.step;
+      return '{"ok": true, "outcome": "queued"}'::jsonb;
+    end if;
+
+    -- PHASE 3: what it waits for may be there already.
+    if v_wait ->> 'kind' = 'signal' then
+      update rowflow.signals as s set consumed_at = v_now, step = v_sr.step
+      where s.id = (select s2.id from rowflow.signals as s2
+                    where s2.run_id = v_run.id and s2.name = v_wait ->> 'signal' and s2.consumed_at is null
+                    order by s2.id limit 1)
+      returning s.* into v_signal;
+      if found then
+        v_answer := rowflow._settle_step(v_run.id, v_sr.step, 'succeeded', v_signal.payload, v_now, 'signal_received',
+          pg_catalog.jsonb_build_object('signal', v_signal.name, 'signalId', v_signal.id, 'by', v_signal.sent_by,
+                                        'sentAt', v_signal.sent_at));
+        return pg_catalog.jsonb_build_object('ok', true, 'outcome', 'succeeded', 'signal', v_signal.id) || v_answer;
+      end if;
+    end if;
+
+    if v_wait ->> 'kind' = 'row' then
+      begin
+        v_row := rowflow._row_match(v_wait, v_ctx);
+      exception when others then
+        -- The run's values do not fit the condition (a cast): it never will.
+        return rowflow._fail_wait(v_run.id, v_sr.step, v_sr.attempt, pg_catalog.jsonb_build_object(
+          'message', pg_catalog.format('the waitFor condition on %s failed for this run: %s', v_wait ->> 'table', sqlerrm),
+          'code', 'wait_condition_failed', 'sqlstate', sqlstate), v_now);
+      end;
+      if v_row is not null then
+        v_answer := rowflow._settle_step(v_run.id, v_sr.step, 'succeeded', v_row, v_now, 'row_matched',
+                                         pg_catalog.jsonb_build_object('table', v_wait ->> 'table'));
+        return pg_catalog.jsonb_build_object('ok', true, 'outcome', 'succeeded') || v_answer;
+      end if;
+    end if;
+
+    -- PHASE 4: wait, until the deadline if there is one.
+    v_until := v_now + (v_wait ->> 'timeout')::interval;
+    if v_wait ->> 'kind' = 'human' then
+      v_assignee := coalesce(v_wait ->> 'assignee',
+        jsonb_path_query_first(v_ctx, (v_wait ->> 'assigneePath')::jsonpath, '{}', true) #>> '{}');
+      if coalesce(length(v_assignee), 0) not between 1 and 200 then
+        return rowflow._fail_wait(v_run.id, v_sr.step, v_sr.attempt, pg_catalog.jsonb_build_object(
+          'message', pg_catalog.format('human.assignee %s gave no person or group (1-200 characters)',
+                                       v_wait ->> 'assigneePath'), 'code', 'no_assignee'), v_now);
+      end if;
+      insert into rowflow.human_tasks (run_id, step, workflow, title, description, assignee, form, due_at, escalate_to,
+                                       created_at)
+      values (v_run.id, v_sr.step, v_run.workflow, v_wait ->> 'title', v_wait ->> 'description', v_assignee,
+              coalesce(v_wait -> 'form', '{}'), v_until, v_wait ->> 'escalateTo', v_now)
+      returning id into v_task;
+      insert into rowflow.events (run_id, step, type, attempt, data, at)
+      values (v_run.id, v_sr.step, 'task_created', v_sr.attempt,
+              pg_catalog.jsonb_build_object('task', v_task, 'assignee', v_assignee, 'due', v_until), v_now);
+    end if;
+    insert into rowflow.step_waits (run_id, step, kind, signal, task_id, relid, since, until, confirmed)
+    values (v_run.id, v_sr.step, v_wait ->> 'kind', v_wait ->> 'signal', v_task, (v_wait ->> 'relid')::oid, v_now,
+            v_until, v_wait ->> 'kind' <> 'row');
+    -- A row wait is confirmed by the next rowflow:wait job (PHASE 5), once
+    -- this transaction committed; its deadline job comes after.
+    perform rowflow._wait_deadline(v_run, v_ws, v_sr, case when v_wait ->> 'kind' = 'row' then v_now else v_until end);
+    insert into rowflow.events (run_id, step, type, attempt, data, at)
+    values (v_run.id, v_sr.step, 'step_waiting', v_sr.attempt,
+            pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('for', v_wait ->> 'kind',
+              'signal', v_wait ->> 'signal', 'task', v_task, 'until', v_until)), v_now);
+    perform rowflow._notify(pg_catalog.jsonb_build_object('run', v_run.id));
+    return pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('ok', true, 'outcome', 'waiting', 'task', v_task,
+                                                                      'until', v_until));
+  end if;
+
+  -- PHASE 5: a row wait is confirmed once every transaction that was
+  -- writing its table when the wait committed has ended (step_waits.xids:
+  -- the first such job runs after the commit; a writer holds its
+  -- RowExclusiveLock on the table until it ends, so pg_locks lists them
+  -- all): a writer whose trigger ran before the wait was visible may have
+  -- committed a matching row since, so the condition is checked again each
+  -- time, every 100 ms at first, backing off to 10 s for a long writer.
+  if not v_sw.confirmed then
+    v_xids := case when v_sw.xids is null
+      then array(select distinct x.transactionid from pg_catalog.pg_locks as l
+                 join pg_catalog.pg_locks as x on x.pid = l.pid and x.locktype = 'transactionid' and x.granted
+                 where l.locktype = 'relation' and l.relation = v_sw.relid and l.mode = 'RowExclusiveLock'
+                   and l.granted and l.pid <> pg_catalog.pg_backend_pid())
+      else array(select x from unnest(v_sw.xids) as x
+                 where exists (select 1 from pg_catalog.pg_locks as l
+                               where l.locktype = 'transactionid' and l.transactionid = x)) end;
+    v_row := rowflow._row_match(v_wait, v_ctx);
+    if v_row is not null then
+      v_answer := rowflow._settle_step(v_run.id, v_sr.step, 'succeeded', v_row, v_now, 'row_matched',
+                                       pg_catalog.jsonb_build_object('table', v_wait ->> 'table'));
+      return pg_catalog.jsonb_build_object('ok', true, 'outcome', 'succeeded') || v_answer;
+    end if;
+    update rowflow.step_waits as w set confirmed = cardinality(v_xids) = 0, xids = nullif(v_xids, '{}')
+    where w.run_id = v_run.id and w.step = v_sr.step;
+    perform rowflow._wait_deadline(v_run, v_ws, v_sr,
+                                   case when cardinality(v_xids) = 0 then v_sw.until
+                                        else v_now + least(interval '10 s', greatest(interval '100 ms',
+                                                                                     (v_now - v_sw.since) / 10)) end);
+    return pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('ok', true, 'outcome', 'waiting',
+      'confirmed', cardinality(v_xids) = 0, 'until', v_sw.until));
+  end if;
+
+  -- PHASE 6: the deadline job. Early (a stale job) changes nothing.
+  if v_sw.until is null or v_sw.until > v_now then
+    return pg_catalog.jsonb_build_object('ok', false, 'reason', 'not_due', 'until', v_sw.until);
+  end if;
+  if v_sw.kind = 'human' and v_wait ->> 'escalateTo' is not null
+     and (select t.escalated_at is null from rowflow.human_tasks as t where t.id = v_sw.task_id) then
+    v_until := v_now + (v_wait ->> 'timeout')::interval;
+    update rowflow.human_tasks as t
+    set assignee = t.escalate_to, status = 'open', claimed_by = null, claimed_at = null, escalated_at = v_now,
+        due_at = v_until
+    where t.id = v_sw.task_id
+    returning t.assignee into v_assignee;
+    update rowflow.step_waits as w set until = v_until where w.run_id = v_run.id and w.step = v_sr.step;
+    perform rowflow._wait_deadline(v_run, v_ws, v_sr, v_until);
+    insert into rowflow.events (run_id, step, type, attempt, data, at)
+    values (v_run.id, v_sr.step, 'task_escalated', v_sr.attempt,
+            pg_catalog.jsonb_build_object('task', v_sw.task_id, 'to', v_assignee, 'due', v_until), v_now);
+    perform rowflow._notify(pg_catalog.jsonb_build_object('run', v_run.id));
+    return pg_catalog.jsonb_build_object('ok', true, 'outcome', 'escalated', 'task', v_sw.task_id, 'to', v_assignee,
+                                         'until', v_until);
+  end if;
+  update rowflow.human_tasks as t set status = 'expired' where t.id = v_sw.task_id and t.status in ('open', 'claimed');
+  v_on := coalesce(v_wait -> 'onTimeout', '"fail"');
+  if v_on = '"fail"' then
+    return rowflow._fail_wait(v_run.id, v_sr.step, v_sr.attempt, pg_catalog.jsonb_build_object(
+      'message', pg_catalog.format('timed out waiting for %s after %s',
+                                   case v_sw.kind when 'signal' then 'signal ' || v_sw.signal
+                                                  when 'human' then 'task ' || v_sw.task_id
+                                                  else 'a row of ' || (v_wait ->> 'table') end,
+                                   v_wait ->> 'timeout'),
+      'code', 'timeout', 'waitedSince', v_sw.since), v_now);
+  end if;
+  v_answer := rowflow._settle_step(v_run.id, v_sr.step, case when v_on = '"skip"' then 'skipped' else 'succeeded' end,
+                                   v_on -> 'output', v_now, 'step_timed_out',
+                                   pg_catalog.jsonb_build_object('onTimeout', v_on, 'waitedSince', v_sw.since));
+  return pg_catalog.jsonb_build_object('ok', true, 'outcome', 'timed_out') || v_answer;
+end;
+$$;
+
+--
+-- Name: FUNCTION arm_step(run_id bigint, step text, attempt integer, worker_id text, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.arm_step(run_id bigint, step text, attempt integer, worker_id text, now timestamp with time zone) IS 'The rowflow:wait job: sleeps a step until its startAt, starts its wait (signal, human task) or applies its deadline (escalate, onTimeout).';
 
 --
 -- Name: attach(regclass, text, text[], text, text, text, text[], text[], name, text, boolean); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -3534,6 +4831,44 @@ $$;
 COMMENT ON FUNCTION rowflow.claim_runs(worker_id text, take integer, max_runs integer, now timestamp with time zone, worker_token text) IS 'Claims up to max_runs queued runs: running, a row per step, up to take root steps handed to worker_id (running, leased; worker_token required), the others queued as jobs. Answers {"runs": claimed, "taken": [handler contexts]}.';
 
 --
+-- Name: claim_task(bigint, text, text[], timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.claim_task(task_id bigint, by text, groups text[] DEFAULT '{}'::text[], now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS rowflow.human_tasks
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(claim_task.now, pg_catalog.statement_timestamp());
+  v_task rowflow.human_tasks;
+begin
+  perform rowflow._require('{app,operator}');
+  if coalesce(length(claim_task.by), 0) not between 1 and 200 then
+    raise exception 'claim_task: "by" must name who claims the task (1-200 characters)' using errcode = '22023';
+  end if;
+  v_task := rowflow._lock_task(claim_task.task_id, 'claim_task');
+  perform rowflow._task_refusal(v_task, claim_task.by, claim_task.groups, 'claim_task');
+  if v_task.status = 'claimed' then
+    return v_task; -- claimed by them already
+  end if;
+  update rowflow.human_tasks as t set status = 'claimed', claimed_by = claim_task.by, claimed_at = v_now
+  where t.id = v_task.id returning t.* into v_task;
+  insert into rowflow.events (run_id, step, type, data, at)
+  values (v_task.run_id, v_task.step, 'task_claimed', pg_catalog.jsonb_build_object('task', v_task.id,
+          'by', claim_task.by, 'session', session_user), v_now);
+  perform rowflow._notify(pg_catalog.jsonb_build_object('run', v_task.run_id));
+  return v_task;
+end;
+$$;
+
+--
+-- Name: FUNCTION claim_task(task_id bigint, by text, groups text[], now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.claim_task(task_id bigint, by text, groups text[], now timestamp with time zone) IS 'Claims an open human task for `by` (its assignee or a member of its group): from then on only they complete it.';
+
+--
 -- Name: complete_step(bigint, text, integer, jsonb, timestamp with time zone, integer, text, boolean, text, text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -3707,7 +5042,7 @@ begin
     from (
       select d.origin, d.run_id, d.name, d.n,
         sr.step is not null and sr.kind = 'step' and ws.if_path is null and ws.queue_name is null
-          and coalesce(ws.delay, interval '0') <= interval '0' as plain,
+          and coalesce(ws.delay, interval '0') <= interval '0' and ws.wait is null as plain,
         coalesce(sr.deps_remaining, ws.n_deps) - d.n as remaining,
         greatest(-32768, least(32767, ws.priority + r.priority)) as eff_priority
       from (
@@ -3968,6 +5303,64 @@ $$;
 COMMENT ON FUNCTION rowflow.complete_steps(run_ids bigint[], steps text[], attempts integer[], outputs jsonb[], takes integer[], worker_id text, now timestamp with time zone, claim boolean, reserve integer, next_run_ids bigint[], next_steps text[], next_attempts integer[], leases text[], worker_token text) IS 'Completes running step attempts (set-based; each with its lease token), releases dependents (taken, reserved or queued), begins reserved next steps, claims queued runs for leftover slots, finishes runs; one answer per call.';
 
 --
+-- Name: complete_task(bigint, text, jsonb, text[], boolean, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.complete_task(task_id bigint, by text, answer jsonb, groups text[] DEFAULT '{}'::text[], override boolean DEFAULT false, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(complete_task.now, pg_catalog.statement_timestamp());
+  v_task rowflow.human_tasks;
+  v_errors text[];
+  v_answer jsonb;
+begin
+  -- GUARD: apps and operators; who acts is named; the task is theirs, open,
+  -- and the answer fits its form.
+  perform rowflow._require('{app,operator}');
+  if coalesce(length(complete_task.by), 0) not between 1 and 200 then
+    raise exception 'complete_task: "by" must name who completes the task (1-200 characters)' using errcode = '22023';
+  end if;
+  if coalesce(complete_task.override, false) then
+    perform rowflow._require('{operator}');
+  end if;
+  v_task := rowflow._lock_task(complete_task.task_id, 'complete_task');
+  if not coalesce(complete_task.override, false) or v_task.status not in ('open', 'claimed') then
+    perform rowflow._task_refusal(v_task, complete_task.by, complete_task.groups, 'complete_task');
+  end if;
+  v_errors := rowflow._form_errors(v_task.form, complete_task.answer);
+  if cardinality(v_errors) > 0 then
+    raise exception 'complete_task: the answer does not match the form of task %: %', v_task.id, v_errors[1]
+      using errcode = 'RF066', detail = array_to_string(v_errors, E'\n'),
+      hint = 'The task stays open; send a corrected answer.';
+  end if;
+
+  -- PHASE 1: the task is done; the step succeeds with the answer.
+  update rowflow.human_tasks as t
+  set status = 'done', completed_by = complete_task.by, completed_at = v_now, answer = complete_task.answer
+  where t.id = v_task.id;
+  v_answer := rowflow._settle_step(v_task.run_id, v_task.step, 'succeeded', complete_task.answer, v_now,
+    'task_completed', pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('task', v_task.id,
+      'by', complete_task.by, 'override', case when complete_task.override then true end, 'session', session_user)));
+  if coalesce(complete_task.override, false) then
+    perform rowflow._audit('complete_task', v_task.workflow, v_task.run_id, v_task.step, null,
+                           pg_catalog.jsonb_build_object('task', v_task.id, 'by', complete_task.by,
+                                                         'assignee', v_task.assignee), v_now);
+  end if;
+  return pg_catalog.jsonb_build_object('ok', true, 'task', v_task.id, 'run', v_task.run_id, 'step', v_task.step,
+                                       'by', complete_task.by) || v_answer;
+end;
+$$;
+
+--
+-- Name: FUNCTION complete_task(task_id bigint, by text, answer jsonb, groups text[], override boolean, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.complete_task(task_id bigint, by text, answer jsonb, groups text[], override boolean, now timestamp with time zone) IS 'Completes a human task as `by` with an answer validated against its form: the step succeeds with the answer. RF063-RF066.';
+
+--
 -- Name: define_schedule(text, text, text, jsonb, text, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -4095,6 +5488,8 @@ declare
   v_latest_spec jsonb;
   v_version int;
   v_owner name;
+  v_wait jsonb;
+  v_task text;
 begin
   -- GUARD: the session acts for owner.
   if define_workflow.owner is null
@@ -4166,8 +5561,8 @@ begin
     v_where := format('workflow "%s", step "%s"', define_workflow.name, v_sname);
     for v_key in select k from jsonb_object_keys(v_step) as k order by k loop
       if v_key not in ('name', 'task', 'dependsOn', 'attempts', 'backoff', 'timeout', 'priority',
-                       'queue', 'delay', 'if', 'compensate') then
-        raise exception '%: unknown option %; allowed: name, task, dependsOn, attempts, backoff, timeout, priority, queue, delay, if, compensate',
+                       'queue', 'delay', 'if', 'compensate', 'startAt', 'wait', 'human', 'waitFor') then
+        raise exception '%: unknown option %; allowed: name, task, dependsOn, attempts, backoff, timeout, priority, queue, delay, if, compensate, startAt, wait, human, waitFor',
           v_where, to_jsonb(left(v_key, 100))::text using errcode = 'RF002';
       end if;
     end loop;
@@ -4177,10 +5572,20 @@ begin
     end if;
     v_names := v_names || v_sname;
 
-    if jsonb_typeof(v_step -> 'task') is distinct from 'string' then
-      raise exception '%: "task" is required and must be a string', v_where using errcode = 'RF001';
+    -- A wait step ("wait", "human", "waitFor") has no task: _compile_wait
+    -- rejects one, and its compiled task is '(wait)' / '(human)' /
+    -- '(waitFor)', which no handler can be named (task names start with a letter).
+    v_wait := null;
+    if v_step ?| array['wait', 'human', 'waitFor'] then
+      v_wait := rowflow._compile_wait(v_step, v_where, define_workflow.owner);
+      v_task := '(' || case when v_step ? 'wait' then 'wait' when v_step ? 'human' then 'human' else 'waitFor' end || ')';
+    elsif jsonb_typeof(v_step -> 'task') is distinct from 'string' then
+      raise exception '%: "task" is required and must be a string', v_where using errcode = 'RF001',
+        hint = 'A step runs a task, or waits: "wait" for a signal, "human" for a person, "waitFor" for a row.';
+    else
+      v_task := v_step ->> 'task';
     end if;
-    if (v_step ->> 'task') !~ c_task_re then
+    if v_wait is null and (v_step ->> 'task') !~ c_task_re then
       raise exception '%: invalid task name %: use 1-128 characters A-Z, a-z, 0-9, "_", ".", ":" or "-", starting with a letter',
         v_where, left((v_step -> 'task')::text, 140) using errcode = 'RF004';
     end if;
@@ -4269,6 +5674,9 @@ begin
     if v_step ? 'if' then
       perform rowflow._compile_path(v_step -> 'if', v_where || ': if');
     end if;
+    if v_wait is null and v_step ? 'startAt' then
+      v_wait := rowflow._compile_wait(v_step, v_where, define_workflow.owner);
+    end if;
 
     -- Queue: "name" or {"name": …, "key": "<path>"}.
     v_queue := v_step -> 'queue';
@@ -4301,7 +5709,7 @@ begin
     end if;
 
     v_norm := v_norm || jsonb_build_object(
-      'idx', v_ord, 'name', v_sname, 'task', v_step ->> 'task', 'depends_on', to_jsonb(v_deps),
+      'idx', v_ord, 'name', v_sname, 'task', v_task, 'depends_on', to_jsonb(v_deps), 'wait', v_wait,
       'attempts', coalesce((v_step ->> 'attempts')::int, 3),
       'backoff_type', v_btype, 'backoff_base', v_bbase::text, 'backoff_max', v_bmax::text,
       'backoff_jitter', v_bjitter,
@@ -4410,7 +5818,7 @@ begin
 
   insert into rowflow.workflow_steps (workflow, version, idx, name, task, depends_on, dependents, n_deps,
     attempts, backoff_type, backoff_base, backoff_max, backoff_jitter, timeout, priority,
-    queue_name, queue_key, delay, if_path, compensate)
+    queue_name, queue_key, delay, if_path, compensate, wait)
   select define_workflow.name, v_version, (s ->> 'idx')::smallint, s ->> 'name', s ->> 'task',
     array(select jsonb_array_elements_text(s -> 'depends_on')),
     coalesce(dd.dependents, '{}'),
@@ -4418,7 +5826,8 @@ begin
     (s ->> 'attempts')::smallint, s ->> 'backoff_type', (s ->> 'backoff_base')::interval,
     (s ->> 'backoff_max')::interval, (s ->> 'backoff_jitter')::double precision,
     (s ->> 'timeout')::interval, (s ->> 'priority')::smallint, s ->> 'queue_name',
-    (s ->> 'queue_key')::jsonpath, (s ->> 'delay')::interval, (s ->> 'if_path')::jsonpath, s ->> 'compensate'
+    (s ->> 'queue_key')::jsonpath, (s ->> 'delay')::interval, (s ->> 'if_path')::jsonpath, s ->> 'compensate',
+    case when jsonb_typeof(s -> 'wait') = 'object' then s -> 'wait' end
   from unnest(v_norm) as s
   left join (
     -- Each step's dependents, sorted so that the gate locks them in a fixed order.
@@ -4579,8 +5988,13 @@ begin
             where q.id is not null and q.locked_by is not null and o.job_queue_id = q.id and o.locked_at is not null
             limit 1) as holder,
            (select count(*)::int from rowflow.workers as wk
-            where wk.heartbeat_at > v_now - explain_run.worker_timeout and s.task = any (wk.tasks)) as task_workers
+            where wk.heartbeat_at > v_now - explain_run.worker_timeout
+              and (s.task = any (wk.tasks) or left(s.task, 1) = '(')) as task_workers,
+           w.kind as wait_kind, w.signal as wait_signal, w.until as wait_until, w.relid as wait_relid,
+           t.id as wait_task, t.assignee as wait_assignee
     from s
+    left join rowflow.step_waits as w on w.run_id = v_run.id and w.step = s.step and s.row_kind = 'step'
+    left join rowflow.human_tasks as t on t.id = w.task_id
     left join graphile_worker._private_jobs as j on j.id = s.job_id
     left join graphile_worker._private_job_queues as q on q.id = j.job_queue_id
     where s.status in ('pending', 'queued', 'running')
@@ -4590,6 +6004,7 @@ begin
       when x.status = 'running' then 'running'
       when x.status = 'pending' and x.row_kind <> 'step' then 'waiting_on_chain'
       when x.status = 'pending' then 'waiting_on_dependencies'
+      when x.wait_kind is not null then 'waiting_for_' || x.wait_kind
       when x.locked_by is not null then 'handed_to_worker'
       when x.run_at > v_now and x.attempt > 1 then 'backing_off'
       when x.run_at > v_now then 'delayed'
@@ -4605,6 +6020,11 @@ begin
         'waiting for the earlier links of the compensation chain'
       when x.status = 'pending' then
         'waiting on ' || coalesce(pg_catalog.array_to_string(x.waiting_on, ', '), 'its dependencies')
+      when x.wait_kind is not null then
+        case x.wait_kind when 'signal' then 'waiting for signal ' || x.wait_signal
+                         when 'human' then 'waiting for task ' || x.wait_task || ', assigned to ' || x.wait_assignee
+                         else 'waiting for a row of ' || x.wait_relid::regclass::text end
+        || coalesce(', until ' || x.wait_until::text, '')
       when x.locked_by is not null then 'handed to worker ' || x.locked_by || ', starting'
       when x.run_at > v_now and x.attempt > 1 then
         'attempt ' || (x.attempt - 1) || ' of ' || x.max_attempts || ' failed'
@@ -4621,7 +6041,8 @@ begin
       'waitingOn', pg_catalog.to_jsonb(x.waiting_on), 'runAt', x.run_at, 'queue', x.queue_name,
       'ahead', case when x.queue_name is not null then x.ahead end, 'holder', x.holder,
       'worker', coalesce(x.locked_by, x.job_locked_by), 'liveWorkersWithTask', x.task_workers,
-      'lastError', x.error))
+      'lastError', x.error, 'signal', x.wait_signal, 'taskId', x.wait_task, 'assignee', x.wait_assignee,
+      'until', x.wait_until))
   from x
   order by case x.row_kind when 'step' then 0 else 1 end, x.step;
 end;
@@ -4794,6 +6215,60 @@ $$;
 COMMENT ON FUNCTION rowflow.heartbeat_worker(id text, now timestamp with time zone, token text) IS 'Records a heartbeat (with the worker''s token); false when the worker row no longer exists.';
 
 --
+-- Name: tasks; Type: VIEW; Schema: rowflow; Owner: -
+--
+
+CREATE VIEW rowflow.tasks AS
+ SELECT t.id,
+    t.run_id,
+    t.workflow,
+    t.step,
+    t.title,
+    t.description,
+    t.assignee,
+    t.status,
+    ((t.status = ANY (ARRAY['open'::text, 'claimed'::text])) AND (t.due_at < now())) AS overdue,
+    t.due_at,
+    t.escalate_to,
+    t.escalated_at,
+    t.form,
+    t.created_at,
+    t.claimed_by,
+    t.claimed_at,
+    t.completed_by,
+    t.completed_at,
+    t.answer,
+    r.status AS run_status
+   FROM (rowflow.human_tasks t
+     JOIN rowflow.runs r ON ((r.id = t.run_id)));
+
+--
+-- Name: VIEW tasks; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON VIEW rowflow.tasks IS 'Human tasks (open, claimed, done, expired, cancelled) with overdue, assignee, due time, run and workflow.';
+
+--
+-- Name: inbox(text, text[]); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.inbox(assignee text, groups text[] DEFAULT '{}'::text[]) RETURNS SETOF rowflow.tasks
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select t.* from rowflow.tasks as t
+  where t.status in ('open', 'claimed')
+    and (t.assignee = inbox.assignee or t.assignee = any (coalesce(inbox.groups, '{}')) or t.claimed_by = inbox.assignee)
+  order by t.due_at nulls last, t.id;
+$$;
+
+--
+-- Name: FUNCTION inbox(assignee text, groups text[]); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.inbox(assignee text, groups text[]) IS 'The open and claimed human tasks of one person: theirs, their groups'', or claimed by them; due first.';
+
+--
 -- Name: mark_waiting(text, text, interval, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -4935,6 +6410,51 @@ $$;
 --
 
 COMMENT ON FUNCTION rowflow.purge_runs(older_than interval, statuses text[], workflow text, batch integer, reason text, now timestamp with time zone) IS 'Deletes up to batch finished runs older than older_than (with their steps and events; audit rows stay); answers how many. Call until 0.';
+
+--
+-- Name: reassign_task(bigint, text, text, text, text[], timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.reassign_task(task_id bigint, "to" text, by text, reason text DEFAULT NULL::text, groups text[] DEFAULT '{}'::text[], now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS rowflow.human_tasks
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(reassign_task.now, pg_catalog.statement_timestamp());
+  v_task rowflow.human_tasks;
+  v_operator boolean;
+begin
+  -- GUARD: the assignee (or claimer) hands it on; an operator reassigns any.
+  perform rowflow._require('{app,operator}');
+  if coalesce(length(reassign_task."to"), 0) not between 1 and 200 or coalesce(length(reassign_task.by), 0) not between 1 and 200 then
+    raise exception 'reassign_task: "to" and "by" must name a person or group (1-200 characters)' using errcode = '22023';
+  end if;
+  v_task := rowflow._lock_task(reassign_task.task_id, 'reassign_task');
+  v_operator := rowflow._trusted() or pg_catalog.pg_has_role(session_user, rowflow._role('operator'), 'MEMBER');
+  if not v_operator or v_task.status not in ('open', 'claimed') then
+    perform rowflow._task_refusal(v_task, reassign_task.by, reassign_task.groups, 'reassign_task');
+  end if;
+  update rowflow.human_tasks as t
+  set assignee = reassign_task."to", status = 'open', claimed_by = null, claimed_at = null
+  where t.id = v_task.id returning t.* into v_task;
+  insert into rowflow.events (run_id, step, type, data, at)
+  values (v_task.run_id, v_task.step, 'task_reassigned', pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+          'task', v_task.id, 'to', reassign_task."to", 'by', reassign_task.by, 'reason', reassign_task.reason,
+          'session', session_user)), v_now);
+  perform rowflow._audit('reassign_task', v_task.workflow, v_task.run_id, v_task.step, reassign_task.reason,
+                         pg_catalog.jsonb_build_object('task', v_task.id, 'to', reassign_task."to", 'by', reassign_task.by),
+                         v_now);
+  perform rowflow._notify(pg_catalog.jsonb_build_object('run', v_task.run_id));
+  return v_task;
+end;
+$$;
+
+--
+-- Name: FUNCTION reassign_task(task_id bigint, "to" text, by text, reason text, groups text[], now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.reassign_task(task_id bigint, "to" text, by text, reason text, groups text[], now timestamp with time zone) IS 'Reassigns an open human task to another person or group (by its assignee or claimer, or an operator); it is open again.';
 
 --
 -- Name: register_worker(text, text, integer, integer, text[], timestamp with time zone, text); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -5472,6 +6992,83 @@ $$;
 COMMENT ON FUNCTION rowflow.set_retention(workflow text, retention interval, reason text, now timestamp with time zone) IS 'Keeps a workflow''s finished runs for retention (null: forever); the workers purge older ones (apply_retention).';
 
 --
+-- Name: signal(bigint, text, jsonb, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.signal(run_id bigint, name text, payload jsonb DEFAULT NULL::jsonb, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(signal.now, pg_catalog.statement_timestamp());
+  v_limit int := coalesce(nullif(pg_catalog.current_setting('rowflow.max_output_bytes', true), '')::int, 1048576);
+  v_run rowflow.runs;
+  v_step text;
+  v_id bigint;
+  v_waiting text[];
+  v_answer jsonb;
+begin
+  -- GUARD: apps, workers and operators; a valid name; a payload in bounds.
+  perform rowflow._require('{app,worker,operator}');
+  if signal.name is null or signal.name !~ '^[A-Za-z0-9_.:-]{1,128}$' then
+    raise exception 'signal: invalid signal name %: use 1-128 characters A-Z, a-z, 0-9, "_", ".", ":" or "-"',
+      coalesce(pg_catalog.quote_literal(left(signal.name, 140)), 'null') using errcode = 'RF060';
+  end if;
+  if pg_catalog.octet_length(signal.payload::text) > v_limit then
+    raise exception 'signal: payload of % bytes is over the limit of % bytes (rowflow.max_output_bytes)',
+      pg_catalog.octet_length(signal.payload::text), v_limit using errcode = 'RF061';
+  end if;
+  select r.* into v_run from rowflow.runs as r where r.id = signal.run_id for no key update;
+  if not found then
+    return pg_catalog.jsonb_build_object('ok', false, 'status', 'unknown_run', 'run', signal.run_id);
+  end if;
+
+  -- PHASE 1: store it, with who sent it.
+  insert into rowflow.signals (run_id, name, payload, sent_at, sent_by)
+  values (v_run.id, signal.name, signal.payload, v_now, session_user)
+  returning id into v_id;
+  if v_run.status in ('succeeded', 'failed', 'cancelled') then
+    return pg_catalog.jsonb_build_object('ok', false, 'status', 'run_finished', 'run', v_run.id, 'signal', v_id,
+                                         'runStatus', v_run.status);
+  end if;
+
+  -- PHASE 2: a step waiting for it now takes it (the earliest-armed one).
+  select w.step into v_step from rowflow.step_waits as w
+  where w.run_id = v_run.id and w.kind = 'signal' and w.signal = signal.name
+  order by w.since, w.step limit 1;
+  if found and v_run.status = 'running' then
+    update rowflow.signals as s set consumed_at = v_now, step = v_step where s.id = v_id;
+    v_answer := rowflow._settle_step(v_run.id, v_step, 'succeeded', signal.payload, v_now, 'signal_received',
+      pg_catalog.jsonb_build_object('signal', signal.name, 'signalId', v_id, 'by', session_user, 'sentAt', v_now));
+    return pg_catalog.jsonb_build_object('ok', true, 'status', 'delivered', 'run', v_run.id, 'signal', v_id,
+                                         'step', v_step) || v_answer;
+  end if;
+
+  -- PHASE 3: kept for a step that will wait for it, or for nobody.
+  select coalesce(array_agg(ws.name order by ws.name), '{}') into v_waiting
+  from rowflow.workflow_steps as ws
+  left join rowflow.step_runs as sr on sr.run_id = v_run.id and sr.step = ws.name
+  where ws.workflow = v_run.workflow and ws.version = v_run.version
+    and ws.wait ->> 'kind' = 'signal' and ws.wait ->> 'signal' = signal.name
+    and (sr.step is null or sr.status in ('pending', 'queued'));
+  if cardinality(v_waiting) > 0 and v_run.status in ('queued', 'running') then
+    return pg_catalog.jsonb_build_object('ok', true, 'status', 'kept', 'run', v_run.id, 'signal', v_id,
+                                         'waitedBy', pg_catalog.to_jsonb(v_waiting));
+  end if;
+  return pg_catalog.jsonb_build_object('ok', false, 'status', 'unexpected', 'run', v_run.id, 'signal', v_id,
+    'message', pg_catalog.format('no unfinished step of run %s (workflow %s, version %s) waits for signal %s; it is kept, unconsumed',
+                                 v_run.id, v_run.workflow, v_run.version, signal.name));
+end;
+$_$;
+
+--
+-- Name: FUNCTION signal(run_id bigint, name text, payload jsonb, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.signal(run_id bigint, name text, payload jsonb, now timestamp with time zone) IS 'Sends a named signal to a run: the step waiting for it succeeds with the payload, or it is kept until one waits. Answers delivered / kept / unexpected / run_finished / unknown_run.';
+
+--
 -- Name: skip_step(bigint, text, jsonb, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -5489,6 +7086,7 @@ declare
   v_run_status text;
   v_answer jsonb;
   v_exists boolean;
+  v_settled jsonb;
 begin
   -- GUARD: operators; an object or nothing; lock the run, then the step.
   perform rowflow._require('{operator}');
@@ -5524,39 +7122,25 @@ begin
       hint = case when v_sr.status = 'running' then 'Wait for its attempt to end, or cancel the run.' end;
   end if;
 
-  -- PHASE 1: settle the step; remove its job.
-  if v_sr.job_id is not null then
-    delete from graphile_worker._private_jobs as j where j.id = v_sr.job_id;
-  end if;
-  if v_exists then
-    update rowflow.step_runs as sr
-    set status = v_status, output = skip_step.output, deps_remaining = 0, finished_at = v_now, job_id = null,
-        locked_by = null, started_at = case when v_status = 'succeeded' then coalesce(sr.started_at, v_now) end
-    where sr.run_id = v_run.id and sr.step = skip_step.step;
-  else
-    insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts, output,
-                                   created_at, started_at, finished_at)
-    select v_run.id, ws.name, 'step', v_status, 0, 0, ws.attempts, skip_step.output, v_now,
-           case when v_status = 'succeeded' then v_now end, v_now
+  -- PHASE 1: a step without a row gets one (pending), then it settles
+  -- through the path every handler-less end takes (rowflow._settle_step:
+  -- its job, its wait and its open human task go; dependents are released).
+  if not v_exists then
+    insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts, created_at)
+    select v_run.id, ws.name, 'step', 'pending', ws.n_deps, 0, ws.attempts, v_now
     from rowflow.workflow_steps as ws
     where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = skip_step.step;
   end if;
-  insert into rowflow.events (run_id, step, type, data, at)
-  values (v_run.id, skip_step.step, 'step_skipped',
-          pg_catalog.jsonb_build_object('by', session_user, 'status', v_status, 'reason', skip_step.reason,
-                                        'from', coalesce(v_sr.status, 'pending')), v_now);
-
-  -- PHASE 2: release its dependents; finish the run if nothing is left.
-  select coalesce(array_agg(x.step order by x.step) filter (where x.status <> 'pending'), '{}') into v_released
-  from rowflow._release(array[row(v_run.id, skip_step.step, 1)::rowflow.done_step], null, null, v_now, null) as x;
-  update rowflow.runs as r set updated_at = v_now where r.id = v_run.id;
-  select f.status into v_run_status from rowflow._finish_runs(array[v_run.id], v_now) as f;
+  v_settled := rowflow._settle_step(v_run.id, skip_step.step, v_status, skip_step.output, v_now, 'step_skipped',
+    pg_catalog.jsonb_build_object('by', session_user, 'status', v_status, 'reason', skip_step.reason,
+                                  'from', coalesce(v_sr.status, 'pending')));
+  v_released := array(select pg_catalog.jsonb_array_elements_text(v_settled -> 'released'));
+  v_run_status := v_settled ->> 'runStatus';
   v_answer := pg_catalog.jsonb_build_object('run', v_run.id, 'step', skip_step.step, 'skipped', true,
     'status', v_status, 'from', coalesce(v_sr.status, 'pending'), 'released', pg_catalog.to_jsonb(v_released),
-    'runStatus', coalesce(v_run_status, 'running'));
+    'runStatus', v_run_status);
   perform rowflow._audit('skip_step', v_run.workflow, v_run.id, skip_step.step, skip_step.reason,
                          v_answer - 'run' - 'step' || pg_catalog.jsonb_build_object('output', skip_step.output), v_now);
-  perform rowflow._notify(pg_catalog.jsonb_build_object('run', v_run.id));
   return v_answer;
 end;
 $$;
@@ -5728,7 +7312,7 @@ CREATE TABLE rowflow.audit (
     set_role name,
     application_name text,
     client_addr inet,
-    CONSTRAINT action_is_valid CHECK ((action = ANY (ARRAY['pause_workflow'::text, 'resume_workflow'::text, 'retry_run'::text, 'rerun_from'::text, 'skip_step'::text, 'purge_runs'::text, 'cancel_run'::text, 'set_retention'::text, 'apply_retention'::text, 'define_workflow'::text, 'attach'::text, 'detach'::text, 'define_schedule'::text, 'drop_schedule'::text, 'pause_schedule'::text, 'resume_schedule'::text])))
+    CONSTRAINT action_is_valid CHECK ((action = ANY (ARRAY['pause_workflow'::text, 'resume_workflow'::text, 'retry_run'::text, 'rerun_from'::text, 'skip_step'::text, 'purge_runs'::text, 'cancel_run'::text, 'set_retention'::text, 'apply_retention'::text, 'define_workflow'::text, 'attach'::text, 'detach'::text, 'define_schedule'::text, 'drop_schedule'::text, 'pause_schedule'::text, 'resume_schedule'::text, 'complete_task'::text, 'reassign_task'::text])))
 );
 
 --
@@ -5762,7 +7346,7 @@ CREATE TABLE rowflow.events (
     attempt smallint,
     data jsonb,
     at timestamp with time zone NOT NULL,
-    CONSTRAINT type_is_valid CHECK ((type = ANY (ARRAY['run_started'::text, 'run_succeeded'::text, 'run_failed'::text, 'run_compensating'::text, 'run_cancelled'::text, 'step_queued'::text, 'step_started'::text, 'step_succeeded'::text, 'step_failed'::text, 'step_retrying'::text, 'step_skipped'::text, 'step_cancelled'::text, 'run_retried'::text, 'run_rerun'::text])))
+    CONSTRAINT type_is_valid CHECK ((type = ANY (ARRAY['run_started'::text, 'run_succeeded'::text, 'run_failed'::text, 'run_compensating'::text, 'run_cancelled'::text, 'step_queued'::text, 'step_started'::text, 'step_succeeded'::text, 'step_failed'::text, 'step_retrying'::text, 'step_skipped'::text, 'step_cancelled'::text, 'run_retried'::text, 'run_rerun'::text, 'step_sleeping'::text, 'step_waiting'::text, 'step_timed_out'::text, 'signal_received'::text, 'task_created'::text, 'task_claimed'::text, 'task_reassigned'::text, 'task_escalated'::text, 'task_completed'::text, 'row_matched'::text])))
 );
 
 --
@@ -5776,6 +7360,19 @@ ALTER TABLE rowflow.events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MINVALUE
     NO MAXVALUE
     CACHE 100
+);
+
+--
+-- Name: human_tasks_id_seq; Type: SEQUENCE; Schema: rowflow; Owner: -
+--
+
+ALTER TABLE rowflow.human_tasks ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME rowflow.human_tasks_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
 );
 
 --
@@ -5823,71 +7420,6 @@ CREATE TABLE rowflow.roles (
 --
 
 COMMENT ON TABLE rowflow.roles IS 'The names of rowflow''s group roles in this database, by kind (app, worker, operator, viewer).';
-
---
--- Name: step_runs; Type: TABLE; Schema: rowflow; Owner: -
---
-
-CREATE TABLE rowflow.step_runs (
-    run_id bigint NOT NULL,
-    step text NOT NULL,
-    kind text DEFAULT 'step'::text NOT NULL,
-    status text NOT NULL,
-    deps_remaining smallint DEFAULT 0 NOT NULL,
-    attempt smallint DEFAULT 0 NOT NULL,
-    max_attempts smallint NOT NULL,
-    seq smallint,
-    output jsonb,
-    error jsonb,
-    created_at timestamp with time zone NOT NULL,
-    started_at timestamp with time zone,
-    finished_at timestamp with time zone,
-    job_id bigint,
-    queued_at timestamp with time zone,
-    locked_by text,
-    CONSTRAINT step_run_is_valid CHECK (rowflow._check_step_run(kind, status, deps_remaining, attempt, max_attempts, seq, started_at, finished_at, locked_by))
-);
-
---
--- Name: COLUMN step_runs.queued_at; Type: COMMENT; Schema: rowflow; Owner: -
---
-
-COMMENT ON COLUMN rowflow.step_runs.queued_at IS 'When the step run was first queued (ready to run); null while pending and for a step skipped or cancelled before.';
-
---
--- Name: COLUMN step_runs.locked_by; Type: COMMENT; Schema: rowflow; Owner: -
---
-
-COMMENT ON COLUMN rowflow.step_runs.locked_by IS 'The worker (graphile pool id) a queued or running step was handed to directly, without a job (a lease); null otherwise.';
-
---
--- Name: workflow_steps; Type: TABLE; Schema: rowflow; Owner: -
---
-
-CREATE TABLE rowflow.workflow_steps (
-    workflow text NOT NULL,
-    version integer NOT NULL,
-    idx smallint NOT NULL,
-    name text NOT NULL,
-    task text NOT NULL,
-    depends_on text[] NOT NULL,
-    dependents text[] NOT NULL,
-    n_deps smallint NOT NULL,
-    attempts smallint NOT NULL,
-    backoff_type text NOT NULL,
-    backoff_base interval NOT NULL,
-    backoff_max interval NOT NULL,
-    backoff_jitter double precision NOT NULL,
-    timeout interval,
-    priority smallint NOT NULL,
-    queue_name text,
-    queue_key jsonpath,
-    delay interval,
-    if_path jsonpath,
-    compensate text,
-    CONSTRAINT backoff_type_is_valid CHECK ((backoff_type = ANY (ARRAY['fixed'::text, 'exponential'::text]))),
-    CONSTRAINT n_deps_matches CHECK ((n_deps = cardinality(depends_on)))
-);
 
 --
 -- Name: run_steps; Type: VIEW; Schema: rowflow; Owner: -
@@ -6136,6 +7668,67 @@ CREATE TABLE rowflow.secrets (
 COMMENT ON TABLE rowflow.secrets IS 'The key the gate derives lease and worker tokens from (owner only; rowflow._mac).';
 
 --
+-- Name: signals; Type: TABLE; Schema: rowflow; Owner: -
+--
+
+CREATE TABLE rowflow.signals (
+    id bigint NOT NULL,
+    run_id bigint NOT NULL,
+    name text NOT NULL,
+    payload jsonb,
+    sent_at timestamp with time zone NOT NULL,
+    sent_by text DEFAULT SESSION_USER NOT NULL,
+    consumed_at timestamp with time zone,
+    step text,
+    CONSTRAINT consumed_by_a_step CHECK (((consumed_at IS NULL) = (step IS NULL))),
+    CONSTRAINT name_is_valid CHECK ((name ~ '^[A-Za-z0-9_.:-]{1,128}$'::text))
+);
+
+--
+-- Name: TABLE signals; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON TABLE rowflow.signals IS 'Signals sent to runs (rowflow.signal): consumed by the step waiting for the name (consumed_at, step), or kept until one waits.';
+
+--
+-- Name: signals_id_seq; Type: SEQUENCE; Schema: rowflow; Owner: -
+--
+
+ALTER TABLE rowflow.signals ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME rowflow.signals_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: step_waits; Type: TABLE; Schema: rowflow; Owner: -
+--
+
+CREATE TABLE rowflow.step_waits (
+    run_id bigint NOT NULL,
+    step text NOT NULL,
+    kind text NOT NULL,
+    signal text,
+    relid oid,
+    task_id bigint,
+    since timestamp with time zone NOT NULL,
+    until timestamp with time zone,
+    confirmed boolean DEFAULT true NOT NULL,
+    xids xid[],
+    CONSTRAINT detail_matches_kind CHECK ((((kind = 'signal'::text) = (signal IS NOT NULL)) AND ((kind = 'row'::text) = (relid IS NOT NULL)) AND ((kind = 'human'::text) = (task_id IS NOT NULL)))),
+    CONSTRAINT kind_is_valid CHECK ((kind = ANY (ARRAY['signal'::text, 'human'::text, 'row'::text])))
+);
+
+--
+-- Name: TABLE step_waits; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON TABLE rowflow.step_waits IS 'Steps waiting now for a signal, a person or a business row (their step run stays queued, holding no worker); see rowflow.arm_step.';
+
+--
 -- Name: table_attachments_id_seq; Type: SEQUENCE; Schema: rowflow; Owner: -
 --
 
@@ -6305,6 +7898,13 @@ ALTER TABLE ONLY rowflow.events
     ADD CONSTRAINT events_pkey PRIMARY KEY (run_id, id);
 
 --
+-- Name: human_tasks human_tasks_pkey; Type: CONSTRAINT; Schema: rowflow; Owner: -
+--
+
+ALTER TABLE ONLY rowflow.human_tasks
+    ADD CONSTRAINT human_tasks_pkey PRIMARY KEY (id);
+
+--
 -- Name: maintenance maintenance_pkey; Type: CONSTRAINT; Schema: rowflow; Owner: -
 --
 
@@ -6354,11 +7954,25 @@ ALTER TABLE ONLY rowflow.secrets
     ADD CONSTRAINT secrets_pkey PRIMARY KEY (id);
 
 --
+-- Name: signals signals_pkey; Type: CONSTRAINT; Schema: rowflow; Owner: -
+--
+
+ALTER TABLE ONLY rowflow.signals
+    ADD CONSTRAINT signals_pkey PRIMARY KEY (id);
+
+--
 -- Name: step_runs step_runs_pkey; Type: CONSTRAINT; Schema: rowflow; Owner: -
 --
 
 ALTER TABLE ONLY rowflow.step_runs
     ADD CONSTRAINT step_runs_pkey PRIMARY KEY (run_id, step);
+
+--
+-- Name: step_waits step_waits_pkey; Type: CONSTRAINT; Schema: rowflow; Owner: -
+--
+
+ALTER TABLE ONLY rowflow.step_waits
+    ADD CONSTRAINT step_waits_pkey PRIMARY KEY (run_id, step);
 
 --
 -- Name: table_attachments table_attachments_function_name_key; Type: CONSTRAINT; Schema: rowflow; Owner: -
@@ -6423,6 +8037,24 @@ ALTER TABLE ONLY rowflow.workflows
 CREATE INDEX audit_run_idx ON rowflow.audit USING btree (run_id) WHERE (run_id IS NOT NULL);
 
 --
+-- Name: human_tasks_assignee_idx; Type: INDEX; Schema: rowflow; Owner: -
+--
+
+CREATE INDEX human_tasks_assignee_idx ON rowflow.human_tasks USING btree (assignee) WHERE (status = ANY (ARRAY['open'::text, 'claimed'::text]));
+
+--
+-- Name: human_tasks_open_idx; Type: INDEX; Schema: rowflow; Owner: -
+--
+
+CREATE UNIQUE INDEX human_tasks_open_idx ON rowflow.human_tasks USING btree (run_id, step) WHERE (status = ANY (ARRAY['open'::text, 'claimed'::text]));
+
+--
+-- Name: human_tasks_run_idx; Type: INDEX; Schema: rowflow; Owner: -
+--
+
+CREATE INDEX human_tasks_run_idx ON rowflow.human_tasks USING btree (run_id);
+
+--
 -- Name: runs_queued_idx; Type: INDEX; Schema: rowflow; Owner: -
 --
 
@@ -6441,10 +8073,22 @@ CREATE INDEX runs_source_idx ON rowflow.runs USING btree (source_relid, source_k
 CREATE UNIQUE INDEX runs_workflow_idempotency_key_idx ON rowflow.runs USING btree (workflow, idempotency_key) WHERE (idempotency_key IS NOT NULL);
 
 --
+-- Name: signals_run_idx; Type: INDEX; Schema: rowflow; Owner: -
+--
+
+CREATE INDEX signals_run_idx ON rowflow.signals USING btree (run_id, name, id);
+
+--
 -- Name: step_runs_locked_by_idx; Type: INDEX; Schema: rowflow; Owner: -
 --
 
 CREATE INDEX step_runs_locked_by_idx ON rowflow.step_runs USING btree (locked_by) WHERE (locked_by IS NOT NULL);
+
+--
+-- Name: step_waits_relid_idx; Type: INDEX; Schema: rowflow; Owner: -
+--
+
+CREATE INDEX step_waits_relid_idx ON rowflow.step_waits USING btree (relid) WHERE (relid IS NOT NULL);
 
 --
 -- Name: table_attachments_relid_idx; Type: INDEX; Schema: rowflow; Owner: -

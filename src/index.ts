@@ -15,6 +15,7 @@ export type { RunChange, RunChangeListener } from "./client/run-listener.js";
 export type { WaitForRunOptions } from "./client/wait-for-run.js";
 export type { WaitForRunsOptions } from "./client/wait-for-runs.js";
 export { WaitTimeoutError } from "./client/wait-timeout-error.js";
+export type { WaitsApi } from "./client/waits.js";
 export { defineConfig, type RowflowConfig } from "./config/config.js";
 export type { DemoTools, DevHooks } from "./config/dev-hooks.js";
 export { type ConnectionTarget, createPool, type PoolOptions } from "./db/connection.js";
@@ -34,6 +35,14 @@ export type {
 } from "./db/runs/operate.js";
 export type { RunCounts, RunCountsFilter } from "./db/runs/run-counts.js";
 export type { RunSummary } from "./db/runs/runs-for.js";
+export type { SignalResult } from "./db/waits/signals.js";
+export type {
+  CompleteTaskResult,
+  HumanTask,
+  TaskActor,
+  TaskFilter,
+  TaskStatus,
+} from "./db/waits/tasks.js";
 export {
   type AnyDeps,
   type AnyInput,
@@ -45,10 +54,14 @@ export {
   defineSchedule,
   defineTask,
   defineWorkflow,
+  formErrors,
+  formProblem,
   type HandlerContext,
+  type HumanOptions,
   type InputSchema,
   type Interval,
   type Logger,
+  type OnTimeout,
   parseSpec,
   type QueueOptions,
   type Schedule,
@@ -60,6 +73,7 @@ export {
   type SpecIssue,
   specJsonSchema,
   SpecValidationError,
+  type StartAt,
   type StepKind,
   type StepOptions,
   type StepSpec,
@@ -69,6 +83,9 @@ export {
   type TaskHandler,
   type TaskOptions,
   validateSpec,
+  type WaitForOptions,
+  type WaitOptions,
+  type WaitValue,
   type Workflow,
   type WorkflowInput,
   type WorkflowOptions,

@@ -13,10 +13,35 @@ import { registerTail } from "./commands/tail.js";
 import { registerWait } from "./commands/wait.js";
 import { registerWorker } from "./commands/worker.js";
 import { invocation, UsageError } from "./operate-support.js";
+import { exitBySignal, receivedStopSignal } from "./stop-signals.js";
+
+/**
+ * commander reads any argument that starts with "-" as an option, so
+ * `rowflow retention shop -1d` failed with "unknown option '-1d'". A minus
+ * and a digit is a negative value where an argument was expected: the
+ * error says that (still a usage error, exit 2).
+ */
+class RowflowCommand extends Command {
+  override createCommand(name?: string): RowflowCommand {
+    return new RowflowCommand(name);
+  }
+
+  unknownOption(flag: string): void {
+    if (/^-\d/.test(flag)) {
+      this.error(`error: '${flag}' is not an option, and no argument takes a negative value`, {
+        code: "commander.unknownOption",
+      });
+    }
+    (Command.prototype as unknown as { unknownOption(flag: string): void }).unknownOption.call(
+      this,
+      flag,
+    );
+  }
+}
 
 // commander: the most used Node CLI parser, typed, with subcommands and help
 // generation, so no hand-written argv handling.
-const program = new Command()
+const program = new RowflowCommand()
   .name("rowflow")
   .description("rowflow: database-centric workflows for Node.js")
   .option("--verbose", "print stack traces and causes of errors")
@@ -60,6 +85,11 @@ try {
   }
   process.exitCode = error instanceof UsageError ? 2 : 1;
 }
+// worker, dev and tail stopped by SIGINT/SIGTERM, drained and closed without
+// an error: end by that signal (130/143 as shells report it), whether started
+// by node or through npm/npx (docs/cli.md, "Exit codes"). A failed drain exits 1.
+const signal = receivedStopSignal();
+if (signal !== undefined && (process.exitCode ?? 0) === 0) await exitBySignal(signal);
 // Exit explicitly: a library's leftover timer or hook must not keep the
 // process alive or change its exit code.
 process.exit(process.exitCode ?? 0);

@@ -34,6 +34,14 @@ export async function withDatabase<T>(
   try {
     await client.connect();
     return await fn(client, database.connectionString);
+  } catch (error) {
+    // Interval text that parseInterval passed on and Postgres cannot read
+    // ("5 dayz") is the command line's mistake too; no other interval text is sent.
+    const { code, message } = error as { code?: string; message?: string };
+    if ((code === "22007" || code === "22015") && message?.includes("interval")) {
+      throw new UsageError(`${message} (${intervalForms})`);
+    }
+    throw error;
   } finally {
     await client.end().catch(() => {});
     await database.close();
@@ -45,12 +53,28 @@ export const databaseOption = [
   "Postgres connection string (default: $DATABASE_URL, else the embedded Postgres in .rowflow/)",
 ] as const;
 
-/** "30d", "12h", "15m", "45s", "2w", or any Postgres interval text ("30 days"). */
+const intervalForms =
+  "expected 30d, 12h, 15m, 45s, 2w or a Postgres interval such as '2 hours 30 minutes'";
+
+/**
+ * "30d", "12h", "15m", "45s", "2w", or any Postgres interval text ("30 days"),
+ * which Postgres reads (and withDatabase turns its syntax error into a usage
+ * error). Checked here, before a database is opened: text without a number
+ * ("abc") and a negative interval ("-1d", "1 day ago"), which every interval
+ * option and argument of the CLI refuses, are usage errors (exit 2).
+ */
 export function parseInterval(text: string): string {
-  const short = /^(\d+)\s*([smhdw])$/.exec(text.trim());
-  if (!short) return text;
-  const unit = { s: "seconds", m: "minutes", h: "hours", d: "days", w: "weeks" }[short[2]!]!;
-  return `${short[1]} ${unit}`;
+  const trimmed = text.trim();
+  const short = /^(\d+)\s*([smhdw])$/.exec(trimmed);
+  if (short) {
+    const unit = { s: "seconds", m: "minutes", h: "hours", d: "days", w: "weeks" }[short[2]!]!;
+    return `${short[1]} ${unit}`;
+  }
+  if (!/\d/.test(trimmed)) throw new UsageError(`not an interval: '${text}' (${intervalForms})`);
+  if (/^[@\s]*-|\bago\s*$/i.test(trimmed)) {
+    throw new UsageError(`a negative interval: '${text}' (an interval here is 0 or more)`);
+  }
+  return trimmed;
 }
 
 export function runId(text: string): string {

@@ -42,6 +42,7 @@ import { silentLogger } from "../logging/default-logger.js";
 import { type RunChangeListener, RunListener } from "./run-listener.js";
 import { waitForRun, type WaitForRunOptions } from "./wait-for-run.js";
 import { waitForRuns, type WaitForRunsOptions } from "./wait-for-runs.js";
+import { type WaitsApi, waitsApi } from "./waits.js";
 
 /** Options of `createClient`. */
 export interface ClientOptions {
@@ -71,8 +72,8 @@ export interface StartRunsOptions {
   priority?: number | undefined;
 }
 
-/** A rowflow client. */
-export interface Client {
+/** A rowflow client. Signals and human tasks: `WaitsApi` (waits.ts). */
+export interface Client extends WaitsApi {
   /** Starts a run of the latest version of `workflow`; returns its id. Throws `RowflowSqlError` (RF020, RF022); a paused workflow's run waits, queued. */
   startRun(
     workflow: string,
@@ -268,6 +269,7 @@ export function createClient(options: ClientOptions = {}): Client {
           reason: opts.reason ?? null,
         }),
       ),
+    ...waitsApi(pool, guard),
     close,
   };
 }

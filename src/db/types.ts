@@ -72,6 +72,27 @@ export interface RowflowEvents {
   type: string;
 }
 
+export interface RowflowHumanTasks {
+  answer: Json | null;
+  assignee: string;
+  claimed_at: Timestamp | null;
+  claimed_by: string | null;
+  completed_at: Timestamp | null;
+  completed_by: string | null;
+  created_at: Timestamp;
+  description: string | null;
+  due_at: Timestamp | null;
+  escalate_to: string | null;
+  escalated_at: Timestamp | null;
+  form: Generated<Json>;
+  id: Generated<Int8>;
+  run_id: Int8;
+  status: Generated<string>;
+  step: string;
+  title: string;
+  workflow: string;
+}
+
 export interface RowflowMaintenance {
   last_at: Timestamp;
   last_by: string | null;
@@ -168,6 +189,17 @@ export interface RowflowSecrets {
   key: Buffer;
 }
 
+export interface RowflowSignals {
+  consumed_at: Timestamp | null;
+  id: Generated<Int8>;
+  name: string;
+  payload: Json | null;
+  run_id: Int8;
+  sent_at: Timestamp;
+  sent_by: Generated<string>;
+  step: string | null;
+}
+
 export interface RowflowStepRuns {
   attempt: Generated<number>;
   created_at: Timestamp;
@@ -193,6 +225,19 @@ export interface RowflowStepRuns {
   step: string;
 }
 
+export interface RowflowStepWaits {
+  confirmed: Generated<boolean>;
+  kind: string;
+  relid: number | null;
+  run_id: Int8;
+  signal: string | null;
+  since: Timestamp;
+  step: string;
+  task_id: Int8 | null;
+  until: Timestamp | null;
+  xids: string[] | null;
+}
+
 export interface RowflowTableAttachments {
   columns: string[] | null;
   created_at: Generated<Timestamp>;
@@ -208,6 +253,29 @@ export interface RowflowTableAttachments {
   supersede: Generated<boolean>;
   when_sql: string | null;
   workflow: string;
+}
+
+export interface RowflowTasks {
+  answer: Json | null;
+  assignee: string | null;
+  claimed_at: Timestamp | null;
+  claimed_by: string | null;
+  completed_at: Timestamp | null;
+  completed_by: string | null;
+  created_at: Timestamp | null;
+  description: string | null;
+  due_at: Timestamp | null;
+  escalate_to: string | null;
+  escalated_at: Timestamp | null;
+  form: Json | null;
+  id: Int8 | null;
+  overdue: boolean | null;
+  run_id: Int8 | null;
+  run_status: string | null;
+  status: string | null;
+  step: string | null;
+  title: string | null;
+  workflow: string | null;
 }
 
 export interface RowflowVisibleRuns {
@@ -307,6 +375,10 @@ export interface RowflowWorkflowSteps {
   task: string;
   timeout: Interval | null;
   version: number;
+  /**
+   * How the step waits (sql/schema/30_define/_compile_wait.sql): {"kind": "time" | "signal" | "human" | "row", …}; null for a plain step. A step with a wait is queued as a rowflow:wait job, which arms it (rowflow.arm_step).
+   */
+  wait: Json | null;
   workflow: string;
 }
 
@@ -324,6 +396,7 @@ export interface DB {
   "rowflow.attachments": RowflowAttachments;
   "rowflow.audit": RowflowAudit;
   "rowflow.events": RowflowEvents;
+  "rowflow.human_tasks": RowflowHumanTasks;
   "rowflow.maintenance": RowflowMaintenance;
   "rowflow.migrations": RowflowMigrations;
   "rowflow.roles": RowflowRoles;
@@ -332,8 +405,11 @@ export interface DB {
   "rowflow.runs": RowflowRuns;
   "rowflow.schedules": RowflowSchedules;
   "rowflow.secrets": RowflowSecrets;
+  "rowflow.signals": RowflowSignals;
   "rowflow.step_runs": RowflowStepRuns;
+  "rowflow.step_waits": RowflowStepWaits;
   "rowflow.table_attachments": RowflowTableAttachments;
+  "rowflow.tasks": RowflowTasks;
   "rowflow.visible_run_steps": RowflowVisibleRunSteps;
   "rowflow.visible_runs": RowflowVisibleRuns;
   "rowflow.waiters": RowflowWaiters;

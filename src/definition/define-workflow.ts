@@ -13,6 +13,8 @@ import type { StepOptions } from "./step-options.js";
 import type { TaskDefinition, TaskHandler } from "./task.js";
 import { assertTaskName } from "./task-name.js";
 import { validateSpec } from "./validate-spec.js";
+import type { HumanOptions, WaitForOptions, WaitOptions } from "./wait-options.js";
+import { humanStepSpec, waitForStepSpec, waitStepSpec } from "./wait-steps.js";
 import type { NoSteps, Workflow, WorkflowOptions } from "./workflow-types.js";
 
 interface State {
@@ -85,7 +87,26 @@ function build(state: State): Workflow {
       const handler = typeof optionsOrHandler === "function" ? optionsOrHandler : maybeHandler;
       return build(addStep(state, name, options, handler));
     },
+    wait(name: string, options: WaitOptions) {
+      return build(addWaitStep(state, waitStepSpec(name, options)));
+    },
+    waitFor(name: string, options: WaitForOptions) {
+      return build(addWaitStep(state, waitForStepSpec(name, options)));
+    },
+    human(name: string, options: HumanOptions) {
+      return build(
+        addWaitStep(state, humanStepSpec(state.name, state.steps.length, name, options)),
+      );
+    },
   }) as unknown as Workflow;
+}
+
+/** A step without a handler (a wait): validated as `.step()`'s, no task to register. */
+function addWaitStep(state: State, step: StepSpec): State {
+  const steps = [...state.steps, step];
+  const result = validateSpec({ ...state.header, steps }, { name: state.name });
+  if (!result.ok) throw result.error;
+  return { ...state, steps };
 }
 
 function addStep(
@@ -136,6 +157,7 @@ function stepSpec(
     ["queue", typeof options.queue === "object" ? { ...options.queue } : options.queue],
     ["delay", options.delay],
     ["if", options.if],
+    ["startAt", typeof options.startAt === "object" ? { ...options.startAt } : options.startAt],
     ["compensate", compensate],
   ];
   // Unknown keys (from JavaScript callers) are kept so that validation reports them (RF002).

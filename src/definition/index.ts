@@ -2,6 +2,7 @@
 export { type AttachEvent, type AttachmentOptions } from "./attachment.js";
 export { defineWorkflow } from "./define-workflow.js";
 export { isSpecErrorCode, type SpecErrorCode, SpecErrorCodes } from "./error-codes.js";
+export { FORM_KEYWORDS, formErrors, formProblem } from "./form-schema.js";
 export {
   type AnyDeps,
   type AnyInput,
@@ -62,6 +63,15 @@ export {
   type ValidateSpecOptions,
   type ValidateSpecResult,
 } from "./validate-spec.js";
+export {
+  type HumanOptions,
+  type OnTimeout,
+  type StartAt,
+  type WaitForOptions,
+  type WaitOptions,
+  type WaitValue,
+} from "./wait-options.js";
+export { SIGNAL_NAME_PATTERN } from "./wait-schema.js";
 export {
   type AnyWorkflow,
   type DepsOf,

@@ -5,8 +5,9 @@
  *
  * SQL order: the name argument, the spec's type, unknown top-level keys,
  * spec.name, description, onFailure, steps (type, empty, too many); then each
- * step in turn (type, name, unknown keys, duplicate name, task, compensate,
- * dependsOn, attempts, priority, backoff, timeout, delay, if, queue); then
+ * step in turn (type, name, unknown keys, duplicate name, task or its wait
+ * (wait, human), compensate, dependsOn, attempts, priority, backoff, timeout,
+ * delay, if, startAt, queue); then
  * unknown dependencies; then cycles.
  */
 import { SpecErrorCodes } from "./error-codes.js";
@@ -21,6 +22,9 @@ const TOP_LEVEL: Readonly<Record<string, number>> = {
 const STEP_FIELDS: Readonly<Record<string, number>> = {
   name: 1,
   task: 4,
+  wait: 4,
+  human: 4,
+  waitFor: 4,
   compensate: 5,
   dependsOn: 6,
   attempts: 7,
@@ -29,6 +33,7 @@ const STEP_FIELDS: Readonly<Record<string, number>> = {
   timeout: 10,
   delay: 11,
   if: 12,
+  startAt: 12.5,
   queue: 13,
 };
 const BACKOFF_FIELDS: Readonly<Record<string, number>> = { type: 2, base: 3, max: 4, jitter: 6 };

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { describeValue, jsonTypeOf } from "./describe-value.js";
 import { type SpecErrorCode, SpecErrorCodes } from "./error-codes.js";
 import { INTERVAL_PATTERN, intervalProblem } from "./interval.js";
+import { pathExpressionProblem } from "./path-expression.js";
 
 /** Metadata (descriptions, JSON Schema hints) used by `specJsonSchema()`. */
 export const specMetadata = z.registry<Record<string, unknown>>();
@@ -87,3 +88,28 @@ export function intervalSchema(options: { positive: boolean }) {
     ],
   });
 }
+
+/**
+ * A SQL/JSON path expression. Any value that is not a string is RF009 (as in SQL),
+ * hence `z.unknown()` plus a check.
+ */
+export const pathExpression = meta(
+  z.unknown().check(
+    rule<unknown>(SpecErrorCodes.invalidPath, (value) => {
+      if (typeof value !== "string") {
+        return `must be a string holding a SQL/JSON path expression, got ${describeValue(value)}`;
+      }
+      const problem = pathExpressionProblem(value);
+      return problem === undefined
+        ? undefined
+        : `${describeValue(value)} is not a valid SQL/JSON path expression: ${problem}`;
+    }),
+  ) as unknown as z.ZodType<string, string>,
+  {
+    id: "PathExpression",
+    type: "string",
+    minLength: 1,
+    description:
+      'SQL/JSON path expression over {"input": <run input>, "steps": {"<name>": <output>}}, e.g. "$.input.total > 100".',
+  },
+);

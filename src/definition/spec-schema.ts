@@ -22,10 +22,24 @@ import {
   TASK_NAME_PATTERN,
   TASK_NAME_RULE,
 } from "./names.js";
-import { pathExpressionProblem } from "./path-expression.js";
 import type { ReadonlyDeep } from "./readonly-deep.js";
 import { graphProblems } from "./spec-graph.js";
-import { expected, intervalSchema, meta, named, rule, strict } from "./spec-schema-parts.js";
+import {
+  expected,
+  intervalSchema,
+  meta,
+  named,
+  pathExpression,
+  rule,
+  strict,
+} from "./spec-schema-parts.js";
+import {
+  humanSchema,
+  startAtSchema,
+  waitForSchema,
+  waitSchema,
+  waitStepProblems,
+} from "./wait-schema.js";
 
 export { specMetadata } from "./spec-schema-parts.js";
 
@@ -33,31 +47,6 @@ export { specMetadata } from "./spec-schema-parts.js";
 export const MAX_STEPS = 1000;
 
 const interval = intervalSchema({ positive: false });
-
-/**
- * A SQL/JSON path expression. Any value that is not a string is RF009 (as in SQL),
- * hence `z.unknown()` plus a check.
- */
-const pathExpression = meta(
-  z.unknown().check(
-    rule<unknown>(SpecErrorCodes.invalidPath, (value) => {
-      if (typeof value !== "string") {
-        return `must be a string holding a SQL/JSON path expression, got ${describeValue(value)}`;
-      }
-      const problem = pathExpressionProblem(value);
-      return problem === undefined
-        ? undefined
-        : `${describeValue(value)} is not a valid SQL/JSON path expression: ${problem}`;
-    }),
-  ) as unknown as z.ZodType<string, string>,
-  {
-    id: "PathExpression",
-    type: "string",
-    minLength: 1,
-    description:
-      'SQL/JSON path expression over {"input": <run input>, "steps": {"<name>": <output>}}, e.g. "$.input.total > 100".',
-  },
-);
 
 const taskName = named("task name", TASK_NAME_PATTERN, TASK_NAME_RULE, {
   id: "TaskName",
@@ -134,7 +123,10 @@ export const queueSchema = meta(
 export const stepSpecSchema = meta(
   strict("step", {
     name: named("step name", NAME_PATTERN, NAME_RULE),
-    task: taskName,
+    task: meta(taskName.optional(), {
+      description:
+        'The handler the worker runs. Required, except in a "wait", "human" or "waitFor" step.',
+    }),
     dependsOn: meta(
       z
         .array(z.string({ error: expected("a step name (string)") }), {
@@ -179,8 +171,35 @@ export const stepSpecSchema = meta(
     compensate: meta(taskName.optional(), {
       description: "Task run if the run fails after this step succeeded.",
     }),
-  }),
-  { id: "Step", description: "One step of the workflow." },
+    startAt: startAtSchema.optional(),
+    wait: waitSchema.optional(),
+    human: humanSchema.optional(),
+    waitFor: waitForSchema.optional(),
+  }).superRefine(
+    (step, ctx) => {
+      for (const problem of waitStepProblems(step)) {
+        ctx.addIssue({
+          code: "custom",
+          input: step,
+          path: [problem.path],
+          message: problem.message,
+          params: { rfCode: problem.code },
+        });
+      }
+    },
+    // Runs even when other options have issues: SQL checks this at "task".
+    { when: (payload) => typeof payload.value === "object" && payload.value !== null },
+  ),
+  {
+    id: "Step",
+    description: 'One step of the workflow: it runs a task, or waits ("wait", "human", "waitFor").',
+    anyOf: [
+      { required: ["task"] },
+      { required: ["wait"] },
+      { required: ["human"] },
+      { required: ["waitFor"] },
+    ],
+  },
 );
 
 /** Schema of a workflow spec, the JSON accepted by `rowflow.define_workflow(name, spec)`. */

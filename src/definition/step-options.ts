@@ -1,6 +1,7 @@
 /** Options of a step in the DSL; they map one to one onto the spec (docs/spec.md). */
 import type { Interval } from "./interval.js";
 import type { TaskDefinition } from "./task.js";
+import type { StartAt } from "./wait-options.js";
 
 /** Retry delay policy. */
 export interface BackoffOptions {
@@ -56,4 +57,11 @@ export interface StepOptions<
    * `defineTask` (then added to the workflow's `tasks`). (Default: none)
    */
   readonly compensate?: string | TaskDefinition;
+  /**
+   * Start no earlier than this time: a path to an ISO 8601 time or epoch
+   * milliseconds over `{ input, steps }`, or `{ at, before | after }`, e.g.
+   * `{ at: "$.input.shipBy", before: "24 hours" }`. Until then the step
+   * sleeps as a future job, holding no worker. (Default: at once)
+   */
+  readonly startAt?: StartAt;
 }

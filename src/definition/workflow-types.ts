@@ -1,4 +1,6 @@
 /** The types of the `defineWorkflow` DSL. */
+import type { z } from "zod";
+
 import type { AttachmentOptions } from "./attachment.js";
 import type { HandlerContext } from "./handler-context.js";
 import type { InputOf, InputSchema, StartInputOf } from "./input-schema.js";
@@ -6,6 +8,13 @@ import type { Jsonify } from "./jsonify.js";
 import type { WorkflowSpec } from "./spec-schema.js";
 import type { StepOptions } from "./step-options.js";
 import type { TaskDefinition } from "./task.js";
+import type {
+  HumanOptions,
+  OnTimeout,
+  WaitForOptions,
+  WaitOptions,
+  WaitValue,
+} from "./wait-options.js";
 
 /** Step outputs by step name, as dependents receive them. */
 export type StepOutputs = Readonly<Record<string, unknown>>;
@@ -109,6 +118,54 @@ export interface Workflow<
     options: StepOptions<TDeps, TIf>,
     handler: StepHandler<InputOf<TSchema>, DepsOf<TOutputs, TDeps>, TOutput>,
   ): Workflow<TName, TSchema, WithStep<TOutputs, TStep, StepValue<TIf, TOutput>>>;
+
+  /**
+   * Adds a step that waits for a named signal (`rowflow.signal`, `client.signal`,
+   * `rowflow signal`), holding no worker; the signal's payload is its output,
+   * typed by `payload` in dependents' `ctx.deps`.
+   */
+  wait<
+    const TStep extends string,
+    const TDeps extends readonly (keyof TOutputs & string)[] = [],
+    TIf extends string | undefined = undefined,
+    TPayload extends z.ZodType | undefined = undefined,
+    const TOn extends OnTimeout | undefined = undefined,
+  >(
+    name: NewStepName<TStep, TOutputs>,
+    options: WaitOptions<TDeps, TIf, TPayload, TOn>,
+  ): Workflow<TName, TSchema, WithStep<TOutputs, TStep, WaitValue<TIf, TPayload, TOn>>>;
+
+  /**
+   * Adds a step that waits for a row of a business table matching `where`
+   * (checked when it is reached, then on every change to the table), holding
+   * no worker; the row is its output, typed by `row` in dependents' `ctx.deps`.
+   */
+  waitFor<
+    const TStep extends string,
+    const TDeps extends readonly (keyof TOutputs & string)[] = [],
+    TIf extends string | undefined = undefined,
+    TRow extends z.ZodType | undefined = undefined,
+    const TOn extends OnTimeout | undefined = undefined,
+  >(
+    name: NewStepName<TStep, TOutputs>,
+    options: WaitForOptions<TDeps, TIf, TRow, TOn>,
+  ): Workflow<TName, TSchema, WithStep<TOutputs, TStep, WaitValue<TIf, TRow, TOn>>>;
+
+  /**
+   * Adds a task for a person (`rowflow.tasks`, `rowflow.complete_task`), holding
+   * no worker; their answer, checked against the form, is its output, typed by
+   * `answer` in dependents' `ctx.deps`.
+   */
+  human<
+    const TStep extends string,
+    const TDeps extends readonly (keyof TOutputs & string)[] = [],
+    TIf extends string | undefined = undefined,
+    TAnswer extends z.ZodType | undefined = undefined,
+    const TOn extends OnTimeout | undefined = undefined,
+  >(
+    name: NewStepName<TStep, TOutputs>,
+    options: HumanOptions<TDeps, TIf, TAnswer, TOn>,
+  ): Workflow<TName, TSchema, WithStep<TOutputs, TStep, WaitValue<TIf, TAnswer, TOn>>>;
 }
 
 /**
@@ -116,7 +173,7 @@ export interface Workflow<
  * `generate-migration` accept. (A `Workflow<…>` with concrete types is not
  * assignable to `Workflow` itself because of its generic `step` method.)
  */
-export type AnyWorkflow = Omit<Workflow, "step">;
+export type AnyWorkflow = Omit<Workflow, "step" | "wait" | "waitFor" | "human">;
 
 /** The input handlers of `W` see. */
 export type WorkflowInput<W extends AnyWorkflow> = NonNullable<W["~types"]>["input"];

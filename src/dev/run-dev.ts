@@ -99,11 +99,12 @@ export async function runDev(options: RunDevOptions): Promise<number> {
           );
           return true;
         })();
-        // Ctrl-C before the demo is done: drain and exit 130 (interrupted).
+        // Ctrl-C before the demo is done: drain; the CLI then ends by the
+        // signal, as without --once (130/143 as shells report it).
         if (!(await Promise.race([finished, options.interrupted.then(() => false)]))) {
           finished.catch(() => {}); // the demo is abandoned with the pool
           say("stopping: draining the worker…");
-          return 130;
+          return 0;
         }
         await refresh();
         say("demo finished: every run reached a final state");

@@ -190,3 +190,34 @@ describe("syncWorkflows types", () => {
     expectTypeOf<pg.Client>().toExtend<SqlQueryable>();
   });
 });
+
+describe("wait step types", () => {
+  test("a signal's payload, a task's answer and a row reach dependents' ctx.deps, nullable when they may be skipped", () => {
+    defineWorkflow({ name: "waits" })
+      .wait("pay", { signal: "paid", payload: z.object({ amount: z.number() }) })
+      .human("ok", {
+        assignee: "ann",
+        title: "Approve",
+        answer: z.object({ approved: z.boolean() }),
+        due: "1 day",
+        onTimeout: "skip",
+      })
+      .waitFor("row", {
+        table: "shop.payments",
+        where: "true",
+        row: z.object({ id: z.number() }),
+        timeout: "1 day",
+        onTimeout: { output: { id: 0, late: true } },
+      })
+      .wait("any", { signal: "s", if: "$.input.x == 1" })
+      .step("ship", { dependsOn: ["pay", "ok", "row", "any"] }, (ctx) => {
+        expectTypeOf(ctx.deps.pay).toEqualTypeOf<{ amount: number }>();
+        expectTypeOf(ctx.deps.ok).toEqualTypeOf<{ approved: boolean } | null>();
+        // The row's type, or the onTimeout output's.
+        expectTypeOf(ctx.deps.row.id).toEqualTypeOf<number>();
+        expectTypeOf(ctx.deps.row).toExtend<{ readonly id: number }>();
+        expectTypeOf(ctx.deps.any).toExtend<unknown>();
+        return null;
+      });
+  });
+});

@@ -547,10 +547,167 @@ export const invalidCases: readonly InvalidCase[] = [
     path: ["steps", 0, "queue", "key"],
     message: "queue.key",
   },
+  // Waits (docs/spec.md, "Waits"). waitFor's table and condition are SQL's
+  // alone to check (test/sql/waits/wait-for.test.ts).
+  {
+    title: "a step with neither task nor wait",
+    spec: { steps: [{ name: "a" }] },
+    code: "RF001",
+    path: ["steps", 0, "task"],
+    message: 'missing required field "task"',
+  },
+  {
+    title: "wait without signal",
+    spec: { steps: [{ name: "a", wait: {} }] },
+    code: "RF001",
+    path: ["steps", 0, "wait", "signal"],
+    message: 'missing required field "signal"',
+  },
+  {
+    title: "wait with a bad signal name",
+    spec: { steps: [{ name: "a", wait: { signal: "a b" } }] },
+    code: "RF004",
+    path: ["steps", 0, "wait", "signal"],
+    message: "invalid signal name",
+  },
+  {
+    title: "wait with a task",
+    spec: { steps: [{ name: "a", task: "t", wait: { signal: "s" } }] },
+    code: "RF002",
+    path: ["steps", 0, "task"],
+    message: 'a "wait" step has no task',
+  },
+  {
+    title: "wait with attempts",
+    spec: { steps: [{ name: "a", attempts: 2, wait: { signal: "s" } }] },
+    code: "RF002",
+    path: ["steps", 0, "task"],
+    message: '"attempts" does not apply',
+  },
+  {
+    title: "wait and human",
+    spec: { steps: [{ name: "a", wait: { signal: "s" }, human: { assignee: "x", title: "t" } }] },
+    code: "RF001",
+    path: ["steps", 0, "task"],
+    message: "waits in one way only",
+  },
+  {
+    title: "wait with an unknown option",
+    spec: { steps: [{ name: "a", wait: { signal: "s", retries: 1 } }] },
+    code: "RF002",
+    path: ["steps", 0, "wait"],
+    message: "retries",
+  },
+  {
+    title: "wait.timeout zero",
+    spec: { steps: [{ name: "a", wait: { signal: "s", timeout: 0 } }] },
+    code: "RF010",
+    path: ["steps", 0, "wait", "timeout"],
+    message: "",
+  },
+  {
+    title: "wait.onTimeout unknown",
+    spec: { steps: [{ name: "a", wait: { signal: "s", timeout: "1 h", onTimeout: "retry" } }] },
+    code: "RF001",
+    path: ["steps", 0, "wait", "onTimeout"],
+    message: '"fail", "skip" or {"output"',
+  },
+  {
+    title: "wait.onTimeout without timeout",
+    spec: { steps: [{ name: "a", wait: { signal: "s", onTimeout: "skip" } }] },
+    code: "RF001",
+    path: ["steps", 0, "wait"],
+    message: 'wait.onTimeout needs "timeout"',
+  },
+  {
+    title: "human without title",
+    spec: { steps: [{ name: "a", human: { assignee: "ann" } }] },
+    code: "RF001",
+    path: ["steps", 0, "human", "title"],
+    message: "title",
+  },
+  {
+    title: "human.escalateTo without due",
+    spec: { steps: [{ name: "a", human: { assignee: "ann", title: "t", escalateTo: "bob" } }] },
+    code: "RF001",
+    path: ["steps", 0, "human"],
+    message: 'escalateTo needs "due"',
+  },
+  {
+    title: "human.form outside the subset",
+    spec: {
+      steps: [
+        { name: "a", human: { assignee: "ann", title: "t", form: { type: "object", oneOf: [] } } },
+      ],
+    },
+    code: "RF001",
+    path: ["steps", 0, "human", "form"],
+    message: "not a supported JSON Schema",
+  },
+  {
+    title: "human.due not an interval",
+    spec: { steps: [{ name: "a", human: { assignee: "ann", title: "t", due: "soon" } }] },
+    code: "RF010",
+    path: ["steps", 0, "human", "due"],
+    message: "",
+  },
+  {
+    title: "startAt not a path",
+    spec: oneStep({ startAt: 5 }),
+    code: "RF009",
+    path: ["steps", 0, "startAt"],
+    message: "",
+  },
+  {
+    title: "startAt with before and after",
+    spec: oneStep({ startAt: { at: "$.input.t", before: "1 h", after: "1 h" } }),
+    code: "RF001",
+    path: ["steps", 0, "startAt"],
+    message: "",
+  },
+  {
+    title: "startAt.before not an interval",
+    spec: oneStep({ startAt: { at: "$.input.t", before: "a day" } }),
+    code: "RF010",
+    path: ["steps", 0, "startAt", "before"],
+    message: "",
+  },
 ];
 
 /** Specs both TS and SQL accept. */
 export const validCases: readonly { readonly title: string; readonly spec: unknown }[] = [
+  {
+    title: "wait steps: signal, human, startAt",
+    spec: {
+      steps: [
+        step("a", { startAt: { at: "$.input.shipBy", before: "24 hours" } }),
+        {
+          name: "pay",
+          dependsOn: ["a"],
+          wait: { signal: "paid", timeout: "3 days", onTimeout: { output: { paid: false } } },
+        },
+        {
+          name: "ok",
+          dependsOn: ["a"],
+          if: "$.input.big == true",
+          startAt: "$.input.opensAt",
+          human: {
+            assignee: "$.input.manager",
+            title: "Approve",
+            form: {
+              type: "object",
+              required: ["approved"],
+              properties: { approved: { type: "boolean" } },
+            },
+            due: "2 days",
+            escalateTo: "directors",
+            onTimeout: "skip",
+          },
+        },
+        step("ship", { dependsOn: ["pay", "ok"] }),
+      ],
+    },
+  },
   { title: "one step", spec: { steps: [step("a")] } },
   {
     title: "every option (the contract example)",

@@ -34,7 +34,7 @@ describe("docs/spec.schema.json", () => {
     };
     expect(schema.required).toEqual(["steps"]);
     expect(schema.additionalProperties).toBe(false);
-    expect(schema.$defs["Step"]?.required).toEqual(["name", "task"]);
+    expect(schema.$defs["Step"]?.required).toEqual(["name"]);
     expect(Object.keys(schema.$defs["Step"]?.properties ?? {})).toEqual([
       "name",
       "task",
@@ -47,6 +47,10 @@ describe("docs/spec.schema.json", () => {
       "delay",
       "if",
       "compensate",
+      "startAt",
+      "wait",
+      "human",
+      "waitFor",
     ]);
   });
 });

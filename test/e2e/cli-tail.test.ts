@@ -2,7 +2,7 @@
 // rowflow_viewer login, while a worker runs diamonds whose step b fails its
 // first attempt: every transition once, each run's in a valid order, NDJSON
 // that parses; --workflow filters, --run/--since replay a finished run as
-// text lines; SIGINT and SIGTERM end it with exit 0.
+// text lines; SIGINT and SIGTERM stop it, and it then ends by that signal.
 import { afterEach, describe, expect, it } from "vitest";
 
 import { createClient } from "../../src/client/create-client.js";
@@ -181,9 +181,10 @@ describe("rowflow tail", () => {
     all.child.kill("SIGINT");
     diamonds.child.kill("SIGTERM");
     hinted.child.kill("SIGINT");
-    expect(await hinted.exited).toEqual({ code: 0, signal: null });
-    expect(await all.exited).toEqual({ code: 0, signal: null });
-    expect(await diamonds.exited).toEqual({ code: 0, signal: null });
+    // Each stops, then ends by the signal it got (130/143 in a shell).
+    expect(await hinted.exited).toEqual({ code: null, signal: "SIGINT" });
+    expect(await all.exited).toEqual({ code: null, signal: "SIGINT" });
+    expect(await diamonds.exited).toEqual({ code: null, signal: "SIGTERM" });
     expect(all.out.stderr).toBe("");
 
     // --run and --since replay a finished run as text lines.
@@ -199,7 +200,7 @@ describe("rowflow tail", () => {
       ),
     );
     replay.child.kill("SIGTERM");
-    expect(await replay.exited).toEqual({ code: 0, signal: null });
+    expect(await replay.exited).toEqual({ code: null, signal: "SIGTERM" });
   });
 
   it("refuses bad options with exit 2", async () => {

@@ -3,7 +3,8 @@
 // defines the config's workflows) and no dev setup or demo. It prints the
 // psql line; a client connects with it, and a rowflow command started in the
 // same directory (a second terminal) uses that server instead of refusing a
-// data directory in use. Ctrl-C drains the worker, exits 0 and stops Postgres.
+// data directory in use. Ctrl-C drains the worker, stops Postgres and ends
+// dev by SIGINT.
 import { existsSync } from "node:fs";
 import { chmod, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -153,12 +154,12 @@ describe("rowflow dev --no-demo", () => {
         "Press Ctrl-C to stop.\n\n",
     );
     joiner.child.kill("SIGINT");
-    expect(await joiner.exited).toEqual({ code: 0, signal: null });
+    expect(await joiner.exited).toEqual({ code: null, signal: "SIGINT" });
 
     const pidFile = path.join(cwd, ".rowflow/pgdata/postmaster.pid");
     const postmaster = Number((await readFile(pidFile, "utf8")).split("\n")[0]);
     dev.child.kill("SIGINT");
-    expect(await dev.exited).toEqual({ code: 0, signal: null });
+    expect(await dev.exited).toEqual({ code: null, signal: "SIGINT" });
     expect(dev.out.stdout).toContain("stopping: draining the worker");
     await waitFor(() => !alive(postmaster), {
       timeoutMs: 30_000,

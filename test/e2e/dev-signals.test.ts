@@ -1,14 +1,17 @@
-// `rowflow dev` on the embedded default: the first Ctrl-C drains the worker;
-// a second one, while the drain waits for a handler, exits at once with 130
-// and must still take the embedded Postgres down: a postmaster left running
-// on .rowflow/pgdata made the next `rowflow dev` fail. A data directory that
-// a live server still holds is refused with what to do.
+// `rowflow dev` on the embedded default: the first Ctrl-C or SIGTERM drains
+// the worker, stops the embedded Postgres and then ends the process by that
+// signal (as npm and npx do, so the exit status is the same however dev is
+// started); a second one, while the drain waits for a handler, exits at once
+// with 130 and must still take the embedded Postgres down: a postmaster left
+// running on .rowflow/pgdata made the next `rowflow dev` fail. A data
+// directory that a live server still holds is refused with what to do.
 import { existsSync } from "node:fs";
 import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 
 import { startEmbeddedPostgres } from "../../src/embedded/embedded-postgres.js";
@@ -111,7 +114,41 @@ describe("rowflow dev and its embedded Postgres on Ctrl-C", () => {
     await again.stop();
   });
 
-  it("--once: a Ctrl-C before the demo is done drains, stops Postgres and exits 130", async () => {
+  it("a SIGTERM drains the worker, stops Postgres, then ends dev by SIGTERM", async () => {
+    const cwd = await tempDir();
+    // The hanging handler is aborted after 300 ms; its attempt is recorded as failed.
+    const dev = startDev(cwd, [], { ROWFLOW_TEST_GRACE_MS: "300" });
+    await dev.running();
+    const dataDir = path.join(cwd, ".rowflow/pgdata");
+    const pidFile = path.join(dataDir, "postmaster.pid");
+    const postmaster = await postmasterPid(pidFile);
+
+    dev.child.kill("SIGTERM");
+    expect(await dev.exited).toEqual({ code: null, signal: "SIGTERM" });
+    expect(dev.out.stdout).toContain("stopping: draining the worker");
+    await expectStopped(postmaster, pidFile);
+    // The owner record went with the process ('exit' listeners ran before the signal).
+    expect(existsSync(path.join(cwd, ".rowflow/pgdata.owner.json"))).toBe(false);
+
+    // The drain finished before the signal: the worker unregistered, and no
+    // attempt was left running (the aborted one was recorded).
+    const again = await startEmbeddedPostgres({ dataDir });
+    const client = new pg.Client({ connectionString: again.connectionString() });
+    try {
+      await client.connect();
+      const { rows } = await client.query<{ workers: number; running: number; attempts: number }>(
+        `select (select count(*) from rowflow.workers)::int as workers,
+                (select count(*) from rowflow.step_runs where status = 'running')::int as running,
+                (select count(*) from rowflow.step_runs where step = 'wait')::int as attempts`,
+      );
+      expect(rows).toEqual([{ workers: 0, running: 0, attempts: 1 }]);
+    } finally {
+      await client.end();
+      await again.stop();
+    }
+  });
+
+  it("--once: a Ctrl-C before the demo is done drains, stops Postgres and ends by SIGINT", async () => {
     const cwd = await tempDir();
     const dev = startDev(cwd, ["--once"], { ROWFLOW_TEST_GRACE_MS: "300" });
     await dev.running();
@@ -119,7 +156,7 @@ describe("rowflow dev and its embedded Postgres on Ctrl-C", () => {
     const postmaster = await postmasterPid(pidFile);
 
     dev.child.kill("SIGINT");
-    expect(await dev.exited).toEqual({ code: 130, signal: null });
+    expect(await dev.exited).toEqual({ code: null, signal: "SIGINT" });
     expect(dev.out.stdout).toContain("stopping: draining the worker");
     expect(dev.out.stdout).not.toContain("demo finished");
     await expectStopped(postmaster, pidFile);

@@ -130,7 +130,8 @@ describe("commands sharing the embedded Postgres of one directory", () => {
     expect(JSON.parse(second.out.stdout)).toEqual([]);
 
     worker.child.kill("SIGINT");
-    expect(await worker.exited).toEqual({ code: 0, signal: null });
+    expect(await worker.exited).toEqual({ code: null, signal: "SIGINT" });
+    expect(worker.out.stdout).toMatch(/"msg":"worker [^"]+ stopped"/);
     expect(existsSync(path.join(cwd, ".rowflow/pgdata/postmaster.pid"))).toBe(false);
     expect(await ownerRecord(cwd)).toBeUndefined();
   });

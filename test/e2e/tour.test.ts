@@ -169,8 +169,9 @@ describe("README tour, block by block", () => {
     ]);
   });
 
-  it("Ctrl-C in the first terminal drains the worker and exits 0", async () => {
+  it("Ctrl-C in the first terminal drains the worker and ends dev by SIGINT", async () => {
     dev!.child.kill("SIGINT");
-    expect(await dev!.exited).toEqual({ code: 0, signal: null });
+    expect(await dev!.exited).toEqual({ code: null, signal: "SIGINT" });
+    expect(dev!.out.stdout).toContain("stopping: draining the worker");
   });
 });

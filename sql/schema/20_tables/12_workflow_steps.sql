@@ -24,10 +24,13 @@ create table rowflow.workflow_steps (
   delay          interval,
   if_path        jsonpath,
   compensate     text,
+  wait           jsonb,                       -- how the step waits before it runs or settles (_compile_wait)
   primary key (workflow, version, idx),
   unique (workflow, version, name),
   foreign key (workflow, version) references rowflow.workflow_versions (workflow, version),
   constraint backoff_type_is_valid check (backoff_type in ('fixed', 'exponential')),
   constraint n_deps_matches check (n_deps = cardinality(depends_on))
 );
+comment on column rowflow.workflow_steps.wait is
+  'How the step waits (sql/schema/30_define/_compile_wait.sql): {"kind": "time" | "signal" | "human" | "row", …}; null for a plain step. A step with a wait is queued as a rowflow:wait job, which arms it (rowflow.arm_step).';
 select rowflow._allow('table rowflow.workflow_steps', '{viewer}');

@@ -16,7 +16,9 @@ create table rowflow.events (
   constraint type_is_valid check (type in (
     'run_started', 'run_succeeded', 'run_failed', 'run_compensating', 'run_cancelled',
     'step_queued', 'step_started', 'step_succeeded', 'step_failed', 'step_retrying',
-    'step_skipped', 'step_cancelled', 'run_retried', 'run_rerun'))
+    'step_skipped', 'step_cancelled', 'run_retried', 'run_rerun',
+    'step_sleeping', 'step_waiting', 'step_timed_out', 'signal_received',
+    'task_created', 'task_claimed', 'task_reassigned', 'task_escalated', 'task_completed', 'row_matched'))
 );
 alter sequence rowflow.events_id_seq cache 100;
 select rowflow._allow('table rowflow.events', '{viewer}');

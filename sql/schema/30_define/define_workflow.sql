@@ -74,6 +74,8 @@ declare
   v_latest_spec jsonb;
   v_version int;
   v_owner name;
+  v_wait jsonb;
+  v_task text;
 begin
   -- GUARD: the session acts for owner.
   if define_workflow.owner is null
@@ -145,8 +147,8 @@ begin
     v_where := format('workflow "%s", step "%s"', define_workflow.name, v_sname);
     for v_key in select k from jsonb_object_keys(v_step) as k order by k loop
       if v_key not in ('name', 'task', 'dependsOn', 'attempts', 'backoff', 'timeout', 'priority',
-                       'queue', 'delay', 'if', 'compensate') then
-        raise exception '%: unknown option %; allowed: name, task, dependsOn, attempts, backoff, timeout, priority, queue, delay, if, compensate',
+                       'queue', 'delay', 'if', 'compensate', 'startAt', 'wait', 'human', 'waitFor') then
+        raise exception '%: unknown option %; allowed: name, task, dependsOn, attempts, backoff, timeout, priority, queue, delay, if, compensate, startAt, wait, human, waitFor',
           v_where, to_jsonb(left(v_key, 100))::text using errcode = 'RF002';
       end if;
     end loop;
@@ -156,10 +158,20 @@ begin
     end if;
     v_names := v_names || v_sname;
 
-    if jsonb_typeof(v_step -> 'task') is distinct from 'string' then
-      raise exception '%: "task" is required and must be a string', v_where using errcode = 'RF001';
+    -- A wait step ("wait", "human", "waitFor") has no task: _compile_wait
+    -- rejects one, and its compiled task is '(wait)' / '(human)' /
+    -- '(waitFor)', which no handler can be named (task names start with a letter).
+    v_wait := null;
+    if v_step ?| array['wait', 'human', 'waitFor'] then
+      v_wait := rowflow._compile_wait(v_step, v_where, define_workflow.owner);
+      v_task := '(' || case when v_step ? 'wait' then 'wait' when v_step ? 'human' then 'human' else 'waitFor' end || ')';
+    elsif jsonb_typeof(v_step -> 'task') is distinct from 'string' then
+      raise exception '%: "task" is required and must be a string', v_where using errcode = 'RF001',
+        hint = 'A step runs a task, or waits: "wait" for a signal, "human" for a person, "waitFor" for a row.';
+    else
+      v_task := v_step ->> 'task';
     end if;
-    if (v_step ->> 'task') !~ c_task_re then
+    if v_wait is null and (v_step ->> 'task') !~ c_task_re then
       raise exception '%: invalid task name %: use 1-128 characters A-Z, a-z, 0-9, "_", ".", ":" or "-", starting with a letter',
         v_where, left((v_step -> 'task')::text, 140) using errcode = 'RF004';
     end if;
@@ -248,6 +260,9 @@ begin
     if v_step ? 'if' then
       perform rowflow._compile_path(v_step -> 'if', v_where || ': if');
     end if;
+    if v_wait is null and v_step ? 'startAt' then
+      v_wait := rowflow._compile_wait(v_step, v_where, define_workflow.owner);
+    end if;
 
     -- Queue: "name" or {"name": …, "key": "<path>"}.
     v_queue := v_step -> 'queue';
@@ -280,7 +295,7 @@ begin
     end if;
 
     v_norm := v_norm || jsonb_build_object(
-      'idx', v_ord, 'name', v_sname, 'task', v_step ->> 'task', 'depends_on', to_jsonb(v_deps),
+      'idx', v_ord, 'name', v_sname, 'task', v_task, 'depends_on', to_jsonb(v_deps), 'wait', v_wait,
       'attempts', coalesce((v_step ->> 'attempts')::int, 3),
       'backoff_type', v_btype, 'backoff_base', v_bbase::text, 'backoff_max', v_bmax::text,
       'backoff_jitter', v_bjitter,
@@ -389,7 +404,7 @@ begin
 
   insert into rowflow.workflow_steps (workflow, version, idx, name, task, depends_on, dependents, n_deps,
     attempts, backoff_type, backoff_base, backoff_max, backoff_jitter, timeout, priority,
-    queue_name, queue_key, delay, if_path, compensate)
+    queue_name, queue_key, delay, if_path, compensate, wait)
   select define_workflow.name, v_version, (s ->> 'idx')::smallint, s ->> 'name', s ->> 'task',
     array(select jsonb_array_elements_text(s -> 'depends_on')),
     coalesce(dd.dependents, '{}'),
@@ -397,7 +412,8 @@ begin
     (s ->> 'attempts')::smallint, s ->> 'backoff_type', (s ->> 'backoff_base')::interval,
     (s ->> 'backoff_max')::interval, (s ->> 'backoff_jitter')::double precision,
     (s ->> 'timeout')::interval, (s ->> 'priority')::smallint, s ->> 'queue_name',
-    (s ->> 'queue_key')::jsonpath, (s ->> 'delay')::interval, (s ->> 'if_path')::jsonpath, s ->> 'compensate'
+    (s ->> 'queue_key')::jsonpath, (s ->> 'delay')::interval, (s ->> 'if_path')::jsonpath, s ->> 'compensate',
+    case when jsonb_typeof(s -> 'wait') = 'object' then s -> 'wait' end
   from unnest(v_norm) as s
   left join (
     -- Each step's dependents, sorted so that the gate locks them in a fixed order.

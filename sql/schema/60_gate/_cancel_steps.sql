@@ -5,6 +5,8 @@
 -- a 'cancelled' row) with their events, ends their leases, and removes
 -- their queued jobs by the rule of graphile_worker.remove_job: an unlocked
 -- job is deleted, a locked one keeps running but gets no graphile retry.
+-- Waiting steps' waits end with them (rowflow.step_waits), and their open
+-- human tasks are cancelled.
 -- Its worker's gate call then gets a step_terminal refusal and the
 -- handler's transaction rolls back. Caller holds the run lock.
 create or replace function rowflow._cancel_steps(run_id bigint, kinds text[], reason text, now timestamptz)
@@ -62,6 +64,13 @@ begin
     from cn order by cn.step
   )
   select count(*) into v_n from cn;
+
+  -- PHASE 3: their waits end, their open human tasks are cancelled.
+  if 'step' = any (_cancel_steps.kinds) then
+    delete from rowflow.step_waits as w where w.run_id = _cancel_steps.run_id;
+    update rowflow.human_tasks as t set status = 'cancelled'
+    where t.run_id = _cancel_steps.run_id and t.status in ('open', 'claimed');
+  end if;
   return v_n;
 end;
 $$;

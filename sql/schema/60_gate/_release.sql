@@ -1,7 +1,8 @@
 -- rowflow._release(done, takes, worker_id, now, key) → setof released_step
 --
 -- The general release, for what complete_steps' one-statement path cannot
--- do: conditions ("if"), named queues, delays, and dependents without a
+-- do: conditions ("if"), named queues, delays, waits (a rowflow:wait job,
+-- never taken by the worker: rowflow.arm_step), and dependents without a
 -- row (runs claimed before every step got its row at claim time have lazy
 -- rows: the first dependency to finish inserts one). Releases what became
 -- runnable after the `done` steps succeeded or were skipped, for any number
@@ -61,7 +62,7 @@ begin
              end,
              pg_catalog.jsonb_build_object('remaining', z.remaining, 'existed', z.existed, 'attempts', z.attempts,
                'queue', z.queue, 'runAt', _release.now + coalesce(z.delay, interval '0'), 'priority', z.eff_priority,
-               'if', z.if_path::text,
+               'if', z.if_path::text, 'arms', z.wait is not null,
                'context', case when z.eligible and z.rn <= coalesce(v_takes[z.origin], 0) then
                  rowflow._context(z.run_id, z.name, 'step', 1, z.attempts, z.task, z.workflow, z.version, z.input,
                                   z.deps, z.timeout, null, rowflow._lease(_release.key, z.run_id, z.name, 1)) end)
@@ -72,11 +73,11 @@ begin
         row_number() over (partition by y.origin, y.eligible order by y.eff_priority, y.run_id, y.name) as rn
       from (
         select x.*, q.queue,
-          (v_can_take and x.decision = 'ready' and q.queue is null
+          (v_can_take and x.decision = 'ready' and q.queue is null and x.wait is null
            and coalesce(x.delay, interval '0') <= interval '0'
            and (v_yield is null or x.eff_priority <= v_yield)) as eligible
         from (
-          select d.origin, d.run_id, d.name, ws.task, ws.attempts, ws.delay, ws.timeout, ws.queue_name,
+          select d.origin, d.run_id, d.name, ws.task, ws.attempts, ws.delay, ws.timeout, ws.queue_name, ws.wait,
             ws.queue_key, ws.if_path, r.workflow, r.version, r.input,
             greatest(-32768, least(32767, ws.priority + r.priority)) as eff_priority,
             sr.step is not null as existed,
@@ -141,7 +142,8 @@ begin
         w.job_id,
         case when w.context ->> 'queue' is not null then
           (select q.id from graphile_worker._private_job_queues as q where q.queue_name = w.context ->> 'queue') end,
-        (select t.id from graphile_worker._private_tasks as t where t.identifier = 'rowflow:step'),
+        (select t.id from graphile_worker._private_tasks as t
+         where t.identifier = case when (w.context ->> 'arms')::boolean then 'rowflow:wait' else 'rowflow:step' end),
         pg_catalog.json_build_object('run', w.run_id, 'step', w.step, 'attempt', 1),
         (w.context ->> 'runAt')::timestamptz, 25, (w.context ->> 'priority')::int
       from w where w.status = 'queued'

@@ -138,7 +138,8 @@ begin
     select u.id as run_id, u.workflow, u.version, u.input, ws.name as step, ws.task, ws.attempts, ws.delay,
       ws.timeout, ws.if_path, ws.n_deps, ws.n_deps = 0 as root,
       greatest(-32768, least(32767, ws.priority + u.priority)) as priority, q.queue, g.go,
-      (ws.n_deps = 0 and g.go and q.queue is null and coalesce(ws.delay, interval '0') <= interval '0') as eligible,
+      (ws.n_deps = 0 and g.go and q.queue is null and coalesce(ws.delay, interval '0') <= interval '0'
+       and ws.wait is null) as eligible, ws.wait is not null as arms,
       u.priority as run_priority
     from u
     join rowflow.workflow_steps as ws on ws.workflow = u.workflow and ws.version = u.version and u.status = 'running'
@@ -174,7 +175,8 @@ begin
     select
       p.job_id,
       null,
-      (select t.id from graphile_worker._private_tasks as t where t.identifier = 'rowflow:step'),
+      (select t.id from graphile_worker._private_tasks as t
+       where t.identifier = case when p.arms then 'rowflow:wait' else 'rowflow:step' end),
       pg_catalog.json_build_object('run', p.run_id, 'step', p.step, 'attempt', 1),
       v_now + coalesce(p.delay, interval '0'), 25, p.priority
     from p where p.status = 'queued'

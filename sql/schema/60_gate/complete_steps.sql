@@ -46,7 +46,7 @@
 -- whatever the number of steps in it (plpgsql pays executor start-up per
 -- statement; draining diamonds cost ~1.5 ms of Postgres CPU per step when
 -- each gate ran ~12 statements per step). The common release — every
--- dependent has its row, no condition, no queue, no delay — is one UPDATE;
+-- dependent has its row, no condition, no queue, no delay, no wait — is one UPDATE;
 -- anything else goes through rowflow._release. Finishing a run is counted
 -- under the run lock (no step row pending, queued or running), so a
 -- completion does not rewrite the run row.
@@ -232,7 +232,7 @@ begin
     from (
       select d.origin, d.run_id, d.name, d.n,
         sr.step is not null and sr.kind = 'step' and ws.if_path is null and ws.queue_name is null
-          and coalesce(ws.delay, interval '0') <= interval '0' as plain,
+          and coalesce(ws.delay, interval '0') <= interval '0' and ws.wait is null as plain,
         coalesce(sr.deps_remaining, ws.n_deps) - d.n as remaining,
         greatest(-32768, least(32767, ws.priority + r.priority)) as eff_priority
       from (

@@ -1,8 +1,9 @@
--- rowflow._add_step_jobs(jobs) → job ids in input order
+-- rowflow._add_step_jobs(jobs, task) → job ids in input order
 --
 -- The gates' way to queue graphile-worker jobs outside their set-based
 -- statements (a retry, a compensation link, a lease handed back): one job
--- per spec, task 'rowflow:step', payload {"run", "step", "attempt"},
+-- per spec, task 'rowflow:step' (or 'rowflow:wait': the job that arms a
+-- waiting step, rowflow.arm_step), payload {"run", "step", "attempt"},
 -- max_attempts 25, no job key, no flags. It writes graphile-worker's
 -- private tables directly (as graphile_worker.add_jobs of 0.17.3 does,
 -- leaving the same columns to their defaults), so that it can skip
@@ -11,7 +12,7 @@
 -- rows it writes with add_jobs' so that a graphile-worker upgrade that
 -- changes them fails loudly. Ids come from the jobs table's own identity
 -- sequence, drawn first, so callers can store them on the step row.
-create or replace function rowflow._add_step_jobs(jobs rowflow.step_job[])
+create or replace function rowflow._add_step_jobs(jobs rowflow.step_job[], task text default 'rowflow:step')
 returns bigint[]
 language plpgsql
 set search_path to ''
@@ -27,7 +28,7 @@ begin
     return '{}';
   end if;
   -- PHASE 1: the task and the queues exist (writes only when missing).
-  v_task := rowflow._step_task_id();
+  v_task := rowflow._task_id(_add_step_jobs.task);
   if exists (select 1 from unnest(_add_step_jobs.jobs) as j where j.queue is not null) then
     insert into graphile_worker._private_job_queues as q (queue_name)
     select distinct j.queue from unnest(_add_step_jobs.jobs) as j where j.queue is not null
@@ -54,6 +55,6 @@ begin
   return v_ids;
 end;
 $$;
-comment on function rowflow._add_step_jobs(rowflow.step_job[]) is
-  'Internal: inserts rowflow:step jobs without job keys (ids in spec order) and wakes a waiting worker.';
-select rowflow._allow('function rowflow._add_step_jobs(rowflow.step_job[])', '{}');
+comment on function rowflow._add_step_jobs(rowflow.step_job[], text) is
+  'Internal: inserts rowflow:step (or rowflow:wait) jobs without job keys (ids in spec order) and wakes a waiting worker.';
+select rowflow._allow('function rowflow._add_step_jobs(rowflow.step_job[], text)', '{}');

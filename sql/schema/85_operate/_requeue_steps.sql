@@ -22,20 +22,25 @@ declare
   v_jobs rowflow.step_job[];
   v_ids bigint[];
   v_released text[];
+  v_plain int;
 begin
   select r.* into v_run from rowflow.runs as r where r.id = _requeue_steps.run_id;
   -- PHASE 1: roots get a job now.
-  select coalesce(array_agg(ws.name order by ws.name), '{}'),
+  -- Waiting steps get a rowflow:wait job (rowflow.arm_step), the others a
+  -- rowflow:step job: the roots are ordered waits last, so one call each.
+  select coalesce(array_agg(ws.name order by ws.wait is not null, ws.name), '{}'),
          coalesce(array_agg(row(v_run.id, ws.name, 1,
            rowflow._queue_name(ws.queue_name, ws.queue_key,
                                pg_catalog.jsonb_build_object('input', v_run.input, 'steps', '{}'::jsonb)),
            _requeue_steps.now + coalesce(ws.delay, interval '0'), coalesce(ws.priority, 0) + v_run.priority
-           )::rowflow.step_job order by ws.name), '{}')
-  into v_roots, v_jobs
+           )::rowflow.step_job order by ws.wait is not null, ws.name), '{}'),
+         (count(*) filter (where ws.wait is null))::int
+  into v_roots, v_jobs, v_plain
   from rowflow.workflow_steps as ws
   where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = any (_requeue_steps.steps)
     and ws.n_deps = 0;
-  v_ids := rowflow._add_step_jobs(v_jobs);
+  v_ids := rowflow._add_step_jobs(v_jobs[1:v_plain])
+           || rowflow._add_step_jobs(v_jobs[v_plain + 1:], 'rowflow:wait');
   insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts, created_at,
                                  queued_at, job_id)
   select v_run.id, ws.name, 'step', 'queued', 0, 1, ws.attempts, _requeue_steps.now, _requeue_steps.now, v_ids[o.i]

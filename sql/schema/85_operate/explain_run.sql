@@ -6,7 +6,12 @@
 --   run_unclaimed          queued run waiting for a worker to claim it
 --   run_finished           the run ended (one row, with its status)
 --   waiting_on_dependencies  pending: names the unfinished dependencies
---   delayed                queued with a start time in the future (a delay)
+--   delayed                queued with a start time in the future (a delay,
+--                          a startAt)
+--   waiting_for_signal, waiting_for_human, waiting_for_row
+--                          a wait step waiting (rowflow.step_waits): the
+--                          signal, the task and its assignee, the table;
+--                          its deadline
 --   backing_off            queued for its next attempt after a failure: the
 --                          attempt, the last error and when it will start
 --   queued_behind          in a named queue behind other jobs: how many,
@@ -93,8 +98,13 @@ begin
             where q.id is not null and q.locked_by is not null and o.job_queue_id = q.id and o.locked_at is not null
             limit 1) as holder,
            (select count(*)::int from rowflow.workers as wk
-            where wk.heartbeat_at > v_now - explain_run.worker_timeout and s.task = any (wk.tasks)) as task_workers
+            where wk.heartbeat_at > v_now - explain_run.worker_timeout
+              and (s.task = any (wk.tasks) or left(s.task, 1) = '(')) as task_workers,
+           w.kind as wait_kind, w.signal as wait_signal, w.until as wait_until, w.relid as wait_relid,
+           t.id as wait_task, t.assignee as wait_assignee
     from s
+    left join rowflow.step_waits as w on w.run_id = v_run.id and w.step = s.step and s.row_kind = 'step'
+    left join rowflow.human_tasks as t on t.id = w.task_id
     left join graphile_worker._private_jobs as j on j.id = s.job_id
     left join graphile_worker._private_job_queues as q on q.id = j.job_queue_id
     where s.status in ('pending', 'queued', 'running')
@@ -104,6 +114,7 @@ begin
       when x.status = 'running' then 'running'
       when x.status = 'pending' and x.row_kind <> 'step' then 'waiting_on_chain'
       when x.status = 'pending' then 'waiting_on_dependencies'
+      when x.wait_kind is not null then 'waiting_for_' || x.wait_kind
       when x.locked_by is not null then 'handed_to_worker'
       when x.run_at > v_now and x.attempt > 1 then 'backing_off'
       when x.run_at > v_now then 'delayed'
@@ -119,6 +130,11 @@ begin
         'waiting for the earlier links of the compensation chain'
       when x.status = 'pending' then
         'waiting on ' || coalesce(pg_catalog.array_to_string(x.waiting_on, ', '), 'its dependencies')
+      when x.wait_kind is not null then
+        case x.wait_kind when 'signal' then 'waiting for signal ' || x.wait_signal
+                         when 'human' then 'waiting for task ' || x.wait_task || ', assigned to ' || x.wait_assignee
+                         else 'waiting for a row of ' || x.wait_relid::regclass::text end
+        || coalesce(', until ' || x.wait_until::text, '')
       when x.locked_by is not null then 'handed to worker ' || x.locked_by || ', starting'
       when x.run_at > v_now and x.attempt > 1 then
         'attempt ' || (x.attempt - 1) || ' of ' || x.max_attempts || ' failed'
@@ -135,7 +151,8 @@ begin
       'waitingOn', pg_catalog.to_jsonb(x.waiting_on), 'runAt', x.run_at, 'queue', x.queue_name,
       'ahead', case when x.queue_name is not null then x.ahead end, 'holder', x.holder,
       'worker', coalesce(x.locked_by, x.job_locked_by), 'liveWorkersWithTask', x.task_workers,
-      'lastError', x.error))
+      'lastError', x.error, 'signal', x.wait_signal, 'taskId', x.wait_task, 'assignee', x.wait_assignee,
+      'until', x.wait_until))
   from x
   order by case x.row_kind when 'step' then 0 else 1 end, x.step;
 end;

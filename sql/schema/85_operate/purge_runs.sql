@@ -67,7 +67,7 @@ select rowflow._allow('function rowflow.purge_runs(interval, text[], text, int, 
 -- The body of purge_runs and of the workers' retention: picks up to
 -- `batch` finished runs (finished_at is set iff finished) older than
 -- older_than, oldest ids first, SKIP LOCKED, and deletes them with their
--- step rows and events. The caller validated the arguments.
+-- step rows, events, signals and human tasks. The caller validated the arguments.
 create or replace function rowflow._purge_batch(older_than interval, statuses text[], workflow text, batch int,
   now timestamptz)
 returns bigint[]
@@ -91,11 +91,14 @@ begin
   if cardinality(v_ids) > 0 then
     delete from rowflow.step_runs as sr where sr.run_id = any (v_ids);
     delete from rowflow.events as e where e.run_id = any (v_ids);
+    delete from rowflow.signals as s where s.run_id = any (v_ids);
+    delete from rowflow.human_tasks as t where t.run_id = any (v_ids);
+    delete from rowflow.step_waits as w where w.run_id = any (v_ids);
     delete from rowflow.runs as r where r.id = any (v_ids);
   end if;
   return v_ids;
 end;
 $$;
 comment on function rowflow._purge_batch(interval, text[], text, int, timestamptz) is
-  'Internal: deletes up to batch finished runs older than older_than (steps, events); answers their ids.';
+  'Internal: deletes up to batch finished runs older than older_than (steps, events, signals, tasks); answers their ids.';
 select rowflow._allow('function rowflow._purge_batch(interval, text[], text, int, timestamptz)', '{}');

@@ -35,6 +35,7 @@ declare
   v_run_status text;
   v_answer jsonb;
   v_exists boolean;
+  v_settled jsonb;
 begin
   -- GUARD: operators; an object or nothing; lock the run, then the step.
   perform rowflow._require('{operator}');
@@ -70,39 +71,25 @@ begin
       hint = case when v_sr.status = 'running' then 'Wait for its attempt to end, or cancel the run.' end;
   end if;
 
-  -- PHASE 1: settle the step; remove its job.
-  if v_sr.job_id is not null then
-    delete from graphile_worker._private_jobs as j where j.id = v_sr.job_id;
-  end if;
-  if v_exists then
-    update rowflow.step_runs as sr
-    set status = v_status, output = skip_step.output, deps_remaining = 0, finished_at = v_now, job_id = null,
-        locked_by = null, started_at = case when v_status = 'succeeded' then coalesce(sr.started_at, v_now) end
-    where sr.run_id = v_run.id and sr.step = skip_step.step;
-  else
-    insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts, output,
-                                   created_at, started_at, finished_at)
-    select v_run.id, ws.name, 'step', v_status, 0, 0, ws.attempts, skip_step.output, v_now,
-           case when v_status = 'succeeded' then v_now end, v_now
+  -- PHASE 1: a step without a row gets one (pending), then it settles
+  -- through the path every handler-less end takes (rowflow._settle_step:
+  -- its job, its wait and its open human task go; dependents are released).
+  if not v_exists then
+    insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts, created_at)
+    select v_run.id, ws.name, 'step', 'pending', ws.n_deps, 0, ws.attempts, v_now
     from rowflow.workflow_steps as ws
     where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = skip_step.step;
   end if;
-  insert into rowflow.events (run_id, step, type, data, at)
-  values (v_run.id, skip_step.step, 'step_skipped',
-          pg_catalog.jsonb_build_object('by', session_user, 'status', v_status, 'reason', skip_step.reason,
-                                        'from', coalesce(v_sr.status, 'pending')), v_now);
-
-  -- PHASE 2: release its dependents; finish the run if nothing is left.
-  select coalesce(array_agg(x.step order by x.step) filter (where x.status <> 'pending'), '{}') into v_released
-  from rowflow._release(array[row(v_run.id, skip_step.step, 1)::rowflow.done_step], null, null, v_now, null) as x;
-  update rowflow.runs as r set updated_at = v_now where r.id = v_run.id;
-  select f.status into v_run_status from rowflow._finish_runs(array[v_run.id], v_now) as f;
+  v_settled := rowflow._settle_step(v_run.id, skip_step.step, v_status, skip_step.output, v_now, 'step_skipped',
+    pg_catalog.jsonb_build_object('by', session_user, 'status', v_status, 'reason', skip_step.reason,
+                                  'from', coalesce(v_sr.status, 'pending')));
+  v_released := array(select pg_catalog.jsonb_array_elements_text(v_settled -> 'released'));
+  v_run_status := v_settled ->> 'runStatus';
   v_answer := pg_catalog.jsonb_build_object('run', v_run.id, 'step', skip_step.step, 'skipped', true,
     'status', v_status, 'from', coalesce(v_sr.status, 'pending'), 'released', pg_catalog.to_jsonb(v_released),
-    'runStatus', coalesce(v_run_status, 'running'));
+    'runStatus', v_run_status);
   perform rowflow._audit('skip_step', v_run.workflow, v_run.id, skip_step.step, skip_step.reason,
                          v_answer - 'run' - 'step' || pg_catalog.jsonb_build_object('output', skip_step.output), v_now);
-  perform rowflow._notify(pg_catalog.jsonb_build_object('run', v_run.id));
   return v_answer;
 end;
 $$;

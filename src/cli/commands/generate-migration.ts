@@ -19,7 +19,7 @@ export function registerGenerateMigration(program: Command): void {
   program
     .command("generate-migration")
     .description(
-      "write a SQL migration with define_workflow and attach calls for the config's workflows",
+      "write a SQL migration with define_workflow, attach and define_schedule calls for the config's workflows and schedules",
     )
     .argument("<name>", "migration name: lower-case letters, digits and underscores")
     .option("--config <path>", "config module (default: ./rowflow.config.ts, .mts, .js or .mjs)")
@@ -31,14 +31,15 @@ export function registerGenerateMigration(program: Command): void {
       const config = await loadConfig(findConfigFile(options.config));
       const workflows = (config.workflows ?? []) as readonly MigrationWorkflow[];
       const now = new Date();
-      const sql = renderWorkflowMigration(workflows, { name, generatedAt: now });
+      const schedules = config.schedules ?? [];
+      const sql = renderWorkflowMigration(workflows, { name, generatedAt: now, schedules });
       const dir = path.resolve(options.out);
       await mkdir(dir, { recursive: true });
       const file = path.join(dir, `${migrationTimestamp(now)}_${name}.sql`);
       await writeFile(file, sql, { flag: "wx" }); // never overwrite
       const attachments = workflows.reduce((n, w) => n + (w.attachments?.length ?? 0), 0);
       console.log(
-        `wrote ${path.relative(process.cwd(), file) || file}: ${workflows.length} workflow(s), ${attachments} attachment(s)`,
+        `wrote ${path.relative(process.cwd(), file) || file}: ${workflows.length} workflow(s), ${attachments} attachment(s)${schedules.length > 0 ? `, ${schedules.length} schedule(s)` : ""}`,
       );
     });
 }

@@ -56,6 +56,7 @@ export function registerOperateReads(program: Command): void {
           throw new UsageError(
             "--table and --key go together: rowflow runs --table shop.orders --key 42",
           );
+        const since = options.since ? parseInterval(options.since) : null;
         // A row's runs come from rowflow.runs_for (its source-row index);
         // the SQL text is one of two constants, the values are parameters.
         const source = options.table
@@ -71,7 +72,7 @@ export function registerOperateReads(program: Command): void {
             [
               options.workflow ?? null,
               options.status ?? null,
-              options.since ? parseInterval(options.since) : null,
+              since,
               options.limit ?? 50,
               ...(options.table ? [options.table, options.key] : []),
             ],

@@ -1,5 +1,6 @@
 // `rowflow tail`: runs' transitions as they commit, one line each (or one
-// JSON object per line with --json), until SIGINT/SIGTERM (exit 0). The
+// JSON object per line with --json), until SIGINT/SIGTERM (then it ends by
+// that signal, see src/cli/stop-signals.ts exitBySignal). The
 // following is src/client/tail/ (LISTEN for prompt hints, polling so nothing
 // is missed, each transition once); this file parses and prints. Reads only:
 // a rowflow_viewer may run it (marking itself waiting for hints is allowed
@@ -51,6 +52,7 @@ export function registerTail(program: Command): void {
     .option(...databaseOption)
     .action(async (options: TailCliOptions) => {
       const run = options.run === undefined ? undefined : runId(options.run);
+      const since = options.since ? parseInterval(options.since) : null;
       const stop = new AbortController();
       void stopSignals().then(() => stop.abort());
       // `rowflow tail | head`: a closed pipe ends it quietly, as it does tail(1).
@@ -70,7 +72,7 @@ export function registerTail(program: Command): void {
             {
               workflow: options.workflow ?? null,
               runId: run ?? null,
-              since: options.since ? parseInterval(options.since) : null,
+              since,
               interval: options.interval ?? 1000,
               signal: stop.signal,
               onTransitions: (batch) => {

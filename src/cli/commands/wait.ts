@@ -3,7 +3,8 @@
 // compensating any more — then prints the counts by status
 // (rowflow.run_counts). Progress goes to stderr whenever the counts change;
 // the result to stdout (a table, or one JSON object with --json). Exit 0 once
-// nothing is active, 1 on --timeout (or an error), 2 usage. Reads only: a
+// nothing is active, 1 on --timeout (or an error), 2 usage; SIGINT/SIGTERM
+// stop it, and it ends by that signal as tail does. Reads only: a
 // rowflow_viewer may run it.
 import type { Command } from "commander";
 
@@ -78,10 +79,15 @@ export function registerWait(program: Command): void {
               },
             },
           );
+        } catch (error) {
+          // SIGINT/SIGTERM: stop waiting; main.ts ends the process by that signal.
+          if (stop.signal.aborted) return undefined;
+          throw error;
         } finally {
           await listener.close();
         }
       });
+      if (counts === undefined) return;
       print(options.json ?? false, counts, () =>
         render(Object.keys(counts), [Object.values(counts)]),
       );

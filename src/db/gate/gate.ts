@@ -6,6 +6,7 @@
  * its writes and its completion commit together).
  */
 import type { Queryable } from "../queryable.js";
+import { armStep, type ArmStepCall, type ArmStepResult } from "./arm-step.js";
 import { type BeginOptions, type BeginStepCall, beginSteps } from "./begin-steps.js";
 import { claimRuns, type ClaimRunsCall, type ClaimRunsResult } from "./claim-runs.js";
 import {
@@ -37,6 +38,8 @@ export interface Gate {
   claimRuns(call: ClaimRunsCall): Promise<ClaimRunsResult>;
   /** `rowflow.fail_lost_attempt`: a re-delivered job's running attempt was lost with its worker. */
   failLostAttempt(call: FailLostAttemptCall): Promise<FailStepResult>;
+  /** `rowflow.arm_step`: a `rowflow:wait` job sleeps, starts or ends a step's wait. */
+  armStep(call: ArmStepCall): Promise<ArmStepResult>;
 }
 
 /** The gate on `db`: a pool, a client, or a transaction. */
@@ -47,5 +50,6 @@ export function gateOn(db: Queryable): Gate {
     failStep: (call) => failStep(db, call),
     claimRuns: (call) => claimRuns(db, call),
     failLostAttempt: (call) => failLostAttempt(db, call),
+    armStep: (call) => armStep(db, call),
   };
 }

@@ -18,7 +18,7 @@ import type { Slot } from "../dispatch/slots.js";
 import type { WorkerState } from "../worker-state.js";
 import { runAttempt } from "./run-attempt.js";
 import { runLeases } from "./run-chains.js";
-import { parseStepPayload, type StepPayload } from "./step-payload.js";
+import { jobPayload, type StepPayload, stepTaskIdentifier } from "./step-payload.js";
 
 /** Runs one job of task `rowflow:step`. */
 export async function executeJob(
@@ -26,15 +26,8 @@ export async function executeJob(
   rawPayload: unknown,
   helpers: JobHelpers,
 ): Promise<void> {
-  const payload = parseStepPayload(rawPayload);
-  if (!payload) {
-    // Nothing to record it on: log and let the job complete rather than retry 25 times.
-    state.logger.error("rowflow:step job with a malformed payload; dropped", {
-      payload: rawPayload,
-      jobId: helpers.job.id,
-    });
-    return;
-  }
+  const payload = jobPayload(state.logger, stepTaskIdentifier, rawPayload, helpers.job.id);
+  if (!payload) return;
   const log = childLogger(state.logger, {
     run: payload.run,
     step: payload.step,

@@ -2,7 +2,7 @@
  * The gate as the worker uses it: begin and complete calls that many handler
  * slots make at once go out batched (call-batcher.ts: one statement, one
  * round trip and one commit per batch); failures, claims and reads go out one
- * by one; `inTransaction(tx)` is the gate on a handler's transaction, for a
+ * by one (as do the arms of waiting steps); `inTransaction(tx)` is the gate on a handler's transaction, for a
  * completion that must commit together with the handler's writes.
  */
 import type { BeginStepCall } from "../../db/gate/begin-steps.js";
@@ -18,7 +18,7 @@ import { byRunThenStep, CallBatcher } from "./call-batcher.js";
 
 export interface BatchedGate extends Pick<
   Gate,
-  "beginSteps" | "failStep" | "claimRuns" | "failLostAttempt"
+  "beginSteps" | "failStep" | "claimRuns" | "failLostAttempt" | "armStep"
 > {
   /** `rowflow.begin_steps` for one graphile-fetched attempt, batched with other slots' calls. */
   beginStep(call: BeginStepCall): Promise<BeginStepResult>;
@@ -51,6 +51,7 @@ export function batchedGate(db: Queryable, completeOptions: () => CompleteOption
     failStep: gate.failStep,
     claimRuns: gate.claimRuns,
     failLostAttempt: gate.failLostAttempt,
+    armStep: gate.armStep,
     beginStep: (call) => begins.call(call),
     completeStep: (call) => completions.call(call),
     completeIn: async (tx, call) => one(await gateOn(tx).completeSteps([call], completeOptions())),

@@ -11,8 +11,9 @@ import { run, type Runner, type WorkerEvents, type WorkerPool } from "graphile-w
 import { createPool } from "../../db/connection.js";
 import { leasedAttempt } from "../attempt/attempt.js";
 import { executeJob } from "../attempt/execute-job.js";
+import { executeWait } from "../attempt/execute-wait.js";
 import { runLeases } from "../attempt/run-chains.js";
-import { stepTaskIdentifier } from "../attempt/step-payload.js";
+import { stepTaskIdentifier, waitTaskIdentifier } from "../attempt/step-payload.js";
 import { Dispatcher } from "../dispatch/dispatcher.js";
 import { patchLocalQueueRelease } from "../graphile-patches/local-queue-release.js";
 import { fireDueSchedules } from "../schedules/fire-due-schedules.js";
@@ -73,7 +74,10 @@ export async function launchRunner(
       noHandleSignals: true,
       logger: toGraphileLogger(logger, events),
       events,
-      taskList: { [stepTaskIdentifier]: (payload, helpers) => executeJob(state, payload, helpers) },
+      taskList: {
+        [stepTaskIdentifier]: (payload, helpers) => executeJob(state, payload, helpers),
+        [waitTaskIdentifier]: (payload, helpers) => executeWait(state, payload, helpers),
+      },
       parsedCronItems: [], // no cron: rowflow schedules nothing through graphile-worker
       preset: {
         worker: {

@@ -102,6 +102,39 @@ describe("generate-migration", () => {
     });
   });
 
+  it("renders the config's schedules as define_schedule calls, after the workflows", async () => {
+    const sql = renderWorkflowMigration(workflows, {
+      name: "add_orders",
+      generatedAt: new Date(0),
+      schedules: [
+        {
+          name: "nightly",
+          cron: "0 3 * * *",
+          workflow: "order-paid",
+          input: { note: "it's" },
+          timezone: "Europe/Berlin",
+          catchUp: "none",
+        },
+      ],
+    });
+    await db.rollback(async (c) => {
+      await c.query(sql);
+      const { rows } = await c.query(
+        "select name, cron, workflow, input, timezone, catch_up from rowflow.schedules",
+      );
+      expect(rows).toEqual([
+        {
+          name: "nightly",
+          cron: "0 3 * * *",
+          workflow: "order-paid",
+          input: { note: "it's" },
+          timezone: "Europe/Berlin",
+          catch_up: "none",
+        },
+      ]);
+    });
+  });
+
   it("the CLI loads the config module and writes <timestamp>_<name>.sql into --out", async () => {
     const config = path.join(dir, "rowflow.config.mjs");
     await writeFile(config, `export default { workflows: ${JSON.stringify(workflows)} };\n`);

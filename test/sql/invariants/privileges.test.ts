@@ -78,6 +78,15 @@ const functions: Record<string, readonly Kind[]> = {
   "pause_schedule(text,text,timestamp with time zone)": ["operator"],
   "resume_schedule(text,text,timestamp with time zone)": ["operator"],
   "fire_schedule(text,timestamp with time zone,timestamp with time zone)": ["worker", "operator"],
+  // Waits: a worker's rowflow:wait job arms a step; apps signal runs (from
+  // their own transactions) and act for their users on human tasks.
+  "arm_step(bigint,text,integer,text,timestamp with time zone)": ["worker"],
+  "signal(bigint,text,jsonb,timestamp with time zone)": ["app", "worker", "operator"],
+  "complete_task(bigint,text,jsonb,text[],boolean,timestamp with time zone)": ["app", "operator"],
+  "claim_task(bigint,text,text[],timestamp with time zone)": ["app", "operator"],
+  "reassign_task(bigint,text,text,text,text[],timestamp with time zone)": ["app", "operator"],
+  // Reads rowflow.tasks as its caller.
+  "inbox(text,text[])": ["app", "operator", "viewer"],
 };
 
 /** Who may read each table and view (SELECT); nobody but the owner writes any. */
@@ -97,6 +106,10 @@ const relations: Record<string, readonly Kind[]> = {
   audit: ["viewer"],
   maintenance: ["viewer"],
   schedules: ["viewer", "worker"], // the workers compute the ticks due
+  step_waits: ["viewer"],
+  signals: ["viewer"],
+  human_tasks: ["viewer"],
+  tasks: ["app", "operator", "viewer"], // an app's inbox page lists every task
   run_steps: ["viewer"],
   run_timeline: ["viewer"],
   worker_status: ["viewer"],
@@ -116,6 +129,8 @@ const definerChecks: Record<string, string> = {
   attach: "the caller owns the table (rowflow._attachable_table)",
   detach: "the caller owns the table (rowflow._attachable_table)",
   _may: "answers a question, changes nothing",
+  _row_wait_fired:
+    "a trigger of tables waitFor steps wait on: nobody may call it; it settles only steps whose condition (run as its owner) a row now meets",
 };
 
 interface Role {
