@@ -1473,7 +1473,11 @@ begin
   -- with a lower priority value is due (backfill runs yield to live work).
   if v_take > 0 then
     v_yield := (select j.priority from graphile_worker._private_jobs as j
-                where j.is_available = true and j.run_at <= v_now order by j.priority limit 1);
+                where j.is_available = true and j.run_at <= v_now
+                  and (j.job_queue_id is null
+                       or exists (select 1 from graphile_worker._private_job_queues as q
+                                  where q.id = j.job_queue_id and q.is_available))
+                order by j.priority limit 1);
   end if;
 
   -- PHASE 1: one statement: the runs; the plan of every step of theirs (a
@@ -2150,6 +2154,10 @@ declare
   v_status text;
   v_error jsonb;
   v_chain int := 0;
+  v_lost boolean := coalesce(_fail_attempt.error ->> 'kind', '') = 'worker_lost';
+  v_error_in jsonb := _fail_attempt.error;
+  v_retryable boolean := coalesce(_fail_attempt.retryable, true);
+  v_max_lost constant int := 3;
 begin
   -- GUARD: lock order run → step; only the running attempt may fail.
   select r.* into v_run from rowflow.runs as r where r.id = _fail_attempt.run_id for no key update;
@@ -2168,13 +2176,31 @@ begin
     and ws.name = case v_sr.kind when 'step' then v_sr.step
                                  when 'compensation' then substr(v_sr.step, length('compensate:') + 1) end;
 
+  -- A lost attempt is retried at once without using up an attempt, up to
+  -- the bound; the last one quarantines the step.
+  if v_lost then
+    if v_sr.lost_attempts + 1 >= v_max_lost then
+      v_retryable := false;
+      v_error_in := v_error_in || pg_catalog.jsonb_build_object('code', 'RF_POISON', 'poison', true,
+        'lostAttempts', v_sr.lost_attempts + 1,
+        'message', pg_catalog.format('step %s killed its worker %s times (the worker or its connection was lost during each attempt): quarantined, not retried; last: %s',
+                                     v_sr.step, v_sr.lost_attempts + 1, _fail_attempt.error ->> 'message'));
+    else
+      update rowflow.step_runs as sr
+      set max_attempts = sr.max_attempts + 1, lost_attempts = sr.lost_attempts + 1
+      where sr.run_id = v_sr.run_id and sr.step = v_sr.step
+      returning sr.* into v_sr;
+      v_error_in := v_error_in || pg_catalog.jsonb_build_object('lostAttempts', v_sr.lost_attempts);
+    end if;
+  end if;
+
   -- PHASE 1: another attempt, if allowed (a new job).
-  if coalesce(_fail_attempt.retryable, true) and v_sr.attempt < v_sr.max_attempts then
-    v_delay := case coalesce(v_ws.backoff_type, 'exponential')
+  if v_retryable and v_sr.attempt < v_sr.max_attempts then
+    v_delay := case when v_lost then interval '0' else case coalesce(v_ws.backoff_type, 'exponential')
       when 'fixed' then coalesce(v_ws.backoff_base, interval '1 second')
       else least(coalesce(v_ws.backoff_base, interval '1 second') * power(2, least(v_sr.attempt - 1, 40)),
                  coalesce(v_ws.backoff_max, interval '5 minutes'))
-    end;
+    end end;
     -- jitter j spreads the delay uniformly over [d·(1-j), d·(1+j)], capped at max.
     v_delay := least(v_delay * (1 - coalesce(v_ws.backoff_jitter, 0.2) * (2 * random() - 1)),
                      greatest(coalesce(v_ws.backoff_max, interval '5 minutes'), v_delay));
@@ -2184,12 +2210,12 @@ begin
         'steps', case when v_sr.kind = 'step' then rowflow._deps_outputs(v_sr.run_id, v_ws.depends_on) else '{}' end)),
       v_retry_at, coalesce(v_ws.priority, 0) + v_run.priority)::rowflow.step_job]);
     update rowflow.step_runs as sr
-    set status = 'queued', attempt = sr.attempt + 1, error = _fail_attempt.error, job_id = v_ids[1], started_at = null,
+    set status = 'queued', attempt = sr.attempt + 1, error = v_error_in, job_id = v_ids[1], started_at = null,
         locked_by = null
     where sr.run_id = v_sr.run_id and sr.step = v_sr.step;
     insert into rowflow.events (run_id, step, type, attempt, data, at)
     values (v_sr.run_id, v_sr.step, 'step_retrying', v_sr.attempt,
-            jsonb_build_object('error', _fail_attempt.error, 'retryAt', v_retry_at, 'nextAttempt', v_sr.attempt + 1,
+            jsonb_build_object('error', v_error_in, 'retryAt', v_retry_at, 'nextAttempt', v_sr.attempt + 1,
                                'startedAt', v_sr.started_at), v_now);
     update rowflow.runs as r set updated_at = v_now where r.id = v_run.id;
     perform rowflow._notify(jsonb_build_object('run', v_run.id));
@@ -2199,11 +2225,11 @@ begin
 
   -- PHASE 2: the step failed for good.
   update rowflow.step_runs as sr
-  set status = 'failed', error = _fail_attempt.error, finished_at = v_now, locked_by = null
+  set status = 'failed', error = v_error_in, finished_at = v_now, locked_by = null
   where sr.run_id = v_sr.run_id and sr.step = v_sr.step;
   insert into rowflow.events (run_id, step, type, attempt, data, at)
   values (v_sr.run_id, v_sr.step, 'step_failed', v_sr.attempt,
-          jsonb_build_object('error', _fail_attempt.error, 'retryable', coalesce(_fail_attempt.retryable, true),
+          jsonb_build_object('error', v_error_in, 'retryable', v_retryable,
                              'startedAt', v_sr.started_at), v_now);
   v_status := v_run.status;
   v_error := v_run.error;
@@ -2213,7 +2239,7 @@ begin
     -- too), then build the compensation chain (reverse completion order),
     -- on-failure last.
     perform rowflow._cancel_steps(v_run.id, array['step'], 'run failed', v_now);
-    v_error := jsonb_build_object('step', v_sr.step, 'attempt', v_sr.attempt, 'error', _fail_attempt.error);
+    v_error := jsonb_build_object('step', v_sr.step, 'attempt', v_sr.attempt, 'error', v_error_in);
     v_chain := rowflow._build_chain(v_run, true, v_now);
     if v_chain > 0 then
       v_status := 'compensating';
@@ -3258,7 +3284,8 @@ declare
   v_woke int;
 begin
   while coalesce(cardinality(v_frontier), 0) > 0 loop
-    -- The lowest priority value waiting elsewhere, looked up once.
+    -- The lowest priority value waiting elsewhere, looked up once (jobs in a
+    -- locked named queue do not count: nobody can fetch them; claim_runs.sql).
     v_can_take := _release.worker_id is not null and exists (select 1 from unnest(v_takes) as t where t > 0);
     if v_can_take and not v_yield_known then
       v_yield := least(
@@ -3267,7 +3294,11 @@ begin
            and not exists (select 1 from rowflow.workflows as w where w.name = r.workflow and w.paused)
          order by r.priority limit 1),
         (select j.priority from graphile_worker._private_jobs as j
-         where j.is_available = true and j.run_at <= _release.now order by j.priority limit 1));
+         where j.is_available = true and j.run_at <= _release.now
+           and (j.job_queue_id is null
+                or exists (select 1 from graphile_worker._private_job_queues as q
+                           where q.id = j.job_queue_id and q.is_available))
+         order by j.priority limit 1));
       v_yield_known := true;
     end if;
 
@@ -4146,6 +4177,7 @@ CREATE TABLE rowflow.step_runs (
     job_id bigint,
     queued_at timestamp with time zone,
     locked_by text,
+    lost_attempts smallint DEFAULT 0 NOT NULL,
     CONSTRAINT step_run_is_valid CHECK (rowflow._check_step_run(kind, status, deps_remaining, attempt, max_attempts, seq, started_at, finished_at, locked_by))
 );
 
@@ -4160,6 +4192,12 @@ COMMENT ON COLUMN rowflow.step_runs.queued_at IS 'When the step run was first qu
 --
 
 COMMENT ON COLUMN rowflow.step_runs.locked_by IS 'The worker (graphile pool id) a queued or running step was handed to directly, without a job (a lease); null otherwise.';
+
+--
+-- Name: COLUMN step_runs.lost_attempts; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON COLUMN rowflow.step_runs.lost_attempts IS 'Attempts of this step lost with their worker or its connection (error kind worker_lost). Each one also raised max_attempts by one, so lost attempts do not use up the step''s attempts; the third one fails the step as poison (RF_POISON).';
 
 --
 -- Name: workflow_steps; Type: TABLE; Schema: rowflow; Owner: -
@@ -5062,7 +5100,8 @@ begin
     if v_plan.plain then
       -- Who runs the ready ones: call i's slots (takes[i]), this worker's
       -- local queue (reserve), or graphile (a job). Not this worker while
-      -- something with a lower priority value waits.
+      -- something with a lower priority value waits (that some worker can
+      -- fetch: not in a locked named queue, see claim_runs.sql).
       if cardinality(v_plan.ready) > 0 and v_worker is not null
          and (v_reserve > 0 or 0 < any (v_takes)) then
         -- Only what beats the worst ready priority matters: bounded index
@@ -5075,6 +5114,9 @@ begin
            order by r.priority limit 1),
           (select j.priority from graphile_worker._private_jobs as j
            where j.is_available = true and j.run_at <= v_now and j.priority < v_plan.worst
+             and (j.job_queue_id is null
+                  or exists (select 1 from graphile_worker._private_job_queues as q
+                             where q.id = j.job_queue_id and q.is_available))
            order by j.priority limit 1));
         for v_i in 1 .. cardinality(v_plan.ready) loop
           exit when v_yield is not null and v_plan.ready_priority[v_i] > v_yield;
@@ -5887,6 +5929,28 @@ $$;
 COMMENT ON FUNCTION rowflow.detach(table_name text, workflow text, caller name, caller_search_path text) IS 'Removes every attachment of workflow on the table (triggers and functions); started runs are left alone. Returns how many. RF030, RF031, RF036, RF037.';
 
 --
+-- Name: disconnected_workers(); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.disconnected_workers() RETURNS text[]
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform rowflow._require('{worker,operator}');
+  return coalesce((select array_agg(w.id order by w.id) from rowflow.workers as w
+                   where w.lock_key is not null and pg_catalog.pg_try_advisory_xact_lock(1380349803, w.lock_key)),
+                  '{}');
+end;
+$$;
+
+--
+-- Name: FUNCTION disconnected_workers(); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.disconnected_workers() IS 'Ids of registered workers whose session advisory lock is free (their lock connection closed): dead, to be released by release_dead_workers. Changes nothing.';
+
+--
 -- Name: drop_schedule(text, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -6086,7 +6150,8 @@ begin
       'kind', 'worker_lost', 'code', 'RF_WORKER_LOST', 'workerId', fail_lost_attempt.worker_id,
       'message', pg_catalog.format('the worker running attempt %s stopped before recording an outcome%s',
                                    fail_lost_attempt.attempt,
-                                   coalesce(pg_catalog.format(' (job delivered %s times)', v_deliveries), '')))),
+                                   case when v_deliveries is not null
+                                        then pg_catalog.format(' (job delivered %s times)', v_deliveries) else '' end))),
     true, null, fail_lost_attempt.now);
 end;
 $$;
@@ -6095,7 +6160,7 @@ $$;
 -- Name: FUNCTION fail_lost_attempt(run_id bigint, step text, attempt integer, worker_id text, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.fail_lost_attempt(run_id bigint, step text, attempt integer, worker_id text, now timestamp with time zone) IS 'A re-delivered job''s attempt was lost with its worker: records it as failed (worker_lost) and retries it by its policy. For the worker holding the job''s lock.';
+COMMENT ON FUNCTION rowflow.fail_lost_attempt(run_id bigint, step text, attempt integer, worker_id text, now timestamp with time zone) IS 'A re-delivered job''s attempt was lost with its worker: records it as lost (worker_lost) and retries it without using up an attempt. For the worker holding the job''s lock.';
 
 --
 -- Name: fail_step(bigint, text, integer, jsonb, boolean, timestamp with time zone, timestamp with time zone, text); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -6213,6 +6278,40 @@ $$;
 --
 
 COMMENT ON FUNCTION rowflow.heartbeat_worker(id text, now timestamp with time zone, token text) IS 'Records a heartbeat (with the worker''s token); false when the worker row no longer exists.';
+
+--
+-- Name: hold_worker_lock(text, text); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.hold_worker_lock(id text, token text DEFAULT NULL::text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_key int := pg_catalog.hashtext(hold_worker_lock.id);
+begin
+  perform rowflow._require('{worker}');
+  perform rowflow._check_worker(hold_worker_lock.id, hold_worker_lock.token);
+  if not exists (select 1 from rowflow.workers as w where w.id = hold_worker_lock.id) then
+    return false;
+  end if;
+  if not exists (select 1 from pg_catalog.pg_locks as l
+                 where l.locktype = 'advisory' and l.pid = pg_catalog.pg_backend_pid() and l.granted
+                   and l.classid = 1380349803::oid and l.objid = v_key::oid and l.objsubid = 2)
+     and not pg_catalog.pg_try_advisory_lock(1380349803, v_key) then
+    return false;
+  end if;
+  update rowflow.workers as w set lock_key = v_key
+  where w.id = hold_worker_lock.id and w.lock_key is distinct from v_key;
+  return true;
+end;
+$$;
+
+--
+-- Name: FUNCTION hold_worker_lock(id text, token text); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.hold_worker_lock(id text, token text) IS 'Takes the worker''s session advisory lock on the calling connection and records it: the worker counts as dead as soon as that connection closes. Needs the worker''s token; false when the worker has no row or the key is held elsewhere.';
 
 --
 -- Name: tasks; Type: VIEW; Schema: rowflow; Owner: -
@@ -6511,10 +6610,11 @@ begin
       coalesce(release_dead_workers.timeout::text, 'null') using errcode = '22023';
   end if;
 
-  -- PHASE 1: registered workers that stopped heartbeating.
+  -- PHASE 1: registered workers that stopped heartbeating, or whose lock is free.
   with dead as (
     delete from rowflow.workers as w
     where w.heartbeat_at < v_now - release_dead_workers.timeout
+       or (w.lock_key is not null and pg_catalog.pg_try_advisory_xact_lock(1380349803, w.lock_key))
     returning w.id
   )
   select coalesce(array_agg(dead.id order by dead.id), '{}') into v_ids from dead;
@@ -7803,6 +7903,7 @@ CREATE TABLE rowflow.workers (
     tasks text[] DEFAULT '{}'::text[] NOT NULL,
     started_at timestamp with time zone NOT NULL,
     heartbeat_at timestamp with time zone NOT NULL,
+    lock_key integer,
     CONSTRAINT concurrency_is_positive CHECK ((concurrency >= 1)),
     CONSTRAINT heartbeat_not_before_start CHECK ((heartbeat_at >= started_at)),
     CONSTRAINT id_is_valid CHECK (((length(id) >= 1) AND (length(id) <= 128)))
@@ -7813,6 +7914,12 @@ CREATE TABLE rowflow.workers (
 --
 
 COMMENT ON TABLE rowflow.workers IS 'Running worker pools and their last heartbeat; a row older than the heartbeat timeout marks a dead worker whose jobs any live worker releases.';
+
+--
+-- Name: COLUMN workers.lock_key; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON COLUMN rowflow.workers.lock_key IS 'The key (class 1380349803, this value) of the session advisory lock the worker holds on a connection of its own; free lock = the worker''s connection closed = dead. Null: liveness by heartbeat only.';
 
 --
 -- Name: worker_status; Type: VIEW; Schema: rowflow; Owner: -

@@ -212,6 +212,10 @@ export interface RowflowStepRuns {
    * The worker (graphile pool id) a queued or running step was handed to directly, without a job (a lease); null otherwise.
    */
   locked_by: string | null;
+  /**
+   * Attempts of this step lost with their worker or its connection (error kind worker_lost). Each one also raised max_attempts by one, so lost attempts do not use up the step's attempts; the third one fails the step as poison (RF_POISON).
+   */
+  lost_attempts: Generated<number>;
   max_attempts: number;
   output: Json | null;
   /**
@@ -327,6 +331,10 @@ export interface RowflowWorkers {
   heartbeat_at: Timestamp;
   hostname: string;
   id: string;
+  /**
+   * The key (class 1380349803, this value) of the session advisory lock the worker holds on a connection of its own; free lock = the worker's connection closed = dead. Null: liveness by heartbeat only.
+   */
+  lock_key: number | null;
   pid: number;
   started_at: Timestamp;
   tasks: Generated<string[]>;

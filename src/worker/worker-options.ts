@@ -46,6 +46,17 @@ export interface WorkerOptions {
   heartbeatInterval?: number | undefined;
   /** A worker silent for longer than this (ms) is dead: any live worker releases its jobs. (Default: 30000) */
   heartbeatTimeout?: number | undefined;
+  /**
+   * Hold a session advisory lock on a connection of this worker's own, so
+   * that the other workers see it dead as soon as Postgres sees that
+   * connection close (a killed process, a terminated backend), instead of
+   * after `heartbeatTimeout`. Turn it off behind a pooler in transaction
+   * mode, where a session lock does not follow the client: the heartbeat
+   * alone then tells. (Default: true)
+   */
+  sessionLock?: boolean | undefined;
+  /** How often this worker looks for workers whose lock connection closed (one cheap call), in ms. (Default: the smaller of 1000 and heartbeatInterval) */
+  livenessCheckInterval?: number | undefined;
   /** On `stop()`, how long running handlers may finish (ms) before their signal aborts and their attempts fail (and retry elsewhere). (Default: 10000) */
   shutdownGracePeriod?: number | undefined;
   /** Size of rowflow's own pool (handler transactions, begin/complete/fail calls, heartbeats). (Default: concurrency + 4) */
@@ -88,6 +99,8 @@ export interface ResolvedWorkerOptions {
   failJobBatchDelay: number;
   heartbeatInterval: number;
   heartbeatTimeout: number;
+  sessionLock: boolean;
+  livenessCheckInterval: number;
   shutdownGracePeriod: number;
   maxPoolSize: number;
   graphileMaxPoolSize: number;
@@ -129,6 +142,11 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     failJobBatchDelay: batchDelay("failJobBatchDelay", options.failJobBatchDelay ?? 10),
     heartbeatInterval,
     heartbeatTimeout,
+    sessionLock: options.sessionLock ?? true,
+    livenessCheckInterval: positiveInt(
+      "livenessCheckInterval",
+      options.livenessCheckInterval ?? Math.min(1_000, heartbeatInterval),
+    ),
     shutdownGracePeriod: nonNegativeInt(
       "shutdownGracePeriod",
       options.shutdownGracePeriod ?? 10_000,

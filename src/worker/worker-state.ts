@@ -23,6 +23,7 @@ import type pg from "pg";
 import type { CompleteOptions } from "../db/gate/complete-steps.js";
 import type { Database } from "../db/types.js";
 import type { Waiters } from "../db/waiters/waiters.js";
+import type { SessionLock } from "../db/workers/session-lock.js";
 import type { WorkerRegistry } from "../db/workers/worker-registry.js";
 import type { Logger } from "../definition/logger.js";
 import type { BatchedGate } from "./dispatch/batched-gate.js";
@@ -53,6 +54,8 @@ export interface RunnerState {
   /** graphile-worker's own pg pool (ours, so that its idle clients' errors are handled). */
   readonly graphilePool: pg.Pool;
   readonly dispatcher: Dispatcher;
+  /** The runner's liveness lock (closed after its id is unregistered); none with `sessionLock: false`. */
+  readonly lock: SessionLock | undefined;
   /** Stops the heartbeat and the wake-up marks of this runner. */
   stopTimers(): Promise<void>;
 }

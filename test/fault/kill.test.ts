@@ -1,6 +1,9 @@
-// A worker process is SIGKILLed in the middle of handlers; a second worker
-// releases its jobs and step leases after the heartbeat timeout and finishes
-// every run, and each step's ctx.tx write is committed exactly once. Both
+// A worker process is SIGKILLed in the middle of handlers; a second worker,
+// already running, releases its jobs and step leases as soon as Postgres sees
+// the victim's liveness lock connection close (its probe, every 100 ms here),
+// long before the heartbeat timeout (60 s, so the timeout cannot be what
+// released them), and finishes every run; each step's ctx.tx write is
+// committed exactly once. Both
 // workers log in as members of rowflow_worker (docs/security.md), so the
 // recovery runs through the fenced gate: the rescuer fails the lost attempts
 // as the holder of their re-delivered jobs, with its own token.
@@ -21,7 +24,7 @@ import killConfig from "./fixtures/kill.config.js";
 const db = useTestDatabase();
 const loginRole = useLoginRoles(db);
 const fixture = fileURLToPath(new URL("./fixtures/kill.config.ts", import.meta.url));
-const heartbeatTimeout = 3_000;
+const heartbeatTimeout = 60_000;
 const runs = 40;
 
 /** Graphile jobs locked by `worker` plus step runs leased to it. */
@@ -83,25 +86,26 @@ it("recovers the steps of a SIGKILLed worker within the heartbeat timeout, with 
       },
       { timeoutMs: 30_000, message: "handlers never ran in the child worker" },
     );
-    child.kill("SIGKILL");
-    const killedAt = Date.now();
-    expect(await exited).toBe("SIGKILL");
     // The victim held work: graphile jobs it had fetched, or (000011) step
     // runs leased to it directly.
     expect(await heldBy(victim)).toBeGreaterThan(0);
-
     const rescuer = await startTestWorker(rescuerLogin.url, {
       tasks: killConfig.tasks,
       workflows: killConfig.workflows,
       concurrency: 8,
-      heartbeatInterval: 250,
+      heartbeatInterval: 1_000,
+      livenessCheckInterval: 100,
       heartbeatTimeout,
     });
+    child.kill("SIGKILL");
+    const killedAt = Date.now();
+    expect(await exited).toBe("SIGKILL");
     try {
       await waitFor(
         async () =>
           (await db.query("select 1 from rowflow.workers where id = $1", [victim])).rowCount === 0,
-        { timeoutMs: heartbeatTimeout + 10_000, message: "dead worker was never released" },
+        // Well inside the heartbeat timeout: only the closed connection can release it.
+        { timeoutMs: 15_000, message: "dead worker was not released by its closed connection" },
       );
       const releasedAfter = Date.now() - killedAt;
       const finished = await Promise.all(
@@ -110,12 +114,10 @@ it("recovers the steps of a SIGKILLed worker within the heartbeat timeout, with 
       const recoveredAfter = Date.now() - killedAt;
 
       expect(finished.map((r) => r.status)).toEqual(ids.map(() => "succeeded"));
-      // Released no earlier than the timeout allows (after the victim's last
-      // heartbeat, which may precede the kill by up to one interval) and
-      // within timeout + rescuer interval + margin.
-      expect(releasedAfter).toBeGreaterThan(heartbeatTimeout - 600);
-      expect(releasedAfter).toBeLessThan(heartbeatTimeout + 1_500);
-      expect(recoveredAfter).toBeLessThan(heartbeatTimeout + 8_000);
+      // The figures for docs/architecture.md ("Crash recovery"); not asserted.
+      console.info(
+        `kill.test: SIGKILL → released ${releasedAfter} ms, → all ${runs} runs done ${recoveredAfter} ms`,
+      );
 
       const ledger = await db.query<{ run_id: string; step: string; n: number }>(
         "select run_id, step, count(*)::int as n from ledger group by run_id, step",

@@ -1,10 +1,14 @@
 // A real database restart under a running worker: the server is stopped (its
 // sockets close, the worker's queries fail) and started again on the same port
-// and data; the worker reconnects, LISTEN included, and finishes new runs.
+// and data; the worker reconnects, LISTEN included, and finishes new runs. A
+// step running during the restart loses its attempt without using it up: with
+// attempts: 1 its run still succeeds (docs/architecture.md, "Crash recovery").
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
+import { sql } from "kysely";
+import pg from "pg";
 import { expect, it } from "vitest";
 
 import { createClient } from "../../src/client/create-client.js";
@@ -21,9 +25,24 @@ it("a worker carries on after its Postgres server restarts", async () => {
   const url = server.connectionString();
   try {
     await migrate({ connectionString: url });
+    let releaseFirst: (() => void) | undefined;
     const worker = await startTestWorker(url, {
-      tasks: { "r.echo": (ctx) => ({ n: ctx.input.n }) },
-      workflows: [{ name: "echo", spec: { steps: [{ name: "only", task: "r.echo" }] } }],
+      tasks: {
+        "r.echo": (ctx) => ({ n: ctx.input.n }),
+        // Attempt 1 opens its transaction, then waits until the server has
+        // restarted: the transaction died with the server.
+        "r.slow": async (ctx) => {
+          if (ctx.attempt === 1) {
+            await sql`select 1`.execute(ctx.tx);
+            await new Promise<void>((resolve) => (releaseFirst = resolve));
+          }
+          return { attempt: ctx.attempt };
+        },
+      },
+      workflows: [
+        { name: "echo", spec: { steps: [{ name: "only", task: "r.echo" }] } },
+        { name: "slow", spec: { steps: [{ name: "only", task: "r.slow", attempts: 1 }] } },
+      ],
       pollInterval: 200,
     });
     try {
@@ -37,9 +56,15 @@ it("a worker carries on after its Postgres server restarts", async () => {
         await client.close();
       }
 
+      const during = createClient({ connectionString: url, pollInterval: 200 });
+      const slow = await during.startRun("slow", {});
+      await waitFor(() => releaseFirst !== undefined, { message: "attempt 1 never started" });
+      await during.close();
+
       await server.stop();
       server = await startEmbeddedPostgres({ dataDir, preferredPort: port, unsafeFast: true });
       expect(server.port).toBe(port);
+      releaseFirst!();
 
       const after = createClient({ connectionString: url, pollInterval: 200 });
       try {
@@ -53,6 +78,20 @@ it("a worker carries on after its Postgres server restarts", async () => {
           ["succeeded", { n: 2 }],
           ["succeeded", { n: 3 }],
         ]);
+        expect((await after.waitForRun(slow, { timeout: 30_000 })).status).toBe("succeeded");
+        const check = new pg.Client({ connectionString: url });
+        await check.connect();
+        try {
+          const { rows } = await check.query<{ used: number; lost: number }>(
+            "select attempt - lost_attempts as used, lost_attempts as lost from rowflow.step_runs where run_id = $1",
+            [slow],
+          );
+          // The handler's attempts used: still one; the restart's loss counted apart.
+          expect(rows[0]!.used).toBe(1);
+          expect(rows[0]!.lost).toBeGreaterThanOrEqual(1);
+        } finally {
+          await check.end();
+        }
       } finally {
         await after.close();
       }

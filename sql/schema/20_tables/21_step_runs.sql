@@ -79,6 +79,7 @@ create table rowflow.step_runs (
   job_id         bigint,                      -- graphile-worker job of the current attempt, if it has one
   queued_at      timestamptz,
   locked_by      text,
+  lost_attempts  smallint not null default 0, -- attempts lost with their worker or connection (worker_lost)
   primary key (run_id, step),
   constraint step_run_is_valid
     check (rowflow._check_step_run(kind, status, deps_remaining, attempt, max_attempts, seq, started_at, finished_at,
@@ -86,6 +87,8 @@ create table rowflow.step_runs (
 );
 comment on column rowflow.step_runs.queued_at is
   'When the step run was first queued (ready to run); null while pending and for a step skipped or cancelled before.';
+comment on column rowflow.step_runs.lost_attempts is
+  'Attempts of this step lost with their worker or its connection (error kind worker_lost). Each one also raised max_attempts by one, so lost attempts do not use up the step''s attempts; the third one fails the step as poison (RF_POISON).';
 comment on column rowflow.step_runs.locked_by is
   'The worker (graphile pool id) a queued or running step was handed to directly, without a job (a lease); null otherwise.';
 

@@ -39,7 +39,8 @@ declare
   v_woke int;
 begin
   while coalesce(cardinality(v_frontier), 0) > 0 loop
-    -- The lowest priority value waiting elsewhere, looked up once.
+    -- The lowest priority value waiting elsewhere, looked up once (jobs in a
+    -- locked named queue do not count: nobody can fetch them; claim_runs.sql).
     v_can_take := _release.worker_id is not null and exists (select 1 from unnest(v_takes) as t where t > 0);
     if v_can_take and not v_yield_known then
       v_yield := least(
@@ -48,7 +49,11 @@ begin
            and not exists (select 1 from rowflow.workflows as w where w.name = r.workflow and w.paused)
          order by r.priority limit 1),
         (select j.priority from graphile_worker._private_jobs as j
-         where j.is_available = true and j.run_at <= _release.now order by j.priority limit 1));
+         where j.is_available = true and j.run_at <= _release.now
+           and (j.job_queue_id is null
+                or exists (select 1 from graphile_worker._private_job_queues as q
+                           where q.id = j.job_queue_id and q.is_available))
+         order by j.priority limit 1));
       v_yield_known := true;
     end if;
 

@@ -25,7 +25,15 @@
 -- a run whose workflow version does not exist fails (RF025) when claimed.
 --
 -- With take > 0 no run is claimed whose priority value is above that of an
--- available due job, so backfill runs yield to live work. Runs of a paused
+-- available due job, so backfill runs yield to live work. Only to a job
+-- some worker can fetch: not one waiting in a named queue whose lock is held
+-- (by the worker running its head, or by a dead worker until it is
+-- released). Yielding to those stopped every claim while a serial queue
+-- with a lower priority value had a backlog, and for as long as a killed
+-- worker held the queue's lock (issue 18's "nothing claimed for 48 s until
+-- the dead workers were released"; test/sql/claim-runs/dead-holders.test.ts).
+-- The scan walks past such a backlog in priority order: O(its length) per
+-- claim while it lasts. Runs of a paused
 -- workflow are skipped: they wait, queued, until it is resumed. (A large
 -- paused backlog ahead of live runs in (priority, id) order is scanned past
 -- on every claim; pausing is meant to be short.)
@@ -102,7 +110,11 @@ begin
   -- with a lower priority value is due (backfill runs yield to live work).
   if v_take > 0 then
     v_yield := (select j.priority from graphile_worker._private_jobs as j
-                where j.is_available = true and j.run_at <= v_now order by j.priority limit 1);
+                where j.is_available = true and j.run_at <= v_now
+                  and (j.job_queue_id is null
+                       or exists (select 1 from graphile_worker._private_job_queues as q
+                                  where q.id = j.job_queue_id and q.is_available))
+                order by j.priority limit 1);
   end if;
 
   -- PHASE 1: one statement: the runs; the plan of every step of theirs (a

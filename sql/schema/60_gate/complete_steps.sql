@@ -252,7 +252,8 @@ begin
     if v_plan.plain then
       -- Who runs the ready ones: call i's slots (takes[i]), this worker's
       -- local queue (reserve), or graphile (a job). Not this worker while
-      -- something with a lower priority value waits.
+      -- something with a lower priority value waits (that some worker can
+      -- fetch: not in a locked named queue, see claim_runs.sql).
       if cardinality(v_plan.ready) > 0 and v_worker is not null
          and (v_reserve > 0 or 0 < any (v_takes)) then
         -- Only what beats the worst ready priority matters: bounded index
@@ -265,6 +266,9 @@ begin
            order by r.priority limit 1),
           (select j.priority from graphile_worker._private_jobs as j
            where j.is_available = true and j.run_at <= v_now and j.priority < v_plan.worst
+             and (j.job_queue_id is null
+                  or exists (select 1 from graphile_worker._private_job_queues as q
+                             where q.id = j.job_queue_id and q.is_available))
            order by j.priority limit 1));
         for v_i in 1 .. cardinality(v_plan.ready) loop
           exit when v_yield is not null and v_plan.ready_priority[v_i] > v_yield;

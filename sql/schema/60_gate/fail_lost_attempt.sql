@@ -3,7 +3,7 @@
 -- graphile-worker delivered a job again (the worker holding it crashed or
 -- was declared dead) and the step is still running with that attempt: the
 -- attempt was lost with its worker. Recorded as failed, with error kind
--- worker_lost, and retried by the step's policy (rowflow._fail_attempt).
+-- worker_lost, and retried without using up an attempt (rowflow._fail_attempt).
 -- The caller must be the worker now holding the job's lock (its lease token
 -- went with the lost worker): a session that is not trusted cannot fail
 -- another worker's running attempt. Answers as fail_step, or a refusal:
@@ -40,10 +40,11 @@ begin
       'kind', 'worker_lost', 'code', 'RF_WORKER_LOST', 'workerId', fail_lost_attempt.worker_id,
       'message', pg_catalog.format('the worker running attempt %s stopped before recording an outcome%s',
                                    fail_lost_attempt.attempt,
-                                   coalesce(pg_catalog.format(' (job delivered %s times)', v_deliveries), '')))),
+                                   case when v_deliveries is not null
+                                        then pg_catalog.format(' (job delivered %s times)', v_deliveries) else '' end))),
     true, null, fail_lost_attempt.now);
 end;
 $$;
 comment on function rowflow.fail_lost_attempt(bigint, text, int, text, timestamptz) is
-  'A re-delivered job''s attempt was lost with its worker: records it as failed (worker_lost) and retries it by its policy. For the worker holding the job''s lock.';
+  'A re-delivered job''s attempt was lost with its worker: records it as lost (worker_lost) and retries it without using up an attempt. For the worker holding the job''s lock.';
 select rowflow._allow('function rowflow.fail_lost_attempt(bigint, text, int, text, timestamptz)', '{worker}');

@@ -15,6 +15,16 @@
 -- "outcome": "retrying" | "failed", …} or a refusal (rowflow._refusals; and
 -- "not_lease_holder" without the attempt's lease token).
 --
+-- An attempt lost with its worker or its connection (error kind
+-- worker_lost: a killed worker, a Postgres restart, a terminated backend)
+-- is no handler failure and does not use up an attempt: it is retried at
+-- once and raises max_attempts by one (attempt keeps counting up: it is
+-- the lease's fence, so the lost worker's late completion is refused),
+-- counted in lost_attempts. The third lost attempt fails the step as
+-- poison (code RF_POISON, "killed its worker 3 times"), not retried: a
+-- handler that crashes its process is quarantined instead of taking every
+-- worker down in turn. docs/architecture.md, "Crash recovery".
+--
 -- One call per failure, not set-based: failures are not the hot path. A
 -- retry's and a failure's event record when the failed attempt started, so
 -- rowflow.run_timeline can show every attempt.
@@ -70,6 +80,10 @@ declare
   v_status text;
   v_error jsonb;
   v_chain int := 0;
+  v_lost boolean := coalesce(_fail_attempt.error ->> 'kind', '') = 'worker_lost';
+  v_error_in jsonb := _fail_attempt.error;
+  v_retryable boolean := coalesce(_fail_attempt.retryable, true);
+  v_max_lost constant int := 3;
 begin
   -- GUARD: lock order run → step; only the running attempt may fail.
   select r.* into v_run from rowflow.runs as r where r.id = _fail_attempt.run_id for no key update;
@@ -88,13 +102,31 @@ begin
     and ws.name = case v_sr.kind when 'step' then v_sr.step
                                  when 'compensation' then substr(v_sr.step, length('compensate:') + 1) end;
 
+  -- A lost attempt is retried at once without using up an attempt, up to
+  -- the bound; the last one quarantines the step.
+  if v_lost then
+    if v_sr.lost_attempts + 1 >= v_max_lost then
+      v_retryable := false;
+      v_error_in := v_error_in || pg_catalog.jsonb_build_object('code', 'RF_POISON', 'poison', true,
+        'lostAttempts', v_sr.lost_attempts + 1,
+        'message', pg_catalog.format('step %s killed its worker %s times (the worker or its connection was lost during each attempt): quarantined, not retried; last: %s',
+                                     v_sr.step, v_sr.lost_attempts + 1, _fail_attempt.error ->> 'message'));
+    else
+      update rowflow.step_runs as sr
+      set max_attempts = sr.max_attempts + 1, lost_attempts = sr.lost_attempts + 1
+      where sr.run_id = v_sr.run_id and sr.step = v_sr.step
+      returning sr.* into v_sr;
+      v_error_in := v_error_in || pg_catalog.jsonb_build_object('lostAttempts', v_sr.lost_attempts);
+    end if;
+  end if;
+
   -- PHASE 1: another attempt, if allowed (a new job).
-  if coalesce(_fail_attempt.retryable, true) and v_sr.attempt < v_sr.max_attempts then
-    v_delay := case coalesce(v_ws.backoff_type, 'exponential')
+  if v_retryable and v_sr.attempt < v_sr.max_attempts then
+    v_delay := case when v_lost then interval '0' else case coalesce(v_ws.backoff_type, 'exponential')
       when 'fixed' then coalesce(v_ws.backoff_base, interval '1 second')
       else least(coalesce(v_ws.backoff_base, interval '1 second') * power(2, least(v_sr.attempt - 1, 40)),
                  coalesce(v_ws.backoff_max, interval '5 minutes'))
-    end;
+    end end;
     -- jitter j spreads the delay uniformly over [d·(1-j), d·(1+j)], capped at max.
     v_delay := least(v_delay * (1 - coalesce(v_ws.backoff_jitter, 0.2) * (2 * random() - 1)),
                      greatest(coalesce(v_ws.backoff_max, interval '5 minutes'), v_delay));
@@ -104,12 +136,12 @@ begin
         'steps', case when v_sr.kind = 'step' then rowflow._deps_outputs(v_sr.run_id, v_ws.depends_on) else '{}' end)),
       v_retry_at, coalesce(v_ws.priority, 0) + v_run.priority)::rowflow.step_job]);
     update rowflow.step_runs as sr
-    set status = 'queued', attempt = sr.attempt + 1, error = _fail_attempt.error, job_id = v_ids[1], started_at = null,
+    set status = 'queued', attempt = sr.attempt + 1, error = v_error_in, job_id = v_ids[1], started_at = null,
         locked_by = null
     where sr.run_id = v_sr.run_id and sr.step = v_sr.step;
     insert into rowflow.events (run_id, step, type, attempt, data, at)
     values (v_sr.run_id, v_sr.step, 'step_retrying', v_sr.attempt,
-            jsonb_build_object('error', _fail_attempt.error, 'retryAt', v_retry_at, 'nextAttempt', v_sr.attempt + 1,
+            jsonb_build_object('error', v_error_in, 'retryAt', v_retry_at, 'nextAttempt', v_sr.attempt + 1,
                                'startedAt', v_sr.started_at), v_now);
     update rowflow.runs as r set updated_at = v_now where r.id = v_run.id;
     perform rowflow._notify(jsonb_build_object('run', v_run.id));
@@ -119,11 +151,11 @@ begin
 
   -- PHASE 2: the step failed for good.
   update rowflow.step_runs as sr
-  set status = 'failed', error = _fail_attempt.error, finished_at = v_now, locked_by = null
+  set status = 'failed', error = v_error_in, finished_at = v_now, locked_by = null
   where sr.run_id = v_sr.run_id and sr.step = v_sr.step;
   insert into rowflow.events (run_id, step, type, attempt, data, at)
   values (v_sr.run_id, v_sr.step, 'step_failed', v_sr.attempt,
-          jsonb_build_object('error', _fail_attempt.error, 'retryable', coalesce(_fail_attempt.retryable, true),
+          jsonb_build_object('error', v_error_in, 'retryable', v_retryable,
                              'startedAt', v_sr.started_at), v_now);
   v_status := v_run.status;
   v_error := v_run.error;
@@ -133,7 +165,7 @@ begin
     -- too), then build the compensation chain (reverse completion order),
     -- on-failure last.
     perform rowflow._cancel_steps(v_run.id, array['step'], 'run failed', v_now);
-    v_error := jsonb_build_object('step', v_sr.step, 'attempt', v_sr.attempt, 'error', _fail_attempt.error);
+    v_error := jsonb_build_object('step', v_sr.step, 'attempt', v_sr.attempt, 'error', v_error_in);
     v_chain := rowflow._build_chain(v_run, true, v_now);
     if v_chain > 0 then
       v_status := 'compensating';

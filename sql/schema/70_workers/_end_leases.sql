@@ -3,7 +3,7 @@
 -- Ends the leases (step_runs.locked_by) that `worker_ids` hold, except
 -- `keep` ('<run id>:<step>'), taken or reserved before `before`: a running
 -- step's attempt was lost (recorded through fail_step with error kind
--- worker_lost, and retried by its policy); a reserved one gets a job. Each
+-- worker_lost, retried without using up an attempt); a reserved one gets a job. Each
 -- run is locked first, one at a time, in (run, step) order.
 create or replace function rowflow._end_leases(worker_ids text[], keep text[], before timestamptz, now timestamptz)
 returns int

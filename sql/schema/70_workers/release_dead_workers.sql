@@ -7,9 +7,20 @@
 -- and a holder of rowflow:step jobs or step leases that has no row (a crash
 -- between starting and registering, or a row already removed) whose locks
 -- are older than `timeout`. Their leases end (rowflow._end_leases: a
--- running step is a lost attempt, retried by its policy) and their
+-- running step is a lost attempt, retried without using one up) and their
 -- graphile jobs are unlocked (graphile_worker.force_unlock_workers; a job
 -- comes back with attempts > 1 and the worker records the lost attempt).
+--
+-- Also dead at once, whatever its heartbeat: a worker whose session
+-- advisory lock (workers.lock_key, rowflow.hold_worker_lock) is free, i.e.
+-- whose lock connection Postgres saw close (a killed process, a terminated
+-- backend, a server restart). The probe is pg_try_advisory_xact_lock, which
+-- needs no privilege (pg_stat_activity hides other roles' backends from
+-- rowflow_worker) and costs one lock-table lookup per registered worker; a
+-- lock it takes is held only until this transaction ends. The heartbeat
+-- stays the fallback for a hung-but-connected process, for a host gone
+-- silent (its TCP connection is seen closed only by keepalives) and for
+-- workers that hold no lock (behind a transaction pooler).
 -- Concurrent callers are safe: the DELETE locks each row, so one caller
 -- takes it, and force_unlock_workers is idempotent.
 create or replace function rowflow.release_dead_workers(timeout interval, now timestamptz default null)
@@ -32,10 +43,11 @@ begin
       coalesce(release_dead_workers.timeout::text, 'null') using errcode = '22023';
   end if;
 
-  -- PHASE 1: registered workers that stopped heartbeating.
+  -- PHASE 1: registered workers that stopped heartbeating, or whose lock is free.
   with dead as (
     delete from rowflow.workers as w
     where w.heartbeat_at < v_now - release_dead_workers.timeout
+       or (w.lock_key is not null and pg_catalog.pg_try_advisory_xact_lock(1380349803, w.lock_key))
     returning w.id
   )
   select coalesce(array_agg(dead.id order by dead.id), '{}') into v_ids from dead;

@@ -5,6 +5,7 @@
  */
 import type { Queryable } from "../queryable.js";
 import { applyRetention, type RetentionResult } from "./apply-retention.js";
+import { disconnectedWorkers } from "./disconnected-workers.js";
 import { forceUnlockWorker } from "./force-unlock-worker.js";
 import { heartbeatWorker } from "./heartbeat-worker.js";
 import { registerWorker, type Registration } from "./register-worker.js";
@@ -23,6 +24,8 @@ export interface WorkerRegistry {
   unregister(args: { id: string; token: string | null }): Promise<void>;
   /** `rowflow.release_dead_workers`: the jobs and leases of silent workers; returns their ids. */
   releaseDeadWorkers(args: { timeoutMs: number; now?: Date | null }): Promise<string[]>;
+  /** `rowflow.disconnected_workers`: workers whose lock connection closed (dead, not yet released). */
+  disconnectedWorkers?(): Promise<string[]>;
   /** `rowflow.release_leases`: this worker's leases on steps it is not using end; returns how many. */
   releaseLeases(args: ReleaseLeasesCall): Promise<number>;
   /** `graphile_worker.force_unlock_workers` for one pool id (a dead runner of this worker). */
@@ -38,6 +41,7 @@ export function workerRegistryOn(db: Queryable): WorkerRegistry {
     heartbeat: (args) => heartbeatWorker(db, args),
     unregister: (args) => unregisterWorker(db, args),
     releaseDeadWorkers: (args) => releaseDeadWorkers(db, args),
+    disconnectedWorkers: () => disconnectedWorkers(db),
     releaseLeases: (args) => releaseLeases(db, args),
     forceUnlock: (args) => forceUnlockWorker(db, args),
     applyRetention: (args) => applyRetention(db, args),

@@ -63,7 +63,29 @@ export function classifyFailure(thrown: unknown, now: () => Date): FailureRecord
       retryAt: new Date(now().getTime() + Number(delayMs)),
     };
   }
+  if (isConnectionLoss(thrown)) {
+    // Not the handler's failure either: it is counted as a lost attempt
+    // (step_runs.lost_attempts), which does not use up the step's attempts.
+    return { error: record("worker_lost", thrown), retryable: true, retryAt: now() };
+  }
   return { error: record("handler", thrown), retryable: true, retryAt: null };
+}
+
+/**
+ * Whether a handler's error is its database connection going away (a server
+ * restart, a terminated backend): SQLSTATE classes 08 and 57P from the
+ * server, or node-postgres's own "connection terminated" errors. Only pg's
+ * errors: an ECONNRESET from some HTTP API is the handler's failure.
+ */
+export function isConnectionLoss(thrown: unknown): boolean {
+  if (!(thrown instanceof Error)) return false;
+  const { code, severity } = thrown as { code?: unknown; severity?: unknown };
+  if (typeof severity === "string" && typeof code === "string") {
+    return code.startsWith("08") || code.startsWith("57P");
+  }
+  return /^(Connection terminated( unexpectedly)?|Client has encountered a connection error and is not queryable)$/.test(
+    thrown.message,
+  );
 }
 
 /** A non-retryable failure found by the worker itself (unknown task, bad input or output). */

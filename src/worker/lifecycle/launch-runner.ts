@@ -9,6 +9,7 @@ import { hostname } from "node:os";
 import { run, type Runner, type WorkerEvents, type WorkerPool } from "graphile-worker";
 
 import { createPool } from "../../db/connection.js";
+import { SessionLock } from "../../db/workers/session-lock.js";
 import { leasedAttempt } from "../attempt/attempt.js";
 import { executeJob } from "../attempt/execute-job.js";
 import { executeWait } from "../attempt/execute-wait.js";
@@ -97,6 +98,7 @@ export async function launchRunner(
   const pool = workerPool;
   const id = pool?.id;
   let heartbeat: Heartbeat | undefined;
+  let lock: SessionLock | undefined;
   try {
     if (!pool || !id) throw new Error("graphile-worker did not report its pool id");
     const registration = {
@@ -108,6 +110,19 @@ export async function launchRunner(
     };
     const token = await db.registry.register({ ...registration, now: state.now() });
     state.registered = { id, token };
+    // Closed only after this id is unregistered (stop-worker, relaunch):
+    // a worker draining at shutdown is alive.
+    if (settings.sessionLock) {
+      lock = new SessionLock({
+        connectionString: settings.connectionString,
+        id,
+        token,
+        onLost: (error) =>
+          logger.warn(
+            `liveness lock connection lost${error ? ` (${error.message})` : ""}; other workers may release this worker's steps (its late results are refused); taken again on the next heartbeat`,
+          ),
+      });
+    }
     const reportedSchedules = new Set<string>();
     heartbeat = startHeartbeat({
       registry: db.registry,
@@ -115,6 +130,8 @@ export async function launchRunner(
       token,
       intervalMs: settings.heartbeatInterval,
       timeoutMs: settings.heartbeatTimeout,
+      lock,
+      livenessIntervalMs: settings.livenessCheckInterval,
       logger,
       now: state.options.now,
       onReleased: () => pool.nudge(settings.concurrency),
@@ -145,6 +162,7 @@ export async function launchRunner(
     await heartbeat.beat(); // releases what a previous crash left locked, right away
   } catch (error) {
     await heartbeat?.stop();
+    await lock?.close();
     await wakeUps.stop();
     await runner.stop().catch(() => {});
     await graphilePool.end().catch(() => {});
@@ -176,6 +194,7 @@ export async function launchRunner(
     runner,
     graphilePool,
     dispatcher,
+    lock,
     stopTimers: async () => {
       await beating.stop();
       await wakeUps.stop();

@@ -39,6 +39,7 @@ async function relaunch(state: WorkerState, deadId: string, reason: string): Pro
         token,
       });
       await registry.unregister({ id: deadId, token });
+      await state.runner?.lock?.close();
       await launchRunner(state, (id, why) => relaunchRunner(state, id, why));
       return;
     } catch (error) {

@@ -53,6 +53,8 @@ async function stop(state: WorkerState): Promise<void> {
     if (id) logger.info(`worker ${id} stopped`);
   } finally {
     clearTimeout(grace);
+    // Only now: while it drains, the worker is alive to the others.
+    await runner?.lock?.close();
     // Not kysely.destroy(): its driver is never initialised (queries go
     // through StepTransaction or the pool), so it would leave the pool open.
     await state.connection?.pool.end().catch(() => {});

@@ -45,6 +45,8 @@ const functions: Record<string, readonly Kind[]> = {
   "unregister_worker(text,text)": ["worker"],
   "release_leases(text,text[],interval,timestamp with time zone,text)": ["worker"],
   "release_dead_workers(interval,timestamp with time zone)": ["worker", "operator"],
+  "hold_worker_lock(text,text)": ["worker"],
+  "disconnected_workers()": ["worker", "operator"],
   // The owner's: defining and attaching (a DBA may grant them further).
   "define_workflow(text,jsonb,name)": [],
   "attach(regclass,text,text[],text,text,text,text[],text[],name,text,boolean)": [],

@@ -69,6 +69,7 @@ describe("leases end", () => {
         code: "RF_WORKER_LOST",
         workerId: "w1",
         message: "the worker running attempt 1 stopped before recording an outcome",
+        lostAttempts: 1,
       };
       expect(events).toEqual([
         {
@@ -113,7 +114,7 @@ describe("leases end", () => {
     });
   });
 
-  it("release_leases: a lost attempt with no attempt left fails the run", async () => {
+  it("a lost attempt uses up no attempt; the third one quarantines the step as poison", async () => {
     await db.rollback(async (c) => {
       await define(c, "lease-once", {
         steps: [
@@ -129,32 +130,82 @@ describe("leases end", () => {
           other: { status: "running", lockedBy: "w1" },
         },
       });
+      const counters = async () =>
+        (
+          await c.query<{ status: string; attempt: number; max: number; lost: number }>(
+            `select status, attempt, max_attempts as max, lost_attempts as lost
+             from rowflow.step_runs where run_id = $1 and step = 'only'`,
+            [run],
+          )
+        ).rows[0];
+      // Lost 1 (a lease ended): retried at once although attempts is 1; the
+      // attempt number (the lease's fence) moves on, the budget with it.
       expect(await releaseLeases(c, "w1", [`${run}:other`])).toBe(1);
-      expect(await statuses(c, run)).toEqual({ only: "failed", other: "cancelled" });
-      expect(await stepLeases(c, run)).toEqual({
-        only: "failed - no-job #1",
-        other: "cancelled - no-job #1",
+      expect(await counters()).toEqual({ status: "queued", attempt: 2, max: 2, lost: 1 });
+      expect(await stepLeases(c, run)).toMatchObject({ only: "queued - job #2" });
+      // Lost 2 (a re-delivered job), then 3: quarantined, not retried.
+      const lostAgain = async (attempt: number) => {
+        expect(await begin(c, run, "only", attempt)).toMatchObject({ ok: true, attempt });
+        const { rows } = await c.query<{ r: { ok: boolean; outcome: string } }>(
+          "select rowflow.fail_lost_attempt(run_id => $1, step => 'only', attempt => $2, worker_id => 'w2') as r",
+          [run, attempt],
+        );
+        return rows[0]!.r;
+      };
+      expect(await lostAgain(2)).toMatchObject({ ok: true, outcome: "retrying", nextAttempt: 3 });
+      expect(await counters()).toEqual({ status: "queued", attempt: 3, max: 3, lost: 2 });
+      expect(await lostAgain(3)).toMatchObject({
+        ok: true,
+        outcome: "failed",
+        runStatus: "failed",
       });
-      expect(await runRow(c, run)).toEqual({
-        status: "failed",
-        started: true,
-        finished: true,
-        error: {
-          step: "only",
-          attempt: 1,
-          error: {
-            kind: "worker_lost",
-            code: "RF_WORKER_LOST",
-            workerId: "w1",
-            message: "the worker running attempt 1 stopped before recording an outcome",
-          },
-        },
+      expect(await counters()).toEqual({ status: "failed", attempt: 3, max: 3, lost: 2 });
+      expect(await statuses(c, run)).toEqual({ only: "failed", other: "cancelled" });
+      const { rows } = await c.query<{ error: Record<string, unknown> }>(
+        "select error -> 'error' as error from rowflow.runs where id = $1",
+        [run],
+      );
+      expect(rows[0]!.error).toEqual({
+        kind: "worker_lost",
+        code: "RF_POISON",
+        poison: true,
+        lostAttempts: 3,
+        workerId: "w2",
+        message:
+          "step only killed its worker 3 times (the worker or its connection was lost during each attempt): quarantined, not retried; last: the worker running attempt 3 stopped before recording an outcome",
       });
       expect(await eventTypes(c, run)).toEqual([
+        "only step_retrying",
+        "only step_retrying",
         "only step_failed",
         "other step_cancelled",
         "run_failed",
       ]);
+    });
+  });
+
+  it("a handler failure after a lost attempt still has the step's attempts", async () => {
+    await db.rollback(async (c) => {
+      await define(c, "lost-then-fail", { steps: [{ name: "s", task: "t", attempts: 2 }] });
+      const run = await insertRun(c, {
+        workflow: "lost-then-fail",
+        at: OLD,
+        steps: { s: { status: "running", lockedBy: "w1" } },
+      });
+      expect(await releaseLeases(c, "w1", [])).toBe(1);
+      expect(await begin(c, run, "s", 2)).toMatchObject({ ok: true, attempt: 2, maxAttempts: 3 });
+      const fail = async (attempt: number) =>
+        (
+          await c.query<{ r: { outcome: string } }>(
+            `select rowflow.fail_step(run_id => $1, step => 's', attempt => $2,
+                                      error => '{"kind": "handler", "message": "boom"}') as r`,
+            [run, attempt],
+          )
+        ).rows[0]!.r.outcome;
+      // Two handler failures allowed (attempts 2), as if nothing was lost.
+      expect(await fail(2)).toBe("retrying");
+      expect(await begin(c, run, "s", 3)).toMatchObject({ ok: true, attempt: 3 });
+      expect(await fail(3)).toBe("failed");
     });
   });
 
