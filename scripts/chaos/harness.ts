@@ -194,15 +194,12 @@ export class Harness {
         r.last_lost === null ? undefined : (r.last_lost.getTime() - this.lastFault) / 1000;
       this.notes.push(
         `at the last fault ${left ?? "?"} runs were unfinished` +
-          (lostAfter !== undefined && lostAfter > 0
-            ? `; the last lost attempt was released ${lostAfter.toFixed(1)} s after it`
-            : ""),
+          (lostAfter === undefined
+            ? ""
+            : `; the last lost attempt was recorded ${Math.abs(lostAfter).toFixed(1)} s ${lostAfter >= 0 ? "after" : "before"} it`),
       );
     }
-    if (r.lost > 0)
-      this.notes.push(
-        `the most lost attempts of one step: ${r.most_lost} (a step fails when they use up its attempts)`,
-      );
+    if (r.lost > 0) this.notes.push(`the most lost attempts of one step: ${r.most_lost}`);
     const problems: string[] = [];
     if (doneAt === undefined)
       problems.push(
