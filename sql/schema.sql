@@ -1324,10 +1324,10 @@ end;
 $$;
 
 --
--- Name: _check_row_wait(bigint, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: _check_row_wait(bigint, text, timestamp with time zone, jsonb); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow._check_row_wait(run_id bigint, step text, now timestamp with time zone) RETURNS boolean
+CREATE FUNCTION rowflow._check_row_wait(run_id bigint, step text, now timestamp with time zone, matched jsonb DEFAULT NULL::jsonb) RETURNS boolean
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
@@ -1346,8 +1346,9 @@ begin
   end if;
   select ws.* into v_ws from rowflow.workflow_steps as ws
   where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = _check_row_wait.step;
-  v_row := rowflow._row_match(v_ws.wait, pg_catalog.jsonb_build_object('input', v_run.input,
-                                          'steps', rowflow._deps_outputs(v_run.id, v_ws.depends_on)));
+  v_row := coalesce(_check_row_wait.matched,
+                    rowflow._row_match(v_ws.wait, pg_catalog.jsonb_build_object('input', v_run.input,
+                                         'steps', rowflow._deps_outputs(v_run.id, v_ws.depends_on))));
   if v_row is null then
     return false;
   end if;
@@ -1358,10 +1359,10 @@ end;
 $$;
 
 --
--- Name: FUNCTION _check_row_wait(run_id bigint, step text, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION _check_row_wait(run_id bigint, step text, now timestamp with time zone, matched jsonb); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow._check_row_wait(run_id bigint, step text, now timestamp with time zone) IS 'Internal: a waiting waitFor step''s condition; a matching row settles the step with the row as its output.';
+COMMENT ON FUNCTION rowflow._check_row_wait(run_id bigint, step text, now timestamp with time zone, matched jsonb) IS 'Internal: a waiting waitFor step''s condition; a matching row settles the step with the row as its output.';
 
 --
 -- Name: _check_step_run(text, text, smallint, smallint, smallint, smallint, timestamp with time zone, timestamp with time zone, text); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -1744,7 +1745,8 @@ begin
       end if;
       v_m := regexp_match(substr(v_cond, v_i), '^(\$(?:\.[A-Za-z_][A-Za-z0-9_]*|\.\"[^"]+\"|\[[0-9]+\])+)');
       perform rowflow._compile_path(to_jsonb(v_m[1]), _compile_row_wait.what || ': waitFor.where path');
-      v_out := v_out || pg_catalog.format('(pg_catalog.jsonb_path_query_first(ctx, %L::jsonpath) #>> ''{}'')', v_m[1]);
+      v_out := v_out || pg_catalog.format('(pg_catalog.jsonb_path_query_first(rowflow_ctx.ctx, %L::jsonpath) #>> ''{}'')',
+                                          v_m[1]);
       v_i := v_i + length(v_m[1]);
       continue;
     end if;
@@ -1756,14 +1758,16 @@ begin
   v_fn := 'rw_' || left(md5(v_relid::text || ':' || _compile_row_wait.owner || ':' || v_out), 20);
   begin
     execute pg_catalog.format(
-      'create or replace function rowflow.%I(ctx jsonb) returns jsonb language sql stable security definer '
-      'set search_path to '''' as %L', v_fn,
-      pg_catalog.format('select pg_catalog.to_jsonb(t) from only %s as t where (%s) limit 1', v_relid::regclass, v_out));
+      'create or replace function rowflow.%I(ctxs jsonb[]) returns table (o int, "row" jsonb) language sql stable '
+      'security definer set search_path to '''' as %L', v_fn,
+      pg_catalog.format('select rowflow_ctx.o::int, rowflow_match.r from unnest(ctxs) with ordinality as rowflow_ctx(ctx, o) '
+                        'cross join lateral (select pg_catalog.to_jsonb(t) as r from only %s as t where (%s) limit 1) '
+                        'as rowflow_match', v_relid::regclass, v_out));
   exception when others then
     raise exception '%: waitFor.where is not a valid condition on %: %', _compile_row_wait.what, v_relid::regclass, sqlerrm
       using errcode = 'RF012', hint = 'Qualify functions by schema (the check runs with an empty search_path); cast paths, e.g. ($.input.id)::bigint.';
   end;
-  v_proc := pg_catalog.format('rowflow.%I(jsonb)', v_fn)::regprocedure;
+  v_proc := pg_catalog.format('rowflow.%I(jsonb[])', v_fn)::regprocedure;
   execute pg_catalog.format('revoke all on function %s from public', v_proc);
   perform rowflow._give_function(v_proc, (select r.oid from pg_catalog.pg_roles as r where r.rolname = _compile_row_wait.owner));
 
@@ -2027,10 +2031,10 @@ end;
 $$;
 
 --
--- Name: _end_leases(text[], text[], timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: _end_leases(text[], text[], timestamp with time zone, timestamp with time zone, jsonb); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow._end_leases(worker_ids text[], keep text[], before timestamp with time zone, now timestamp with time zone) RETURNS integer
+CREATE FUNCTION rowflow._end_leases(worker_ids text[], keep text[], before timestamp with time zone, now timestamp with time zone, latest jsonb DEFAULT NULL::jsonb) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO ''
     AS $$
@@ -2039,9 +2043,13 @@ declare
   v_l record;
   v_n int := 0;
   v_ids bigint[];
+  v_latest jsonb;
 begin
+  -- Each worker's latest attempt start (rowflow._latest_starts), given by
+  -- a caller that also ends the workers' graphile-job attempts.
+  v_latest := coalesce(_end_leases.latest, rowflow._latest_starts(_end_leases.worker_ids));
   for v_l in
-    select sr.run_id, sr.step, sr.status, sr.attempt, sr.locked_by
+    select sr.run_id, sr.step, sr.status, sr.attempt, sr.locked_by, sr.started_at
     from rowflow.step_runs as sr
     where sr.locked_by = any (_end_leases.worker_ids)
       and not (sr.run_id::text || ':' || sr.step) = any (coalesce(_end_leases.keep, '{}'))
@@ -2052,6 +2060,7 @@ begin
     if v_l.status = 'running' then
       perform rowflow._fail_attempt(v_l.run_id, v_l.step, v_l.attempt,
         pg_catalog.jsonb_build_object('kind', 'worker_lost', 'code', 'RF_WORKER_LOST', 'workerId', v_l.locked_by,
+          'suspect', coalesce(v_l.started_at >= (v_latest ->> v_l.locked_by)::timestamptz, false),
           'message', pg_catalog.format('the worker running attempt %s stopped before recording an outcome',
                                        v_l.attempt)),
         true, null, _end_leases.now);
@@ -2158,6 +2167,9 @@ declare
   v_error_in jsonb := _fail_attempt.error;
   v_retryable boolean := coalesce(_fail_attempt.retryable, true);
   v_max_lost constant int := 3;
+  v_max_any constant int := 10;
+  v_suspect boolean;
+  v_strikes int;
 begin
   -- GUARD: lock order run → step; only the running attempt may fail.
   select r.* into v_run from rowflow.runs as r where r.id = _fail_attempt.run_id for no key update;
@@ -2176,15 +2188,30 @@ begin
     and ws.name = case v_sr.kind when 'step' then v_sr.step
                                  when 'compensation' then substr(v_sr.step, length('compensate:') + 1) end;
 
-  -- A lost attempt is retried at once without using up an attempt, up to
-  -- the bound; the last one quarantines the step.
+  -- A lost attempt is retried at once without using up an attempt. The
+  -- step is quarantined as poison when it was the suspect of v_max_lost
+  -- worker deaths: the attempt its worker started last (error.suspect, set
+  -- by _end_leases; a re-delivered job's attempt, whose companions are not
+  -- known, counts as suspect). A step that only shared a dying worker with
+  -- a poison step, or lost its connection to a Postgres restart (the worker
+  -- itself reports that: no workerId), is no suspect; any step is given up
+  -- after v_max_any lost attempts.
   if v_lost then
-    if v_sr.lost_attempts + 1 >= v_max_lost then
+    v_suspect := coalesce((_fail_attempt.error ->> 'suspect')::boolean, _fail_attempt.error ? 'workerId');
+    v_strikes := (v_suspect)::int + (select count(*)::int from rowflow.events as e
+      where e.run_id = v_sr.run_id and e.step = v_sr.step and e.type = 'step_retrying'
+        and e.data -> 'error' ->> 'kind' = 'worker_lost'
+        and coalesce((e.data -> 'error' ->> 'suspect')::boolean, e.data -> 'error' ? 'workerId'));
+    v_error_in := v_error_in || pg_catalog.jsonb_build_object('suspect', v_suspect);
+    if v_strikes >= v_max_lost or v_sr.lost_attempts + 1 >= v_max_any then
       v_retryable := false;
       v_error_in := v_error_in || pg_catalog.jsonb_build_object('code', 'RF_POISON', 'poison', true,
         'lostAttempts', v_sr.lost_attempts + 1,
-        'message', pg_catalog.format('step %s killed its worker %s times (the worker or its connection was lost during each attempt): quarantined, not retried; last: %s',
-                                     v_sr.step, v_sr.lost_attempts + 1, _fail_attempt.error ->> 'message'));
+        'message', case when v_strikes >= v_max_lost
+          then pg_catalog.format('step %s killed its worker %s times (it was the attempt its worker started last when the worker died): quarantined, not retried; last: %s',
+                                 v_sr.step, v_strikes, _fail_attempt.error ->> 'message')
+          else pg_catalog.format('step %s lost its worker or its connection %s times: given up, not retried; last: %s',
+                                 v_sr.step, v_sr.lost_attempts + 1, _fail_attempt.error ->> 'message') end);
     else
       update rowflow.step_runs as sr
       set max_attempts = sr.max_attempts + 1, lost_attempts = sr.lost_attempts + 1
@@ -2847,6 +2874,31 @@ begin
     execute pg_catalog.format('drop function rowflow.%I(jsonb[], text[])', v_start);
   end if;
 end;
+$$;
+
+--
+-- Name: _latest_starts(text[]); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._latest_starts(worker_ids text[]) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select coalesce(pg_catalog.jsonb_object_agg(z.w, z.latest) filter (where z.n = 1), '{}')
+  from (
+    select y.w, y.started_at as latest, count(*) as n,
+           pg_catalog.rank() over (partition by y.w order by y.started_at desc) as rk
+    from (
+      select sr.locked_by as w, sr.started_at from rowflow.step_runs as sr
+      where sr.locked_by = any (_latest_starts.worker_ids) and sr.status = 'running'
+      union all
+      select j.locked_by, sr.started_at from graphile_worker._private_jobs as j
+      join rowflow.step_runs as sr on sr.job_id = j.id and sr.status = 'running'
+      where j.locked_by = any (_latest_starts.worker_ids)
+    ) as y
+    group by y.w, y.started_at
+  ) as z
+  where z.rk = 1;
 $$;
 
 --
@@ -3595,8 +3647,8 @@ CREATE FUNCTION rowflow._row_match(wait jsonb, ctx jsonb) RETURNS jsonb
 declare
   v_row jsonb;
 begin
-  execute pg_catalog.format('select %s($1)', (_row_match.wait ->> 'check')::regprocedure::regproc)
-  into v_row using _row_match.ctx;
+  execute pg_catalog.format('select m."row" from %s($1) as m', (_row_match.wait ->> 'check')::regprocedure::regproc)
+  into v_row using array[_row_match.ctx];
   return v_row;
 end;
 $_$;
@@ -3608,26 +3660,52 @@ $_$;
 CREATE FUNCTION rowflow._row_wait_fired() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
-    AS $$
+    AS $_$
 declare
-  v_w record;
+  v_g record;
+  v_m record;
 begin
   if not exists (select 1 from rowflow.step_waits as w where w.relid = tg_relid) then
     return null;
   end if;
-  for v_w in
-    select w.run_id, w.step from rowflow.step_waits as w where w.relid = tg_relid order by w.run_id, w.step
+  -- PHASE 1: per condition (check function), the waiting runs' contexts,
+  -- matched in one call; nothing locked yet.
+  for v_g in
+    select ws.wait ->> 'check' as fn,
+           array_agg(w.run_id order by w.run_id, w.step) as runs,
+           array_agg(w.step order by w.run_id, w.step) as steps,
+           array_agg(pg_catalog.jsonb_build_object('input', r.input,
+                       'steps', rowflow._deps_outputs(r.id, ws.depends_on)) order by w.run_id, w.step) as ctxs
+    from rowflow.step_waits as w
+    join rowflow.runs as r on r.id = w.run_id and r.status = 'running'
+    join rowflow.workflow_steps as ws on ws.workflow = r.workflow and ws.version = r.version and ws.name = w.step
+    where w.relid = tg_relid
+    group by ws.wait ->> 'check'
   loop
     begin
-      perform rowflow._check_row_wait(v_w.run_id, v_w.step, pg_catalog.statement_timestamp());
+      for v_m in execute pg_catalog.format('select m.o, m."row" from %s($1) as m order by m.o',
+                                           v_g.fn::regprocedure::regproc) using v_g.ctxs
+      loop
+        -- PHASE 2: each match settles under its run's lock, if it still waits.
+        perform rowflow._check_row_wait(v_g.runs[v_m.o], v_g.steps[v_m.o], pg_catalog.statement_timestamp(),
+                                        v_m."row");
+      end loop;
     exception when others then
-      raise warning 'rowflow: the waitFor condition of run % step % failed (%); it keeps waiting', v_w.run_id,
-        v_w.step, sqlerrm;
+      -- One run's values do not fit the condition (a cast): check them one
+      -- by one, so that the others still complete.
+      for i in 1 .. cardinality(v_g.runs) loop
+        begin
+          perform rowflow._check_row_wait(v_g.runs[i], v_g.steps[i], pg_catalog.statement_timestamp());
+        exception when others then
+          raise warning 'rowflow: the waitFor condition of run % step % failed (%); it keeps waiting', v_g.runs[i],
+            v_g.steps[i], sqlerrm;
+        end;
+      end loop;
     end;
   end loop;
   return null;
 end;
-$$;
+$_$;
 
 --
 -- Name: FUNCTION _row_wait_fired(); Type: COMMENT; Schema: rowflow; Owner: -
@@ -6600,6 +6678,8 @@ declare
   v_now timestamptz := coalesce(release_dead_workers.now, now());
   v_ids text[];
   v_orphans text[];
+  v_latest jsonb;
+  v_j record;
 begin
   -- GUARD: a worker or an operator; a zero or negative timeout would
   -- release the jobs of live workers. (Any worker may call it: it only
@@ -6636,7 +6716,28 @@ begin
 
   v_ids := array(select distinct x from unnest(v_ids || v_orphans) as x order by x);
   if cardinality(v_ids) > 0 then
-    perform rowflow._end_leases(v_ids, null, 'infinity', v_now);
+    -- PHASE 3: their attempts are lost: the leased ones and, here, those of
+    -- the graphile jobs they had locked (retried at once instead of on the
+    -- job's re-delivery, and only the attempt each worker started last is
+    -- a poison suspect: rowflow._fail_attempt). The jobs are unlocked; a
+    -- re-delivered one then finds its attempt ended and changes nothing.
+    v_latest := rowflow._latest_starts(v_ids);
+    for v_j in
+      select sr.run_id, sr.step, sr.attempt, j.locked_by, sr.started_at
+      from graphile_worker._private_jobs as j
+      join rowflow.step_runs as sr on sr.job_id = j.id and sr.status = 'running' and sr.locked_by is null
+      where j.locked_by = any (v_ids)
+      order by sr.run_id, sr.step
+    loop
+      perform 1 from rowflow.runs as r where r.id = v_j.run_id for no key update;
+      perform rowflow._fail_attempt(v_j.run_id, v_j.step, v_j.attempt,
+        pg_catalog.jsonb_build_object('kind', 'worker_lost', 'code', 'RF_WORKER_LOST', 'workerId', v_j.locked_by,
+          'suspect', coalesce(v_j.started_at >= (v_latest ->> v_j.locked_by)::timestamptz, false),
+          'message', pg_catalog.format('the worker running attempt %s stopped before recording an outcome',
+                                       v_j.attempt)),
+        true, null, v_now);
+    end loop;
+    perform rowflow._end_leases(v_ids, null, 'infinity', v_now, v_latest);
     perform graphile_worker.force_unlock_workers(v_ids);
   end if;
   return v_ids;
@@ -6967,6 +7068,33 @@ $$;
 --
 
 COMMENT ON FUNCTION rowflow.retry_runs(workflow text, statuses text[], since timestamp with time zone, before timestamp with time zone, mode text, reason text, max_runs integer, now timestamp with time zone) IS 'retry_run over a filter (workflow, failed/cancelled statuses, created in [since, before)), at most max_runs per call; answers counts.';
+
+--
+-- Name: run_counts(text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.run_counts(workflow text DEFAULT NULL::text, since timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(total bigint, active bigint, queued bigint, running bigint, compensating bigint, succeeded bigint, failed bigint, cancelled bigint)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select pg_catalog.count(*),
+         pg_catalog.count(*) filter (where r.status in ('queued', 'running', 'compensating')),
+         pg_catalog.count(*) filter (where r.status = 'queued'),
+         pg_catalog.count(*) filter (where r.status = 'running'),
+         pg_catalog.count(*) filter (where r.status = 'compensating'),
+         pg_catalog.count(*) filter (where r.status = 'succeeded'),
+         pg_catalog.count(*) filter (where r.status = 'failed'),
+         pg_catalog.count(*) filter (where r.status = 'cancelled')
+  from rowflow.visible_runs as r
+  where (run_counts.workflow is null or r.workflow = run_counts.workflow)
+    and (run_counts.since is null or r.created_at >= run_counts.since);
+$$;
+
+--
+-- Name: FUNCTION run_counts(workflow text, since timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.run_counts(workflow text, since timestamp with time zone) IS 'How many runs (of workflow, created at or after since; null: all) the caller may see: total, active (queued + running + compensating) and one count per status. One row.';
 
 --
 -- Name: visible_runs; Type: VIEW; Schema: rowflow; Owner: -

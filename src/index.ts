@@ -13,6 +13,7 @@ export {
 } from "./client/create-client.js";
 export type { RunChange, RunChangeListener } from "./client/run-listener.js";
 export type { WaitForRunOptions } from "./client/wait-for-run.js";
+export type { WaitForRunsOptions } from "./client/wait-for-runs.js";
 export { WaitTimeoutError } from "./client/wait-timeout-error.js";
 export type { WaitsApi } from "./client/waits.js";
 export { defineConfig, type RowflowConfig } from "./config/config.js";
@@ -32,6 +33,7 @@ export type {
   RunFilter,
   SkipResult,
 } from "./db/runs/operate.js";
+export type { RunCounts, RunCountsFilter } from "./db/runs/run-counts.js";
 export type { RunSummary } from "./db/runs/runs-for.js";
 export type { SignalResult } from "./db/waits/signals.js";
 export type {

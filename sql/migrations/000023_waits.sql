@@ -26,6 +26,11 @@
 -- waiting in a named queue whose lock was held: a killed worker holding a
 -- serial queue's lock stopped every claim of runs with a higher priority
 -- value until it was released.
+--
+-- Batch visibility (issue #18, item 4): rowflow.run_counts(workflow, since)
+-- answers how many runs there are by status, in one row, so a script, the
+-- CLI (`rowflow wait`) and client.waitForRuns can tell when a batch is done
+-- (active = 0) without listing its runs.
 
 -- New event types. NOT VALID, then VALIDATE: the scan of a large events
 -- table does not block the writes of running workflows meanwhile.
@@ -54,6 +59,7 @@ comment on column rowflow.workers.lock_key is
 
 
 drop function rowflow._add_step_jobs(jobs rowflow.step_job[]);
+drop function rowflow._end_leases(worker_ids text[], keep text[], before timestamp with time zone, now timestamp with time zone);
 
 -- from sql/schema/20_tables/23_step_waits.sql
 -- rowflow.step_waits: one row per step that is waiting now — for a signal,
@@ -2167,6 +2173,9 @@ declare
   v_error_in jsonb := _fail_attempt.error;
   v_retryable boolean := coalesce(_fail_attempt.retryable, true);
   v_max_lost constant int := 3;
+  v_max_any constant int := 10;
+  v_suspect boolean;
+  v_strikes int;
 begin
   -- GUARD: lock order run → step; only the running attempt may fail.
   select r.* into v_run from rowflow.runs as r where r.id = _fail_attempt.run_id for no key update;
@@ -2185,15 +2194,30 @@ begin
     and ws.name = case v_sr.kind when 'step' then v_sr.step
                                  when 'compensation' then substr(v_sr.step, length('compensate:') + 1) end;
 
-  -- A lost attempt is retried at once without using up an attempt, up to
-  -- the bound; the last one quarantines the step.
+  -- A lost attempt is retried at once without using up an attempt. The
+  -- step is quarantined as poison when it was the suspect of v_max_lost
+  -- worker deaths: the attempt its worker started last (error.suspect, set
+  -- by _end_leases; a re-delivered job's attempt, whose companions are not
+  -- known, counts as suspect). A step that only shared a dying worker with
+  -- a poison step, or lost its connection to a Postgres restart (the worker
+  -- itself reports that: no workerId), is no suspect; any step is given up
+  -- after v_max_any lost attempts.
   if v_lost then
-    if v_sr.lost_attempts + 1 >= v_max_lost then
+    v_suspect := coalesce((_fail_attempt.error ->> 'suspect')::boolean, _fail_attempt.error ? 'workerId');
+    v_strikes := (v_suspect)::int + (select count(*)::int from rowflow.events as e
+      where e.run_id = v_sr.run_id and e.step = v_sr.step and e.type = 'step_retrying'
+        and e.data -> 'error' ->> 'kind' = 'worker_lost'
+        and coalesce((e.data -> 'error' ->> 'suspect')::boolean, e.data -> 'error' ? 'workerId'));
+    v_error_in := v_error_in || pg_catalog.jsonb_build_object('suspect', v_suspect);
+    if v_strikes >= v_max_lost or v_sr.lost_attempts + 1 >= v_max_any then
       v_retryable := false;
       v_error_in := v_error_in || pg_catalog.jsonb_build_object('code', 'RF_POISON', 'poison', true,
         'lostAttempts', v_sr.lost_attempts + 1,
-        'message', pg_catalog.format('step %s killed its worker %s times (the worker or its connection was lost during each attempt): quarantined, not retried; last: %s',
-                                     v_sr.step, v_sr.lost_attempts + 1, _fail_attempt.error ->> 'message'));
+        'message', case when v_strikes >= v_max_lost
+          then pg_catalog.format('step %s killed its worker %s times (it was the attempt its worker started last when the worker died): quarantined, not retried; last: %s',
+                                 v_sr.step, v_strikes, _fail_attempt.error ->> 'message')
+          else pg_catalog.format('step %s lost its worker or its connection %s times: given up, not retried; last: %s',
+                                 v_sr.step, v_sr.lost_attempts + 1, _fail_attempt.error ->> 'message') end);
     else
       update rowflow.step_runs as sr
       set max_attempts = sr.max_attempts + 1, lost_attempts = sr.lost_attempts + 1
@@ -2359,6 +2383,79 @@ $$;
 select rowflow._allow('function rowflow._step_task_id()', '{}');
 insert into graphile_worker._private_tasks (identifier) values ('rowflow:wait') on conflict do nothing;
 
+-- from sql/schema/70_workers/_end_leases.sql
+create or replace function rowflow._end_leases(worker_ids text[], keep text[], before timestamptz, now timestamptz,
+  latest jsonb default null)
+returns int
+language plpgsql
+set search_path to ''
+as $$
+#variable_conflict use_column
+declare
+  v_l record;
+  v_n int := 0;
+  v_ids bigint[];
+  v_latest jsonb;
+begin
+  -- Each worker's latest attempt start (rowflow._latest_starts), given by
+  -- a caller that also ends the workers' graphile-job attempts.
+  v_latest := coalesce(_end_leases.latest, rowflow._latest_starts(_end_leases.worker_ids));
+  for v_l in
+    select sr.run_id, sr.step, sr.status, sr.attempt, sr.locked_by, sr.started_at
+    from rowflow.step_runs as sr
+    where sr.locked_by = any (_end_leases.worker_ids)
+      and not (sr.run_id::text || ':' || sr.step) = any (coalesce(_end_leases.keep, '{}'))
+      and coalesce(sr.started_at, sr.queued_at) < _end_leases.before
+    order by sr.run_id, sr.step
+  loop
+    perform 1 from rowflow.runs as r where r.id = v_l.run_id for no key update;
+    if v_l.status = 'running' then
+      perform rowflow._fail_attempt(v_l.run_id, v_l.step, v_l.attempt,
+        pg_catalog.jsonb_build_object('kind', 'worker_lost', 'code', 'RF_WORKER_LOST', 'workerId', v_l.locked_by,
+          'suspect', coalesce(v_l.started_at >= (v_latest ->> v_l.locked_by)::timestamptz, false),
+          'message', pg_catalog.format('the worker running attempt %s stopped before recording an outcome',
+                                       v_l.attempt)),
+        true, null, _end_leases.now);
+    else
+      v_ids := rowflow._add_step_jobs(array[row(v_l.run_id, v_l.step, v_l.attempt, null, _end_leases.now,
+        (select greatest(-32768, least(32767, ws.priority + r.priority))
+         from rowflow.runs as r
+         join rowflow.workflow_steps as ws on ws.workflow = r.workflow and ws.version = r.version and ws.name = v_l.step
+         where r.id = v_l.run_id))::rowflow.step_job]);
+      update rowflow.step_runs as sr set locked_by = null, job_id = v_ids[1]
+      where sr.run_id = v_l.run_id and sr.step = v_l.step and sr.status = 'queued'
+        and sr.locked_by = v_l.locked_by;
+    end if;
+    v_n := v_n + 1;
+  end loop;
+  return v_n;
+end;
+$$;
+select rowflow._allow('function rowflow._end_leases(text[], text[], timestamptz, timestamptz, jsonb)', '{}');
+
+create or replace function rowflow._latest_starts(worker_ids text[])
+returns jsonb
+language sql stable
+set search_path to ''
+as $$
+  select coalesce(pg_catalog.jsonb_object_agg(z.w, z.latest) filter (where z.n = 1), '{}')
+  from (
+    select y.w, y.started_at as latest, count(*) as n,
+           pg_catalog.rank() over (partition by y.w order by y.started_at desc) as rk
+    from (
+      select sr.locked_by as w, sr.started_at from rowflow.step_runs as sr
+      where sr.locked_by = any (_latest_starts.worker_ids) and sr.status = 'running'
+      union all
+      select j.locked_by, sr.started_at from graphile_worker._private_jobs as j
+      join rowflow.step_runs as sr on sr.job_id = j.id and sr.status = 'running'
+      where j.locked_by = any (_latest_starts.worker_ids)
+    ) as y
+    group by y.w, y.started_at
+  ) as z
+  where z.rk = 1;
+$$;
+select rowflow._allow('function rowflow._latest_starts(text[])', '{}');
+
 -- from sql/schema/70_workers/disconnected_workers.sql
 create or replace function rowflow.disconnected_workers()
 returns text[]
@@ -2418,6 +2515,8 @@ declare
   v_now timestamptz := coalesce(release_dead_workers.now, now());
   v_ids text[];
   v_orphans text[];
+  v_latest jsonb;
+  v_j record;
 begin
   -- GUARD: a worker or an operator; a zero or negative timeout would
   -- release the jobs of live workers. (Any worker may call it: it only
@@ -2454,7 +2553,28 @@ begin
 
   v_ids := array(select distinct x from unnest(v_ids || v_orphans) as x order by x);
   if cardinality(v_ids) > 0 then
-    perform rowflow._end_leases(v_ids, null, 'infinity', v_now);
+    -- PHASE 3: their attempts are lost: the leased ones and, here, those of
+    -- the graphile jobs they had locked (retried at once instead of on the
+    -- job's re-delivery, and only the attempt each worker started last is
+    -- a poison suspect: rowflow._fail_attempt). The jobs are unlocked; a
+    -- re-delivered one then finds its attempt ended and changes nothing.
+    v_latest := rowflow._latest_starts(v_ids);
+    for v_j in
+      select sr.run_id, sr.step, sr.attempt, j.locked_by, sr.started_at
+      from graphile_worker._private_jobs as j
+      join rowflow.step_runs as sr on sr.job_id = j.id and sr.status = 'running' and sr.locked_by is null
+      where j.locked_by = any (v_ids)
+      order by sr.run_id, sr.step
+    loop
+      perform 1 from rowflow.runs as r where r.id = v_j.run_id for no key update;
+      perform rowflow._fail_attempt(v_j.run_id, v_j.step, v_j.attempt,
+        pg_catalog.jsonb_build_object('kind', 'worker_lost', 'code', 'RF_WORKER_LOST', 'workerId', v_j.locked_by,
+          'suspect', coalesce(v_j.started_at >= (v_latest ->> v_j.locked_by)::timestamptz, false),
+          'message', pg_catalog.format('the worker running attempt %s stopped before recording an outcome',
+                                       v_j.attempt)),
+        true, null, v_now);
+    end loop;
+    perform rowflow._end_leases(v_ids, null, 'infinity', v_now, v_latest);
     perform graphile_worker.force_unlock_workers(v_ids);
   end if;
   return v_ids;
@@ -3399,6 +3519,30 @@ $$;
 comment on function rowflow._purge_batch(interval, text[], text, int, timestamptz) is
   'Internal: deletes up to batch finished runs older than older_than (steps, events, signals, tasks); answers their ids.';
 select rowflow._allow('function rowflow._purge_batch(interval, text[], text, int, timestamptz)', '{}');
+
+-- from sql/schema/85_operate/run_counts.sql
+create or replace function rowflow.run_counts(workflow text default null, since timestamptz default null)
+returns table (total bigint, active bigint, queued bigint, running bigint, compensating bigint,
+               succeeded bigint, failed bigint, cancelled bigint)
+language sql
+stable
+set search_path to ''
+as $$
+  select pg_catalog.count(*),
+         pg_catalog.count(*) filter (where r.status in ('queued', 'running', 'compensating')),
+         pg_catalog.count(*) filter (where r.status = 'queued'),
+         pg_catalog.count(*) filter (where r.status = 'running'),
+         pg_catalog.count(*) filter (where r.status = 'compensating'),
+         pg_catalog.count(*) filter (where r.status = 'succeeded'),
+         pg_catalog.count(*) filter (where r.status = 'failed'),
+         pg_catalog.count(*) filter (where r.status = 'cancelled')
+  from rowflow.visible_runs as r
+  where (run_counts.workflow is null or r.workflow = run_counts.workflow)
+    and (run_counts.since is null or r.created_at >= run_counts.since);
+$$;
+comment on function rowflow.run_counts(text, timestamptz) is
+  'How many runs (of workflow, created at or after since; null: all) the caller may see: total, active (queued + running + compensating) and one count per status. One row.';
+select rowflow._allow('function rowflow.run_counts(text, timestamp with time zone)', '{app,operator,viewer}');
 
 -- from sql/schema/85_operate/skip_step.sql
 create or replace function rowflow.skip_step(run_id bigint, step text, output jsonb default null,

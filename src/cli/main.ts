@@ -12,6 +12,7 @@ import { registerSchedules } from "./commands/schedules.js";
 import { registerSignal } from "./commands/signal.js";
 import { registerTail } from "./commands/tail.js";
 import { registerTasks } from "./commands/tasks.js";
+import { registerWait } from "./commands/wait.js";
 import { registerWorker } from "./commands/worker.js";
 import { invocation, refusalLines, UsageError } from "./operate-support.js";
 import { exitBySignal, receivedStopSignal } from "./stop-signals.js";
@@ -67,6 +68,7 @@ registerSchedules(program);
 registerSignal(program);
 registerTasks(program);
 registerTail(program);
+registerWait(program);
 
 /** The package's version (src/cli and dist/cli are both two levels below package.json). */
 function packageVersion(): string {

@@ -30,6 +30,7 @@ import {
   type SkipResult,
   skipStep,
 } from "../db/runs/operate.js";
+import { type RunCounts, runCounts, type RunCountsFilter } from "../db/runs/run-counts.js";
 import { runsFor, type RunSummary } from "../db/runs/runs-for.js";
 import { startRun } from "../db/runs/start-run.js";
 import { startRuns } from "../db/runs/start-runs.js";
@@ -40,6 +41,7 @@ import { registerHandle } from "../internal/open-handles.js";
 import { silentLogger } from "../logging/default-logger.js";
 import { type RunChangeListener, RunListener } from "./run-listener.js";
 import { waitForRun, type WaitForRunOptions } from "./wait-for-run.js";
+import { waitForRuns, type WaitForRunsOptions } from "./wait-for-runs.js";
 import { type WaitsApi, waitsApi } from "./waits.js";
 
 /** Options of `createClient`. */
@@ -96,6 +98,18 @@ export interface Client extends WaitsApi {
    * Throws `WaitTimeoutError` after `timeout`, `RowflowSqlError` RF023 for an unknown run.
    */
   waitForRun(runId: string, options?: WaitForRunOptions): Promise<RunInfo>;
+  /**
+   * Resolves with the counts by status once none of the runs is active
+   * (queued, running, compensating): the given ids, or the runs of a filter
+   * (`{ workflow, since }`, as `runCounts`). Throws `WaitTimeoutError` after
+   * `timeout`, `RowflowSqlError` RF023 when an id is unknown.
+   */
+  waitForRuns(
+    runs: readonly string[] | RunCountsFilter,
+    options?: WaitForRunsOptions,
+  ): Promise<RunCounts>;
+  /** How many runs (of `workflow`, created at or after `since`) there are by status (`rowflow.run_counts`). */
+  runCounts(filter?: RunCountsFilter): Promise<RunCounts>;
   /**
    * Calls `listener` for every change notification (hints: a run id, or a batch
    * summary). Resolves, once listening, with a function that unsubscribes.
@@ -218,6 +232,9 @@ export function createClient(options: ClientOptions = {}): Client {
     runsFor: (table, ...key) => guard(() => runsFor(pool, table, key)),
     waitForRun: (runId, opts = {}) =>
       guard(() => waitForRun({ db, listener, pollInterval }, runId, opts)),
+    waitForRuns: (runs, opts = {}) =>
+      guard(() => waitForRuns({ db: pool, listener, pollInterval }, runs, opts)),
+    runCounts: (filter = {}) => guard(() => runCounts(pool, filter)),
     subscribe: (fn) => guard(() => listener.add(fn)),
     cancelRun: (runId, opts) => {
       const o = typeof opts === "string" ? { reason: opts } : (opts ?? {});

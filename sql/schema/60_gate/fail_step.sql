@@ -20,10 +20,14 @@
 -- is no handler failure and does not use up an attempt: it is retried at
 -- once and raises max_attempts by one (attempt keeps counting up: it is
 -- the lease's fence, so the lost worker's late completion is refused),
--- counted in lost_attempts. The third lost attempt fails the step as
+-- counted in lost_attempts. A step that was the suspect of three worker
+-- deaths — the attempt its worker started last when it died — fails as
 -- poison (code RF_POISON, "killed its worker 3 times"), not retried: a
 -- handler that crashes its process is quarantined instead of taking every
--- worker down in turn. docs/architecture.md, "Crash recovery".
+-- worker down in turn, while the steps that only shared its worker go on
+-- (the chaos suite's poison scenario saw healthy steps quarantined when
+-- every lost attempt counted). Any step is given up after 10 lost
+-- attempts. docs/architecture.md, "Crash recovery".
 --
 -- One call per failure, not set-based: failures are not the hot path. A
 -- retry's and a failure's event record when the failed attempt started, so
@@ -84,6 +88,9 @@ declare
   v_error_in jsonb := _fail_attempt.error;
   v_retryable boolean := coalesce(_fail_attempt.retryable, true);
   v_max_lost constant int := 3;
+  v_max_any constant int := 10;
+  v_suspect boolean;
+  v_strikes int;
 begin
   -- GUARD: lock order run → step; only the running attempt may fail.
   select r.* into v_run from rowflow.runs as r where r.id = _fail_attempt.run_id for no key update;
@@ -102,15 +109,30 @@ begin
     and ws.name = case v_sr.kind when 'step' then v_sr.step
                                  when 'compensation' then substr(v_sr.step, length('compensate:') + 1) end;
 
-  -- A lost attempt is retried at once without using up an attempt, up to
-  -- the bound; the last one quarantines the step.
+  -- A lost attempt is retried at once without using up an attempt. The
+  -- step is quarantined as poison when it was the suspect of v_max_lost
+  -- worker deaths: the attempt its worker started last (error.suspect, set
+  -- by _end_leases; a re-delivered job's attempt, whose companions are not
+  -- known, counts as suspect). A step that only shared a dying worker with
+  -- a poison step, or lost its connection to a Postgres restart (the worker
+  -- itself reports that: no workerId), is no suspect; any step is given up
+  -- after v_max_any lost attempts.
   if v_lost then
-    if v_sr.lost_attempts + 1 >= v_max_lost then
+    v_suspect := coalesce((_fail_attempt.error ->> 'suspect')::boolean, _fail_attempt.error ? 'workerId');
+    v_strikes := (v_suspect)::int + (select count(*)::int from rowflow.events as e
+      where e.run_id = v_sr.run_id and e.step = v_sr.step and e.type = 'step_retrying'
+        and e.data -> 'error' ->> 'kind' = 'worker_lost'
+        and coalesce((e.data -> 'error' ->> 'suspect')::boolean, e.data -> 'error' ? 'workerId'));
+    v_error_in := v_error_in || pg_catalog.jsonb_build_object('suspect', v_suspect);
+    if v_strikes >= v_max_lost or v_sr.lost_attempts + 1 >= v_max_any then
       v_retryable := false;
       v_error_in := v_error_in || pg_catalog.jsonb_build_object('code', 'RF_POISON', 'poison', true,
         'lostAttempts', v_sr.lost_attempts + 1,
-        'message', pg_catalog.format('step %s killed its worker %s times (the worker or its connection was lost during each attempt): quarantined, not retried; last: %s',
-                                     v_sr.step, v_sr.lost_attempts + 1, _fail_attempt.error ->> 'message'));
+        'message', case when v_strikes >= v_max_lost
+          then pg_catalog.format('step %s killed its worker %s times (it was the attempt its worker started last when the worker died): quarantined, not retried; last: %s',
+                                 v_sr.step, v_strikes, _fail_attempt.error ->> 'message')
+          else pg_catalog.format('step %s lost its worker or its connection %s times: given up, not retried; last: %s',
+                                 v_sr.step, v_sr.lost_attempts + 1, _fail_attempt.error ->> 'message') end);
     else
       update rowflow.step_runs as sr
       set max_attempts = sr.max_attempts + 1, lost_attempts = sr.lost_attempts + 1

@@ -33,6 +33,8 @@ declare
   v_now timestamptz := coalesce(release_dead_workers.now, now());
   v_ids text[];
   v_orphans text[];
+  v_latest jsonb;
+  v_j record;
 begin
   -- GUARD: a worker or an operator; a zero or negative timeout would
   -- release the jobs of live workers. (Any worker may call it: it only
@@ -69,7 +71,28 @@ begin
 
   v_ids := array(select distinct x from unnest(v_ids || v_orphans) as x order by x);
   if cardinality(v_ids) > 0 then
-    perform rowflow._end_leases(v_ids, null, 'infinity', v_now);
+    -- PHASE 3: their attempts are lost: the leased ones and, here, those of
+    -- the graphile jobs they had locked (retried at once instead of on the
+    -- job's re-delivery, and only the attempt each worker started last is
+    -- a poison suspect: rowflow._fail_attempt). The jobs are unlocked; a
+    -- re-delivered one then finds its attempt ended and changes nothing.
+    v_latest := rowflow._latest_starts(v_ids);
+    for v_j in
+      select sr.run_id, sr.step, sr.attempt, j.locked_by, sr.started_at
+      from graphile_worker._private_jobs as j
+      join rowflow.step_runs as sr on sr.job_id = j.id and sr.status = 'running' and sr.locked_by is null
+      where j.locked_by = any (v_ids)
+      order by sr.run_id, sr.step
+    loop
+      perform 1 from rowflow.runs as r where r.id = v_j.run_id for no key update;
+      perform rowflow._fail_attempt(v_j.run_id, v_j.step, v_j.attempt,
+        pg_catalog.jsonb_build_object('kind', 'worker_lost', 'code', 'RF_WORKER_LOST', 'workerId', v_j.locked_by,
+          'suspect', coalesce(v_j.started_at >= (v_latest ->> v_j.locked_by)::timestamptz, false),
+          'message', pg_catalog.format('the worker running attempt %s stopped before recording an outcome',
+                                       v_j.attempt)),
+        true, null, v_now);
+    end loop;
+    perform rowflow._end_leases(v_ids, null, 'infinity', v_now, v_latest);
     perform graphile_worker.force_unlock_workers(v_ids);
   end if;
   return v_ids;

@@ -70,6 +70,8 @@ const functions: Record<string, readonly Kind[]> = {
     ["operator"],
   "purge_runs(interval,text[],text,integer,text,timestamp with time zone)": ["operator"],
   "explain_run(bigint,timestamp with time zone,interval)": ["operator", "viewer"],
+  // Batch summary over rowflow.visible_runs, as its caller (like runs_for): an app counts its own runs.
+  "run_counts(text,timestamp with time zone)": ["app", "operator", "viewer"],
   "set_retention(text,interval,text,timestamp with time zone)": ["operator"],
   "apply_retention(text,interval,integer,integer,timestamp with time zone)": ["worker", "operator"],
   // Schedules: operators define them (like pause_workflow), workers fire their ticks.

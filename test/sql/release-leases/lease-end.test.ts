@@ -70,6 +70,8 @@ describe("leases end", () => {
         workerId: "w1",
         message: "the worker running attempt 1 stopped before recording an outcome",
         lostAttempts: 1,
+        // a and b were claimed together (one start time): neither is the suspect.
+        suspect: false,
       };
       expect(events).toEqual([
         {
@@ -130,6 +132,11 @@ describe("leases end", () => {
           other: { status: "running", lockedBy: "w1" },
         },
       });
+      // "only" started last on w1: the suspect when w1's leases end.
+      await c.query(
+        "update rowflow.step_runs set started_at = started_at + interval '1 second' where run_id = $1 and step = 'only'",
+        [run],
+      );
       const counters = async () =>
         (
           await c.query<{ status: string; attempt: number; max: number; lost: number }>(
@@ -171,8 +178,9 @@ describe("leases end", () => {
         poison: true,
         lostAttempts: 3,
         workerId: "w2",
+        suspect: true,
         message:
-          "step only killed its worker 3 times (the worker or its connection was lost during each attempt): quarantined, not retried; last: the worker running attempt 3 stopped before recording an outcome",
+          "step only killed its worker 3 times (it was the attempt its worker started last when the worker died): quarantined, not retried; last: the worker running attempt 3 stopped before recording an outcome",
       });
       expect(await eventTypes(c, run)).toEqual([
         "only step_retrying",
@@ -181,6 +189,60 @@ describe("leases end", () => {
         "other step_cancelled",
         "run_failed",
       ]);
+    });
+  });
+
+  it("only the attempt a worker started last is a poison suspect: a step that just shared the dying worker goes on", async () => {
+    await db.rollback(async (c) => {
+      await define(c, "shared", {
+        steps: [
+          { name: "healthy", task: "t" },
+          { name: "poison", task: "t" },
+        ],
+      });
+      const run = await insertRun(c, {
+        workflow: "shared",
+        at: OLD,
+        steps: {
+          healthy: { status: "running", lockedBy: "w1" },
+          poison: { status: "running", lockedBy: "w1" },
+        },
+      });
+      await c.query(
+        "update rowflow.step_runs set started_at = started_at + interval '1 second' where run_id = $1 and step = 'poison'",
+        [run],
+      );
+      expect(await releaseLeases(c, "w1", [])).toBe(2);
+      const { rows } = await c.query<{ step: string; suspect: boolean }>(
+        `select step, (data -> 'error' ->> 'suspect')::boolean as suspect from rowflow.events
+         where run_id = $1 and type = 'step_retrying' order by step`,
+        [run],
+      );
+      expect(rows).toEqual([
+        { step: "healthy", suspect: false },
+        { step: "poison", suspect: true },
+      ]);
+      // Two more losses of each: the suspect is quarantined, the other retried.
+      const lose = async (step: string, suspect: boolean) => {
+        const { attempt } = (
+          await c.query<{ attempt: number }>(
+            "select attempt from rowflow.step_runs where run_id = $1 and step = $2",
+            [run, step],
+          )
+        ).rows[0]!;
+        expect(await begin(c, run, step, attempt)).toMatchObject({ ok: true });
+        const { rows: r } = await c.query<{ r: { outcome: string } }>(
+          `select rowflow._fail_attempt($1, $2, $3, jsonb_build_object('kind', 'worker_lost', 'workerId', 'w9',
+             'suspect', $4::boolean, 'message', 'lost'), true, null, null) as r`,
+          [run, step, attempt, suspect],
+        );
+        return r[0]!.r.outcome;
+      };
+      expect(await lose("healthy", false)).toBe("retrying");
+      expect(await lose("healthy", false)).toBe("retrying");
+      expect(await lose("poison", true)).toBe("retrying");
+      expect(await lose("poison", true)).toBe("failed");
+      expect(await statuses(c, run)).toMatchObject({ poison: "failed" });
     });
   });
 
