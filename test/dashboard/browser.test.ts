@@ -9,7 +9,7 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { z } from "zod";
 
-import { type Client as RowflowClient,createClient } from "../../src/client/create-client.js";
+import { type Client as RowflowClient, createClient } from "../../src/client/create-client.js";
 import { startDashboard } from "../../src/dashboard/start-dashboard.js";
 import { defineWorkflow } from "../../src/definition/define-workflow.js";
 import type { Worker } from "../../src/worker/create-worker.js";
