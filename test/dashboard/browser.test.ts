@@ -145,5 +145,16 @@ it("completes a human task from the inbox with its form", async () => {
     note: "fine by me",
   });
   await page.goto(dashboard.url);
-  await page.screenshot({ path: `${shots}/runs.png` });
+  await page.goto(`${dashboard.url}workflows`);
+  const approve = page.locator('section.workflow[data-workflow="dash-approve"]');
+  expect(
+    await approve.locator("g.node").evaluateAll((n) => n.map((g) => g.getAttribute("data-step"))),
+  ).toEqual(["approve", "refund"]);
+  expect(await approve.locator(".counts").textContent()).toMatch(/succeeded 1/);
+  await page.screenshot({ path: `${shots}/workflows.png`, fullPage: true });
+  await page.goto(dashboard.url);
+  await page.screenshot({
+    path: `${shots}/runs.png`,
+    clip: { x: 0, y: 0, width: 1280, height: 380 },
+  });
 });
