@@ -18,16 +18,18 @@ import { type Guard, refusal } from "./security.js";
 
 export const tokenCookie = "rowflow_dashboard_token";
 
-type Fields = Record<string, string>;
+export type Fields = Record<string, string>;
 
-async function guarded(
+export async function guarded(
   c: Context,
   guard: Guard,
-  act: (fields: Fields) => Promise<{ back: string; message: string }>,
+  act: (fields: Fields, runs: string[]) => Promise<{ back: string; message: string }>,
 ): Promise<Response> {
-  const body = await c.req.parseBody();
+  const body = await c.req.parseBody({ all: true });
   const fields: Fields = {};
   for (const [k, v] of Object.entries(body)) if (typeof v === "string") fields[k] = v;
+  // The ticked runs of the list (name "run", repeated).
+  const runs = [body.run ?? []].flat().filter((v): v is string => typeof v === "string");
   const bearer = c.req.header("authorization")?.replace(/^Bearer /, "");
   const refused = refusal(guard, {
     csrf: fields._csrf ?? c.req.header("x-csrf-token"),
@@ -37,7 +39,7 @@ async function guarded(
   });
   if (refused !== null) return c.text(`refused: ${refused}\n`, 403);
   try {
-    const { back, message } = await act(fields);
+    const { back, message } = await act(fields, runs);
     const sep = back.includes("?") ? "&" : "?";
     return c.redirect(`${back}${sep}msg=${encodeURIComponent(message)}`, 303);
   } catch (error) {

@@ -8,6 +8,7 @@ import { streamSSE } from "hono/streaming";
 import type { Queryable } from "../db/queryable.js";
 import { registerActions, tokenCookie } from "./actions.js";
 import { css, js } from "./assets.js";
+import { registerBulkActions } from "./bulk-actions.js";
 import type { PageContext } from "./html.js";
 import type { LiveFeed } from "./live.js";
 import { inboxPage } from "./pages/inbox.js";
@@ -100,5 +101,6 @@ export function createApp(db: Queryable, guard: Guard, feed: LiveFeed): Hono {
     });
   });
   registerActions(app, db, guard);
+  registerBulkActions(app, db, guard);
   return app;
 }

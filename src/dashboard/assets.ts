@@ -15,7 +15,7 @@ table{border-collapse:collapse;background:#fff;width:100%}td,th{padding:.35em .6
 .s-succeeded{background:#c9ecd3}.s-failed{background:#f6c9c9}.s-running{background:#cfe0fb}.s-queued{background:#f3e7b8}
 .s-cancelled,.s-skipped{background:#e1e1e1}.s-compensating{background:#f4d7b5}.s-pending{background:#f0f1f4}
 .filters label{margin-right:1em}.notice{background:#fff6d6;border:1px solid #e8d58a;padding:.5em 1em;margin:.5em 1.5em}
-.actions{display:flex;gap:.5em;flex-wrap:wrap}form.action{display:inline-block}
+.actions{display:flex;gap:.5em;flex-wrap:wrap;margin:.7em 0}form.action{display:inline-block}
 button{padding:.3em .8em;border:1px solid #8a93a3;border-radius:4px;background:#fff;cursor:pointer}button[disabled]{opacity:.45;cursor:not-allowed}
 .dag-box{overflow:auto;background:#fff;padding:.5em;border:1px solid #e3e6eb}
 .dag .edge{fill:none;stroke:#8a93a3;stroke-width:1.5}.dag marker path{fill:#8a93a3}
@@ -46,7 +46,8 @@ export const js = `(() => {
         const doc = new DOMParser().parseFromString(await res.text(), "text/html");
         for (const el of document.querySelectorAll("[data-refresh]")) {
           const next = doc.getElementById(el.id);
-          if (next) el.replaceWith(next);
+          // A part with ticked runs stays as it is until they are acted on.
+          if (next && !el.querySelector("input[type=checkbox]:checked")) el.replaceWith(next);
         }
         document.body.dataset.refreshed = String(lastRefresh);
       } catch (e) { /* the next event or poll tries again */ }

@@ -155,6 +155,6 @@ it("completes a human task from the inbox with its form", async () => {
   await page.goto(dashboard.url);
   await page.screenshot({
     path: `${shots}/runs.png`,
-    clip: { x: 0, y: 0, width: 1280, height: 380 },
+    clip: { x: 0, y: 0, width: 1280, height: 420 },
   });
 });

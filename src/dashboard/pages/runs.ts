@@ -1,8 +1,9 @@
 // The Runs page: filters kept in the URL (workflow, status, since, until),
 // the counts per status under them, and 50 runs a page, newest first,
-// paged by id (keyset: ?before=<last id>).
+// paged by id (keyset: ?before=<last id>); bulk retry and cancel of the
+// ticked runs or of every run the filter selects (bulk-actions.ts).
 import type { Queryable } from "../../db/queryable.js";
-import { type Html, html, layout, type PageContext, query } from "../html.js";
+import { actionForm, type Html, html, layout, type PageContext, query } from "../html.js";
 import { countRuns, listRuns, type RunsFilter, runStatuses, workflowNames } from "../queries.js";
 
 const pageSize = 50;
@@ -58,6 +59,7 @@ export async function runsPage(db: Queryable, ctx: PageContext, f: RunsFilter): 
   const table = html`<table class="runs" id="runs">
       <thead>
         <tr>
+          <th></th>
           <th>Run</th>
           <th>Workflow</th>
           <th>Status</th>
@@ -70,6 +72,15 @@ export async function runsPage(db: Queryable, ctx: PageContext, f: RunsFilter): 
         ${shown.map(
           (r) =>
             html`<tr data-run="${r.id}">
+              <td>
+                <input
+                  type="checkbox"
+                  name="run"
+                  value="${r.id}"
+                  form="selection"
+                  aria-label="select run ${r.id}"
+                />
+              </td>
               <td><a href="/runs/${r.id}">${r.id}</a></td>
               <td>${r.workflow} <span class="muted">v${r.version}</span></td>
               <td><span class="badge s-${r.status}">${r.status}</span></td>
@@ -87,7 +98,33 @@ export async function runsPage(db: Queryable, ctx: PageContext, f: RunsFilter): 
   return layout(
     ctx,
     html`<h1>Runs</h1>
-      ${filters}
+      ${filters} ${bulk(ctx, keep)}
       <div data-refresh id="runs-live">${countLinks}${table}</div>`,
   );
+}
+
+/** Retry or cancel the ticked runs, or every run the filter selects (bulk-actions.ts). */
+function bulk(ctx: PageContext, keep: Record<string, string | undefined>): Html {
+  const fields = Object.fromEntries(Object.entries(keep).filter(([, v]) => v)) as Record<
+    string,
+    string
+  >;
+  const selection = html`<form method="post" action="/runs/selected" id="selection" class="action">
+    <input
+      type="hidden"
+      name="_csrf"
+      value="${ctx.csrf}"
+    />${Object.entries(fields).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}" />`)}
+    <button type="submit" name="do" value="retry" ${ctx.canAct ? "" : html` disabled`}>
+      Retry selected
+    </button>
+    <button type="submit" name="do" value="cancel" ${ctx.canAct ? "" : html` disabled`}>
+      Cancel selected
+    </button>
+  </form>`;
+  return html`<div class="actions">
+    ${selection}
+    ${actionForm(ctx, "/runs/retry-matching", "Retry every failed run matching", fields)}
+    ${actionForm(ctx, "/runs/cancel-matching", "Cancel every active run matching", fields)}
+  </div>`;
 }
