@@ -62,7 +62,7 @@ export const js = `(() => {
     source.onopen = () => { stopPolling(); state.textContent = "live"; };
     // Connected: what changed since the page was read is fetched once.
     source.addEventListener("hello", refresh);
-    source.addEventListener("change", refresh);
+    source.addEventListener("change", (e) => { document.body.dataset.lastChange = e.data; refresh(); });
     source.onerror = () => { state.textContent = "polling"; startPolling(); };
   }
   function pause() { if (source) source.close(); source = null; stopPolling(); state.textContent = "paused"; }

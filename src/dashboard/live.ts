@@ -1,7 +1,9 @@
 // The live feed: one `tailTransitions` (src/client/tail/: LISTEN on channel
 // 'rowflow' for prompt hints, polling every second so nothing is missed)
-// for the whole dashboard, started with the first subscriber, fanned out to
-// every open event stream (GET /events, server-sent events).
+// for the whole dashboard, fanned out to every open event stream (GET
+// /events, server-sent events). It runs only while a page listens: the
+// engine NOTIFYs only while a view is marked waiting, and NOTIFYing commits
+// serialise, so an idle dashboard leaves the mark to expire.
 import type { RunListener } from "../client/run-listener.js";
 import { tailTransitions } from "../client/tail/tail-transitions.js";
 import type { Transition } from "../client/tail/transition-cursor.js";
@@ -11,7 +13,7 @@ export type Subscriber = (t: Transition) => void;
 
 export class LiveFeed {
   readonly #subscribers = new Set<Subscriber>();
-  readonly #stop = new AbortController();
+  #stop: AbortController | undefined;
   #running: Promise<void> | undefined;
 
   constructor(
@@ -22,11 +24,20 @@ export class LiveFeed {
 
   subscribe(fn: Subscriber): () => void {
     this.#subscribers.add(fn);
-    this.#running ??= this.#run();
-    return () => this.#subscribers.delete(fn);
+    if (this.#stop === undefined) {
+      this.#stop = new AbortController();
+      this.#running = this.#run(this.#stop.signal);
+    }
+    return () => {
+      this.#subscribers.delete(fn);
+      if (this.#subscribers.size === 0) {
+        this.#stop?.abort();
+        this.#stop = undefined;
+      }
+    };
   }
 
-  async #run(): Promise<void> {
+  async #run(signal: AbortSignal): Promise<void> {
     try {
       await tailTransitions(
         { db: this.db, listener: this.listener },
@@ -35,22 +46,22 @@ export class LiveFeed {
           // The first subscriber's page was read just before: replay the last
           // seconds so a change between its read and this start is not lost.
           since: "5 seconds",
-          signal: this.#stop.signal,
+          signal,
           onTransitions: (batch) => {
             for (const t of batch) for (const fn of this.#subscribers) fn(t);
           },
         },
       );
     } catch (error) {
-      this.onError(error as Error);
-    } finally {
       // A failed read ends this tail; the next subscriber starts another.
-      this.#running = undefined;
+      this.onError(error as Error);
+      if (!signal.aborted) this.#stop = undefined;
     }
   }
 
   async close(): Promise<void> {
-    this.#stop.abort();
+    this.#stop?.abort();
+    this.#stop = undefined;
     await this.#running;
   }
 }

@@ -28,6 +28,8 @@ let dashboard: Awaited<ReturnType<typeof startDashboard>>;
 
 let releaseShip: () => void = () => {};
 const shipGate = new Promise<void>((resolve) => (releaseShip = resolve));
+let releaseNotify: () => void = () => {};
+const notifyGate = new Promise<void>((resolve) => (releaseNotify = resolve));
 let payFails = true;
 
 const shop = defineWorkflow({ name: "dash-shop", input: z.object({ order: z.number() }) })
@@ -37,7 +39,10 @@ const shop = defineWorkflow({ name: "dash-shop", input: z.object({ order: z.numb
     await shipGate;
     return { shipped: true };
   })
-  .step("notify", { dependsOn: ["pack", "ship"] }, async () => ({ sent: true }));
+  .step("notify", { dependsOn: ["pack", "ship"] }, async () => {
+    await notifyGate;
+    return { sent: true };
+  });
 const flaky = defineWorkflow({ name: "dash-flaky" }).step("pay", { attempts: 1 }, async () => {
   if (payFails) throw new Error("card declined");
   return { paid: true };
@@ -62,6 +67,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   releaseShip();
+  releaseNotify();
   await browser?.close();
 });
 afterEach(async () => {
@@ -105,10 +111,34 @@ it("lists runs, filters them by workflow in the URL, and shows a run's DAG turni
   expect(await nodeStatus("notify")).toBe("pending");
   await expect.poll(() => page.locator("#live-state").textContent()).toBe("live");
   await page.screenshot({ path: `${shots}/run.png` });
+  // A hidden tab pauses: no event stream, no polling; shown again, it catches up.
+  // (A string: the tests are compiled without the DOM's types.)
+  const setHidden = (hidden: boolean) =>
+    page.evaluate(`Object.defineProperty(document, "hidden", { configurable: true, get: () => ${hidden} });
+      document.dispatchEvent(new Event("visibilitychange"));`);
+  await setHidden(true);
+  expect(await page.locator("#live-state").textContent()).toBe("paused");
   releaseShip();
-  // No reload: the event stream (LISTEN) refetches the page's live parts.
+  await waitFor(async () => {
+    const { rows } = await db.query(
+      "select status from rowflow.step_runs where run_id = $1 and step = 'notify'",
+      [a],
+    );
+    return rows[0]?.status === "running";
+  });
+  expect(await nodeStatus("ship")).toBe("running");
+  await setHidden(false);
+  // Shown again: it refetches its live parts at once, then follows the event stream again.
+  await expect.poll(() => nodeStatus("ship"), { timeout: 15_000 }).toBe("succeeded");
+  await expect.poll(() => page.locator("#live-state").textContent()).toBe("live");
+  expect(await nodeStatus("notify")).toBe("running");
+  releaseNotify();
+  // No reload, no poll: the event stream (LISTEN) tells the page, which refetches.
+  await expect
+    .poll(() => page.evaluate("document.body.dataset.lastChange"), { timeout: 15_000 })
+    .toMatch(/"step":null,"type":"run_succeeded"|"step":"notify","type":"step_succeeded"/);
   await expect.poll(() => nodeStatus("notify"), { timeout: 15_000 }).toBe("succeeded");
-  expect(await nodeStatus("ship")).toBe("succeeded");
+  await expect.poll(() => page.locator("#run-status").textContent()).toBe("succeeded");
 });
 
 it("retries a failed run from its page and shows it succeed", async () => {
