@@ -1,6 +1,6 @@
 // The POST routes: each checks the guard (security.ts), then calls one SQL
 // operation through the typed calls in src/db (retry_run, cancel_run,
-// skip_step, signal, complete_task) and redirects back with its answer.
+// rerun_from, skip_step, signal, complete_task) and redirects back with its answer.
 // A refusal by the SQL (42501 for a role that may not, RF0xx) is shown as
 // the message, with the status 403 or 409.
 import type { Context, Hono } from "hono";
@@ -8,7 +8,7 @@ import { getCookie } from "hono/cookie";
 
 import type { Queryable } from "../db/queryable.js";
 import { cancelRun } from "../db/runs/cancel-run.js";
-import { type RetryMode, retryRun, skipStep } from "../db/runs/operate.js";
+import { rerunFrom, type RetryMode, retryRun, skipStep } from "../db/runs/operate.js";
 import { sendSignal } from "../db/waits/signals.js";
 import { completeTask } from "../db/waits/tasks.js";
 import { answerFrom } from "./form.js";
@@ -89,6 +89,12 @@ export function registerActions(app: Hono, db: Queryable, guard: Guard): void {
         back: `/runs/${id}`,
         message: r.skipped ? `skipped ${r.step}` : `${r.step} was already ${r.status}`,
       };
+    }),
+  );
+  app.post("/runs/:id{[0-9]+}/rerun", (c) =>
+    guarded(c, guard, async (f) => {
+      const r = await rerunFrom(db, c.req.param("id"), f.step ?? "", "dashboard");
+      return { back: `/runs/${r.run}`, message: `rerun of ${r.rerunOf} from ${r.step}` };
     }),
   );
   app.post("/runs/:id{[0-9]+}/signal", (c) =>

@@ -61,6 +61,7 @@ export async function runPage(
         </td>
         <td>
           ${s.kind === "step" && !["succeeded", "skipped"].includes(s.status) && !finished.has(run.status) ? actionForm(ctx, `/runs/${id}/skip`, "Skip", { step: s.step }) : ""}
+          ${s.kind === "step" && run.status !== "queued" ? actionForm(ctx, `/runs/${id}/rerun`, "Rerun from here", { step: s.step }) : ""}
         </td>
       </tr>`,
   );
