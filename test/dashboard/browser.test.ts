@@ -141,10 +141,12 @@ it("lists runs, filters them by workflow in the URL, and shows a run's DAG turni
   await expect.poll(() => page.locator("#run-status").textContent()).toBe("succeeded");
 });
 
-it("retries a failed run from its page and shows it succeed", async () => {
+it("retries a failed run from its page and shows it succeed, polling without the event stream", async () => {
   await start();
   const run = await client.startRun("dash-flaky", {});
   expect((await client.waitForRun(run, { timeout: 15_000 })).status).toBe("failed");
+  // Without the event stream (refused here) the page polls instead.
+  await page.route("**/events?*", (route) => route.abort());
   await page.goto(`${dashboard.url}runs/${run}`);
   expect(await nodeStatus("pay")).toBe("failed");
   expect(await page.locator("section pre").first().textContent()).toContain("card declined");
@@ -153,6 +155,8 @@ it("retries a failed run from its page and shows it succeed", async () => {
   await page.waitForURL(/msg=retried/);
   await expect.poll(() => nodeStatus("pay"), { timeout: 15_000 }).toBe("succeeded");
   await expect.poll(() => page.locator("#run-status").textContent()).toBe("succeeded");
+  expect(await page.locator("#live-state").textContent()).toBe("polling");
+  await page.unroute("**/events?*");
   const { rows } = await db.query("select status from rowflow.runs where id = $1", [run]);
   expect(rows[0]?.status).toBe("succeeded");
 });
