@@ -109,7 +109,9 @@ it("lists runs, filters them by workflow in the URL, and shows a run's DAG turni
   await expect.poll(() => nodeStatus("pack"), { timeout: 15_000 }).toBe("succeeded");
   await expect.poll(() => nodeStatus("ship"), { timeout: 15_000 }).toBe("running");
   expect(await nodeStatus("notify")).toBe("pending");
-  await expect.poll(() => page.locator("#live-state").textContent()).toBe("live");
+  await expect
+    .poll(() => page.locator("#live-state").textContent(), { timeout: 15_000 })
+    .toBe("live");
   await page.screenshot({ path: `${shots}/run.png` });
   // A hidden tab pauses: no event stream, no polling; shown again, it catches up.
   // (A string: the tests are compiled without the DOM's types.)
@@ -130,7 +132,9 @@ it("lists runs, filters them by workflow in the URL, and shows a run's DAG turni
   await setHidden(false);
   // Shown again: it refetches its live parts at once, then follows the event stream again.
   await expect.poll(() => nodeStatus("ship"), { timeout: 15_000 }).toBe("succeeded");
-  await expect.poll(() => page.locator("#live-state").textContent()).toBe("live");
+  await expect
+    .poll(() => page.locator("#live-state").textContent(), { timeout: 15_000 })
+    .toBe("live");
   expect(await nodeStatus("notify")).toBe("running");
   releaseNotify();
   // No reload, no poll: the event stream (LISTEN) tells the page, which refetches.
@@ -138,7 +142,9 @@ it("lists runs, filters them by workflow in the URL, and shows a run's DAG turni
     .poll(() => page.evaluate("document.body.dataset.lastChange"), { timeout: 15_000 })
     .toMatch(/"step":null,"type":"run_succeeded"|"step":"notify","type":"step_succeeded"/);
   await expect.poll(() => nodeStatus("notify"), { timeout: 15_000 }).toBe("succeeded");
-  await expect.poll(() => page.locator("#run-status").textContent()).toBe("succeeded");
+  await expect
+    .poll(() => page.locator("#run-status").textContent(), { timeout: 15_000 })
+    .toBe("succeeded");
 });
 
 it("retries a failed run from its page and shows it succeed, polling without the event stream", async () => {
@@ -154,7 +160,9 @@ it("retries a failed run from its page and shows it succeed, polling without the
   await page.click('form[action$="/retry"]:has(input[value="failed"]) button');
   await page.waitForURL(/msg=retried/);
   await expect.poll(() => nodeStatus("pay"), { timeout: 15_000 }).toBe("succeeded");
-  await expect.poll(() => page.locator("#run-status").textContent()).toBe("succeeded");
+  await expect
+    .poll(() => page.locator("#run-status").textContent(), { timeout: 15_000 })
+    .toBe("succeeded");
   expect(await page.locator("#live-state").textContent()).toBe("polling");
   await page.unroute("**/events?*");
   const { rows } = await db.query("select status from rowflow.runs where id = $1", [run]);
