@@ -3,7 +3,7 @@
 // for the whole dashboard, fanned out to every open event stream (GET
 // /events, server-sent events). It runs only while a page listens: the
 // engine NOTIFYs only while a view is marked waiting, and NOTIFYing commits
-// serialise, so an idle dashboard leaves the mark to expire.
+// serialise, so an idle dashboard removes its mark (RunListener, 2 s after).
 import type { RunListener } from "../client/run-listener.js";
 import { tailTransitions } from "../client/tail/tail-transitions.js";
 import type { Transition } from "../client/tail/transition-cursor.js";
