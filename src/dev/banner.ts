@@ -15,6 +15,8 @@ export interface BannerOptions {
   /** With the demo: the config's statements to try (undefined: the defaults). */
   demo: { tryInPsql: readonly string[] | undefined } | undefined;
   once: boolean;
+  /** The dashboard's address, when it runs. */
+  dashboardUrl?: string | undefined;
 }
 
 /**
@@ -36,6 +38,7 @@ export function printBanner(say: (line: string) => void, options: BannerOptions)
     `rowflow dev is running${where}, with a worker for ${options.configFile} (tasks: ${options.tasks.join(", ") || "none"}).`,
   );
   say(`  psql "${database.connectionString}"`);
+  if (options.dashboardUrl) say(`  dashboard ${options.dashboardUrl}`);
   if (options.demo) {
     say("Try:");
     for (const statement of options.demo.tryInPsql ?? defaultTryInPsql) say(`  ${statement}`);

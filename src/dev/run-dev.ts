@@ -2,6 +2,7 @@ import type pg from "pg";
 
 import type { RowflowConfig } from "../config/config.js";
 import type { CliDatabase } from "../config/open-database.js";
+import { type Dashboard, startDashboard } from "../dashboard/start-dashboard.js";
 import { createPool } from "../db/connection.js";
 import { migrate } from "../db/migrate.js";
 import { syncOrCheckSchedule } from "../db/schedules/define-schedule.js";
@@ -27,6 +28,8 @@ export interface RunDevOptions {
   demo: boolean;
   /** Run the demo to completion, then exit. */
   once: boolean;
+  /** Serve the dashboard on 127.0.0.1 at this port (taken: any free one); null: not. */
+  dashboard: number | null;
   verbose: boolean;
   /** Resolves when the user asks to stop (Ctrl-C). */
   interrupted: Promise<unknown>;
@@ -48,6 +51,7 @@ export async function runDev(options: RunDevOptions): Promise<number> {
     applicationName: "rowflow dev",
   });
   let worker: ReturnType<typeof createWorker> | undefined;
+  let dashboard: Dashboard | undefined;
   try {
     const hooks = options.demo ? (config.dev ?? {}) : {};
     if (options.demo) {
@@ -79,12 +83,15 @@ export async function runDev(options: RunDevOptions): Promise<number> {
       logger: config.worker?.logger ?? displayLogger(say, options.verbose),
     });
     await worker.start();
+    dashboard =
+      options.dashboard === null ? undefined : await openDashboard(database, options.dashboard);
     printBanner(say, {
       database,
       configFile: options.configFile,
       tasks: worker.tasks,
       demo: options.demo ? { tryInPsql: hooks.tryInPsql } : undefined,
       once: options.once,
+      dashboardUrl: dashboard?.url,
     });
 
     const refresh = async () => display.update(formatProgress(await readRunCounts(pool, since)));
@@ -126,8 +133,19 @@ export async function runDev(options: RunDevOptions): Promise<number> {
     }
     return 0;
   } finally {
+    await dashboard?.close();
     await worker?.stop();
     await pool.end();
+  }
+}
+
+/** The dashboard on the dev database, at `port` or (taken) any free port. */
+async function openDashboard(database: CliDatabase, port: number): Promise<Dashboard> {
+  try {
+    return await startDashboard({ connectionString: database.connectionString, port });
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== "EADDRINUSE") throw error;
+    return startDashboard({ connectionString: database.connectionString, port: 0 });
   }
 }
 

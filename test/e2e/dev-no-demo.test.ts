@@ -70,7 +70,14 @@ describe("rowflow dev --no-demo", () => {
     });
     expect(dev.out.stdout).toContain(
       `rowflow dev is running on the embedded Postgres (data in ${path.join(cwd, ".rowflow/pgdata")}), with a worker for ${config} (tasks: nodemo.echo).\n` +
-        `  psql "${url}"\n` +
+        `  psql "${url}"\n`,
+    );
+    // The dashboard: port 4000, or any free one when another test holds it.
+    const dashboard = /\n {2}dashboard (http:\/\/127\.0\.0\.1:\d+\/)\n/.exec(dev.out.stdout)?.[1];
+    expect(dashboard, dev.out.stdout).toBeDefined();
+    expect((await fetch(dashboard!)).status).toBe(200);
+    expect(dev.out.stdout).toContain(
+      `  dashboard ${dashboard}\n` +
         "In a second terminal, run the psql line above to paste SQL;\n" +
         "rowflow commands started in this directory (npx rowflow runs, show, migrate, …) use this database while rowflow dev runs.\n",
     );
@@ -145,10 +152,16 @@ describe("rowflow dev --no-demo", () => {
       message: () => `no banner; stdout:\n${joiner.out.stdout}\nstderr:\n${joiner.out.stderr}`,
     });
     const first = `\`rowflow dev\` (pid ${dev.child.pid})`;
+    // The second dev's dashboard takes another port: the first holds its own.
+    const joinerDashboard = /\n {2}dashboard (http:\/\/127\.0\.0\.1:\d+\/)\n/.exec(
+      joiner.out.stdout,
+    )?.[1];
+    expect(joinerDashboard, joiner.out.stdout).toBeDefined();
     expect(joiner.out.stdout).toBe(
       `No DATABASE_URL: using the embedded Postgres of the running ${first}: ${url}\n\n` +
         `rowflow dev is running on the embedded Postgres of ${first}, with a worker for ${config} (tasks: nodemo.echo).\n` +
         `  psql "${url}"\n` +
+        `  dashboard ${joinerDashboard}\n` +
         "In a second terminal, run the psql line above to paste SQL;\n" +
         `rowflow commands started in this directory (npx rowflow runs, show, migrate, …) use this database while ${first} runs; it stops the database when it stops.\n` +
         "Press Ctrl-C to stop.\n\n",

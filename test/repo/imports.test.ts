@@ -23,8 +23,9 @@ const allowed: Record<string, readonly string[]> = {
   worker: ["errors.ts", "internal", "db", "definition", "logging", "wake"],
   client: ["errors.ts", "internal", "db", "definition", "logging", "wake"],
   config: ["definition", "embedded", "worker"],
-  dev: ["db", "definition", "config", "worker"],
-  cli: ["errors.ts", "db", "client", "config", "dev", "triggers", "worker"],
+  dev: ["db", "definition", "config", "worker", "dashboard"],
+  dashboard: ["errors.ts", "internal", "db", "definition", "client"],
+  cli: ["errors.ts", "db", "client", "config", "dev", "triggers", "worker", "dashboard"],
   "index.ts": ["*"],
 };
 

@@ -1,6 +1,6 @@
 import path from "node:path";
 
-import { type Command, Option } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 
 import { findConfigFile, loadConfig } from "../../config/config.js";
 import { openCliDatabase } from "../../config/open-database.js";
@@ -12,6 +12,9 @@ interface DevCommandOptions {
   once?: boolean;
   /** false with --no-demo. */
   demo: boolean;
+  /** false with --no-dashboard. */
+  dashboard: boolean;
+  dashboardPort?: number;
 }
 
 export function registerDev(program: Command): void {
@@ -33,6 +36,12 @@ export function registerDev(program: Command): void {
       new Option("--once", "run the demo to completion, then exit (non-interactive)").conflicts(
         "demo",
       ),
+    )
+    .option("--no-dashboard", "do not serve the dashboard (it is off with --once)")
+    .option(
+      "--dashboard-port <port>",
+      "the dashboard's port on 127.0.0.1 (default: 4000, else any free port)",
+      port,
     )
     .action(async (options: DevCommandOptions) => {
       // Loaded here, not at the top: the dev runtime (worker, embedded
@@ -58,6 +67,7 @@ export function registerDev(program: Command): void {
           configFile: shortPath(configFile),
           demo: options.demo,
           once: options.once ?? false,
+          dashboard: options.dashboard && !options.once ? (options.dashboardPort ?? 4000) : null,
           verbose,
           interrupted,
         });
@@ -65,6 +75,14 @@ export function registerDev(program: Command): void {
         await database.close();
       }
     });
+}
+
+/** commander parser of a port number. */
+function port(value: string): number {
+  if (!/^\d{1,5}$/.test(value.trim()) || Number(value) > 65535) {
+    throw new InvalidArgumentError("expected a port number.");
+  }
+  return Number(value);
 }
 
 /** `file` relative to the current directory when it is under it, else absolute. */

@@ -1,0 +1,47 @@
+// The Workflows page: each workflow's latest version with its DAG, its
+// attachments and schedules, and its runs per status.
+import type { Queryable } from "../../db/queryable.js";
+import { dagSvg } from "../dag.js";
+import { type Html, html, layout, type PageContext, query } from "../html.js";
+import { versionSteps } from "../queries.js";
+import { attachments, runCounts, schedules, workflows } from "../workflow-queries.js";
+
+export async function workflowsPage(db: Queryable, ctx: PageContext): Promise<Html> {
+  const list = await workflows(db);
+  const sections = await Promise.all(
+    list.map(async (w, i) => {
+      const [steps, att, sch, counts] = await Promise.all([
+        versionSteps(db, w.name, w.latestVersion),
+        attachments(db, w.name),
+        schedules(db, w.name),
+        runCounts(db, w.name),
+      ]);
+      const dag = dagSvg(
+        steps.map((s) => ({
+          name: s.name,
+          dependsOn: s.dependsOn,
+          note: s.wait === null ? s.task : `waits: ${(s.wait as { kind?: string }).kind ?? "?"}`,
+        })),
+        `dag-${i}`,
+      );
+      return html`<section class="workflow" data-workflow="${w.name}">
+        <h2>
+          ${w.name}
+          <span class="muted">v${w.latestVersion} of ${w.versions}</span
+          >${w.paused ? html` <span class="badge s-cancelled">paused</span>` : ""}
+        </h2>
+        <p class="counts">
+          ${Object.entries(counts).map(([s, n]) => html`<a class="badge s-${s}" href="/${query({ workflow: w.name, status: s })}">${s} ${n}</a> `)}
+        </p>
+        <div class="dag-box">${dag}</div>
+        ${att.length === 0 ? "" : html`<p>Attached to ${att.map((a) => html`<code>${a.table}</code> on ${a.events.join("/")}${a.when ? html` when <code>${a.when}</code>` : ""}; `)}</p>`}
+        ${sch.length === 0 ? "" : html`<p>Schedules: ${sch.map((s) => html`<code>${s.name}</code> ${s.cron} ${s.timezone}${s.paused ? " (paused)" : ""}; `)}</p>`}
+      </section>`;
+    }),
+  );
+  return layout(
+    ctx,
+    html`<h1>Workflows</h1>
+      ${list.length === 0 ? html`<p class="muted">No workflows defined.</p>` : sections}`,
+  );
+}

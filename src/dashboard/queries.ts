@@ -1,0 +1,186 @@
+// The dashboard's reads: plain SELECTs on the tables and views a
+// rowflow_viewer may read (sql/schema/20_tables/, 25_views/). The runs list
+// pages by id, newest first (keyset: `id < before`), on the primary key.
+import type { Queryable } from "../db/queryable.js";
+
+export const runStatuses = [
+  "queued",
+  "running",
+  "compensating",
+  "succeeded",
+  "failed",
+  "cancelled",
+];
+
+export interface RunsFilter {
+  workflow?: string | undefined;
+  status?: string | undefined;
+  /** ISO times or anything Postgres reads as timestamptz. */
+  since?: string | undefined;
+  until?: string | undefined;
+  /** Keyset: only runs with a smaller id. */
+  before?: string | undefined;
+}
+
+export type RunRow = {
+  id: string;
+  workflow: string;
+  version: number;
+  status: string;
+  createdAt: Date;
+  finishedAt: Date | null;
+  error: string | null;
+};
+
+const where = `($1::text is null or r.workflow = $1)
+  and ($2::text is null or r.status = $2)
+  and ($3::timestamptz is null or r.created_at >= $3)
+  and ($4::timestamptz is null or r.created_at < $4)`;
+
+const args = (f: RunsFilter, withStatus = true) => [
+  f.workflow ?? null,
+  withStatus ? (f.status ?? null) : null,
+  f.since ?? null,
+  f.until ?? null,
+];
+
+export async function listRuns(db: Queryable, f: RunsFilter, limit: number): Promise<RunRow[]> {
+  const { rows } = await db.query<RunRow>(
+    `select r.id::text as id, r.workflow, r.version, r.status, r.created_at as "createdAt",
+       r.finished_at as "finishedAt", r.error ->> 'message' as error
+     from rowflow.runs as r
+     where ${where} and ($5::bigint is null or r.id < $5)
+     order by r.id desc limit $6`,
+    [...args(f), f.before ?? null, limit],
+  );
+  return rows;
+}
+
+/** Runs per status under the filter's workflow and time range (the status filter aside). */
+export async function countRuns(db: Queryable, f: RunsFilter): Promise<Record<string, number>> {
+  const { rows } = await db.query<{ status: string; n: number }>(
+    `select r.status, count(*)::int as n from rowflow.runs as r where ${where} group by r.status`,
+    args(f, false),
+  );
+  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+}
+
+export async function workflowNames(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ name: string }>(
+    "select name from rowflow.workflows order by name",
+  );
+  return rows.map((r) => r.name);
+}
+
+export type RunDetail = RunRow & {
+  input: unknown;
+  errorDetail: unknown;
+  startedAt: Date | null;
+  startedBy: string;
+  rerunOf: string | null;
+};
+
+export async function getRun(db: Queryable, id: string): Promise<RunDetail | undefined> {
+  const { rows } = await db.query<RunDetail>(
+    `select r.id::text as id, r.workflow, r.version, r.status, r.created_at as "createdAt",
+       r.finished_at as "finishedAt", r.error ->> 'message' as error, r.error as "errorDetail",
+       r.input, r.started_at as "startedAt", r.started_by as "startedBy", r.rerun_of::text as "rerunOf"
+     from rowflow.runs as r where r.id = $1`,
+    [id],
+  );
+  return rows[0];
+}
+
+export type StepRow = {
+  step: string;
+  kind: string;
+  status: string;
+  attempt: number;
+  maxAttempts: number;
+  output: unknown;
+  error: unknown;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  lockedBy: string | null;
+};
+
+export async function runSteps(db: Queryable, id: string): Promise<StepRow[]> {
+  const { rows } = await db.query<StepRow>(
+    `select step, kind, status, attempt, max_attempts as "maxAttempts", output, error,
+       started_at as "startedAt", finished_at as "finishedAt", locked_by as "lockedBy"
+     from rowflow.step_runs where run_id = $1 order by kind <> 'step', seq nulls first, step`,
+    [id],
+  );
+  return rows;
+}
+
+export type SpecStep = { name: string; task: string; dependsOn: string[]; wait: unknown };
+
+export async function versionSteps(
+  db: Queryable,
+  workflow: string,
+  version: number,
+): Promise<SpecStep[]> {
+  const { rows } = await db.query<SpecStep>(
+    `select name, task, depends_on as "dependsOn", wait from rowflow.workflow_steps
+     where workflow = $1 and version = $2 order by idx`,
+    [workflow, version],
+  );
+  return rows;
+}
+
+export type TimelineRow = {
+  at: Date;
+  step: string | null;
+  type: string;
+  attempt: number | null;
+  data: unknown;
+};
+
+export async function timeline(db: Queryable, id: string): Promise<TimelineRow[]> {
+  const { rows } = await db.query<TimelineRow>(
+    `select at, step, type, attempt, data from rowflow.run_timeline
+     where run_id = $1 and at is not null order by at, ord, step nulls first limit 500`,
+    [id],
+  );
+  return rows;
+}
+
+/** Whether the connection's role may act as rowflow's operator (rowflow._may). */
+export async function isOperator(db: Queryable): Promise<boolean> {
+  const { rows } = await db.query<{ ok: boolean }>("select rowflow._may('operator') as ok");
+  return rows[0]?.ok === true;
+}
+
+export async function taskForm(db: Queryable, taskId: string): Promise<unknown> {
+  const { rows } = await db.query<{ form: unknown }>(
+    "select form from rowflow.tasks where id = $1",
+    [taskId],
+  );
+  return rows[0]?.form ?? null;
+}
+
+export type OpenTask = {
+  id: string;
+  runId: string;
+  workflow: string;
+  step: string;
+  title: string;
+  description: string | null;
+  assignee: string;
+  status: string;
+  overdue: boolean;
+  dueAt: Date | null;
+  form: unknown;
+};
+
+/** Every open or claimed human task, due first (the inbox of nobody in particular). */
+export async function openTasks(db: Queryable, limit = 100): Promise<OpenTask[]> {
+  const { rows } = await db.query<OpenTask>(
+    `select id::text as id, run_id::text as "runId", workflow, step, title, description, assignee,
+       status, overdue, due_at as "dueAt", form
+     from rowflow.tasks where status in ('open', 'claimed') order by due_at nulls last, id limit $1`,
+    [limit],
+  );
+  return rows;
+}

@@ -1,0 +1,60 @@
+// What protects the dashboard's actions (docs/dashboard.md, "Security"):
+// a CSRF token in every form and POST, the Origin of a POST matching the
+// host, a token (`--token`) when bound beyond localhost, and an operator
+// role on the connection (the SQL checks that too; the dashboard says so
+// before trying).
+import { randomBytes, timingSafeEqual } from "node:crypto";
+
+export const isLoopback = (host: string) =>
+  host === "127.0.0.1" || host === "::1" || host === "localhost" || host.startsWith("127.");
+
+export interface Guard {
+  csrf: string;
+  /** The token actions need, or null (localhost without --token). */
+  token: string | null;
+  /** Why actions are refused whatever the request carries, or null. */
+  actionsOff: string | null;
+}
+
+export function makeGuard(args: { host: string; token: string | null; operator: boolean }): Guard {
+  let actionsOff: string | null = null;
+  if (!args.operator) {
+    actionsOff =
+      "the database role is not a rowflow operator (rowflow_operator), so actions are off";
+  } else if (!isLoopback(args.host) && args.token === null) {
+    actionsOff = `bound to ${args.host} (beyond localhost) without --token, so actions are off`;
+  }
+  return { csrf: randomBytes(24).toString("hex"), token: args.token, actionsOff };
+}
+
+export const same = (a: string | undefined | null, b: string) => {
+  if (typeof a !== "string") return false;
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+};
+
+/** The reason a POST is refused (403), or null when it may act. */
+export function refusal(
+  guard: Guard,
+  req: {
+    csrf: string | undefined;
+    origin: string | undefined;
+    host: string | undefined;
+    token: string | undefined;
+  },
+): string | null {
+  if (!same(req.csrf, guard.csrf)) return "missing or wrong CSRF token";
+  if (req.origin !== undefined && req.origin !== "null") {
+    let originHost: string;
+    try {
+      originHost = new URL(req.origin).host;
+    } catch {
+      return "bad Origin header";
+    }
+    if (originHost !== req.host) return "cross-origin POST";
+  }
+  if (guard.actionsOff !== null) return guard.actionsOff;
+  if (guard.token !== null && !same(req.token, guard.token)) return "missing or wrong token";
+  return null;
+}
