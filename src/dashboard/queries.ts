@@ -159,28 +159,3 @@ export async function taskForm(db: Queryable, taskId: string): Promise<unknown> 
   );
   return rows[0]?.form ?? null;
 }
-
-export type OpenTask = {
-  id: string;
-  runId: string;
-  workflow: string;
-  step: string;
-  title: string;
-  description: string | null;
-  assignee: string;
-  status: string;
-  overdue: boolean;
-  dueAt: Date | null;
-  form: unknown;
-};
-
-/** Every open or claimed human task, due first (the inbox of nobody in particular). */
-export async function openTasks(db: Queryable, limit = 100): Promise<OpenTask[]> {
-  const { rows } = await db.query<OpenTask>(
-    `select id::text as id, run_id::text as "runId", workflow, step, title, description, assignee,
-       status, overdue, due_at as "dueAt", form
-     from rowflow.tasks where status in ('open', 'claimed') order by due_at nulls last, id limit $1`,
-    [limit],
-  );
-  return rows;
-}

@@ -1,6 +1,7 @@
 // Reads of the Workflows page: every workflow with its versions, attachments,
 // schedules and run counts (tables and views a rowflow_viewer may read).
 import type { Queryable } from "../db/queryable.js";
+import { runCounts as countRuns } from "../db/runs/run-counts.js";
 
 export type WorkflowRow = {
   name: string;
@@ -18,13 +19,20 @@ export async function workflows(db: Queryable): Promise<WorkflowRow[]> {
   return rows;
 }
 
+/** A workflow's runs by status, the statuses it has runs in (rowflow.run_counts). */
 export async function runCounts(db: Queryable, workflow: string): Promise<Record<string, number>> {
-  const { rows } = await db.query<{ status: string; n: number }>(
-    "select status, count(*)::int as n from rowflow.runs where workflow = $1 group by status",
-    [workflow],
-  );
-  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  const counts = await countRuns(db, { workflow });
+  return Object.fromEntries(RUN_STATUSES.filter((s) => counts[s] > 0).map((s) => [s, counts[s]]));
 }
+
+const RUN_STATUSES = [
+  "queued",
+  "running",
+  "compensating",
+  "succeeded",
+  "failed",
+  "cancelled",
+] as const;
 
 export type AttachmentRow = { table: string; events: string[]; when: string | null };
 

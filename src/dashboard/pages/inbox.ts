@@ -5,7 +5,6 @@ import type { Queryable } from "../../db/queryable.js";
 import { listTasks } from "../../db/waits/tasks.js";
 import { formFields } from "../form.js";
 import { actionForm, type Html, html, layout, type PageContext } from "../html.js";
-import { openTasks } from "../queries.js";
 import { time } from "./runs.js";
 
 export async function inboxPage(
@@ -14,9 +13,7 @@ export async function inboxPage(
   assignee: string | undefined,
   message: string | undefined,
 ): Promise<Html> {
-  // Everyone's open tasks without an assignee: listTasks without one fails (42P18, its
-  // query leaves $1 and $2 unused), so the dashboard reads rowflow.tasks itself.
-  const tasks = assignee ? await listTasks(db, { assignee }) : await openTasks(db);
+  const tasks = await listTasks(db, assignee ? { assignee } : { status: ["open", "claimed"] });
   const body = html`<h1>Inbox${assignee ? html` of ${assignee}` : ""}</h1>
     ${message ? html`<p class="notice" id="message">${message}</p>` : ""}
     <form method="get" action="/inbox" class="filters">
