@@ -2637,6 +2637,34 @@ end;
 $$;
 select rowflow._allow('function rowflow._row_match(jsonb, jsonb)', '{}');
 
+create or replace function rowflow._arm_row(run_id bigint, step text, attempt int, wait jsonb, ctx jsonb,
+  now timestamptz)
+returns jsonb
+language plpgsql
+set search_path to ''
+as $$
+#variable_conflict use_column
+declare
+  v_row jsonb;
+begin
+  begin
+    v_row := rowflow._row_match(_arm_row.wait, _arm_row.ctx);
+  exception when others then
+    return rowflow._fail_wait(_arm_row.run_id, _arm_row.step, _arm_row.attempt, pg_catalog.jsonb_build_object(
+      'message', pg_catalog.format('the waitFor condition on %s failed for this run: %s', _arm_row.wait ->> 'table',
+                                   sqlerrm),
+      'code', 'wait_condition_failed', 'sqlstate', sqlstate), _arm_row.now);
+  end;
+  if v_row is null then
+    return null;
+  end if;
+  return pg_catalog.jsonb_build_object('ok', true, 'outcome', 'succeeded')
+    || rowflow._settle_step(_arm_row.run_id, _arm_row.step, 'succeeded', v_row, _arm_row.now, 'row_matched',
+                            pg_catalog.jsonb_build_object('table', _arm_row.wait ->> 'table'));
+end;
+$$;
+select rowflow._allow('function rowflow._arm_row(bigint, text, int, jsonb, jsonb, timestamptz)', '{}');
+
 -- from sql/schema/78_waits/_fail_wait.sql
 create or replace function rowflow._fail_wait(run_id bigint, step text, attempt int, error jsonb, now timestamptz)
 returns jsonb
@@ -2891,7 +2919,6 @@ declare
   v_job bigint;
   v_on jsonb;
   v_answer jsonb;
-  v_row jsonb;
   v_xids xid[];
 begin
   -- GUARD: a worker; lock order run → step; the step is queued with this
@@ -2964,18 +2991,9 @@ begin
     end if;
 
     if v_wait ->> 'kind' = 'row' then
-      begin
-        v_row := rowflow._row_match(v_wait, v_ctx);
-      exception when others then
-        -- The run's values do not fit the condition (a cast): it never will.
-        return rowflow._fail_wait(v_run.id, v_sr.step, v_sr.attempt, pg_catalog.jsonb_build_object(
-          'message', pg_catalog.format('the waitFor condition on %s failed for this run: %s', v_wait ->> 'table', sqlerrm),
-          'code', 'wait_condition_failed', 'sqlstate', sqlstate), v_now);
-      end;
-      if v_row is not null then
-        v_answer := rowflow._settle_step(v_run.id, v_sr.step, 'succeeded', v_row, v_now, 'row_matched',
-                                         pg_catalog.jsonb_build_object('table', v_wait ->> 'table'));
-        return pg_catalog.jsonb_build_object('ok', true, 'outcome', 'succeeded') || v_answer;
+      v_answer := rowflow._arm_row(v_run.id, v_sr.step, v_sr.attempt, v_wait, v_ctx, v_now);
+      if v_answer is not null then
+        return v_answer;
       end if;
     end if;
 
@@ -3029,11 +3047,9 @@ begin
       else array(select x from unnest(v_sw.xids) as x
                  where exists (select 1 from pg_catalog.pg_locks as l
                                where l.locktype = 'transactionid' and l.transactionid = x)) end;
-    v_row := rowflow._row_match(v_wait, v_ctx);
-    if v_row is not null then
-      v_answer := rowflow._settle_step(v_run.id, v_sr.step, 'succeeded', v_row, v_now, 'row_matched',
-                                       pg_catalog.jsonb_build_object('table', v_wait ->> 'table'));
-      return pg_catalog.jsonb_build_object('ok', true, 'outcome', 'succeeded') || v_answer;
+    v_answer := rowflow._arm_row(v_run.id, v_sr.step, v_sr.attempt, v_wait, v_ctx, v_now);
+    if v_answer is not null then
+      return v_answer;
     end if;
     update rowflow.step_waits as w set confirmed = cardinality(v_xids) = 0, xids = nullif(v_xids, '{}')
     where w.run_id = v_run.id and w.step = v_sr.step;

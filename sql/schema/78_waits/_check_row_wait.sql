@@ -60,3 +60,38 @@ begin
 end;
 $$;
 select rowflow._allow('function rowflow._row_match(jsonb, jsonb)', '{}');
+
+-- rowflow._arm_row(run_id, step, attempt, wait, ctx, now) → arm_step's answer, or null: no row yet
+--
+-- arm_step's check of a waitFor, when it first arms and at each
+-- confirmation: a matching row settles the step with it (event
+-- row_matched); a condition that raises for this run's values (a cast that
+-- does not fit) fails the step, since it never will match. The caller holds
+-- the run's lock.
+create or replace function rowflow._arm_row(run_id bigint, step text, attempt int, wait jsonb, ctx jsonb,
+  now timestamptz)
+returns jsonb
+language plpgsql
+set search_path to ''
+as $$
+#variable_conflict use_column
+declare
+  v_row jsonb;
+begin
+  begin
+    v_row := rowflow._row_match(_arm_row.wait, _arm_row.ctx);
+  exception when others then
+    return rowflow._fail_wait(_arm_row.run_id, _arm_row.step, _arm_row.attempt, pg_catalog.jsonb_build_object(
+      'message', pg_catalog.format('the waitFor condition on %s failed for this run: %s', _arm_row.wait ->> 'table',
+                                   sqlerrm),
+      'code', 'wait_condition_failed', 'sqlstate', sqlstate), _arm_row.now);
+  end;
+  if v_row is null then
+    return null;
+  end if;
+  return pg_catalog.jsonb_build_object('ok', true, 'outcome', 'succeeded')
+    || rowflow._settle_step(_arm_row.run_id, _arm_row.step, 'succeeded', v_row, _arm_row.now, 'row_matched',
+                            pg_catalog.jsonb_build_object('table', _arm_row.wait ->> 'table'));
+end;
+$$;
+select rowflow._allow('function rowflow._arm_row(bigint, text, int, jsonb, jsonb, timestamptz)', '{}');
