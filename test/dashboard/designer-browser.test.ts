@@ -234,6 +234,12 @@ it("follows the JSON when it is edited, and lets a viewer validate but not save"
   });
   await expect.poll(state).toBe("valid");
   expect(await links()).toEqual(["0>1", "1>2"]);
+  // An arrow selected by a click goes with the Delete key.
+  const mid = await arrowMiddle(0, 1);
+  await page.mouse.click(mid.x, mid.y);
+  await page.keyboard.press("Delete");
+  await expect.poll(links).toEqual(["1>2"]);
+  expect(((await specText()) as typeof spec).steps[1]).toEqual({ name: "store", task: "store" });
 
   // The viewer's dashboard refuses a save (403) even with the page's CSRF token.
   await page.fill("#wf-name", "viewer-made");
