@@ -24,7 +24,7 @@ const allowed: Record<string, readonly string[]> = {
   client: ["errors.ts", "internal", "db", "definition", "logging", "wake"],
   config: ["definition", "embedded", "worker"],
   dev: ["db", "definition", "config", "worker", "dashboard"],
-  dashboard: ["errors.ts", "internal", "db", "definition", "client"],
+  dashboard: ["errors.ts", "internal", "db", "definition", "client", "triggers"],
   cli: ["errors.ts", "db", "client", "config", "dev", "triggers", "worker", "dashboard"],
   "index.ts": ["*"],
 };

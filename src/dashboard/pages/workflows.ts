@@ -29,6 +29,9 @@ export async function workflowsPage(db: Queryable, ctx: PageContext): Promise<Ht
           ${w.name}
           <span class="muted">v${w.latestVersion} of ${w.versions}</span
           >${w.paused ? html` <span class="badge s-cancelled">paused</span>` : ""}
+          <a class="badge edit-in-designer" href="/designer${query({ workflow: w.name })}"
+            >Edit in designer</a
+          >
         </h2>
         <p class="counts">
           ${Object.entries(counts).map(([s, n]) => html`<a class="badge s-${s}" href="/${query({ workflow: w.name, status: s })}">${s} ${n}</a> `)}
