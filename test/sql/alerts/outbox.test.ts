@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 
 import { useTestDatabase } from "../../helpers/db.js";
-import { begin, clock, define, fail, runStep, startRun, type Queryable } from "../support.js";
+import { begin, clock, define, fail, type Queryable, runStep, startRun } from "../support.js";
 
 const db = useTestDatabase();
 
