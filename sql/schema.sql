@@ -226,6 +226,34 @@ end;
 $$;
 
 --
+-- Name: _alert_payload(bigint, text, integer, jsonb, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._alert_payload(run_id bigint, workflow text, version integer, error jsonb, at timestamp with time zone) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select pg_catalog.jsonb_build_object(
+    'time', pg_catalog.to_char(pg_catalog.timezone('UTC', _alert_payload.at), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+    'workflow', _alert_payload.workflow,
+    'version', _alert_payload.version,
+    'runId', _alert_payload.run_id,
+    'step', _alert_payload.error ->> 'step',
+    'attempt', (_alert_payload.error ->> 'attempt')::int,
+    'error', coalesce(_alert_payload.error -> 'error', _alert_payload.error - 'compensation'),
+    'compensation', _alert_payload.error -> 'compensation',
+    'links', pg_catalog.jsonb_build_object(
+      'cli', pg_catalog.format('rowflow show %s', _alert_payload.run_id),
+      'sql', pg_catalog.format('select * from rowflow.run_timeline where run_id = %s', _alert_payload.run_id)));
+$$;
+
+--
+-- Name: FUNCTION _alert_payload(run_id bigint, workflow text, version integer, error jsonb, at timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._alert_payload(run_id bigint, workflow text, version integer, error jsonb, at timestamp with time zone) IS 'Internal: the body of a run.failed event (without id and type), as stored in rowflow.alerts.';
+
+--
 -- Name: _allow(text, text[], text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -1527,7 +1555,8 @@ begin
     for no key update skip locked
   ), u as (
     -- A run of a workflow version that does not exist (inserted by hand, a
-    -- broken restore) fails here, RF025, instead of running forever.
+    -- broken restore) fails here, RF025, instead of running forever (with
+    -- its run_failed event and failure alert).
     update rowflow.runs as r
     set status = case when c.known then 'running' else 'failed' end, started_at = v_now, updated_at = v_now,
         finished_at = case when c.known then null else v_now end,
@@ -1538,6 +1567,11 @@ begin
   ), bad as (
     insert into rowflow.events (run_id, type, data, at)
     select u.id, 'run_failed', pg_catalog.jsonb_build_object('error', u.error), v_now
+    from u where u.status = 'failed'
+  ), bad_alert as (
+    insert into rowflow.alerts (type, run_id, workflow, payload, next_attempt_at, created_at, retry_since)
+    select 'run.failed', u.id, u.workflow, rowflow._alert_payload(u.id, u.workflow, u.version, u.error, v_now),
+           v_now, v_now, v_now
     from u where u.status = 'failed'
   ), s as (
     select u.id as run_id, u.workflow, u.version, u.input, ws.name as step, ws.task, ws.attempts, ws.delay,
@@ -2311,6 +2345,13 @@ begin
       finished_at = case when v_status = 'failed' then v_now end
     where r.id = v_run.id
     returning r.* into v_run;
+    -- The failure alert, in this transaction (rowflow.alerts); a compensating
+    -- run alerts when its chain ends (_finish_runs).
+    if v_status = 'failed' then
+      insert into rowflow.alerts (type, run_id, workflow, payload, next_attempt_at, created_at, retry_since)
+      values ('run.failed', v_run.id, v_run.workflow,
+              rowflow._alert_payload(v_run.id, v_run.workflow, v_run.version, v_run.error, v_now), v_now, v_now, v_now);
+    end if;
   end if;
 
   -- PHASE 4: next link of the chain (first one, or the one after this failed
@@ -2385,11 +2426,16 @@ begin
         updated_at = _finish_runs.now, finished_at = _finish_runs.now
     from s
     where r.id = s.id and s.open = 0 and (s.status = 'compensating' or s.step_rows >= s.step_count)
-    returning r.id, r.status, r.error
+    returning r.id, r.status, r.error, r.workflow, r.version
   ), ev as (
     insert into rowflow.events (run_id, type, data, at)
     select f.id, case f.status when 'failed' then 'run_failed' else 'run_cancelled' end, f.error, _finish_runs.now
     from f where f.status in ('failed', 'cancelled')
+  ), al as (
+    insert into rowflow.alerts (type, run_id, workflow, payload, next_attempt_at, created_at, retry_since)
+    select 'run.failed', f.id, f.workflow, rowflow._alert_payload(f.id, f.workflow, f.version, f.error, _finish_runs.now),
+           _finish_runs.now, _finish_runs.now, _finish_runs.now
+    from f where f.status = 'failed'
   )
   select r.id, coalesce(f.status, r.status)
   from rowflow.runs as r left join f on f.id = r.id
@@ -3128,6 +3174,9 @@ begin
     delete from rowflow.signals as s where s.run_id = any (v_ids);
     delete from rowflow.human_tasks as t where t.run_id = any (v_ids);
     delete from rowflow.step_waits as w where w.run_id = any (v_ids);
+    delete from rowflow.alert_attempts as aa
+    where aa.alert_id in (select a.id from rowflow.alerts as a where a.run_id = any (v_ids));
+    delete from rowflow.alerts as a where a.run_id = any (v_ids);
     delete from rowflow.runs as r where r.id = any (v_ids);
   end if;
   return v_ids;
@@ -4936,6 +4985,48 @@ $$;
 COMMENT ON FUNCTION rowflow.cancel_runs(workflow text, statuses text[], since timestamp with time zone, before timestamp with time zone, reason text, max_runs integer, now timestamp with time zone, compensate boolean) IS 'cancel_run over a filter (workflow, queued/running/compensating statuses, created in [since, before)), at most max_runs per call; answers counts.';
 
 --
+-- Name: claim_alerts(text[], integer, integer, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.claim_alerts(workflows text[] DEFAULT NULL::text[], max integer DEFAULT 10, lease_ms integer DEFAULT 30000, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(id bigint, event_id uuid, lease uuid, attempt integer, run_id bigint, workflow text, created_at timestamp with time zone, retry_since timestamp with time zone, body jsonb)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(claim_alerts.now, pg_catalog.statement_timestamp());
+begin
+  -- GUARD: workers only; a positive batch and lease.
+  perform rowflow._require('{worker}');
+  if coalesce(claim_alerts.max, 0) < 1 or coalesce(claim_alerts.lease_ms, 0) < 1 then
+    raise exception 'claim_alerts: max and lease_ms must be positive, got % and %',
+      claim_alerts.max, claim_alerts.lease_ms using errcode = 'RF078';
+  end if;
+  return query
+  with c as (
+    select a.id from rowflow.alerts as a
+    where a.status = 'pending' and a.next_attempt_at <= v_now
+      and (claim_alerts.workflows is null or a.workflow = any (claim_alerts.workflows))
+    order by a.next_attempt_at, a.id
+    limit claim_alerts.max
+    for update skip locked
+  )
+  update rowflow.alerts as a
+  set lease = pg_catalog.gen_random_uuid(),
+      next_attempt_at = v_now + pg_catalog.make_interval(secs => claim_alerts.lease_ms / 1000.0)
+  from c where a.id = c.id
+  returning a.id, a.event_id, a.lease, a.attempts + 1, a.run_id, a.workflow, a.created_at, a.retry_since,
+            a.payload || pg_catalog.jsonb_build_object('id', a.event_id, 'type', a.type);
+end;
+$$;
+
+--
+-- Name: FUNCTION claim_alerts(workflows text[], max integer, lease_ms integer, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.claim_alerts(workflows text[], max integer, lease_ms integer, now timestamp with time zone) IS 'Leases up to max due pending alerts (of the given workflows; null: all) for delivery; answers each with its lease token and the body to post.';
+
+--
 -- Name: claim_runs(text, integer, integer, timestamp with time zone, text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -6651,6 +6742,58 @@ $$;
 COMMENT ON FUNCTION rowflow.reassign_task(task_id bigint, "to" text, by text, reason text, groups text[], now timestamp with time zone) IS 'Reassigns an open human task to another person or group (by its assignee or claimer, or an operator); it is open again.';
 
 --
+-- Name: record_alert_attempt(bigint, uuid, integer, text, integer, timestamp with time zone, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.record_alert_attempt(id bigint, lease uuid, status_code integer DEFAULT NULL::integer, error text DEFAULT NULL::text, duration_ms integer DEFAULT NULL::integer, retry_at timestamp with time zone DEFAULT NULL::timestamp with time zone, worker_id text DEFAULT NULL::text, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(record_alert_attempt.now, pg_catalog.statement_timestamp());
+  v_alert rowflow.alerts;
+  v_ok boolean := record_alert_attempt.status_code between 200 and 299;
+  v_status text;
+begin
+  -- GUARD: workers only; the lease holder of a pending alert; an outcome.
+  perform rowflow._require('{worker}');
+  if record_alert_attempt.status_code is null and record_alert_attempt.error is null then
+    raise exception 'record_alert_attempt: give the status code or the error of the attempt'
+      using errcode = 'RF078';
+  end if;
+  select a.* into v_alert from rowflow.alerts as a
+  where a.id = record_alert_attempt.id and a.status = 'pending' and a.lease = record_alert_attempt.lease
+  for update;
+  if not found then
+    return '{"ok": false, "reason": "not_lease_holder"}'::jsonb;
+  end if;
+
+  -- PHASE 1: the attempt.
+  insert into rowflow.alert_attempts (alert_id, attempt, at, status_code, error, duration_ms, worker_id)
+  values (v_alert.id, v_alert.attempts + 1, v_now, record_alert_attempt.status_code,
+          record_alert_attempt.error, record_alert_attempt.duration_ms, record_alert_attempt.worker_id);
+
+  -- PHASE 2: the alert: delivered, again later, or given up.
+  v_status := case when v_ok then 'delivered' when record_alert_attempt.retry_at is null then 'failed'
+                   else 'pending' end;
+  update rowflow.alerts as a
+  set status = v_status, attempts = a.attempts + 1, lease = null,
+      last_status = record_alert_attempt.status_code, last_error = record_alert_attempt.error,
+      next_attempt_at = case when v_status = 'pending' then record_alert_attempt.retry_at else v_now end,
+      finished_at = case when v_status = 'pending' then null else v_now end
+  where a.id = v_alert.id;
+  return pg_catalog.jsonb_build_object('ok', true, 'status', v_status, 'attempt', v_alert.attempts + 1);
+end;
+$$;
+
+--
+-- Name: FUNCTION record_alert_attempt(id bigint, lease uuid, status_code integer, error text, duration_ms integer, retry_at timestamp with time zone, worker_id text, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.record_alert_attempt(id bigint, lease uuid, status_code integer, error text, duration_ms integer, retry_at timestamp with time zone, worker_id text, now timestamp with time zone) IS 'Records a delivery attempt of a leased alert: 2xx delivers it, else pending again at retry_at or failed when retry_at is null.';
+
+--
 -- Name: register_worker(text, text, integer, integer, text[], timestamp with time zone, text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -6922,6 +7065,41 @@ $$;
 --
 
 COMMENT ON FUNCTION rowflow.resume_workflow(name text, reason text, now timestamp with time zone) IS 'Resumes a paused workflow: its queued runs are claimed again. Answers {"workflow", "paused", "changed"}; RF020 if unknown.';
+
+--
+-- Name: retry_alerts(bigint[], text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.retry_alerts(ids bigint[] DEFAULT NULL::bigint[], reason text DEFAULT NULL::text, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(retry_alerts.now, pg_catalog.statement_timestamp());
+  v_ids bigint[];
+begin
+  perform rowflow._require('{operator}');
+  with u as (
+    update rowflow.alerts as a
+    set status = 'pending', next_attempt_at = v_now, finished_at = null, retry_since = v_now
+    where a.status = 'failed' and (retry_alerts.ids is null or a.id = any (retry_alerts.ids))
+    returning a.id
+  )
+  select coalesce(pg_catalog.array_agg(u.id order by u.id), '{}') into v_ids from u;
+  if pg_catalog.cardinality(v_ids) > 0 then
+    perform rowflow._audit('retry_alerts', null, null, null, retry_alerts.reason,
+                           pg_catalog.jsonb_build_object('alerts', pg_catalog.to_jsonb(v_ids)), v_now);
+  end if;
+  return pg_catalog.cardinality(v_ids);
+end;
+$$;
+
+--
+-- Name: FUNCTION retry_alerts(ids bigint[], reason text, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.retry_alerts(ids bigint[], reason text, now timestamp with time zone) IS 'Puts failed (given-up) alerts back to pending, due now: the given ids, or all failed ones when null. Answers how many.';
 
 --
 -- Name: retry_run(bigint, text, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -7479,6 +7657,90 @@ $$;
 COMMENT ON FUNCTION rowflow.unregister_worker(id text, token text) IS 'Removes a worker row at clean shutdown (after its jobs were released); needs the worker''s token.';
 
 --
+-- Name: alert_attempts; Type: TABLE; Schema: rowflow; Owner: -
+--
+
+CREATE TABLE rowflow.alert_attempts (
+    alert_id bigint NOT NULL,
+    attempt integer NOT NULL,
+    at timestamp with time zone NOT NULL,
+    status_code integer,
+    error text,
+    duration_ms integer,
+    worker_id text,
+    CONSTRAINT outcome_is_known CHECK (((status_code IS NOT NULL) OR (error IS NOT NULL)))
+);
+
+--
+-- Name: TABLE alert_attempts; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON TABLE rowflow.alert_attempts IS 'One row per delivery attempt of a rowflow.alerts row: when, HTTP status or error, duration, worker.';
+
+--
+-- Name: alerts; Type: TABLE; Schema: rowflow; Owner: -
+--
+
+CREATE TABLE rowflow.alerts (
+    id bigint NOT NULL,
+    event_id uuid DEFAULT gen_random_uuid() NOT NULL,
+    type text NOT NULL,
+    run_id bigint NOT NULL,
+    workflow text NOT NULL,
+    payload jsonb NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    next_attempt_at timestamp with time zone NOT NULL,
+    lease uuid,
+    last_status integer,
+    last_error text,
+    created_at timestamp with time zone NOT NULL,
+    retry_since timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone,
+    CONSTRAINT finished_at_matches_status CHECK (((status <> 'pending'::text) = (finished_at IS NOT NULL))),
+    CONSTRAINT lease_only_while_pending CHECK (((status = 'pending'::text) OR (lease IS NULL))),
+    CONSTRAINT status_is_valid CHECK ((status = ANY (ARRAY['pending'::text, 'delivered'::text, 'failed'::text]))),
+    CONSTRAINT type_is_valid CHECK ((type = 'run.failed'::text))
+);
+
+--
+-- Name: TABLE alerts; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON TABLE rowflow.alerts IS 'Outbox of failure alerts: one row per failed run (type run.failed), written with the failure; delivered by the workers that have a webhook (pending → delivered, or failed when given up).';
+
+--
+-- Name: COLUMN alerts.event_id; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON COLUMN rowflow.alerts.event_id IS 'The event''s id: the body''s "id" and the Idempotency-Key header of every delivery attempt, so a receiver can drop repeats (delivery is at least once).';
+
+--
+-- Name: COLUMN alerts.next_attempt_at; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON COLUMN rowflow.alerts.next_attempt_at IS 'When the row may be claimed: its creation, then each retry time; while a worker posts it, the end of that worker''s lease.';
+
+--
+-- Name: COLUMN alerts.retry_since; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON COLUMN rowflow.alerts.retry_since IS 'Where the workers'' retry window (alerts.giveUpAfter) starts: the failure, or the last rowflow.retry_alerts.';
+
+--
+-- Name: alerts_id_seq; Type: SEQUENCE; Schema: rowflow; Owner: -
+--
+
+ALTER TABLE rowflow.alerts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME rowflow.alerts_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: attachments; Type: VIEW; Schema: rowflow; Owner: -
 --
 
@@ -7530,7 +7792,7 @@ CREATE TABLE rowflow.audit (
     set_role name,
     application_name text,
     client_addr inet,
-    CONSTRAINT action_is_valid CHECK ((action = ANY (ARRAY['pause_workflow'::text, 'resume_workflow'::text, 'retry_run'::text, 'rerun_from'::text, 'skip_step'::text, 'purge_runs'::text, 'cancel_run'::text, 'set_retention'::text, 'apply_retention'::text, 'define_workflow'::text, 'attach'::text, 'detach'::text, 'define_schedule'::text, 'drop_schedule'::text, 'pause_schedule'::text, 'resume_schedule'::text, 'complete_task'::text, 'reassign_task'::text])))
+    CONSTRAINT action_is_valid CHECK ((action = ANY (ARRAY['pause_workflow'::text, 'resume_workflow'::text, 'retry_run'::text, 'rerun_from'::text, 'skip_step'::text, 'purge_runs'::text, 'cancel_run'::text, 'set_retention'::text, 'apply_retention'::text, 'define_workflow'::text, 'attach'::text, 'detach'::text, 'define_schedule'::text, 'drop_schedule'::text, 'pause_schedule'::text, 'resume_schedule'::text, 'complete_task'::text, 'reassign_task'::text, 'retry_alerts'::text])))
 );
 
 --
@@ -7960,6 +8222,33 @@ ALTER TABLE rowflow.table_attachments ALTER COLUMN id ADD GENERATED ALWAYS AS ID
 );
 
 --
+-- Name: undelivered_alerts; Type: VIEW; Schema: rowflow; Owner: -
+--
+
+CREATE VIEW rowflow.undelivered_alerts AS
+ SELECT a.id,
+    a.event_id,
+    a.status,
+    a.run_id,
+    a.workflow,
+    (a.payload ->> 'step'::text) AS step,
+    ((a.payload -> 'error'::text) ->> 'message'::text) AS error_message,
+    a.attempts,
+    a.last_status,
+    a.last_error,
+    a.created_at,
+    a.next_attempt_at,
+    ((a.lease IS NOT NULL) AND (a.next_attempt_at > now())) AS leased
+   FROM rowflow.alerts a
+  WHERE (a.status = ANY (ARRAY['pending'::text, 'failed'::text]));
+
+--
+-- Name: VIEW undelivered_alerts; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON VIEW rowflow.undelivered_alerts IS 'Failure alerts not delivered yet (pending, or failed: given up) with their last attempt''s outcome; rowflow alerts prints it.';
+
+--
 -- Name: visible_run_steps; Type: VIEW; Schema: rowflow; Owner: -
 --
 
@@ -8109,6 +8398,20 @@ CREATE TABLE rowflow.workflows (
 COMMENT ON TABLE rowflow.workflows IS 'One row per workflow name; start_run uses latest_version. While paused, its new runs wait, queued: workers do not claim them.';
 
 --
+-- Name: alert_attempts alert_attempts_pkey; Type: CONSTRAINT; Schema: rowflow; Owner: -
+--
+
+ALTER TABLE ONLY rowflow.alert_attempts
+    ADD CONSTRAINT alert_attempts_pkey PRIMARY KEY (alert_id, attempt);
+
+--
+-- Name: alerts alerts_pkey; Type: CONSTRAINT; Schema: rowflow; Owner: -
+--
+
+ALTER TABLE ONLY rowflow.alerts
+    ADD CONSTRAINT alerts_pkey PRIMARY KEY (id);
+
+--
 -- Name: audit audit_pkey; Type: CONSTRAINT; Schema: rowflow; Owner: -
 --
 
@@ -8254,6 +8557,24 @@ ALTER TABLE ONLY rowflow.workflow_versions
 
 ALTER TABLE ONLY rowflow.workflows
     ADD CONSTRAINT workflows_pkey PRIMARY KEY (name);
+
+--
+-- Name: alerts_event_id_idx; Type: INDEX; Schema: rowflow; Owner: -
+--
+
+CREATE UNIQUE INDEX alerts_event_id_idx ON rowflow.alerts USING btree (event_id);
+
+--
+-- Name: alerts_pending_idx; Type: INDEX; Schema: rowflow; Owner: -
+--
+
+CREATE INDEX alerts_pending_idx ON rowflow.alerts USING btree (next_attempt_at) WHERE (status = 'pending'::text);
+
+--
+-- Name: alerts_run_idx; Type: INDEX; Schema: rowflow; Owner: -
+--
+
+CREATE INDEX alerts_run_idx ON rowflow.alerts USING btree (run_id);
 
 --
 -- Name: audit_run_idx; Type: INDEX; Schema: rowflow; Owner: -

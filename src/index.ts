@@ -101,6 +101,7 @@ export {
   RowflowError,
   RowflowSqlError,
 } from "./errors.js";
+export type { AlertOptions } from "./worker/alerts/alert-options.js";
 export {
   fatal,
   FatalError,

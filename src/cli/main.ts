@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 
 import { coerceError, RowflowError } from "../errors.js";
+import { registerAlerts } from "./commands/alerts.js";
 import { registerDashboard } from "./commands/dashboard.js";
 import { registerDev } from "./commands/dev.js";
 import { registerGenerateMigration } from "./commands/generate-migration.js";
@@ -73,6 +74,7 @@ registerTasks(program);
 registerTail(program);
 registerWait(program);
 registerDashboard(program);
+registerAlerts(program);
 
 /** The package's version (src/cli and dist/cli are both two levels below package.json). */
 function packageVersion(): string {

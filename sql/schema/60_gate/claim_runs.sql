@@ -134,7 +134,8 @@ begin
     for no key update skip locked
   ), u as (
     -- A run of a workflow version that does not exist (inserted by hand, a
-    -- broken restore) fails here, RF025, instead of running forever.
+    -- broken restore) fails here, RF025, instead of running forever (with
+    -- its run_failed event and failure alert).
     update rowflow.runs as r
     set status = case when c.known then 'running' else 'failed' end, started_at = v_now, updated_at = v_now,
         finished_at = case when c.known then null else v_now end,
@@ -145,6 +146,11 @@ begin
   ), bad as (
     insert into rowflow.events (run_id, type, data, at)
     select u.id, 'run_failed', pg_catalog.jsonb_build_object('error', u.error), v_now
+    from u where u.status = 'failed'
+  ), bad_alert as (
+    insert into rowflow.alerts (type, run_id, workflow, payload, next_attempt_at, created_at, retry_since)
+    select 'run.failed', u.id, u.workflow, rowflow._alert_payload(u.id, u.workflow, u.version, u.error, v_now),
+           v_now, v_now, v_now
     from u where u.status = 'failed'
   ), s as (
     select u.id as run_id, u.workflow, u.version, u.input, ws.name as step, ws.task, ws.attempts, ws.delay,
