@@ -39,6 +39,8 @@ create table rowflow.runs (
   rerun_of        bigint,                       -- the run this one reruns (rerun_from); null otherwise
   source_relid    oid,                          -- an attached table's oid: the run's source row (runs_for)
   source_key      text,                         -- that row's primary key as text (see the comment below)
+  traceparent     text,                         -- W3C trace context of the start (docs/observability.md, Traces)
+  tracestate      text,
   constraint input_is_object check (jsonb_typeof(input) = 'object'),
   constraint error_matches_status
     check (status in ('failed', 'compensating', 'cancelled') or error is null),
@@ -60,6 +62,11 @@ comment on column rowflow.runs.started_at is
 
 comment on column rowflow.runs.source_key is
   'The primary key of the business row whose change started the run (an attachment''s run; null for start_run(s)): the key column as text, or for a composite key a JSON array of the columns as text. rowflow.runs_for(table, key) finds the runs of a row.';
+
+comment on column rowflow.runs.traceparent is
+  'The W3C traceparent of the trace that started the run (start_run(s) trace_context, the client''s active span, or the transaction-local setting rowflow.traceparent for an attachment''s run), normalised to version 00; null when none or malformed. The worker''s step spans are its children.';
+comment on column rowflow.runs.tracestate is
+  'The W3C tracestate that came with traceparent (at most 512 characters), or null.';
 
 -- The runs of a business row (runs_for, on_delete, supersede:
 -- sql/schema/50_attach/_source_runs.sql). It costs every attached start one
