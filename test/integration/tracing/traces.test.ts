@@ -300,6 +300,37 @@ describe("with an OpenTelemetry SDK registered", () => {
     ).toEqual([["timeout", "timeout", SpanStatusCode.ERROR]]);
   });
 
+  it("an attempt whose run was cancelled while it ran has outcome cancelled, and no run span", async () => {
+    await define("tr-cancel", { steps: [{ name: "hold", task: "tr.hold" }] });
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const worker = await startTestWorker(db.url, {
+      syncWorkflows: false,
+      tasks: {
+        "tr.hold": async () => {
+          started();
+          await released;
+          return {};
+        },
+      },
+    });
+    cleanup.push(() => worker.stop());
+    const client = createClient({ connectionString: db.url, pollInterval: 50 });
+    cleanup.push(() => client.close());
+    const runId = await client.startRun("tr-cancel", {});
+    await running;
+    expect(await client.cancelRun(runId, "test")).toBe(true);
+    release();
+    const step = await waitFor(() => named(spansOf(runId), "rowflow.step ")[0]);
+    expect([step.attributes["rowflow.outcome"], step.attributes["rowflow.refusal"]]).toEqual([
+      "cancelled",
+      "step_terminal",
+    ]);
+    expect(named(spansOf(runId), "rowflow.run ")).toEqual([]);
+  });
+
   it("an explicit trace context (startRun's traceContext), and a plain INSERT after setTraceContext, continue the caller's trace", async () => {
     await define("tr-insert", { steps: [{ name: "a", task: "tr.a" }] });
     await db.query("create table tr_orders (id bigserial primary key, amount int)");
