@@ -164,6 +164,8 @@ CREATE TABLE rowflow.runs (
     rerun_of bigint,
     source_relid oid,
     source_key text,
+    traceparent text,
+    tracestate text,
     CONSTRAINT error_matches_status CHECK (((status = ANY (ARRAY['failed'::text, 'compensating'::text, 'cancelled'::text])) OR (error IS NULL))),
     CONSTRAINT finished_at_matches_status CHECK (((status = ANY (ARRAY['succeeded'::text, 'failed'::text, 'cancelled'::text])) = (finished_at IS NOT NULL))),
     CONSTRAINT input_is_object CHECK ((jsonb_typeof(input) = 'object'::text)),
@@ -188,6 +190,18 @@ COMMENT ON COLUMN rowflow.runs.started_by IS 'The session user whose transaction
 --
 
 COMMENT ON COLUMN rowflow.runs.source_key IS 'The primary key of the business row whose change started the run (an attachment''s run; null for start_run(s)): the key column as text, or for a composite key a JSON array of the columns as text. rowflow.runs_for(table, key) finds the runs of a row.';
+
+--
+-- Name: COLUMN runs.traceparent; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON COLUMN rowflow.runs.traceparent IS 'The W3C traceparent of the trace that started the run (start_run(s) trace_context, the client''s active span, or the transaction-local setting rowflow.traceparent for an attachment''s run), normalised to version 00; null when none or malformed. The worker''s step spans are its children.';
+
+--
+-- Name: COLUMN runs.tracestate; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON COLUMN rowflow.runs.tracestate IS 'The W3C tracestate that came with traceparent (at most 512 characters), or null.';
 
 --
 -- Name: _advance_chain_step(rowflow.runs, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -815,6 +829,8 @@ declare
 begin
   return E'\n#variable_conflict use_column\n<<rf_st>>\ndeclare\n'
     || E'  rf_mode text := pg_catalog.current_setting(''rowflow.mode'', true);\n'
+    || E'  rf_tp text := nullif(pg_catalog.current_setting(''rowflow.traceparent'', true), '''');\n'
+    || E'  rf_ts text;\n'
     || E'  rf_prio int;\n  rf_ids bigint[];\n  rf_srcs text[];\n  rf_version int;\n  rf_waiting boolean;\n'
     || E'  rf_n int;\n  rf_note text;\n'
     || E'begin\n'
@@ -828,19 +844,24 @@ begin
                               v_a.workflow, v_a.relid::int8, v_a.on_delete = 'compensate')
          || E'  end if;\n  if inputs is null then\n    return;\n  end if;\n' end
     || E'  if keys is null and rf_st.rf_prio is not null then\n'
+    || E'    if rf_st.rf_tp is not null then\n'
+    || E'      rf_st.rf_tp := rowflow._traceparent(rf_st.rf_tp);\n'
+    || E'      rf_st.rf_ts := case when rf_st.rf_tp is not null then\n'
+    || E'        rowflow._tracestate(pg_catalog.current_setting(''rowflow.tracestate'', true)) end;\n'
+    || E'    end if;\n'
     || E'    with rf_w as (\n'
     || pg_catalog.format(E'      select w.latest_version as version from rowflow.workflows as w where w.name = %L\n',
          v_a.workflow)
     || E'    ), rf_ins as (\n'
     || E'      insert into rowflow.runs as rf_r (workflow, version, status, input, priority, created_at, updated_at,\n'
-    || E'                                        source_relid, source_key)\n'
+    || E'                                        source_relid, source_key, traceparent, tracestate)\n'
     || pg_catalog.format(E'      select %L, rf_w.version, ''queued'',\n', v_a.workflow)
     || E'             case when pg_catalog.jsonb_typeof(rf_q.input) = ''object''\n'
     || E'                       and pg_catalog.pg_column_size(rf_q.input) <= 174762\n'
     || E'                       and pg_catalog.pg_column_compression(rf_q.input) is null\n'
     || E'                  then rf_q.input else rowflow._run_input(rf_q.input) end,\n'
-    || pg_catalog.format(E'             rf_st.rf_prio, pg_catalog.now(), pg_catalog.now(), %s::oid, rf_q.source\n',
-                         v_a.relid::int8)
+    || pg_catalog.format(E'             rf_st.rf_prio, pg_catalog.now(), pg_catalog.now(), %s::oid, rf_q.source,\n'
+                         || E'             rf_st.rf_tp, rf_st.rf_ts\n', v_a.relid::int8)
     || E'      from unnest(inputs, sources) with ordinality as rf_q(input, source, o), rf_w\n'
     || E'      order by rf_q.o\n'
     || E'      returning rf_r.id, rf_r.source_key\n'
@@ -951,7 +972,8 @@ begin
              'timeoutMs', (extract(epoch from ws.timeout) * 1000)::bigint,
              'idempotencyKey', 'rowflow:' || u.run_id || ':' || u.step,
              'kind', u.kind, 'runError', r.error,
-             'lease', rowflow._lease(_begin.key, u.run_id, u.step, u.attempt))), '{}')
+             'lease', rowflow._lease(_begin.key, u.run_id, u.step, u.attempt),
+             'traceparent', r.traceparent, 'tracestate', r.tracestate, 'runCreatedAt', r.created_at)), '{}')
     into v_os, v_results
     from u
     join rowflow.runs as r on r.id = u.run_id
@@ -1004,7 +1026,8 @@ begin
            'timeoutMs', (extract(epoch from t.timeout) * 1000)::bigint,
            'idempotencyKey', 'rowflow:' || b.run_id || ':' || b.step,
            'kind', b.kind, 'runError', r.error,
-           'lease', rowflow._lease(_begin.key, b.run_id, b.step, b.attempt))), '{}')
+           'lease', rowflow._lease(_begin.key, b.run_id, b.step, b.attempt),
+           'traceparent', r.traceparent, 'tracestate', r.tracestate, 'runCreatedAt', r.created_at)), '{}')
   into v_os, v_results
   from unnest(v_begun) as b
   join rowflow.runs as r on r.id = b.run_id
@@ -1563,7 +1586,8 @@ begin
         error = case when c.known then null else pg_catalog.jsonb_build_object('code', 'RF025',
                   'message', pg_catalog.format('workflow %s has no version %s', r.workflow, r.version)) end
     from c where r.id = c.id
-    returning r.id, r.workflow, r.version, r.input, r.priority, r.status, r.error
+    returning r.id, r.workflow, r.version, r.input, r.priority, r.status, r.error, r.traceparent, r.tracestate,
+              r.created_at
   ), bad as (
     insert into rowflow.events (run_id, type, data, at)
     select u.id, 'run_failed', pg_catalog.jsonb_build_object('error', u.error), v_now
@@ -1579,7 +1603,7 @@ begin
       greatest(-32768, least(32767, ws.priority + u.priority)) as priority, q.queue, g.go,
       (ws.n_deps = 0 and g.go and q.queue is null and coalesce(ws.delay, interval '0') <= interval '0'
        and ws.wait is null) as eligible, ws.wait is not null as arms,
-      u.priority as run_priority
+      u.priority as run_priority, u.traceparent, u.tracestate, u.created_at as run_created_at
     from u
     join rowflow.workflow_steps as ws on ws.workflow = u.workflow and ws.version = u.version and u.status = 'running'
     cross join lateral (
@@ -1644,7 +1668,8 @@ begin
            'timeoutMs', (extract(epoch from p.timeout) * 1000)::bigint,
            'idempotencyKey', 'rowflow:' || p.run_id || ':' || p.step,
            'kind', 'step', 'runError', null, 'priority', p.priority,
-           'lease', rowflow._lease(_claim.key, p.run_id, p.step, 1))
+           'lease', rowflow._lease(_claim.key, p.run_id, p.step, 1),
+           'traceparent', p.traceparent, 'tracestate', p.tracestate, 'runCreatedAt', p.run_created_at)
            order by p.run_priority, p.run_id, p.priority, p.step)
            filter (where p.status = 'running'), '[]'::jsonb) as taken,
          count(*) filter (where p.status = 'queued')::int as queued,
@@ -2008,10 +2033,10 @@ $_$;
 COMMENT ON FUNCTION rowflow._compile_wait(step jsonb, what text, owner name) IS 'Internal: validates a step''s startAt / wait / human / waitFor and answers its compiled wait (workflow_steps.wait), or null.';
 
 --
--- Name: _context(bigint, text, text, integer, integer, text, text, integer, jsonb, jsonb, interval, jsonb, text); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: _context(bigint, text, text, integer, integer, text, text, integer, jsonb, jsonb, interval, jsonb, text, text, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow._context(run_id bigint, step text, kind text, attempt integer, max_attempts integer, task text, workflow text, version integer, input jsonb, deps jsonb, timeout interval, run_error jsonb, lease text) RETURNS jsonb
+CREATE FUNCTION rowflow._context(run_id bigint, step text, kind text, attempt integer, max_attempts integer, task text, workflow text, version integer, input jsonb, deps jsonb, timeout interval, run_error jsonb, lease text, traceparent text, tracestate text, run_created_at timestamp with time zone) RETURNS jsonb
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO ''
     AS $$
@@ -2033,7 +2058,10 @@ begin
     'idempotencyKey', 'rowflow:' || _context.run_id || ':' || _context.step,
     'kind', _context.kind,
     'runError', _context.run_error,
-    'lease', _context.lease);
+    'lease', _context.lease,
+    'traceparent', _context.traceparent,
+    'tracestate', _context.tracestate,
+    'runCreatedAt', _context.run_created_at);
 end;
 $$;
 
@@ -3237,10 +3265,10 @@ CREATE FUNCTION rowflow._queue_name(queue_name text, queue_key jsonpath, ctx jso
 $$;
 
 --
--- Name: _queue_runs(text, integer, jsonb[], text[], integer, timestamp with time zone, oid, text[]); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: _queue_runs(text, integer, jsonb[], text[], integer, timestamp with time zone, oid, text[], text, text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow._queue_runs(workflow text, version integer, inputs jsonb[], keys text[], priority integer, now timestamp with time zone, source_relid oid DEFAULT NULL::oid, sources text[] DEFAULT NULL::text[]) RETURNS bigint[]
+CREATE FUNCTION rowflow._queue_runs(workflow text, version integer, inputs jsonb[], keys text[], priority integer, now timestamp with time zone, source_relid oid DEFAULT NULL::oid, sources text[] DEFAULT NULL::text[], traceparent text DEFAULT NULL::text, tracestate text DEFAULT NULL::text) RETURNS bigint[]
     LANGUAGE plpgsql
     SET search_path TO ''
     SET plan_cache_mode TO 'force_generic_plan'
@@ -3289,9 +3317,10 @@ begin
   -- WAL record and an arbiter probe per row even for a null key).
   if _queue_runs.keys is null and v_n = 1 then
     insert into rowflow.runs as r (workflow, version, status, input, priority, created_at, updated_at, source_relid,
-                                   source_key)
+                                   source_key, traceparent, tracestate)
     values (_queue_runs.workflow, _queue_runs.version, 'queued', _queue_runs.inputs[1], _queue_runs.priority,
-            v_now, v_now, _queue_runs.source_relid, _queue_runs.sources[1])
+            v_now, v_now, _queue_runs.source_relid, _queue_runs.sources[1], _queue_runs.traceparent,
+            _queue_runs.tracestate)
     returning r.id into v_id;
     v_ids := array[v_id];
   elsif _queue_runs.keys is null then
@@ -3299,9 +3328,9 @@ begin
     v_ids := array(select pg_catalog.nextval('rowflow.runs_id_seq'::regclass)
                    from pg_catalog.generate_series(1, v_n));
     insert into rowflow.runs as r (id, workflow, version, status, input, priority, created_at, updated_at,
-                                   source_relid, source_key)
+                                   source_relid, source_key, traceparent, tracestate)
     select v_ids[t.o], _queue_runs.workflow, _queue_runs.version, 'queued', t.i, _queue_runs.priority, v_now, v_now,
-           _queue_runs.source_relid, _queue_runs.sources[t.o]
+           _queue_runs.source_relid, _queue_runs.sources[t.o], _queue_runs.traceparent, _queue_runs.tracestate
     from unnest(_queue_runs.inputs) with ordinality as t(i, o)
     order by t.o;
   else
@@ -3310,9 +3339,10 @@ begin
     v_ids := array(select pg_catalog.nextval('rowflow.runs_id_seq'::regclass)
                    from pg_catalog.generate_series(1, v_n));
     insert into rowflow.runs as r (id, workflow, version, status, input, idempotency_key, priority,
-                                   created_at, updated_at, source_relid, source_key)
+                                   created_at, updated_at, source_relid, source_key, traceparent, tracestate)
     select v_ids[t.o], _queue_runs.workflow, _queue_runs.version, 'queued', t.i, t.k, _queue_runs.priority,
-           v_now, v_now, _queue_runs.source_relid, _queue_runs.sources[t.o]
+           v_now, v_now, _queue_runs.source_relid, _queue_runs.sources[t.o], _queue_runs.traceparent,
+           _queue_runs.tracestate
     from unnest(_queue_runs.inputs, _queue_runs.keys) with ordinality as t(i, k, o)
     order by t.o
     on conflict (workflow, idempotency_key) where idempotency_key is not null do nothing;
@@ -3334,10 +3364,10 @@ end;
 $$;
 
 --
--- Name: FUNCTION _queue_runs(workflow text, version integer, inputs jsonb[], keys text[], priority integer, now timestamp with time zone, source_relid oid, sources text[]); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION _queue_runs(workflow text, version integer, inputs jsonb[], keys text[], priority integer, now timestamp with time zone, source_relid oid, sources text[], traceparent text, tracestate text); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow._queue_runs(workflow text, version integer, inputs jsonb[], keys text[], priority integer, now timestamp with time zone, source_relid oid, sources text[]) IS 'Internal: inserts queued runs (RF022 input checks, idempotency keys) and wakes workers; ids in input order.';
+COMMENT ON FUNCTION rowflow._queue_runs(workflow text, version integer, inputs jsonb[], keys text[], priority integer, now timestamp with time zone, source_relid oid, sources text[], traceparent text, tracestate text) IS 'Internal: inserts queued runs (RF022 input checks, idempotency keys) and wakes workers; ids in input order.';
 
 --
 -- Name: _refusals(bigint[], text[], integer[], integer[], text[], text); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -3445,7 +3475,8 @@ begin
                'if', z.if_path::text, 'arms', z.wait is not null,
                'context', case when z.eligible and z.rn <= coalesce(v_takes[z.origin], 0) then
                  rowflow._context(z.run_id, z.name, 'step', 1, z.attempts, z.task, z.workflow, z.version, z.input,
-                                  z.deps, z.timeout, null, rowflow._lease(_release.key, z.run_id, z.name, 1)) end)
+                                  z.deps, z.timeout, null, rowflow._lease(_release.key, z.run_id, z.name, 1),
+                                  z.traceparent, z.tracestate, z.run_created_at) end)
            )::rowflow.released_step order by z.run_id, z.name), '{}')
     into v_dec
     from (
@@ -3458,7 +3489,8 @@ begin
            and (v_yield is null or x.eff_priority <= v_yield)) as eligible
         from (
           select d.origin, d.run_id, d.name, ws.task, ws.attempts, ws.delay, ws.timeout, ws.queue_name, ws.wait,
-            ws.queue_key, ws.if_path, r.workflow, r.version, r.input,
+            ws.queue_key, ws.if_path, r.workflow, r.version, r.input, r.traceparent, r.tracestate,
+            r.created_at as run_created_at,
             greatest(-32768, least(32767, ws.priority + r.priority)) as eff_priority,
             sr.step is not null as existed,
             coalesce(sr.deps_remaining, ws.n_deps) - d.n as remaining,
@@ -4116,6 +4148,8 @@ CREATE FUNCTION rowflow._start_attached(attachment_id integer, workflow text, in
 #variable_conflict use_column
 declare
   v_mode text := pg_catalog.current_setting('rowflow.mode', true);
+  v_tp text := rowflow._traceparent(nullif(pg_catalog.current_setting('rowflow.traceparent', true), ''));
+  v_ts text;
   v_prio int;
   v_wf record;
   v_id bigint;
@@ -4148,6 +4182,10 @@ begin
     return null;
   end if;
 
+  if v_tp is not null then
+    v_ts := rowflow._tracestate(pg_catalog.current_setting('rowflow.tracestate', true));
+  end if;
+
   -- PHASE 1: the runs. One row without an idempotency key (an app's plain
   -- INSERT) is inlined: one INSERT, no further plpgsql call; everything else
   -- (and a bad input, for its RF022) goes through _queue_runs.
@@ -4156,9 +4194,9 @@ begin
      and pg_catalog.pg_column_size(_start_attached.inputs[1]) <= 174762 then
     v_now := pg_catalog.now();
     insert into rowflow.runs as r (workflow, version, status, input, priority, created_at, updated_at, source_relid,
-                                   source_key)
+                                   source_key, traceparent, tracestate)
     values (v_wf.name, v_wf.latest_version, 'queued', _start_attached.inputs[1], v_prio, v_now, v_now,
-            _start_attached.source_relid, _start_attached.sources[1])
+            _start_attached.source_relid, _start_attached.sources[1], v_tp, v_ts)
     returning r.id into v_id;
     v_woke := rowflow._wake_all(0, 1, pg_catalog.jsonb_build_object('run', v_id));
     v_ranges := pg_catalog.set_config('rowflow.pending_runs',
@@ -4167,7 +4205,7 @@ begin
     return array[v_id];
   end if;
   v_ids := rowflow._queue_runs(v_wf.name, v_wf.latest_version, _start_attached.inputs, _start_attached.keys,
-                               v_prio, null, _start_attached.source_relid, _start_attached.sources);
+                               v_prio, null, _start_attached.source_relid, _start_attached.sources, v_tp, v_ts);
   v_runs := v_ids;
   -- A key repeated within the statement maps several rows to one run.
   v_ids := array(select distinct x from unnest(v_ids) as x order by x);
@@ -4297,6 +4335,59 @@ begin
   end if;
 end;
 $$;
+
+--
+-- Name: _traceparent(text); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._traceparent(value text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+#variable_conflict use_column
+declare
+  v text := _traceparent.value;
+begin
+  if v is null or pg_catalog.length(v) < 55 or pg_catalog.length(v) > 512
+     or v !~ '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(-|$)'
+     or pg_catalog.left(v, 2) = 'ff' or (pg_catalog.left(v, 2) = '00' and pg_catalog.length(v) <> 55)
+     or pg_catalog.substr(v, 4, 32) = '00000000000000000000000000000000'
+     or pg_catalog.substr(v, 37, 16) = '0000000000000000' then
+    return null;
+  end if;
+  return '00' || pg_catalog.substr(v, 3, 53);
+end;
+$_$;
+
+--
+-- Name: FUNCTION _traceparent(value text); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._traceparent(value text) IS 'Internal: a W3C traceparent normalised to version 00, or null when it is not valid (ignored, never an error).';
+
+--
+-- Name: _tracestate(text); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._tracestate(value text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+#variable_conflict use_column
+begin
+  if _tracestate.value is null or _tracestate.value = '' or pg_catalog.length(_tracestate.value) > 512
+     or _tracestate.value !~ '^[\x20-\x7e]+$' then
+    return null;
+  end if;
+  return _tracestate.value;
+end;
+$_$;
+
+--
+-- Name: FUNCTION _tracestate(value text); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._tracestate(value text) IS 'Internal: a W3C tracestate (at most 512 printable ASCII characters), or null when unfit (ignored, never an error).';
 
 --
 -- Name: _trusted(); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -5373,7 +5464,8 @@ begin
                  'idempotencyKey', 'rowflow:' || u.run_id || ':' || u.step,
                  'kind', 'step', 'runError', null,
                  'priority', greatest(-32768, least(32767, ws.priority + r.priority)),
-                 'lease', rowflow._lease(v_key, u.run_id, u.step, 1))
+                 'lease', rowflow._lease(v_key, u.run_id, u.step, 1),
+                 'traceparent', r.traceparent, 'tracestate', r.tracestate, 'runCreatedAt', r.created_at)
                     when u.status = 'queued' and u.locked_by is not null then pg_catalog.jsonb_build_object(
                  'runId', u.run_id::text, 'step', u.step, 'attempt', 1,
                  'priority', greatest(-32768, least(32767, ws.priority + r.priority))) end
@@ -7311,7 +7403,9 @@ CREATE VIEW rowflow.visible_runs WITH (security_barrier='true') AS
     r.started_by,
     r.rerun_of,
     r.source_relid,
-    r.source_key
+    r.source_key,
+    r.traceparent,
+    r.tracestate
    FROM rowflow.runs r
   WHERE ((r.started_by = SESSION_USER) OR ( SELECT rowflow._may('viewer'::text) AS _may));
 
@@ -7548,10 +7642,10 @@ $$;
 COMMENT ON FUNCTION rowflow.skip_step(run_id bigint, step text, output jsonb, reason text, now timestamp with time zone) IS 'Settles a pending or queued step of a running run by hand: succeeded with the given output object, or skipped (null); releases its dependents through the gate. Answers what changed.';
 
 --
--- Name: start_run(text, jsonb, text, integer, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: start_run(text, jsonb, text, integer, timestamp with time zone, jsonb); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow.start_run(workflow text, input jsonb DEFAULT '{}'::jsonb, idempotency_key text DEFAULT NULL::text, priority integer DEFAULT 0, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS bigint
+CREATE FUNCTION rowflow.start_run(workflow text, input jsonb DEFAULT '{}'::jsonb, idempotency_key text DEFAULT NULL::text, priority integer DEFAULT 0, now timestamp with time zone DEFAULT NULL::timestamp with time zone, trace_context jsonb DEFAULT NULL::jsonb) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -7561,22 +7655,22 @@ begin
   select s into v_id
   from rowflow.start_runs(start_run.workflow, array[start_run.input],
                           case when start_run.idempotency_key is null then null else array[start_run.idempotency_key] end,
-                          start_run.priority, start_run.now) as s;
+                          start_run.priority, start_run.now, start_run.trace_context) as s;
   return v_id;
 end;
 $$;
 
 --
--- Name: FUNCTION start_run(workflow text, input jsonb, idempotency_key text, priority integer, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION start_run(workflow text, input jsonb, idempotency_key text, priority integer, now timestamp with time zone, trace_context jsonb); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.start_run(workflow text, input jsonb, idempotency_key text, priority integer, now timestamp with time zone) IS 'Starts one queued run (see start_runs). With an idempotency key that already has a run, returns that run and creates nothing.';
+COMMENT ON FUNCTION rowflow.start_run(workflow text, input jsonb, idempotency_key text, priority integer, now timestamp with time zone, trace_context jsonb) IS 'Starts one queued run (see start_runs). With an idempotency key that already has a run, returns that run and creates nothing.';
 
 --
--- Name: start_runs(text, jsonb[], text[], integer, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: start_runs(text, jsonb[], text[], integer, timestamp with time zone, jsonb); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow.start_runs(workflow text, inputs jsonb[], idempotency_keys text[] DEFAULT NULL::text[], priority integer DEFAULT 0, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS SETOF bigint
+CREATE FUNCTION rowflow.start_runs(workflow text, inputs jsonb[], idempotency_keys text[] DEFAULT NULL::text[], priority integer DEFAULT 0, now timestamp with time zone DEFAULT NULL::timestamp with time zone, trace_context jsonb DEFAULT NULL::jsonb) RETURNS SETOF bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -7584,6 +7678,8 @@ CREATE FUNCTION rowflow.start_runs(workflow text, inputs jsonb[], idempotency_ke
 declare
   v_wf rowflow.workflows;
   v_n int := coalesce(cardinality(start_runs.inputs), 0);
+  v_tp text;
+  v_ts text;
 begin
   -- GUARD: workflow, arguments.
   select w.* into v_wf from rowflow.workflows as w where w.name = start_runs.workflow;
@@ -7601,17 +7697,27 @@ begin
   if v_n = 0 then
     return;
   end if;
+  -- The trace context: kept when valid, else ignored (see above).
+  if start_runs.trace_context is not null then
+    v_tp := rowflow._traceparent(case pg_catalog.jsonb_typeof(start_runs.trace_context)
+                                   when 'object' then start_runs.trace_context ->> 'traceparent'
+                                   when 'string' then start_runs.trace_context #>> '{}' end);
+    if v_tp is not null and pg_catalog.jsonb_typeof(start_runs.trace_context) = 'object' then
+      v_ts := rowflow._tracestate(start_runs.trace_context ->> 'tracestate');
+    end if;
+  end if;
   -- PHASE 1: the rows.
   return query select unnest(rowflow._queue_runs(v_wf.name, v_wf.latest_version, start_runs.inputs,
-                                                 start_runs.idempotency_keys, start_runs.priority, start_runs.now));
+                                                 start_runs.idempotency_keys, start_runs.priority, start_runs.now,
+                                                 null, null, v_tp, v_ts));
 end;
 $$;
 
 --
--- Name: FUNCTION start_runs(workflow text, inputs jsonb[], idempotency_keys text[], priority integer, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION start_runs(workflow text, inputs jsonb[], idempotency_keys text[], priority integer, now timestamp with time zone, trace_context jsonb); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.start_runs(workflow text, inputs jsonb[], idempotency_keys text[], priority integer, now timestamp with time zone) IS 'Starts one queued run per input (latest version); a worker claims them (those of a paused workflow once it is resumed). Returns run ids in input order. RF020 unknown workflow, RF022 bad input.';
+COMMENT ON FUNCTION rowflow.start_runs(workflow text, inputs jsonb[], idempotency_keys text[], priority integer, now timestamp with time zone, trace_context jsonb) IS 'Starts one queued run per input (latest version); a worker claims them (those of a paused workflow once it is resumed). Returns run ids in input order. RF020 unknown workflow, RF022 bad input.';
 
 --
 -- Name: unmark_waiting(text, text); Type: FUNCTION; Schema: rowflow; Owner: -

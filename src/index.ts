@@ -12,6 +12,7 @@ export {
   type StartRunsOptions,
 } from "./client/create-client.js";
 export type { RunChange, RunChangeListener } from "./client/run-listener.js";
+export { setTraceContext, type TraceSettingTarget } from "./client/set-trace-context.js";
 export type { WaitForRunOptions } from "./client/wait-for-run.js";
 export type { WaitForRunsOptions } from "./client/wait-for-runs.js";
 export { WaitTimeoutError } from "./client/wait-timeout-error.js";
@@ -102,6 +103,7 @@ export {
   RowflowSqlError,
 } from "./errors.js";
 export type { AlertOptions } from "./worker/alerts/alert-options.js";
+export type { TraceContext } from "./tracing/trace-context.js";
 export {
   fatal,
   FatalError,

@@ -171,6 +171,14 @@ export interface RowflowRuns {
    */
   started_by: Generated<string>;
   status: string;
+  /**
+   * The W3C traceparent of the trace that started the run (start_run(s) trace_context, the client's active span, or the transaction-local setting rowflow.traceparent for an attachment's run), normalised to version 00; null when none or malformed. The worker's step spans are its children.
+   */
+  traceparent: string | null;
+  /**
+   * The W3C tracestate that came with traceparent (at most 512 characters), or null.
+   */
+  tracestate: string | null;
   updated_at: Timestamp;
   version: number;
   workflow: string;
@@ -349,6 +357,8 @@ export interface RowflowVisibleRuns {
   started_at: Timestamp | null;
   started_by: string | null;
   status: string | null;
+  traceparent: string | null;
+  tracestate: string | null;
   updated_at: Timestamp | null;
   version: number | null;
   workflow: string | null;

@@ -142,7 +142,8 @@ begin
         error = case when c.known then null else pg_catalog.jsonb_build_object('code', 'RF025',
                   'message', pg_catalog.format('workflow %s has no version %s', r.workflow, r.version)) end
     from c where r.id = c.id
-    returning r.id, r.workflow, r.version, r.input, r.priority, r.status, r.error
+    returning r.id, r.workflow, r.version, r.input, r.priority, r.status, r.error, r.traceparent, r.tracestate,
+              r.created_at
   ), bad as (
     insert into rowflow.events (run_id, type, data, at)
     select u.id, 'run_failed', pg_catalog.jsonb_build_object('error', u.error), v_now
@@ -158,7 +159,7 @@ begin
       greatest(-32768, least(32767, ws.priority + u.priority)) as priority, q.queue, g.go,
       (ws.n_deps = 0 and g.go and q.queue is null and coalesce(ws.delay, interval '0') <= interval '0'
        and ws.wait is null) as eligible, ws.wait is not null as arms,
-      u.priority as run_priority
+      u.priority as run_priority, u.traceparent, u.tracestate, u.created_at as run_created_at
     from u
     join rowflow.workflow_steps as ws on ws.workflow = u.workflow and ws.version = u.version and u.status = 'running'
     cross join lateral (
@@ -223,7 +224,8 @@ begin
            'timeoutMs', (extract(epoch from p.timeout) * 1000)::bigint,
            'idempotencyKey', 'rowflow:' || p.run_id || ':' || p.step,
            'kind', 'step', 'runError', null, 'priority', p.priority,
-           'lease', rowflow._lease(_claim.key, p.run_id, p.step, 1))
+           'lease', rowflow._lease(_claim.key, p.run_id, p.step, 1),
+           'traceparent', p.traceparent, 'tracestate', p.tracestate, 'runCreatedAt', p.run_created_at)
            order by p.run_priority, p.run_id, p.priority, p.step)
            filter (where p.status = 'running'), '[]'::jsonb) as taken,
          count(*) filter (where p.status = 'queued')::int as queued,

@@ -23,8 +23,8 @@ const kinds: readonly Kind[] = ["app", "worker", "operator", "viewer"];
  */
 const functions: Record<string, readonly Kind[]> = {
   // Starting and following runs.
-  "start_run(text,jsonb,text,integer,timestamp with time zone)": ["app", "operator"],
-  "start_runs(text,jsonb[],text[],integer,timestamp with time zone)": ["app", "operator"],
+  "start_run(text,jsonb,text,integer,timestamp with time zone,jsonb)": ["app", "operator"],
+  "start_runs(text,jsonb[],text[],integer,timestamp with time zone,jsonb)": ["app", "operator"],
   "cancel_run(bigint,text,timestamp with time zone,boolean)": ["app", "operator"],
   "pending_runs()": ["app", "operator", "viewer"],
   "mark_waiting(text,text,interval,timestamp with time zone)": kinds,
