@@ -166,6 +166,8 @@ CREATE TABLE rowflow.runs (
     source_key text,
     traceparent text,
     tracestate text,
+    parent_run_id bigint,
+    parent_step text,
     CONSTRAINT error_matches_status CHECK (((status = ANY (ARRAY['failed'::text, 'compensating'::text, 'cancelled'::text])) OR (error IS NULL))),
     CONSTRAINT finished_at_matches_status CHECK (((status = ANY (ARRAY['succeeded'::text, 'failed'::text, 'cancelled'::text])) = (finished_at IS NOT NULL))),
     CONSTRAINT input_is_object CHECK ((jsonb_typeof(input) = 'object'::text)),
@@ -202,6 +204,12 @@ COMMENT ON COLUMN rowflow.runs.traceparent IS 'The W3C traceparent of the trace 
 --
 
 COMMENT ON COLUMN rowflow.runs.tracestate IS 'The W3C tracestate that came with traceparent (at most 512 characters), or null.';
+
+--
+-- Name: COLUMN runs.parent_run_id; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON COLUMN rowflow.runs.parent_run_id IS 'A child run (a "child" step, docs/spec.md "Child workflows"): the run whose step parent_step started it; null otherwise. The parent step waits for this run and takes its outcome (rowflow.settle_child).';
 
 --
 -- Name: _advance_chain_step(rowflow.runs, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -1710,6 +1718,48 @@ end;
 $$;
 
 --
+-- Name: _compile_child(jsonb, text); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._compile_child(spec jsonb, what text) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+#variable_conflict use_column
+declare
+  v_key text;
+begin
+  if jsonb_typeof(_compile_child.spec) is distinct from 'object' then
+    raise exception '%: "child" must be an object like {"workflow": "shipping", "input": "$.steps.pack"}',
+      _compile_child.what using errcode = 'RF001';
+  end if;
+  for v_key in select k from jsonb_object_keys(_compile_child.spec) as k order by k loop
+    if v_key not in ('workflow', 'input') then
+      raise exception '%: unknown child option %; allowed: workflow, input', _compile_child.what,
+        to_jsonb(left(v_key, 100))::text using errcode = 'RF002';
+    end if;
+  end loop;
+  if jsonb_typeof(_compile_child.spec -> 'workflow') is distinct from 'string' then
+    raise exception '%: child.workflow is required: the name of the workflow to start', _compile_child.what
+      using errcode = 'RF001';
+  end if;
+  if (_compile_child.spec ->> 'workflow') !~ '^[a-z][a-z0-9_-]{0,62}$' then
+    raise exception '%: invalid child.workflow name %: use 1-63 characters a-z, 0-9, "_" or "-", starting with a lowercase letter',
+      _compile_child.what, left((_compile_child.spec -> 'workflow')::text, 100) using errcode = 'RF004';
+  end if;
+  return pg_catalog.jsonb_build_object('kind', 'child', 'workflow', _compile_child.spec ->> 'workflow',
+    'input', rowflow._compile_path(coalesce(_compile_child.spec -> 'input', '"$.input"'),
+                                   _compile_child.what || ': child.input')::text);
+end;
+$_$;
+
+--
+-- Name: FUNCTION _compile_child(spec jsonb, what text); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._compile_child(spec jsonb, what text) IS 'Internal: validates a step''s "child" option (workflow, input path) and answers its part of the compiled wait.';
+
+--
 -- Name: _compile_path(jsonb, text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -1884,7 +1934,8 @@ CREATE FUNCTION rowflow._compile_wait(step jsonb, what text, owner name) RETURNS
     AS $_$
 #variable_conflict use_column
 declare
-  v_kinds text[] := array(select k from unnest(array['wait', 'human', 'waitFor']) as k where _compile_wait.step ? k);
+  v_kinds text[] := array(select k from unnest(array['wait', 'human', 'waitFor', 'child']) as k
+                          where _compile_wait.step ? k);
   v_kind text;
   v_spec jsonb;
   v_key text;
@@ -1903,11 +1954,16 @@ begin
   end if;
   v_kind := v_kinds[1];
   if v_kind is not null then
+    -- A child step keeps attempts and backoff: a failed child is retried
+    -- by starting a new one (rowflow.settle_child).
     select k into v_key from jsonb_object_keys(_compile_wait.step) as k
-    where k in ('task', 'attempts', 'backoff', 'timeout', 'compensate', 'queue') order by k limit 1;
+    where k in ('task', 'attempts', 'backoff', 'timeout', 'compensate', 'queue')
+      and not (v_kind = 'child' and k in ('attempts', 'backoff')) order by k limit 1;
     if found then
       raise exception '%: a "%" step has no task; "%" does not apply to it', _compile_wait.what, v_kind, v_key
-        using errcode = 'RF002', hint = 'A wait step may have name, dependsOn, priority, delay, if and startAt.';
+        using errcode = 'RF002', hint = case when v_kind = 'child'
+          then 'A child step may have name, dependsOn, priority, delay, if, startAt, attempts and backoff.'
+          else 'A wait step may have name, dependsOn, priority, delay, if and startAt.' end;
     end if;
   end if;
 
@@ -1940,6 +1996,9 @@ begin
   end if;
   if v_kind is null then
     return v_out || '{"kind": "time"}';
+  end if;
+  if v_kind = 'child' then
+    return v_out || rowflow._compile_child(_compile_wait.step -> 'child', _compile_wait.what);
   end if;
 
   -- PHASE 2: the kind's own options.
@@ -2326,7 +2385,9 @@ begin
     v_ids := rowflow._add_step_jobs(array[row(v_sr.run_id, v_sr.step, v_sr.attempt + 1,
       rowflow._queue_name(v_ws.queue_name, v_ws.queue_key, jsonb_build_object('input', v_run.input,
         'steps', case when v_sr.kind = 'step' then rowflow._deps_outputs(v_sr.run_id, v_ws.depends_on) else '{}' end)),
-      v_retry_at, coalesce(v_ws.priority, 0) + v_run.priority)::rowflow.step_job]);
+      v_retry_at, coalesce(v_ws.priority, 0) + v_run.priority)::rowflow.step_job],
+      -- A child step's next attempt is armed again: a new child run.
+      case when v_sr.kind = 'step' and v_ws.wait ->> 'kind' = 'child' then 'rowflow:wait' else 'rowflow:step' end);
     update rowflow.step_runs as sr
     set status = 'queued', attempt = sr.attempt + 1, error = v_error_in, job_id = v_ids[1], started_at = null,
         locked_by = null
@@ -4235,6 +4296,171 @@ $$;
 COMMENT ON FUNCTION rowflow._start_attached(attachment_id integer, workflow text, inputs jsonb[], keys text[], source_relid oid, sources text[]) IS 'Internal: the one call a generated attachment trigger makes per statement (mode, queued runs, pending_runs bookkeeping); returns the run ids in input order.';
 
 --
+-- Name: step_runs; Type: TABLE; Schema: rowflow; Owner: -
+--
+
+CREATE TABLE rowflow.step_runs (
+    run_id bigint NOT NULL,
+    step text NOT NULL,
+    kind text DEFAULT 'step'::text NOT NULL,
+    status text NOT NULL,
+    deps_remaining smallint DEFAULT 0 NOT NULL,
+    attempt smallint DEFAULT 0 NOT NULL,
+    max_attempts smallint NOT NULL,
+    seq smallint,
+    output jsonb,
+    error jsonb,
+    created_at timestamp with time zone NOT NULL,
+    started_at timestamp with time zone,
+    finished_at timestamp with time zone,
+    job_id bigint,
+    queued_at timestamp with time zone,
+    locked_by text,
+    lost_attempts smallint DEFAULT 0 NOT NULL,
+    CONSTRAINT step_run_is_valid CHECK (rowflow._check_step_run(kind, status, deps_remaining, attempt, max_attempts, seq, started_at, finished_at, locked_by))
+);
+
+--
+-- Name: COLUMN step_runs.queued_at; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON COLUMN rowflow.step_runs.queued_at IS 'When the step run was first queued (ready to run); null while pending and for a step skipped or cancelled before.';
+
+--
+-- Name: COLUMN step_runs.locked_by; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON COLUMN rowflow.step_runs.locked_by IS 'The worker (graphile pool id) a queued or running step was handed to directly, without a job (a lease); null otherwise.';
+
+--
+-- Name: COLUMN step_runs.lost_attempts; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON COLUMN rowflow.step_runs.lost_attempts IS 'Attempts of this step lost with their worker or its connection (error kind worker_lost). Each one also raised max_attempts by one, so lost attempts do not use up the step''s attempts; the third one fails the step as poison (RF_POISON).';
+
+--
+-- Name: workflow_steps; Type: TABLE; Schema: rowflow; Owner: -
+--
+
+CREATE TABLE rowflow.workflow_steps (
+    workflow text NOT NULL,
+    version integer NOT NULL,
+    idx smallint NOT NULL,
+    name text NOT NULL,
+    task text NOT NULL,
+    depends_on text[] NOT NULL,
+    dependents text[] NOT NULL,
+    n_deps smallint NOT NULL,
+    attempts smallint NOT NULL,
+    backoff_type text NOT NULL,
+    backoff_base interval NOT NULL,
+    backoff_max interval NOT NULL,
+    backoff_jitter double precision NOT NULL,
+    timeout interval,
+    priority smallint NOT NULL,
+    queue_name text,
+    queue_key jsonpath,
+    delay interval,
+    if_path jsonpath,
+    compensate text,
+    wait jsonb,
+    CONSTRAINT backoff_type_is_valid CHECK ((backoff_type = ANY (ARRAY['fixed'::text, 'exponential'::text]))),
+    CONSTRAINT n_deps_matches CHECK ((n_deps = cardinality(depends_on)))
+);
+
+--
+-- Name: COLUMN workflow_steps.wait; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON COLUMN rowflow.workflow_steps.wait IS 'How the step waits (sql/schema/30_define/_compile_wait.sql): {"kind": "time" | "signal" | "human" | "row", …}; null for a plain step. A step with a wait is queued as a rowflow:wait job, which arms it (rowflow.arm_step).';
+
+--
+-- Name: _start_child(rowflow.runs, rowflow.workflow_steps, rowflow.step_runs, jsonb, jsonb, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._start_child(run rowflow.runs, ws rowflow.workflow_steps, sr rowflow.step_runs, wait jsonb, ctx jsonb, now timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  c_max_depth constant int := 10;
+  v_run rowflow.runs := _start_child.run;
+  v_sr rowflow.step_runs := _start_child.sr;
+  v_workflow text := _start_child.wait ->> 'workflow';
+  v_version int;
+  v_input jsonb;
+  v_depth int;
+  v_key text;
+  v_child rowflow.runs;
+begin
+  -- GUARD: the depth, the workflow, the input.
+  with recursive up as (
+    select r.parent_run_id as id, 1 as depth from rowflow.runs as r where r.id = v_run.id
+    union all
+    select r.parent_run_id, up.depth + 1 from up join rowflow.runs as r on r.id = up.id
+    where up.depth <= c_max_depth
+  )
+  select count(*)::int into v_depth from up where up.id is not null;
+  if v_depth >= c_max_depth then
+    return rowflow._fail_wait(v_run.id, v_sr.step, v_sr.attempt, pg_catalog.jsonb_build_object(
+      'message', pg_catalog.format('run %s already has %s ancestor runs; a child workflow may be at most %s levels deep',
+                                   v_run.id, v_depth, c_max_depth),
+      'code', 'child_depth'), _start_child.now);
+  end if;
+  select w.latest_version into v_version from rowflow.workflows as w where w.name = v_workflow;
+  if v_version is null then
+    return rowflow._fail_wait(v_run.id, v_sr.step, v_sr.attempt, pg_catalog.jsonb_build_object(
+      'message', pg_catalog.format('child workflow %s is not defined', v_workflow), 'code', 'child_workflow'),
+      _start_child.now);
+  end if;
+  v_input := jsonb_path_query_first(_start_child.ctx, (_start_child.wait ->> 'input')::jsonpath, '{}', true);
+  if v_input is null or pg_catalog.jsonb_typeof(v_input) <> 'object' then
+    return rowflow._fail_wait(v_run.id, v_sr.step, v_sr.attempt, pg_catalog.jsonb_build_object(
+      'message', pg_catalog.format('child.input %s gave %s, not a JSON object', _start_child.wait ->> 'input',
+                                   coalesce(pg_catalog.jsonb_typeof(v_input), 'nothing')),
+      'code', 'child_input'), _start_child.now);
+  end if;
+
+  -- PHASE 1: the child run, once per parent step attempt.
+  v_key := pg_catalog.format('rowflow:child:%s:%s:%s:%s', v_run.id, v_sr.step, v_sr.attempt,
+                             (pg_catalog.date_part('epoch', v_sr.created_at) * 1000000)::bigint);
+  insert into rowflow.runs as r (workflow, version, status, input, idempotency_key, priority, created_at, updated_at,
+                                 started_by, parent_run_id, parent_step)
+  values (v_workflow, v_version, 'queued', v_input, v_key, v_run.priority, _start_child.now, _start_child.now,
+          v_run.started_by, v_run.id, v_sr.step)
+  on conflict (workflow, idempotency_key) where idempotency_key is not null do nothing
+  returning r.* into v_child;
+  if v_child.id is null then
+    select r.* into v_child from rowflow.runs as r where r.workflow = v_workflow and r.idempotency_key = v_key;
+  end if;
+
+  -- PHASE 2: the wait (no deadline job), its event, the wake-ups. A child
+  -- found already ended (by its key) gets its rowflow:child job now.
+  insert into rowflow.step_waits (run_id, step, kind, child_run_id, since)
+  values (v_run.id, v_sr.step, 'child', v_child.id, _start_child.now);
+  perform rowflow._wait_deadline(v_run, _start_child.ws, v_sr, null);
+  if v_child.finished_at is not null then
+    perform rowflow._add_step_jobs(array[row(v_run.id, v_sr.step, v_sr.attempt, null, null,
+                                             v_run.priority)::rowflow.step_job], 'rowflow:child');
+  end if;
+  insert into rowflow.events (run_id, step, type, attempt, data, at)
+  values (v_run.id, v_sr.step, 'step_waiting', v_sr.attempt,
+          pg_catalog.jsonb_build_object('for', 'child', 'child', v_child.id, 'workflow', v_workflow,
+                                        'version', v_child.version), _start_child.now);
+  perform rowflow._wake_all(0, 1, pg_catalog.jsonb_build_object('run', v_child.id));
+  perform rowflow._notify(pg_catalog.jsonb_build_object('run', v_run.id));
+  return pg_catalog.jsonb_build_object('ok', true, 'outcome', 'waiting', 'child', v_child.id);
+end;
+$$;
+
+--
+-- Name: FUNCTION _start_child(run rowflow.runs, ws rowflow.workflow_steps, sr rowflow.step_runs, wait jsonb, ctx jsonb, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._start_child(run rowflow.runs, ws rowflow.workflow_steps, sr rowflow.step_runs, wait jsonb, ctx jsonb, now timestamp with time zone) IS 'Internal: starts the child run of a child step (once per attempt: its idempotency key) and makes the step wait for it.';
+
+--
 -- Name: _start_time(jsonb, jsonb); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -4402,85 +4628,6 @@ begin
           from pg_catalog.pg_namespace as n where n.nspname = 'rowflow');
 end;
 $$;
-
---
--- Name: step_runs; Type: TABLE; Schema: rowflow; Owner: -
---
-
-CREATE TABLE rowflow.step_runs (
-    run_id bigint NOT NULL,
-    step text NOT NULL,
-    kind text DEFAULT 'step'::text NOT NULL,
-    status text NOT NULL,
-    deps_remaining smallint DEFAULT 0 NOT NULL,
-    attempt smallint DEFAULT 0 NOT NULL,
-    max_attempts smallint NOT NULL,
-    seq smallint,
-    output jsonb,
-    error jsonb,
-    created_at timestamp with time zone NOT NULL,
-    started_at timestamp with time zone,
-    finished_at timestamp with time zone,
-    job_id bigint,
-    queued_at timestamp with time zone,
-    locked_by text,
-    lost_attempts smallint DEFAULT 0 NOT NULL,
-    CONSTRAINT step_run_is_valid CHECK (rowflow._check_step_run(kind, status, deps_remaining, attempt, max_attempts, seq, started_at, finished_at, locked_by))
-);
-
---
--- Name: COLUMN step_runs.queued_at; Type: COMMENT; Schema: rowflow; Owner: -
---
-
-COMMENT ON COLUMN rowflow.step_runs.queued_at IS 'When the step run was first queued (ready to run); null while pending and for a step skipped or cancelled before.';
-
---
--- Name: COLUMN step_runs.locked_by; Type: COMMENT; Schema: rowflow; Owner: -
---
-
-COMMENT ON COLUMN rowflow.step_runs.locked_by IS 'The worker (graphile pool id) a queued or running step was handed to directly, without a job (a lease); null otherwise.';
-
---
--- Name: COLUMN step_runs.lost_attempts; Type: COMMENT; Schema: rowflow; Owner: -
---
-
-COMMENT ON COLUMN rowflow.step_runs.lost_attempts IS 'Attempts of this step lost with their worker or its connection (error kind worker_lost). Each one also raised max_attempts by one, so lost attempts do not use up the step''s attempts; the third one fails the step as poison (RF_POISON).';
-
---
--- Name: workflow_steps; Type: TABLE; Schema: rowflow; Owner: -
---
-
-CREATE TABLE rowflow.workflow_steps (
-    workflow text NOT NULL,
-    version integer NOT NULL,
-    idx smallint NOT NULL,
-    name text NOT NULL,
-    task text NOT NULL,
-    depends_on text[] NOT NULL,
-    dependents text[] NOT NULL,
-    n_deps smallint NOT NULL,
-    attempts smallint NOT NULL,
-    backoff_type text NOT NULL,
-    backoff_base interval NOT NULL,
-    backoff_max interval NOT NULL,
-    backoff_jitter double precision NOT NULL,
-    timeout interval,
-    priority smallint NOT NULL,
-    queue_name text,
-    queue_key jsonpath,
-    delay interval,
-    if_path jsonpath,
-    compensate text,
-    wait jsonb,
-    CONSTRAINT backoff_type_is_valid CHECK ((backoff_type = ANY (ARRAY['fixed'::text, 'exponential'::text]))),
-    CONSTRAINT n_deps_matches CHECK ((n_deps = cardinality(depends_on)))
-);
-
---
--- Name: COLUMN workflow_steps.wait; Type: COMMENT; Schema: rowflow; Owner: -
---
-
-COMMENT ON COLUMN rowflow.workflow_steps.wait IS 'How the step waits (sql/schema/30_define/_compile_wait.sql): {"kind": "time" | "signal" | "human" | "row", …}; null for a plain step. A step with a wait is queued as a rowflow:wait job, which arms it (rowflow.arm_step).';
 
 --
 -- Name: _wait_deadline(rowflow.runs, rowflow.workflow_steps, rowflow.step_runs, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -4775,6 +4922,11 @@ begin
       if v_answer is not null then
         return v_answer;
       end if;
+    end if;
+
+    -- A child step starts its child run and waits for it (no deadline).
+    if v_wait ->> 'kind' = 'child' then
+      return rowflow._start_child(v_run, v_ws, v_sr, v_wait, v_ctx, v_now);
     end if;
 
     -- PHASE 4: wait, until the deadline if there is one.
@@ -5881,8 +6033,8 @@ begin
     v_where := format('workflow "%s", step "%s"', define_workflow.name, v_sname);
     for v_key in select k from jsonb_object_keys(v_step) as k order by k loop
       if v_key not in ('name', 'task', 'dependsOn', 'attempts', 'backoff', 'timeout', 'priority',
-                       'queue', 'delay', 'if', 'compensate', 'startAt', 'wait', 'human', 'waitFor') then
-        raise exception '%: unknown option %; allowed: name, task, dependsOn, attempts, backoff, timeout, priority, queue, delay, if, compensate, startAt, wait, human, waitFor',
+                       'queue', 'delay', 'if', 'compensate', 'startAt', 'wait', 'human', 'waitFor', 'child') then
+        raise exception '%: unknown option %; allowed: name, task, dependsOn, attempts, backoff, timeout, priority, queue, delay, if, compensate, startAt, wait, human, waitFor, child',
           v_where, to_jsonb(left(v_key, 100))::text using errcode = 'RF002';
       end if;
     end loop;
@@ -5895,10 +6047,18 @@ begin
     -- A wait step ("wait", "human", "waitFor") has no task: _compile_wait
     -- rejects one, and its compiled task is '(wait)' / '(human)' /
     -- '(waitFor)', which no handler can be named (task names start with a letter).
+    -- A child step ("child") is one too: '(child)'; the workflow it starts
+    -- must be defined already, or be this one (RF015).
     v_wait := null;
-    if v_step ?| array['wait', 'human', 'waitFor'] then
+    if v_step ?| array['wait', 'human', 'waitFor', 'child'] then
       v_wait := rowflow._compile_wait(v_step, v_where, define_workflow.owner);
-      v_task := '(' || case when v_step ? 'wait' then 'wait' when v_step ? 'human' then 'human' else 'waitFor' end || ')';
+      v_task := '(' || case when v_step ? 'wait' then 'wait' when v_step ? 'human' then 'human'
+                            when v_step ? 'waitFor' then 'waitFor' else 'child' end || ')';
+      if v_wait ->> 'kind' = 'child' and v_wait ->> 'workflow' <> define_workflow.name
+         and not exists (select 1 from rowflow.workflows as w where w.name = v_wait ->> 'workflow') then
+        raise exception '%: child.workflow "%" is not defined; define it first', v_where, v_wait ->> 'workflow'
+          using errcode = 'RF015', hint = 'A workflow may start itself; any other child workflow must exist.';
+      end if;
     elsif jsonb_typeof(v_step -> 'task') is distinct from 'string' then
       raise exception '%: "task" is required and must be a string', v_where using errcode = 'RF001',
         hint = 'A step runs a task, or waits: "wait" for a signal, "human" for a person, "waitFor" for a row.';
@@ -6030,7 +6190,8 @@ begin
 
     v_norm := v_norm || jsonb_build_object(
       'idx', v_ord, 'name', v_sname, 'task', v_task, 'depends_on', to_jsonb(v_deps), 'wait', v_wait,
-      'attempts', coalesce((v_step ->> 'attempts')::int, 3),
+      -- A child step makes one attempt unless told: its child's steps retry.
+      'attempts', coalesce((v_step ->> 'attempts')::int, case when v_wait ->> 'kind' = 'child' then 1 else 3 end),
       'backoff_type', v_btype, 'backoff_base', v_bbase::text, 'backoff_max', v_bmax::text,
       'backoff_jitter', v_bjitter,
       'timeout', rowflow._parse_interval(v_step -> 'timeout', v_where || ': timeout')::text,
@@ -6333,7 +6494,8 @@ begin
             where wk.heartbeat_at > v_now - explain_run.worker_timeout
               and (s.task = any (wk.tasks) or left(s.task, 1) = '(')) as task_workers,
            w.kind as wait_kind, w.signal as wait_signal, w.until as wait_until, w.relid as wait_relid,
-           t.id as wait_task, t.assignee as wait_assignee
+           t.id as wait_task, t.assignee as wait_assignee, w.child_run_id as wait_child,
+           (select c.workflow || ', ' || c.status from rowflow.runs as c where c.id = w.child_run_id) as wait_child_of
     from s
     left join rowflow.step_waits as w on w.run_id = v_run.id and w.step = s.step and s.row_kind = 'step'
     left join rowflow.human_tasks as t on t.id = w.task_id
@@ -6365,6 +6527,7 @@ begin
       when x.wait_kind is not null then
         case x.wait_kind when 'signal' then 'waiting for signal ' || x.wait_signal
                          when 'human' then 'waiting for task ' || x.wait_task || ', assigned to ' || x.wait_assignee
+                         when 'child' then 'waiting for child run ' || x.wait_child || ' (' || x.wait_child_of || ')'
                          else 'waiting for a row of ' || x.wait_relid::regclass::text end
         || coalesce(', until ' || x.wait_until::text, '')
       when x.locked_by is not null then 'handed to worker ' || x.locked_by || ', starting'
@@ -6384,7 +6547,7 @@ begin
       'ahead', case when x.queue_name is not null then x.ahead end, 'holder', x.holder,
       'worker', coalesce(x.locked_by, x.job_locked_by), 'liveWorkersWithTask', x.task_workers,
       'lastError', x.error, 'signal', x.wait_signal, 'taskId', x.wait_task, 'assignee', x.wait_assignee,
-      'until', x.wait_until))
+      'until', x.wait_until, 'childRunId', x.wait_child))
   from x
   order by case x.row_kind when 'step' then 0 else 1 end, x.step;
 end;
@@ -7405,7 +7568,9 @@ CREATE VIEW rowflow.visible_runs WITH (security_barrier='true') AS
     r.source_relid,
     r.source_key,
     r.traceparent,
-    r.tracestate
+    r.tracestate,
+    r.parent_run_id,
+    r.parent_step
    FROM rowflow.runs r
   WHERE ((r.started_by = SESSION_USER) OR ( SELECT rowflow._may('viewer'::text) AS _may));
 
@@ -7480,6 +7645,80 @@ $$;
 --
 
 COMMENT ON FUNCTION rowflow.set_retention(workflow text, retention interval, reason text, now timestamp with time zone) IS 'Keeps a workflow''s finished runs for retention (null: forever); the workers purge older ones (apply_retention).';
+
+--
+-- Name: settle_child(bigint, text, integer, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.settle_child(run_id bigint, step text, attempt integer, worker_id text DEFAULT NULL::text, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(settle_child.now, pg_catalog.statement_timestamp());
+  v_run rowflow.runs;
+  v_sr rowflow.step_runs;
+  v_sw rowflow.step_waits;
+  v_child rowflow.runs;
+  v_output jsonb;
+  v_answer jsonb;
+begin
+  -- GUARD: a worker; lock order run → step; the step waits for a child at
+  -- this attempt, and the child has ended.
+  perform rowflow._require('{worker}');
+  select r.* into v_run from rowflow.runs as r where r.id = settle_child.run_id for no key update;
+  select sr.* into v_sr from rowflow.step_runs as sr
+  where sr.run_id = settle_child.run_id and sr.step = settle_child.step and sr.kind = 'step' for update;
+  if not found or v_run.status is distinct from 'running' or v_sr.status <> 'queued'
+     or v_sr.attempt <> settle_child.attempt then
+    return (select f.refusal from rowflow._refusals(array[settle_child.run_id], array[settle_child.step],
+                                                    array[settle_child.attempt], array[1], array['queued']) as f);
+  end if;
+  select w.* into v_sw from rowflow.step_waits as w
+  where w.run_id = v_run.id and w.step = v_sr.step and w.kind = 'child';
+  if not found then
+    return '{"ok": false, "reason": "not_waiting"}'::jsonb;
+  end if;
+  select c.* into v_child from rowflow.runs as c where c.id = v_sw.child_run_id;
+  if v_child.finished_at is null then
+    return pg_catalog.jsonb_build_object('ok', false, 'reason', 'child_active', 'child', v_sw.child_run_id,
+                                         'childStatus', v_child.status);
+  end if;
+
+  -- PHASE 1: a child that succeeded: its final steps' outputs.
+  if v_child.status = 'succeeded' then
+    select coalesce(pg_catalog.jsonb_object_agg(ws.name, sr.output order by ws.name), '{}') into v_output
+    from rowflow.workflow_steps as ws
+    left join rowflow.step_runs as sr on sr.run_id = v_child.id and sr.step = ws.name
+    where ws.workflow = v_child.workflow and ws.version = v_child.version and cardinality(ws.dependents) = 0;
+    v_answer := rowflow._settle_step(v_run.id, v_sr.step, 'succeeded', v_output, v_now, 'child_succeeded',
+      pg_catalog.jsonb_build_object('child', v_child.id, 'workflow', v_child.workflow, 'version', v_child.version));
+    return pg_catalog.jsonb_build_object('ok', true, 'outcome', 'succeeded', 'child', v_child.id) || v_answer;
+  end if;
+
+  -- PHASE 2: a child that failed or was cancelled fails the attempt; the
+  -- step's retry policy decides (a retry is a rowflow:wait job: a new child).
+  delete from rowflow.step_waits as w where w.run_id = v_run.id and w.step = v_sr.step;
+  update rowflow.step_runs as sr set status = 'running', started_at = coalesce(sr.started_at, v_sw.since),
+    job_id = null
+  where sr.run_id = v_run.id and sr.step = v_sr.step;
+  v_answer := rowflow._fail_attempt(v_run.id, v_sr.step, v_sr.attempt, pg_catalog.jsonb_strip_nulls(
+    pg_catalog.jsonb_build_object(
+      'message', pg_catalog.format('child run %s (%s) %s%s', v_child.id, v_child.workflow, v_child.status,
+                                   coalesce(': ' || coalesce(v_child.error -> 'error' ->> 'message',
+                                                             v_child.error ->> 'reason'), '')),
+      'code', 'child_' || v_child.status, 'child', v_child.id, 'childError', v_child.error)),
+    true, null, v_now);
+  return v_answer || pg_catalog.jsonb_build_object('child', v_child.id);
+end;
+$$;
+
+--
+-- Name: FUNCTION settle_child(run_id bigint, step text, attempt integer, worker_id text, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.settle_child(run_id bigint, step text, attempt integer, worker_id text, now timestamp with time zone) IS 'The rowflow:child job: a child step takes its ended child run''s outcome (succeeded with the child''s output, or a failed attempt).';
 
 --
 -- Name: signal(bigint, text, jsonb, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -7720,6 +7959,45 @@ $$;
 COMMENT ON FUNCTION rowflow.start_runs(workflow text, inputs jsonb[], idempotency_keys text[], priority integer, now timestamp with time zone, trace_context jsonb) IS 'Starts one queued run per input (latest version); a worker claims them (those of a paused workflow once it is resumed). Returns run ids in input order. RF020 unknown workflow, RF022 bad input.';
 
 --
+-- Name: tg_runs__child_ended(); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.tg_runs__child_ended() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  perform rowflow._add_step_jobs(array[row(new.parent_run_id, new.parent_step, sr.attempt, null, null,
+                                           new.priority)::rowflow.step_job], 'rowflow:child')
+  from rowflow.step_runs as sr
+  where sr.run_id = new.parent_run_id and sr.step = new.parent_step and sr.status = 'queued';
+  return null;
+end;
+$$;
+
+--
+-- Name: tg_step_waits__cancel_child(); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.tg_step_waits__cancel_child() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_child rowflow.runs;
+begin
+  select r.* into v_child from rowflow.runs as r
+  where r.id = old.child_run_id and r.status in ('queued', 'running', 'compensating')
+  for no key update;
+  if found then
+    perform rowflow._cancel_locked(v_child, pg_catalog.format('parent run %s step %s ended', old.run_id, old.step),
+                                   pg_catalog.statement_timestamp(), false, 'parent');
+  end if;
+  return null;
+end;
+$$;
+
+--
 -- Name: unmark_waiting(text, text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -7932,7 +8210,7 @@ CREATE TABLE rowflow.events (
     attempt smallint,
     data jsonb,
     at timestamp with time zone NOT NULL,
-    CONSTRAINT type_is_valid CHECK ((type = ANY (ARRAY['run_started'::text, 'run_succeeded'::text, 'run_failed'::text, 'run_compensating'::text, 'run_cancelled'::text, 'step_queued'::text, 'step_started'::text, 'step_succeeded'::text, 'step_failed'::text, 'step_retrying'::text, 'step_skipped'::text, 'step_cancelled'::text, 'run_retried'::text, 'run_rerun'::text, 'step_sleeping'::text, 'step_waiting'::text, 'step_timed_out'::text, 'signal_received'::text, 'task_created'::text, 'task_claimed'::text, 'task_reassigned'::text, 'task_escalated'::text, 'task_completed'::text, 'row_matched'::text])))
+    CONSTRAINT type_is_valid CHECK ((type = ANY (ARRAY['run_started'::text, 'run_succeeded'::text, 'run_failed'::text, 'run_compensating'::text, 'run_cancelled'::text, 'step_queued'::text, 'step_started'::text, 'step_succeeded'::text, 'step_failed'::text, 'step_retrying'::text, 'step_skipped'::text, 'step_cancelled'::text, 'run_retried'::text, 'run_rerun'::text, 'step_sleeping'::text, 'step_waiting'::text, 'step_timed_out'::text, 'signal_received'::text, 'task_created'::text, 'task_claimed'::text, 'task_reassigned'::text, 'task_escalated'::text, 'task_completed'::text, 'row_matched'::text, 'child_succeeded'::text])))
 );
 
 --
@@ -8027,7 +8305,13 @@ CREATE VIEW rowflow.run_steps AS
     sr.finished_at,
     sr.job_id,
     sr.queued_at,
-    sr.locked_by
+    sr.locked_by,
+        CASE
+            WHEN ((ws.wait ->> 'kind'::text) = 'child'::text) THEN ( SELECT max(c.id) AS max
+               FROM rowflow.runs c
+              WHERE ((c.parent_run_id = r.id) AND (c.parent_step = ws.name)))
+            ELSE NULL::bigint
+        END AS child_run_id
    FROM ((rowflow.runs r
      JOIN rowflow.workflow_steps ws ON (((ws.workflow = r.workflow) AND (ws.version = r.version))))
      LEFT JOIN rowflow.step_runs sr ON (((sr.run_id = r.id) AND (sr.step = ws.name))))
@@ -8047,7 +8331,8 @@ UNION ALL
     sr.finished_at,
     sr.job_id,
     sr.queued_at,
-    sr.locked_by
+    sr.locked_by,
+    NULL::bigint AS child_run_id
    FROM rowflow.step_runs sr
   WHERE (sr.kind <> 'step'::text);
 
@@ -8304,15 +8589,16 @@ CREATE TABLE rowflow.step_waits (
     until timestamp with time zone,
     confirmed boolean DEFAULT true NOT NULL,
     xids xid[],
-    CONSTRAINT detail_matches_kind CHECK ((((kind = 'signal'::text) = (signal IS NOT NULL)) AND ((kind = 'row'::text) = (relid IS NOT NULL)) AND ((kind = 'human'::text) = (task_id IS NOT NULL)))),
-    CONSTRAINT kind_is_valid CHECK ((kind = ANY (ARRAY['signal'::text, 'human'::text, 'row'::text])))
+    child_run_id bigint,
+    CONSTRAINT detail_matches_kind CHECK ((((kind = 'signal'::text) = (signal IS NOT NULL)) AND ((kind = 'row'::text) = (relid IS NOT NULL)) AND ((kind = 'human'::text) = (task_id IS NOT NULL)) AND ((kind = 'child'::text) = (child_run_id IS NOT NULL)))),
+    CONSTRAINT kind_is_valid CHECK ((kind = ANY (ARRAY['signal'::text, 'human'::text, 'row'::text, 'child'::text])))
 );
 
 --
 -- Name: TABLE step_waits; Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON TABLE rowflow.step_waits IS 'Steps waiting now for a signal, a person or a business row (their step run stays queued, holding no worker); see rowflow.arm_step.';
+COMMENT ON TABLE rowflow.step_waits IS 'Steps waiting now for a signal, a person, a business row or a child run (their step run stays queued, holding no worker); see rowflow.arm_step.';
 
 --
 -- Name: table_attachments_id_seq; Type: SEQUENCE; Schema: rowflow; Owner: -
@@ -8374,7 +8660,8 @@ CREATE VIEW rowflow.visible_run_steps WITH (security_barrier='true') AS
     s.finished_at,
     s.job_id,
     s.queued_at,
-    s.locked_by
+    s.locked_by,
+    s.child_run_id
    FROM rowflow.run_steps s
   WHERE (( SELECT rowflow._may('viewer'::text) AS _may) OR (EXISTS ( SELECT 1
            FROM rowflow.runs r
@@ -8707,6 +8994,12 @@ CREATE UNIQUE INDEX human_tasks_open_idx ON rowflow.human_tasks USING btree (run
 CREATE INDEX human_tasks_run_idx ON rowflow.human_tasks USING btree (run_id);
 
 --
+-- Name: runs_parent_idx; Type: INDEX; Schema: rowflow; Owner: -
+--
+
+CREATE INDEX runs_parent_idx ON rowflow.runs USING btree (parent_run_id, parent_step) WHERE (parent_run_id IS NOT NULL);
+
+--
 -- Name: runs_queued_idx; Type: INDEX; Schema: rowflow; Owner: -
 --
 
@@ -8747,6 +9040,30 @@ CREATE INDEX step_waits_relid_idx ON rowflow.step_waits USING btree (relid) WHER
 --
 
 CREATE INDEX table_attachments_relid_idx ON rowflow.table_attachments USING btree (relid, workflow);
+
+--
+-- Name: step_waits rowflow_child_cancel; Type: TRIGGER; Schema: rowflow; Owner: -
+--
+
+CREATE TRIGGER rowflow_child_cancel AFTER DELETE ON rowflow.step_waits FOR EACH ROW WHEN ((old.kind = 'child'::text)) EXECUTE FUNCTION rowflow.tg_step_waits__cancel_child();
+
+--
+-- Name: TRIGGER rowflow_child_cancel ON step_waits; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON TRIGGER rowflow_child_cancel ON rowflow.step_waits IS 'A child wait ended while its child run is active (the parent was cancelled or failed, the step skipped): cancel the child.';
+
+--
+-- Name: runs rowflow_child_ended; Type: TRIGGER; Schema: rowflow; Owner: -
+--
+
+CREATE TRIGGER rowflow_child_ended AFTER UPDATE OF status ON rowflow.runs FOR EACH ROW WHEN (((new.parent_run_id IS NOT NULL) AND (new.finished_at IS NOT NULL) AND (old.finished_at IS NULL))) EXECUTE FUNCTION rowflow.tg_runs__child_ended();
+
+--
+-- Name: TRIGGER rowflow_child_ended ON runs; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON TRIGGER rowflow_child_ended ON rowflow.runs IS 'A child run ended: queue the rowflow:child job of its parent step (rowflow.settle_child).';
 
 --
 -- Name: schedules schedules_workflow_fkey; Type: FK CONSTRAINT; Schema: rowflow; Owner: -

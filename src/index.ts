@@ -52,6 +52,8 @@ export {
   type AttachmentOptions,
   type BackoffOptions,
   type CatchUp,
+  type ChildOptions,
+  type ChildValue,
   defineSchedule,
   defineTask,
   defineWorkflow,

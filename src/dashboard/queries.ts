@@ -78,13 +78,16 @@ export type RunDetail = RunRow & {
   startedAt: Date | null;
   startedBy: string;
   rerunOf: string | null;
+  parentRunId: string | null;
+  parentStep: string | null;
 };
 
 export async function getRun(db: Queryable, id: string): Promise<RunDetail | undefined> {
   const { rows } = await db.query<RunDetail>(
     `select r.id::text as id, r.workflow, r.version, r.status, r.created_at as "createdAt",
        r.finished_at as "finishedAt", r.error ->> 'message' as error, r.error as "errorDetail",
-       r.input, r.started_at as "startedAt", r.started_by as "startedBy", r.rerun_of::text as "rerunOf"
+       r.input, r.started_at as "startedAt", r.started_by as "startedBy", r.rerun_of::text as "rerunOf",
+       r.parent_run_id::text as "parentRunId", r.parent_step as "parentStep"
      from rowflow.runs as r where r.id = $1`,
     [id],
   );
@@ -102,13 +105,17 @@ export type StepRow = {
   startedAt: Date | null;
   finishedAt: Date | null;
   lockedBy: string | null;
+  /** A child step's latest child run. */
+  childRunId: string | null;
 };
 
 export async function runSteps(db: Queryable, id: string): Promise<StepRow[]> {
   const { rows } = await db.query<StepRow>(
     `select step, kind, status, attempt, max_attempts as "maxAttempts", output, error,
-       started_at as "startedAt", finished_at as "finishedAt", locked_by as "lockedBy"
-     from rowflow.step_runs where run_id = $1 order by kind <> 'step', seq nulls first, step`,
+       started_at as "startedAt", finished_at as "finishedAt", locked_by as "lockedBy",
+       (select max(c.id)::text from rowflow.runs as c
+        where c.parent_run_id = sr.run_id and c.parent_step = sr.step) as "childRunId"
+     from rowflow.step_runs as sr where run_id = $1 order by kind <> 'step', seq nulls first, step`,
     [id],
   );
   return rows;

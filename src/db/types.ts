@@ -155,6 +155,11 @@ export interface RowflowRuns {
   id: Generated<Int8>;
   idempotency_key: string | null;
   input: Json;
+  /**
+   * A child run (a "child" step, docs/spec.md "Child workflows"): the run whose step parent_step started it; null otherwise. The parent step waits for this run and takes its outcome (rowflow.settle_child).
+   */
+  parent_run_id: Int8 | null;
+  parent_step: string | null;
   priority: Generated<number>;
   rerun_of: Int8 | null;
   /**
@@ -186,6 +191,7 @@ export interface RowflowRuns {
 
 export interface RowflowRunSteps {
   attempt: number | null;
+  child_run_id: Int8 | null;
   created_at: Timestamp | null;
   deps_remaining: number | null;
   error: Json | null;
@@ -275,6 +281,7 @@ export interface RowflowStepRuns {
 }
 
 export interface RowflowStepWaits {
+  child_run_id: Int8 | null;
   confirmed: Generated<boolean>;
   kind: string;
   relid: number | null;
@@ -350,6 +357,8 @@ export interface RowflowVisibleRuns {
   id: Int8 | null;
   idempotency_key: string | null;
   input: Json | null;
+  parent_run_id: Int8 | null;
+  parent_step: string | null;
   priority: number | null;
   rerun_of: Int8 | null;
   source_key: string | null;
@@ -366,6 +375,7 @@ export interface RowflowVisibleRuns {
 
 export interface RowflowVisibleRunSteps {
   attempt: number | null;
+  child_run_id: Int8 | null;
   created_at: Timestamp | null;
   deps_remaining: number | null;
   error: Json | null;

@@ -4,6 +4,8 @@
  * SQL, so a mistake throws at the `.step()` call that made it.
  */
 import { type AttachmentOptions, parseAttachments } from "./attachment.js";
+import type { ChildOptions } from "./child-options.js";
+import { childStepSpec } from "./child-step.js";
 import { SpecErrorCodes } from "./error-codes.js";
 import type { InputSchema } from "./input-schema.js";
 import { SpecValidationError } from "./spec-error.js";
@@ -92,6 +94,9 @@ function build(state: State): Workflow {
     },
     waitFor(name: string, options: WaitForOptions) {
       return build(addWaitStep(state, waitForStepSpec(name, options)));
+    },
+    child(name: string, workflow: string | { readonly name: string }, options?: ChildOptions) {
+      return build(addWaitStep(state, childStepSpec(name, workflow, options ?? {})));
     },
     human(name: string, options: HumanOptions) {
       return build(

@@ -1,5 +1,6 @@
 // The definition layer's public API (re-exported by src/index.ts). Explicit named exports only.
 export { type AttachEvent, type AttachmentOptions } from "./attachment.js";
+export { type ChildOptions, type ChildValue } from "./child-options.js";
 export { defineWorkflow } from "./define-workflow.js";
 export { isSpecErrorCode, type SpecErrorCode, SpecErrorCodes } from "./error-codes.js";
 export { FORM_KEYWORDS, formErrors, formProblem } from "./form-schema.js";

@@ -34,6 +34,7 @@ import {
   strict,
 } from "./spec-schema-parts.js";
 import {
+  childSchema,
   humanSchema,
   startAtSchema,
   waitForSchema,
@@ -125,7 +126,7 @@ export const stepSpecSchema = meta(
     name: named("step name", NAME_PATTERN, NAME_RULE),
     task: meta(taskName.optional(), {
       description:
-        'The handler the worker runs. Required, except in a "wait", "human" or "waitFor" step.',
+        'The handler the worker runs. Required, except in a "wait", "human", "waitFor" or "child" step.',
     }),
     dependsOn: meta(
       z
@@ -175,6 +176,7 @@ export const stepSpecSchema = meta(
     wait: waitSchema.optional(),
     human: humanSchema.optional(),
     waitFor: waitForSchema.optional(),
+    child: childSchema.optional(),
   }).superRefine(
     (step, ctx) => {
       for (const problem of waitStepProblems(step)) {
@@ -192,12 +194,14 @@ export const stepSpecSchema = meta(
   ),
   {
     id: "Step",
-    description: 'One step of the workflow: it runs a task, or waits ("wait", "human", "waitFor").',
+    description:
+      'One step of the workflow: it runs a task, or waits ("wait", "human", "waitFor", "child").',
     anyOf: [
       { required: ["task"] },
       { required: ["wait"] },
       { required: ["human"] },
       { required: ["waitFor"] },
+      { required: ["child"] },
     ],
   },
 );

@@ -5,6 +5,7 @@
  */
 import { DEFINE_WORKFLOW_SQL } from "../db/workflows/define-workflow.js";
 import { coerceError, ErrorCodes, RowflowError } from "../errors.js";
+import { childFirstOrder } from "./child-order.js";
 import { SpecErrorCodes } from "./error-codes.js";
 import { SpecValidationError } from "./spec-error.js";
 import type { WorkflowSpec } from "./spec-schema.js";
@@ -33,7 +34,8 @@ export { DEFINE_WORKFLOW_SQL };
 
 /**
  * Validates every spec first (nothing is written if one is invalid), then calls
- * `define_workflow` for each, in order. Throws a `SpecValidationError` for an
+ * `define_workflow` for each, in order, except that a workflow a child step
+ * starts is defined before that step's workflow; the answer is in input order. Throws a `SpecValidationError` for an
  * invalid spec or a name listed twice, and a `RowflowSqlError` (via `coerceError`)
  * when SQL rejects one. Not atomic by itself: pass a client inside
  * `begin`/`commit` to store all or none.
@@ -59,8 +61,10 @@ export async function syncWorkflows(
     seen.add(workflow.name);
     parseSpec(workflow.spec, { name: workflow.name });
   }
-  const synced: SyncedWorkflow[] = [];
-  for (const workflow of workflows) {
+  // Children first: define_workflow rejects a child workflow not defined yet (RF015).
+  const synced: SyncedWorkflow[] = new Array<SyncedWorkflow>(workflows.length);
+  for (const i of childFirstOrder(workflows)) {
+    const workflow = workflows[i]!;
     let rows: unknown[];
     try {
       ({ rows } = await db.query(DEFINE_WORKFLOW_SQL, [
@@ -70,7 +74,7 @@ export async function syncWorkflows(
     } catch (error) {
       throw coerceError(error);
     }
-    synced.push({ name: workflow.name, version: versionOf(rows, workflow.name) });
+    synced[i] = { name: workflow.name, version: versionOf(rows, workflow.name) };
   }
   return synced;
 }

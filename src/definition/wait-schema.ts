@@ -12,6 +12,7 @@ import { describeValue } from "./describe-value.js";
 import { SpecErrorCodes } from "./error-codes.js";
 import { formProblem } from "./form-problem.js";
 import { INTERVAL_PATTERN } from "./interval.js";
+import { NAME_PATTERN, NAME_RULE } from "./names.js";
 import {
   expected,
   intervalSchema,
@@ -200,6 +201,27 @@ export const waitForSchema = meta(
   },
 );
 
+/**
+ * `child`: start a run of another workflow (or this one) and take its outcome
+ * (docs/spec.md, "Child workflows"). SQL also checks that the workflow is
+ * defined already, or is this one (RF015): that needs the database.
+ */
+export const childSchema = meta(
+  strict("child", {
+    workflow: named("workflow name", NAME_PATTERN, NAME_RULE),
+    input: meta(pathExpression.optional(), {
+      default: "$.input",
+      description:
+        'The child\'s input: a path over {"input", "steps"} that gives a JSON object, e.g. "$.steps.pack".',
+    }),
+  }),
+  {
+    id: "Child",
+    description:
+      "Start a run of a workflow (its latest version) and wait for it without a worker slot: its final steps' outputs become this step's output; its failure fails this step's attempt.",
+  },
+);
+
 /** Options a wait step (`wait`, `human`, `waitFor`) may not have: it runs no handler. */
 export const HANDLER_ONLY_OPTIONS = [
   "attempts",
@@ -214,7 +236,9 @@ export const HANDLER_ONLY_OPTIONS = [
 export function waitStepProblems(
   step: Readonly<Record<string, unknown>>,
 ): { path: string; message: string; code: string }[] {
-  const kinds = (["wait", "human", "waitFor"] as const).filter((kind) => step[kind] !== undefined);
+  const kinds = (["wait", "human", "waitFor", "child"] as const).filter(
+    (kind) => step[kind] !== undefined,
+  );
   if (kinds.length > 1) {
     return [
       {
@@ -236,7 +260,12 @@ export function waitStepProblems(
         ]
       : [];
   }
-  const extra = HANDLER_ONLY_OPTIONS.find((option) => step[option] !== undefined);
+  // A child step keeps attempts and backoff: a failed child is retried with a new one.
+  const extra = HANDLER_ONLY_OPTIONS.find(
+    (option) =>
+      step[option] !== undefined &&
+      !(kind === "child" && (option === "attempts" || option === "backoff")),
+  );
   return extra === undefined
     ? []
     : [

@@ -2,6 +2,7 @@
 import type { z } from "zod";
 
 import type { AttachmentOptions } from "./attachment.js";
+import type { ChildOptions, ChildValue } from "./child-options.js";
 import type { HandlerContext } from "./handler-context.js";
 import type { InputOf, InputSchema, StartInputOf } from "./input-schema.js";
 import type { Jsonify } from "./jsonify.js";
@@ -166,6 +167,24 @@ export interface Workflow<
     name: NewStepName<TStep, TOutputs>,
     options: HumanOptions<TDeps, TIf, TAnswer, TOn>,
   ): Workflow<TName, TSchema, WithStep<TOutputs, TStep, WaitValue<TIf, TAnswer, TOn>>>;
+
+  /**
+   * Adds a step that starts a run of `workflow` (a name, or a workflow from
+   * `defineWorkflow`; its latest version when the step is reached) with the
+   * input at `options.input`, and waits for it holding no worker. The child's
+   * output (its final steps' outputs by name) is this step's, typed by
+   * `output` in dependents' `ctx.deps`; a failed child fails the attempt.
+   */
+  child<
+    const TStep extends string,
+    const TDeps extends readonly (keyof TOutputs & string)[] = [],
+    TIf extends string | undefined = undefined,
+    TOutput extends z.ZodType | undefined = undefined,
+  >(
+    name: NewStepName<TStep, TOutputs>,
+    workflow: string | { readonly name: string },
+    options?: ChildOptions<TDeps, TIf, TOutput>,
+  ): Workflow<TName, TSchema, WithStep<TOutputs, TStep, ChildValue<TIf, TOutput>>>;
 }
 
 /**
@@ -173,7 +192,7 @@ export interface Workflow<
  * `generate-migration` accept. (A `Workflow<…>` with concrete types is not
  * assignable to `Workflow` itself because of its generic `step` method.)
  */
-export type AnyWorkflow = Omit<Workflow, "step" | "wait" | "waitFor" | "human">;
+export type AnyWorkflow = Omit<Workflow, "step" | "wait" | "waitFor" | "human" | "child">;
 
 /** The input handlers of `W` see. */
 export type WorkflowInput<W extends AnyWorkflow> = NonNullable<W["~types"]>["input"];

@@ -220,4 +220,24 @@ describe("wait step types", () => {
         return null;
       });
   });
+
+  test("a child step's output is typed by `output`, null when it may be skipped", () => {
+    const shipping = defineWorkflow({ name: "shipping" }).step("send", () => ({ tracking: "T" }));
+    defineWorkflow({ name: "order" })
+      .step("pack", () => ({ box: "B" }))
+      .child("ship", shipping, {
+        dependsOn: ["pack"],
+        input: "$.steps.pack",
+        attempts: 2,
+        output: z.object({ send: z.object({ tracking: z.string() }) }),
+      })
+      .child("maybe", "shipping", { if: "$.input.big == true" })
+      .step("notify", { dependsOn: ["ship", "maybe"] }, (ctx) => {
+        expectTypeOf(ctx.deps.ship).toEqualTypeOf<{ send: { tracking: string } }>();
+        expectTypeOf(ctx.deps.maybe).toExtend<unknown>();
+        return null;
+      });
+    // @ts-expect-error dependsOn names only earlier steps
+    defineWorkflow({ name: "x" }).child("c", "shipping", { dependsOn: ["later"] });
+  });
 });

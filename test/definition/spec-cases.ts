@@ -591,6 +591,57 @@ export const invalidCases: readonly InvalidCase[] = [
     path: ["steps", 0, "task"],
     message: "waits in one way only",
   },
+  // Child steps (docs/spec.md, "Child workflows"). Whether the workflow is
+  // defined is SQL's alone to check (RF015, test/sql/waits/child-workflows.test.ts).
+  {
+    title: "child without workflow",
+    spec: { steps: [{ name: "a", child: { input: "$.input" } }] },
+    code: "RF001",
+    path: ["steps", 0, "child", "workflow"],
+    message: 'missing required field "workflow"',
+  },
+  {
+    title: "child with a bad workflow name",
+    spec: { steps: [{ name: "a", child: { workflow: "Ship" } }] },
+    code: "RF004",
+    path: ["steps", 0, "child", "workflow"],
+    message: "invalid workflow name",
+  },
+  {
+    title: "child with a task",
+    spec: { steps: [{ name: "a", task: "t", child: { workflow: "wf" } }] },
+    code: "RF002",
+    path: ["steps", 0, "task"],
+    message: 'a "child" step has no task',
+  },
+  {
+    title: "child with a timeout",
+    spec: { steps: [{ name: "a", timeout: "1 minute", child: { workflow: "wf" } }] },
+    code: "RF002",
+    path: ["steps", 0, "task"],
+    message: '"timeout" does not apply',
+  },
+  {
+    title: "child with an unknown option",
+    spec: { steps: [{ name: "a", child: { workflow: "wf", version: 2 } }] },
+    code: "RF002",
+    path: ["steps", 0, "child"],
+    message: "version",
+  },
+  {
+    title: "child with a bad input path",
+    spec: { steps: [{ name: "a", child: { workflow: "wf", input: "$.(" } }] },
+    code: "RF009",
+    path: ["steps", 0, "child", "input"],
+    message: "child.input",
+  },
+  {
+    title: "child and wait",
+    spec: { steps: [{ name: "a", wait: { signal: "s" }, child: { workflow: "wf" } }] },
+    code: "RF001",
+    path: ["steps", 0, "task"],
+    message: "waits in one way only",
+  },
   {
     title: "wait with an unknown option",
     spec: { steps: [{ name: "a", wait: { signal: "s", retries: 1 } }] },
@@ -705,6 +756,22 @@ export const validCases: readonly { readonly title: string; readonly spec: unkno
           },
         },
         step("ship", { dependsOn: ["pay", "ok"] }),
+      ],
+    },
+  },
+  {
+    title: "a child step that starts its own workflow, with attempts and backoff",
+    spec: {
+      steps: [
+        step("a"),
+        {
+          name: "sub",
+          dependsOn: ["a"],
+          attempts: 2,
+          backoff: { type: "fixed", base: "5 seconds" },
+          child: { workflow: "wf", input: "$.steps.a" },
+        },
+        { name: "plain", child: { workflow: "wf" } },
       ],
     },
   },

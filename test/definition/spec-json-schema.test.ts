@@ -51,6 +51,7 @@ describe("docs/spec.schema.json", () => {
       "wait",
       "human",
       "waitFor",
+      "child",
     ]);
   });
 });

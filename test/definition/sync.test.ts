@@ -24,6 +24,19 @@ const a = defineWorkflow({ name: "a" }).step("one", () => 1);
 const b = defineWorkflow({ name: "b" }).step("two", { attempts: 2 }, () => 2);
 
 describe("syncWorkflows", () => {
+  test("defines a child step's workflow before the workflow that starts it, answering in input order", async () => {
+    const child = defineWorkflow({ name: "child" }).step("c", () => 1);
+    const parent = defineWorkflow({ name: "parent" }).child("run-child", child);
+    const self = defineWorkflow({ name: "self" }).child("again", "self");
+    const { db, calls } = fakeDb(() => ({ rows: [{ version: 1 }] }));
+    await expect(syncWorkflows(db, [parent, self, child])).resolves.toEqual([
+      { name: "parent", version: 1 },
+      { name: "self", version: 1 },
+      { name: "child", version: 1 },
+    ]);
+    expect(calls.map((c) => c.values[0])).toEqual(["child", "parent", "self"]);
+  });
+
   test("calls define_workflow once per workflow, in order, and returns the versions", async () => {
     const versions: Record<string, number> = { a: 1, b: 4 };
     const { db, calls } = fakeDb(([name]) => ({ rows: [{ version: versions[String(name)] }] }));

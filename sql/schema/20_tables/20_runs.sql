@@ -51,6 +51,8 @@ create table rowflow.runs (
   source_key      text,                         -- that row's primary key as text (see the comment below)
   traceparent     text,                         -- W3C trace context of the start (docs/observability.md, Traces)
   tracestate      text,
+  parent_run_id   bigint,                       -- a child run: the run whose step started it (rowflow._start_child)
+  parent_step     text,                         -- a child run: that step of parent_run_id
   constraint input_is_object check (jsonb_typeof(input) = 'object'),
   constraint error_matches_status
     check (status in ('failed', 'compensating', 'cancelled') or error is null),
@@ -83,6 +85,13 @@ comment on column rowflow.runs.tracestate is
 -- index entry: measured in docs/architecture.md ("Where an attached INSERT's
 -- time and WAL go").
 create index runs_source_idx on rowflow.runs (source_relid, source_key) where source_key is not null;
+
+comment on column rowflow.runs.parent_run_id is
+  'A child run (a "child" step, docs/spec.md "Child workflows"): the run whose step parent_step started it; null otherwise. The parent step waits for this run and takes its outcome (rowflow.settle_child).';
+
+-- A run's children, by parent (rowflow show, explain_run, run_steps.child_run_id).
+-- Only child runs have an entry: starts of top-level runs pay nothing.
+create index runs_parent_idx on rowflow.runs (parent_run_id, parent_step) where parent_run_id is not null;
 
 -- One run per (workflow, idempotency key); a start with a key that already
 -- has a run returns that run.

@@ -18,7 +18,8 @@ create table rowflow.events (
     'step_queued', 'step_started', 'step_succeeded', 'step_failed', 'step_retrying',
     'step_skipped', 'step_cancelled', 'run_retried', 'run_rerun',
     'step_sleeping', 'step_waiting', 'step_timed_out', 'signal_received',
-    'task_created', 'task_claimed', 'task_reassigned', 'task_escalated', 'task_completed', 'row_matched'))
+    'task_created', 'task_claimed', 'task_reassigned', 'task_escalated', 'task_completed', 'row_matched',
+    'child_succeeded'))
 );
 alter sequence rowflow.events_id_seq cache 100;
 select rowflow._allow('table rowflow.events', '{viewer}');

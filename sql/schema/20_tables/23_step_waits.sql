@@ -15,6 +15,14 @@
 -- table just after the wait committed (`xids`, from pg_locks) and checks
 -- again once they have all ended; from then on the table's trigger sees
 -- every writer.
+--
+-- A child wait (kind 'child', child_run_id) waits for a run of another
+-- workflow that rowflow._start_child started; when that run ends, a
+-- trigger on rowflow.runs queues a rowflow:child job, whose
+-- rowflow.settle_child settles the step with the child's outcome. A child
+-- wait deleted while its child is still active (the parent was cancelled
+-- or failed, or the step skipped) cancels the child: the trigger
+-- rowflow_child_cancel below (sql/schema/78_waits/_cancel_child.sql).
 create table rowflow.step_waits (
   run_id    bigint not null,
   step      text not null,
@@ -26,13 +34,14 @@ create table rowflow.step_waits (
   until     timestamptz,           -- the deadline (timeout or due); null: none
   confirmed boolean not null default true,
   xids      xid[],                 -- kind 'row' before it is confirmed: the writers to wait for
+  child_run_id bigint,             -- kind 'child': the run it waits for (rowflow._start_child)
   primary key (run_id, step),
-  constraint kind_is_valid check (kind in ('signal', 'human', 'row')),
+  constraint kind_is_valid check (kind in ('signal', 'human', 'row', 'child')),
   constraint detail_matches_kind
     check ((kind = 'signal') = (signal is not null) and (kind = 'row') = (relid is not null)
-           and (kind = 'human') = (task_id is not null))
+           and (kind = 'human') = (task_id is not null) and (kind = 'child') = (child_run_id is not null))
 );
 create index step_waits_relid_idx on rowflow.step_waits (relid) where relid is not null;
 comment on table rowflow.step_waits is
-  'Steps waiting now for a signal, a person or a business row (their step run stays queued, holding no worker); see rowflow.arm_step.';
+  'Steps waiting now for a signal, a person, a business row or a child run (their step run stays queued, holding no worker); see rowflow.arm_step.';
 select rowflow._allow('table rowflow.step_waits', '{viewer}');

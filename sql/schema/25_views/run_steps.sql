@@ -3,7 +3,8 @@
 -- queued run) has steps without a row, shown here as 'pending' with
 -- deps_remaining = n_deps and the run's created_at. The links of a
 -- compensation / on-failure chain come from the second branch. Filter by
--- run_id: both branches use primary keys.
+-- run_id: both branches use primary keys. child_run_id: a child step's
+-- latest child run (rowflow.runs.parent_run_id, by runs_parent_idx).
 create or replace view rowflow.run_steps as
 select
   r.id as run_id,
@@ -21,13 +22,17 @@ select
   sr.finished_at,
   sr.job_id,
   sr.queued_at,
-  sr.locked_by
+  sr.locked_by,
+  case when ws.wait ->> 'kind' = 'child' then
+    (select max(c.id) from rowflow.runs as c where c.parent_run_id = r.id and c.parent_step = ws.name)
+  end as child_run_id
 from rowflow.runs as r
 join rowflow.workflow_steps as ws on ws.workflow = r.workflow and ws.version = r.version
 left join rowflow.step_runs as sr on sr.run_id = r.id and sr.step = ws.name
 union all
 select sr.run_id, sr.step, sr.kind, sr.status, sr.deps_remaining, sr.attempt, sr.max_attempts, sr.seq,
-       sr.output, sr.error, sr.created_at, sr.started_at, sr.finished_at, sr.job_id, sr.queued_at, sr.locked_by
+       sr.output, sr.error, sr.created_at, sr.started_at, sr.finished_at, sr.job_id, sr.queued_at, sr.locked_by,
+       null::bigint
 from rowflow.step_runs as sr
 where sr.kind <> 'step';
 comment on view rowflow.run_steps is

@@ -3,16 +3,18 @@
 -- A step waits when its spec has "startAt" (a handler step that sleeps
 -- until a time computed from its input or its dependencies' outputs), or
 -- is a wait step: "wait" (a named signal), "human" (a task assigned to a
--- person) or "waitFor" (a row of a business table). A wait step has no
+-- person), "waitFor" (a row of a business table) or "child" (a run of
+-- another workflow: rowflow._compile_child). A wait step has no
 -- task of its own: it settles with the signal's payload, the person's
 -- answer or the row as its output. Returns what rowflow.arm_step needs,
 -- parsed once here (docs/spec.md, "Waits"):
---   {"kind": "time" | "signal" | "human" | "row",
+--   {"kind": "time" | "signal" | "human" | "row" | "child",
 --    "startAt": "<path>", "offset": "<interval>",              -- any kind
 --    "signal": "<name>",                                        -- signal
 --    "assignee" | "assigneePath", "title", "description", "form",
 --    "escalateTo",                                              -- human
 --    "relid", "table", "check": "<function>",                   -- row
+--    "workflow", "input": "<path>",                             -- child
 --    "timeout": "<interval>", "onTimeout": "fail" | "skip" | {"output": …}}
 -- "timeout" is the signal's or the row's timeout and the task's "due".
 -- Errors: RF001 shape, RF002 unknown option, RF004 names, RF009 paths,
@@ -25,7 +27,8 @@ set search_path to ''
 as $$
 #variable_conflict use_column
 declare
-  v_kinds text[] := array(select k from unnest(array['wait', 'human', 'waitFor']) as k where _compile_wait.step ? k);
+  v_kinds text[] := array(select k from unnest(array['wait', 'human', 'waitFor', 'child']) as k
+                          where _compile_wait.step ? k);
   v_kind text;
   v_spec jsonb;
   v_key text;
@@ -44,11 +47,16 @@ begin
   end if;
   v_kind := v_kinds[1];
   if v_kind is not null then
+    -- A child step keeps attempts and backoff: a failed child is retried
+    -- by starting a new one (rowflow.settle_child).
     select k into v_key from jsonb_object_keys(_compile_wait.step) as k
-    where k in ('task', 'attempts', 'backoff', 'timeout', 'compensate', 'queue') order by k limit 1;
+    where k in ('task', 'attempts', 'backoff', 'timeout', 'compensate', 'queue')
+      and not (v_kind = 'child' and k in ('attempts', 'backoff')) order by k limit 1;
     if found then
       raise exception '%: a "%" step has no task; "%" does not apply to it', _compile_wait.what, v_kind, v_key
-        using errcode = 'RF002', hint = 'A wait step may have name, dependsOn, priority, delay, if and startAt.';
+        using errcode = 'RF002', hint = case when v_kind = 'child'
+          then 'A child step may have name, dependsOn, priority, delay, if, startAt, attempts and backoff.'
+          else 'A wait step may have name, dependsOn, priority, delay, if and startAt.' end;
     end if;
   end if;
 
@@ -81,6 +89,9 @@ begin
   end if;
   if v_kind is null then
     return v_out || '{"kind": "time"}';
+  end if;
+  if v_kind = 'child' then
+    return v_out || rowflow._compile_child(_compile_wait.step -> 'child', _compile_wait.what);
   end if;
 
   -- PHASE 2: the kind's own options.

@@ -147,8 +147,8 @@ begin
     v_where := format('workflow "%s", step "%s"', define_workflow.name, v_sname);
     for v_key in select k from jsonb_object_keys(v_step) as k order by k loop
       if v_key not in ('name', 'task', 'dependsOn', 'attempts', 'backoff', 'timeout', 'priority',
-                       'queue', 'delay', 'if', 'compensate', 'startAt', 'wait', 'human', 'waitFor') then
-        raise exception '%: unknown option %; allowed: name, task, dependsOn, attempts, backoff, timeout, priority, queue, delay, if, compensate, startAt, wait, human, waitFor',
+                       'queue', 'delay', 'if', 'compensate', 'startAt', 'wait', 'human', 'waitFor', 'child') then
+        raise exception '%: unknown option %; allowed: name, task, dependsOn, attempts, backoff, timeout, priority, queue, delay, if, compensate, startAt, wait, human, waitFor, child',
           v_where, to_jsonb(left(v_key, 100))::text using errcode = 'RF002';
       end if;
     end loop;
@@ -161,10 +161,18 @@ begin
     -- A wait step ("wait", "human", "waitFor") has no task: _compile_wait
     -- rejects one, and its compiled task is '(wait)' / '(human)' /
     -- '(waitFor)', which no handler can be named (task names start with a letter).
+    -- A child step ("child") is one too: '(child)'; the workflow it starts
+    -- must be defined already, or be this one (RF015).
     v_wait := null;
-    if v_step ?| array['wait', 'human', 'waitFor'] then
+    if v_step ?| array['wait', 'human', 'waitFor', 'child'] then
       v_wait := rowflow._compile_wait(v_step, v_where, define_workflow.owner);
-      v_task := '(' || case when v_step ? 'wait' then 'wait' when v_step ? 'human' then 'human' else 'waitFor' end || ')';
+      v_task := '(' || case when v_step ? 'wait' then 'wait' when v_step ? 'human' then 'human'
+                            when v_step ? 'waitFor' then 'waitFor' else 'child' end || ')';
+      if v_wait ->> 'kind' = 'child' and v_wait ->> 'workflow' <> define_workflow.name
+         and not exists (select 1 from rowflow.workflows as w where w.name = v_wait ->> 'workflow') then
+        raise exception '%: child.workflow "%" is not defined; define it first', v_where, v_wait ->> 'workflow'
+          using errcode = 'RF015', hint = 'A workflow may start itself; any other child workflow must exist.';
+      end if;
     elsif jsonb_typeof(v_step -> 'task') is distinct from 'string' then
       raise exception '%: "task" is required and must be a string', v_where using errcode = 'RF001',
         hint = 'A step runs a task, or waits: "wait" for a signal, "human" for a person, "waitFor" for a row.';
@@ -296,7 +304,8 @@ begin
 
     v_norm := v_norm || jsonb_build_object(
       'idx', v_ord, 'name', v_sname, 'task', v_task, 'depends_on', to_jsonb(v_deps), 'wait', v_wait,
-      'attempts', coalesce((v_step ->> 'attempts')::int, 3),
+      -- A child step makes one attempt unless told: its child's steps retry.
+      'attempts', coalesce((v_step ->> 'attempts')::int, case when v_wait ->> 'kind' = 'child' then 1 else 3 end),
       'backoff_type', v_btype, 'backoff_base', v_bbase::text, 'backoff_max', v_bmax::text,
       'backoff_jitter', v_bjitter,
       'timeout', rowflow._parse_interval(v_step -> 'timeout', v_where || ': timeout')::text,

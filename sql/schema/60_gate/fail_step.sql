@@ -159,7 +159,9 @@ begin
     v_ids := rowflow._add_step_jobs(array[row(v_sr.run_id, v_sr.step, v_sr.attempt + 1,
       rowflow._queue_name(v_ws.queue_name, v_ws.queue_key, jsonb_build_object('input', v_run.input,
         'steps', case when v_sr.kind = 'step' then rowflow._deps_outputs(v_sr.run_id, v_ws.depends_on) else '{}' end)),
-      v_retry_at, coalesce(v_ws.priority, 0) + v_run.priority)::rowflow.step_job]);
+      v_retry_at, coalesce(v_ws.priority, 0) + v_run.priority)::rowflow.step_job],
+      -- A child step's next attempt is armed again: a new child run.
+      case when v_sr.kind = 'step' and v_ws.wait ->> 'kind' = 'child' then 'rowflow:wait' else 'rowflow:step' end);
     update rowflow.step_runs as sr
     set status = 'queued', attempt = sr.attempt + 1, error = v_error_in, job_id = v_ids[1], started_at = null,
         locked_by = null

@@ -40,3 +40,4 @@ select rowflow._allow('function rowflow._step_task_id()', '{}');
 -- paths read their ids with a subquery instead of calling the functions above.
 insert into graphile_worker._private_tasks (identifier) values ('rowflow:step') on conflict do nothing;
 insert into graphile_worker._private_tasks (identifier) values ('rowflow:wait') on conflict do nothing;
+insert into graphile_worker._private_tasks (identifier) values ('rowflow:child') on conflict do nothing;

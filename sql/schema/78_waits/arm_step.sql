@@ -19,6 +19,9 @@
 --                            no writer that could not see the wait is left
 --                            (rowflow.step_waits); then the table's trigger
 --                            (rowflow._row_wait_fired) sees every change
+--   child                  → a run of the child workflow
+--                            (rowflow._start_child), and it waits; the
+--                            child's end settles it (rowflow.settle_child)
 --   at the deadline        → a human task with escalateTo escalates once
 --                            (a new due), else onTimeout: "fail" fails the
 --                            attempt (no retry; the run fails as for a
@@ -130,6 +133,11 @@ begin
       if v_answer is not null then
         return v_answer;
       end if;
+    end if;
+
+    -- A child step starts its child run and waits for it (no deadline).
+    if v_wait ->> 'kind' = 'child' then
+      return rowflow._start_child(v_run, v_ws, v_sr, v_wait, v_ctx, v_now);
     end if;
 
     -- PHASE 4: wait, until the deadline if there is one.

@@ -8,10 +8,11 @@
 --   waiting_on_dependencies  pending: names the unfinished dependencies
 --   delayed                queued with a start time in the future (a delay,
 --                          a startAt)
---   waiting_for_signal, waiting_for_human, waiting_for_row
+--   waiting_for_signal, waiting_for_human, waiting_for_row, waiting_for_child
 --                          a wait step waiting (rowflow.step_waits): the
---                          signal, the task and its assignee, the table;
---                          its deadline
+--                          signal, the task and its assignee, the table,
+--                          the child run (detail.childRunId) and its
+--                          status; its deadline
 --   backing_off            queued for its next attempt after a failure: the
 --                          attempt, the last error and when it will start
 --   queued_behind          in a named queue behind other jobs: how many,
@@ -101,7 +102,8 @@ begin
             where wk.heartbeat_at > v_now - explain_run.worker_timeout
               and (s.task = any (wk.tasks) or left(s.task, 1) = '(')) as task_workers,
            w.kind as wait_kind, w.signal as wait_signal, w.until as wait_until, w.relid as wait_relid,
-           t.id as wait_task, t.assignee as wait_assignee
+           t.id as wait_task, t.assignee as wait_assignee, w.child_run_id as wait_child,
+           (select c.workflow || ', ' || c.status from rowflow.runs as c where c.id = w.child_run_id) as wait_child_of
     from s
     left join rowflow.step_waits as w on w.run_id = v_run.id and w.step = s.step and s.row_kind = 'step'
     left join rowflow.human_tasks as t on t.id = w.task_id
@@ -133,6 +135,7 @@ begin
       when x.wait_kind is not null then
         case x.wait_kind when 'signal' then 'waiting for signal ' || x.wait_signal
                          when 'human' then 'waiting for task ' || x.wait_task || ', assigned to ' || x.wait_assignee
+                         when 'child' then 'waiting for child run ' || x.wait_child || ' (' || x.wait_child_of || ')'
                          else 'waiting for a row of ' || x.wait_relid::regclass::text end
         || coalesce(', until ' || x.wait_until::text, '')
       when x.locked_by is not null then 'handed to worker ' || x.locked_by || ', starting'
@@ -152,7 +155,7 @@ begin
       'ahead', case when x.queue_name is not null then x.ahead end, 'holder', x.holder,
       'worker', coalesce(x.locked_by, x.job_locked_by), 'liveWorkersWithTask', x.task_workers,
       'lastError', x.error, 'signal', x.wait_signal, 'taskId', x.wait_task, 'assignee', x.wait_assignee,
-      'until', x.wait_until))
+      'until', x.wait_until, 'childRunId', x.wait_child))
   from x
   order by case x.row_kind when 'step' then 0 else 1 end, x.step;
 end;

@@ -101,7 +101,7 @@ export function registerOperateReads(program: Command): void {
   program
     .command("show <run>")
     .description(
-      "a run's steps, indented by their depth in the DAG, with status (or what a waiting step waits for), attempt, duration and last error",
+      "a run's steps, indented by their depth in the DAG, with status (or what a waiting step waits for, a child step's run), attempt, duration and last error; a child run names its parent",
     )
     .option("--json", "print JSON")
     .option(...databaseOption)
@@ -109,7 +109,9 @@ export function registerOperateReads(program: Command): void {
       const id = runId(run);
       const result = await withDatabase(options, async (c) => {
         const { rows: runs } = await c.query(
-          "select id::text, workflow, version, status, input, error, created_at, finished_at from rowflow.runs where id = $1",
+          `select id::text, workflow, version, status, input, error, created_at, finished_at,
+                  parent_run_id::text as parent_run, parent_step
+           from rowflow.runs where id = $1`,
           [id],
         );
         if (runs.length === 0)
@@ -129,7 +131,9 @@ export function registerOperateReads(program: Command): void {
                   extract(epoch from (s.finished_at - s.started_at)) * 1000 as duration_ms,
                   case w.kind when 'signal' then 'signal ' || w.signal
                               when 'human' then 'task ' || w.task_id
-                              when 'row' then 'a row of ' || w.relid::regclass::text end as waiting_for
+                              when 'row' then 'a row of ' || w.relid::regclass::text
+                              when 'child' then 'child run ' || w.child_run_id end as waiting_for,
+                  s.child_run_id::text as child_run
            from rowflow.run_steps s
            left join rowflow.step_waits w on w.run_id = s.run_id and w.step = s.step
            where s.run_id = $1
@@ -143,12 +147,20 @@ export function registerOperateReads(program: Command): void {
       });
       print(options.json ?? false, result, () => {
         const r = result.run;
-        const head = `run ${String(r.id)}: ${String(r.workflow)} v${String(r.version)}, ${String(r.status)}`;
+        const parent =
+          r.parent_run === null
+            ? ""
+            : `, child of run ${String(r.parent_run)} step ${String(r.parent_step)}`;
+        const head = `run ${String(r.id)}: ${String(r.workflow)} v${String(r.version)}, ${String(r.status)}${parent}`;
         const table = render(
           ["step", "status", "attempt", "duration", "last error"],
           result.steps.map((s) => [
             `${"  ".repeat(Number(s.depth))}${String(s.step)}`,
-            s.waiting_for === null ? s.status : `waiting for ${String(s.waiting_for)}`,
+            s.waiting_for !== null
+              ? `waiting for ${String(s.waiting_for)}`
+              : s.child_run === null
+                ? s.status
+                : `${String(s.status)} (child run ${String(s.child_run)})`,
             s.attempt,
             s.duration_ms === null ? null : `${Math.round(Number(s.duration_ms))} ms`,
             errorMessage(s.error),

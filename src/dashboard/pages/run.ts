@@ -36,7 +36,9 @@ export async function runPage(
   const stepRows = steps.map(
     (s) =>
       html`<tr data-step-row="${s.step}">
-        <td>${s.step}${s.kind === "step" ? "" : html` <span class="muted">${s.kind}</span>`}</td>
+        <td>
+          ${s.step}${s.kind === "step" ? "" : html` <span class="muted">${s.kind}</span>`}${s.childRunId ? html` → <a href="/runs/${s.childRunId}" data-child-run>run ${s.childRunId}</a>` : ""}
+        </td>
         <td><span class="badge s-${s.status}">${s.status}</span></td>
         <td>${s.attempt}/${s.maxAttempts}</td>
         <td>${time(s.startedAt)}</td>
@@ -73,7 +75,7 @@ export async function runPage(
       <p>
         ${run.workflow} v${run.version} · created ${time(run.createdAt)} · started
         ${time(run.startedAt) || "—"} · finished ${time(run.finishedAt) || "—"} · by
-        ${run.startedBy}${run.rerunOf ? html` · rerun of <a href="/runs/${run.rerunOf}">${run.rerunOf}</a>` : ""}
+        ${run.startedBy}${run.rerunOf ? html` · rerun of <a href="/runs/${run.rerunOf}">${run.rerunOf}</a>` : ""}${run.parentRunId ? html` · child of <a href="/runs/${run.parentRunId}" data-parent-run>run ${run.parentRunId}</a> step ${run.parentStep ?? ""}` : ""}
       </p>
       ${actions}
     </div>

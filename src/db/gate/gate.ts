@@ -22,6 +22,7 @@ import {
   type FailStepCall,
   type FailStepResult,
 } from "./fail-step.js";
+import { settleChild, type SettleChildCall, type SettleChildResult } from "./settle-child.js";
 import type { BeginStepResult } from "./step-context.js";
 
 export interface Gate {
@@ -40,6 +41,8 @@ export interface Gate {
   failLostAttempt(call: FailLostAttemptCall): Promise<FailStepResult>;
   /** `rowflow.arm_step`: a `rowflow:wait` job sleeps, starts or ends a step's wait. */
   armStep(call: ArmStepCall): Promise<ArmStepResult>;
+  /** `rowflow.settle_child`: a `rowflow:child` job gives a child step its ended child's outcome. */
+  settleChild(call: SettleChildCall): Promise<SettleChildResult>;
 }
 
 /** The gate on `db`: a pool, a client, or a transaction. */
@@ -51,5 +54,6 @@ export function gateOn(db: Queryable): Gate {
     claimRuns: (call) => claimRuns(db, call),
     failLostAttempt: (call) => failLostAttempt(db, call),
     armStep: (call) => armStep(db, call),
+    settleChild: (call) => settleChild(db, call),
   };
 }

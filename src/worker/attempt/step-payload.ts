@@ -17,6 +17,13 @@ export const stepTaskIdentifier = "rowflow:step";
  */
 export const waitTaskIdentifier = "rowflow:wait";
 
+/**
+ * Graphile-worker task identifier of the jobs that settle a child step once
+ * its child run ended (queued by the trigger rowflow_child_ended): same
+ * payload, body rowflow.settle_child.
+ */
+export const childTaskIdentifier = "rowflow:child";
+
 /** Validates a job payload; undefined when it is not a step payload. */
 export function parseStepPayload(value: unknown): StepPayload | undefined {
   if (!value || typeof value !== "object") return undefined;

@@ -18,7 +18,7 @@ import { byRunThenStep, CallBatcher } from "./call-batcher.js";
 
 export interface BatchedGate extends Pick<
   Gate,
-  "beginSteps" | "failStep" | "claimRuns" | "failLostAttempt" | "armStep"
+  "beginSteps" | "failStep" | "claimRuns" | "failLostAttempt" | "armStep" | "settleChild"
 > {
   /** `rowflow.begin_steps` for one graphile-fetched attempt, batched with other slots' calls. */
   beginStep(call: BeginStepCall): Promise<BeginStepResult>;
@@ -52,6 +52,7 @@ export function batchedGate(db: Queryable, completeOptions: () => CompleteOption
     claimRuns: gate.claimRuns,
     failLostAttempt: gate.failLostAttempt,
     armStep: gate.armStep,
+    settleChild: gate.settleChild,
     beginStep: (call) => begins.call(call),
     completeStep: (call) => completions.call(call),
     completeIn: async (tx, call) => one(await gateOn(tx).completeSteps([call], completeOptions())),

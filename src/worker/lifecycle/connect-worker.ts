@@ -14,6 +14,7 @@ import type { Database } from "../../db/types.js";
 import { waitersOn } from "../../db/waiters/waiters.js";
 import { workerRegistryOn } from "../../db/workers/worker-registry.js";
 import { syncOrCheckWorkflow } from "../../db/workflows/define-workflow.js";
+import { childFirstOrder } from "../../definition/child-order.js";
 import { batchedGate } from "../dispatch/batched-gate.js";
 import type { WorkerConnection, WorkerState } from "../worker-state.js";
 
@@ -49,7 +50,9 @@ export async function connectWorker(state: WorkerState): Promise<void> {
   const newer = await assertMigrated(pool);
   if (newer) logger.warn(newer);
   if (settings.syncWorkflows) {
-    for (const workflow of state.options.workflows ?? []) {
+    // Children first: define_workflow rejects a child workflow not defined yet (RF015).
+    const workflows = state.options.workflows ?? [];
+    for (const workflow of childFirstOrder(workflows).map((i) => workflows[i]!)) {
       const { version, defined } = await syncOrCheckWorkflow(pool, {
         name: workflow.name,
         spec: workflow.spec,

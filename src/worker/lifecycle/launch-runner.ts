@@ -11,10 +11,15 @@ import { run, type Runner, type WorkerEvents, type WorkerPool } from "graphile-w
 import { createPool } from "../../db/connection.js";
 import { SessionLock } from "../../db/workers/session-lock.js";
 import { leasedAttempt } from "../attempt/attempt.js";
+import { executeChild } from "../attempt/execute-child.js";
 import { executeJob } from "../attempt/execute-job.js";
 import { executeWait } from "../attempt/execute-wait.js";
 import { runLeases } from "../attempt/run-chains.js";
-import { stepTaskIdentifier, waitTaskIdentifier } from "../attempt/step-payload.js";
+import {
+  childTaskIdentifier,
+  stepTaskIdentifier,
+  waitTaskIdentifier,
+} from "../attempt/step-payload.js";
 import { Dispatcher } from "../dispatch/dispatcher.js";
 import { patchLocalQueueRelease } from "../graphile-patches/local-queue-release.js";
 import { fireDueSchedules } from "../schedules/fire-due-schedules.js";
@@ -78,6 +83,7 @@ export async function launchRunner(
       taskList: {
         [stepTaskIdentifier]: (payload, helpers) => executeJob(state, payload, helpers),
         [waitTaskIdentifier]: (payload, helpers) => executeWait(state, payload, helpers),
+        [childTaskIdentifier]: (payload, helpers) => executeChild(state, payload, helpers),
       },
       parsedCronItems: [], // no cron: rowflow schedules nothing through graphile-worker
       preset: {

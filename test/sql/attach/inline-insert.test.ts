@@ -146,6 +146,8 @@ const queued = {
   rerun_of: null,
   traceparent: null,
   tracestate: null,
+  parent_run_id: null,
+  parent_step: null,
   at_now: true,
 };
 /** runRows ordered by the business row's id (input.key.id). */

@@ -83,6 +83,9 @@ const functions: Record<string, readonly Kind[]> = {
   // Waits: a worker's rowflow:wait job arms a step; apps signal runs (from
   // their own transactions) and act for their users on human tasks.
   "arm_step(bigint,text,integer,text,timestamp with time zone)": ["worker"],
+  // Child workflows: a worker's rowflow:child job settles a parent step
+  // (the tg_ trigger functions are outside the matrix, as every tg_ is).
+  "settle_child(bigint,text,integer,text,timestamp with time zone)": ["worker"],
   "signal(bigint,text,jsonb,timestamp with time zone)": ["app", "worker", "operator"],
   "complete_task(bigint,text,jsonb,text[],boolean,timestamp with time zone)": ["app", "operator"],
   "claim_task(bigint,text,text[],timestamp with time zone)": ["app", "operator"],
