@@ -104,8 +104,8 @@ export {
   RowflowError,
   RowflowSqlError,
 } from "./errors.js";
-export type { AlertOptions } from "./worker/alerts/alert-options.js";
 export type { TraceContext } from "./tracing/trace-context.js";
+export type { AlertOptions } from "./worker/alerts/alert-options.js";
 export {
   fatal,
   FatalError,
