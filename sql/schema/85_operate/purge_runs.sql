@@ -94,6 +94,7 @@ begin
     delete from rowflow.signals as s where s.run_id = any (v_ids);
     delete from rowflow.human_tasks as t where t.run_id = any (v_ids);
     delete from rowflow.step_waits as w where w.run_id = any (v_ids);
+    delete from rowflow.step_maps as m where m.run_id = any (v_ids);
     delete from rowflow.runs as r where r.id = any (v_ids);
   end if;
   return v_ids;
