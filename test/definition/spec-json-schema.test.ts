@@ -51,6 +51,8 @@ describe("docs/spec.schema.json", () => {
       "wait",
       "human",
       "waitFor",
+      "map",
+      "mapErrors",
     ]);
   });
 });
