@@ -1857,7 +1857,10 @@ begin
   where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = v_map;
   select sr.seq into v_index from rowflow.step_runs as sr
   where sr.run_id = v_run.id and sr.step = _map_element_failed.step;
-  update rowflow.step_maps as m set failed = m.failed + 1
+  -- Counted as failed; with "collect" _map_settle counts it as finished
+  -- too, else it is finished here (the step fails with it).
+  update rowflow.step_maps as m
+  set failed = m.failed + 1, open = m.open - case when v_mode = 'collect' then 0 else 1 end
   where m.run_id = v_run.id and m.step = v_map;
 
   if v_mode = 'collect' then

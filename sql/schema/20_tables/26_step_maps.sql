@@ -4,9 +4,11 @@
 -- this row counts them down so that an element's completion decides in
 -- O(1) whether it was the last one (counting the open elements at every
 -- completion would be O(elements) each, O(n²) for the map). `open` is the
--- number of elements not finished yet; `failed` those that failed for good
--- (with "mapErrors": "collect" they count as finished and end up in the
--- output; otherwise the first one fails the step). Purged with its run.
+-- number of elements not finished yet (succeeded or failed for good; the
+-- elements a failed or cancelled step cancelled stay counted as open);
+-- `failed` those that failed for good (with "mapErrors": "collect" they end
+-- up in the output; otherwise the first one fails the step). Purged with
+-- its run.
 create table rowflow.step_maps (
   run_id     bigint not null,
   step       text not null,               -- the map step (its row in step_runs, kind 'step')

@@ -124,7 +124,7 @@ export function registerOperateReads(program: Command): void {
              join rowflow.workflow_steps ws on ws.workflow = $2 and ws.version = $3 and ws.name = depth.name
              cross join unnest(ws.dependents) as dep(name)
            )
-           select s.step, s.kind, s.status, s.attempt, s.output, s.error,
+           select s.step, s.kind, s.status, s.attempt, s.output, s.error, s.elements,
                   coalesce((select max(d) from depth where depth.name = s.step), 0) as depth,
                   extract(epoch from (s.finished_at - s.started_at)) * 1000 as duration_ms,
                   case w.kind when 'signal' then 'signal ' || w.signal
@@ -148,7 +148,9 @@ export function registerOperateReads(program: Command): void {
           ["step", "status", "attempt", "duration", "last error"],
           result.steps.map((s) => [
             `${"  ".repeat(Number(s.depth))}${String(s.step)}`,
-            s.waiting_for === null ? s.status : `waiting for ${String(s.waiting_for)}`,
+            s.waiting_for === null
+              ? `${String(s.status)}${elementsText(s.elements)}`
+              : `waiting for ${String(s.waiting_for)}`,
             s.attempt,
             s.duration_ms === null ? null : `${Math.round(Number(s.duration_ms))} ms`,
             errorMessage(s.error),
@@ -173,4 +175,11 @@ export function registerOperateReads(program: Command): void {
         ),
       );
     });
+}
+
+/** A map step's element counts (rowflow.run_steps.elements), as " (9000/10000 elements done, 3 failed)". */
+function elementsText(elements: unknown): string {
+  if (typeof elements !== "object" || elements === null) return "";
+  const { total, open, failed } = elements as { total: number; open: number; failed: number };
+  return ` (${total - open}/${total} elements done${failed > 0 ? `, ${failed} failed` : ""})`;
 }

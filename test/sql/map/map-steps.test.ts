@@ -324,7 +324,7 @@ describe("map steps", () => {
       expect(await runSteps(c, run)).toContainEqual({
         step: "charge",
         status: "failed",
-        elements: { total: 3, open: 2, failed: 1 },
+        elements: { total: 3, open: 1, failed: 1 },
       });
     });
   });
