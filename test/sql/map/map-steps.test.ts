@@ -467,4 +467,40 @@ describe("map steps", () => {
       });
     });
   });
+
+  it("retry_run of a failed root map step (over the input) reruns its failed elements only", async () => {
+    await db.rollback(async (c) => {
+      await define(c, "root-retry", {
+        steps: [{ name: "each", task: "t", map: "$.input.items", attempts: 1 }],
+      });
+      const t = clock();
+      const run = await startRun(c, "root-retry", { items: ["a", "b"] }, null, t.next());
+      await begin(c, run, "each[0]", 1, t.next());
+      await complete(c, run, "each[0]", 1, "A", t.next());
+      await begin(c, run, "each[1]", 1, t.next());
+      await fail(c, run, "each[1]", 1, { now: t.next() });
+      expect((await runRow(c, run)).status).toBe("failed");
+      await c.query("select rowflow.retry_run($1, now => $2)", [run, t.next()]);
+      const { rows: jobs } = await c.query<{ step: string }>(
+        `select payload ->> 'step' as step from graphile_worker._private_jobs
+         where (payload ->> 'run')::bigint = $1 and locked_at is null and attempts = 0
+           and payload ->> 'step' in ('each', 'each[1]') order by 1`,
+        [run],
+      );
+      // No job for the map step itself (it has no handler), one new job for the failed element.
+      expect(jobs.map((j) => j.step)).toEqual(["each[1]"]);
+      expect((await elements(c, run)).map((e) => [e.step, e.status])).toEqual([
+        ["each[0]", "succeeded"],
+        ["each[1]", "queued"],
+      ]);
+      await begin(c, run, "each[1]", 1, t.next());
+      expect(await complete(c, run, "each[1]", 1, "B", t.next())).toMatchObject({
+        runStatus: "succeeded",
+      });
+      expect(await stepRow(c, run, "each")).toMatchObject({
+        status: "succeeded",
+        output: ["A", "B"],
+      });
+    });
+  });
 });
