@@ -1026,38 +1026,50 @@ begin
     end if;
   end if;
 
-  -- PHASE 3: the contexts (task, timeout, dependency outputs by kind).
+  -- PHASE 3: the contexts (task, timeout, dependency outputs by kind; a
+  -- map element's input is its element, and its context has its index).
   select coalesce(array_agg(b.o), '{}'), coalesce(pg_catalog.jsonb_object_agg(b.o::text, pg_catalog.jsonb_build_object(
            'ok', true, 'runId', b.run_id::text, 'step', b.step, 'task', t.task,
-           'workflow', r.workflow, 'version', r.version, 'input', r.input, 'deps', t.deps,
+           'workflow', r.workflow, 'version', r.version, 'input', coalesce(t.input, r.input), 'deps', t.deps,
            'attempt', b.attempt, 'maxAttempts', b.max_attempts,
            'timeoutMs', (extract(epoch from t.timeout) * 1000)::bigint,
            'idempotencyKey', 'rowflow:' || b.run_id || ':' || b.step,
            'kind', b.kind, 'runError', r.error,
            'lease', rowflow._lease(_begin.key, b.run_id, b.step, b.attempt),
-           'traceparent', r.traceparent, 'tracestate', r.tracestate, 'runCreatedAt', r.created_at)), '{}')
+           'traceparent', r.traceparent, 'tracestate', r.tracestate, 'runCreatedAt', r.created_at)
+           || case when t.idx is not null then pg_catalog.jsonb_build_object('index', t.idx) else '{}'::jsonb end), '{}')
   into v_os, v_results
   from unnest(v_begun) as b
   join rowflow.runs as r on r.id = b.run_id
   cross join lateral (
     select ws.task, ws.timeout,
       (select coalesce(pg_catalog.jsonb_object_agg(o.step, o.output), '{}'::jsonb)
-       from rowflow.step_runs as o where o.run_id = b.run_id and o.step = any (ws.depends_on)) as deps
+       from rowflow.step_runs as o where o.run_id = b.run_id and o.step = any (ws.depends_on)) as deps,
+      null::jsonb as input, null::int as idx
     from rowflow.workflow_steps as ws
     where b.kind = 'step' and ws.workflow = r.workflow and ws.version = r.version and ws.name = b.step
     union all
     select ws.compensate, ws.timeout,
       (select coalesce(pg_catalog.jsonb_object_agg(o.step, o.output), '{}'::jsonb)
-       from rowflow.step_runs as o where o.run_id = b.run_id and o.step = ws.name)
+       from rowflow.step_runs as o where o.run_id = b.run_id and o.step = ws.name), null, null
     from rowflow.workflow_steps as ws
     where b.kind = 'compensation' and ws.workflow = r.workflow and ws.version = r.version
       and ws.name = substr(b.step, length('compensate:') + 1)
     union all
     select wv.on_failure, null::interval,
       (select coalesce(pg_catalog.jsonb_object_agg(o.step, o.output), '{}'::jsonb)
-       from rowflow.step_runs as o where o.run_id = b.run_id and o.kind = 'step' and o.status = 'succeeded')
+       from rowflow.step_runs as o where o.run_id = b.run_id and o.kind = 'step' and o.status = 'succeeded'), null, null
     from rowflow.workflow_versions as wv
     where b.kind = 'on_failure' and wv.workflow = r.workflow and wv.version = r.version
+    union all
+    -- A map element (sql/schema/62_map/): the map step's task and timeout;
+    -- no deps (the dependencies' outputs, which hold the whole array, are
+    -- not repeated in each of up to 10,000 contexts).
+    select ws.task, ws.timeout, '{}'::jsonb, e.input, e.seq::int
+    from rowflow.step_runs as e
+    join rowflow.workflow_steps as ws
+      on ws.workflow = r.workflow and ws.version = r.version and ws.name = pg_catalog.split_part(b.step, '[', 1)
+    where b.kind = 'element' and e.run_id = b.run_id and e.step = b.step
   ) as t;
   end if;
 
@@ -1184,7 +1196,7 @@ begin
   end if;
   -- PHASE 1: cancel every unfinished step run (a compensation chain too,
   -- unless it is to run now) and remove the queued jobs.
-  perform rowflow._cancel_steps(v_run.id, array['step', 'compensation', 'on_failure'],
+  perform rowflow._cancel_steps(v_run.id, array['step', 'compensation', 'on_failure', 'element'],
                                 coalesce(_cancel_locked.reason, 'run cancelled'), v_now);
   -- PHASE 2: with compensate, the chain of what succeeded; the run is
   -- 'compensating' while it runs.
@@ -1465,7 +1477,7 @@ declare
   v_rule text;
 begin
   v_rule := case
-    when _check_step_run.kind is null or _check_step_run.kind not in ('step', 'compensation', 'on_failure')
+    when _check_step_run.kind is null or _check_step_run.kind not in ('step', 'compensation', 'on_failure', 'element')
       then 'kind_is_valid'
     when _check_step_run.status is null or _check_step_run.status not in
          ('pending', 'queued', 'running', 'succeeded', 'failed', 'skipped', 'cancelled')
@@ -1610,7 +1622,8 @@ begin
       ws.timeout, ws.if_path, ws.n_deps, ws.n_deps = 0 as root,
       greatest(-32768, least(32767, ws.priority + u.priority)) as priority, q.queue, g.go,
       (ws.n_deps = 0 and g.go and q.queue is null and coalesce(ws.delay, interval '0') <= interval '0'
-       and ws.wait is null) as eligible, ws.wait is not null as arms,
+       and ws.wait is null and ws.map_path is null) as eligible, ws.wait is not null as arms,
+      ws.map_path is not null as maps,
       u.priority as run_priority, u.traceparent, u.tracestate, u.created_at as run_created_at
     from u
     join rowflow.workflow_steps as ws on ws.workflow = u.workflow and ws.version = u.version and u.status = 'running'
@@ -1628,6 +1641,7 @@ begin
     select s.*,
       case when not s.root then 'pending'
            when not s.go then 'skipped'
+           when s.maps then 'pending' -- its elements: rowflow._map_start below
            when s.eligible
                 and row_number() over (partition by s.eligible
                                        order by s.run_priority, s.run_id, s.priority, s.step) <= v_take
@@ -1683,6 +1697,8 @@ begin
          count(*) filter (where p.status = 'queued')::int as queued,
          coalesce(array_agg(row(p.run_id, p.step, 1)::rowflow.done_step order by p.run_id, p.step)
                   filter (where p.status = 'skipped'), '{}') as skipped,
+         coalesce(array_agg(row(p.run_id, p.step, 1)::rowflow.done_step order by p.run_id, p.step)
+                  filter (where p.root and p.go and p.maps), '{}') as maps,
          pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('id', p.job_id, 'queue', p.queue))
            filter (where p.status = 'queued' and p.queue is not null) as queue_jobs
   into v_out
@@ -1702,7 +1718,12 @@ begin
   end if;
 
   -- PHASE 3: runs with skipped root steps: release what the skips satisfy
-  -- (rare), then finish the runs that have nothing left.
+  -- (rare), then finish the runs that have nothing left. Root map steps
+  -- get their elements (sql/schema/62_map/_map_start.sql); an empty one is
+  -- done at once, like a skip.
+  if cardinality(v_out.maps) > 0 then
+    v_out.skipped := v_out.skipped || rowflow._map_start(v_out.maps, v_now);
+  end if;
   if cardinality(v_out.skipped) > 0 then
     perform rowflow._release(v_out.skipped, null, null, v_now, null);
     perform rowflow._finish_runs(array(select distinct d.run_id from unnest(v_out.skipped) as d), v_now);
@@ -1758,6 +1779,64 @@ $_$;
 --
 
 COMMENT ON FUNCTION rowflow._compile_child(spec jsonb, what text) IS 'Internal: validates a step''s "child" option (workflow, input path) and answers its part of the compiled wait.';
+
+--
+-- Name: _compile_map(jsonb, text[], text); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._compile_map(step jsonb, deps text[], what text) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+#variable_conflict use_column
+declare
+  v_path jsonpath;
+  v_m text[];
+  v_dep text;
+  v_bad text;
+begin
+  if not _compile_map.step ? 'map' then
+    if _compile_map.step ? 'mapErrors' then
+      raise exception '%: "mapErrors" needs "map" (the array the step runs over)', _compile_map.what
+        using errcode = 'RF001';
+    end if;
+    return null;
+  end if;
+  v_path := rowflow._compile_path(_compile_map.step -> 'map', _compile_map.what || ': map');
+  if _compile_map.step ? 'mapErrors' and (jsonb_typeof(_compile_map.step -> 'mapErrors') is distinct from 'string'
+                                          or _compile_map.step ->> 'mapErrors' not in ('fail', 'collect')) then
+    raise exception '%: "mapErrors" must be "fail" or "collect", got %', _compile_map.what,
+      left((_compile_map.step -> 'mapErrors')::text, 100) using errcode = 'RF001';
+  end if;
+  -- Where the path starts: $.input, or $.steps.<name> (plain or quoted).
+  v_m := regexp_match(_compile_map.step ->> 'map',
+    '^\s*(?:(?:lax|strict)\s+)?\$\s*\.\s*(?:(input)\M|steps\s*\.\s*(?:"((?:[^"\\]|\\.)*)"|([A-Za-z_][A-Za-z0-9_-]*)))');
+  if v_m is null then
+    raise exception '%: map must be a path into the run input or a dependency''s output ("$.input.…" or "$.steps.<dependency>.…"), got %',
+      _compile_map.what, left((_compile_map.step -> 'map')::text, 200) using errcode = 'RF009';
+  end if;
+  if v_m[1] is null then
+    v_dep := coalesce(replace(v_m[2], '\"', '"'), v_m[3]);
+    if not v_dep = any (coalesce(_compile_map.deps, '{}')) then
+      raise exception '%: map reads the output of step "%", which is not in its dependsOn; add "%" to dependsOn or map over a dependency''s output',
+        _compile_map.what, v_dep, v_dep using errcode = 'RF013';
+    end if;
+  end if;
+  v_bad := (select string_agg(k, ', ' order by k) from unnest(array['queue', 'delay', 'startAt', 'wait', 'human', 'waitFor']) as k
+            where _compile_map.step ? k);
+  if v_bad is not null then
+    raise exception '%: a map step cannot have %: its elements are queued as soon as it is ready', _compile_map.what, v_bad
+      using errcode = 'RF001';
+  end if;
+  return pg_catalog.jsonb_build_object('path', v_path::text, 'errors', coalesce(_compile_map.step ->> 'mapErrors', 'fail'));
+end;
+$_$;
+
+--
+-- Name: FUNCTION _compile_map(step jsonb, deps text[], what text); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._compile_map(step jsonb, deps text[], what text) IS 'Internal: compiles a step''s "map" and "mapErrors" (RF001, RF009, RF013); null for a step without "map".';
 
 --
 -- Name: _compile_path(jsonb, text); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -2336,7 +2415,8 @@ begin
   select ws.* into v_ws from rowflow.workflow_steps as ws
   where ws.workflow = v_run.workflow and ws.version = v_run.version
     and ws.name = case v_sr.kind when 'step' then v_sr.step
-                                 when 'compensation' then substr(v_sr.step, length('compensate:') + 1) end;
+                                 when 'compensation' then substr(v_sr.step, length('compensate:') + 1)
+                                 when 'element' then pg_catalog.split_part(v_sr.step, '[', 1) end;
 
   -- A lost attempt is retried at once without using up an attempt. The
   -- step is quarantined as poison when it was the suspect of v_max_lost
@@ -2412,12 +2492,16 @@ begin
                              'startedAt', v_sr.started_at), v_now);
   v_status := v_run.status;
   v_error := v_run.error;
+  -- A map element: its map step decides (sql/schema/62_map/_map_element_failed.sql).
+  if v_sr.kind = 'element' then
+    return rowflow._map_element_failed(v_run.id, v_sr.step, v_error_in, v_now);
+  end if;
 
   if v_sr.kind = 'step' then
     -- PHASE 3: the run fails: cancel the other steps (those without a row
     -- too), then build the compensation chain (reverse completion order),
     -- on-failure last.
-    perform rowflow._cancel_steps(v_run.id, array['step'], 'run failed', v_now);
+    perform rowflow._cancel_steps(v_run.id, array['step', 'element'], 'run failed', v_now);
     v_error := jsonb_build_object('step', v_sr.step, 'attempt', v_sr.attempt, 'error', v_error_in);
     v_chain := rowflow._build_chain(v_run, true, v_now);
     if v_chain > 0 then
@@ -2501,7 +2585,7 @@ begin
     cross join lateral (
       select count(*) filter (where sr.status in ('pending', 'queued', 'running')) as open,
              count(*) filter (where sr.kind = 'step') as step_rows,
-             pg_catalog.jsonb_object_agg(sr.step, sr.status) filter (where sr.kind <> 'step') as chain
+             pg_catalog.jsonb_object_agg(sr.step, sr.status) filter (where sr.kind in ('compensation', 'on_failure')) as chain
       from rowflow.step_runs as sr where sr.run_id = r.id
     ) as a
     where r.id = any (_finish_runs.run_ids) and r.status in ('running', 'compensating')
@@ -3150,6 +3234,328 @@ end;
 $$;
 
 --
+-- Name: _map_element_failed(bigint, text, jsonb, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._map_element_failed(run_id bigint, step text, error jsonb, now timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_run rowflow.runs;
+  v_map text := pg_catalog.split_part(_map_element_failed.step, '[', 1);
+  v_mode text;
+  v_parent rowflow.step_runs;
+  v_done rowflow.done_step[];
+  v_index int;
+begin
+  select r.* into v_run from rowflow.runs as r where r.id = _map_element_failed.run_id;
+  select ws.map_errors into v_mode from rowflow.workflow_steps as ws
+  where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = v_map;
+  select sr.seq into v_index from rowflow.step_runs as sr
+  where sr.run_id = v_run.id and sr.step = _map_element_failed.step;
+  -- Counted as failed; with "collect" _map_settle counts it as finished
+  -- too, else it is finished here (the step fails with it).
+  update rowflow.step_maps as m
+  set failed = m.failed + 1, open = m.open - case when v_mode = 'collect' then 0 else 1 end
+  where m.run_id = v_run.id and m.step = v_map;
+
+  if v_mode = 'collect' then
+    -- PHASE 1: collected: the step goes on, and may be done now.
+    v_done := rowflow._map_settle(array[row(v_run.id, _map_element_failed.step, 1)::rowflow.done_step],
+                                  _map_element_failed.now);
+    if cardinality(v_done) > 0 then
+      perform rowflow._release(v_done, null, null, _map_element_failed.now, null);
+      perform rowflow._finish_runs(array[v_run.id], _map_element_failed.now);
+    end if;
+    perform rowflow._notify(pg_catalog.jsonb_build_object('run', v_run.id));
+    return pg_catalog.jsonb_build_object('ok', true, 'outcome', 'failed', 'collected', true,
+      'runStatus', (select r.status from rowflow.runs as r where r.id = v_run.id));
+  end if;
+
+  -- PHASE 2: the map step fails (and the run with it).
+  select sr.* into v_parent from rowflow.step_runs as sr
+  where sr.run_id = v_run.id and sr.step = v_map and sr.status = 'running';
+  if not found then
+    return pg_catalog.jsonb_build_object('ok', true, 'outcome', 'failed', 'runStatus', v_run.status);
+  end if;
+  return rowflow._fail_attempt(v_run.id, v_map, v_parent.attempt,
+    pg_catalog.jsonb_build_object('code', 'RF072', 'element', v_index,
+      'message', pg_catalog.format('element %s of map step %s failed: %s', v_index, v_map,
+                                   coalesce(_map_element_failed.error ->> 'message', 'no message')),
+      'error', _map_element_failed.error),
+    false, null, _map_element_failed.now);
+end;
+$$;
+
+--
+-- Name: FUNCTION _map_element_failed(run_id bigint, step text, error jsonb, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._map_element_failed(run_id bigint, step text, error jsonb, now timestamp with time zone) IS 'Internal: a map element failed for good: fails its map step (RF072; the run fails) or, with mapErrors collect, counts it as finished.';
+
+--
+-- Name: _map_finish(rowflow.done_step[], timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._map_finish(steps rowflow.done_step[], now timestamp with time zone) RETURNS rowflow.done_step[]
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_seqscan TO 'off'
+    SET enable_hashjoin TO 'off'
+    SET enable_mergejoin TO 'off'
+    SET jit TO 'off'
+    AS $$
+#variable_conflict use_column
+declare
+  v_done rowflow.done_step[];
+begin
+  with o as (
+    select l.run_id, l.step, l.origin,
+      (select coalesce(pg_catalog.jsonb_agg(
+                case when ws.map_errors = 'collect' then
+                  case when el.status = 'succeeded'
+                       then pg_catalog.jsonb_build_object('ok', true, 'output', el.output)
+                       else pg_catalog.jsonb_build_object('ok', false, 'error', el.error) end
+                else el.output end order by el.seq), '[]'::jsonb)
+       from rowflow.step_runs as el
+       where el.run_id = l.run_id and el.kind = 'element' and pg_catalog.left(el.step, pg_catalog.length(l.step) + 1) = l.step || '[') as output
+    from unnest(_map_finish.steps) as l(run_id, step, origin)
+    join rowflow.runs as r on r.id = l.run_id
+    join rowflow.workflow_steps as ws on ws.workflow = r.workflow and ws.version = r.version and ws.name = l.step
+  ), u as (
+    update rowflow.step_runs as sr
+    set status = 'succeeded', output = o.output, finished_at = _map_finish.now
+    from o
+    where sr.run_id = o.run_id and sr.step = o.step and sr.status = 'running'
+    returning o.run_id, o.step, o.origin
+  )
+  select coalesce(array_agg(row(u.run_id, u.step, u.origin)::rowflow.done_step order by u.run_id, u.step), '{}')
+  into v_done
+  from u;
+  return v_done;
+end;
+$$;
+
+--
+-- Name: FUNCTION _map_finish(steps rowflow.done_step[], now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._map_finish(steps rowflow.done_step[], now timestamp with time zone) IS 'Internal: map steps whose elements all finished succeed with the elements'' outputs in order; answers them.';
+
+--
+-- Name: _map_settle(rowflow.done_step[], timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._map_settle(elements rowflow.done_step[], now timestamp with time zone) RETURNS rowflow.done_step[]
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_seqscan TO 'off'
+    SET enable_hashjoin TO 'off'
+    SET enable_mergejoin TO 'off'
+    SET jit TO 'off'
+    AS $$
+#variable_conflict use_column
+declare
+  v_last rowflow.done_step[];
+begin
+  -- PHASE 1: the counters.
+  with c as (
+    select e.run_id, pg_catalog.split_part(e.step, '[', 1) as step, count(*)::int as n, max(e.origin) as origin
+    from unnest(_map_settle.elements) as e(run_id, step, origin)
+    group by 1, 2
+  ), u as (
+    update rowflow.step_maps as m set open = m.open - c.n
+    from c
+    where m.run_id = c.run_id and m.step = c.step
+    returning m.run_id, m.step, m.open, c.origin
+  )
+  select coalesce(array_agg(row(u.run_id, u.step, u.origin)::rowflow.done_step order by u.run_id, u.step)
+                  filter (where u.open = 0), '{}')
+  into v_last
+  from u;
+  if cardinality(v_last) = 0 then
+    return '{}';
+  end if;
+
+  -- PHASE 2: the finished map steps succeed (sql/schema/62_map/_map_finish.sql).
+  return rowflow._map_finish(v_last, _map_settle.now);
+end;
+$$;
+
+--
+-- Name: FUNCTION _map_settle(elements rowflow.done_step[], now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._map_settle(elements rowflow.done_step[], now timestamp with time zone) IS 'Internal: counts finished map elements down; finishes the map steps whose last element that was (output: the elements'' outputs in order) and answers them.';
+
+--
+-- Name: _map_start(rowflow.done_step[], timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._map_start(steps rowflow.done_step[], now timestamp with time zone) RETURNS rowflow.done_step[]
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_seqscan TO 'off'
+    SET enable_hashjoin TO 'off'
+    SET enable_mergejoin TO 'off'
+    SET jit TO 'off'
+    AS $$
+#variable_conflict use_column
+declare
+  c_max constant int := 10000;
+  v_plan record;
+  v_bad record;
+  v_seq regclass := pg_catalog.pg_get_serial_sequence('graphile_worker._private_jobs', 'id')::regclass;
+  v_done rowflow.done_step[] := '{}';
+  v_n int;
+  v_woke int;
+begin
+  if coalesce(cardinality(_map_start.steps), 0) = 0 then
+    return '{}';
+  end if;
+
+  -- PHASE 1: each step's array, and what becomes of the step.
+  select coalesce(array_agg(row(x.run_id, x.step, x.origin)::rowflow.done_step order by x.run_id, x.step)
+                  filter (where x.n = 0), '{}') as empty,
+         coalesce(array_agg(row(x.run_id, x.step, x.origin)::rowflow.done_step order by x.run_id, x.step)
+                  filter (where x.n between 1 and c_max), '{}') as go,
+         coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('run', x.run_id, 'step', x.step,
+             'error', case when x.n is null then pg_catalog.jsonb_build_object('code', 'RF071',
+                        'message', pg_catalog.format('map step %s: %s is %s, not an array', x.step, x.map_path,
+                                                     coalesce('a JSON ' || pg_catalog.jsonb_typeof(x.val), 'missing')))
+                      else pg_catalog.jsonb_build_object('code', 'RF070', 'elements', x.n, 'limit', c_max,
+                        'message', pg_catalog.format('map step %s: %s has %s elements; a map step runs over at most %s',
+                                                     x.step, x.map_path, x.n, c_max)) end)
+             order by x.run_id, x.step) filter (where x.n is null or x.n > c_max), '[]'::jsonb) as bad
+  into v_plan
+  from (
+    select s.run_id, s.step, s.origin, ws.map_path::text as map_path, v.val,
+      case when pg_catalog.jsonb_typeof(v.val) = 'array' then pg_catalog.jsonb_array_length(v.val) end as n
+    from unnest(_map_start.steps) as s(run_id, step, origin)
+    join rowflow.runs as r on r.id = s.run_id and r.status = 'running'
+    join rowflow.workflow_steps as ws on ws.workflow = r.workflow and ws.version = r.version and ws.name = s.step
+    join rowflow.step_runs as p on p.run_id = s.run_id and p.step = s.step and p.status = 'pending'
+    cross join lateral (
+      select jsonb_path_query_first(pg_catalog.jsonb_build_object('input', r.input,
+                                      'steps', rowflow._deps_outputs(s.run_id, ws.depends_on)),
+                                    ws.map_path, '{}', true) as val
+    ) as v
+    where ws.map_path is not null
+  ) as x;
+
+  -- PHASE 2 (rare): steps over a bad value fail, and their runs with them.
+  for v_bad in select (b ->> 'run')::bigint as run_id, b ->> 'step' as step, b -> 'error' as error
+               from pg_catalog.jsonb_array_elements(v_plan.bad) as b loop
+    update rowflow.step_runs as sr
+    set status = 'running', attempt = 1, queued_at = _map_start.now, started_at = _map_start.now
+    where sr.run_id = v_bad.run_id and sr.step = v_bad.step and sr.status = 'pending';
+    if found then
+      perform rowflow._fail_attempt(v_bad.run_id, v_bad.step, 1, v_bad.error, false, null, _map_start.now);
+    end if;
+  end loop;
+
+  -- PHASE 3: empty arrays: done at once, output [].
+  if cardinality(v_plan.empty) > 0 then
+    with u as (
+      update rowflow.step_runs as sr
+      set status = 'succeeded', output = '[]'::jsonb, attempt = 1, queued_at = _map_start.now,
+          started_at = _map_start.now, finished_at = _map_start.now
+      from unnest(v_plan.empty) as e(run_id, step, origin)
+      where sr.run_id = e.run_id and sr.step = e.step and sr.status = 'pending'
+        and exists (select 1 from rowflow.runs as r where r.id = e.run_id and r.status = 'running')
+      returning e.run_id, e.step, e.origin
+    )
+    select coalesce(array_agg(row(u.run_id, u.step, u.origin)::rowflow.done_step order by u.run_id, u.step), '{}')
+    into v_done
+    from u;
+  end if;
+
+  -- PHASE 4: one statement: every element of every step, its job, its
+  -- row; the steps' counters; the steps running.
+  if cardinality(v_plan.go) > 0 then
+    with g as (
+      -- An element that succeeded before the step was retried (retry_run
+      -- keeps those) is not created again.
+      select s.run_id, s.step, ws.attempts, greatest(-32768, least(32767, ws.priority + r.priority)) as priority,
+             e.value, (e.idx - 1)::int as idx,
+             m.run_id is not null and exists (
+               select 1 from rowflow.step_runs as k
+               where k.run_id = s.run_id and k.step = s.step || '[' || (e.idx - 1) || ']'
+                 and k.status = 'succeeded') as kept
+      from unnest(v_plan.go) as s(run_id, step, origin)
+      left join rowflow.step_maps as m on m.run_id = s.run_id and m.step = s.step
+      join rowflow.runs as r on r.id = s.run_id and r.status = 'running'
+      join rowflow.workflow_steps as ws on ws.workflow = r.workflow and ws.version = r.version and ws.name = s.step
+      join rowflow.step_runs as p on p.run_id = s.run_id and p.step = s.step and p.status = 'pending'
+      cross join lateral pg_catalog.jsonb_array_elements(
+        jsonb_path_query_first(pg_catalog.jsonb_build_object('input', r.input,
+                                 'steps', rowflow._deps_outputs(s.run_id, ws.depends_on)),
+                               ws.map_path, '{}', true)) with ordinality as e(value, idx)
+    ), w as (
+      -- Job ids drawn here (graphile's own sequence), not matched back from
+      -- the insert's RETURNING (see claim_runs).
+      select g.*, g.step || '[' || g.idx || ']' as element, pg_catalog.nextval(v_seq) as job_id
+      from g where not g.kept
+    ), jobs as (
+      insert into graphile_worker._private_jobs as j (id, job_queue_id, task_id, payload, run_at, max_attempts, priority)
+      overriding system value
+      select w.job_id, null,
+             (select t.id from graphile_worker._private_tasks as t where t.identifier = 'rowflow:step'),
+             pg_catalog.json_build_object('run', w.run_id, 'step', w.element, 'attempt', 1),
+             _map_start.now, 25, w.priority
+      from w
+      order by w.job_id
+    ), els as (
+      insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts, seq, input,
+                                     created_at, queued_at, job_id)
+      select w.run_id, w.element, 'element', 'queued', 0, 1, w.attempts, w.idx, w.value,
+             _map_start.now, _map_start.now, w.job_id
+      from w
+      order by w.run_id, w.element
+    ), maps as (
+      -- A map step retried (retry_run) has its counter rewritten.
+      insert into rowflow.step_maps as m (run_id, step, total, open, failed, created_at)
+      select g.run_id, g.step, count(*)::int, (count(*) filter (where not g.kept))::int, 0, _map_start.now
+      from g group by g.run_id, g.step
+      order by g.run_id, g.step
+      on conflict (run_id, step) do update
+      set total = excluded.total, open = excluded.open, failed = 0, created_at = excluded.created_at
+    ), par as (
+      update rowflow.step_runs as sr
+      set status = 'running', attempt = 1, queued_at = _map_start.now, started_at = _map_start.now
+      from unnest(v_plan.go) as s(run_id, step, origin)
+      where sr.run_id = s.run_id and sr.step = s.step and sr.status = 'pending'
+        and exists (select 1 from rowflow.runs as r where r.id = s.run_id and r.status = 'running')
+    )
+    select count(*)::int into v_n from w;
+    if v_n > 0 then
+      v_woke := rowflow._wake_all(v_n, 0, null);
+    end if;
+    -- A retried step whose elements had all succeeded is done now.
+    if exists (select 1 from unnest(v_plan.go) as s(run_id, step, origin)
+               join rowflow.step_maps as m on m.run_id = s.run_id and m.step = s.step where m.open = 0) then
+      v_done := v_done || rowflow._map_finish(array(
+        select row(s.run_id, s.step, s.origin)::rowflow.done_step from unnest(v_plan.go) as s(run_id, step, origin)
+        join rowflow.step_maps as m on m.run_id = s.run_id and m.step = s.step where m.open = 0
+        order by s.run_id, s.step), _map_start.now);
+    end if;
+  end if;
+  return v_done;
+end;
+$$;
+
+--
+-- Name: FUNCTION _map_start(steps rowflow.done_step[], now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._map_start(steps rowflow.done_step[], now timestamp with time zone) IS 'Internal: creates the elements of ready map steps (one statement: rows and jobs); answers the map steps done at once (empty arrays); fails those over a bad value (RF070, RF071).';
+
+--
 -- Name: _may(text, name); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -3266,6 +3672,7 @@ begin
     delete from rowflow.alert_attempts as aa
     where aa.alert_id in (select a.id from rowflow.alerts as a where a.run_id = any (v_ids));
     delete from rowflow.alerts as a where a.run_id = any (v_ids);
+    delete from rowflow.step_maps as m where m.run_id = any (v_ids);
     delete from rowflow.runs as r where r.id = any (v_ids);
   end if;
   return v_ids;
@@ -3499,6 +3906,7 @@ declare
   v_yield_known boolean := false;
   v_dec rowflow.released_step[];
   v_rows rowflow.released_step[];
+  v_maps rowflow.done_step[];
   v_all rowflow.released_step[] := '{}';
   v_queues text[];
   v_seq regclass := pg_catalog.pg_get_serial_sequence('graphile_worker._private_jobs', 'id')::regclass;
@@ -3528,12 +3936,14 @@ begin
     select coalesce(array_agg(row(z.origin, z.run_id, z.name,
              case
                when z.decision <> 'ready' then z.decision
+               when z.map_path is not null then 'pending' -- its elements: rowflow._map_start below
                when z.eligible and z.rn <= coalesce(v_takes[z.origin], 0) then 'running'
                else 'queued'
              end,
              pg_catalog.jsonb_build_object('remaining', z.remaining, 'existed', z.existed, 'attempts', z.attempts,
                'queue', z.queue, 'runAt', _release.now + coalesce(z.delay, interval '0'), 'priority', z.eff_priority,
                'if', z.if_path::text, 'arms', z.wait is not null,
+               'maps', z.decision = 'ready' and z.map_path is not null,
                'context', case when z.eligible and z.rn <= coalesce(v_takes[z.origin], 0) then
                  rowflow._context(z.run_id, z.name, 'step', 1, z.attempts, z.task, z.workflow, z.version, z.input,
                                   z.deps, z.timeout, null, rowflow._lease(_release.key, z.run_id, z.name, 1),
@@ -3545,12 +3955,12 @@ begin
         row_number() over (partition by y.origin, y.eligible order by y.eff_priority, y.run_id, y.name) as rn
       from (
         select x.*, q.queue,
-          (v_can_take and x.decision = 'ready' and q.queue is null and x.wait is null
+          (v_can_take and x.decision = 'ready' and q.queue is null and x.wait is null and x.map_path is null
            and coalesce(x.delay, interval '0') <= interval '0'
            and (v_yield is null or x.eff_priority <= v_yield)) as eligible
         from (
           select d.origin, d.run_id, d.name, ws.task, ws.attempts, ws.delay, ws.timeout, ws.queue_name, ws.wait,
-            ws.queue_key, ws.if_path, r.workflow, r.version, r.input, r.traceparent, r.tracestate,
+            ws.queue_key, ws.if_path, ws.map_path, r.workflow, r.version, r.input, r.traceparent, r.tracestate,
             r.created_at as run_created_at,
             greatest(-32768, least(32767, ws.priority + r.priority)) as eff_priority,
             sr.step is not null as existed,
@@ -3652,9 +4062,17 @@ begin
     select coalesce(array_agg(row(w.origin, w.run_id, w.step, w.status,
              case when w.status = 'running' then
                (w.context -> 'context') || pg_catalog.jsonb_build_object('priority', (w.context ->> 'priority')::int) end
-           )::rowflow.released_step order by w.run_id, w.step), '{}')
-    into v_rows
+           )::rowflow.released_step order by w.run_id, w.step)
+             filter (where not (w.context ->> 'maps')::boolean), '{}'),
+           coalesce(array_agg(row(w.run_id, w.step, w.origin)::rowflow.done_step order by w.run_id, w.step)
+             filter (where (w.context ->> 'maps')::boolean), '{}')
+    into v_rows, v_maps
     from w;
+    -- Map steps that became ready get their elements (or finish at once:
+    -- an empty array; sql/schema/62_map/_map_start.sql).
+    if cardinality(v_maps) > 0 then
+      v_maps := rowflow._map_start(v_maps, _release.now);
+    end if;
 
     v_all := v_all || v_rows;
     -- Takes used by this round; skipped steps are the next frontier.
@@ -3664,7 +4082,7 @@ begin
       from pg_catalog.generate_series(1, coalesce(cardinality(v_takes), 0)) as i
       order by i);
     v_frontier := array(select row(x.run_id, x.step, x.origin)::rowflow.done_step
-                        from unnest(v_rows) as x where x.status = 'skipped' order by x.run_id, x.step);
+                        from unnest(v_rows) as x where x.status = 'skipped' order by x.run_id, x.step) || v_maps;
   end loop;
 
   if exists (select 1 from unnest(v_all) as x where x.status = 'queued') then
@@ -3712,7 +4130,7 @@ begin
   into v_roots, v_jobs, v_plain
   from rowflow.workflow_steps as ws
   where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = any (_requeue_steps.steps)
-    and ws.n_deps = 0;
+    and ws.n_deps = 0 and ws.map_path is null;
   v_ids := rowflow._add_step_jobs(v_jobs[1:v_plain])
            || rowflow._add_step_jobs(v_jobs[v_plain + 1:], 'rowflow:wait');
   insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts, created_at,
@@ -3721,6 +4139,22 @@ begin
   from unnest(v_roots) with ordinality as o(name, i)
   join rowflow.workflow_steps as ws on ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = o.name
   order by o.i;
+
+  -- PHASE 1b: root map steps get their elements (sql/schema/62_map/_map_start.sql);
+  -- one over an empty array is done at once, and PHASE 2 finds it done.
+  insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts, created_at)
+  select v_run.id, ws.name, 'step', 'pending', 0, 0, ws.attempts, _requeue_steps.now
+  from rowflow.workflow_steps as ws
+  where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = any (_requeue_steps.steps)
+    and ws.n_deps = 0 and ws.map_path is not null
+  order by ws.name;
+  if found then
+    perform rowflow._map_start(array(
+      select row(v_run.id, ws.name, 1)::rowflow.done_step from rowflow.workflow_steps as ws
+      where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = any (_requeue_steps.steps)
+        and ws.n_deps = 0 and ws.map_path is not null
+      order by ws.name), _requeue_steps.now);
+  end if;
 
   -- PHASE 2: the others, released by their done dependencies.
   select coalesce(array_agg(distinct row(v_run.id, sr.step, 1)::rowflow.done_step), '{}') into v_done
@@ -4317,6 +4751,7 @@ CREATE TABLE rowflow.step_runs (
     queued_at timestamp with time zone,
     locked_by text,
     lost_attempts smallint DEFAULT 0 NOT NULL,
+    input jsonb,
     CONSTRAINT step_run_is_valid CHECK (rowflow._check_step_run(kind, status, deps_remaining, attempt, max_attempts, seq, started_at, finished_at, locked_by))
 );
 
@@ -4337,6 +4772,12 @@ COMMENT ON COLUMN rowflow.step_runs.locked_by IS 'The worker (graphile pool id) 
 --
 
 COMMENT ON COLUMN rowflow.step_runs.lost_attempts IS 'Attempts of this step lost with their worker or its connection (error kind worker_lost). Each one also raised max_attempts by one, so lost attempts do not use up the step''s attempts; the third one fails the step as poison (RF_POISON).';
+
+--
+-- Name: COLUMN step_runs.input; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON COLUMN rowflow.step_runs.input IS 'A map element''s input (kind element): its element of the map step''s array; null for every other kind (their input is the run''s).';
 
 --
 -- Name: workflow_steps; Type: TABLE; Schema: rowflow; Owner: -
@@ -4364,7 +4805,10 @@ CREATE TABLE rowflow.workflow_steps (
     if_path jsonpath,
     compensate text,
     wait jsonb,
+    map_path jsonpath,
+    map_errors text,
     CONSTRAINT backoff_type_is_valid CHECK ((backoff_type = ANY (ARRAY['fixed'::text, 'exponential'::text]))),
+    CONSTRAINT map_errors_is_valid CHECK ((((map_path IS NULL) AND (map_errors IS NULL)) OR ((map_path IS NOT NULL) AND (map_errors = ANY (ARRAY['fail'::text, 'collect'::text]))))),
     CONSTRAINT n_deps_matches CHECK ((n_deps = cardinality(depends_on)))
 );
 
@@ -4373,6 +4817,12 @@ CREATE TABLE rowflow.workflow_steps (
 --
 
 COMMENT ON COLUMN rowflow.workflow_steps.wait IS 'How the step waits (sql/schema/30_define/_compile_wait.sql): {"kind": "time" | "signal" | "human" | "row", …}; null for a plain step. A step with a wait is queued as a rowflow:wait job, which arms it (rowflow.arm_step).';
+
+--
+-- Name: COLUMN workflow_steps.map_path; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON COLUMN rowflow.workflow_steps.map_path IS 'A map step''s "map": the SQL/JSON path (over {"input", "steps"}) of the array whose elements each get a step run of kind element (sql/schema/62_map/_map_start.sql); null for other steps.';
 
 --
 -- Name: _start_child(rowflow.runs, rowflow.workflow_steps, rowflow.step_runs, jsonb, jsonb, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -5476,7 +5926,9 @@ begin
   select coalesce(array_agg(u.o::int order by u.o), '{}') as os,
          coalesce(array_agg(row(u.run_id, u.step, u.o)::rowflow.done_step order by u.run_id, u.step)
                   filter (where u.kind = 'step'), '{}') as steps,
-         coalesce(array_agg(distinct u.run_id) filter (where u.kind <> 'step'), '{}') as chain_runs,
+         coalesce(array_agg(distinct u.run_id) filter (where u.kind in ('compensation', 'on_failure')), '{}') as chain_runs,
+         coalesce(array_agg(row(u.run_id, u.step, u.o)::rowflow.done_step order by u.run_id, u.step)
+                  filter (where u.kind = 'element'), '{}') as elements,
          coalesce(array_agg(distinct u.run_id), '{}') as runs,
          (select pg_catalog.jsonb_object_agg(l.id::text, l.status) from l) as run_status,
          (select pg_catalog.jsonb_object_agg(c.o::text, case when not c.fenced
@@ -5490,6 +5942,13 @@ begin
           where w.channel in ('jobs:insert', 'rowflow') and w.until > pg_catalog.statement_timestamp()) as waiting
   into v_done
   from u;
+
+  -- PHASE 1b: map elements count down; a map step whose last element
+  -- this was is done, and released below like any completed step
+  -- (sql/schema/62_map/_map_settle.sql).
+  if cardinality(v_done.elements) > 0 then
+    v_done.steps := v_done.steps || rowflow._map_settle(v_done.elements, v_now);
+  end if;
 
   -- PHASE 2: release dependents. The plan: each dependent of a completed
   -- step, its counter after this batch, and whether the fast path applies.
@@ -5509,7 +5968,7 @@ begin
     from (
       select d.origin, d.run_id, d.name, d.n,
         sr.step is not null and sr.kind = 'step' and ws.if_path is null and ws.queue_name is null
-          and coalesce(ws.delay, interval '0') <= interval '0' and ws.wait is null as plain,
+          and coalesce(ws.delay, interval '0') <= interval '0' and ws.wait is null and ws.map_path is null as plain,
         coalesce(sr.deps_remaining, ws.n_deps) - d.n as remaining,
         greatest(-32768, least(32767, ws.priority + r.priority)) as eff_priority
       from (
@@ -5962,6 +6421,7 @@ declare
   v_owner name;
   v_wait jsonb;
   v_task text;
+  v_map jsonb;
 begin
   -- GUARD: the session acts for owner.
   if define_workflow.owner is null
@@ -6033,8 +6493,8 @@ begin
     v_where := format('workflow "%s", step "%s"', define_workflow.name, v_sname);
     for v_key in select k from jsonb_object_keys(v_step) as k order by k loop
       if v_key not in ('name', 'task', 'dependsOn', 'attempts', 'backoff', 'timeout', 'priority',
-                       'queue', 'delay', 'if', 'compensate', 'startAt', 'wait', 'human', 'waitFor', 'child') then
-        raise exception '%: unknown option %; allowed: name, task, dependsOn, attempts, backoff, timeout, priority, queue, delay, if, compensate, startAt, wait, human, waitFor, child',
+                       'queue', 'delay', 'if', 'compensate', 'startAt', 'wait', 'human', 'waitFor', 'child', 'map', 'mapErrors') then
+        raise exception '%: unknown option %; allowed: name, task, dependsOn, attempts, backoff, timeout, priority, queue, delay, if, compensate, startAt, wait, human, waitFor, child, map, mapErrors',
           v_where, to_jsonb(left(v_key, 100))::text using errcode = 'RF002';
       end if;
     end loop;
@@ -6188,7 +6648,11 @@ begin
       end if;
     end if;
 
+    -- Map: the array the step runs over (sql/schema/30_define/_compile_map.sql).
+    v_map := rowflow._compile_map(v_step, v_deps, v_where);
+
     v_norm := v_norm || jsonb_build_object(
+      'map_path', v_map ->> 'path', 'map_errors', v_map ->> 'errors',
       'idx', v_ord, 'name', v_sname, 'task', v_task, 'depends_on', to_jsonb(v_deps), 'wait', v_wait,
       -- A child step makes one attempt unless told: its child's steps retry.
       'attempts', coalesce((v_step ->> 'attempts')::int, case when v_wait ->> 'kind' = 'child' then 1 else 3 end),
@@ -6299,7 +6763,7 @@ begin
 
   insert into rowflow.workflow_steps (workflow, version, idx, name, task, depends_on, dependents, n_deps,
     attempts, backoff_type, backoff_base, backoff_max, backoff_jitter, timeout, priority,
-    queue_name, queue_key, delay, if_path, compensate, wait)
+    queue_name, queue_key, delay, if_path, compensate, wait, map_path, map_errors)
   select define_workflow.name, v_version, (s ->> 'idx')::smallint, s ->> 'name', s ->> 'task',
     array(select jsonb_array_elements_text(s -> 'depends_on')),
     coalesce(dd.dependents, '{}'),
@@ -6308,7 +6772,8 @@ begin
     (s ->> 'backoff_max')::interval, (s ->> 'backoff_jitter')::double precision,
     (s ->> 'timeout')::interval, (s ->> 'priority')::smallint, s ->> 'queue_name',
     (s ->> 'queue_key')::jsonpath, (s ->> 'delay')::interval, (s ->> 'if_path')::jsonpath, s ->> 'compensate',
-    case when jsonb_typeof(s -> 'wait') = 'object' then s -> 'wait' end
+    case when jsonb_typeof(s -> 'wait') = 'object' then s -> 'wait' end,
+    (s ->> 'map_path')::jsonpath, s ->> 'map_errors'
   from unnest(v_norm) as s
   left join (
     -- Each step's dependents, sorted so that the gate locks them in a fixed order.
@@ -6477,7 +6942,7 @@ begin
            '{}'::text[], sr.attempt, sr.max_attempts, sr.error, sr.job_id, sr.locked_by, sr.started_at, sr.kind
     from rowflow.step_runs as sr
     join rowflow.workflow_versions as wv on wv.workflow = v_run.workflow and wv.version = v_run.version
-    where sr.run_id = v_run.id and sr.kind <> 'step'
+    where sr.run_id = v_run.id and sr.kind in ('compensation', 'on_failure')
   ), x as (
     select s.*, j.run_at, j.locked_at as job_locked_at, j.locked_by as job_locked_by, q.queue_name,
            q.locked_by as queue_locked_by,
@@ -6495,16 +6960,19 @@ begin
               and (s.task = any (wk.tasks) or left(s.task, 1) = '(')) as task_workers,
            w.kind as wait_kind, w.signal as wait_signal, w.until as wait_until, w.relid as wait_relid,
            t.id as wait_task, t.assignee as wait_assignee, w.child_run_id as wait_child,
-           (select c.workflow || ', ' || c.status from rowflow.runs as c where c.id = w.child_run_id) as wait_child_of
+           (select c.workflow || ', ' || c.status from rowflow.runs as c where c.id = w.child_run_id) as wait_child_of,
+           m.total as map_total, m.open as map_open, m.failed as map_failed
     from s
     left join rowflow.step_waits as w on w.run_id = v_run.id and w.step = s.step and s.row_kind = 'step'
     left join rowflow.human_tasks as t on t.id = w.task_id
+    left join rowflow.step_maps as m on m.run_id = v_run.id and m.step = s.step and s.row_kind = 'step'
     left join graphile_worker._private_jobs as j on j.id = s.job_id
     left join graphile_worker._private_job_queues as q on q.id = j.job_queue_id
     where s.status in ('pending', 'queued', 'running')
   )
   select x.step, x.status,
     case
+      when x.status = 'running' and x.map_total is not null then 'running_elements'
       when x.status = 'running' then 'running'
       when x.status = 'pending' and x.row_kind <> 'step' then 'waiting_on_chain'
       when x.status = 'pending' then 'waiting_on_dependencies'
@@ -6517,6 +6985,8 @@ begin
       else 'ready'
     end,
     case
+      when x.status = 'running' and x.map_total is not null then
+        'map step: ' || x.map_open || ' of ' || x.map_total || ' elements not finished, ' || x.map_failed || ' failed'
       when x.status = 'running' then
         'attempt ' || x.attempt || ' of ' || x.max_attempts || ' running on worker '
         || coalesce(x.locked_by, x.job_locked_by, '?') || ' since ' || x.started_at::text
@@ -6547,7 +7017,9 @@ begin
       'ahead', case when x.queue_name is not null then x.ahead end, 'holder', x.holder,
       'worker', coalesce(x.locked_by, x.job_locked_by), 'liveWorkersWithTask', x.task_workers,
       'lastError', x.error, 'signal', x.wait_signal, 'taskId', x.wait_task, 'assignee', x.wait_assignee,
-      'until', x.wait_until, 'childRunId', x.wait_child))
+      'until', x.wait_until, 'childRunId', x.wait_child,
+      'elements', case when x.map_total is not null then pg_catalog.jsonb_build_object(
+        'total', x.map_total, 'open', x.map_open, 'failed', x.map_failed) end))
   from x
   order by case x.row_kind when 'step' then 0 else 1 end, x.step;
 end;
@@ -7369,6 +7841,7 @@ declare
   v_now timestamptz := coalesce(retry_run.now, pg_catalog.statement_timestamp());
   v_run rowflow.runs;
   v_reset text[];
+  v_seeds text[];
   v_chain jsonb;
   v_compensated text[];
   v_queued text[];
@@ -7427,23 +7900,37 @@ begin
     cross join unnest(ws.dependents) as dep(name)
     where retry_run.mode = 'failed_and_downstream'
   )
-  select coalesce(array_agg(d.name order by d.name), '{}') into v_reset from down as d;
+  select coalesce(array_agg(d.name order by d.name), '{}'),
+         coalesce(array_agg(d.name order by d.name) filter (where d.name in (select s.step from seed as s)), '{}')
+  into v_reset, v_seeds from down as d;
 
   -- The chain of the failure, kept in the event; compensated steps named.
   select pg_catalog.jsonb_object_agg(sr.step, sr.status order by sr.seq),
          array_agg(substr(sr.step, length('compensate:') + 1) order by sr.seq)
            filter (where sr.kind = 'compensation' and sr.status = 'succeeded')
   into v_chain, v_compensated
-  from rowflow.step_runs as sr where sr.run_id = v_run.id and sr.kind <> 'step';
+  from rowflow.step_runs as sr where sr.run_id = v_run.id and sr.kind in ('compensation', 'on_failure');
 
   -- PHASE 3: remove the reset steps' rows (and any job still queued for
-  -- them) and the chain's; the run is running again.
+  -- them) and the chain's; the run is running again. A reset map step's
+  -- elements go too, except, for a map step that failed or was cancelled
+  -- itself, those that succeeded: its release creates only the others
+  -- again (sql/schema/62_map/_map_start.sql), so a retry reruns the failed
+  -- and cancelled elements only. A map step reset because it is downstream
+  -- of a failure loses all its elements (its array may differ now).
   delete from graphile_worker._private_jobs as j
   using rowflow.step_runs as sr
-  where sr.run_id = v_run.id and (sr.kind <> 'step' or sr.step = any (v_reset))
+  where sr.run_id = v_run.id
+    and (sr.kind in ('compensation', 'on_failure') or sr.step = any (v_reset)
+         or (sr.kind = 'element' and pg_catalog.split_part(sr.step, '[', 1) = any (v_reset)))
     and j.id = sr.job_id and j.locked_at is null;
   delete from rowflow.step_runs as sr
-  where sr.run_id = v_run.id and (sr.kind <> 'step' or sr.step = any (v_reset));
+  where sr.run_id = v_run.id
+    and (sr.kind in ('compensation', 'on_failure') or sr.step = any (v_reset)
+         or (sr.kind = 'element' and pg_catalog.split_part(sr.step, '[', 1) = any (v_reset)
+             and (sr.status <> 'succeeded' or not pg_catalog.split_part(sr.step, '[', 1) = any (v_seeds))));
+  delete from rowflow.step_maps as m
+  where m.run_id = v_run.id and m.step = any (v_reset) and not m.step = any (v_seeds);
   update rowflow.runs as r set status = 'running', error = null, finished_at = null, updated_at = v_now
   where r.id = v_run.id;
 
@@ -8286,6 +8773,26 @@ CREATE TABLE rowflow.roles (
 COMMENT ON TABLE rowflow.roles IS 'The names of rowflow''s group roles in this database, by kind (app, worker, operator, viewer).';
 
 --
+-- Name: step_maps; Type: TABLE; Schema: rowflow; Owner: -
+--
+
+CREATE TABLE rowflow.step_maps (
+    run_id bigint NOT NULL,
+    step text NOT NULL,
+    total integer NOT NULL,
+    open integer NOT NULL,
+    failed integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    CONSTRAINT counts_are_valid CHECK ((((open >= 0) AND (open <= total)) AND ((failed >= 0) AND (failed <= total))))
+);
+
+--
+-- Name: TABLE step_maps; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON TABLE rowflow.step_maps IS 'Map steps of runs whose elements exist: how many, how many are still open, how many failed (sql/schema/62_map/). The elements are rowflow.step_runs rows of kind element.';
+
+--
 -- Name: run_steps; Type: VIEW; Schema: rowflow; Owner: -
 --
 
@@ -8311,10 +8818,15 @@ CREATE VIEW rowflow.run_steps AS
                FROM rowflow.runs c
               WHERE ((c.parent_run_id = r.id) AND (c.parent_step = ws.name)))
             ELSE NULL::bigint
-        END AS child_run_id
-   FROM ((rowflow.runs r
+        END AS child_run_id,
+        CASE
+            WHEN (m.run_id IS NOT NULL) THEN jsonb_build_object('total', m.total, 'open', m.open, 'failed', m.failed)
+            ELSE NULL::jsonb
+        END AS elements
+   FROM (((rowflow.runs r
      JOIN rowflow.workflow_steps ws ON (((ws.workflow = r.workflow) AND (ws.version = r.version))))
      LEFT JOIN rowflow.step_runs sr ON (((sr.run_id = r.id) AND (sr.step = ws.name))))
+     LEFT JOIN rowflow.step_maps m ON (((m.run_id = r.id) AND (m.step = ws.name))))
 UNION ALL
  SELECT sr.run_id,
     sr.step,
@@ -8332,9 +8844,10 @@ UNION ALL
     sr.job_id,
     sr.queued_at,
     sr.locked_by,
-    NULL::bigint AS child_run_id
+    NULL::bigint AS child_run_id,
+    NULL::jsonb AS elements
    FROM rowflow.step_runs sr
-  WHERE (sr.kind <> 'step'::text);
+  WHERE (sr.kind = ANY (ARRAY['compensation'::text, 'on_failure'::text]));
 
 --
 -- Name: VIEW run_steps; Type: COMMENT; Schema: rowflow; Owner: -
@@ -8661,7 +9174,8 @@ CREATE VIEW rowflow.visible_run_steps WITH (security_barrier='true') AS
     s.job_id,
     s.queued_at,
     s.locked_by,
-    s.child_run_id
+    s.child_run_id,
+    s.elements
    FROM rowflow.run_steps s
   WHERE (( SELECT rowflow._may('viewer'::text) AS _may) OR (EXISTS ( SELECT 1
            FROM rowflow.runs r
@@ -8880,6 +9394,13 @@ ALTER TABLE ONLY rowflow.secrets
 
 ALTER TABLE ONLY rowflow.signals
     ADD CONSTRAINT signals_pkey PRIMARY KEY (id);
+
+--
+-- Name: step_maps step_maps_pkey; Type: CONSTRAINT; Schema: rowflow; Owner: -
+--
+
+ALTER TABLE ONLY rowflow.step_maps
+    ADD CONSTRAINT step_maps_pkey PRIMARY KEY (run_id, step);
 
 --
 -- Name: step_runs step_runs_pkey; Type: CONSTRAINT; Schema: rowflow; Owner: -

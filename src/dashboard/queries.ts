@@ -107,15 +107,23 @@ export type StepRow = {
   lockedBy: string | null;
   /** A child step's latest child run. */
   childRunId: string | null;
+  /** A map step's elements (rowflow.step_maps): counts, not rows; null for other steps. */
+  elements: { total: number; open: number; failed: number } | null;
 };
 
+/** A run's step runs without the elements of its map steps (up to 10,000 each): those are counted. */
 export async function runSteps(db: Queryable, id: string): Promise<StepRow[]> {
   const { rows } = await db.query<StepRow>(
-    `select step, kind, status, attempt, max_attempts as "maxAttempts", output, error,
-       started_at as "startedAt", finished_at as "finishedAt", locked_by as "lockedBy",
+    `select sr.step, sr.kind, sr.status, sr.attempt, sr.max_attempts as "maxAttempts", sr.output, sr.error,
+       sr.started_at as "startedAt", sr.finished_at as "finishedAt", sr.locked_by as "lockedBy",
        (select max(c.id)::text from rowflow.runs as c
-        where c.parent_run_id = sr.run_id and c.parent_step = sr.step) as "childRunId"
-     from rowflow.step_runs as sr where run_id = $1 order by kind <> 'step', seq nulls first, step`,
+        where c.parent_run_id = sr.run_id and c.parent_step = sr.step) as "childRunId",
+       case when m.run_id is not null then
+         jsonb_build_object('total', m.total, 'open', m.open, 'failed', m.failed) end as elements
+     from rowflow.step_runs as sr
+     left join rowflow.step_maps as m on m.run_id = sr.run_id and m.step = sr.step
+     where sr.run_id = $1 and sr.kind <> 'element'
+     order by sr.kind <> 'step', sr.seq nulls first, sr.step`,
     [id],
   );
   return rows;

@@ -194,6 +194,7 @@ export interface RowflowRunSteps {
   child_run_id: Int8 | null;
   created_at: Timestamp | null;
   deps_remaining: number | null;
+  elements: Json | null;
   error: Json | null;
   finished_at: Timestamp | null;
   job_id: Int8 | null;
@@ -251,12 +252,25 @@ export interface RowflowSignals {
   step: string | null;
 }
 
+export interface RowflowStepMaps {
+  created_at: Timestamp;
+  failed: Generated<number>;
+  open: number;
+  run_id: Int8;
+  step: string;
+  total: number;
+}
+
 export interface RowflowStepRuns {
   attempt: Generated<number>;
   created_at: Timestamp;
   deps_remaining: Generated<number>;
   error: Json | null;
   finished_at: Timestamp | null;
+  /**
+   * A map element's input (kind element): its element of the map step's array; null for every other kind (their input is the run's).
+   */
+  input: Json | null;
   job_id: Int8 | null;
   kind: Generated<string>;
   /**
@@ -378,6 +392,7 @@ export interface RowflowVisibleRunSteps {
   child_run_id: Int8 | null;
   created_at: Timestamp | null;
   deps_remaining: number | null;
+  elements: Json | null;
   error: Json | null;
   finished_at: Timestamp | null;
   job_id: Int8 | null;
@@ -448,6 +463,11 @@ export interface RowflowWorkflowSteps {
   depends_on: string[];
   idx: number;
   if_path: string | null;
+  map_errors: string | null;
+  /**
+   * A map step's "map": the SQL/JSON path (over {"input", "steps"}) of the array whose elements each get a step run of kind element (sql/schema/62_map/_map_start.sql); null for other steps.
+   */
+  map_path: string | null;
   n_deps: number;
   name: string;
   priority: number;
@@ -489,6 +509,7 @@ export interface DB {
   "rowflow.schedules": RowflowSchedules;
   "rowflow.secrets": RowflowSecrets;
   "rowflow.signals": RowflowSignals;
+  "rowflow.step_maps": RowflowStepMaps;
   "rowflow.step_runs": RowflowStepRuns;
   "rowflow.step_waits": RowflowStepWaits;
   "rowflow.table_attachments": RowflowTableAttachments;

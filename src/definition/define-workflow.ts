@@ -8,6 +8,7 @@ import type { ChildOptions } from "./child-options.js";
 import { childStepSpec } from "./child-step.js";
 import { SpecErrorCodes } from "./error-codes.js";
 import type { InputSchema } from "./input-schema.js";
+import type { MapOptions } from "./map-options.js";
 import { SpecValidationError } from "./spec-error.js";
 import { formatPath } from "./spec-issues.js";
 import type { StepSpec, WorkflowSpec } from "./spec-schema.js";
@@ -89,6 +90,11 @@ function build(state: State): Workflow {
       const handler = typeof optionsOrHandler === "function" ? optionsOrHandler : maybeHandler;
       return build(addStep(state, name, options, handler));
     },
+    map(name: string, options: MapOptions, handler: TaskHandler) {
+      const { over, element, mapErrors, ...stepOptions } = options;
+      const map = { map: over, mapErrors, input: element as InputSchema | undefined };
+      return build(addStep(state, name, stepOptions, handler, map));
+    },
     wait(name: string, options: WaitOptions) {
       return build(addWaitStep(state, waitStepSpec(name, options)));
     },
@@ -114,11 +120,19 @@ function addWaitStep(state: State, step: StepSpec): State {
   return { ...state, steps };
 }
 
+/** A map step's spec options, and the schema its task parses each element with. */
+interface MapPart {
+  readonly map: string;
+  readonly mapErrors: string | undefined;
+  readonly input: InputSchema | undefined;
+}
+
 function addStep(
   state: State,
   name: string,
   options: StepOptions,
   handler: TaskHandler | undefined,
+  map?: MapPart,
 ): State {
   const index = state.steps.length;
   if (typeof handler !== "function") {
@@ -128,17 +142,15 @@ function addStep(
   const compensate = typeof options.compensate === "object" ? options.compensate : undefined;
   if (compensate !== undefined) assertTaskName(compensate.name, ["steps", index, "compensate"]);
   const compensateName = compensate?.name ?? (options.compensate as string | undefined);
-  const step = stepSpec(name, task, options, compensateName);
+  const step = stepSpec(name, task, options, compensateName, map);
   const steps = [...state.steps, step];
   const result = validateSpec({ ...state.header, steps }, { name: state.name });
   if (!result.ok) throw result.error;
 
   const tasks: Record<string, TaskDefinition> = { ...state.tasks };
-  registerTask(tasks, { name: task, input: state.input, handler }, state.name, [
-    "steps",
-    index,
-    "task",
-  ]);
+  // A map element's input is its element, not the run input.
+  const input = map === undefined ? state.input : map.input;
+  registerTask(tasks, { name: task, input, handler }, state.name, ["steps", index, "task"]);
   if (compensate !== undefined)
     registerTask(tasks, compensate, state.name, ["steps", index, "compensate"]);
   return { ...state, steps, tasks };
@@ -150,6 +162,7 @@ function stepSpec(
   task: string,
   options: StepOptions,
   compensate: string | undefined,
+  map: MapPart | undefined,
 ): StepSpec {
   const entries: [string, unknown][] = [
     ["name", name],
@@ -164,6 +177,8 @@ function stepSpec(
     ["if", options.if],
     ["startAt", typeof options.startAt === "object" ? { ...options.startAt } : options.startAt],
     ["compensate", compensate],
+    ["map", map?.map],
+    ["mapErrors", map?.mapErrors],
   ];
   // Unknown keys (from JavaScript callers) are kept so that validation reports them (RF002).
   const known = new Set(entries.map(([key]) => key));

@@ -23,9 +23,11 @@ export const SpecErrorCodes = {
   invalidPath: "RF009",
   /** Invalid interval (`timeout`, `delay`, `backoff.base`, `backoff.max`). */
   invalidInterval: "RF010",
+  /** A map step's `map` reads the output of a step that is not in its `dependsOn`. */
+  mapNotDependency: "RF013",
 } as const;
 
-/** One of the spec validation codes (`RF001`…`RF010`). */
+/** One of the spec validation codes (`RF001`…`RF010`, `RF013`). */
 export type SpecErrorCode = (typeof SpecErrorCodes)[keyof typeof SpecErrorCodes];
 
 const ALL_CODES: ReadonlySet<string> = new Set(Object.values(SpecErrorCodes));

@@ -7,8 +7,11 @@ import type { Transaction } from "kysely";
 import type { Database } from "../db/types.js";
 import type { Logger } from "./logger.js";
 
-/** Why a step run exists: a user step, a compensation of one, or the workflow's onFailure task. */
-export type StepKind = "step" | "compensation" | "on_failure";
+/**
+ * Why a step run exists: a user step, a compensation of one, the workflow's onFailure
+ * task, or one element of a map step.
+ */
+export type StepKind = "step" | "compensation" | "on_failure" | "element";
 
 /** Outputs of dependencies by step name, when nothing more precise is known. */
 export type AnyDeps = Readonly<Record<string, unknown>>;
@@ -28,8 +31,11 @@ export interface HandlerContext<TInput = AnyInput, TDeps = AnyDeps> {
   readonly deps: TDeps;
   /** The run: `id` is the bigint run id as a string. */
   readonly run: { readonly id: string; readonly workflow: string; readonly version: number };
-  /** The step run: user step name (or `compensate:<step>` / `on-failure`) and its kind. */
-  readonly step: { readonly name: string; readonly kind: StepKind };
+  /**
+   * The step run: user step name (or `compensate:<step>` / `on-failure`, or
+   * `<step>[<index>]` for a map element) and its kind; a map element's `index` (from 0).
+   */
+  readonly step: { readonly name: string; readonly kind: StepKind; readonly index?: number };
   /** 1 for the first attempt. */
   readonly attempt: number;
   /** Attempts this step run may use in all (its `attempts` policy). */

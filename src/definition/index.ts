@@ -21,6 +21,15 @@ export {
 export { type Jsonify } from "./jsonify.js";
 export { type Logger } from "./logger.js";
 export {
+  type ElementAt,
+  type ElementInput,
+  type MapErrors,
+  type MapOptions,
+  type MapOutcome,
+  type MapValue,
+} from "./map-options.js";
+export { MAX_MAP_ELEMENTS } from "./map-step.js";
+export {
   isName,
   isTaskName,
   NAME_PATTERN,

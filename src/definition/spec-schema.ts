@@ -14,6 +14,7 @@ import { z } from "zod";
 import { describeValue } from "./describe-value.js";
 import { SpecErrorCodes } from "./error-codes.js";
 import { intervalToMs } from "./interval.js";
+import { MAP_ERRORS, mapStepProblems } from "./map-step.js";
 import {
   NAME_PATTERN,
   NAME_RULE,
@@ -177,9 +178,18 @@ export const stepSpecSchema = meta(
     human: humanSchema.optional(),
     waitFor: waitForSchema.optional(),
     child: childSchema.optional(),
+    map: meta(pathExpression.optional(), {
+      description:
+        'Map step: a path to an array in the run input ("$.input.…") or a dependency\'s output ("$.steps.<dependency>.…"); the task runs once per element (at most 10,000), and the step\'s output is the elements\' outputs in element order.',
+    }),
+    mapErrors: meta(z.enum(MAP_ERRORS, { error: expected('"fail" or "collect"') }).optional(), {
+      default: "fail",
+      description:
+        'Map step: "fail" — an element that failed after its attempts fails the step; "collect" — each element\'s outcome is collected into the output as {"ok": true, "output"} or {"ok": false, "error"}.',
+    }),
   }).superRefine(
     (step, ctx) => {
-      for (const problem of waitStepProblems(step)) {
+      for (const problem of [...waitStepProblems(step), ...mapStepProblems(step)]) {
         ctx.addIssue({
           code: "custom",
           input: step,

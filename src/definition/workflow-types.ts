@@ -6,6 +6,7 @@ import type { ChildOptions, ChildValue } from "./child-options.js";
 import type { HandlerContext } from "./handler-context.js";
 import type { InputOf, InputSchema, StartInputOf } from "./input-schema.js";
 import type { Jsonify } from "./jsonify.js";
+import type { ElementInput, MapErrors, MapOptions, MapValue } from "./map-options.js";
 import type { WorkflowSpec } from "./spec-schema.js";
 import type { StepOptions } from "./step-options.js";
 import type { TaskDefinition } from "./task.js";
@@ -121,6 +122,32 @@ export interface Workflow<
   ): Workflow<TName, TSchema, WithStep<TOutputs, TStep, StepValue<TIf, TOutput>>>;
 
   /**
+   * Adds a map step: its handler runs once per element of the array `over` names
+   * (each element its own step run, with its own attempts and timeout), and
+   * dependents see the outputs as an array in element order. `ctx.input` is the
+   * element (typed by `element`, or by the array's type when `over` is
+   * `$.input.<key>` or `$.steps.<dependency>.<key>`), `ctx.step.index` its index,
+   * and `ctx.deps` is empty.
+   */
+  map<
+    const TStep extends string,
+    const TDeps extends readonly (keyof TOutputs & string)[] = [],
+    const TOver extends string = string,
+    TIf extends string | undefined = undefined,
+    TElement extends z.ZodType | undefined = undefined,
+    const TErrors extends MapErrors | undefined = undefined,
+    TOutput = unknown,
+  >(
+    name: NewStepName<TStep, TOutputs>,
+    options: MapOptions<TDeps, TOver, TIf, TElement, TErrors>,
+    handler: StepHandler<
+      ElementInput<TElement, TOver, InputOf<TSchema>, TOutputs>,
+      NoSteps,
+      TOutput
+    >,
+  ): Workflow<TName, TSchema, WithStep<TOutputs, TStep, MapValue<TIf, TErrors, TOutput>>>;
+
+  /**
    * Adds a step that waits for a named signal (`rowflow.signal`, `client.signal`,
    * `rowflow signal`), holding no worker; the signal's payload is its output,
    * typed by `payload` in dependents' `ctx.deps`.
@@ -192,7 +219,7 @@ export interface Workflow<
  * `generate-migration` accept. (A `Workflow<…>` with concrete types is not
  * assignable to `Workflow` itself because of its generic `step` method.)
  */
-export type AnyWorkflow = Omit<Workflow, "step" | "wait" | "waitFor" | "human" | "child">;
+export type AnyWorkflow = Omit<Workflow, "step" | "map" | "wait" | "waitFor" | "human" | "child">;
 
 /** The input handlers of `W` see. */
 export type WorkflowInput<W extends AnyWorkflow> = NonNullable<W["~types"]>["input"];

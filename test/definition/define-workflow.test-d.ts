@@ -112,7 +112,9 @@ describe("defineWorkflow types", () => {
         readonly workflow: string;
         readonly version: number;
       }>();
-      expectTypeOf(ctx.step.kind).toEqualTypeOf<"step" | "compensation" | "on_failure">();
+      expectTypeOf(ctx.step.kind).toEqualTypeOf<
+        "step" | "compensation" | "on_failure" | "element"
+      >();
       expectTypeOf(ctx.attempt).toEqualTypeOf<number>();
       expectTypeOf(ctx.idempotencyKey).toEqualTypeOf<string>();
       expectTypeOf(ctx.signal).toEqualTypeOf<AbortSignal>();

@@ -723,10 +723,94 @@ export const invalidCases: readonly InvalidCase[] = [
     path: ["steps", 0, "startAt", "before"],
     message: "",
   },
+  // Map steps (sql/schema/30_define/_compile_map.sql)
+  {
+    title: "map over a step that is not a dependency",
+    spec: { steps: [step("load"), step("each", { map: "$.steps.load.lines" })] },
+    code: "RF013",
+    path: ["steps", 1, "map"],
+    message: 'map reads the output of step "load", which is not in its dependsOn',
+  },
+  {
+    title: "map over a quoted step name that is not a dependency",
+    spec: {
+      steps: [
+        step("load-a"),
+        step("load-b"),
+        step("each", { dependsOn: ["load-a"], map: '$.steps."load-b".lines' }),
+      ],
+    },
+    code: "RF013",
+    path: ["steps", 2, "map"],
+    message: 'step "load-b", which is not in its dependsOn',
+  },
+  {
+    title: "map not into the input or a step",
+    spec: oneStep({ map: "$.lines" }),
+    code: "RF009",
+    path: ["steps", 0, "map"],
+    message: "map must be a path into the run input or a dependency's output",
+  },
+  {
+    title: "map not a string",
+    spec: oneStep({ map: 3 }),
+    code: "RF009",
+    path: ["steps", 0, "map"],
+    message: "must be a string holding a SQL/JSON path expression",
+  },
+  {
+    title: "map with a queue",
+    spec: oneStep({ map: "$.input.items", queue: "q" }),
+    code: "RF001",
+    path: ["steps", 0, "map"],
+    message: "a map step cannot have queue",
+  },
+  {
+    title: "map with a delay",
+    spec: oneStep({ map: "$.input.items", delay: "1 minute" }),
+    code: "RF001",
+    path: ["steps", 0, "map"],
+    message: "a map step cannot have delay",
+  },
+  {
+    title: "mapErrors without map",
+    spec: oneStep({ mapErrors: "collect" }),
+    code: "RF001",
+    path: ["steps", 0, "mapErrors"],
+    message: '"mapErrors" needs "map"',
+  },
+  {
+    title: "mapErrors not fail or collect",
+    spec: oneStep({ map: "$.input.items", mapErrors: "ignore" }),
+    code: "RF001",
+    path: ["steps", 0, "mapErrors"],
+    message: '"fail" or "collect"',
+  },
 ];
 
 /** Specs both TS and SQL accept. */
 export const validCases: readonly { readonly title: string; readonly spec: unknown }[] = [
+  {
+    title: "map steps: over the input, over a dependency (plain and quoted), collecting errors",
+    spec: {
+      steps: [
+        step("each-item", { map: "$.input.items" }),
+        step("load-lines", {}),
+        step("charge", {
+          dependsOn: ["load-lines"],
+          map: '$.steps."load-lines".lines',
+          mapErrors: "collect",
+          attempts: 5,
+          timeout: "30 seconds",
+        }),
+        step("sum", {
+          dependsOn: ["charge", "each-item"],
+          map: "strict $.steps.charge",
+          if: "$.input.n > 0",
+        }),
+      ],
+    },
+  },
   {
     title: "wait steps: signal, human, startAt",
     spec: {

@@ -52,6 +52,8 @@ describe("docs/spec.schema.json", () => {
       "human",
       "waitFor",
       "child",
+      "map",
+      "mapErrors",
     ]);
   });
 });

@@ -1,5 +1,8 @@
 -- rowflow.step_runs: one row per step of a claimed run, plus the links of its
--- compensation / on-failure chain (kind <> 'step', ordered by seq).
+-- compensation / on-failure chain (kind 'compensation' / 'on_failure',
+-- ordered by seq), plus the elements of its map steps (kind 'element', one
+-- row per element, named '<step>[<index>]', seq = the index, input = the
+-- element: sql/schema/62_map/).
 -- claim_runs writes every step's row when it claims the run (pending until
 -- its dependencies are done: deps_remaining counts them down, so releasing a
 -- dependent is O(dependents), not O(steps)). A row is written under its
@@ -29,7 +32,7 @@ declare
   v_rule text;
 begin
   v_rule := case
-    when _check_step_run.kind is null or _check_step_run.kind not in ('step', 'compensation', 'on_failure')
+    when _check_step_run.kind is null or _check_step_run.kind not in ('step', 'compensation', 'on_failure', 'element')
       then 'kind_is_valid'
     when _check_step_run.status is null or _check_step_run.status not in
          ('pending', 'queued', 'running', 'succeeded', 'failed', 'skipped', 'cancelled')
@@ -70,7 +73,7 @@ create table rowflow.step_runs (
   deps_remaining smallint not null default 0,
   attempt        smallint not null default 0, -- attempt of the current/last job; 0 before the first
   max_attempts   smallint not null,
-  seq            smallint,                    -- order in the compensation chain (kind <> 'step')
+  seq            smallint,                    -- order in the compensation chain; an element's index (kind <> 'step')
   output         jsonb,
   error          jsonb,
   created_at     timestamptz not null,
@@ -80,6 +83,7 @@ create table rowflow.step_runs (
   queued_at      timestamptz,
   locked_by      text,
   lost_attempts  smallint not null default 0, -- attempts lost with their worker or connection (worker_lost)
+  input          jsonb,                       -- kind 'element': the element, the handler's ctx.input; else null
   primary key (run_id, step),
   constraint step_run_is_valid
     check (rowflow._check_step_run(kind, status, deps_remaining, attempt, max_attempts, seq, started_at, finished_at,
@@ -89,6 +93,8 @@ comment on column rowflow.step_runs.queued_at is
   'When the step run was first queued (ready to run); null while pending and for a step skipped or cancelled before.';
 comment on column rowflow.step_runs.lost_attempts is
   'Attempts of this step lost with their worker or its connection (error kind worker_lost). Each one also raised max_attempts by one, so lost attempts do not use up the step''s attempts; the third one fails the step as poison (RF_POISON).';
+comment on column rowflow.step_runs.input is
+  'A map element''s input (kind element): its element of the map step''s array; null for every other kind (their input is the run''s).';
 comment on column rowflow.step_runs.locked_by is
   'The worker (graphile pool id) a queued or running step was handed to directly, without a job (a lease); null otherwise.';
 

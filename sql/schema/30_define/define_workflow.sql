@@ -76,6 +76,7 @@ declare
   v_owner name;
   v_wait jsonb;
   v_task text;
+  v_map jsonb;
 begin
   -- GUARD: the session acts for owner.
   if define_workflow.owner is null
@@ -147,8 +148,8 @@ begin
     v_where := format('workflow "%s", step "%s"', define_workflow.name, v_sname);
     for v_key in select k from jsonb_object_keys(v_step) as k order by k loop
       if v_key not in ('name', 'task', 'dependsOn', 'attempts', 'backoff', 'timeout', 'priority',
-                       'queue', 'delay', 'if', 'compensate', 'startAt', 'wait', 'human', 'waitFor', 'child') then
-        raise exception '%: unknown option %; allowed: name, task, dependsOn, attempts, backoff, timeout, priority, queue, delay, if, compensate, startAt, wait, human, waitFor, child',
+                       'queue', 'delay', 'if', 'compensate', 'startAt', 'wait', 'human', 'waitFor', 'child', 'map', 'mapErrors') then
+        raise exception '%: unknown option %; allowed: name, task, dependsOn, attempts, backoff, timeout, priority, queue, delay, if, compensate, startAt, wait, human, waitFor, child, map, mapErrors',
           v_where, to_jsonb(left(v_key, 100))::text using errcode = 'RF002';
       end if;
     end loop;
@@ -302,7 +303,11 @@ begin
       end if;
     end if;
 
+    -- Map: the array the step runs over (sql/schema/30_define/_compile_map.sql).
+    v_map := rowflow._compile_map(v_step, v_deps, v_where);
+
     v_norm := v_norm || jsonb_build_object(
+      'map_path', v_map ->> 'path', 'map_errors', v_map ->> 'errors',
       'idx', v_ord, 'name', v_sname, 'task', v_task, 'depends_on', to_jsonb(v_deps), 'wait', v_wait,
       -- A child step makes one attempt unless told: its child's steps retry.
       'attempts', coalesce((v_step ->> 'attempts')::int, case when v_wait ->> 'kind' = 'child' then 1 else 3 end),
@@ -413,7 +418,7 @@ begin
 
   insert into rowflow.workflow_steps (workflow, version, idx, name, task, depends_on, dependents, n_deps,
     attempts, backoff_type, backoff_base, backoff_max, backoff_jitter, timeout, priority,
-    queue_name, queue_key, delay, if_path, compensate, wait)
+    queue_name, queue_key, delay, if_path, compensate, wait, map_path, map_errors)
   select define_workflow.name, v_version, (s ->> 'idx')::smallint, s ->> 'name', s ->> 'task',
     array(select jsonb_array_elements_text(s -> 'depends_on')),
     coalesce(dd.dependents, '{}'),
@@ -422,7 +427,8 @@ begin
     (s ->> 'backoff_max')::interval, (s ->> 'backoff_jitter')::double precision,
     (s ->> 'timeout')::interval, (s ->> 'priority')::smallint, s ->> 'queue_name',
     (s ->> 'queue_key')::jsonpath, (s ->> 'delay')::interval, (s ->> 'if_path')::jsonpath, s ->> 'compensate',
-    case when jsonb_typeof(s -> 'wait') = 'object' then s -> 'wait' end
+    case when jsonb_typeof(s -> 'wait') = 'object' then s -> 'wait' end,
+    (s ->> 'map_path')::jsonpath, s ->> 'map_errors'
   from unnest(v_norm) as s
   left join (
     -- Each step's dependents, sorted so that the gate locks them in a fixed order.

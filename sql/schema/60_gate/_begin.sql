@@ -106,38 +106,50 @@ begin
     end if;
   end if;
 
-  -- PHASE 3: the contexts (task, timeout, dependency outputs by kind).
+  -- PHASE 3: the contexts (task, timeout, dependency outputs by kind; a
+  -- map element's input is its element, and its context has its index).
   select coalesce(array_agg(b.o), '{}'), coalesce(pg_catalog.jsonb_object_agg(b.o::text, pg_catalog.jsonb_build_object(
            'ok', true, 'runId', b.run_id::text, 'step', b.step, 'task', t.task,
-           'workflow', r.workflow, 'version', r.version, 'input', r.input, 'deps', t.deps,
+           'workflow', r.workflow, 'version', r.version, 'input', coalesce(t.input, r.input), 'deps', t.deps,
            'attempt', b.attempt, 'maxAttempts', b.max_attempts,
            'timeoutMs', (extract(epoch from t.timeout) * 1000)::bigint,
            'idempotencyKey', 'rowflow:' || b.run_id || ':' || b.step,
            'kind', b.kind, 'runError', r.error,
            'lease', rowflow._lease(_begin.key, b.run_id, b.step, b.attempt),
-           'traceparent', r.traceparent, 'tracestate', r.tracestate, 'runCreatedAt', r.created_at)), '{}')
+           'traceparent', r.traceparent, 'tracestate', r.tracestate, 'runCreatedAt', r.created_at)
+           || case when t.idx is not null then pg_catalog.jsonb_build_object('index', t.idx) else '{}'::jsonb end), '{}')
   into v_os, v_results
   from unnest(v_begun) as b
   join rowflow.runs as r on r.id = b.run_id
   cross join lateral (
     select ws.task, ws.timeout,
       (select coalesce(pg_catalog.jsonb_object_agg(o.step, o.output), '{}'::jsonb)
-       from rowflow.step_runs as o where o.run_id = b.run_id and o.step = any (ws.depends_on)) as deps
+       from rowflow.step_runs as o where o.run_id = b.run_id and o.step = any (ws.depends_on)) as deps,
+      null::jsonb as input, null::int as idx
     from rowflow.workflow_steps as ws
     where b.kind = 'step' and ws.workflow = r.workflow and ws.version = r.version and ws.name = b.step
     union all
     select ws.compensate, ws.timeout,
       (select coalesce(pg_catalog.jsonb_object_agg(o.step, o.output), '{}'::jsonb)
-       from rowflow.step_runs as o where o.run_id = b.run_id and o.step = ws.name)
+       from rowflow.step_runs as o where o.run_id = b.run_id and o.step = ws.name), null, null
     from rowflow.workflow_steps as ws
     where b.kind = 'compensation' and ws.workflow = r.workflow and ws.version = r.version
       and ws.name = substr(b.step, length('compensate:') + 1)
     union all
     select wv.on_failure, null::interval,
       (select coalesce(pg_catalog.jsonb_object_agg(o.step, o.output), '{}'::jsonb)
-       from rowflow.step_runs as o where o.run_id = b.run_id and o.kind = 'step' and o.status = 'succeeded')
+       from rowflow.step_runs as o where o.run_id = b.run_id and o.kind = 'step' and o.status = 'succeeded'), null, null
     from rowflow.workflow_versions as wv
     where b.kind = 'on_failure' and wv.workflow = r.workflow and wv.version = r.version
+    union all
+    -- A map element (sql/schema/62_map/): the map step's task and timeout;
+    -- no deps (the dependencies' outputs, which hold the whole array, are
+    -- not repeated in each of up to 10,000 contexts).
+    select ws.task, ws.timeout, '{}'::jsonb, e.input, e.seq::int
+    from rowflow.step_runs as e
+    join rowflow.workflow_steps as ws
+      on ws.workflow = r.workflow and ws.version = r.version and ws.name = pg_catalog.split_part(b.step, '[', 1)
+    where b.kind = 'element' and e.run_id = b.run_id and e.step = b.step
   ) as t;
   end if;
 

@@ -35,7 +35,7 @@ begin
   end if;
   -- PHASE 1: cancel every unfinished step run (a compensation chain too,
   -- unless it is to run now) and remove the queued jobs.
-  perform rowflow._cancel_steps(v_run.id, array['step', 'compensation', 'on_failure'],
+  perform rowflow._cancel_steps(v_run.id, array['step', 'compensation', 'on_failure', 'element'],
                                 coalesce(_cancel_locked.reason, 'run cancelled'), v_now);
   -- PHASE 2: with compensate, the chain of what succeeded; the run is
   -- 'compensating' while it runs.

@@ -29,7 +29,7 @@ begin
     cross join lateral (
       select count(*) filter (where sr.status in ('pending', 'queued', 'running')) as open,
              count(*) filter (where sr.kind = 'step') as step_rows,
-             pg_catalog.jsonb_object_agg(sr.step, sr.status) filter (where sr.kind <> 'step') as chain
+             pg_catalog.jsonb_object_agg(sr.step, sr.status) filter (where sr.kind in ('compensation', 'on_failure')) as chain
       from rowflow.step_runs as sr where sr.run_id = r.id
     ) as a
     where r.id = any (_finish_runs.run_ids) and r.status in ('running', 'compensating')

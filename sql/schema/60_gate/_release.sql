@@ -33,6 +33,7 @@ declare
   v_yield_known boolean := false;
   v_dec rowflow.released_step[];
   v_rows rowflow.released_step[];
+  v_maps rowflow.done_step[];
   v_all rowflow.released_step[] := '{}';
   v_queues text[];
   v_seq regclass := pg_catalog.pg_get_serial_sequence('graphile_worker._private_jobs', 'id')::regclass;
@@ -62,12 +63,14 @@ begin
     select coalesce(array_agg(row(z.origin, z.run_id, z.name,
              case
                when z.decision <> 'ready' then z.decision
+               when z.map_path is not null then 'pending' -- its elements: rowflow._map_start below
                when z.eligible and z.rn <= coalesce(v_takes[z.origin], 0) then 'running'
                else 'queued'
              end,
              pg_catalog.jsonb_build_object('remaining', z.remaining, 'existed', z.existed, 'attempts', z.attempts,
                'queue', z.queue, 'runAt', _release.now + coalesce(z.delay, interval '0'), 'priority', z.eff_priority,
                'if', z.if_path::text, 'arms', z.wait is not null,
+               'maps', z.decision = 'ready' and z.map_path is not null,
                'context', case when z.eligible and z.rn <= coalesce(v_takes[z.origin], 0) then
                  rowflow._context(z.run_id, z.name, 'step', 1, z.attempts, z.task, z.workflow, z.version, z.input,
                                   z.deps, z.timeout, null, rowflow._lease(_release.key, z.run_id, z.name, 1),
@@ -79,12 +82,12 @@ begin
         row_number() over (partition by y.origin, y.eligible order by y.eff_priority, y.run_id, y.name) as rn
       from (
         select x.*, q.queue,
-          (v_can_take and x.decision = 'ready' and q.queue is null and x.wait is null
+          (v_can_take and x.decision = 'ready' and q.queue is null and x.wait is null and x.map_path is null
            and coalesce(x.delay, interval '0') <= interval '0'
            and (v_yield is null or x.eff_priority <= v_yield)) as eligible
         from (
           select d.origin, d.run_id, d.name, ws.task, ws.attempts, ws.delay, ws.timeout, ws.queue_name, ws.wait,
-            ws.queue_key, ws.if_path, r.workflow, r.version, r.input, r.traceparent, r.tracestate,
+            ws.queue_key, ws.if_path, ws.map_path, r.workflow, r.version, r.input, r.traceparent, r.tracestate,
             r.created_at as run_created_at,
             greatest(-32768, least(32767, ws.priority + r.priority)) as eff_priority,
             sr.step is not null as existed,
@@ -186,9 +189,17 @@ begin
     select coalesce(array_agg(row(w.origin, w.run_id, w.step, w.status,
              case when w.status = 'running' then
                (w.context -> 'context') || pg_catalog.jsonb_build_object('priority', (w.context ->> 'priority')::int) end
-           )::rowflow.released_step order by w.run_id, w.step), '{}')
-    into v_rows
+           )::rowflow.released_step order by w.run_id, w.step)
+             filter (where not (w.context ->> 'maps')::boolean), '{}'),
+           coalesce(array_agg(row(w.run_id, w.step, w.origin)::rowflow.done_step order by w.run_id, w.step)
+             filter (where (w.context ->> 'maps')::boolean), '{}')
+    into v_rows, v_maps
     from w;
+    -- Map steps that became ready get their elements (or finish at once:
+    -- an empty array; sql/schema/62_map/_map_start.sql).
+    if cardinality(v_maps) > 0 then
+      v_maps := rowflow._map_start(v_maps, _release.now);
+    end if;
 
     v_all := v_all || v_rows;
     -- Takes used by this round; skipped steps are the next frontier.
@@ -198,7 +209,7 @@ begin
       from pg_catalog.generate_series(1, coalesce(cardinality(v_takes), 0)) as i
       order by i);
     v_frontier := array(select row(x.run_id, x.step, x.origin)::rowflow.done_step
-                        from unnest(v_rows) as x where x.status = 'skipped' order by x.run_id, x.step);
+                        from unnest(v_rows) as x where x.status = 'skipped' order by x.run_id, x.step) || v_maps;
   end loop;
 
   if exists (select 1 from unnest(v_all) as x where x.status = 'queued') then

@@ -158,7 +158,8 @@ begin
       ws.timeout, ws.if_path, ws.n_deps, ws.n_deps = 0 as root,
       greatest(-32768, least(32767, ws.priority + u.priority)) as priority, q.queue, g.go,
       (ws.n_deps = 0 and g.go and q.queue is null and coalesce(ws.delay, interval '0') <= interval '0'
-       and ws.wait is null) as eligible, ws.wait is not null as arms,
+       and ws.wait is null and ws.map_path is null) as eligible, ws.wait is not null as arms,
+      ws.map_path is not null as maps,
       u.priority as run_priority, u.traceparent, u.tracestate, u.created_at as run_created_at
     from u
     join rowflow.workflow_steps as ws on ws.workflow = u.workflow and ws.version = u.version and u.status = 'running'
@@ -176,6 +177,7 @@ begin
     select s.*,
       case when not s.root then 'pending'
            when not s.go then 'skipped'
+           when s.maps then 'pending' -- its elements: rowflow._map_start below
            when s.eligible
                 and row_number() over (partition by s.eligible
                                        order by s.run_priority, s.run_id, s.priority, s.step) <= v_take
@@ -231,6 +233,8 @@ begin
          count(*) filter (where p.status = 'queued')::int as queued,
          coalesce(array_agg(row(p.run_id, p.step, 1)::rowflow.done_step order by p.run_id, p.step)
                   filter (where p.status = 'skipped'), '{}') as skipped,
+         coalesce(array_agg(row(p.run_id, p.step, 1)::rowflow.done_step order by p.run_id, p.step)
+                  filter (where p.root and p.go and p.maps), '{}') as maps,
          pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('id', p.job_id, 'queue', p.queue))
            filter (where p.status = 'queued' and p.queue is not null) as queue_jobs
   into v_out
@@ -250,7 +254,12 @@ begin
   end if;
 
   -- PHASE 3: runs with skipped root steps: release what the skips satisfy
-  -- (rare), then finish the runs that have nothing left.
+  -- (rare), then finish the runs that have nothing left. Root map steps
+  -- get their elements (sql/schema/62_map/_map_start.sql); an empty one is
+  -- done at once, like a skip.
+  if cardinality(v_out.maps) > 0 then
+    v_out.skipped := v_out.skipped || rowflow._map_start(v_out.maps, v_now);
+  end if;
   if cardinality(v_out.skipped) > 0 then
     perform rowflow._release(v_out.skipped, null, null, v_now, null);
     perform rowflow._finish_runs(array(select distinct d.run_id from unnest(v_out.skipped) as d), v_now);

@@ -110,7 +110,8 @@ begin
   select ws.* into v_ws from rowflow.workflow_steps as ws
   where ws.workflow = v_run.workflow and ws.version = v_run.version
     and ws.name = case v_sr.kind when 'step' then v_sr.step
-                                 when 'compensation' then substr(v_sr.step, length('compensate:') + 1) end;
+                                 when 'compensation' then substr(v_sr.step, length('compensate:') + 1)
+                                 when 'element' then pg_catalog.split_part(v_sr.step, '[', 1) end;
 
   -- A lost attempt is retried at once without using up an attempt. The
   -- step is quarantined as poison when it was the suspect of v_max_lost
@@ -186,12 +187,16 @@ begin
                              'startedAt', v_sr.started_at), v_now);
   v_status := v_run.status;
   v_error := v_run.error;
+  -- A map element: its map step decides (sql/schema/62_map/_map_element_failed.sql).
+  if v_sr.kind = 'element' then
+    return rowflow._map_element_failed(v_run.id, v_sr.step, v_error_in, v_now);
+  end if;
 
   if v_sr.kind = 'step' then
     -- PHASE 3: the run fails: cancel the other steps (those without a row
     -- too), then build the compensation chain (reverse completion order),
     -- on-failure last.
-    perform rowflow._cancel_steps(v_run.id, array['step'], 'run failed', v_now);
+    perform rowflow._cancel_steps(v_run.id, array['step', 'element'], 'run failed', v_now);
     v_error := jsonb_build_object('step', v_sr.step, 'attempt', v_sr.attempt, 'error', v_error_in);
     v_chain := rowflow._build_chain(v_run, true, v_now);
     if v_chain > 0 then

@@ -38,7 +38,7 @@ begin
   into v_roots, v_jobs, v_plain
   from rowflow.workflow_steps as ws
   where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = any (_requeue_steps.steps)
-    and ws.n_deps = 0;
+    and ws.n_deps = 0 and ws.map_path is null;
   v_ids := rowflow._add_step_jobs(v_jobs[1:v_plain])
            || rowflow._add_step_jobs(v_jobs[v_plain + 1:], 'rowflow:wait');
   insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts, created_at,
@@ -47,6 +47,22 @@ begin
   from unnest(v_roots) with ordinality as o(name, i)
   join rowflow.workflow_steps as ws on ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = o.name
   order by o.i;
+
+  -- PHASE 1b: root map steps get their elements (sql/schema/62_map/_map_start.sql);
+  -- one over an empty array is done at once, and PHASE 2 finds it done.
+  insert into rowflow.step_runs (run_id, step, kind, status, deps_remaining, attempt, max_attempts, created_at)
+  select v_run.id, ws.name, 'step', 'pending', 0, 0, ws.attempts, _requeue_steps.now
+  from rowflow.workflow_steps as ws
+  where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = any (_requeue_steps.steps)
+    and ws.n_deps = 0 and ws.map_path is not null
+  order by ws.name;
+  if found then
+    perform rowflow._map_start(array(
+      select row(v_run.id, ws.name, 1)::rowflow.done_step from rowflow.workflow_steps as ws
+      where ws.workflow = v_run.workflow and ws.version = v_run.version and ws.name = any (_requeue_steps.steps)
+        and ws.n_deps = 0 and ws.map_path is not null
+      order by ws.name), _requeue_steps.now);
+  end if;
 
   -- PHASE 2: the others, released by their done dependencies.
   select coalesce(array_agg(distinct row(v_run.id, sr.step, 1)::rowflow.done_step), '{}') into v_done

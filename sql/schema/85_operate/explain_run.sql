@@ -21,6 +21,9 @@
 --   no_worker_for_task     due, but no live worker has registered its task
 --   ready                  due, waiting for a free slot of a live worker
 --   running                its attempt is running: where, since when
+--   running_elements       a map step: its elements run (detail.elements:
+--                          total, open, failed; each element is a
+--                          rowflow.step_runs row of kind 'element')
 --   waiting_on_chain       a pending link of the compensation / on-failure
 --                          chain: the links before it run first
 -- (chain links have detail.kind 'compensation' or 'on_failure').
@@ -85,7 +88,7 @@ begin
            '{}'::text[], sr.attempt, sr.max_attempts, sr.error, sr.job_id, sr.locked_by, sr.started_at, sr.kind
     from rowflow.step_runs as sr
     join rowflow.workflow_versions as wv on wv.workflow = v_run.workflow and wv.version = v_run.version
-    where sr.run_id = v_run.id and sr.kind <> 'step'
+    where sr.run_id = v_run.id and sr.kind in ('compensation', 'on_failure')
   ), x as (
     select s.*, j.run_at, j.locked_at as job_locked_at, j.locked_by as job_locked_by, q.queue_name,
            q.locked_by as queue_locked_by,
@@ -103,16 +106,19 @@ begin
               and (s.task = any (wk.tasks) or left(s.task, 1) = '(')) as task_workers,
            w.kind as wait_kind, w.signal as wait_signal, w.until as wait_until, w.relid as wait_relid,
            t.id as wait_task, t.assignee as wait_assignee, w.child_run_id as wait_child,
-           (select c.workflow || ', ' || c.status from rowflow.runs as c where c.id = w.child_run_id) as wait_child_of
+           (select c.workflow || ', ' || c.status from rowflow.runs as c where c.id = w.child_run_id) as wait_child_of,
+           m.total as map_total, m.open as map_open, m.failed as map_failed
     from s
     left join rowflow.step_waits as w on w.run_id = v_run.id and w.step = s.step and s.row_kind = 'step'
     left join rowflow.human_tasks as t on t.id = w.task_id
+    left join rowflow.step_maps as m on m.run_id = v_run.id and m.step = s.step and s.row_kind = 'step'
     left join graphile_worker._private_jobs as j on j.id = s.job_id
     left join graphile_worker._private_job_queues as q on q.id = j.job_queue_id
     where s.status in ('pending', 'queued', 'running')
   )
   select x.step, x.status,
     case
+      when x.status = 'running' and x.map_total is not null then 'running_elements'
       when x.status = 'running' then 'running'
       when x.status = 'pending' and x.row_kind <> 'step' then 'waiting_on_chain'
       when x.status = 'pending' then 'waiting_on_dependencies'
@@ -125,6 +131,8 @@ begin
       else 'ready'
     end,
     case
+      when x.status = 'running' and x.map_total is not null then
+        'map step: ' || x.map_open || ' of ' || x.map_total || ' elements not finished, ' || x.map_failed || ' failed'
       when x.status = 'running' then
         'attempt ' || x.attempt || ' of ' || x.max_attempts || ' running on worker '
         || coalesce(x.locked_by, x.job_locked_by, '?') || ' since ' || x.started_at::text
@@ -155,7 +163,9 @@ begin
       'ahead', case when x.queue_name is not null then x.ahead end, 'holder', x.holder,
       'worker', coalesce(x.locked_by, x.job_locked_by), 'liveWorkersWithTask', x.task_workers,
       'lastError', x.error, 'signal', x.wait_signal, 'taskId', x.wait_task, 'assignee', x.wait_assignee,
-      'until', x.wait_until, 'childRunId', x.wait_child))
+      'until', x.wait_until, 'childRunId', x.wait_child,
+      'elements', case when x.map_total is not null then pg_catalog.jsonb_build_object(
+        'total', x.map_total, 'open', x.map_open, 'failed', x.map_failed) end))
   from x
   order by case x.row_kind when 'step' then 0 else 1 end, x.step;
 end;

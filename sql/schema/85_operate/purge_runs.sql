@@ -98,6 +98,7 @@ begin
     delete from rowflow.alert_attempts as aa
     where aa.alert_id in (select a.id from rowflow.alerts as a where a.run_id = any (v_ids));
     delete from rowflow.alerts as a where a.run_id = any (v_ids);
+    delete from rowflow.step_maps as m where m.run_id = any (v_ids);
     delete from rowflow.runs as r where r.id = any (v_ids);
   end if;
   return v_ids;

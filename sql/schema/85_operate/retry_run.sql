@@ -35,6 +35,7 @@ declare
   v_now timestamptz := coalesce(retry_run.now, pg_catalog.statement_timestamp());
   v_run rowflow.runs;
   v_reset text[];
+  v_seeds text[];
   v_chain jsonb;
   v_compensated text[];
   v_queued text[];
@@ -93,23 +94,37 @@ begin
     cross join unnest(ws.dependents) as dep(name)
     where retry_run.mode = 'failed_and_downstream'
   )
-  select coalesce(array_agg(d.name order by d.name), '{}') into v_reset from down as d;
+  select coalesce(array_agg(d.name order by d.name), '{}'),
+         coalesce(array_agg(d.name order by d.name) filter (where d.name in (select s.step from seed as s)), '{}')
+  into v_reset, v_seeds from down as d;
 
   -- The chain of the failure, kept in the event; compensated steps named.
   select pg_catalog.jsonb_object_agg(sr.step, sr.status order by sr.seq),
          array_agg(substr(sr.step, length('compensate:') + 1) order by sr.seq)
            filter (where sr.kind = 'compensation' and sr.status = 'succeeded')
   into v_chain, v_compensated
-  from rowflow.step_runs as sr where sr.run_id = v_run.id and sr.kind <> 'step';
+  from rowflow.step_runs as sr where sr.run_id = v_run.id and sr.kind in ('compensation', 'on_failure');
 
   -- PHASE 3: remove the reset steps' rows (and any job still queued for
-  -- them) and the chain's; the run is running again.
+  -- them) and the chain's; the run is running again. A reset map step's
+  -- elements go too, except, for a map step that failed or was cancelled
+  -- itself, those that succeeded: its release creates only the others
+  -- again (sql/schema/62_map/_map_start.sql), so a retry reruns the failed
+  -- and cancelled elements only. A map step reset because it is downstream
+  -- of a failure loses all its elements (its array may differ now).
   delete from graphile_worker._private_jobs as j
   using rowflow.step_runs as sr
-  where sr.run_id = v_run.id and (sr.kind <> 'step' or sr.step = any (v_reset))
+  where sr.run_id = v_run.id
+    and (sr.kind in ('compensation', 'on_failure') or sr.step = any (v_reset)
+         or (sr.kind = 'element' and pg_catalog.split_part(sr.step, '[', 1) = any (v_reset)))
     and j.id = sr.job_id and j.locked_at is null;
   delete from rowflow.step_runs as sr
-  where sr.run_id = v_run.id and (sr.kind <> 'step' or sr.step = any (v_reset));
+  where sr.run_id = v_run.id
+    and (sr.kind in ('compensation', 'on_failure') or sr.step = any (v_reset)
+         or (sr.kind = 'element' and pg_catalog.split_part(sr.step, '[', 1) = any (v_reset)
+             and (sr.status <> 'succeeded' or not pg_catalog.split_part(sr.step, '[', 1) = any (v_seeds))));
+  delete from rowflow.step_maps as m
+  where m.run_id = v_run.id and m.step = any (v_reset) and not m.step = any (v_seeds);
   update rowflow.runs as r set status = 'running', error = null, finished_at = null, updated_at = v_now
   where r.id = v_run.id;
 

@@ -126,7 +126,7 @@ export function registerOperateReads(program: Command): void {
              join rowflow.workflow_steps ws on ws.workflow = $2 and ws.version = $3 and ws.name = depth.name
              cross join unnest(ws.dependents) as dep(name)
            )
-           select s.step, s.kind, s.status, s.attempt, s.output, s.error,
+           select s.step, s.kind, s.status, s.attempt, s.output, s.error, s.elements,
                   coalesce((select max(d) from depth where depth.name = s.step), 0) as depth,
                   extract(epoch from (s.finished_at - s.started_at)) * 1000 as duration_ms,
                   case w.kind when 'signal' then 'signal ' || w.signal
@@ -159,7 +159,7 @@ export function registerOperateReads(program: Command): void {
             s.waiting_for !== null
               ? `waiting for ${String(s.waiting_for)}`
               : s.child_run === null
-                ? s.status
+                ? `${String(s.status)}${elementsText(s.elements)}`
                 : `${String(s.status)} (child run ${String(s.child_run)})`,
             s.attempt,
             s.duration_ms === null ? null : `${Math.round(Number(s.duration_ms))} ms`,
@@ -185,4 +185,11 @@ export function registerOperateReads(program: Command): void {
         ),
       );
     });
+}
+
+/** A map step's element counts (rowflow.run_steps.elements), as " (9000/10000 elements done, 3 failed)". */
+function elementsText(elements: unknown): string {
+  if (typeof elements !== "object" || elements === null) return "";
+  const { total, open, failed } = elements as { total: number; open: number; failed: number };
+  return ` (${total - open}/${total} elements done${failed > 0 ? `, ${failed} failed` : ""})`;
 }

@@ -39,7 +39,10 @@ export async function runPage(
         <td>
           ${s.step}${s.kind === "step" ? "" : html` <span class="muted">${s.kind}</span>`}${s.childRunId ? html` → <a href="/runs/${s.childRunId}" data-child-run>run ${s.childRunId}</a>` : ""}
         </td>
-        <td><span class="badge s-${s.status}">${s.status}</span></td>
+        <td>
+          <span class="badge s-${s.status}">${s.status}</span
+          >${s.elements === null ? "" : html` <span class="muted" data-elements>${s.elements.total - s.elements.open}/${s.elements.total} elements done${s.elements.failed > 0 ? `, ${s.elements.failed} failed` : ""}</span>`}
+        </td>
         <td>${s.attempt}/${s.maxAttempts}</td>
         <td>${time(s.startedAt)}</td>
         <td>${duration(s.startedAt, s.finishedAt)}</td>

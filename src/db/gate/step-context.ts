@@ -20,7 +20,9 @@ export interface BeginStepStarted {
   maxAttempts: number;
   timeoutMs: number | null;
   idempotencyKey: string;
-  kind: "step" | "compensation" | "on_failure";
+  kind: "step" | "compensation" | "on_failure" | "element";
+  /** A map element's index in its step's array (kind "element" only). */
+  index?: number;
   /** The run's error once it failed (compensation and on-failure step runs), else null. */
   runError: Record<string, unknown> | null;
   /** The step's priority (step + run priority), for steps handed to the worker directly. */

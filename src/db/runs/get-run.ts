@@ -14,6 +14,11 @@ export interface StepRunInfo {
   step: string;
   kind: "step" | "compensation" | "on_failure";
   status: StepStatus;
+  /**
+   * A map step's elements, counted (each element is a rowflow.step_runs row of
+   * kind "element", not listed here); absent for other steps.
+   */
+  elements?: { total: number; open: number; failed: number };
   attempt: number;
   maxAttempts: number;
   output: unknown;
@@ -115,6 +120,9 @@ export async function getRun(
       queuedAt: s.queued_at,
       startedAt: s.started_at,
       finishedAt: s.finished_at,
+      ...(s.elements === null || s.elements === undefined
+        ? {}
+        : { elements: s.elements as { total: number; open: number; failed: number } }),
     })),
   };
 }

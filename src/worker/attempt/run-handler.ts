@@ -64,7 +64,10 @@ export async function runHandler(
     input,
     deps: context.deps,
     run: { id: context.runId, workflow: context.workflow, version: context.version },
-    step: { name: context.step, kind: context.kind },
+    step:
+      context.index === undefined
+        ? { name: context.step, kind: context.kind }
+        : { name: context.step, kind: context.kind, index: context.index },
     attempt: context.attempt,
     maxAttempts: context.maxAttempts,
     runError: context.runError ?? null,

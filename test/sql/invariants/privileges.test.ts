@@ -111,6 +111,7 @@ const relations: Record<string, readonly Kind[]> = {
   workflow_steps: ["viewer"],
   runs: ["viewer"],
   step_runs: ["viewer"],
+  step_maps: ["viewer"], // a map step's element counts (run_steps shows them)
   events: ["viewer"],
   workers: ["viewer"],
   waiters: ["viewer"],
