@@ -20,7 +20,8 @@ import { type Guard, same } from "./security.js";
 const optional = (value: string | undefined) =>
   value === undefined || value === "" ? undefined : value;
 
-export function createApp(db: Queryable, guard: Guard, feed: LiveFeed): Hono {
+/** `db` serves the pages (a viewer's connection); `operator` the actions. */
+export function createApp(db: Queryable, guard: Guard, feed: LiveFeed, operator: Queryable): Hono {
   const app = new Hono();
   const ctx = (title: string, live: string | null = null): PageContext => ({
     title,
@@ -100,7 +101,7 @@ export function createApp(db: Queryable, guard: Guard, feed: LiveFeed): Hono {
       unsubscribe();
     });
   });
-  registerActions(app, db, guard);
-  registerBulkActions(app, db, guard);
+  registerActions(app, operator, guard);
+  registerBulkActions(app, operator, guard);
   return app;
 }

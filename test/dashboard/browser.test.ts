@@ -79,7 +79,11 @@ afterEach(async () => {
 async function start() {
   worker = await startTestWorker(db.url, { workflows: [shop, flaky, approval] });
   client = createClient({ connectionString: db.url, pollInterval: 50 });
-  dashboard = await startDashboard({ connectionString: db.url, port: 0 });
+  dashboard = await startDashboard({
+    connectionString: db.url,
+    operatorConnectionString: db.url,
+    port: 0,
+  });
 }
 
 const nodeStatus = (step: string) =>
