@@ -53,7 +53,9 @@ export function createApp(db: Queryable, guard: Guard, feed: LiveFeed, operator:
       status: q("status"),
       since: q("since"),
       until: q("until"),
+      q: q("q"),
       before: before && /^\d+$/.test(before) ? before : undefined,
+      all: c.req.query("scan") === "all",
     };
     return c.html((await runsPage(db, ctx("Runs", "*"), filter)).text);
   });
@@ -72,7 +74,9 @@ export function createApp(db: Queryable, guard: Guard, feed: LiveFeed, operator:
         .text,
     ),
   );
-  app.get("/workflows", async (c) => c.html((await workflowsPage(db, ctx("Workflows"))).text));
+  app.get("/workflows", async (c) =>
+    c.html((await workflowsPage(db, ctx("Workflows"), c.req.query("range"))).text),
+  );
   app.get("/login", (c) => {
     // Opened once with the token (the URL `rowflow dashboard` prints); kept in an HttpOnly cookie.
     if (guard.token === null || !same(c.req.query("token"), guard.token))
