@@ -164,6 +164,8 @@ CREATE TABLE rowflow.runs (
     rerun_of bigint,
     source_relid oid,
     source_key text,
+    traceparent text,
+    tracestate text,
     CONSTRAINT error_matches_status CHECK (((status = ANY (ARRAY['failed'::text, 'compensating'::text, 'cancelled'::text])) OR (error IS NULL))),
     CONSTRAINT finished_at_matches_status CHECK (((status = ANY (ARRAY['succeeded'::text, 'failed'::text, 'cancelled'::text])) = (finished_at IS NOT NULL))),
     CONSTRAINT input_is_object CHECK ((jsonb_typeof(input) = 'object'::text)),
@@ -188,6 +190,18 @@ COMMENT ON COLUMN rowflow.runs.started_by IS 'The session user whose transaction
 --
 
 COMMENT ON COLUMN rowflow.runs.source_key IS 'The primary key of the business row whose change started the run (an attachment''s run; null for start_run(s)): the key column as text, or for a composite key a JSON array of the columns as text. rowflow.runs_for(table, key) finds the runs of a row.';
+
+--
+-- Name: COLUMN runs.traceparent; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON COLUMN rowflow.runs.traceparent IS 'The W3C traceparent of the trace that started the run (start_run(s) trace_context, the client''s active span, or the transaction-local setting rowflow.traceparent for an attachment''s run), normalised to version 00; null when none or malformed. The worker''s step spans are its children.';
+
+--
+-- Name: COLUMN runs.tracestate; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON COLUMN rowflow.runs.tracestate IS 'The W3C tracestate that came with traceparent (at most 512 characters), or null.';
 
 --
 -- Name: _advance_chain_step(rowflow.runs, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -224,6 +238,34 @@ begin
   return v_sr.step;
 end;
 $$;
+
+--
+-- Name: _alert_payload(bigint, text, integer, jsonb, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._alert_payload(run_id bigint, workflow text, version integer, error jsonb, at timestamp with time zone) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select pg_catalog.jsonb_build_object(
+    'time', pg_catalog.to_char(pg_catalog.timezone('UTC', _alert_payload.at), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+    'workflow', _alert_payload.workflow,
+    'version', _alert_payload.version,
+    'runId', _alert_payload.run_id,
+    'step', _alert_payload.error ->> 'step',
+    'attempt', (_alert_payload.error ->> 'attempt')::int,
+    'error', coalesce(_alert_payload.error -> 'error', _alert_payload.error - 'compensation'),
+    'compensation', _alert_payload.error -> 'compensation',
+    'links', pg_catalog.jsonb_build_object(
+      'cli', pg_catalog.format('rowflow show %s', _alert_payload.run_id),
+      'sql', pg_catalog.format('select * from rowflow.run_timeline where run_id = %s', _alert_payload.run_id)));
+$$;
+
+--
+-- Name: FUNCTION _alert_payload(run_id bigint, workflow text, version integer, error jsonb, at timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._alert_payload(run_id bigint, workflow text, version integer, error jsonb, at timestamp with time zone) IS 'Internal: the body of a run.failed event (without id and type), as stored in rowflow.alerts.';
 
 --
 -- Name: _allow(text, text[], text); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -787,6 +829,8 @@ declare
 begin
   return E'\n#variable_conflict use_column\n<<rf_st>>\ndeclare\n'
     || E'  rf_mode text := pg_catalog.current_setting(''rowflow.mode'', true);\n'
+    || E'  rf_tp text := nullif(pg_catalog.current_setting(''rowflow.traceparent'', true), '''');\n'
+    || E'  rf_ts text;\n'
     || E'  rf_prio int;\n  rf_ids bigint[];\n  rf_srcs text[];\n  rf_version int;\n  rf_waiting boolean;\n'
     || E'  rf_n int;\n  rf_note text;\n'
     || E'begin\n'
@@ -800,19 +844,24 @@ begin
                               v_a.workflow, v_a.relid::int8, v_a.on_delete = 'compensate')
          || E'  end if;\n  if inputs is null then\n    return;\n  end if;\n' end
     || E'  if keys is null and rf_st.rf_prio is not null then\n'
+    || E'    if rf_st.rf_tp is not null then\n'
+    || E'      rf_st.rf_tp := rowflow._traceparent(rf_st.rf_tp);\n'
+    || E'      rf_st.rf_ts := case when rf_st.rf_tp is not null then\n'
+    || E'        rowflow._tracestate(pg_catalog.current_setting(''rowflow.tracestate'', true)) end;\n'
+    || E'    end if;\n'
     || E'    with rf_w as (\n'
     || pg_catalog.format(E'      select w.latest_version as version from rowflow.workflows as w where w.name = %L\n',
          v_a.workflow)
     || E'    ), rf_ins as (\n'
     || E'      insert into rowflow.runs as rf_r (workflow, version, status, input, priority, created_at, updated_at,\n'
-    || E'                                        source_relid, source_key)\n'
+    || E'                                        source_relid, source_key, traceparent, tracestate)\n'
     || pg_catalog.format(E'      select %L, rf_w.version, ''queued'',\n', v_a.workflow)
     || E'             case when pg_catalog.jsonb_typeof(rf_q.input) = ''object''\n'
     || E'                       and pg_catalog.pg_column_size(rf_q.input) <= 174762\n'
     || E'                       and pg_catalog.pg_column_compression(rf_q.input) is null\n'
     || E'                  then rf_q.input else rowflow._run_input(rf_q.input) end,\n'
-    || pg_catalog.format(E'             rf_st.rf_prio, pg_catalog.now(), pg_catalog.now(), %s::oid, rf_q.source\n',
-                         v_a.relid::int8)
+    || pg_catalog.format(E'             rf_st.rf_prio, pg_catalog.now(), pg_catalog.now(), %s::oid, rf_q.source,\n'
+                         || E'             rf_st.rf_tp, rf_st.rf_ts\n', v_a.relid::int8)
     || E'      from unnest(inputs, sources) with ordinality as rf_q(input, source, o), rf_w\n'
     || E'      order by rf_q.o\n'
     || E'      returning rf_r.id, rf_r.source_key\n'
@@ -923,7 +972,8 @@ begin
              'timeoutMs', (extract(epoch from ws.timeout) * 1000)::bigint,
              'idempotencyKey', 'rowflow:' || u.run_id || ':' || u.step,
              'kind', u.kind, 'runError', r.error,
-             'lease', rowflow._lease(_begin.key, u.run_id, u.step, u.attempt))), '{}')
+             'lease', rowflow._lease(_begin.key, u.run_id, u.step, u.attempt),
+             'traceparent', r.traceparent, 'tracestate', r.tracestate, 'runCreatedAt', r.created_at)), '{}')
     into v_os, v_results
     from u
     join rowflow.runs as r on r.id = u.run_id
@@ -976,7 +1026,8 @@ begin
            'timeoutMs', (extract(epoch from t.timeout) * 1000)::bigint,
            'idempotencyKey', 'rowflow:' || b.run_id || ':' || b.step,
            'kind', b.kind, 'runError', r.error,
-           'lease', rowflow._lease(_begin.key, b.run_id, b.step, b.attempt))), '{}')
+           'lease', rowflow._lease(_begin.key, b.run_id, b.step, b.attempt),
+           'traceparent', r.traceparent, 'tracestate', r.tracestate, 'runCreatedAt', r.created_at)), '{}')
   into v_os, v_results
   from unnest(v_begun) as b
   join rowflow.runs as r on r.id = b.run_id
@@ -1527,17 +1578,24 @@ begin
     for no key update skip locked
   ), u as (
     -- A run of a workflow version that does not exist (inserted by hand, a
-    -- broken restore) fails here, RF025, instead of running forever.
+    -- broken restore) fails here, RF025, instead of running forever (with
+    -- its run_failed event and failure alert).
     update rowflow.runs as r
     set status = case when c.known then 'running' else 'failed' end, started_at = v_now, updated_at = v_now,
         finished_at = case when c.known then null else v_now end,
         error = case when c.known then null else pg_catalog.jsonb_build_object('code', 'RF025',
                   'message', pg_catalog.format('workflow %s has no version %s', r.workflow, r.version)) end
     from c where r.id = c.id
-    returning r.id, r.workflow, r.version, r.input, r.priority, r.status, r.error
+    returning r.id, r.workflow, r.version, r.input, r.priority, r.status, r.error, r.traceparent, r.tracestate,
+              r.created_at
   ), bad as (
     insert into rowflow.events (run_id, type, data, at)
     select u.id, 'run_failed', pg_catalog.jsonb_build_object('error', u.error), v_now
+    from u where u.status = 'failed'
+  ), bad_alert as (
+    insert into rowflow.alerts (type, run_id, workflow, payload, next_attempt_at, created_at, retry_since)
+    select 'run.failed', u.id, u.workflow, rowflow._alert_payload(u.id, u.workflow, u.version, u.error, v_now),
+           v_now, v_now, v_now
     from u where u.status = 'failed'
   ), s as (
     select u.id as run_id, u.workflow, u.version, u.input, ws.name as step, ws.task, ws.attempts, ws.delay,
@@ -1545,7 +1603,7 @@ begin
       greatest(-32768, least(32767, ws.priority + u.priority)) as priority, q.queue, g.go,
       (ws.n_deps = 0 and g.go and q.queue is null and coalesce(ws.delay, interval '0') <= interval '0'
        and ws.wait is null) as eligible, ws.wait is not null as arms,
-      u.priority as run_priority
+      u.priority as run_priority, u.traceparent, u.tracestate, u.created_at as run_created_at
     from u
     join rowflow.workflow_steps as ws on ws.workflow = u.workflow and ws.version = u.version and u.status = 'running'
     cross join lateral (
@@ -1610,7 +1668,8 @@ begin
            'timeoutMs', (extract(epoch from p.timeout) * 1000)::bigint,
            'idempotencyKey', 'rowflow:' || p.run_id || ':' || p.step,
            'kind', 'step', 'runError', null, 'priority', p.priority,
-           'lease', rowflow._lease(_claim.key, p.run_id, p.step, 1))
+           'lease', rowflow._lease(_claim.key, p.run_id, p.step, 1),
+           'traceparent', p.traceparent, 'tracestate', p.tracestate, 'runCreatedAt', p.run_created_at)
            order by p.run_priority, p.run_id, p.priority, p.step)
            filter (where p.status = 'running'), '[]'::jsonb) as taken,
          count(*) filter (where p.status = 'queued')::int as queued,
@@ -1974,10 +2033,10 @@ $_$;
 COMMENT ON FUNCTION rowflow._compile_wait(step jsonb, what text, owner name) IS 'Internal: validates a step''s startAt / wait / human / waitFor and answers its compiled wait (workflow_steps.wait), or null.';
 
 --
--- Name: _context(bigint, text, text, integer, integer, text, text, integer, jsonb, jsonb, interval, jsonb, text); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: _context(bigint, text, text, integer, integer, text, text, integer, jsonb, jsonb, interval, jsonb, text, text, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow._context(run_id bigint, step text, kind text, attempt integer, max_attempts integer, task text, workflow text, version integer, input jsonb, deps jsonb, timeout interval, run_error jsonb, lease text) RETURNS jsonb
+CREATE FUNCTION rowflow._context(run_id bigint, step text, kind text, attempt integer, max_attempts integer, task text, workflow text, version integer, input jsonb, deps jsonb, timeout interval, run_error jsonb, lease text, traceparent text, tracestate text, run_created_at timestamp with time zone) RETURNS jsonb
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO ''
     AS $$
@@ -1999,7 +2058,10 @@ begin
     'idempotencyKey', 'rowflow:' || _context.run_id || ':' || _context.step,
     'kind', _context.kind,
     'runError', _context.run_error,
-    'lease', _context.lease);
+    'lease', _context.lease,
+    'traceparent', _context.traceparent,
+    'tracestate', _context.tracestate,
+    'runCreatedAt', _context.run_created_at);
 end;
 $$;
 
@@ -2311,6 +2373,13 @@ begin
       finished_at = case when v_status = 'failed' then v_now end
     where r.id = v_run.id
     returning r.* into v_run;
+    -- The failure alert, in this transaction (rowflow.alerts); a compensating
+    -- run alerts when its chain ends (_finish_runs).
+    if v_status = 'failed' then
+      insert into rowflow.alerts (type, run_id, workflow, payload, next_attempt_at, created_at, retry_since)
+      values ('run.failed', v_run.id, v_run.workflow,
+              rowflow._alert_payload(v_run.id, v_run.workflow, v_run.version, v_run.error, v_now), v_now, v_now, v_now);
+    end if;
   end if;
 
   -- PHASE 4: next link of the chain (first one, or the one after this failed
@@ -2385,11 +2454,16 @@ begin
         updated_at = _finish_runs.now, finished_at = _finish_runs.now
     from s
     where r.id = s.id and s.open = 0 and (s.status = 'compensating' or s.step_rows >= s.step_count)
-    returning r.id, r.status, r.error
+    returning r.id, r.status, r.error, r.workflow, r.version
   ), ev as (
     insert into rowflow.events (run_id, type, data, at)
     select f.id, case f.status when 'failed' then 'run_failed' else 'run_cancelled' end, f.error, _finish_runs.now
     from f where f.status in ('failed', 'cancelled')
+  ), al as (
+    insert into rowflow.alerts (type, run_id, workflow, payload, next_attempt_at, created_at, retry_since)
+    select 'run.failed', f.id, f.workflow, rowflow._alert_payload(f.id, f.workflow, f.version, f.error, _finish_runs.now),
+           _finish_runs.now, _finish_runs.now, _finish_runs.now
+    from f where f.status = 'failed'
   )
   select r.id, coalesce(f.status, r.status)
   from rowflow.runs as r left join f on f.id = r.id
@@ -3128,6 +3202,9 @@ begin
     delete from rowflow.signals as s where s.run_id = any (v_ids);
     delete from rowflow.human_tasks as t where t.run_id = any (v_ids);
     delete from rowflow.step_waits as w where w.run_id = any (v_ids);
+    delete from rowflow.alert_attempts as aa
+    where aa.alert_id in (select a.id from rowflow.alerts as a where a.run_id = any (v_ids));
+    delete from rowflow.alerts as a where a.run_id = any (v_ids);
     delete from rowflow.runs as r where r.id = any (v_ids);
   end if;
   return v_ids;
@@ -3188,10 +3265,10 @@ CREATE FUNCTION rowflow._queue_name(queue_name text, queue_key jsonpath, ctx jso
 $$;
 
 --
--- Name: _queue_runs(text, integer, jsonb[], text[], integer, timestamp with time zone, oid, text[]); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: _queue_runs(text, integer, jsonb[], text[], integer, timestamp with time zone, oid, text[], text, text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow._queue_runs(workflow text, version integer, inputs jsonb[], keys text[], priority integer, now timestamp with time zone, source_relid oid DEFAULT NULL::oid, sources text[] DEFAULT NULL::text[]) RETURNS bigint[]
+CREATE FUNCTION rowflow._queue_runs(workflow text, version integer, inputs jsonb[], keys text[], priority integer, now timestamp with time zone, source_relid oid DEFAULT NULL::oid, sources text[] DEFAULT NULL::text[], traceparent text DEFAULT NULL::text, tracestate text DEFAULT NULL::text) RETURNS bigint[]
     LANGUAGE plpgsql
     SET search_path TO ''
     SET plan_cache_mode TO 'force_generic_plan'
@@ -3240,9 +3317,10 @@ begin
   -- WAL record and an arbiter probe per row even for a null key).
   if _queue_runs.keys is null and v_n = 1 then
     insert into rowflow.runs as r (workflow, version, status, input, priority, created_at, updated_at, source_relid,
-                                   source_key)
+                                   source_key, traceparent, tracestate)
     values (_queue_runs.workflow, _queue_runs.version, 'queued', _queue_runs.inputs[1], _queue_runs.priority,
-            v_now, v_now, _queue_runs.source_relid, _queue_runs.sources[1])
+            v_now, v_now, _queue_runs.source_relid, _queue_runs.sources[1], _queue_runs.traceparent,
+            _queue_runs.tracestate)
     returning r.id into v_id;
     v_ids := array[v_id];
   elsif _queue_runs.keys is null then
@@ -3250,9 +3328,9 @@ begin
     v_ids := array(select pg_catalog.nextval('rowflow.runs_id_seq'::regclass)
                    from pg_catalog.generate_series(1, v_n));
     insert into rowflow.runs as r (id, workflow, version, status, input, priority, created_at, updated_at,
-                                   source_relid, source_key)
+                                   source_relid, source_key, traceparent, tracestate)
     select v_ids[t.o], _queue_runs.workflow, _queue_runs.version, 'queued', t.i, _queue_runs.priority, v_now, v_now,
-           _queue_runs.source_relid, _queue_runs.sources[t.o]
+           _queue_runs.source_relid, _queue_runs.sources[t.o], _queue_runs.traceparent, _queue_runs.tracestate
     from unnest(_queue_runs.inputs) with ordinality as t(i, o)
     order by t.o;
   else
@@ -3261,9 +3339,10 @@ begin
     v_ids := array(select pg_catalog.nextval('rowflow.runs_id_seq'::regclass)
                    from pg_catalog.generate_series(1, v_n));
     insert into rowflow.runs as r (id, workflow, version, status, input, idempotency_key, priority,
-                                   created_at, updated_at, source_relid, source_key)
+                                   created_at, updated_at, source_relid, source_key, traceparent, tracestate)
     select v_ids[t.o], _queue_runs.workflow, _queue_runs.version, 'queued', t.i, t.k, _queue_runs.priority,
-           v_now, v_now, _queue_runs.source_relid, _queue_runs.sources[t.o]
+           v_now, v_now, _queue_runs.source_relid, _queue_runs.sources[t.o], _queue_runs.traceparent,
+           _queue_runs.tracestate
     from unnest(_queue_runs.inputs, _queue_runs.keys) with ordinality as t(i, k, o)
     order by t.o
     on conflict (workflow, idempotency_key) where idempotency_key is not null do nothing;
@@ -3285,10 +3364,10 @@ end;
 $$;
 
 --
--- Name: FUNCTION _queue_runs(workflow text, version integer, inputs jsonb[], keys text[], priority integer, now timestamp with time zone, source_relid oid, sources text[]); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION _queue_runs(workflow text, version integer, inputs jsonb[], keys text[], priority integer, now timestamp with time zone, source_relid oid, sources text[], traceparent text, tracestate text); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow._queue_runs(workflow text, version integer, inputs jsonb[], keys text[], priority integer, now timestamp with time zone, source_relid oid, sources text[]) IS 'Internal: inserts queued runs (RF022 input checks, idempotency keys) and wakes workers; ids in input order.';
+COMMENT ON FUNCTION rowflow._queue_runs(workflow text, version integer, inputs jsonb[], keys text[], priority integer, now timestamp with time zone, source_relid oid, sources text[], traceparent text, tracestate text) IS 'Internal: inserts queued runs (RF022 input checks, idempotency keys) and wakes workers; ids in input order.';
 
 --
 -- Name: _refusals(bigint[], text[], integer[], integer[], text[], text); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -3396,7 +3475,8 @@ begin
                'if', z.if_path::text, 'arms', z.wait is not null,
                'context', case when z.eligible and z.rn <= coalesce(v_takes[z.origin], 0) then
                  rowflow._context(z.run_id, z.name, 'step', 1, z.attempts, z.task, z.workflow, z.version, z.input,
-                                  z.deps, z.timeout, null, rowflow._lease(_release.key, z.run_id, z.name, 1)) end)
+                                  z.deps, z.timeout, null, rowflow._lease(_release.key, z.run_id, z.name, 1),
+                                  z.traceparent, z.tracestate, z.run_created_at) end)
            )::rowflow.released_step order by z.run_id, z.name), '{}')
     into v_dec
     from (
@@ -3409,7 +3489,8 @@ begin
            and (v_yield is null or x.eff_priority <= v_yield)) as eligible
         from (
           select d.origin, d.run_id, d.name, ws.task, ws.attempts, ws.delay, ws.timeout, ws.queue_name, ws.wait,
-            ws.queue_key, ws.if_path, r.workflow, r.version, r.input,
+            ws.queue_key, ws.if_path, r.workflow, r.version, r.input, r.traceparent, r.tracestate,
+            r.created_at as run_created_at,
             greatest(-32768, least(32767, ws.priority + r.priority)) as eff_priority,
             sr.step is not null as existed,
             coalesce(sr.deps_remaining, ws.n_deps) - d.n as remaining,
@@ -4067,6 +4148,8 @@ CREATE FUNCTION rowflow._start_attached(attachment_id integer, workflow text, in
 #variable_conflict use_column
 declare
   v_mode text := pg_catalog.current_setting('rowflow.mode', true);
+  v_tp text := rowflow._traceparent(nullif(pg_catalog.current_setting('rowflow.traceparent', true), ''));
+  v_ts text;
   v_prio int;
   v_wf record;
   v_id bigint;
@@ -4099,6 +4182,10 @@ begin
     return null;
   end if;
 
+  if v_tp is not null then
+    v_ts := rowflow._tracestate(pg_catalog.current_setting('rowflow.tracestate', true));
+  end if;
+
   -- PHASE 1: the runs. One row without an idempotency key (an app's plain
   -- INSERT) is inlined: one INSERT, no further plpgsql call; everything else
   -- (and a bad input, for its RF022) goes through _queue_runs.
@@ -4107,9 +4194,9 @@ begin
      and pg_catalog.pg_column_size(_start_attached.inputs[1]) <= 174762 then
     v_now := pg_catalog.now();
     insert into rowflow.runs as r (workflow, version, status, input, priority, created_at, updated_at, source_relid,
-                                   source_key)
+                                   source_key, traceparent, tracestate)
     values (v_wf.name, v_wf.latest_version, 'queued', _start_attached.inputs[1], v_prio, v_now, v_now,
-            _start_attached.source_relid, _start_attached.sources[1])
+            _start_attached.source_relid, _start_attached.sources[1], v_tp, v_ts)
     returning r.id into v_id;
     v_woke := rowflow._wake_all(0, 1, pg_catalog.jsonb_build_object('run', v_id));
     v_ranges := pg_catalog.set_config('rowflow.pending_runs',
@@ -4118,7 +4205,7 @@ begin
     return array[v_id];
   end if;
   v_ids := rowflow._queue_runs(v_wf.name, v_wf.latest_version, _start_attached.inputs, _start_attached.keys,
-                               v_prio, null, _start_attached.source_relid, _start_attached.sources);
+                               v_prio, null, _start_attached.source_relid, _start_attached.sources, v_tp, v_ts);
   v_runs := v_ids;
   -- A key repeated within the statement maps several rows to one run.
   v_ids := array(select distinct x from unnest(v_ids) as x order by x);
@@ -4248,6 +4335,59 @@ begin
   end if;
 end;
 $$;
+
+--
+-- Name: _traceparent(text); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._traceparent(value text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+#variable_conflict use_column
+declare
+  v text := _traceparent.value;
+begin
+  if v is null or pg_catalog.length(v) < 55 or pg_catalog.length(v) > 512
+     or v !~ '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(-|$)'
+     or pg_catalog.left(v, 2) = 'ff' or (pg_catalog.left(v, 2) = '00' and pg_catalog.length(v) <> 55)
+     or pg_catalog.substr(v, 4, 32) = '00000000000000000000000000000000'
+     or pg_catalog.substr(v, 37, 16) = '0000000000000000' then
+    return null;
+  end if;
+  return '00' || pg_catalog.substr(v, 3, 53);
+end;
+$_$;
+
+--
+-- Name: FUNCTION _traceparent(value text); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._traceparent(value text) IS 'Internal: a W3C traceparent normalised to version 00, or null when it is not valid (ignored, never an error).';
+
+--
+-- Name: _tracestate(text); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow._tracestate(value text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+#variable_conflict use_column
+begin
+  if _tracestate.value is null or _tracestate.value = '' or pg_catalog.length(_tracestate.value) > 512
+     or _tracestate.value !~ '^[\x20-\x7e]+$' then
+    return null;
+  end if;
+  return _tracestate.value;
+end;
+$_$;
+
+--
+-- Name: FUNCTION _tracestate(value text); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow._tracestate(value text) IS 'Internal: a W3C tracestate (at most 512 printable ASCII characters), or null when unfit (ignored, never an error).';
 
 --
 -- Name: _trusted(); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -4936,6 +5076,48 @@ $$;
 COMMENT ON FUNCTION rowflow.cancel_runs(workflow text, statuses text[], since timestamp with time zone, before timestamp with time zone, reason text, max_runs integer, now timestamp with time zone, compensate boolean) IS 'cancel_run over a filter (workflow, queued/running/compensating statuses, created in [since, before)), at most max_runs per call; answers counts.';
 
 --
+-- Name: claim_alerts(text[], integer, integer, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.claim_alerts(workflows text[] DEFAULT NULL::text[], max integer DEFAULT 10, lease_ms integer DEFAULT 30000, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(id bigint, event_id uuid, lease uuid, attempt integer, run_id bigint, workflow text, created_at timestamp with time zone, retry_since timestamp with time zone, body jsonb)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(claim_alerts.now, pg_catalog.statement_timestamp());
+begin
+  -- GUARD: workers only; a positive batch and lease.
+  perform rowflow._require('{worker}');
+  if coalesce(claim_alerts.max, 0) < 1 or coalesce(claim_alerts.lease_ms, 0) < 1 then
+    raise exception 'claim_alerts: max and lease_ms must be positive, got % and %',
+      claim_alerts.max, claim_alerts.lease_ms using errcode = 'RF078';
+  end if;
+  return query
+  with c as (
+    select a.id from rowflow.alerts as a
+    where a.status = 'pending' and a.next_attempt_at <= v_now
+      and (claim_alerts.workflows is null or a.workflow = any (claim_alerts.workflows))
+    order by a.next_attempt_at, a.id
+    limit claim_alerts.max
+    for update skip locked
+  )
+  update rowflow.alerts as a
+  set lease = pg_catalog.gen_random_uuid(),
+      next_attempt_at = v_now + pg_catalog.make_interval(secs => claim_alerts.lease_ms / 1000.0)
+  from c where a.id = c.id
+  returning a.id, a.event_id, a.lease, a.attempts + 1, a.run_id, a.workflow, a.created_at, a.retry_since,
+            a.payload || pg_catalog.jsonb_build_object('id', a.event_id, 'type', a.type);
+end;
+$$;
+
+--
+-- Name: FUNCTION claim_alerts(workflows text[], max integer, lease_ms integer, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.claim_alerts(workflows text[], max integer, lease_ms integer, now timestamp with time zone) IS 'Leases up to max due pending alerts (of the given workflows; null: all) for delivery; answers each with its lease token and the body to post.';
+
+--
 -- Name: claim_runs(text, integer, integer, timestamp with time zone, text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -5282,7 +5464,8 @@ begin
                  'idempotencyKey', 'rowflow:' || u.run_id || ':' || u.step,
                  'kind', 'step', 'runError', null,
                  'priority', greatest(-32768, least(32767, ws.priority + r.priority)),
-                 'lease', rowflow._lease(v_key, u.run_id, u.step, 1))
+                 'lease', rowflow._lease(v_key, u.run_id, u.step, 1),
+                 'traceparent', r.traceparent, 'tracestate', r.tracestate, 'runCreatedAt', r.created_at)
                     when u.status = 'queued' and u.locked_by is not null then pg_catalog.jsonb_build_object(
                  'runId', u.run_id::text, 'step', u.step, 'attempt', 1,
                  'priority', greatest(-32768, least(32767, ws.priority + r.priority))) end
@@ -6651,6 +6834,58 @@ $$;
 COMMENT ON FUNCTION rowflow.reassign_task(task_id bigint, "to" text, by text, reason text, groups text[], now timestamp with time zone) IS 'Reassigns an open human task to another person or group (by its assignee or claimer, or an operator); it is open again.';
 
 --
+-- Name: record_alert_attempt(bigint, uuid, integer, text, integer, timestamp with time zone, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.record_alert_attempt(id bigint, lease uuid, status_code integer DEFAULT NULL::integer, error text DEFAULT NULL::text, duration_ms integer DEFAULT NULL::integer, retry_at timestamp with time zone DEFAULT NULL::timestamp with time zone, worker_id text DEFAULT NULL::text, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(record_alert_attempt.now, pg_catalog.statement_timestamp());
+  v_alert rowflow.alerts;
+  v_ok boolean := record_alert_attempt.status_code between 200 and 299;
+  v_status text;
+begin
+  -- GUARD: workers only; the lease holder of a pending alert; an outcome.
+  perform rowflow._require('{worker}');
+  if record_alert_attempt.status_code is null and record_alert_attempt.error is null then
+    raise exception 'record_alert_attempt: give the status code or the error of the attempt'
+      using errcode = 'RF078';
+  end if;
+  select a.* into v_alert from rowflow.alerts as a
+  where a.id = record_alert_attempt.id and a.status = 'pending' and a.lease = record_alert_attempt.lease
+  for update;
+  if not found then
+    return '{"ok": false, "reason": "not_lease_holder"}'::jsonb;
+  end if;
+
+  -- PHASE 1: the attempt.
+  insert into rowflow.alert_attempts (alert_id, attempt, at, status_code, error, duration_ms, worker_id)
+  values (v_alert.id, v_alert.attempts + 1, v_now, record_alert_attempt.status_code,
+          record_alert_attempt.error, record_alert_attempt.duration_ms, record_alert_attempt.worker_id);
+
+  -- PHASE 2: the alert: delivered, again later, or given up.
+  v_status := case when v_ok then 'delivered' when record_alert_attempt.retry_at is null then 'failed'
+                   else 'pending' end;
+  update rowflow.alerts as a
+  set status = v_status, attempts = a.attempts + 1, lease = null,
+      last_status = record_alert_attempt.status_code, last_error = record_alert_attempt.error,
+      next_attempt_at = case when v_status = 'pending' then record_alert_attempt.retry_at else v_now end,
+      finished_at = case when v_status = 'pending' then null else v_now end
+  where a.id = v_alert.id;
+  return pg_catalog.jsonb_build_object('ok', true, 'status', v_status, 'attempt', v_alert.attempts + 1);
+end;
+$$;
+
+--
+-- Name: FUNCTION record_alert_attempt(id bigint, lease uuid, status_code integer, error text, duration_ms integer, retry_at timestamp with time zone, worker_id text, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.record_alert_attempt(id bigint, lease uuid, status_code integer, error text, duration_ms integer, retry_at timestamp with time zone, worker_id text, now timestamp with time zone) IS 'Records a delivery attempt of a leased alert: 2xx delivers it, else pending again at retry_at or failed when retry_at is null.';
+
+--
 -- Name: register_worker(text, text, integer, integer, text[], timestamp with time zone, text); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -6924,6 +7159,41 @@ $$;
 COMMENT ON FUNCTION rowflow.resume_workflow(name text, reason text, now timestamp with time zone) IS 'Resumes a paused workflow: its queued runs are claimed again. Answers {"workflow", "paused", "changed"}; RF020 if unknown.';
 
 --
+-- Name: retry_alerts(bigint[], text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+--
+
+CREATE FUNCTION rowflow.retry_alerts(ids bigint[] DEFAULT NULL::bigint[], reason text DEFAULT NULL::text, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_now timestamptz := coalesce(retry_alerts.now, pg_catalog.statement_timestamp());
+  v_ids bigint[];
+begin
+  perform rowflow._require('{operator}');
+  with u as (
+    update rowflow.alerts as a
+    set status = 'pending', next_attempt_at = v_now, finished_at = null, retry_since = v_now
+    where a.status = 'failed' and (retry_alerts.ids is null or a.id = any (retry_alerts.ids))
+    returning a.id
+  )
+  select coalesce(pg_catalog.array_agg(u.id order by u.id), '{}') into v_ids from u;
+  if pg_catalog.cardinality(v_ids) > 0 then
+    perform rowflow._audit('retry_alerts', null, null, null, retry_alerts.reason,
+                           pg_catalog.jsonb_build_object('alerts', pg_catalog.to_jsonb(v_ids)), v_now);
+  end if;
+  return pg_catalog.cardinality(v_ids);
+end;
+$$;
+
+--
+-- Name: FUNCTION retry_alerts(ids bigint[], reason text, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON FUNCTION rowflow.retry_alerts(ids bigint[], reason text, now timestamp with time zone) IS 'Puts failed (given-up) alerts back to pending, due now: the given ids, or all failed ones when null. Answers how many.';
+
+--
 -- Name: retry_run(bigint, text, text, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
@@ -7133,7 +7403,9 @@ CREATE VIEW rowflow.visible_runs WITH (security_barrier='true') AS
     r.started_by,
     r.rerun_of,
     r.source_relid,
-    r.source_key
+    r.source_key,
+    r.traceparent,
+    r.tracestate
    FROM rowflow.runs r
   WHERE ((r.started_by = SESSION_USER) OR ( SELECT rowflow._may('viewer'::text) AS _may));
 
@@ -7370,10 +7642,10 @@ $$;
 COMMENT ON FUNCTION rowflow.skip_step(run_id bigint, step text, output jsonb, reason text, now timestamp with time zone) IS 'Settles a pending or queued step of a running run by hand: succeeded with the given output object, or skipped (null); releases its dependents through the gate. Answers what changed.';
 
 --
--- Name: start_run(text, jsonb, text, integer, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: start_run(text, jsonb, text, integer, timestamp with time zone, jsonb); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow.start_run(workflow text, input jsonb DEFAULT '{}'::jsonb, idempotency_key text DEFAULT NULL::text, priority integer DEFAULT 0, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS bigint
+CREATE FUNCTION rowflow.start_run(workflow text, input jsonb DEFAULT '{}'::jsonb, idempotency_key text DEFAULT NULL::text, priority integer DEFAULT 0, now timestamp with time zone DEFAULT NULL::timestamp with time zone, trace_context jsonb DEFAULT NULL::jsonb) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -7383,22 +7655,22 @@ begin
   select s into v_id
   from rowflow.start_runs(start_run.workflow, array[start_run.input],
                           case when start_run.idempotency_key is null then null else array[start_run.idempotency_key] end,
-                          start_run.priority, start_run.now) as s;
+                          start_run.priority, start_run.now, start_run.trace_context) as s;
   return v_id;
 end;
 $$;
 
 --
--- Name: FUNCTION start_run(workflow text, input jsonb, idempotency_key text, priority integer, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION start_run(workflow text, input jsonb, idempotency_key text, priority integer, now timestamp with time zone, trace_context jsonb); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.start_run(workflow text, input jsonb, idempotency_key text, priority integer, now timestamp with time zone) IS 'Starts one queued run (see start_runs). With an idempotency key that already has a run, returns that run and creates nothing.';
+COMMENT ON FUNCTION rowflow.start_run(workflow text, input jsonb, idempotency_key text, priority integer, now timestamp with time zone, trace_context jsonb) IS 'Starts one queued run (see start_runs). With an idempotency key that already has a run, returns that run and creates nothing.';
 
 --
--- Name: start_runs(text, jsonb[], text[], integer, timestamp with time zone); Type: FUNCTION; Schema: rowflow; Owner: -
+-- Name: start_runs(text, jsonb[], text[], integer, timestamp with time zone, jsonb); Type: FUNCTION; Schema: rowflow; Owner: -
 --
 
-CREATE FUNCTION rowflow.start_runs(workflow text, inputs jsonb[], idempotency_keys text[] DEFAULT NULL::text[], priority integer DEFAULT 0, now timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS SETOF bigint
+CREATE FUNCTION rowflow.start_runs(workflow text, inputs jsonb[], idempotency_keys text[] DEFAULT NULL::text[], priority integer DEFAULT 0, now timestamp with time zone DEFAULT NULL::timestamp with time zone, trace_context jsonb DEFAULT NULL::jsonb) RETURNS SETOF bigint
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -7406,6 +7678,8 @@ CREATE FUNCTION rowflow.start_runs(workflow text, inputs jsonb[], idempotency_ke
 declare
   v_wf rowflow.workflows;
   v_n int := coalesce(cardinality(start_runs.inputs), 0);
+  v_tp text;
+  v_ts text;
 begin
   -- GUARD: workflow, arguments.
   select w.* into v_wf from rowflow.workflows as w where w.name = start_runs.workflow;
@@ -7423,17 +7697,27 @@ begin
   if v_n = 0 then
     return;
   end if;
+  -- The trace context: kept when valid, else ignored (see above).
+  if start_runs.trace_context is not null then
+    v_tp := rowflow._traceparent(case pg_catalog.jsonb_typeof(start_runs.trace_context)
+                                   when 'object' then start_runs.trace_context ->> 'traceparent'
+                                   when 'string' then start_runs.trace_context #>> '{}' end);
+    if v_tp is not null and pg_catalog.jsonb_typeof(start_runs.trace_context) = 'object' then
+      v_ts := rowflow._tracestate(start_runs.trace_context ->> 'tracestate');
+    end if;
+  end if;
   -- PHASE 1: the rows.
   return query select unnest(rowflow._queue_runs(v_wf.name, v_wf.latest_version, start_runs.inputs,
-                                                 start_runs.idempotency_keys, start_runs.priority, start_runs.now));
+                                                 start_runs.idempotency_keys, start_runs.priority, start_runs.now,
+                                                 null, null, v_tp, v_ts));
 end;
 $$;
 
 --
--- Name: FUNCTION start_runs(workflow text, inputs jsonb[], idempotency_keys text[], priority integer, now timestamp with time zone); Type: COMMENT; Schema: rowflow; Owner: -
+-- Name: FUNCTION start_runs(workflow text, inputs jsonb[], idempotency_keys text[], priority integer, now timestamp with time zone, trace_context jsonb); Type: COMMENT; Schema: rowflow; Owner: -
 --
 
-COMMENT ON FUNCTION rowflow.start_runs(workflow text, inputs jsonb[], idempotency_keys text[], priority integer, now timestamp with time zone) IS 'Starts one queued run per input (latest version); a worker claims them (those of a paused workflow once it is resumed). Returns run ids in input order. RF020 unknown workflow, RF022 bad input.';
+COMMENT ON FUNCTION rowflow.start_runs(workflow text, inputs jsonb[], idempotency_keys text[], priority integer, now timestamp with time zone, trace_context jsonb) IS 'Starts one queued run per input (latest version); a worker claims them (those of a paused workflow once it is resumed). Returns run ids in input order. RF020 unknown workflow, RF022 bad input.';
 
 --
 -- Name: unmark_waiting(text, text); Type: FUNCTION; Schema: rowflow; Owner: -
@@ -7477,6 +7761,90 @@ $$;
 --
 
 COMMENT ON FUNCTION rowflow.unregister_worker(id text, token text) IS 'Removes a worker row at clean shutdown (after its jobs were released); needs the worker''s token.';
+
+--
+-- Name: alert_attempts; Type: TABLE; Schema: rowflow; Owner: -
+--
+
+CREATE TABLE rowflow.alert_attempts (
+    alert_id bigint NOT NULL,
+    attempt integer NOT NULL,
+    at timestamp with time zone NOT NULL,
+    status_code integer,
+    error text,
+    duration_ms integer,
+    worker_id text,
+    CONSTRAINT outcome_is_known CHECK (((status_code IS NOT NULL) OR (error IS NOT NULL)))
+);
+
+--
+-- Name: TABLE alert_attempts; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON TABLE rowflow.alert_attempts IS 'One row per delivery attempt of a rowflow.alerts row: when, HTTP status or error, duration, worker.';
+
+--
+-- Name: alerts; Type: TABLE; Schema: rowflow; Owner: -
+--
+
+CREATE TABLE rowflow.alerts (
+    id bigint NOT NULL,
+    event_id uuid DEFAULT gen_random_uuid() NOT NULL,
+    type text NOT NULL,
+    run_id bigint NOT NULL,
+    workflow text NOT NULL,
+    payload jsonb NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    next_attempt_at timestamp with time zone NOT NULL,
+    lease uuid,
+    last_status integer,
+    last_error text,
+    created_at timestamp with time zone NOT NULL,
+    retry_since timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone,
+    CONSTRAINT finished_at_matches_status CHECK (((status <> 'pending'::text) = (finished_at IS NOT NULL))),
+    CONSTRAINT lease_only_while_pending CHECK (((status = 'pending'::text) OR (lease IS NULL))),
+    CONSTRAINT status_is_valid CHECK ((status = ANY (ARRAY['pending'::text, 'delivered'::text, 'failed'::text]))),
+    CONSTRAINT type_is_valid CHECK ((type = 'run.failed'::text))
+);
+
+--
+-- Name: TABLE alerts; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON TABLE rowflow.alerts IS 'Outbox of failure alerts: one row per failed run (type run.failed), written with the failure; delivered by the workers that have a webhook (pending → delivered, or failed when given up).';
+
+--
+-- Name: COLUMN alerts.event_id; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON COLUMN rowflow.alerts.event_id IS 'The event''s id: the body''s "id" and the Idempotency-Key header of every delivery attempt, so a receiver can drop repeats (delivery is at least once).';
+
+--
+-- Name: COLUMN alerts.next_attempt_at; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON COLUMN rowflow.alerts.next_attempt_at IS 'When the row may be claimed: its creation, then each retry time; while a worker posts it, the end of that worker''s lease.';
+
+--
+-- Name: COLUMN alerts.retry_since; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON COLUMN rowflow.alerts.retry_since IS 'Where the workers'' retry window (alerts.giveUpAfter) starts: the failure, or the last rowflow.retry_alerts.';
+
+--
+-- Name: alerts_id_seq; Type: SEQUENCE; Schema: rowflow; Owner: -
+--
+
+ALTER TABLE rowflow.alerts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME rowflow.alerts_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 --
 -- Name: attachments; Type: VIEW; Schema: rowflow; Owner: -
@@ -7530,7 +7898,7 @@ CREATE TABLE rowflow.audit (
     set_role name,
     application_name text,
     client_addr inet,
-    CONSTRAINT action_is_valid CHECK ((action = ANY (ARRAY['pause_workflow'::text, 'resume_workflow'::text, 'retry_run'::text, 'rerun_from'::text, 'skip_step'::text, 'purge_runs'::text, 'cancel_run'::text, 'set_retention'::text, 'apply_retention'::text, 'define_workflow'::text, 'attach'::text, 'detach'::text, 'define_schedule'::text, 'drop_schedule'::text, 'pause_schedule'::text, 'resume_schedule'::text, 'complete_task'::text, 'reassign_task'::text])))
+    CONSTRAINT action_is_valid CHECK ((action = ANY (ARRAY['pause_workflow'::text, 'resume_workflow'::text, 'retry_run'::text, 'rerun_from'::text, 'skip_step'::text, 'purge_runs'::text, 'cancel_run'::text, 'set_retention'::text, 'apply_retention'::text, 'define_workflow'::text, 'attach'::text, 'detach'::text, 'define_schedule'::text, 'drop_schedule'::text, 'pause_schedule'::text, 'resume_schedule'::text, 'complete_task'::text, 'reassign_task'::text, 'retry_alerts'::text])))
 );
 
 --
@@ -7960,6 +8328,33 @@ ALTER TABLE rowflow.table_attachments ALTER COLUMN id ADD GENERATED ALWAYS AS ID
 );
 
 --
+-- Name: undelivered_alerts; Type: VIEW; Schema: rowflow; Owner: -
+--
+
+CREATE VIEW rowflow.undelivered_alerts AS
+ SELECT a.id,
+    a.event_id,
+    a.status,
+    a.run_id,
+    a.workflow,
+    (a.payload ->> 'step'::text) AS step,
+    ((a.payload -> 'error'::text) ->> 'message'::text) AS error_message,
+    a.attempts,
+    a.last_status,
+    a.last_error,
+    a.created_at,
+    a.next_attempt_at,
+    ((a.lease IS NOT NULL) AND (a.next_attempt_at > now())) AS leased
+   FROM rowflow.alerts a
+  WHERE (a.status = ANY (ARRAY['pending'::text, 'failed'::text]));
+
+--
+-- Name: VIEW undelivered_alerts; Type: COMMENT; Schema: rowflow; Owner: -
+--
+
+COMMENT ON VIEW rowflow.undelivered_alerts IS 'Failure alerts not delivered yet (pending, or failed: given up) with their last attempt''s outcome; rowflow alerts prints it.';
+
+--
 -- Name: visible_run_steps; Type: VIEW; Schema: rowflow; Owner: -
 --
 
@@ -8109,6 +8504,20 @@ CREATE TABLE rowflow.workflows (
 COMMENT ON TABLE rowflow.workflows IS 'One row per workflow name; start_run uses latest_version. While paused, its new runs wait, queued: workers do not claim them.';
 
 --
+-- Name: alert_attempts alert_attempts_pkey; Type: CONSTRAINT; Schema: rowflow; Owner: -
+--
+
+ALTER TABLE ONLY rowflow.alert_attempts
+    ADD CONSTRAINT alert_attempts_pkey PRIMARY KEY (alert_id, attempt);
+
+--
+-- Name: alerts alerts_pkey; Type: CONSTRAINT; Schema: rowflow; Owner: -
+--
+
+ALTER TABLE ONLY rowflow.alerts
+    ADD CONSTRAINT alerts_pkey PRIMARY KEY (id);
+
+--
 -- Name: audit audit_pkey; Type: CONSTRAINT; Schema: rowflow; Owner: -
 --
 
@@ -8254,6 +8663,24 @@ ALTER TABLE ONLY rowflow.workflow_versions
 
 ALTER TABLE ONLY rowflow.workflows
     ADD CONSTRAINT workflows_pkey PRIMARY KEY (name);
+
+--
+-- Name: alerts_event_id_idx; Type: INDEX; Schema: rowflow; Owner: -
+--
+
+CREATE UNIQUE INDEX alerts_event_id_idx ON rowflow.alerts USING btree (event_id);
+
+--
+-- Name: alerts_pending_idx; Type: INDEX; Schema: rowflow; Owner: -
+--
+
+CREATE INDEX alerts_pending_idx ON rowflow.alerts USING btree (next_attempt_at) WHERE (status = 'pending'::text);
+
+--
+-- Name: alerts_run_idx; Type: INDEX; Schema: rowflow; Owner: -
+--
+
+CREATE INDEX alerts_run_idx ON rowflow.alerts USING btree (run_id);
 
 --
 -- Name: audit_run_idx; Type: INDEX; Schema: rowflow; Owner: -

@@ -12,6 +12,7 @@ export {
   type StartRunsOptions,
 } from "./client/create-client.js";
 export type { RunChange, RunChangeListener } from "./client/run-listener.js";
+export { setTraceContext, type TraceSettingTarget } from "./client/set-trace-context.js";
 export type { WaitForRunOptions } from "./client/wait-for-run.js";
 export type { WaitForRunsOptions } from "./client/wait-for-runs.js";
 export { WaitTimeoutError } from "./client/wait-timeout-error.js";
@@ -101,6 +102,8 @@ export {
   RowflowError,
   RowflowSqlError,
 } from "./errors.js";
+export type { TraceContext } from "./tracing/trace-context.js";
+export type { AlertOptions } from "./worker/alerts/alert-options.js";
 export {
   fatal,
   FatalError,

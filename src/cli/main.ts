@@ -3,12 +3,14 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 
 import { coerceError, RowflowError } from "../errors.js";
+import { registerAlerts } from "./commands/alerts.js";
 import { registerDashboard } from "./commands/dashboard.js";
 import { registerDev } from "./commands/dev.js";
 import { registerGenerateMigration } from "./commands/generate-migration.js";
 import { registerMigrate } from "./commands/migrate.js";
 import { registerOperateActions } from "./commands/operate-actions.js";
 import { registerOperateReads } from "./commands/operate-reads.js";
+import { registerScheduleActions } from "./commands/schedule-actions.js";
 import { registerSchedules } from "./commands/schedules.js";
 import { registerSignal } from "./commands/signal.js";
 import { registerTail } from "./commands/tail.js";
@@ -66,11 +68,13 @@ registerGenerateMigration(program);
 registerOperateReads(program);
 registerOperateActions(program);
 registerSchedules(program);
+registerScheduleActions(program);
 registerSignal(program);
 registerTasks(program);
 registerTail(program);
 registerWait(program);
 registerDashboard(program);
+registerAlerts(program);
 
 /** The package's version (src/cli and dist/cli are both two levels below package.json). */
 function packageVersion(): string {

@@ -39,7 +39,9 @@ import type { Logger } from "../definition/logger.js";
 import { coerceError } from "../errors.js";
 import { registerHandle } from "../internal/open-handles.js";
 import { silentLogger } from "../logging/default-logger.js";
+import type { TraceContext } from "../tracing/trace-context.js";
 import { type RunChangeListener, RunListener } from "./run-listener.js";
+import { withStartSpan } from "./start-span.js";
 import { waitForRun, type WaitForRunOptions } from "./wait-for-run.js";
 import { waitForRuns, type WaitForRunsOptions } from "./wait-for-runs.js";
 import { type WaitsApi, waitsApi } from "./waits.js";
@@ -62,6 +64,13 @@ export interface StartRunOptions {
   idempotencyKey?: string | undefined;
   /** Added to every step's priority; lower runs first. (Default: 0) */
   priority?: number | undefined;
+  /**
+   * The trace the run continues (docs/observability.md, "Traces"): its steps'
+   * spans nest under a `rowflow.start` span, child of this context; null
+   * keeps none. A malformed one is ignored. (Default: the active span's, when an
+   * OpenTelemetry SDK is registered)
+   */
+  traceContext?: TraceContext | null | undefined;
 }
 
 /** Options of `startRuns`. */
@@ -70,6 +79,8 @@ export interface StartRunsOptions {
   idempotencyKeys?: readonly (string | null)[] | undefined;
   /** Added to every step's priority. (Default: 0) */
   priority?: number | undefined;
+  /** The trace every run continues, as for `startRun`. (Default: the active span's, when an OpenTelemetry SDK is registered) */
+  traceContext?: TraceContext | null | undefined;
 }
 
 /** A rowflow client. Signals and human tasks: `WaitsApi` (waits.ts). */
@@ -212,21 +223,27 @@ export function createClient(options: ClientOptions = {}): Client {
   return {
     startRun: (workflow, input = {}, opts = {}) =>
       guard(() =>
-        startRun(pool, {
-          workflow,
-          input,
-          idempotencyKey: opts.idempotencyKey ?? null,
-          priority: opts.priority ?? 0,
-        }),
+        withStartSpan(workflow, opts.traceContext, undefined, (traceContext) =>
+          startRun(pool, {
+            workflow,
+            input,
+            idempotencyKey: opts.idempotencyKey ?? null,
+            priority: opts.priority ?? 0,
+            traceContext,
+          }),
+        ),
       ),
     startRuns: (workflow, inputs, opts = {}) =>
       guard(() =>
-        startRuns(pool, {
-          workflow,
-          inputs,
-          idempotencyKeys: opts.idempotencyKeys ?? null,
-          priority: opts.priority ?? 0,
-        }),
+        withStartSpan(workflow, opts.traceContext, inputs.length, (traceContext) =>
+          startRuns(pool, {
+            workflow,
+            inputs,
+            idempotencyKeys: opts.idempotencyKeys ?? null,
+            priority: opts.priority ?? 0,
+            traceContext,
+          }),
+        ),
       ),
     getRun: (runId) => guard(() => getRun(db, { runId })),
     runsFor: (table, ...key) => guard(() => runsFor(pool, table, key)),

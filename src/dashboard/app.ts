@@ -9,8 +9,11 @@ import type { Queryable } from "../db/queryable.js";
 import { registerActions, tokenCookie } from "./actions.js";
 import { css, js } from "./assets.js";
 import { registerBulkActions } from "./bulk-actions.js";
+import { designerCss, designerJs } from "./designer-assets.js";
+import { registerDesignerRoutes } from "./designer-routes.js";
 import type { PageContext } from "./html.js";
 import type { LiveFeed } from "./live.js";
+import { designerPage } from "./pages/designer.js";
 import { inboxPage } from "./pages/inbox.js";
 import { runPage } from "./pages/run.js";
 import { runsPage } from "./pages/runs.js";
@@ -45,6 +48,10 @@ export function createApp(db: Queryable, guard: Guard, feed: LiveFeed, operator:
 
   app.get("/assets/dashboard.css", (c) => c.body(css, 200, { "content-type": "text/css" }));
   app.get("/assets/dashboard.js", (c) => c.body(js, 200, { "content-type": "text/javascript" }));
+  app.get("/assets/designer.css", (c) => c.body(designerCss, 200, { "content-type": "text/css" }));
+  app.get("/assets/designer.js", (c) =>
+    c.body(designerJs, 200, { "content-type": "text/javascript" }),
+  );
   app.get("/", async (c) => {
     const q = (k: string) => optional(c.req.query(k));
     const before = q("before");
@@ -77,6 +84,10 @@ export function createApp(db: Queryable, guard: Guard, feed: LiveFeed, operator:
   app.get("/workflows", async (c) =>
     c.html((await workflowsPage(db, ctx("Workflows"), c.req.query("range"))).text),
   );
+  app.get("/designer", async (c) => {
+    const page = await designerPage(db, ctx("Designer"), optional(c.req.query("workflow")));
+    return page === undefined ? c.text("no such workflow\n", 404) : c.html(page.text);
+  });
   app.get("/login", (c) => {
     // Opened once with the token (the URL `rowflow dashboard` prints); kept in an HttpOnly cookie.
     if (guard.token === null || !same(c.req.query("token"), guard.token))
@@ -107,5 +118,7 @@ export function createApp(db: Queryable, guard: Guard, feed: LiveFeed, operator:
   });
   registerActions(app, operator, guard);
   registerBulkActions(app, operator, guard);
+  // Save (define_workflow) goes through the operator's connection; check and export read nothing.
+  registerDesignerRoutes(app, operator, guard);
   return app;
 }

@@ -15,28 +15,64 @@ export interface DagNode {
   note?: string | undefined;
 }
 
-const width = 150;
-const height = 46;
+export const nodeWidth = 150;
+export const nodeHeight = 46;
+const width = nodeWidth;
+const height = nodeHeight;
 
-export function dagSvg(nodes: readonly DagNode[], id = "dag"): Html {
-  const g = new dagre.graphlib.Graph();
+/** A laid-out graph: node centres and edge polylines (dagre's answer). */
+export interface DagLayout {
+  width: number;
+  height: number;
+  nodes: Record<string, { x: number; y: number }>;
+  edges: { from: string; to: string; points: Point[] }[];
+}
+
+/**
+ * Lays nodes out left to right with dagre. `dependsOn` names other nodes'
+ * ids; unknown ones are left out. A cycle is laid out too (dagre reverses
+ * one of its edges to rank the nodes), so the designer can show it.
+ */
+export function layoutDag(
+  nodes: readonly { id: string; dependsOn: readonly string[] }[],
+): DagLayout {
+  const g = new dagre.graphlib.Graph({ multigraph: false });
   g.setGraph({ rankdir: "LR", nodesep: 24, ranksep: 48, marginx: 8, marginy: 8 });
   g.setDefaultEdgeLabel(() => ({}));
-  for (const n of nodes) g.setNode(n.name, { width, height });
-  for (const n of nodes) for (const d of n.dependsOn) if (g.hasNode(d)) g.setEdge(d, n.name);
+  for (const n of nodes) g.setNode(n.id, { width, height });
+  for (const n of nodes)
+    for (const d of n.dependsOn) if (d !== n.id && g.hasNode(d)) g.setEdge(d, n.id);
   dagre.layout(g);
   const graph = g.graph();
-  const w = Math.ceil(graph.width ?? width);
-  const h = Math.ceil(graph.height ?? height);
-  const edges = g.edges().map((e: Edge) => {
-    const points: Point[] = (g.edge(e) as { points?: Point[] }).points ?? [];
+  const placed: DagLayout["nodes"] = {};
+  for (const id of g.nodes()) {
+    const { x, y } = g.node(id);
+    placed[id] = { x, y };
+  }
+  return {
+    width: Math.ceil(graph.width ?? width),
+    height: Math.ceil(graph.height ?? height),
+    nodes: placed,
+    edges: g.edges().map((e: Edge) => ({
+      from: e.v,
+      to: e.w,
+      points: (g.edge(e) as { points?: Point[] }).points ?? [],
+    })),
+  };
+}
+
+export function dagSvg(nodes: readonly DagNode[], id = "dag"): Html {
+  const laid = layoutDag(nodes.map((n) => ({ id: n.name, dependsOn: n.dependsOn })));
+  const w = laid.width;
+  const h = laid.height;
+  const edges = laid.edges.map(({ points }) => {
     const d = points.map(
       (p: Point, i: number) => `${i === 0 ? "M" : "L"}${p.x.toFixed(1)},${p.y.toFixed(1)}`,
     );
     return html`<path class="edge" d="${d.join(" ")}" marker-end="url(#${id}-arrow)" />`;
   });
   const boxes = nodes.map((n) => {
-    const { x, y } = g.node(n.name);
+    const { x, y } = laid.nodes[n.name]!;
     const status = n.status ?? "none";
     return html`<g
       class="node"

@@ -68,7 +68,7 @@ export function layout(ctx: PageContext, body: Html): Html {
 <link rel="stylesheet" href="/assets/dashboard.css">
 </head><body${ctx.live === null ? "" : raw(` data-live="${escapeHtml(ctx.live)}"`)}>
 <header><a class="brand" href="/">rowflow</a>
-<nav><a href="/">Runs</a><a href="/workflows">Workflows</a><a href="/inbox">Inbox</a></nav>
+<nav><a href="/">Runs</a><a href="/workflows">Workflows</a><a href="/inbox">Inbox</a><a href="/designer">Designer</a></nav>
 <span id="live-state" class="muted"></span></header>
 ${ctx.actionsOff === null ? "" : html`<p class="notice" id="actions-off">Read-only: ${ctx.actionsOff}</p>`}
 <main>${body}</main>

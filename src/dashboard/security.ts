@@ -41,16 +41,18 @@ export const same = (a: string | undefined | null, b: string) => {
   return x.length === y.length && timingSafeEqual(x, y);
 };
 
-/** The reason a POST is refused (403), or null when it may act. */
-export function refusal(
-  guard: Guard,
-  req: {
-    csrf: string | undefined;
-    origin: string | undefined;
-    host: string | undefined;
-    token: string | undefined;
-  },
-): string | null {
+type PostFacts = {
+  csrf: string | undefined;
+  origin: string | undefined;
+  host: string | undefined;
+  token: string | undefined;
+};
+
+/**
+ * The reason a read-only POST (the designer's check and export, which any
+ * role may use) is refused: only the CSRF token and the Origin count.
+ */
+export function csrfRefusal(guard: Guard, req: Omit<PostFacts, "token">): string | null {
   if (!same(req.csrf, guard.csrf)) return "missing or wrong CSRF token";
   if (req.origin !== undefined && req.origin !== "null") {
     let originHost: string;
@@ -61,6 +63,13 @@ export function refusal(
     }
     if (originHost !== req.host) return "cross-origin POST";
   }
+  return null;
+}
+
+/** The reason a POST is refused (403), or null when it may act. */
+export function refusal(guard: Guard, req: PostFacts): string | null {
+  const bad = csrfRefusal(guard, req);
+  if (bad !== null) return bad;
   if (guard.actionsOff !== null) return guard.actionsOff;
   if (guard.token !== null && !same(req.token, guard.token)) return "missing or wrong token";
   return null;

@@ -29,6 +29,43 @@ export type JsonValue = JsonArray | JsonObject | JsonPrimitive;
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
+export interface RowflowAlertAttempts {
+  alert_id: Int8;
+  at: Timestamp;
+  attempt: number;
+  duration_ms: number | null;
+  error: string | null;
+  status_code: number | null;
+  worker_id: string | null;
+}
+
+export interface RowflowAlerts {
+  attempts: Generated<number>;
+  created_at: Timestamp;
+  /**
+   * The event's id: the body's "id" and the Idempotency-Key header of every delivery attempt, so a receiver can drop repeats (delivery is at least once).
+   */
+  event_id: Generated<string>;
+  finished_at: Timestamp | null;
+  id: Generated<Int8>;
+  last_error: string | null;
+  last_status: number | null;
+  lease: string | null;
+  /**
+   * When the row may be claimed: its creation, then each retry time; while a worker posts it, the end of that worker's lease.
+   */
+  next_attempt_at: Timestamp;
+  payload: Json;
+  /**
+   * Where the workers' retry window (alerts.giveUpAfter) starts: the failure, or the last rowflow.retry_alerts.
+   */
+  retry_since: Timestamp;
+  run_id: Int8;
+  status: Generated<string>;
+  type: string;
+  workflow: string;
+}
+
 export interface RowflowAttachments {
   columns: string[] | null;
   created_at: Timestamp | null;
@@ -134,6 +171,14 @@ export interface RowflowRuns {
    */
   started_by: Generated<string>;
   status: string;
+  /**
+   * The W3C traceparent of the trace that started the run (start_run(s) trace_context, the client's active span, or the transaction-local setting rowflow.traceparent for an attachment's run), normalised to version 00; null when none or malformed. The worker's step spans are its children.
+   */
+  traceparent: string | null;
+  /**
+   * The W3C tracestate that came with traceparent (at most 512 characters), or null.
+   */
+  tracestate: string | null;
   updated_at: Timestamp;
   version: number;
   workflow: string;
@@ -282,6 +327,22 @@ export interface RowflowTasks {
   workflow: string | null;
 }
 
+export interface RowflowUndeliveredAlerts {
+  attempts: number | null;
+  created_at: Timestamp | null;
+  error_message: string | null;
+  event_id: string | null;
+  id: Int8 | null;
+  last_error: string | null;
+  last_status: number | null;
+  leased: boolean | null;
+  next_attempt_at: Timestamp | null;
+  run_id: Int8 | null;
+  status: string | null;
+  step: string | null;
+  workflow: string | null;
+}
+
 export interface RowflowVisibleRuns {
   created_at: Timestamp | null;
   error: Json | null;
@@ -296,6 +357,8 @@ export interface RowflowVisibleRuns {
   started_at: Timestamp | null;
   started_by: string | null;
   status: string | null;
+  traceparent: string | null;
+  tracestate: string | null;
   updated_at: Timestamp | null;
   version: number | null;
   workflow: string | null;
@@ -401,6 +464,8 @@ export interface RowflowWorkflowVersions {
 }
 
 export interface DB {
+  "rowflow.alert_attempts": RowflowAlertAttempts;
+  "rowflow.alerts": RowflowAlerts;
   "rowflow.attachments": RowflowAttachments;
   "rowflow.audit": RowflowAudit;
   "rowflow.events": RowflowEvents;
@@ -418,6 +483,7 @@ export interface DB {
   "rowflow.step_waits": RowflowStepWaits;
   "rowflow.table_attachments": RowflowTableAttachments;
   "rowflow.tasks": RowflowTasks;
+  "rowflow.undelivered_alerts": RowflowUndeliveredAlerts;
   "rowflow.visible_run_steps": RowflowVisibleRunSteps;
   "rowflow.visible_runs": RowflowVisibleRuns;
   "rowflow.waiters": RowflowWaiters;

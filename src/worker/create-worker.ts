@@ -9,6 +9,7 @@
 import type { Logger } from "../definition/logger.js";
 import { registerHandle } from "../internal/open-handles.js";
 import { createDefaultLogger } from "../logging/default-logger.js";
+import { startAlertSender } from "./alerts/alert-sender.js";
 import { patchSerialQueueFetch } from "./graphile-patches/serial-queue-fetch.js";
 import { connectWorker } from "./lifecycle/connect-worker.js";
 import { launchRunner } from "./lifecycle/launch-runner.js";
@@ -76,6 +77,17 @@ export function createWorker(options: WorkerOptions): Worker {
       );
     }
     await launchRunner(state, (deadId, reason) => relaunchRunner(state, deadId, reason));
+    const alerts = state.settings.alerts;
+    if (alerts && state.connection && !state.isStopping) {
+      state.alertSender = startAlertSender({
+        db: state.connection.pool,
+        options: alerts,
+        logger,
+        workerId: () => state.id,
+        now: options.now,
+        signal: state.shutdownAbort.signal,
+      });
+    }
   };
 
   // A failed start stops the worker (closing what it opened) and rethrows.

@@ -1,5 +1,10 @@
 import type { Logger } from "../definition/logger.js";
 import type { Schedule } from "../definition/schedule.js";
+import {
+  type AlertOptions,
+  resolveAlertOptions,
+  type ResolvedAlertOptions,
+} from "./alerts/alert-options.js";
 import type { TaskMap } from "./task-registry.js";
 
 /** A workflow definition the worker registers at start (`rowflow.define_workflow`). */
@@ -87,6 +92,14 @@ export interface WorkerOptions {
   waitForDatabase?: number | undefined;
   /** Clock handed to rowflow's SQL functions (tests backdate instead of sleeping). (Default: the database's `now()`) */
   now?: (() => Date) | undefined;
+  /**
+   * The failure webhook: POST a JSON event when a run fails, retried until
+   * delivered, each attempt recorded in the database (docs/observability.md,
+   * "Failure webhook"). A worker without it delivers nothing, and takes
+   * nothing: events stay pending for a worker that has it.
+   * (Default: none)
+   */
+  alerts?: AlertOptions | undefined;
 }
 
 /** Options with defaults applied. */
@@ -108,6 +121,7 @@ export interface ResolvedWorkerOptions {
   maxConnectDelay: number;
   waitForDatabase: number | undefined;
   syncWorkflows: boolean;
+  alerts: ResolvedAlertOptions | undefined;
 }
 
 /** Applies the defaults and checks the numbers; throws a `TypeError` naming a bad option. */
@@ -163,6 +177,7 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
         ? undefined
         : nonNegativeInt("waitForDatabase", options.waitForDatabase),
     syncWorkflows: options.syncWorkflows ?? true,
+    alerts: options.alerts === undefined ? undefined : resolveAlertOptions(options.alerts),
   };
 }
 

@@ -26,6 +26,7 @@ import type { Waiters } from "../db/waiters/waiters.js";
 import type { SessionLock } from "../db/workers/session-lock.js";
 import type { WorkerRegistry } from "../db/workers/worker-registry.js";
 import type { Logger } from "../definition/logger.js";
+import type { AlertSender } from "./alerts/alert-sender.js";
 import type { BatchedGate } from "./dispatch/batched-gate.js";
 import type { Dispatcher } from "./dispatch/dispatcher.js";
 import { Leases } from "./dispatch/leases.js";
@@ -78,6 +79,8 @@ export class WorkerState {
   /** The pool id this worker registered and the token register_worker answered (its proof of id). */
   registered: { readonly id: string; readonly token: string } | undefined;
   runner: RunnerState | undefined;
+  /** The failure webhook's delivery loop (with the `alerts` option), started after the runner. */
+  alertSender: AlertSender | undefined;
   starting: Promise<void> | undefined;
   relaunching: Promise<void> | undefined;
   stopping: Promise<void> | undefined;

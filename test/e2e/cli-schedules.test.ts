@@ -68,3 +68,120 @@ describe("rowflow schedules", () => {
     expect(table.stdout).toContain("Invalid value for minute: 61");
   });
 });
+
+describe("rowflow schedule define|pause|resume|drop", () => {
+  const row = async (name: string) =>
+    (
+      await db.query<{ cron: string; timezone: string; input: unknown; paused: boolean }>(
+        `select cron, timezone, input, paused, catch_up from rowflow.schedules where name = $1`,
+        [name],
+      )
+    ).rows;
+
+  it("defines, changes, pauses, resumes and drops a schedule, each audited", async () => {
+    await define(db.pool, "nightly", { steps: [{ name: "a", task: "t" }] });
+    const created = await cli(
+      "schedule",
+      "define",
+      "cleanup",
+      "--cron",
+      "0 3 * * *",
+      "--workflow",
+      "nightly",
+      "--input",
+      '{"keep":"30d"}',
+      "--timezone",
+      "Europe/Paris",
+      "--json",
+    );
+    expect(created, created.stderr).toMatchObject({ code: 0, stderr: "" });
+    expect(JSON.parse(created.stdout)).toEqual({
+      schedule: "cleanup",
+      created: true,
+      changed: true,
+    });
+    expect(await row("cleanup")).toEqual([
+      {
+        cron: "0 3 * * *",
+        timezone: "Europe/Paris",
+        input: { keep: "30d" },
+        paused: false,
+        catch_up: "latest",
+      },
+    ]);
+    const again = await cli(
+      ...["schedule", "define", "cleanup", "--cron", "0 3 * * *", "--workflow", "nightly"],
+      ...["--input", '{"keep":"30d"}', "--timezone", "Europe/Paris"],
+    );
+    expect(again.stdout.trim()).toBe(
+      "schedule cleanup: unchanged (0 3 * * * Europe/Paris → nightly)",
+    );
+    const changed = await cli(
+      ...["schedule", "define", "cleanup", "--cron", "0 4 * * *", "--workflow", "nightly"],
+      ...["--catch-up", "none"],
+    );
+    expect(changed.stdout.trim()).toBe("schedule cleanup: changed (0 4 * * * UTC → nightly)");
+    expect(await row("cleanup")).toMatchObject([
+      { cron: "0 4 * * *", timezone: "UTC", input: {}, catch_up: "none" },
+    ]);
+
+    const paused = await cli("schedule", "pause", "cleanup", "--reason", "maintenance");
+    expect(paused, paused.stderr).toMatchObject({ code: 0, stdout: "schedule cleanup: paused\n" });
+    expect((await cli("schedule", "pause", "cleanup")).stdout).toBe(
+      "schedule cleanup: already paused\n",
+    );
+    expect((await row("cleanup"))[0]?.paused).toBe(true);
+    const resumed = await cli("schedule", "resume", "cleanup", "--json");
+    expect(JSON.parse(resumed.stdout)).toEqual({
+      schedule: "cleanup",
+      paused: false,
+      changed: true,
+    });
+    const dropped = await cli("schedule", "drop", "cleanup", "--reason", "obsolete");
+    expect(dropped).toMatchObject({ code: 0, stdout: "schedule cleanup: dropped\n" });
+    expect(await row("cleanup")).toEqual([]);
+    expect((await cli("schedule", "drop", "cleanup")).stdout).toBe(
+      "schedule cleanup: no such schedule\n",
+    );
+    const { rows: audit } = await db.query<{ action: string; reason: string | null }>(
+      `select action, reason from rowflow.audit
+       where action like '%schedule' and data->>'schedule' = 'cleanup' order by id`,
+    );
+    expect(audit).toEqual([
+      { action: "define_schedule", reason: null },
+      { action: "define_schedule", reason: null },
+      { action: "pause_schedule", reason: "maintenance" },
+      { action: "resume_schedule", reason: null },
+      { action: "drop_schedule", reason: "obsolete" },
+    ]);
+  });
+
+  it("refuses bad input with its RF code and writes nothing; usage errors exit 2", async () => {
+    await define(db.pool, "weekly", { steps: [{ name: "a", task: "t" }] });
+    const bad = (...args: string[]) => cli("schedule", "define", "w", ...args);
+    const cases: Array<[string[], RegExp]> = [
+      [["--cron", "61 * * * *", "--workflow", "weekly"], /Invalid value for minute: 61.*\[RF050\]/],
+      [["--cron", "@daily", "--workflow", "weekly", "--timezone", "Mars/Olympus"], /\[RF051\]/],
+      [["--cron", "@daily", "--workflow", "weekly", "--catch-up", "some"], /\[RF052\]/],
+      [["--cron", "@daily", "--workflow", "nope"], /\[RF020\]/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await bad(...args);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(message);
+    }
+    expect(await row("w")).toEqual([]);
+    const unknown = await cli("schedule", "pause", "ghost");
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/unknown schedule "ghost".*\[RF053\]/);
+    for (const args of [
+      ["--cron", "@daily", "--workflow", "weekly", "--input", "{"],
+      ["--cron", "@daily", "--workflow", "weekly", "--input", "[1]"],
+      ["--workflow", "weekly"],
+    ]) {
+      const r = await bad(...args);
+      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(2);
+    }
+    expect(await row("w")).toEqual([]);
+  });
+});

@@ -115,8 +115,16 @@ export function context(
     runError: null,
     priority,
     lease: leaseToken,
+    ...traceKeys,
   };
 }
+
+/** The trace keys of a handler context of a run started without a trace context. */
+export const traceKeys = {
+  traceparent: null,
+  tracestate: null,
+  runCreatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+};
 
 /** A lease token as the gate hands it out (its value: test/sql/complete-steps/fencing.test.ts). */
 export const leaseToken = expect.stringMatching(/^[0-9a-f]{32}$/);

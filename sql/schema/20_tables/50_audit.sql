@@ -24,7 +24,8 @@ create table rowflow.audit (
   constraint action_is_valid check (action in (
     'pause_workflow', 'resume_workflow', 'retry_run', 'rerun_from', 'skip_step', 'purge_runs', 'cancel_run',
     'set_retention', 'apply_retention', 'define_workflow', 'attach', 'detach', 'define_schedule',
-    'drop_schedule', 'pause_schedule', 'resume_schedule', 'complete_task', 'reassign_task'))
+    'drop_schedule', 'pause_schedule', 'resume_schedule', 'complete_task', 'reassign_task',
+    'retry_alerts'))
 );
 comment on table rowflow.audit is
   'One row per operator action (pause, resume, retry, skip, purge, cancel): when, what, on which workflow/run/step, the reason given, and who (session user, SET ROLE, application_name, client address).';

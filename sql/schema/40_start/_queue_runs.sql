@@ -1,4 +1,5 @@
--- rowflow._queue_runs(workflow, version, inputs[], keys[], priority, now, source_relid, sources[]) → run ids
+-- rowflow._queue_runs(workflow, version, inputs[], keys[], priority, now, source_relid, sources[],
+--                     traceparent, tracestate) → run ids
 --
 -- The one writer of queued runs for start_runs: checks the inputs (each a
 -- JSON object of at most 1 MiB of JSON text, RF022), inserts one row per
@@ -7,6 +8,8 @@
 -- check the workflow and the other arguments. (Attachment triggers write the
 -- same rows from their transition tables instead: _attachment_body; their
 -- keyed starts come here with the source rows, source_relid and sources.)
+-- Every run of the call gets the same trace context, already checked by the
+-- caller (_traceparent, _tracestate).
 --
 -- Without keys there is no speculative insertion (ON CONFLICT costs a WAL
 -- record and an arbiter probe per row even for a null key); a single input
@@ -21,7 +24,8 @@
 -- when the binary form is above 1 MiB / 6 (JSON text is at most 6x the
 -- binary size).
 create or replace function rowflow._queue_runs(workflow text, version int, inputs jsonb[], keys text[], priority int,
-  now timestamptz, source_relid oid default null, sources text[] default null)
+  now timestamptz, source_relid oid default null, sources text[] default null, traceparent text default null,
+  tracestate text default null)
 returns bigint[]
 language plpgsql
 set search_path to ''
@@ -71,9 +75,10 @@ begin
   -- WAL record and an arbiter probe per row even for a null key).
   if _queue_runs.keys is null and v_n = 1 then
     insert into rowflow.runs as r (workflow, version, status, input, priority, created_at, updated_at, source_relid,
-                                   source_key)
+                                   source_key, traceparent, tracestate)
     values (_queue_runs.workflow, _queue_runs.version, 'queued', _queue_runs.inputs[1], _queue_runs.priority,
-            v_now, v_now, _queue_runs.source_relid, _queue_runs.sources[1])
+            v_now, v_now, _queue_runs.source_relid, _queue_runs.sources[1], _queue_runs.traceparent,
+            _queue_runs.tracestate)
     returning r.id into v_id;
     v_ids := array[v_id];
   elsif _queue_runs.keys is null then
@@ -81,9 +86,9 @@ begin
     v_ids := array(select pg_catalog.nextval('rowflow.runs_id_seq'::regclass)
                    from pg_catalog.generate_series(1, v_n));
     insert into rowflow.runs as r (id, workflow, version, status, input, priority, created_at, updated_at,
-                                   source_relid, source_key)
+                                   source_relid, source_key, traceparent, tracestate)
     select v_ids[t.o], _queue_runs.workflow, _queue_runs.version, 'queued', t.i, _queue_runs.priority, v_now, v_now,
-           _queue_runs.source_relid, _queue_runs.sources[t.o]
+           _queue_runs.source_relid, _queue_runs.sources[t.o], _queue_runs.traceparent, _queue_runs.tracestate
     from unnest(_queue_runs.inputs) with ordinality as t(i, o)
     order by t.o;
   else
@@ -92,9 +97,10 @@ begin
     v_ids := array(select pg_catalog.nextval('rowflow.runs_id_seq'::regclass)
                    from pg_catalog.generate_series(1, v_n));
     insert into rowflow.runs as r (id, workflow, version, status, input, idempotency_key, priority,
-                                   created_at, updated_at, source_relid, source_key)
+                                   created_at, updated_at, source_relid, source_key, traceparent, tracestate)
     select v_ids[t.o], _queue_runs.workflow, _queue_runs.version, 'queued', t.i, t.k, _queue_runs.priority,
-           v_now, v_now, _queue_runs.source_relid, _queue_runs.sources[t.o]
+           v_now, v_now, _queue_runs.source_relid, _queue_runs.sources[t.o], _queue_runs.traceparent,
+           _queue_runs.tracestate
     from unnest(_queue_runs.inputs, _queue_runs.keys) with ordinality as t(i, k, o)
     order by t.o
     on conflict (workflow, idempotency_key) where idempotency_key is not null do nothing;
@@ -114,6 +120,6 @@ begin
   return v_ids;
 end;
 $$;
-comment on function rowflow._queue_runs(text, int, jsonb[], text[], int, timestamptz, oid, text[]) is
+comment on function rowflow._queue_runs(text, int, jsonb[], text[], int, timestamptz, oid, text[], text, text) is
   'Internal: inserts queued runs (RF022 input checks, idempotency keys) and wakes workers; ids in input order.';
-select rowflow._allow('function rowflow._queue_runs(text, int, jsonb[], text[], int, timestamptz, oid, text[])', '{}');
+select rowflow._allow('function rowflow._queue_runs(text, int, jsonb[], text[], int, timestamptz, oid, text[], text, text)', '{}');

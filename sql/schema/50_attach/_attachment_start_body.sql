@@ -22,6 +22,13 @@
 -- unfinished runs of this workflow are cancelled (or compensated) first;
 -- with supersede, each new run cancels the older unfinished runs of its row
 -- (rowflow._cancel_source_runs). Neither raises: the write goes on.
+--
+-- The runs continue the application's trace when it set the
+-- transaction-local rowflow.traceparent (and rowflow.tracestate) before the
+-- write (docs/observability.md, "Traces"): one current_setting per
+-- statement; the value is checked (rowflow._traceparent) only when set, and
+-- a malformed one is ignored, never an error. Unset, the two columns are
+-- null, which costs the run row no byte (its null bitmap has room).
 create or replace function rowflow._attachment_start_body(attachment rowflow.table_attachments)
 returns text
 language plpgsql stable
@@ -33,6 +40,8 @@ declare
 begin
   return E'\n#variable_conflict use_column\n<<rf_st>>\ndeclare\n'
     || E'  rf_mode text := pg_catalog.current_setting(''rowflow.mode'', true);\n'
+    || E'  rf_tp text := nullif(pg_catalog.current_setting(''rowflow.traceparent'', true), '''');\n'
+    || E'  rf_ts text;\n'
     || E'  rf_prio int;\n  rf_ids bigint[];\n  rf_srcs text[];\n  rf_version int;\n  rf_waiting boolean;\n'
     || E'  rf_n int;\n  rf_note text;\n'
     || E'begin\n'
@@ -46,19 +55,24 @@ begin
                               v_a.workflow, v_a.relid::int8, v_a.on_delete = 'compensate')
          || E'  end if;\n  if inputs is null then\n    return;\n  end if;\n' end
     || E'  if keys is null and rf_st.rf_prio is not null then\n'
+    || E'    if rf_st.rf_tp is not null then\n'
+    || E'      rf_st.rf_tp := rowflow._traceparent(rf_st.rf_tp);\n'
+    || E'      rf_st.rf_ts := case when rf_st.rf_tp is not null then\n'
+    || E'        rowflow._tracestate(pg_catalog.current_setting(''rowflow.tracestate'', true)) end;\n'
+    || E'    end if;\n'
     || E'    with rf_w as (\n'
     || pg_catalog.format(E'      select w.latest_version as version from rowflow.workflows as w where w.name = %L\n',
          v_a.workflow)
     || E'    ), rf_ins as (\n'
     || E'      insert into rowflow.runs as rf_r (workflow, version, status, input, priority, created_at, updated_at,\n'
-    || E'                                        source_relid, source_key)\n'
+    || E'                                        source_relid, source_key, traceparent, tracestate)\n'
     || pg_catalog.format(E'      select %L, rf_w.version, ''queued'',\n', v_a.workflow)
     || E'             case when pg_catalog.jsonb_typeof(rf_q.input) = ''object''\n'
     || E'                       and pg_catalog.pg_column_size(rf_q.input) <= 174762\n'
     || E'                       and pg_catalog.pg_column_compression(rf_q.input) is null\n'
     || E'                  then rf_q.input else rowflow._run_input(rf_q.input) end,\n'
-    || pg_catalog.format(E'             rf_st.rf_prio, pg_catalog.now(), pg_catalog.now(), %s::oid, rf_q.source\n',
-                         v_a.relid::int8)
+    || pg_catalog.format(E'             rf_st.rf_prio, pg_catalog.now(), pg_catalog.now(), %s::oid, rf_q.source,\n'
+                         || E'             rf_st.rf_tp, rf_st.rf_ts\n', v_a.relid::int8)
     || E'      from unnest(inputs, sources) with ordinality as rf_q(input, source, o), rf_w\n'
     || E'      order by rf_q.o\n'
     || E'      returning rf_r.id, rf_r.source_key\n'

@@ -8,7 +8,9 @@
 -- rowflow's owner: the start function fixes the workflow. The runs record
 -- their source rows (source_relid, `sources`). Answers the runs' ids in
 -- input order (null when it started nothing), so that the start function
--- applies supersede to both of its paths alike.
+-- applies supersede to both of its paths alike. The runs continue the
+-- trace in the transaction-local settings rowflow.traceparent and
+-- rowflow.tracestate when valid (ignored otherwise; _traceparent).
 --
 -- Backfill priority: graphile-worker takes the available job with the
 -- lowest priority value first, and claim_runs and the gates hand out the
@@ -26,6 +28,8 @@ as $$
 #variable_conflict use_column
 declare
   v_mode text := pg_catalog.current_setting('rowflow.mode', true);
+  v_tp text := rowflow._traceparent(nullif(pg_catalog.current_setting('rowflow.traceparent', true), ''));
+  v_ts text;
   v_prio int;
   v_wf record;
   v_id bigint;
@@ -58,6 +62,10 @@ begin
     return null;
   end if;
 
+  if v_tp is not null then
+    v_ts := rowflow._tracestate(pg_catalog.current_setting('rowflow.tracestate', true));
+  end if;
+
   -- PHASE 1: the runs. One row without an idempotency key (an app's plain
   -- INSERT) is inlined: one INSERT, no further plpgsql call; everything else
   -- (and a bad input, for its RF022) goes through _queue_runs.
@@ -66,9 +74,9 @@ begin
      and pg_catalog.pg_column_size(_start_attached.inputs[1]) <= 174762 then
     v_now := pg_catalog.now();
     insert into rowflow.runs as r (workflow, version, status, input, priority, created_at, updated_at, source_relid,
-                                   source_key)
+                                   source_key, traceparent, tracestate)
     values (v_wf.name, v_wf.latest_version, 'queued', _start_attached.inputs[1], v_prio, v_now, v_now,
-            _start_attached.source_relid, _start_attached.sources[1])
+            _start_attached.source_relid, _start_attached.sources[1], v_tp, v_ts)
     returning r.id into v_id;
     v_woke := rowflow._wake_all(0, 1, pg_catalog.jsonb_build_object('run', v_id));
     v_ranges := pg_catalog.set_config('rowflow.pending_runs',
@@ -77,7 +85,7 @@ begin
     return array[v_id];
   end if;
   v_ids := rowflow._queue_runs(v_wf.name, v_wf.latest_version, _start_attached.inputs, _start_attached.keys,
-                               v_prio, null, _start_attached.source_relid, _start_attached.sources);
+                               v_prio, null, _start_attached.source_relid, _start_attached.sources, v_tp, v_ts);
   v_runs := v_ids;
   -- A key repeated within the statement maps several rows to one run.
   v_ids := array(select distinct x from unnest(v_ids) as x order by x);

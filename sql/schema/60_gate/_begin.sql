@@ -60,7 +60,8 @@ begin
              'timeoutMs', (extract(epoch from ws.timeout) * 1000)::bigint,
              'idempotencyKey', 'rowflow:' || u.run_id || ':' || u.step,
              'kind', u.kind, 'runError', r.error,
-             'lease', rowflow._lease(_begin.key, u.run_id, u.step, u.attempt))), '{}')
+             'lease', rowflow._lease(_begin.key, u.run_id, u.step, u.attempt),
+             'traceparent', r.traceparent, 'tracestate', r.tracestate, 'runCreatedAt', r.created_at)), '{}')
     into v_os, v_results
     from u
     join rowflow.runs as r on r.id = u.run_id
@@ -113,7 +114,8 @@ begin
            'timeoutMs', (extract(epoch from t.timeout) * 1000)::bigint,
            'idempotencyKey', 'rowflow:' || b.run_id || ':' || b.step,
            'kind', b.kind, 'runError', r.error,
-           'lease', rowflow._lease(_begin.key, b.run_id, b.step, b.attempt))), '{}')
+           'lease', rowflow._lease(_begin.key, b.run_id, b.step, b.attempt),
+           'traceparent', r.traceparent, 'tracestate', r.tracestate, 'runCreatedAt', r.created_at)), '{}')
   into v_os, v_results
   from unnest(v_begun) as b
   join rowflow.runs as r on r.id = b.run_id

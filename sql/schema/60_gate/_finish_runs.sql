@@ -3,7 +3,8 @@
 -- Ends the given runs that have nothing left: no step row pending, queued
 -- or running, and (unless compensating) a row for every workflow step. A
 -- running run succeeds; a compensating one fails, its error extended with
--- the chain's results, with its run_failed event. The caller holds the run
+-- the chain's results, with its run_failed event and its failure alert
+-- (rowflow.alerts). The caller holds the run
 -- locks. A run cancelled with compensation (rowflow.cancel_run, its error
 -- {"cancelled": true, …}) ends 'cancelled' after its chain, with a
 -- run_cancelled event. complete_steps finishes plain running runs itself (PHASE 4); this
@@ -42,11 +43,16 @@ begin
         updated_at = _finish_runs.now, finished_at = _finish_runs.now
     from s
     where r.id = s.id and s.open = 0 and (s.status = 'compensating' or s.step_rows >= s.step_count)
-    returning r.id, r.status, r.error
+    returning r.id, r.status, r.error, r.workflow, r.version
   ), ev as (
     insert into rowflow.events (run_id, type, data, at)
     select f.id, case f.status when 'failed' then 'run_failed' else 'run_cancelled' end, f.error, _finish_runs.now
     from f where f.status in ('failed', 'cancelled')
+  ), al as (
+    insert into rowflow.alerts (type, run_id, workflow, payload, next_attempt_at, created_at, retry_since)
+    select 'run.failed', f.id, f.workflow, rowflow._alert_payload(f.id, f.workflow, f.version, f.error, _finish_runs.now),
+           _finish_runs.now, _finish_runs.now, _finish_runs.now
+    from f where f.status = 'failed'
   )
   select r.id, coalesce(f.status, r.status)
   from rowflow.runs as r left join f on f.id = r.id

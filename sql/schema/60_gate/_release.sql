@@ -70,7 +70,8 @@ begin
                'if', z.if_path::text, 'arms', z.wait is not null,
                'context', case when z.eligible and z.rn <= coalesce(v_takes[z.origin], 0) then
                  rowflow._context(z.run_id, z.name, 'step', 1, z.attempts, z.task, z.workflow, z.version, z.input,
-                                  z.deps, z.timeout, null, rowflow._lease(_release.key, z.run_id, z.name, 1)) end)
+                                  z.deps, z.timeout, null, rowflow._lease(_release.key, z.run_id, z.name, 1),
+                                  z.traceparent, z.tracestate, z.run_created_at) end)
            )::rowflow.released_step order by z.run_id, z.name), '{}')
     into v_dec
     from (
@@ -83,7 +84,8 @@ begin
            and (v_yield is null or x.eff_priority <= v_yield)) as eligible
         from (
           select d.origin, d.run_id, d.name, ws.task, ws.attempts, ws.delay, ws.timeout, ws.queue_name, ws.wait,
-            ws.queue_key, ws.if_path, r.workflow, r.version, r.input,
+            ws.queue_key, ws.if_path, r.workflow, r.version, r.input, r.traceparent, r.tracestate,
+            r.created_at as run_created_at,
             greatest(-32768, least(32767, ws.priority + r.priority)) as eff_priority,
             sr.step is not null as existed,
             coalesce(sr.deps_remaining, ws.n_deps) - d.n as remaining,

@@ -134,17 +134,24 @@ begin
     for no key update skip locked
   ), u as (
     -- A run of a workflow version that does not exist (inserted by hand, a
-    -- broken restore) fails here, RF025, instead of running forever.
+    -- broken restore) fails here, RF025, instead of running forever (with
+    -- its run_failed event and failure alert).
     update rowflow.runs as r
     set status = case when c.known then 'running' else 'failed' end, started_at = v_now, updated_at = v_now,
         finished_at = case when c.known then null else v_now end,
         error = case when c.known then null else pg_catalog.jsonb_build_object('code', 'RF025',
                   'message', pg_catalog.format('workflow %s has no version %s', r.workflow, r.version)) end
     from c where r.id = c.id
-    returning r.id, r.workflow, r.version, r.input, r.priority, r.status, r.error
+    returning r.id, r.workflow, r.version, r.input, r.priority, r.status, r.error, r.traceparent, r.tracestate,
+              r.created_at
   ), bad as (
     insert into rowflow.events (run_id, type, data, at)
     select u.id, 'run_failed', pg_catalog.jsonb_build_object('error', u.error), v_now
+    from u where u.status = 'failed'
+  ), bad_alert as (
+    insert into rowflow.alerts (type, run_id, workflow, payload, next_attempt_at, created_at, retry_since)
+    select 'run.failed', u.id, u.workflow, rowflow._alert_payload(u.id, u.workflow, u.version, u.error, v_now),
+           v_now, v_now, v_now
     from u where u.status = 'failed'
   ), s as (
     select u.id as run_id, u.workflow, u.version, u.input, ws.name as step, ws.task, ws.attempts, ws.delay,
@@ -152,7 +159,7 @@ begin
       greatest(-32768, least(32767, ws.priority + u.priority)) as priority, q.queue, g.go,
       (ws.n_deps = 0 and g.go and q.queue is null and coalesce(ws.delay, interval '0') <= interval '0'
        and ws.wait is null) as eligible, ws.wait is not null as arms,
-      u.priority as run_priority
+      u.priority as run_priority, u.traceparent, u.tracestate, u.created_at as run_created_at
     from u
     join rowflow.workflow_steps as ws on ws.workflow = u.workflow and ws.version = u.version and u.status = 'running'
     cross join lateral (
@@ -217,7 +224,8 @@ begin
            'timeoutMs', (extract(epoch from p.timeout) * 1000)::bigint,
            'idempotencyKey', 'rowflow:' || p.run_id || ':' || p.step,
            'kind', 'step', 'runError', null, 'priority', p.priority,
-           'lease', rowflow._lease(_claim.key, p.run_id, p.step, 1))
+           'lease', rowflow._lease(_claim.key, p.run_id, p.step, 1),
+           'traceparent', p.traceparent, 'tracestate', p.tracestate, 'runCreatedAt', p.run_created_at)
            order by p.run_priority, p.run_id, p.priority, p.step)
            filter (where p.status = 'running'), '[]'::jsonb) as taken,
          count(*) filter (where p.status = 'queued')::int as queued,

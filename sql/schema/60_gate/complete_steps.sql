@@ -339,7 +339,8 @@ begin
                  'idempotencyKey', 'rowflow:' || u.run_id || ':' || u.step,
                  'kind', 'step', 'runError', null,
                  'priority', greatest(-32768, least(32767, ws.priority + r.priority)),
-                 'lease', rowflow._lease(v_key, u.run_id, u.step, 1))
+                 'lease', rowflow._lease(v_key, u.run_id, u.step, 1),
+                 'traceparent', r.traceparent, 'tracestate', r.tracestate, 'runCreatedAt', r.created_at)
                     when u.status = 'queued' and u.locked_by is not null then pg_catalog.jsonb_build_object(
                  'runId', u.run_id::text, 'step', u.step, 'attempt', 1,
                  'priority', greatest(-32768, least(32767, ws.priority + r.priority))) end

@@ -29,6 +29,9 @@
 -- every lost attempt counted). Any step is given up after 10 lost
 -- attempts. docs/architecture.md, "Crash recovery".
 --
+-- A run that fails here (no compensation chain) gets its rowflow.alerts
+-- row in this transaction.
+--
 -- One call per failure, not set-based: failures are not the hot path. A
 -- retry's and a failure's event record when the failed attempt started, so
 -- rowflow.run_timeline can show every attempt.
@@ -203,6 +206,13 @@ begin
       finished_at = case when v_status = 'failed' then v_now end
     where r.id = v_run.id
     returning r.* into v_run;
+    -- The failure alert, in this transaction (rowflow.alerts); a compensating
+    -- run alerts when its chain ends (_finish_runs).
+    if v_status = 'failed' then
+      insert into rowflow.alerts (type, run_id, workflow, payload, next_attempt_at, created_at, retry_since)
+      values ('run.failed', v_run.id, v_run.workflow,
+              rowflow._alert_payload(v_run.id, v_run.workflow, v_run.version, v_run.error, v_now), v_now, v_now, v_now);
+    end if;
   end if;
 
   -- PHASE 4: next link of the chain (first one, or the one after this failed

@@ -67,7 +67,8 @@ select rowflow._allow('function rowflow.purge_runs(interval, text[], text, int, 
 -- The body of purge_runs and of the workers' retention: picks up to
 -- `batch` finished runs (finished_at is set iff finished) older than
 -- older_than, oldest ids first, SKIP LOCKED, and deletes them with their
--- step rows, events, signals and human tasks. The caller validated the arguments.
+-- step rows, events, signals, human tasks and failure alerts (delivered
+-- or not). The caller validated the arguments.
 create or replace function rowflow._purge_batch(older_than interval, statuses text[], workflow text, batch int,
   now timestamptz)
 returns bigint[]
@@ -94,6 +95,9 @@ begin
     delete from rowflow.signals as s where s.run_id = any (v_ids);
     delete from rowflow.human_tasks as t where t.run_id = any (v_ids);
     delete from rowflow.step_waits as w where w.run_id = any (v_ids);
+    delete from rowflow.alert_attempts as aa
+    where aa.alert_id in (select a.id from rowflow.alerts as a where a.run_id = any (v_ids));
+    delete from rowflow.alerts as a where a.run_id = any (v_ids);
     delete from rowflow.runs as r where r.id = any (v_ids);
   end if;
   return v_ids;

@@ -10,6 +10,7 @@ interface WorkerCommandOptions {
   databaseUrl?: string;
   concurrency?: number;
   waitForDatabase?: number;
+  alertWebhook?: string;
 }
 
 export function registerWorker(program: Command): void {
@@ -36,6 +37,10 @@ export function registerWorker(program: Command): void {
       "give up after this long (30s, 2m, …) when the database does not answer at start, exiting 1 (default: the config's worker.waitForDatabase, else keep retrying)",
       duration,
     )
+    .option(
+      "--alert-webhook <url>",
+      "POST a JSON event to this URL when a run fails (default: $ROWFLOW_ALERT_WEBHOOK, else the config's worker.alerts.webhook; docs/observability.md)",
+    )
     .action(async (options: WorkerCommandOptions) => {
       // Loaded here, not at the top: graphile-worker and the worker runtime
       // take ~1.5 s to import, which every other command would pay at start.
@@ -59,9 +64,12 @@ export function registerWorker(program: Command): void {
           "rowflow commands started in this directory (npx rowflow runs, show, migrate, …) use this database while this worker runs.",
         );
       }
+      // The URL may hold a secret: from the environment rather than a flag that `ps` shows.
+      const webhook = options.alertWebhook ?? process.env.ROWFLOW_ALERT_WEBHOOK;
       try {
         const worker = createWorker({
           ...config.worker,
+          ...(webhook ? { alerts: { ...config.worker?.alerts, webhook } } : {}),
           ...(options.concurrency ? { concurrency: options.concurrency } : {}),
           ...(options.waitForDatabase === undefined
             ? {}

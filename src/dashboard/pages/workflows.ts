@@ -47,6 +47,9 @@ export async function workflowsPage(
           ${w.name}
           <span class="muted">v${w.latestVersion} of ${w.versions}</span
           >${w.paused ? html` <span class="badge s-cancelled">paused</span>` : ""}
+          <a class="badge edit-in-designer" href="/designer${query({ workflow: w.name })}"
+            >Edit in designer</a
+          >
         </h2>
         <p class="counts">
           ${Object.entries(counts).map(([s, n]) => html`<a class="badge s-${s}" href="/${query({ workflow: w.name, status: s })}">${s} ${n}</a> `)}

@@ -30,6 +30,11 @@ export interface BeginStepStarted {
    * without it (docs/security.md). Only the worker the attempt was handed to has it.
    */
   lease: string;
+  /** The run's W3C trace context (docs/observability.md, "Traces"), or null. */
+  traceparent?: string | null;
+  tracestate?: string | null;
+  /** When the run was created (ISO timestamp): the start of its span. */
+  runCreatedAt?: string | null;
 }
 
 /** Why `rowflow.begin_step` refused the attempt (stale or duplicate job). */

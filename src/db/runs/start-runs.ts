@@ -7,6 +7,8 @@ export interface StartRunsArgs {
   idempotencyKeys?: readonly (string | null)[] | null;
   priority?: number;
   now?: Date | null;
+  /** The W3C trace context every run continues (`trace_context`); a malformed one is ignored. (Default: none) */
+  traceContext?: { traceparent: string; tracestate?: string | undefined } | null;
 }
 
 /** Calls `rowflow.start_runs`; returns one run id per input, in input order. */
@@ -17,7 +19,7 @@ export async function startRuns(db: Queryable, args: StartRunsArgs): Promise<str
     `select id from rowflow.start_runs(
         workflow => $1,
         inputs => array(select e from jsonb_array_elements($2::jsonb) with ordinality as t(e, o) order by o),
-        idempotency_keys => $3::text[], priority => $4, now => $5)
+        idempotency_keys => $3::text[], priority => $4, now => $5, trace_context => $6::jsonb)
        with ordinality as t(id, o)
      order by o`,
     [
@@ -26,6 +28,7 @@ export async function startRuns(db: Queryable, args: StartRunsArgs): Promise<str
       args.idempotencyKeys ?? null,
       args.priority ?? 0,
       args.now ?? null,
+      args.traceContext ? JSON.stringify(args.traceContext) : null,
     ],
   );
   return rows.map((row) => String(row.id));

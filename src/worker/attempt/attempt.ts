@@ -16,6 +16,7 @@ import type { BeginStepStarted } from "../../db/gate/step-context.js";
 import { leaseKey } from "../dispatch/leases.js";
 import type { Slot } from "../dispatch/slots.js";
 import type { WorkerState } from "../worker-state.js";
+import type { AttemptSpan } from "./attempt-span.js";
 
 /** One attempt to run. */
 export interface Attempt {
@@ -24,6 +25,8 @@ export interface Attempt {
   leased: boolean;
   /** graphile-worker's abort signal of the job, for fetched jobs. */
   jobSignal?: AbortSignal;
+  /** Its trace span while it runs (run-attempt.ts opens and ends it). */
+  span?: AttemptSpan;
 }
 
 /** A slot and the attempt it runs. */

@@ -97,6 +97,7 @@ export async function completeAttempt(
         retryAt: null,
       });
     } else {
+      attempt.span?.refused(result.reason, refusedRunStatus(result));
       logger().info(`completion refused (${result.reason}); handler writes rolled back`);
     }
     if (stepTx.started) {
@@ -132,6 +133,7 @@ export async function completeAttempt(
   if (result.claimedRuns !== undefined) state.claimed(Math.max(0, slots.length - taken.length));
   releaseFrom(Math.max(1, taken.length));
   if (result.ok) {
+    attempt.span?.succeeded(result.runStatus);
     // Dependents queued as jobs exist now: fetch them at once instead of
     // waiting for graphile-worker's NOTIFY round trip (or its poll).
     const takenDeps = taken.filter(
@@ -170,10 +172,18 @@ export async function recordFailure(
     lease: context.lease,
   });
   if (!result.ok) {
+    attempt.span?.refused(result.reason, refusedRunStatus(result), failure.error);
     log.info(`failure not recorded (${result.reason}): ${failure.error.message}`);
     return;
   }
+  attempt.span?.failed(failure.error, result.outcome, result.runStatus);
   const line = `attempt failed (${failure.error.kind}): ${failure.error.message}; step ${result.outcome}`;
   if (result.outcome === "failed") log.error(line, { runStatus: result.runStatus });
   else log.warn(line, { retryAt: result.retryAt });
+}
+
+/** The run's status a refusal names (step_terminal, run_not_active), if any. */
+function refusedRunStatus(result: { reason: string }): string | undefined {
+  const runStatus = (result as { runStatus?: unknown }).runStatus;
+  return typeof runStatus === "string" ? runStatus : undefined;
 }

@@ -1,7 +1,7 @@
 /**
  * Runs one attempt of one step run in a handler slot: finds its handler,
  * checks the run input against the task's schema, and hands over to
- * run-handler.ts. Returns the steps to run next, each with the slot it runs
+ * run-handler.ts, all inside the attempt's trace span (attempt-span.ts). Returns the steps to run next, each with the slot it runs
  * in (this slot first).
  */
 import type { Logger } from "../../definition/logger.js";
@@ -10,6 +10,7 @@ import { leaseKey } from "../dispatch/leases.js";
 import type { Slot } from "../dispatch/slots.js";
 import type { WorkerState } from "../worker-state.js";
 import type { Attempt, Lease } from "./attempt.js";
+import { AttemptSpan } from "./attempt-span.js";
 import { recordFailure } from "./record-outcome.js";
 import { runHandler } from "./run-handler.js";
 import { badJobFailure } from "./step-errors.js";
@@ -26,6 +27,7 @@ export async function runAttempt(
   attempt: Attempt,
 ): Promise<Lease[]> {
   const { context } = attempt;
+  attempt.span = new AttemptSpan(context, state.id);
   let log: Logger | undefined;
   const logger = () =>
     (log ??= childLogger(state.logger, {
@@ -67,6 +69,7 @@ export async function runAttempt(
     }
     return await runHandler(state, slot, attempt, task, input, logger);
   } finally {
+    attempt.span.end();
     if (attempt.leased) state.leases.done(leaseKey(context));
   }
 }

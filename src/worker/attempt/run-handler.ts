@@ -93,7 +93,13 @@ export async function runHandler(
   let settled: Settled;
   let handlerPromise: Promise<Settled> | undefined;
   try {
-    const value: unknown = aborted ? undefined : task.handler(ctx);
+    // Inside the attempt's span: the handler's own spans nest under it.
+    const span = attempt.span;
+    const value: unknown = aborted
+      ? undefined
+      : span
+        ? span.inside(() => task.handler(ctx))
+        : task.handler(ctx);
     if (aborted) {
       settled = { kind: "aborted", reason: abortReason };
     } else if (isThenable(value)) {

@@ -24,6 +24,8 @@ async function stop(state: WorkerState): Promise<void> {
     await runner?.dispatcher.stop();
     // Before the runner stops: its last fetches must not mark this worker waiting again.
     await runner?.stopTimers();
+    // POSTs in flight finish (or are aborted with the grace period) and are recorded.
+    await state.alertSender?.stop();
     // graphile loops waiting for a slot give their jobs back at once.
     state.slots.close();
     await runner?.runner

@@ -144,6 +144,8 @@ const queued = {
   started_at: null,
   finished_at: null,
   rerun_of: null,
+  traceparent: null,
+  tracestate: null,
   at_now: true,
 };
 /** runRows ordered by the business row's id (input.key.id). */

@@ -13,7 +13,7 @@
 import { describe, expect, it } from "vitest";
 
 import { useTestDatabase } from "../../helpers/db.js";
-import { claimRuns, leaseColumns, leaseToken } from "../gate-calls.js";
+import { claimRuns, leaseColumns, leaseToken, traceKeys } from "../gate-calls.js";
 import {
   begin,
   complete,
@@ -68,6 +68,7 @@ describe("claim_runs", () => {
         runError: null,
         priority,
         lease: leaseToken,
+        ...traceKeys,
       });
       // r3 first (priority -5), then r1 (lowest id); r2 stays queued.
       expect(answer).toEqual({

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 
 import { useTestDatabase } from "../../helpers/db.js";
-import { leaseToken } from "../gate-calls.js";
+import { leaseToken, traceKeys } from "../gate-calls.js";
 import {
   begin,
   clock,
@@ -50,6 +50,7 @@ describe("complete_step releases dependents", () => {
         kind: "step",
         runError: null,
         lease: leaseToken,
+        ...traceKeys,
       });
       expect(await complete(c, run, "a", 1, { x: 1 }, t.next())).toEqual({
         ok: true,

@@ -23,8 +23,8 @@ const kinds: readonly Kind[] = ["app", "worker", "operator", "viewer"];
  */
 const functions: Record<string, readonly Kind[]> = {
   // Starting and following runs.
-  "start_run(text,jsonb,text,integer,timestamp with time zone)": ["app", "operator"],
-  "start_runs(text,jsonb[],text[],integer,timestamp with time zone)": ["app", "operator"],
+  "start_run(text,jsonb,text,integer,timestamp with time zone,jsonb)": ["app", "operator"],
+  "start_runs(text,jsonb[],text[],integer,timestamp with time zone,jsonb)": ["app", "operator"],
   "cancel_run(bigint,text,timestamp with time zone,boolean)": ["app", "operator"],
   "pending_runs()": ["app", "operator", "viewer"],
   "mark_waiting(text,text,interval,timestamp with time zone)": kinds,
@@ -89,6 +89,13 @@ const functions: Record<string, readonly Kind[]> = {
   "reassign_task(bigint,text,text,text,text[],timestamp with time zone)": ["app", "operator"],
   // Reads rowflow.tasks as its caller.
   "inbox(text,text[])": ["app", "operator", "viewer"],
+  // Failure alerts: the workers with a webhook lease and settle them; an
+  // operator sends given-up ones again. The webhook URL is never in the
+  // database, so no role can read it.
+  "claim_alerts(text[],integer,integer,timestamp with time zone)": ["worker"],
+  "record_alert_attempt(bigint,uuid,integer,text,integer,timestamp with time zone,text,timestamp with time zone)":
+    ["worker"],
+  "retry_alerts(bigint[],text,timestamp with time zone)": ["operator"],
 };
 
 /** Who may read each table and view (SELECT); nobody but the owner writes any. */
@@ -111,6 +118,10 @@ const relations: Record<string, readonly Kind[]> = {
   step_waits: ["viewer"],
   signals: ["viewer"],
   human_tasks: ["viewer"],
+  // What runs.error already shows the viewer; no URL, no secret.
+  alerts: ["viewer"],
+  alert_attempts: ["viewer"],
+  undelivered_alerts: ["viewer"],
   tasks: ["app", "operator", "viewer"], // an app's inbox page lists every task
   run_steps: ["viewer"],
   run_timeline: ["viewer"],
