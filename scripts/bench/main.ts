@@ -1,4 +1,4 @@
-// npm run bench [-- --smoke | --full] [--only drain,latency] [--reps N] [--out file.json]
+// npm run bench [-- --smoke | --full] [--only drain,latency,dashboard] [--reps N] [--out file.json]
 //                [--concurrency 16] [--local-queue 100] [--latency-rate 200]
 //                [--pg-setting name=value …] [--cpu-prof dir] [--wait-events]
 //                [--db-prefix name] [--variants rowflow,pg-boss]

@@ -11,6 +11,8 @@ export interface Sizes {
   latencyRate: number;
   historyRuns: number;
   historyMeasureRuns: number;
+  /** Runs the dashboard scenario fills the tables with. */
+  dashboardRuns: number;
 }
 
 export const sizes: Record<"smoke" | "default" | "full", Sizes> = {
@@ -23,6 +25,7 @@ export const sizes: Record<"smoke" | "default" | "full", Sizes> = {
     latencyRate: 100,
     historyRuns: 2_000,
     historyMeasureRuns: 200,
+    dashboardRuns: 2_000,
   },
   default: {
     reps: 3,
@@ -33,6 +36,7 @@ export const sizes: Record<"smoke" | "default" | "full", Sizes> = {
     latencyRate: 200,
     historyRuns: 0,
     historyMeasureRuns: 5_000,
+    dashboardRuns: 1_000_000,
   },
   full: {
     reps: 3,
@@ -43,6 +47,7 @@ export const sizes: Record<"smoke" | "default" | "full", Sizes> = {
     latencyRate: 200,
     historyRuns: 1_000_000,
     historyMeasureRuns: 5_000,
+    dashboardRuns: 1_000_000,
   },
 };
 

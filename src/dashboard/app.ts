@@ -23,7 +23,8 @@ import { type Guard, same } from "./security.js";
 const optional = (value: string | undefined) =>
   value === undefined || value === "" ? undefined : value;
 
-export function createApp(db: Queryable, guard: Guard, feed: LiveFeed): Hono {
+/** `db` serves the pages (a viewer's connection); `operator` the actions. */
+export function createApp(db: Queryable, guard: Guard, feed: LiveFeed, operator: Queryable): Hono {
   const app = new Hono();
   const ctx = (title: string, live: string | null = null): PageContext => ({
     title,
@@ -59,7 +60,9 @@ export function createApp(db: Queryable, guard: Guard, feed: LiveFeed): Hono {
       status: q("status"),
       since: q("since"),
       until: q("until"),
+      q: q("q"),
       before: before && /^\d+$/.test(before) ? before : undefined,
+      all: c.req.query("scan") === "all",
     };
     return c.html((await runsPage(db, ctx("Runs", "*"), filter)).text);
   });
@@ -78,7 +81,9 @@ export function createApp(db: Queryable, guard: Guard, feed: LiveFeed): Hono {
         .text,
     ),
   );
-  app.get("/workflows", async (c) => c.html((await workflowsPage(db, ctx("Workflows"))).text));
+  app.get("/workflows", async (c) =>
+    c.html((await workflowsPage(db, ctx("Workflows"), c.req.query("range"))).text),
+  );
   app.get("/designer", async (c) => {
     const page = await designerPage(db, ctx("Designer"), optional(c.req.query("workflow")));
     return page === undefined ? c.text("no such workflow\n", 404) : c.html(page.text);
@@ -111,8 +116,9 @@ export function createApp(db: Queryable, guard: Guard, feed: LiveFeed): Hono {
       unsubscribe();
     });
   });
-  registerActions(app, db, guard);
-  registerBulkActions(app, db, guard);
-  registerDesignerRoutes(app, db, guard);
+  registerActions(app, operator, guard);
+  registerBulkActions(app, operator, guard);
+  // Save (define_workflow) goes through the operator's connection; check and export read nothing.
+  registerDesignerRoutes(app, operator, guard);
   return app;
 }

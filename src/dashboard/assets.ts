@@ -2,7 +2,7 @@
 // bundler, no CDN. The script keeps the page live: an EventSource on
 // /events (fed by LISTEN, see live.ts) refetches the page and swaps the
 // [data-refresh] parts; while it is not connected it polls every 3 s; a
-// hidden tab does neither.
+// hidden tab does neither. While a Gantt bar is open it refetches every 2 s.
 export const css = `
 body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
 header{display:flex;gap:1.5em;align-items:center;background:#1d2330;color:#fff;padding:.6em 1.2em}
@@ -25,6 +25,14 @@ button{padding:.3em .8em;border:1px solid #8a93a3;border-radius:4px;background:#
 .dag [data-status=skipped] rect,.dag [data-status=cancelled] rect{fill:#e8e8e8;stroke:#999}.dag [data-status=pending] rect{fill:#f7f8fa}
 .task{background:#fff;border:1px solid #e3e6eb;padding:.5em 1em;margin-bottom:1em}.task .form label{display:block;margin:.4em 0}
 .timeline td.data{font-family:monospace;font-size:11px;color:#4b5363}
+.gantt text{font-size:11px;fill:#4b5363}.gantt .label{font-size:12px;fill:#1d2330}.gantt .tick line,.gantt .lane{stroke:#eceef2}
+.gantt .bar{stroke-width:1.2}.gantt .wait{fill:#e7d9a0}.gantt .wait.a-queued{fill:#f3e7b8;stroke:#a8871c;stroke-dasharray:3 2}
+.gantt .a-succeeded .bar{fill:#c9ecd3;stroke:#2f8f4e}.gantt .a-failed .bar{fill:#f6c9c9;stroke:#a3262a}.gantt .a-retried .bar{fill:#f9dcc4;stroke:#c0642a}
+.gantt .a-running .bar{fill:#cfe0fb;stroke:#2d62c4}.gantt .a-cancelled .bar{fill:#e8e8e8;stroke:#999}.gantt .open .bar{stroke-dasharray:5 3}
+.legend .key{display:inline-block;width:1.4em;height:.8em;border:1px solid #8a93a3;border-radius:2px;margin:0 .2em 0 .8em;vertical-align:middle}
+.key.a-succeeded{background:#c9ecd3}.key.a-retried{background:#f9dcc4}.key.a-failed{background:#f6c9c9}.key.a-running{background:#cfe0fb}.key.a-cancelled{background:#e8e8e8}.key.wait{background:#e7d9a0;height:.35em}
+.failures{display:flex;gap:.8em;align-items:flex-end;margin:.3em 0 .6em}.failure-chart .slot{fill:#f0f1f4}
+.failure-chart .b-succeeded{fill:#7cc895}.failure-chart .b-failed{fill:#d9534f}.failure-chart .b-other{fill:#b8bec8}
 `;
 
 export const js = `(() => {
@@ -55,6 +63,8 @@ export const js = `(() => {
     pending = false;
   }
   function startPolling() { if (!poll) poll = setInterval(refresh, 3000); }
+  // An open bar of the Gantt chart (a running or queued attempt) grows: refetch every 2 s while one is shown.
+  setInterval(() => { if (!document.hidden && document.querySelector("[data-open]")) refresh(); }, 2000);
   function stopPolling() { clearInterval(poll); poll = null; }
   function connect() {
     if (source) return;

@@ -13,6 +13,8 @@ import type { Guard } from "./security.js";
 
 /** The filter's times as Postgres reads them (the same reading as the list's). */
 async function filterOf(db: Queryable, f: Fields, statuses: string[]): Promise<RunFilter> {
+  // The SQL bulk operations cannot filter by input: refuse rather than act on more runs.
+  if (f.q) throw new Error("an input search (q) cannot select runs for a bulk action");
   const { rows } = await db.query<{ since: Date | null; until: Date | null }>(
     "select $1::timestamptz as since, $2::timestamptz as until",
     [f.since || null, f.until || null],
@@ -27,7 +29,7 @@ async function filterOf(db: Queryable, f: Fields, statuses: string[]): Promise<R
 }
 
 const back = (f: Fields) =>
-  `/${query({ workflow: f.workflow, status: f.status, since: f.since, until: f.until })}`;
+  `/${query({ workflow: f.workflow, status: f.status, since: f.since, until: f.until, q: f.q })}`;
 
 export function registerBulkActions(app: Hono, db: Queryable, guard: Guard): void {
   app.post("/runs/retry-matching", (c) =>

@@ -1,25 +1,13 @@
 // The dashboard's reads: plain SELECTs on the tables and views a
-// rowflow_viewer may read (sql/schema/20_tables/, 25_views/). The runs list
-// pages by id, newest first (keyset: `id < before`), on the primary key.
+// rowflow_viewer may read (sql/schema/20_tables/, 25_views/). The runs
+// list's are in runs-queries.ts.
 import type { Queryable } from "../db/queryable.js";
 
-export const runStatuses = [
-  "queued",
-  "running",
-  "compensating",
-  "succeeded",
-  "failed",
-  "cancelled",
-];
-
-export interface RunsFilter {
-  workflow?: string | undefined;
-  status?: string | undefined;
-  /** ISO times or anything Postgres reads as timestamptz. */
-  since?: string | undefined;
-  until?: string | undefined;
-  /** Keyset: only runs with a smaller id. */
-  before?: string | undefined;
+export async function workflowNames(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ name: string }>(
+    "select name from rowflow.workflows order by name",
+  );
+  return rows.map((r) => r.name);
 }
 
 export type RunRow = {
@@ -31,46 +19,6 @@ export type RunRow = {
   finishedAt: Date | null;
   error: string | null;
 };
-
-const where = `($1::text is null or r.workflow = $1)
-  and ($2::text is null or r.status = $2)
-  and ($3::timestamptz is null or r.created_at >= $3)
-  and ($4::timestamptz is null or r.created_at < $4)`;
-
-const args = (f: RunsFilter, withStatus = true) => [
-  f.workflow ?? null,
-  withStatus ? (f.status ?? null) : null,
-  f.since ?? null,
-  f.until ?? null,
-];
-
-export async function listRuns(db: Queryable, f: RunsFilter, limit: number): Promise<RunRow[]> {
-  const { rows } = await db.query<RunRow>(
-    `select r.id::text as id, r.workflow, r.version, r.status, r.created_at as "createdAt",
-       r.finished_at as "finishedAt", r.error ->> 'message' as error
-     from rowflow.runs as r
-     where ${where} and ($5::bigint is null or r.id < $5)
-     order by r.id desc limit $6`,
-    [...args(f), f.before ?? null, limit],
-  );
-  return rows;
-}
-
-/** Runs per status under the filter's workflow and time range (the status filter aside). */
-export async function countRuns(db: Queryable, f: RunsFilter): Promise<Record<string, number>> {
-  const { rows } = await db.query<{ status: string; n: number }>(
-    `select r.status, count(*)::int as n from rowflow.runs as r where ${where} group by r.status`,
-    args(f, false),
-  );
-  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
-}
-
-export async function workflowNames(db: Queryable): Promise<string[]> {
-  const { rows } = await db.query<{ name: string }>(
-    "select name from rowflow.workflows order by name",
-  );
-  return rows.map((r) => r.name);
-}
 
 export type RunDetail = RunRow & {
   input: unknown;

@@ -1,8 +1,8 @@
 // What protects the dashboard's actions (docs/dashboard.md, "Security"):
 // a CSRF token in every form and POST, the Origin of a POST matching the
-// host, a token (`--token`) when bound beyond localhost, and an operator
-// role on the connection (the SQL checks that too; the dashboard says so
-// before trying).
+// host, a token (`--token`) when bound beyond localhost, and a configured
+// operator connection (`--operator-url`) whose role is a rowflow operator
+// (the SQL checks that too; the dashboard says so before trying).
 import { randomBytes, timingSafeEqual } from "node:crypto";
 
 export const isLoopback = (host: string) =>
@@ -16,11 +16,18 @@ export interface Guard {
   actionsOff: string | null;
 }
 
-export function makeGuard(args: { host: string; token: string | null; operator: boolean }): Guard {
+export function makeGuard(args: {
+  host: string;
+  token: string | null;
+  /** Whether the operator connection's role may act; "none": no operator connection. */
+  operator: boolean | "none";
+}): Guard {
   let actionsOff: string | null = null;
-  if (!args.operator) {
+  if (args.operator === "none") {
+    actionsOff = "no operator connection is configured (--operator-url), so actions are off";
+  } else if (!args.operator) {
     actionsOff =
-      "the database role is not a rowflow operator (rowflow_operator), so actions are off";
+      "the operator connection's role is not a rowflow operator (rowflow_operator), so actions are off";
   } else if (!isLoopback(args.host) && args.token === null) {
     actionsOff = `bound to ${args.host} (beyond localhost) without --token, so actions are off`;
   }

@@ -142,12 +142,19 @@ export async function runDev(options: RunDevOptions): Promise<number> {
 /** The dashboard on the dev database, at `port` or (taken) any free port. */
 async function openDashboard(database: CliDatabase, port: number): Promise<Dashboard> {
   try {
-    return await startDashboard({ connectionString: database.connectionString, port });
+    return await startDashboard(dashboardOptions(database, port));
   } catch (error) {
     if ((error as { code?: unknown }).code !== "EADDRINUSE") throw error;
-    return startDashboard({ connectionString: database.connectionString, port: 0 });
+    return startDashboard(dashboardOptions(database, 0));
   }
 }
+
+/** The dev database serves as both the pages' and the actions' connection. */
+const dashboardOptions = (database: CliDatabase, port: number) => ({
+  connectionString: database.connectionString,
+  operatorConnectionString: database.connectionString,
+  port,
+});
 
 async function databaseNow(pool: pg.Pool): Promise<Date> {
   const { rows } = await pool.query<{ now: Date }>("select now() as now");

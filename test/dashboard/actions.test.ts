@@ -33,7 +33,11 @@ it("cancels the runs a filter selects, then retries the ticked ones", async () =
     String(await startRun(db.pool, "bulk-a")),
   ];
   const b = String(await startRun(db.pool, "bulk-b"));
-  dashboard = await startDashboard({ connectionString: db.url, port: 0 });
+  dashboard = await startDashboard({
+    connectionString: db.url,
+    operatorConnectionString: db.url,
+    port: 0,
+  });
   const page = await (await fetch(`${dashboard.url}?workflow=bulk-a`)).text();
   const csrf = /name="csrf-token" content="([0-9a-f]+)"/.exec(page)![1]!;
   // The list has a checkbox per run.
@@ -70,7 +74,11 @@ it("skips a step, then reruns the finished run from a step into a new run", asyn
     ],
   });
   const run = await startRun(db.pool, "pair");
-  dashboard = await startDashboard({ connectionString: db.url, port: 0 });
+  dashboard = await startDashboard({
+    connectionString: db.url,
+    operatorConnectionString: db.url,
+    port: 0,
+  });
   const page = await (await fetch(`${dashboard.url}runs/${run}`)).text();
   const csrf = /name="csrf-token" content="([0-9a-f]+)"/.exec(page)![1]!;
   const post = (path: string, fields: Record<string, string>) =>

@@ -74,7 +74,11 @@ async function arrowMiddle(fromIndex: number, toIndex: number) {
 }
 
 it("builds a workflow by dragging, rejects a cycle on the graph, saves it and shows it on the Workflows page", async () => {
-  dashboard = await startDashboard({ connectionString: db.url, port: 0 });
+  dashboard = await startDashboard({
+    connectionString: db.url,
+    operatorConnectionString: db.url,
+    port: 0,
+  });
   await page.goto(`${dashboard.url}designer`);
   await expect.poll(state).toBe("1 problem");
   expect(await page.locator("#problems li").textContent()).toBe(
@@ -184,7 +188,11 @@ it("builds a workflow by dragging, rejects a cycle on the graph, saves it and sh
 
 it("follows the JSON when it is edited, and lets a viewer validate but not save", async () => {
   const viewer = await loginRole("viewer", { memberOf: ["rowflow_viewer"] });
-  dashboard = await startDashboard({ connectionString: viewer.url, port: 0 });
+  dashboard = await startDashboard({
+    connectionString: viewer.url,
+    operatorConnectionString: viewer.url,
+    port: 0,
+  });
   await page.goto(`${dashboard.url}designer`);
   await expect.poll(state).toBe("1 problem");
   expect(await page.locator("#save").isDisabled()).toBe(true);

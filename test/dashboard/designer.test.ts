@@ -18,7 +18,11 @@ afterEach(async () => {
 });
 
 async function open(connectionString: string) {
-  dashboard = await startDashboard({ connectionString, port: 0 });
+  dashboard = await startDashboard({
+    connectionString,
+    operatorConnectionString: connectionString,
+    port: 0,
+  });
   const page = await (await fetch(`${dashboard.url}designer`)).text();
   const csrf = /name="csrf-token" content="([0-9a-f]+)"/.exec(page)![1]!;
   const base = dashboard.url;
@@ -163,7 +167,11 @@ it("starts from a workflow's latest version, and answers 404 for an unknown one"
   await db.query(
     `select rowflow.define_workflow('shop', '{"steps":[{"name":"a","task":"a"},{"name":"b","task":"b","dependsOn":["a"]}]}')`,
   );
-  dashboard = await startDashboard({ connectionString: db.url, port: 0 });
+  dashboard = await startDashboard({
+    connectionString: db.url,
+    operatorConnectionString: db.url,
+    port: 0,
+  });
   const page = await (await fetch(`${dashboard.url}designer?workflow=shop`)).text();
   expect(page).toContain("from shop v2");
   const initial =

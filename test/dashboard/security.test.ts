@@ -1,7 +1,9 @@
 // What guards the dashboard's actions (docs/dashboard.md, "Security"): a
-// POST without the page's CSRF token or from another origin is refused; a
-// viewer's connection shows the pages but acts on nothing (and the SQL would
-// refuse it too); bound beyond localhost, actions need the token.
+// POST without the page's CSRF token or from another origin is refused;
+// without an operator connection (or with one whose role is no operator)
+// the pages show but nothing is acted on (and the SQL refuses a viewer
+// too); with one, pages read as the viewer and actions act as the
+// operator; bound beyond localhost, actions need the token.
 import { afterEach, expect, it } from "vitest";
 
 import { type Dashboard, startDashboard } from "../../src/dashboard/start-dashboard.js";
@@ -49,7 +51,11 @@ const cancel = (
 
 it("refuses a POST without the CSRF token or from another origin, and acts with it", async () => {
   const run = await queuedRun();
-  dashboard = await startDashboard({ connectionString: db.url, port: 0 });
+  dashboard = await startDashboard({
+    connectionString: db.url,
+    operatorConnectionString: db.url,
+    port: 0,
+  });
   const { csrf } = await open(`${dashboard.url}runs/${run}`);
 
   const bare = await cancel(dashboard.url, run, {});
@@ -66,14 +72,37 @@ it("refuses a POST without the CSRF token or from another origin, and acts with 
   expect(await status(run)).toBe("cancelled");
 });
 
-it("shows a viewer everything and lets it act on nothing; the SQL refuses it too", async () => {
+it("without an operator connection, shows everything and acts on nothing, even as a superuser", async () => {
   const run = await queuedRun();
-  const viewer = await loginRole("viewer", { memberOf: ["rowflow_viewer"] });
-  dashboard = await startDashboard({ connectionString: viewer.url, port: 0 });
-  expect(dashboard.actionsOff).toContain("not a rowflow operator");
+  // The pages' role could act (a superuser), but no operator connection is configured.
+  dashboard = await startDashboard({ connectionString: db.url, port: 0 });
+  expect(dashboard.actionsOff).toContain("no operator connection");
   const { csrf, page } = await open(`${dashboard.url}runs/${run}`);
   expect(page).toContain('id="actions-off"');
   expect(page).toMatch(/<button type="submit"\s+disabled\s*>\s*Cancel run/);
+  const refused = await cancel(dashboard.url, run, { _csrf: csrf });
+  expect(refused.status).toBe(403);
+  expect(await refused.text()).toContain("no operator connection");
+  const bulk = await fetch(`${dashboard.url}runs/cancel-matching`, {
+    method: "POST",
+    body: new URLSearchParams({ _csrf: csrf }),
+    redirect: "manual",
+  });
+  expect(bulk.status).toBe(403);
+  expect(await status(run)).toBe("running");
+});
+
+it("an operator connection whose role is a viewer acts on nothing; the SQL refuses it too", async () => {
+  const run = await queuedRun();
+  const viewer = await loginRole("viewer", { memberOf: ["rowflow_viewer"] });
+  dashboard = await startDashboard({
+    connectionString: viewer.url,
+    operatorConnectionString: viewer.url,
+    port: 0,
+  });
+  expect(dashboard.actionsOff).toContain("not a rowflow operator");
+  const { csrf, page } = await open(`${dashboard.url}runs/${run}`);
+  expect(page).toContain('id="actions-off"');
   expect((await fetch(dashboard.url)).status).toBe(200);
   const inbox = await fetch(`${dashboard.url}inbox`);
   expect(inbox.status, await inbox.text()).toBe(200);
@@ -85,12 +114,49 @@ it("shows a viewer everything and lets it act on nothing; the SQL refuses it too
   await expect(viewer.query("select rowflow.cancel_run($1)", [run])).rejects.toMatchObject({
     code: "42501",
   });
+  // Nor may it write the tables the pages read.
+  await expect(
+    viewer.query("update rowflow.runs set status = 'cancelled' where id = $1", [run]),
+  ).rejects.toMatchObject({ code: "42501" });
   expect(await status(run)).toBe("running");
+});
+
+it("pages read as the viewer, actions act as the operator", async () => {
+  const run = await queuedRun();
+  const viewer = await loginRole("viewer", { memberOf: ["rowflow_viewer"] });
+  const operator = await loginRole("operator", { memberOf: ["rowflow_operator"] });
+  dashboard = await startDashboard({
+    connectionString: viewer.url,
+    operatorConnectionString: operator.url,
+    port: 0,
+  });
+  expect(dashboard.actionsOff).toBeNull();
+  const { csrf, page } = await open(`${dashboard.url}runs/${run}`);
+  expect(page).not.toContain('id="actions-off"');
+  // The pages' pool is the viewer's: its sessions are the viewer's.
+  const { rows: sessions } = await db.query<{ usename: string }>(
+    "select distinct usename::text from pg_stat_activity where application_name = 'rowflow dashboard'",
+  );
+  expect(sessions.map((r) => r.usename)).toEqual([viewer.name]);
+  const ok = await cancel(dashboard.url, run, { _csrf: csrf });
+  expect(ok.status).toBe(303);
+  expect(await status(run)).toBe("cancelled");
+  // The audit names the operator's login as who cancelled it.
+  const { rows } = await db.query<{ who: string }>(
+    "select session_user_name::text as who from rowflow.audit where run_id = $1 and action = 'cancel_run'",
+    [run],
+  );
+  expect(rows.map((r) => r.who)).toEqual([operator.name]);
 });
 
 it("bound beyond localhost: no actions without --token, and with it only with the token", async () => {
   const run = await queuedRun();
-  dashboard = await startDashboard({ connectionString: db.url, host: "0.0.0.0", port: 0 });
+  dashboard = await startDashboard({
+    connectionString: db.url,
+    operatorConnectionString: db.url,
+    host: "0.0.0.0",
+    port: 0,
+  });
   expect(dashboard.actionsOff).toMatch(/beyond localhost.*without --token/);
   const port = new URL(dashboard.url).port;
   const open1 = await open(`http://127.0.0.1:${port}/runs/${run}`);
@@ -99,6 +165,7 @@ it("bound beyond localhost: no actions without --token, and with it only with th
 
   dashboard = await startDashboard({
     connectionString: db.url,
+    operatorConnectionString: db.url,
     host: "0.0.0.0",
     port: 0,
     token: "s3cret-token",

@@ -22,7 +22,9 @@ it("prints its URL, serves the runs page to a viewer, and ends by SIGINT", async
     const page = await fetch(url);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain("<h1>Runs</h1>");
-    expect(cli.out.stderr).toContain("read-only: the database role is not a rowflow operator");
+    expect(cli.out.stderr).toContain(
+      "read-only: no operator connection is configured (--operator-url)",
+    );
   } finally {
     cli.child.kill("SIGINT");
   }

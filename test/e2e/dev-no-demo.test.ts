@@ -75,7 +75,10 @@ describe("rowflow dev --no-demo", () => {
     // The dashboard: port 4000, or any free one when another test holds it.
     const dashboard = /\n {2}dashboard (http:\/\/127\.0\.0\.1:\d+\/)\n/.exec(dev.out.stdout)?.[1];
     expect(dashboard, dev.out.stdout).toBeDefined();
-    expect((await fetch(dashboard!)).status).toBe(200);
+    const runsPage = await fetch(dashboard!);
+    expect(runsPage.status).toBe(200);
+    // dev passes its database as the operator connection too: the buttons are on.
+    expect(await runsPage.text()).not.toContain('id="actions-off"');
     expect(dev.out.stdout).toContain(
       `  dashboard ${dashboard}\n` +
         "In a second terminal, run the psql line above to paste SQL;\n" +

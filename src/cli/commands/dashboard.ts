@@ -1,7 +1,8 @@
 // `rowflow dashboard`: the web dashboard (src/dashboard/) on the command's
 // database (--database-url, $DATABASE_URL, else the embedded Postgres) until
-// SIGINT/SIGTERM. Prints its URL on stdout; with --token the URL opens the
-// login that keeps the token in a cookie.
+// SIGINT/SIGTERM; its actions through --operator-url (none: actions off).
+// Prints its URL on stdout; with --token the URL opens the login that keeps
+// the token in a cookie.
 import type { Command } from "commander";
 
 import { openCliDatabase } from "../../config/open-database.js";
@@ -13,6 +14,7 @@ interface DashboardCliOptions extends DbOptions {
   host: string;
   port: string;
   token?: string;
+  operatorUrl?: string;
 }
 
 function port(value: string): string {
@@ -34,6 +36,10 @@ export function registerDashboard(program: Command): void {
       "--token <token>",
       "token that actions need (default: $ROWFLOW_DASHBOARD_TOKEN); required for actions beyond localhost",
     )
+    .option(
+      "--operator-url <url>",
+      "connection string of a rowflow_operator for the actions (default: $ROWFLOW_OPERATOR_URL); without one, actions are off",
+    )
     .option(...databaseOption)
     .action(async (options: DashboardCliOptions) => {
       const database = await openCliDatabase({
@@ -43,11 +49,13 @@ export function registerDashboard(program: Command): void {
       });
       try {
         const token = options.token ?? process.env.ROWFLOW_DASHBOARD_TOKEN;
+        const operatorUrl = options.operatorUrl ?? process.env.ROWFLOW_OPERATOR_URL;
         const dashboard = await startDashboard({
           connectionString: database.connectionString,
           host: options.host,
           port: Number(options.port),
           token: token === "" ? undefined : token,
+          operatorConnectionString: operatorUrl === "" ? undefined : operatorUrl,
           logger: {
             debug() {},
             info() {},

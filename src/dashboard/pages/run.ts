@@ -1,9 +1,12 @@
 // The Run page: the DAG of its version coloured by step status, each step's
-// output and error, explain_run's answer while it is not finished, the
-// timeline (rowflow.run_timeline), and the operator's buttons.
+// output and error, explain_run's answer while it is not finished, its
+// attempts as a Gantt chart (gantt.ts), the timeline (rowflow.run_timeline),
+// and the operator's buttons.
 import type { Queryable } from "../../db/queryable.js";
 import { explainRun } from "../../db/runs/operate.js";
+import { runAttempts } from "../attempt-queries.js";
 import { dagSvg } from "../dag.js";
+import { ganttLegend, ganttSvg } from "../gantt.js";
 import { actionForm, type Html, html, json, layout, type PageContext } from "../html.js";
 import { getRun, runSteps, timeline, versionSteps } from "../queries.js";
 import { time } from "./runs.js";
@@ -18,11 +21,12 @@ export async function runPage(
 ): Promise<Html | undefined> {
   const run = await getRun(db, id);
   if (run === undefined) return undefined;
-  const [steps, spec, events, explained] = await Promise.all([
+  const [steps, spec, events, explained, attempts] = await Promise.all([
     runSteps(db, id),
     versionSteps(db, run.workflow, run.version),
     timeline(db, id),
     finished.has(run.status) ? Promise.resolve([]) : explainRun(db, id),
+    runAttempts(db, id),
   ]);
   const byName = new Map(steps.map((s) => [s.step, s]));
   const dag = dagSvg(
@@ -124,6 +128,11 @@ export async function runPage(
             ${stepRows}
           </tbody>
         </table>
+      </section>
+      <section>
+        <h2>Attempts</h2>
+        <div class="dag-box">${ganttSvg(attempts, run)}</div>
+        ${ganttLegend}
       </section>
       <section>
         <h2>Timeline</h2>

@@ -1,10 +1,19 @@
-// The Runs page: filters kept in the URL (workflow, status, since, until),
-// the counts per status under them, and 50 runs a page, newest first,
-// paged by id (keyset: ?before=<last id>); bulk retry and cancel of the
-// ticked runs or of every run the filter selects (bulk-actions.ts).
+// The Runs page: filters kept in the URL (workflow, status, since, until,
+// q: a search in the input), the counts per status under them, and 50 runs
+// a page, newest first, paged by id (keyset: ?before=<last id>), each page
+// reading a bounded window of ids (runs-queries.ts); bulk retry and cancel
+// of the ticked runs or of every run the filter selects (bulk-actions.ts).
 import type { Queryable } from "../../db/queryable.js";
 import { actionForm, type Html, html, layout, type PageContext, query } from "../html.js";
-import { countRuns, listRuns, type RunsFilter, runStatuses, workflowNames } from "../queries.js";
+import { workflowNames } from "../queries.js";
+import {
+  countRuns,
+  listRuns,
+  type RunsFilter,
+  runStatuses,
+  runsWindow,
+  windowOf,
+} from "../runs-queries.js";
 
 const pageSize = 50;
 
@@ -12,14 +21,25 @@ export const time = (d: Date | null) =>
   d === null ? "" : d.toISOString().replace("T", " ").slice(0, 19);
 
 export async function runsPage(db: Queryable, ctx: PageContext, f: RunsFilter): Promise<Html> {
+  const w = await runsWindow(db, f);
   const [rows, counts, names] = await Promise.all([
-    listRuns(db, f, pageSize + 1),
-    countRuns(db, f),
+    listRuns(db, f, w, pageSize + 1),
+    countRuns(db, f, w),
     workflowNames(db),
   ]);
+  const from = w.countsOlder ? w.countsFrom : null;
+  const stoppedAt = w.listOlder ? w.listFrom : null;
   const more = rows.length > pageSize;
   const shown = rows.slice(0, pageSize);
-  const keep = { workflow: f.workflow, status: f.status, since: f.since, until: f.until };
+  const keep = {
+    workflow: f.workflow,
+    status: f.status,
+    since: f.since,
+    until: f.until,
+    q: f.q,
+    scan: f.all ? "all" : undefined,
+  };
+  const window = windowOf(f)?.toLocaleString("en-US");
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   const filters = html`<form method="get" action="/" class="filters" id="filters">
     <label
@@ -42,6 +62,10 @@ export async function runsPage(db: Queryable, ctx: PageContext, f: RunsFilter): 
       >Since <input name="since" value="${f.since ?? ""}" placeholder="2026-12-04 09:00"
     /></label>
     <label>Until <input name="until" value="${f.until ?? ""}" placeholder="now" /></label>
+    <label
+      >Input has
+      <input name="q" value="${f.q ?? ""}" placeholder='text, or {"customerId": 7}' size="22"
+    /></label>
     <button type="submit">Filter</button> <a href="/">clear</a>
   </form>`;
   const countLinks = html`<p class="counts" id="counts">
@@ -55,6 +79,7 @@ export async function runsPage(db: Queryable, ctx: PageContext, f: RunsFilter): 
           >${s} ${counts[s] ?? 0}</a
         >`,
     )}
+    ${from === null ? "" : html`<span class="muted" id="counts-window">of the newest ${window} runs (ids from ${from}); <a href="/${query({ ...keep, scan: "all" })}">count all</a> (reads every run)</span>`}
   </p>`;
   const table = html`<table class="runs" id="runs">
       <thead>
@@ -93,7 +118,7 @@ export async function runsPage(db: Queryable, ctx: PageContext, f: RunsFilter): 
     </table>
     ${shown.length === 0 ? html`<p class="muted">No runs match.</p>` : ""}
     <p class="paging">
-      ${f.before ? html`<a href="/${query(keep)}">newest</a> ` : ""}${more ? html`<a id="next" href="/${query({ ...keep, before: shown.at(-1)!.id })}">older →</a>` : ""}
+      ${f.before ? html`<a href="/${query(keep)}">newest</a> ` : ""}${more ? html`<a id="next" href="/${query({ ...keep, before: shown.at(-1)!.id })}">older →</a>` : stoppedAt === null ? "" : html`<span class="muted" id="stopped">looked at ${window} runs down to id ${stoppedAt};</span> <a id="next" href="/${query({ ...keep, before: stoppedAt })}">look further →</a>`}
     </p>`;
   return layout(
     ctx,
@@ -122,9 +147,15 @@ function bulk(ctx: PageContext, keep: Record<string, string | undefined>): Html 
       Cancel selected
     </button>
   </form>`;
-  return html`<div class="actions">
-    ${selection}
-    ${actionForm(ctx, "/runs/retry-matching", "Retry every failed run matching", fields)}
-    ${actionForm(ctx, "/runs/cancel-matching", "Cancel every active run matching", fields)}
-  </div>`;
+  // retry_runs / cancel_runs filter by workflow, status and time only: with a
+  // search in the input they would act on runs the list does not show.
+  const matching = fields.q
+    ? html`<span class="muted" id="no-matching"
+        >(no "every run matching" with an input search: tick the runs instead)</span
+      >`
+    : [
+        actionForm(ctx, "/runs/retry-matching", "Retry every failed run matching", fields),
+        actionForm(ctx, "/runs/cancel-matching", "Cancel every active run matching", fields),
+      ];
+  return html`<div class="actions">${selection} ${matching}</div>`;
 }

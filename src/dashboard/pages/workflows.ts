@@ -1,13 +1,31 @@
 // The Workflows page: each workflow's latest version with its DAG, its
-// attachments and schedules, and its runs per status.
+// attachments and schedules, its runs per status, and its runs by outcome
+// over time (failure-chart.ts; ?range=24h, 7d or 30d).
 import type { Queryable } from "../../db/queryable.js";
 import { dagSvg } from "../dag.js";
+import { failureChart, type RangeName, ranges, rangeStart } from "../failure-chart.js";
 import { type Html, html, layout, type PageContext, query } from "../html.js";
 import { versionSteps } from "../queries.js";
-import { attachments, runCounts, schedules, workflows } from "../workflow-queries.js";
+import {
+  attachments,
+  outcomesOverTime,
+  runCounts,
+  schedules,
+  workflows,
+} from "../workflow-queries.js";
 
-export async function workflowsPage(db: Queryable, ctx: PageContext): Promise<Html> {
-  const list = await workflows(db);
+export async function workflowsPage(
+  db: Queryable,
+  ctx: PageContext,
+  rangeName: string | undefined,
+): Promise<Html> {
+  const range: RangeName =
+    rangeName !== undefined && rangeName in ranges ? (rangeName as RangeName) : "24h";
+  const start = rangeStart(range, new Date());
+  const [list, outcomes] = await Promise.all([
+    workflows(db),
+    outcomesOverTime(db, start, ranges[range].width),
+  ]);
   const sections = await Promise.all(
     list.map(async (w, i) => {
       const [steps, att, sch, counts] = await Promise.all([
@@ -36,6 +54,12 @@ export async function workflowsPage(db: Queryable, ctx: PageContext): Promise<Ht
         <p class="counts">
           ${Object.entries(counts).map(([s, n]) => html`<a class="badge s-${s}" href="/${query({ workflow: w.name, status: s })}">${s} ${n}</a> `)}
         </p>
+        ${failureChart(
+          range,
+          start,
+          outcomes.filter((o) => o.workflow === w.name),
+          `failures-${i}`,
+        )}
         <div class="dag-box">${dag}</div>
         ${att.length === 0 ? "" : html`<p>Attached to ${att.map((a) => html`<code>${a.table}</code> on ${a.events.join("/")}${a.when ? html` when <code>${a.when}</code>` : ""}; `)}</p>`}
         ${sch.length === 0 ? "" : html`<p>Schedules: ${sch.map((s) => html`<code>${s.name}</code> ${s.cron} ${s.timezone}${s.paused ? " (paused)" : ""}; `)}</p>`}
@@ -45,6 +69,10 @@ export async function workflowsPage(db: Queryable, ctx: PageContext): Promise<Ht
   return layout(
     ctx,
     html`<h1>Workflows</h1>
+      <p class="ranges">
+        Runs by outcome:
+        ${Object.keys(ranges).map((r) => (r === range ? html`<b>${r}</b> ` : html`<a href="/workflows${query({ range: r })}">${r}</a> `))}
+      </p>
       ${list.length === 0 ? html`<p class="muted">No workflows defined.</p>` : sections}`,
   );
 }
