@@ -26,7 +26,17 @@ const allowed: Record<string, readonly string[]> = {
   config: ["definition", "embedded", "worker"],
   dev: ["db", "definition", "config", "worker", "dashboard"],
   dashboard: ["errors.ts", "internal", "db", "definition", "client", "triggers"],
-  cli: ["errors.ts", "db", "definition", "client", "config", "dev", "triggers", "worker", "dashboard"],
+  cli: [
+    "errors.ts",
+    "db",
+    "definition",
+    "client",
+    "config",
+    "dev",
+    "triggers",
+    "worker",
+    "dashboard",
+  ],
   "index.ts": ["*"],
 };
 
