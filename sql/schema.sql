@@ -5062,7 +5062,6 @@ declare
   v_reserved text[] := '{}';
   v_left int[];
   v_rel rowflow.released_step[] := '{}';
-  v_chain_open bigint[] := '{}';
   v_ended bigint[];
   v_compensating boolean;
   v_run rowflow.runs;
@@ -5176,8 +5175,35 @@ begin
 
   -- PHASE 2: release dependents. The plan: each dependent of a completed
   -- step, its counter after this batch, and whether the fast path applies.
+  -- A statement of its own, not part of PHASE 1's: its snapshot is taken
+  -- after PHASE 1 locked the runs, so it sees the counters that a
+  -- concurrent completion of the same run committed while we waited
+  -- (invariant 3).
   v_left := v_takes;
+  v_ended := v_done.runs;
   if cardinality(v_done.steps) > 0 then
+    -- Who runs the ready ones: call i's slots (takes[i]), this worker's
+    -- local queue (reserve), or graphile (a job). Not this worker while
+    -- something with a lower priority value waits (that some worker can
+    -- fetch: not in a locked named queue, see claim_runs.sql): the best
+    -- such priority (yield) is part of the plan. Only what beats the worst
+    -- ready priority matters: bounded index scans, which stop at the first
+    -- page past the bound (claimed runs leave dead entries at the start of
+    -- runs_queued_idx until vacuum).
+    select p.*,
+           case when v_worker is not null and (v_reserve > 0 or 0 < any (v_takes)) and p.worst is not null then least(
+             (select r.priority from rowflow.runs as r
+              where r.status = 'queued' and r.priority < p.worst
+                and not exists (select 1 from rowflow.workflows as w where w.name = r.workflow and w.paused)
+              order by r.priority limit 1),
+             (select j.priority from graphile_worker._private_jobs as j
+              where j.is_available = true and j.run_at <= v_now and j.priority < p.worst
+                and (j.job_queue_id is null
+                     or exists (select 1 from graphile_worker._private_job_queues as q
+                                where q.id = j.job_queue_id and q.is_available))
+              order by j.priority limit 1)) end as yield
+    into v_plan
+    from (
     select coalesce(bool_and(x.plain), true) as plain,
            coalesce(array_agg(x.run_id::text || ':' || x.name order by x.eff_priority, x.origin, x.run_id, x.name)
                     filter (where x.remaining = 0), '{}') as ready,
@@ -5188,7 +5214,6 @@ begin
            coalesce(array_agg(row(x.origin, x.run_id, x.name, x.n)::rowflow.dependent
                               order by x.run_id, x.name), '{}') as deps,
            max(x.eff_priority) filter (where x.remaining = 0) as worst
-    into v_plan
     from (
       select d.origin, d.run_id, d.name, d.n,
         sr.step is not null and sr.kind = 'step' and ws.if_path is null and ws.queue_name is null
@@ -5207,29 +5232,13 @@ begin
       join rowflow.workflow_steps as ws on ws.workflow = r.workflow and ws.version = r.version and ws.name = d.name
       left join rowflow.step_runs as sr on sr.run_id = d.run_id and sr.step = d.name
       where sr.step is null or (sr.kind = 'step' and sr.status = 'pending')
-    ) as x;
+    ) as x
+    ) as p;
 
     if v_plan.plain then
-      -- Who runs the ready ones: call i's slots (takes[i]), this worker's
-      -- local queue (reserve), or graphile (a job). Not this worker while
-      -- something with a lower priority value waits (that some worker can
-      -- fetch: not in a locked named queue, see claim_runs.sql).
       if cardinality(v_plan.ready) > 0 and v_worker is not null
          and (v_reserve > 0 or 0 < any (v_takes)) then
-        -- Only what beats the worst ready priority matters: bounded index
-        -- scans, which stop at the first page past the bound (claimed runs
-        -- leave dead entries at the start of runs_queued_idx until vacuum).
-        v_yield := least(
-          (select r.priority from rowflow.runs as r
-           where r.status = 'queued' and r.priority < v_plan.worst
-             and not exists (select 1 from rowflow.workflows as w where w.name = r.workflow and w.paused)
-           order by r.priority limit 1),
-          (select j.priority from graphile_worker._private_jobs as j
-           where j.is_available = true and j.run_at <= v_now and j.priority < v_plan.worst
-             and (j.job_queue_id is null
-                  or exists (select 1 from graphile_worker._private_job_queues as q
-                             where q.id = j.job_queue_id and q.is_available))
-           order by j.priority limit 1));
+        v_yield := v_plan.yield;
         for v_i in 1 .. cardinality(v_plan.ready) loop
           exit when v_yield is not null and v_plan.ready_priority[v_i] > v_yield;
           if v_left[v_plan.ready_origin[v_i]] > 0 then
@@ -5304,8 +5313,11 @@ begin
                  'runId', u.run_id::text, 'step', u.step, 'attempt', 1,
                  'priority', greatest(-32768, least(32767, ws.priority + r.priority))) end
              )::rowflow.released_step order by u.run_id, u.step), '{}'),
-             count(*) filter (where u.status = 'queued' and u.locked_by is null)::int
-      into v_rel, v_queued
+             count(*) filter (where u.status = 'queued' and u.locked_by is null)::int,
+             -- The completed runs none of whose dependents is pending, queued or running now.
+             array(select x from unnest(v_done.runs) as x
+                   where not x = any (coalesce(array_agg(u.run_id), '{}')))
+      into v_rel, v_queued, v_ended
       from u
       join rowflow.runs as r on r.id = u.run_id
       join rowflow.workflow_steps as ws on ws.workflow = r.workflow and ws.version = r.version and ws.name = u.step;
@@ -5315,6 +5327,8 @@ begin
       v_left := array(select greatest(0, t.n - (select count(*) from unnest(v_rel) as x
                                                 where x.origin = t.o and x.status = 'running'))::int
                       from unnest(v_takes) with ordinality as t(n, o) order by t.o);
+      v_ended := array(select x from unnest(v_done.runs) as x
+                       where not exists (select 1 from unnest(v_rel) as y where y.run_id = x and y.status <> 'skipped'));
     end if;
   end if;
   -- PHASE 3: the next link of compensation / on-failure chains (rare).
@@ -5323,7 +5337,7 @@ begin
       v_next := rowflow._advance_chain_step(v_run, v_now);
       if v_next is not null then
         v_chained := v_chained || pg_catalog.jsonb_build_object(v_run.id::text, v_next);
-        v_chain_open := v_chain_open || v_run.id;
+        v_ended := pg_catalog.array_remove(v_ended, v_run.id);
       end if;
     end loop;
   end if;
@@ -5331,12 +5345,9 @@ begin
   -- PHASE 4: finish the runs left with nothing open: a running one
   -- succeeds when no step row of it is pending, queued or running (every
   -- step has a row then: a finished step gave each dependent one); a
-  -- compensating one takes _finish_runs (the chain's results). A run goes
-  -- on when a dependent of it is pending, queued or running now, or its
-  -- chain has a next link.
-  v_ended := array(select x from unnest(v_done.runs) as x
-                   where not x = any (v_chain_open)
-                     and not exists (select 1 from unnest(v_rel) as y where y.run_id = x and y.status <> 'skipped'));
+  -- compensating one takes _finish_runs (the chain's results). v_ended: the
+  -- completed runs that do not go on (no dependent of theirs pending,
+  -- queued or running now, no next link of their chain).
   if cardinality(v_ended) > 0 then
     with f as (
       update rowflow.runs as r
