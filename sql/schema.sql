@@ -5846,14 +5846,15 @@ declare
   v_reserved text[] := '{}';
   v_left int[];
   v_rel rowflow.released_step[] := '{}';
-  v_open bigint[];
+  v_ended bigint[];
+  v_compensating boolean;
   v_run rowflow.runs;
   v_next text;
   v_chained jsonb := '{}';
   v_status jsonb := '{}';
   v_begun jsonb := '{}';
   v_claimed jsonb;
-  v_claimed_taken jsonb;
+  v_claimed_taken jsonb[];
   v_claim_i int;
   v_refusals jsonb;
   v_queued int := 0;
@@ -5861,13 +5862,25 @@ declare
   v_answer jsonb;
   v_i int;
   v_woke int;
+  v_guard record;
   v_key bytea;
   v_trusted boolean;
   v_limit int := coalesce(nullif(pg_catalog.current_setting('rowflow.max_output_bytes', true), '')::int, 1048576);
 begin
   -- GUARD: a worker; one value per call in every array; the worker's token
-  -- when it takes or reserves steps.
-  perform rowflow._require('{worker}');
+  -- when it takes or reserves steps. The checks of rowflow._require,
+  -- _check_worker, _trusted and _secret in one statement (they cost seven
+  -- statements per call as calls); a failing check calls the helper, which
+  -- raises its error.
+  select (select pg_catalog.pg_has_role(session_user, n.nspowner, 'MEMBER')
+          from pg_catalog.pg_namespace as n where n.nspname = 'rowflow') as trusted,
+         (select pg_catalog.pg_has_role(session_user, r.name, 'MEMBER')
+          from rowflow.roles as r where r.kind = 'worker') as member,
+         (select s.key from rowflow.secrets as s) as key
+  into v_guard;
+  if not (coalesce(v_guard.trusted, false) or coalesce(v_guard.member, false)) then
+    perform rowflow._require('{worker}');
+  end if;
   if coalesce(cardinality(complete_steps.steps), 0) <> v_n
      or coalesce(cardinality(complete_steps.attempts), 0) <> v_n
      or coalesce(cardinality(complete_steps.outputs), v_n) <> v_n
@@ -5881,11 +5894,14 @@ begin
   if v_n = 0 then
     return;
   end if;
-  if v_worker is not null then
+  v_key := v_guard.key;
+  if v_worker is not null
+     and (complete_steps.worker_token is null and not coalesce(v_guard.trusted, false)
+          or complete_steps.worker_token is not null
+             and complete_steps.worker_token is distinct from rowflow._mac(v_key, 'worker:' || v_worker)) then
     perform rowflow._check_worker(v_worker, complete_steps.worker_token);
   end if;
-  v_key := rowflow._secret();
-  v_trusted := complete_steps.leases is null and rowflow._trusted();
+  v_trusted := complete_steps.leases is null and coalesce(v_guard.trusted, false);
   -- Simple expressions where they do (no statement to start): a take that
   -- is null or negative counts as 0 wherever takes are compared (> 0).
   v_takes := case when v_worker is null or complete_steps.takes is null then array_fill(0, array[v_n])
@@ -5952,8 +5968,35 @@ begin
 
   -- PHASE 2: release dependents. The plan: each dependent of a completed
   -- step, its counter after this batch, and whether the fast path applies.
+  -- A statement of its own, not part of PHASE 1's: its snapshot is taken
+  -- after PHASE 1 locked the runs, so it sees the counters that a
+  -- concurrent completion of the same run committed while we waited
+  -- (invariant 3).
   v_left := v_takes;
+  v_ended := v_done.runs;
   if cardinality(v_done.steps) > 0 then
+    -- Who runs the ready ones: call i's slots (takes[i]), this worker's
+    -- local queue (reserve), or graphile (a job). Not this worker while
+    -- something with a lower priority value waits (that some worker can
+    -- fetch: not in a locked named queue, see claim_runs.sql): the best
+    -- such priority (yield) is part of the plan. Only what beats the worst
+    -- ready priority matters: bounded index scans, which stop at the first
+    -- page past the bound (claimed runs leave dead entries at the start of
+    -- runs_queued_idx until vacuum).
+    select p.*,
+           case when v_worker is not null and (v_reserve > 0 or 0 < any (v_takes)) and p.worst is not null then least(
+             (select r.priority from rowflow.runs as r
+              where r.status = 'queued' and r.priority < p.worst
+                and not exists (select 1 from rowflow.workflows as w where w.name = r.workflow and w.paused)
+              order by r.priority limit 1),
+             (select j.priority from graphile_worker._private_jobs as j
+              where j.is_available = true and j.run_at <= v_now and j.priority < p.worst
+                and (j.job_queue_id is null
+                     or exists (select 1 from graphile_worker._private_job_queues as q
+                                where q.id = j.job_queue_id and q.is_available))
+              order by j.priority limit 1)) end as yield
+    into v_plan
+    from (
     select coalesce(bool_and(x.plain), true) as plain,
            coalesce(array_agg(x.run_id::text || ':' || x.name order by x.eff_priority, x.origin, x.run_id, x.name)
                     filter (where x.remaining = 0), '{}') as ready,
@@ -5964,7 +6007,6 @@ begin
            coalesce(array_agg(row(x.origin, x.run_id, x.name, x.n)::rowflow.dependent
                               order by x.run_id, x.name), '{}') as deps,
            max(x.eff_priority) filter (where x.remaining = 0) as worst
-    into v_plan
     from (
       select d.origin, d.run_id, d.name, d.n,
         sr.step is not null and sr.kind = 'step' and ws.if_path is null and ws.queue_name is null
@@ -5983,29 +6025,13 @@ begin
       join rowflow.workflow_steps as ws on ws.workflow = r.workflow and ws.version = r.version and ws.name = d.name
       left join rowflow.step_runs as sr on sr.run_id = d.run_id and sr.step = d.name
       where sr.step is null or (sr.kind = 'step' and sr.status = 'pending')
-    ) as x;
+    ) as x
+    ) as p;
 
     if v_plan.plain then
-      -- Who runs the ready ones: call i's slots (takes[i]), this worker's
-      -- local queue (reserve), or graphile (a job). Not this worker while
-      -- something with a lower priority value waits (that some worker can
-      -- fetch: not in a locked named queue, see claim_runs.sql).
       if cardinality(v_plan.ready) > 0 and v_worker is not null
          and (v_reserve > 0 or 0 < any (v_takes)) then
-        -- Only what beats the worst ready priority matters: bounded index
-        -- scans, which stop at the first page past the bound (claimed runs
-        -- leave dead entries at the start of runs_queued_idx until vacuum).
-        v_yield := least(
-          (select r.priority from rowflow.runs as r
-           where r.status = 'queued' and r.priority < v_plan.worst
-             and not exists (select 1 from rowflow.workflows as w where w.name = r.workflow and w.paused)
-           order by r.priority limit 1),
-          (select j.priority from graphile_worker._private_jobs as j
-           where j.is_available = true and j.run_at <= v_now and j.priority < v_plan.worst
-             and (j.job_queue_id is null
-                  or exists (select 1 from graphile_worker._private_job_queues as q
-                             where q.id = j.job_queue_id and q.is_available))
-           order by j.priority limit 1));
+        v_yield := v_plan.yield;
         for v_i in 1 .. cardinality(v_plan.ready) loop
           exit when v_yield is not null and v_plan.ready_priority[v_i] > v_yield;
           if v_left[v_plan.ready_origin[v_i]] > 0 then
@@ -6081,8 +6107,11 @@ begin
                  'runId', u.run_id::text, 'step', u.step, 'attempt', 1,
                  'priority', greatest(-32768, least(32767, ws.priority + r.priority))) end
              )::rowflow.released_step order by u.run_id, u.step), '{}'),
-             count(*) filter (where u.status = 'queued' and u.locked_by is null)::int
-      into v_rel, v_queued
+             count(*) filter (where u.status = 'queued' and u.locked_by is null)::int,
+             -- The completed runs none of whose dependents is pending, queued or running now.
+             array(select x from unnest(v_done.runs) as x
+                   where not x = any (coalesce(array_agg(u.run_id), '{}')))
+      into v_rel, v_queued, v_ended
       from u
       join rowflow.runs as r on r.id = u.run_id
       join rowflow.workflow_steps as ws on ws.workflow = r.workflow and ws.version = r.version and ws.name = u.step;
@@ -6092,18 +6121,17 @@ begin
       v_left := array(select greatest(0, t.n - (select count(*) from unnest(v_rel) as x
                                                 where x.origin = t.o and x.status = 'running'))::int
                       from unnest(v_takes) with ordinality as t(n, o) order by t.o);
+      v_ended := array(select x from unnest(v_done.runs) as x
+                       where not exists (select 1 from unnest(v_rel) as y where y.run_id = x and y.status <> 'skipped'));
     end if;
   end if;
-  -- Runs that go on: a dependent of theirs is pending, queued or running now.
-  v_open := array(select distinct x.run_id from unnest(v_rel) as x where x.status <> 'skipped');
-
   -- PHASE 3: the next link of compensation / on-failure chains (rare).
   if cardinality(v_done.chain_runs) > 0 then
     for v_run in select r.* from rowflow.runs as r where r.id = any (v_done.chain_runs) order by r.id loop
       v_next := rowflow._advance_chain_step(v_run, v_now);
       if v_next is not null then
         v_chained := v_chained || pg_catalog.jsonb_build_object(v_run.id::text, v_next);
-        v_open := v_open || v_run.id;
+        v_ended := pg_catalog.array_remove(v_ended, v_run.id);
       end if;
     end loop;
   end if;
@@ -6111,24 +6139,26 @@ begin
   -- PHASE 4: finish the runs left with nothing open: a running one
   -- succeeds when no step row of it is pending, queued or running (every
   -- step has a row then: a finished step gave each dependent one); a
-  -- compensating one takes _finish_runs (the chain's results).
-  if exists (select 1 from unnest(v_done.runs) as x where not x = any (v_open)) then
+  -- compensating one takes _finish_runs (the chain's results). v_ended: the
+  -- completed runs that do not go on (no dependent of theirs pending,
+  -- queued or running now, no next link of their chain).
+  if cardinality(v_ended) > 0 then
     with f as (
       update rowflow.runs as r
       set status = 'succeeded', updated_at = v_now, finished_at = v_now
-      where r.id = any (array(select x from unnest(v_done.runs) as x where not x = any (v_open)))
+      where r.id = any (v_ended)
         and r.status = 'running'
         and not exists (select 1 from rowflow.step_runs as sr
                         where sr.run_id = r.id and sr.status in ('pending', 'queued', 'running'))
       returning r.id
     )
-    select coalesce(pg_catalog.jsonb_object_agg(f.id::text, 'succeeded'), '{}') into v_status from f;
-    if exists (select 1 from unnest(v_done.runs) as x where not x = any (v_open)
-               and v_done.run_status ->> x::text = 'compensating') then
+    select coalesce((select pg_catalog.jsonb_object_agg(f.id::text, 'succeeded') from f), '{}'),
+           coalesce((select bool_or(v_done.run_status ->> x::text = 'compensating') from unnest(v_ended) as x), false)
+    into v_status, v_compensating;
+    if v_compensating then
       select v_status || coalesce(pg_catalog.jsonb_object_agg(f.run_id::text, f.status), '{}') into v_status
-      from rowflow._finish_runs(array(select x from unnest(v_done.runs) as x
-                                      where not x = any (v_open)
-                                        and v_done.run_status ->> x::text = 'compensating'), v_now) as f;
+      from rowflow._finish_runs(array(select x from unnest(v_ended) as x
+                                      where v_done.run_status ->> x::text = 'compensating'), v_now) as f;
     end if;
   end if;
 
@@ -6194,7 +6224,12 @@ begin
       case when cardinality(v_done.runs) = 1 then pg_catalog.jsonb_build_object('run', v_done.runs[1])
            else pg_catalog.jsonb_build_object('runs', cardinality(v_done.runs)) end);
   end if;
-  v_claimed_taken := coalesce(v_claimed -> 'taken', '[]'::jsonb);
+  -- The claimed contexts as an array, so that each call's share is a slice.
+  v_claimed_taken := '{}';
+  if pg_catalog.jsonb_array_length(coalesce(v_claimed -> 'taken', '[]'::jsonb)) > 0 then
+    v_claimed_taken := array(select t.e from pg_catalog.jsonb_array_elements(v_claimed -> 'taken')
+                             with ordinality as t(e, k) order by t.k);
+  end if;
   v_claim_i := 0;
   for v_i in 1 .. v_n loop
     v_answer := coalesce(v_by_call -> (v_i::text), '{"released": [], "skipped": [], "taken": [], "reserved": []}'::jsonb);
@@ -6203,10 +6238,9 @@ begin
       v_answer := pg_catalog.jsonb_set(v_answer, '{taken}',
                                        pg_catalog.jsonb_build_array(v_begun -> (v_i::text)) || (v_answer -> 'taken'));
     end if;
-    if v_left[v_i] > 0 and v_claim_i < pg_catalog.jsonb_array_length(v_claimed_taken) then
+    if v_left[v_i] > 0 and v_claim_i < cardinality(v_claimed_taken) then
       v_answer := pg_catalog.jsonb_set(v_answer, '{taken}', (v_answer -> 'taken')
-        || coalesce((select pg_catalog.jsonb_agg(e) from pg_catalog.jsonb_array_elements(v_claimed_taken)
-                     with ordinality as t(e, k) where t.k > v_claim_i and t.k <= v_claim_i + v_left[v_i]), '[]'::jsonb));
+        || pg_catalog.to_jsonb(v_claimed_taken[v_claim_i + 1 : v_claim_i + v_left[v_i]]));
       v_claim_i := v_claim_i + v_left[v_i];
     end if;
     if v_i = any (v_done.os) then

@@ -219,6 +219,58 @@ describe("a running attempt is its holder's", () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it("complete_steps checks membership and tokens on every call, not once per session", async () => {
+    const before = await snapshot();
+    // An EXECUTE granted by mistake opens nothing (complete_steps checks the
+    // role in its own first statement), and a worker session whose
+    // membership is revoked is refused at its next call: nothing is
+    // remembered per session.
+    const sig =
+      "rowflow.complete_steps(bigint[], text[], int[], jsonb[], int[], text, timestamptz, boolean, int, bigint[], text[], int[], text[], text)";
+    const gone = await loginRole("worker_gone", { memberOf: ["rowflow_worker"] });
+    // Its own USAGE on the schema, so that only the membership check is left to refuse it.
+    await db.query(`grant usage on schema rowflow to ${gone.name}`);
+    const session = await gone.pool.connect();
+    const notMember = (name: string) =>
+      new RegExp(`^permission denied: session user ${name} is not a member of rowflow_worker$`);
+    const call = (q: Queryable) =>
+      q.query<{ r: { ok: boolean; reason?: string } }>(
+        `select r from rowflow.complete_steps(array[$1::bigint], array['a'], array[1], array['{}'::jsonb],
+                                              leases => array[$2]) as r`,
+        [run, "0".repeat(32)],
+      );
+    await db.query(`grant execute on function ${sig} to public`);
+    try {
+      await expectSqlError(call(app.pool), "42501", notMember(app.name));
+      expect((await call(session)).rows[0]!.r).toMatchObject({
+        ok: false,
+        reason: "not_lease_holder",
+      });
+      await db.query(`revoke rowflow_worker from ${gone.name}`);
+      await expectSqlError(call(session), "42501", notMember(gone.name));
+      await db.query(`grant rowflow_worker to ${gone.name}`);
+      expect((await call(session)).rows[0]!.r).toMatchObject({
+        ok: false,
+        reason: "not_lease_holder",
+      });
+    } finally {
+      session.release();
+      await db.query(`revoke execute on function ${sig} from public`);
+    }
+    // A trusted session may omit the worker token, but one it passes is
+    // checked: another worker's token is RF024 there too.
+    await expectSqlError(
+      db.query(
+        `select rowflow.complete_step(run_id => $1, step => 'a', attempt => 1, output => '{}', lease => $2,
+                                      take => 1, worker_id => 'wA', worker_token => $3)`,
+        [run, lease, tokenB],
+      ),
+      "RF024",
+      /does not match worker wA/,
+    );
+    expect(await snapshot()).toEqual(before);
+  });
+
   it("the holder completes with its lease; a stale repeat changes nothing", async () => {
     const { rows } = await holder.query<{ r: { ok: boolean; runStatus: string } }>(
       `select rowflow.complete_step(run_id => $1, step => 'a', attempt => 1, output => '{"real": true}',
