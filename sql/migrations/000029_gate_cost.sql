@@ -1,4 +1,4 @@
--- 000024_gate_cost.sql — a cheaper complete_steps (issue #14, the drain).
+-- 000029_gate_cost.sql — a cheaper complete_steps (issue #14, the drain).
 --
 -- A complete_steps call ran ~15 statements whatever its batch (each pays
 -- executor start-up; docs/architecture.md "What bounds the drain"), seven of
@@ -12,7 +12,9 @@
 -- before, and the plan stays a statement of its own after the runs' locks
 -- (it must see counters a concurrent completion committed while we waited).
 -- Measured on a 5,000-run diamond drain (pg_stat_statements, track = all):
--- 15.0 -> 7.4 statements per complete_steps call.
+-- 15.0 -> 7.4 statements per complete_steps call. (Written against 000023;
+-- merged with the map steps' and traces' changes of 000025 and 000027.)
+
 
 -- from sql/schema/60_gate/complete_steps.sql
 create or replace function rowflow.complete_steps(
@@ -145,7 +147,9 @@ begin
   select coalesce(array_agg(u.o::int order by u.o), '{}') as os,
          coalesce(array_agg(row(u.run_id, u.step, u.o)::rowflow.done_step order by u.run_id, u.step)
                   filter (where u.kind = 'step'), '{}') as steps,
-         coalesce(array_agg(distinct u.run_id) filter (where u.kind <> 'step'), '{}') as chain_runs,
+         coalesce(array_agg(distinct u.run_id) filter (where u.kind in ('compensation', 'on_failure')), '{}') as chain_runs,
+         coalesce(array_agg(row(u.run_id, u.step, u.o)::rowflow.done_step order by u.run_id, u.step)
+                  filter (where u.kind = 'element'), '{}') as elements,
          coalesce(array_agg(distinct u.run_id), '{}') as runs,
          (select pg_catalog.jsonb_object_agg(l.id::text, l.status) from l) as run_status,
          (select pg_catalog.jsonb_object_agg(c.o::text, case when not c.fenced
@@ -159,6 +163,13 @@ begin
           where w.channel in ('jobs:insert', 'rowflow') and w.until > pg_catalog.statement_timestamp()) as waiting
   into v_done
   from u;
+
+  -- PHASE 1b: map elements count down; a map step whose last element
+  -- this was is done, and released below like any completed step
+  -- (sql/schema/62_map/_map_settle.sql).
+  if cardinality(v_done.elements) > 0 then
+    v_done.steps := v_done.steps || rowflow._map_settle(v_done.elements, v_now);
+  end if;
 
   -- PHASE 2: release dependents. The plan: each dependent of a completed
   -- step, its counter after this batch, and whether the fast path applies.
@@ -204,7 +215,7 @@ begin
     from (
       select d.origin, d.run_id, d.name, d.n,
         sr.step is not null and sr.kind = 'step' and ws.if_path is null and ws.queue_name is null
-          and coalesce(ws.delay, interval '0') <= interval '0' and ws.wait is null as plain,
+          and coalesce(ws.delay, interval '0') <= interval '0' and ws.wait is null and ws.map_path is null as plain,
         coalesce(sr.deps_remaining, ws.n_deps) - d.n as remaining,
         greatest(-32768, least(32767, ws.priority + r.priority)) as eff_priority
       from (
@@ -295,7 +306,8 @@ begin
                  'idempotencyKey', 'rowflow:' || u.run_id || ':' || u.step,
                  'kind', 'step', 'runError', null,
                  'priority', greatest(-32768, least(32767, ws.priority + r.priority)),
-                 'lease', rowflow._lease(v_key, u.run_id, u.step, 1))
+                 'lease', rowflow._lease(v_key, u.run_id, u.step, 1),
+                 'traceparent', r.traceparent, 'tracestate', r.tracestate, 'runCreatedAt', r.created_at)
                     when u.status = 'queued' and u.locked_by is not null then pg_catalog.jsonb_build_object(
                  'runId', u.run_id::text, 'step', u.step, 'attempt', 1,
                  'priority', greatest(-32768, least(32767, ws.priority + r.priority))) end
