@@ -1,7 +1,6 @@
 // Reads of the Workflows page: every workflow with its versions, attachments,
 // schedules and run counts (tables and views a rowflow_viewer may read).
 import type { Queryable } from "../db/queryable.js";
-import { runCounts as countRuns } from "../db/runs/run-counts.js";
 
 export type WorkflowRow = {
   name: string;
@@ -19,10 +18,23 @@ export async function workflows(db: Queryable): Promise<WorkflowRow[]> {
   return rows;
 }
 
-/** A workflow's runs by status, the statuses it has runs in (rowflow.run_counts). */
-export async function runCounts(db: Queryable, workflow: string): Promise<Record<string, number>> {
-  const counts = await countRuns(db, { workflow });
-  return Object.fromEntries(RUN_STATUSES.filter((s) => counts[s] > 0).map((s) => [s, counts[s]]));
+/**
+ * Every workflow's runs by status, the statuses each has runs in: one scan of
+ * the runs this role may see (rowflow.visible_runs), grouped, for the whole
+ * page. (One rowflow.run_counts call per workflow scanned the table once per
+ * workflow: ~2.5 s for 10 workflows at 1,000,000 runs.)
+ */
+export async function runCountsByWorkflow(
+  db: Queryable,
+): Promise<Map<string, Record<string, number>>> {
+  const { rows } = await db.query<{ workflow: string; status: string; n: number }>(
+    `select workflow, status, count(*)::int as n from rowflow.visible_runs group by workflow, status`,
+  );
+  const counts = new Map<string, Record<string, number>>();
+  for (const r of rows) counts.set(r.workflow, { ...counts.get(r.workflow), [r.status]: r.n });
+  const order = (c: Record<string, number>) =>
+    Object.fromEntries(RUN_STATUSES.filter((s) => (c[s] ?? 0) > 0).map((s) => [s, c[s] ?? 0]));
+  return new Map([...counts].map(([w, c]) => [w, order(c)]));
 }
 
 const RUN_STATUSES = [

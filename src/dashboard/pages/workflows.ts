@@ -9,7 +9,7 @@ import { versionSteps } from "../queries.js";
 import {
   attachments,
   outcomesOverTime,
-  runCounts,
+  runCountsByWorkflow,
   schedules,
   workflows,
 } from "../workflow-queries.js";
@@ -22,17 +22,18 @@ export async function workflowsPage(
   const range: RangeName =
     rangeName !== undefined && rangeName in ranges ? (rangeName as RangeName) : "24h";
   const start = rangeStart(range, new Date());
-  const [list, outcomes] = await Promise.all([
+  const [list, outcomes, allCounts] = await Promise.all([
     workflows(db),
     outcomesOverTime(db, start, ranges[range].width),
+    runCountsByWorkflow(db),
   ]);
   const sections = await Promise.all(
     list.map(async (w, i) => {
-      const [steps, att, sch, counts] = await Promise.all([
+      const counts = allCounts.get(w.name) ?? {};
+      const [steps, att, sch] = await Promise.all([
         versionSteps(db, w.name, w.latestVersion),
         attachments(db, w.name),
         schedules(db, w.name),
-        runCounts(db, w.name),
       ]);
       const dag = dagSvg(
         steps.map((s) => ({
