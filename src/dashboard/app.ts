@@ -11,6 +11,7 @@ import { css, js } from "./assets.js";
 import { registerBulkActions } from "./bulk-actions.js";
 import type { PageContext } from "./html.js";
 import type { LiveFeed } from "./live.js";
+import { registerMetricsRoute } from "./metrics-route.js";
 import { inboxPage } from "./pages/inbox.js";
 import { runPage } from "./pages/run.js";
 import { runsPage } from "./pages/runs.js";
@@ -102,5 +103,6 @@ export function createApp(db: Queryable, guard: Guard, feed: LiveFeed): Hono {
   });
   registerActions(app, db, guard);
   registerBulkActions(app, db, guard);
+  registerMetricsRoute(app, db);
   return app;
 }

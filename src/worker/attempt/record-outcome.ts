@@ -97,6 +97,7 @@ export async function completeAttempt(
         retryAt: null,
       });
     } else {
+      attempt.outcome = "refused";
       logger().info(`completion refused (${result.reason}); handler writes rolled back`);
     }
     if (stepTx.started) {
@@ -109,6 +110,7 @@ export async function completeAttempt(
   } else {
     try {
       await stepTx.commit();
+      attempt.outcome = "succeeded";
     } catch (error) {
       releaseFrom(1);
       forgetNext();
@@ -170,9 +172,11 @@ export async function recordFailure(
     lease: context.lease,
   });
   if (!result.ok) {
+    attempt.outcome = "refused";
     log.info(`failure not recorded (${result.reason}): ${failure.error.message}`);
     return;
   }
+  attempt.outcome = result.outcome;
   const line = `attempt failed (${failure.error.kind}): ${failure.error.message}; step ${result.outcome}`;
   if (result.outcome === "failed") log.error(line, { runStatus: result.runStatus });
   else log.warn(line, { retryAt: result.retryAt });

@@ -26,6 +26,7 @@ export async function runAttempt(
   attempt: Attempt,
 ): Promise<Lease[]> {
   const { context } = attempt;
+  const started = performance.now();
   let log: Logger | undefined;
   const logger = () =>
     (log ??= childLogger(state.logger, {
@@ -68,5 +69,10 @@ export async function runAttempt(
     return await runHandler(state, slot, attempt, task, input, logger);
   } finally {
     if (attempt.leased) state.leases.done(leaseKey(context));
+    state.metrics?.attempt(
+      context.task,
+      attempt.outcome ?? "unknown",
+      (performance.now() - started) / 1000,
+    );
   }
 }

@@ -15,6 +15,7 @@ import { waitersOn } from "../../db/waiters/waiters.js";
 import { workerRegistryOn } from "../../db/workers/worker-registry.js";
 import { syncOrCheckWorkflow } from "../../db/workflows/define-workflow.js";
 import { batchedGate } from "../dispatch/batched-gate.js";
+import { timedGate } from "../dispatch/timed-gate.js";
 import type { WorkerConnection, WorkerState } from "../worker-state.js";
 
 /**
@@ -34,7 +35,10 @@ export async function connectWorker(state: WorkerState): Promise<void> {
     pool,
     kysely: new Kysely<Database>({ dialect }),
     transactionProps: { config: { dialect }, dialect, driver: dialect.createDriver() },
-    gate: batchedGate(pool, () => state.completeOptions()),
+    gate: timedGate(
+      batchedGate(pool, () => state.completeOptions()),
+      state.metrics,
+    ),
     registry: workerRegistryOn(pool),
     waiters: waitersOn(pool),
   };
