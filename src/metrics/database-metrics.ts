@@ -28,7 +28,7 @@ export interface DatabaseMetricsOptions {
   clock?: (() => number) | undefined;
 }
 
-const finished = new Set(["succeeded", "failed", "cancelled"]);
+const finished: ReadonlySet<string> = new Set(["succeeded", "failed", "cancelled"]);
 
 /** Registers the database-derived series in `registry`. */
 export function registerDatabaseMetrics(registry: Registry, options: DatabaseMetricsOptions): void {
@@ -100,6 +100,11 @@ export function registerDatabaseMetrics(registry: Registry, options: DatabaseMet
     async collect() {
       const s = await current();
       this.reset();
+      // Every finished status of every workflow with runs, 0 included: a
+      // workflow's first failure must be a change from 0, not a new series
+      // (an `x - x offset 15m` rule sees nothing in a series that is new).
+      for (const [workflow] of s?.runs ?? [])
+        for (const status of finished) this.inc({ workflow, status }, 0);
       for (const [workflow, status, n] of s?.runs ?? [])
         if (finished.has(status)) this.inc({ workflow, status }, n);
     },

@@ -36,7 +36,11 @@ it("serves the database series to Prometheus as a viewer, without a token", asyn
   expect(byLabels(samples, "rowflow_runs_active", ["workflow", "status"])).toEqual({
     "dash-m/queued": 3,
   });
-  expect(samplesOf(samples, "rowflow_runs_finished_total")).toEqual([]);
+  expect(byLabels(samples, "rowflow_runs_finished_total", ["workflow", "status"])).toEqual({
+    "dash-m/succeeded": 0,
+    "dash-m/failed": 0,
+    "dash-m/cancelled": 0,
+  });
   expect(byLabels(samples, "rowflow_ready_steps", ["task", "queue"])).toEqual({ "dash.a/": 3 });
   expect(samplesOf(samples, "rowflow_workers_live").map((s) => s.value)).toEqual([1]);
   const ages = byLabels(samples, "rowflow_worker_heartbeat_age_seconds", ["worker"]);

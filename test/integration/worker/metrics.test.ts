@@ -162,7 +162,18 @@ describe("the worker's /metrics", () => {
 
     const runs = await runsInDatabase();
     expect(runs).toEqual({ "m-chain/succeeded": 12, "m-flaky/succeeded": 3, "m-broken/failed": 2 });
-    expect(byLabels(after, "rowflow_runs_finished_total", ["workflow", "status"])).toEqual(runs);
+    // Every finished status of every workflow, 0 included.
+    expect(byLabels(after, "rowflow_runs_finished_total", ["workflow", "status"])).toEqual({
+      "m-chain/succeeded": 12,
+      "m-chain/failed": 0,
+      "m-chain/cancelled": 0,
+      "m-flaky/succeeded": 3,
+      "m-flaky/failed": 0,
+      "m-flaky/cancelled": 0,
+      "m-broken/succeeded": 0,
+      "m-broken/failed": 2,
+      "m-broken/cancelled": 0,
+    });
     expect(byLabels(after, "rowflow_runs_started_total", ["workflow"])).toEqual({
       "m-chain": 12,
       "m-flaky": 3,
