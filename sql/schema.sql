@@ -6510,13 +6510,15 @@ begin
       from rowflow.runs as r
       group by r.workflow, r.version, r.status
     ), steps as (
-      -- PHASE 2: ready steps. 1. due jobs a worker may fetch (jobs_main_index)
+      -- PHASE 2: ready steps. 1. due jobs, fetchable or fetched into a
+      -- worker's local queue (locked) but not begun: their step run is still
+      -- queued (checked below); a begun attempt's step run is running
       select (j.payload ->> 'run')::bigint as run_id, j.payload ->> 'step' as step,
              t.identifier = 'rowflow:wait' as arming, coalesce(q.queue_name, '') as queue, j.run_at as since
       from graphile_worker._private_jobs as j
       join graphile_worker._private_tasks as t on t.id = j.task_id
       left join graphile_worker._private_job_queues as q on q.id = j.job_queue_id
-      where j.is_available and j.run_at <= v_now and t.identifier in ('rowflow:step', 'rowflow:wait')
+      where j.run_at <= v_now and j.attempts < j.max_attempts and t.identifier in ('rowflow:step', 'rowflow:wait')
       union all
       -- 2. steps reserved for a worker's local queue (step_runs_locked_by_idx)
       select sr.run_id, sr.step, false, '', coalesce(sr.queued_at, sr.created_at)
@@ -6531,7 +6533,7 @@ begin
                   else wv.on_failure end as task,
              s.queue, 1::bigint as n, s.since
       from steps as s
-      left join rowflow.step_runs as sr on sr.run_id = s.run_id and sr.step = s.step
+      join rowflow.step_runs as sr on sr.run_id = s.run_id and sr.step = s.step and sr.status = 'queued'
       left join rowflow.runs as r on r.id = s.run_id
       left join rowflow.workflow_steps as ws
         on sr.kind = 'step' and ws.workflow = r.workflow and ws.version = r.version and ws.name = s.step

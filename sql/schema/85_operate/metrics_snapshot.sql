@@ -11,11 +11,14 @@
 --   now:     the clock used
 --
 -- "Ready" is what an autoscaler should scale workers on, from three places:
---   1. graphile jobs of rowflow's tasks that a worker may fetch now (available,
---      run_at due): retries, queued dependents, steps with a queue or a delay,
---      rowflow:wait arming jobs (task 'rowflow:wait'); their age counts from
---      run_at (when they became due). Jobs in a named queue whose lock is held
---      are counted too (they are work; another worker does not help them).
+--   1. graphile jobs of rowflow's tasks that are due (run_at passed) and whose
+--      step run is still queued: fetchable ones, and ones a worker's graphile
+--      local queue fetched (locked) but has not begun for want of a slot —
+--      retries, queued dependents, steps with a queue or a delay, rowflow:wait
+--      arming jobs (task 'rowflow:wait'); their age counts from run_at (when
+--      they became due). Jobs in a named queue whose lock is held are counted
+--      too (they are work; another worker does not help them). A job whose
+--      step was cancelled, or whose attempt began, is not.
 --   2. steps reserved under a worker's lease (its local queue: queued, locked_by
 --      set, no job), aged from queued_at.
 --   3. the root steps of queued runs of workflows that are not paused (no step
@@ -42,7 +45,7 @@
 --     20_tables/20_runs.sql), and this scan also gives the queued runs'
 --     counts and oldest start, so runs_queued_idx is not needed;
 --   - ready steps: the jobs table holds only unfinished jobs (graphile
---     deletes finished ones; jobs_main_index when it is large), the leased
+--     deletes finished ones), scanned whole, the leased
 --     steps come from step_runs_locked_by_idx, and each ready job costs a
 --     primary-key probe of step_runs and of runs (~10 µs a job: 20 ms for
 --     2,000); workflow_steps, workflow_versions and workers are small.
@@ -79,13 +82,15 @@ begin
       from rowflow.runs as r
       group by r.workflow, r.version, r.status
     ), steps as (
-      -- PHASE 2: ready steps. 1. due jobs a worker may fetch (jobs_main_index)
+      -- PHASE 2: ready steps. 1. due jobs, fetchable or fetched into a
+      -- worker's local queue (locked) but not begun: their step run is still
+      -- queued (checked below); a begun attempt's step run is running
       select (j.payload ->> 'run')::bigint as run_id, j.payload ->> 'step' as step,
              t.identifier = 'rowflow:wait' as arming, coalesce(q.queue_name, '') as queue, j.run_at as since
       from graphile_worker._private_jobs as j
       join graphile_worker._private_tasks as t on t.id = j.task_id
       left join graphile_worker._private_job_queues as q on q.id = j.job_queue_id
-      where j.is_available and j.run_at <= v_now and t.identifier in ('rowflow:step', 'rowflow:wait')
+      where j.run_at <= v_now and j.attempts < j.max_attempts and t.identifier in ('rowflow:step', 'rowflow:wait')
       union all
       -- 2. steps reserved for a worker's local queue (step_runs_locked_by_idx)
       select sr.run_id, sr.step, false, '', coalesce(sr.queued_at, sr.created_at)
@@ -100,7 +105,7 @@ begin
                   else wv.on_failure end as task,
              s.queue, 1::bigint as n, s.since
       from steps as s
-      left join rowflow.step_runs as sr on sr.run_id = s.run_id and sr.step = s.step
+      join rowflow.step_runs as sr on sr.run_id = s.run_id and sr.step = s.step and sr.status = 'queued'
       left join rowflow.runs as r on r.id = s.run_id
       left join rowflow.workflow_steps as ws
         on sr.kind = 'step' and ws.workflow = r.workflow and ws.version = r.version and ws.name = s.step

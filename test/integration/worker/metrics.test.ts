@@ -111,11 +111,17 @@ describe("the worker's /metrics", () => {
     const url = worker.metricsUrl!;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
 
-    // All four slots end up held by m.ok roots (the other tasks never block).
-    const during = await waitFor(async () => {
-      const s = await scrape(url);
-      return sumOf(s, "rowflow_handler_slots_busy") === 4 && s;
+    // All four slots end up held by m.ok roots (the other tasks never block);
+    // from then on nothing of m.ok moves until the test releases them.
+    await waitFor(async () => {
+      const { rows } = await db.query<{ n: number }>(
+        `select count(*)::int as n from rowflow.step_runs as sr join rowflow.runs as r on r.id = sr.run_id
+         where r.workflow = 'm-chain' and sr.status = 'running'`,
+      );
+      return rows[0]!.n === 4;
     });
+    const during = await scrape(url);
+    expect(sumOf(during, "rowflow_handler_slots_busy")).toBe(4);
     expect(sumOf(during, "rowflow_handler_slots")).toBe(4);
     // Four chain roots run; every other chain's root is ready (a queued run's
     // root, a job, or reserved): nothing of m.ok moves while they are held.
@@ -137,12 +143,17 @@ describe("the worker's /metrics", () => {
     for (const id of [...chains, ...flaky, ...broken])
       await client.waitForRun(id, { timeout: 20_000 });
 
-    // The last attempt is counted just after its commit: wait for the totals, then compare it all.
+    // The last attempts are counted just after their commits, and their
+    // slots freed just after that: wait for both, then compare it all.
     const expectedAttempts = await attemptsInDatabase();
     const total = Object.values(expectedAttempts).reduce((a, b) => a + b, 0);
     const after = await waitFor(async () => {
       const s = await scrape(url);
-      return sumOf(s, "rowflow_step_attempts_total") === total && s;
+      return (
+        sumOf(s, "rowflow_step_attempts_total") === total &&
+        sumOf(s, "rowflow_handler_slots_busy") === 0 &&
+        s
+      );
     });
     expect(expectedAttempts).toEqual({
       "m.ok/succeeded": 36,
