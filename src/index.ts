@@ -121,5 +121,9 @@ export {
 export { StepTimeoutError, WorkerShutdownError } from "./worker/attempt/step-errors.js";
 export { createWorker, type Worker } from "./worker/create-worker.js";
 export type { TaskMap } from "./worker/task-registry.js";
-export type { WorkerOptions, WorkflowSource } from "./worker/worker-options.js";
+export type {
+  WorkerMetricsOptions,
+  WorkerOptions,
+  WorkflowSource,
+} from "./worker/worker-options.js";
 export { sql } from "kysely";

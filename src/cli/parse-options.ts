@@ -9,6 +9,15 @@ export function positiveInteger(value: string): number {
   return n;
 }
 
+/** commander parser of a TCP port (`--metrics-port 9464`): 0 (any free one) to 65535. */
+export function portNumber(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n > 65535) {
+    throw new InvalidArgumentError("expected a port number from 0 to 65535.");
+  }
+  return n;
+}
+
 const durationUnits: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /**

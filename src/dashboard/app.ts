@@ -13,6 +13,7 @@ import { designerCss, designerJs } from "./designer-assets.js";
 import { registerDesignerRoutes } from "./designer-routes.js";
 import type { PageContext } from "./html.js";
 import type { LiveFeed } from "./live.js";
+import { registerMetricsRoute } from "./metrics-route.js";
 import { designerPage } from "./pages/designer.js";
 import { inboxPage } from "./pages/inbox.js";
 import { runPage } from "./pages/run.js";
@@ -120,5 +121,6 @@ export function createApp(db: Queryable, guard: Guard, feed: LiveFeed, operator:
   registerBulkActions(app, operator, guard);
   // Save (define_workflow) goes through the operator's connection; check and export read nothing.
   registerDesignerRoutes(app, operator, guard);
+  registerMetricsRoute(app, db);
   return app;
 }

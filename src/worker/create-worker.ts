@@ -14,6 +14,7 @@ import { patchSerialQueueFetch } from "./graphile-patches/serial-queue-fetch.js"
 import { connectWorker } from "./lifecycle/connect-worker.js";
 import { launchRunner } from "./lifecycle/launch-runner.js";
 import { relaunchRunner } from "./lifecycle/relaunch-runner.js";
+import { startMetrics } from "./lifecycle/start-metrics.js";
 import { stopWorker } from "./lifecycle/stop-worker.js";
 import { buildTaskRegistry } from "./task-registry.js";
 import { resolveWorkerOptions, type WorkerOptions } from "./worker-options.js";
@@ -25,6 +26,8 @@ export interface Worker {
   readonly id: string | undefined;
   /** Task names this worker has handlers for. */
   readonly tasks: readonly string[];
+  /** `http://host:port/metrics` once `start()` opened it (the `metrics.port` option); else undefined. */
+  readonly metricsUrl: string | undefined;
   /**
    * Connects (retrying with backoff while the database is down), defines the
    * workflows, registers the worker and starts taking jobs. Resolves when
@@ -71,6 +74,7 @@ export function createWorker(options: WorkerOptions): Worker {
       close: stop,
     });
     await connectWorker(state);
+    await startMetrics(state);
     if (state.settings.localQueueSize > 1 && !patchSerialQueueFetch(logger)) {
       logger.warn(
         "graphile-worker's internals changed: the serial-queue fix is not installed; steps with a `queue` may run concurrently with the local queue on (localQueueSize: -1 avoids it)",
@@ -97,6 +101,9 @@ export function createWorker(options: WorkerOptions): Worker {
       return state.id;
     },
     tasks: state.taskNames,
+    get metricsUrl() {
+      return state.metricsServer?.url;
+    },
     start: () => {
       if (state.isStopping) return Promise.reject(new Error("worker is stopped"));
       state.starting ??= start();

@@ -1,3 +1,5 @@
+import type { Registry } from "prom-client";
+
 import type { Logger } from "../definition/logger.js";
 import type { Schedule } from "../definition/schedule.js";
 import {
@@ -15,6 +17,20 @@ export interface WorkflowSource {
   readonly spec: object;
   /** Handlers the workflow brings along; they join the worker's registry. (Default: none) */
   readonly tasks?: TaskMap | undefined;
+}
+
+/** The worker's Prometheus metrics (docs/observability.md, "Metrics"). */
+export interface WorkerMetricsOptions {
+  /** Serve the registry at `http://host:port/metrics`; 0 picks a free port (`worker.metricsUrl` tells which). (Default: none: nothing is served, read `registry` yourself) */
+  port?: number | undefined;
+  /** Address the endpoint binds to. (Default: 127.0.0.1) */
+  host?: string | undefined;
+  /** Include the database-derived series (run counts, ready steps, worker heartbeats: one cached query per scrape). Turn it off on all but one target when many workers are scraped. (Default: true) */
+  database?: boolean | undefined;
+  /** How long one answer of the database query serves scrapes, in ms. (Default: 2000) */
+  cacheMs?: number | undefined;
+  /** The prom-client registry to register in, e.g. the application's own (one worker per registry: the names are fixed). (Default: a new registry) */
+  registry?: Registry | undefined;
 }
 
 /** Options of `createWorker`. */
@@ -100,6 +116,16 @@ export interface WorkerOptions {
    * (Default: none)
    */
   alerts?: AlertOptions | undefined;
+  /** Record Prometheus metrics and serve them (`{ port: 9464 }`); see `WorkerMetricsOptions`. (Default: none: no metrics) */
+  metrics?: WorkerMetricsOptions | undefined;
+}
+
+/** `metrics` with defaults applied. */
+export interface ResolvedMetricsOptions {
+  port: number | undefined;
+  host: string;
+  database: boolean;
+  cacheMs: number;
 }
 
 /** Options with defaults applied. */
@@ -122,6 +148,7 @@ export interface ResolvedWorkerOptions {
   waitForDatabase: number | undefined;
   syncWorkflows: boolean;
   alerts: ResolvedAlertOptions | undefined;
+  metrics: ResolvedMetricsOptions | undefined;
 }
 
 /** Applies the defaults and checks the numbers; throws a `TypeError` naming a bad option. */
@@ -178,6 +205,22 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
         : nonNegativeInt("waitForDatabase", options.waitForDatabase),
     syncWorkflows: options.syncWorkflows ?? true,
     alerts: options.alerts === undefined ? undefined : resolveAlertOptions(options.alerts),
+    metrics: options.metrics === undefined ? undefined : resolveMetrics(options.metrics),
+  };
+}
+
+function resolveMetrics(metrics: WorkerMetricsOptions): ResolvedMetricsOptions {
+  const { port } = metrics;
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+    throw new TypeError(
+      `createWorker: metrics.port must be an integer from 0 to 65535, got ${port}`,
+    );
+  }
+  return {
+    port,
+    host: metrics.host ?? "127.0.0.1",
+    database: metrics.database ?? true,
+    cacheMs: nonNegativeInt("metrics.cacheMs", metrics.cacheMs ?? 2_000),
   };
 }
 

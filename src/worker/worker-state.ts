@@ -19,6 +19,7 @@
 import type { Runner, WorkerPool } from "graphile-worker";
 import type { Kysely, KyselyProps } from "kysely";
 import type pg from "pg";
+import { Registry } from "prom-client";
 
 import type { CompleteOptions } from "../db/gate/complete-steps.js";
 import type { Database } from "../db/types.js";
@@ -26,6 +27,8 @@ import type { Waiters } from "../db/waiters/waiters.js";
 import type { SessionLock } from "../db/workers/session-lock.js";
 import type { WorkerRegistry } from "../db/workers/worker-registry.js";
 import type { Logger } from "../definition/logger.js";
+import type { MetricsServer } from "../metrics/metrics-server.js";
+import { WorkerMetrics } from "../metrics/worker-metrics.js";
 import type { AlertSender } from "./alerts/alert-sender.js";
 import type { BatchedGate } from "./dispatch/batched-gate.js";
 import type { Dispatcher } from "./dispatch/dispatcher.js";
@@ -70,6 +73,10 @@ export class WorkerState {
   readonly slots: SlotPool;
   /** Steps held under this worker's lease, and its local queue. */
   readonly leases: Leases;
+  /** Prometheus series of this worker (`metrics` option), else undefined: nothing is recorded. */
+  readonly metrics: WorkerMetrics | undefined;
+  /** The /metrics endpoint, once `start()` opened it (`metrics.port`). */
+  metricsServer: MetricsServer | undefined;
   /** Aborted by `stop()`: a start still connecting gives up. */
   readonly startAbort = new AbortController();
   /** Aborted when the shutdown grace period ends: running handlers are aborted. */
@@ -107,6 +114,9 @@ export class WorkerState {
     this.leases = new Leases(
       settings.localQueueSize > 1 ? settings.localQueueSize : settings.concurrency,
     );
+    this.metrics = settings.metrics
+      ? new WorkerMetrics(options.metrics?.registry ?? new Registry(), this.slots)
+      : undefined;
     this.shutdownAbort.signal.addEventListener("abort", () => {
       for (const abort of [...this.#shutdownWatchers]) abort();
     });

@@ -2,7 +2,9 @@ import type { Command } from "commander";
 
 import { findConfigFile, loadConfig } from "../../config/config.js";
 import { openCliDatabase } from "../../config/open-database.js";
-import { duration, positiveInteger } from "../parse-options.js";
+import type { WorkerMetricsOptions } from "../../worker/worker-options.js";
+import { UsageError } from "../operate-support.js";
+import { duration, portNumber, positiveInteger } from "../parse-options.js";
 import { stopSignals } from "../stop-signals.js";
 
 interface WorkerCommandOptions {
@@ -11,6 +13,8 @@ interface WorkerCommandOptions {
   concurrency?: number;
   waitForDatabase?: number;
   alertWebhook?: string;
+  metricsPort?: number;
+  metricsHost?: string;
 }
 
 export function registerWorker(program: Command): void {
@@ -41,12 +45,22 @@ export function registerWorker(program: Command): void {
       "--alert-webhook <url>",
       "POST a JSON event to this URL when a run fails (default: $ROWFLOW_ALERT_WEBHOOK, else the config's worker.alerts.webhook; docs/observability.md)",
     )
+    .option(
+      "--metrics-port <port>",
+      "serve Prometheus metrics at http://127.0.0.1:<port>/metrics (0: any free port, printed at start; default: the config's worker.metrics, else none)",
+      portNumber,
+    )
+    .option(
+      "--metrics-host <host>",
+      "address the metrics endpoint binds to (default: 127.0.0.1; needs --metrics-port or the config's worker.metrics.port)",
+    )
     .action(async (options: WorkerCommandOptions) => {
       // Loaded here, not at the top: graphile-worker and the worker runtime
       // take ~1.5 s to import, which every other command would pay at start.
       const { createWorker } = await import("../../worker/create-worker.js");
       const file = findConfigFile(options.config);
       const config = await loadConfig(file);
+      const metrics = metricsOptions(options, config.worker?.metrics);
       // Stop on the first SIGTERM/SIGINT (graceful: handlers get the grace
       // period); a second one exits at once.
       const signalled = stopSignals();
@@ -74,12 +88,19 @@ export function registerWorker(program: Command): void {
           ...(options.waitForDatabase === undefined
             ? {}
             : { waitForDatabase: options.waitForDatabase }),
+          ...(metrics ? { metrics } : {}),
           connectionString: database.connectionString,
           tasks: config.tasks,
           workflows: config.workflows,
           schedules: config.schedules,
         });
         const started = worker.start();
+        void started.then(
+          () => {
+            if (worker.metricsUrl) console.error(`rowflow worker: metrics at ${worker.metricsUrl}`);
+          },
+          () => {},
+        );
         const first = await Promise.race([
           started.then(() => undefined),
           signalled,
@@ -94,4 +115,23 @@ export function registerWorker(program: Command): void {
         await database.close();
       }
     });
+}
+
+/** The config's `worker.metrics` with the command line's --metrics-port / --metrics-host over it. */
+function metricsOptions(
+  options: WorkerCommandOptions,
+  configured: WorkerMetricsOptions | undefined,
+): WorkerMetricsOptions | undefined {
+  if (options.metricsPort === undefined && options.metricsHost === undefined) return configured;
+  const port = options.metricsPort ?? configured?.port;
+  if (port === undefined) {
+    throw new UsageError(
+      "--metrics-host needs --metrics-port (or worker.metrics.port in the config)",
+    );
+  }
+  return {
+    ...configured,
+    port,
+    ...(options.metricsHost === undefined ? {} : { host: options.metricsHost }),
+  };
 }

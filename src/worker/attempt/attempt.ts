@@ -13,6 +13,7 @@
  * reconciliation hands back only leases this worker is not using.
  */
 import type { BeginStepStarted } from "../../db/gate/step-context.js";
+import type { AttemptOutcome } from "../../metrics/worker-metrics.js";
 import { leaseKey } from "../dispatch/leases.js";
 import type { Slot } from "../dispatch/slots.js";
 import type { WorkerState } from "../worker-state.js";
@@ -27,6 +28,8 @@ export interface Attempt {
   jobSignal?: AbortSignal;
   /** Its trace span while it runs (run-attempt.ts opens and ends it). */
   span?: AttemptSpan;
+  /** How it ended, set when its outcome is recorded (record-outcome.ts); read by the metrics. */
+  outcome?: AttemptOutcome;
 }
 
 /** A slot and the attempt it runs. */

@@ -98,6 +98,7 @@ export async function completeAttempt(
       });
     } else {
       attempt.span?.refused(result.reason, refusedRunStatus(result));
+      attempt.outcome = "refused";
       logger().info(`completion refused (${result.reason}); handler writes rolled back`);
     }
     if (stepTx.started) {
@@ -110,6 +111,7 @@ export async function completeAttempt(
   } else {
     try {
       await stepTx.commit();
+      attempt.outcome = "succeeded";
     } catch (error) {
       releaseFrom(1);
       forgetNext();
@@ -173,10 +175,12 @@ export async function recordFailure(
   });
   if (!result.ok) {
     attempt.span?.refused(result.reason, refusedRunStatus(result), failure.error);
+    attempt.outcome = "refused";
     log.info(`failure not recorded (${result.reason}): ${failure.error.message}`);
     return;
   }
   attempt.span?.failed(failure.error, result.outcome, result.runStatus);
+  attempt.outcome = result.outcome;
   const line = `attempt failed (${failure.error.kind}): ${failure.error.message}; step ${result.outcome}`;
   if (result.outcome === "failed") log.error(line, { runStatus: result.runStatus });
   else log.warn(line, { retryAt: result.retryAt });

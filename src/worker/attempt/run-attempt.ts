@@ -28,6 +28,7 @@ export async function runAttempt(
 ): Promise<Lease[]> {
   const { context } = attempt;
   attempt.span = new AttemptSpan(context, state.id);
+  const started = performance.now();
   let log: Logger | undefined;
   const logger = () =>
     (log ??= childLogger(state.logger, {
@@ -71,5 +72,10 @@ export async function runAttempt(
   } finally {
     attempt.span.end();
     if (attempt.leased) state.leases.done(leaseKey(context));
+    state.metrics?.attempt(
+      context.task,
+      attempt.outcome ?? "unknown",
+      (performance.now() - started) / 1000,
+    );
   }
 }

@@ -16,6 +16,7 @@ import { workerRegistryOn } from "../../db/workers/worker-registry.js";
 import { syncOrCheckWorkflow } from "../../db/workflows/define-workflow.js";
 import { childFirstOrder } from "../../definition/child-order.js";
 import { batchedGate } from "../dispatch/batched-gate.js";
+import { timedGate } from "../dispatch/timed-gate.js";
 import type { WorkerConnection, WorkerState } from "../worker-state.js";
 
 /**
@@ -35,7 +36,10 @@ export async function connectWorker(state: WorkerState): Promise<void> {
     pool,
     kysely: new Kysely<Database>({ dialect }),
     transactionProps: { config: { dialect }, dialect, driver: dialect.createDriver() },
-    gate: batchedGate(pool, () => state.completeOptions()),
+    gate: timedGate(
+      batchedGate(pool, () => state.completeOptions()),
+      state.metrics,
+    ),
     registry: workerRegistryOn(pool),
     waiters: waitersOn(pool),
   };

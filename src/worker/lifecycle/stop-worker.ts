@@ -57,6 +57,8 @@ async function stop(state: WorkerState): Promise<void> {
     clearTimeout(grace);
     // Only now: while it drains, the worker is alive to the others.
     await runner?.lock?.close();
+    // Scraped while it drains; closed before the pool its database series query.
+    await state.metricsServer?.close();
     // Not kysely.destroy(): its driver is never initialised (queries go
     // through StepTransaction or the pool), so it would leave the pool open.
     await state.connection?.pool.end().catch(() => {});

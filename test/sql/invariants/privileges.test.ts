@@ -72,6 +72,8 @@ const functions: Record<string, readonly Kind[]> = {
   "explain_run(bigint,timestamp with time zone,interval)": ["operator", "viewer"],
   // Batch summary over rowflow.visible_runs, as its caller (like runs_for): an app counts its own runs.
   "run_counts(text,timestamp with time zone)": ["app", "operator", "viewer"],
+  // The Prometheus endpoints' one query (worker and dashboard): it reads graphile's job tables, changes nothing.
+  "metrics_snapshot(interval,timestamp with time zone)": ["worker", "operator", "viewer"],
   "set_retention(text,interval,text,timestamp with time zone)": ["operator"],
   "apply_retention(text,interval,integer,integer,timestamp with time zone)": ["worker", "operator"],
   // Schedules: operators define them (like pause_workflow), workers fire their ticks.
