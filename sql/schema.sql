@@ -8942,9 +8942,11 @@ CREATE VIEW rowflow.run_steps AS
     sr.queued_at,
     sr.locked_by,
         CASE
-            WHEN ((ws.wait ->> 'kind'::text) = 'child'::text) THEN ( SELECT max(c.id) AS max
+            WHEN ((ws.wait ->> 'kind'::text) = 'child'::text) THEN ( SELECT c.id
                FROM rowflow.runs c
-              WHERE ((c.parent_run_id = r.id) AND (c.parent_step = ws.name)))
+              WHERE ((c.parent_run_id = r.id) AND (c.parent_step = ws.name))
+              ORDER BY c.created_at DESC, c.id DESC
+             LIMIT 1)
             ELSE NULL::bigint
         END AS child_run_id,
         CASE

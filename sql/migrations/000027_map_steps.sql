@@ -110,7 +110,8 @@ select
   sr.queued_at,
   sr.locked_by,
   case when ws.wait ->> 'kind' = 'child' then
-    (select max(c.id) from rowflow.runs as c where c.parent_run_id = r.id and c.parent_step = ws.name)
+    (select c.id from rowflow.runs as c where c.parent_run_id = r.id and c.parent_step = ws.name
+     order by c.created_at desc, c.id desc limit 1)
   end as child_run_id,
   case when m.run_id is not null then
     pg_catalog.jsonb_build_object('total', m.total, 'open', m.open, 'failed', m.failed) end as elements

@@ -64,8 +64,9 @@ export async function runSteps(db: Queryable, id: string): Promise<StepRow[]> {
   const { rows } = await db.query<StepRow>(
     `select sr.step, sr.kind, sr.status, sr.attempt, sr.max_attempts as "maxAttempts", sr.output, sr.error,
        sr.started_at as "startedAt", sr.finished_at as "finishedAt", sr.locked_by as "lockedBy",
-       (select max(c.id)::text from rowflow.runs as c
-        where c.parent_run_id = sr.run_id and c.parent_step = sr.step) as "childRunId",
+       (select c.id::text from rowflow.runs as c
+        where c.parent_run_id = sr.run_id and c.parent_step = sr.step
+        order by c.created_at desc, c.id desc limit 1) as "childRunId",
        case when m.run_id is not null then
          jsonb_build_object('total', m.total, 'open', m.open, 'failed', m.failed) end as elements
      from rowflow.step_runs as sr

@@ -7,7 +7,8 @@
 -- not listed: the map step's row counts them in `elements` ({"total",
 -- "open", "failed"}, from rowflow.step_maps; null for other steps).
 -- child_run_id: a child step's latest child run (rowflow.runs.parent_run_id,
--- by runs_parent_idx). Filter by run_id: both branches use primary keys.
+-- by runs_parent_idx; latest by created_at: ids come from per-session
+-- sequence caches, so a later child can have a smaller id). Filter by run_id: both branches use primary keys.
 create or replace view rowflow.run_steps as
 select
   r.id as run_id,
@@ -27,7 +28,8 @@ select
   sr.queued_at,
   sr.locked_by,
   case when ws.wait ->> 'kind' = 'child' then
-    (select max(c.id) from rowflow.runs as c where c.parent_run_id = r.id and c.parent_step = ws.name)
+    (select c.id from rowflow.runs as c where c.parent_run_id = r.id and c.parent_step = ws.name
+     order by c.created_at desc, c.id desc limit 1)
   end as child_run_id,
   case when m.run_id is not null then
     pg_catalog.jsonb_build_object('total', m.total, 'open', m.open, 'failed', m.failed) end as elements

@@ -80,7 +80,9 @@ it("runs the child without holding a slot, and continues with its output; a fail
   const second = await client.startRun("order-child", { orderId: 8 });
   expect((await client.waitForRun(second, { timeout: 30_000 })).status).toBe("succeeded");
   const { rows: kids } = await db.query(
-    "select status from rowflow.runs where parent_run_id = $1 order by id",
+    // by created_at: ids come from per-session sequence caches (cache 100), so
+    // the second child may have a smaller id than the first.
+    "select status from rowflow.runs where parent_run_id = $1 order by created_at, id",
     [second],
   );
   expect(kids).toEqual([{ status: "failed" }, { status: "succeeded" }]);
