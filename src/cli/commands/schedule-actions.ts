@@ -7,11 +7,8 @@
 // (with its RF code), 2 usage.
 import type { Command } from "commander";
 
-import {
-  defineScheduleRow,
-  dropSchedule,
-  setSchedulePaused,
-} from "../../db/schedules/change-schedule.js";
+import { dropSchedule, setSchedulePaused } from "../../db/schedules/change-schedule.js";
+import { defineScheduleRow } from "../../db/schedules/define-schedule.js";
 import { type CatchUp, defineSchedule } from "../../definition/schedule.js";
 import {
   databaseOption,
@@ -61,7 +58,7 @@ export function registerScheduleActions(program: Command): void {
         ...(options.timezone === undefined ? {} : { timezone: options.timezone }),
         ...(options.catchUp === undefined ? {} : { catchUp: options.catchUp as CatchUp }),
       });
-      const r = await withDatabase(options, (c) => defineScheduleRow(c, { ...s, input: s.input }));
+      const r = await withDatabase(options, (c) => defineScheduleRow(c, s));
       const what = r.created ? "defined" : r.changed ? "changed" : "unchanged";
       answer(
         r,

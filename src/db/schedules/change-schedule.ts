@@ -1,31 +1,10 @@
 import { onlyRow, type Queryable } from "../queryable.js";
-import type { ScheduleDefinition } from "./define-schedule.js";
-
-/** What `rowflow.define_schedule` answers. */
-export interface DefineScheduleAnswer {
-  schedule: string;
-  changed: boolean;
-  created: boolean;
-}
 
 /** What `rowflow.pause_schedule` / `resume_schedule` answer. */
 export interface PauseScheduleAnswer {
   schedule: string;
   paused: boolean;
   changed: boolean;
-}
-
-/** Defines or changes a schedule (rowflow.define_schedule, operators only). Throws its RF errors. */
-export async function defineScheduleRow(
-  db: Queryable,
-  s: ScheduleDefinition,
-): Promise<DefineScheduleAnswer> {
-  const { rows } = await db.query<{ r: DefineScheduleAnswer }>(
-    `select rowflow.define_schedule(name => $1, cron => $2, workflow => $3, input => $4::jsonb,
-       timezone => $5, catch_up => $6) as r`,
-    [s.name, s.cron, s.workflow, JSON.stringify(s.input), s.timezone, s.catchUp],
-  );
-  return onlyRow(rows, "rowflow.define_schedule").r;
 }
 
 /** Pauses or resumes a schedule (rowflow.pause_schedule / resume_schedule). RF053 if unknown. */

@@ -10,6 +10,26 @@ export interface ScheduleDefinition {
   catchUp: string;
 }
 
+/** What `rowflow.define_schedule` answers. */
+export interface DefineScheduleAnswer {
+  schedule: string;
+  changed: boolean;
+  created: boolean;
+}
+
+/** Defines or changes a schedule (rowflow.define_schedule, operators only). Throws its RF errors. */
+export async function defineScheduleRow(
+  db: Queryable,
+  s: ScheduleDefinition,
+): Promise<DefineScheduleAnswer> {
+  const { rows } = await db.query<{ r: DefineScheduleAnswer }>(
+    `select rowflow.define_schedule(name => $1, cron => $2, workflow => $3, input => $4::jsonb,
+       timezone => $5, catch_up => $6) as r`,
+    [s.name, s.cron, s.workflow, JSON.stringify(s.input), s.timezone, s.catchUp],
+  );
+  return onlyRow(rows, "rowflow.define_schedule").r;
+}
+
 /**
  * What a worker does with its schedules at start: defines each when its role
  * may (EXECUTE on define_schedule: operators and the owner), answering
@@ -25,12 +45,7 @@ export async function syncOrCheckSchedule(
        'rowflow.define_schedule(text, text, text, jsonb, text, text, timestamptz)', 'execute') as may`,
   );
   if (onlyRow(may, "has_function_privilege").may) {
-    const { rows } = await db.query<{ r: { changed: boolean; created: boolean } }>(
-      `select rowflow.define_schedule(name => $1, cron => $2, workflow => $3, input => $4::jsonb,
-         timezone => $5, catch_up => $6) as r`,
-      [s.name, s.cron, s.workflow, JSON.stringify(s.input), s.timezone, s.catchUp],
-    );
-    const r = onlyRow(rows, "rowflow.define_schedule").r;
+    const r = await defineScheduleRow(db, s);
     return r.created ? "created" : r.changed ? "changed" : "unchanged";
   }
   const { rows } = await db.query(
