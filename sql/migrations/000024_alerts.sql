@@ -22,7 +22,7 @@ alter table rowflow.audit add constraint action_is_valid check (action in (
 -- from sql/schema/20_tables/26_alerts.sql
 -- rowflow.alerts: the outbox of failure alerts. One row per run that
 -- failed (event type 'run.failed'), written in the transaction that made
--- the run failed (rowflow._alert_row: fail_step's _fail_attempt,
+-- the run failed (with rowflow._alert_payload: fail_step's _fail_attempt,
 -- _finish_runs after a compensation chain, claim_runs for a run of an
 -- unknown version), so a crash between the failure and its delivery loses
 -- nothing: the row commits with the failure or neither does. Cancelled runs

@@ -189,7 +189,7 @@ begin
     -- page past the bound (claimed runs leave dead entries at the start of
     -- runs_queued_idx until vacuum).
     select p.*,
-           case when v_worker is not null and (v_reserve > 0 or 0 < any (v_takes)) and p.worst is not null then least(
+           case when p.plain and v_worker is not null and (v_reserve > 0 or 0 < any (v_takes)) and p.worst is not null then least(
              (select r.priority from rowflow.runs as r
               where r.status = 'queued' and r.priority < p.worst
                 and not exists (select 1 from rowflow.workflows as w where w.name = r.workflow and w.paused)
