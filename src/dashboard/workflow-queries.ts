@@ -1,6 +1,7 @@
 // Reads of the Workflows page: every workflow with its versions, attachments,
 // schedules and run counts (tables and views a rowflow_viewer may read).
 import type { Queryable } from "../db/queryable.js";
+import { runStatuses } from "./runs-queries.js";
 
 export type WorkflowRow = {
   name: string;
@@ -33,18 +34,9 @@ export async function runCountsByWorkflow(
   const counts = new Map<string, Record<string, number>>();
   for (const r of rows) counts.set(r.workflow, { ...counts.get(r.workflow), [r.status]: r.n });
   const order = (c: Record<string, number>) =>
-    Object.fromEntries(RUN_STATUSES.filter((s) => (c[s] ?? 0) > 0).map((s) => [s, c[s] ?? 0]));
+    Object.fromEntries(runStatuses.filter((s) => (c[s] ?? 0) > 0).map((s) => [s, c[s] ?? 0]));
   return new Map([...counts].map(([w, c]) => [w, order(c)]));
 }
-
-const RUN_STATUSES = [
-  "queued",
-  "running",
-  "compensating",
-  "succeeded",
-  "failed",
-  "cancelled",
-] as const;
 
 export type AttachmentRow = { table: string; events: string[]; when: string | null };
 

@@ -33,7 +33,7 @@ const traceparentPattern = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-
  * not valid (ignored, as W3C Trace Context asks of a receiver; the same
  * rules as `rowflow._traceparent`).
  */
-export function parseTraceparent(
+function parseTraceparent(
   traceparent: string,
   tracestate?: string | null,
 ): SpanContext | undefined {

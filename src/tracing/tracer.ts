@@ -7,7 +7,7 @@
 import { trace } from "@opentelemetry/api";
 
 /** The instrumentation scope of rowflow's spans. */
-export const tracerName = "rowflow";
+const tracerName = "rowflow";
 
 export const tracer = trace.getTracer(tracerName);
 

@@ -7,6 +7,7 @@ import {
   resolveAlertOptions,
   type ResolvedAlertOptions,
 } from "./alerts/alert-options.js";
+import { nonNegativeInt, positiveInt } from "./option-checks.js";
 import type { TaskMap } from "./task-registry.js";
 
 /** A workflow definition the worker registers at start (`rowflow.define_workflow`). */
@@ -222,18 +223,6 @@ function resolveMetrics(metrics: WorkerMetricsOptions): ResolvedMetricsOptions {
     database: metrics.database ?? true,
     cacheMs: nonNegativeInt("metrics.cacheMs", metrics.cacheMs ?? 2_000),
   };
-}
-
-function positiveInt(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1)
-    throw new TypeError(`createWorker: ${name} must be a positive integer, got ${value}`);
-  return value;
-}
-
-function nonNegativeInt(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 0)
-    throw new TypeError(`createWorker: ${name} must be a non-negative integer, got ${value}`);
-  return value;
 }
 
 function batchDelay(name: string, value: number): number {

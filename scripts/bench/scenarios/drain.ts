@@ -5,7 +5,7 @@ import { prepareDbos, prepareGraphileDiamond, preparePgBossDiamond } from "../pe
 import type { Scenario } from "../scenario.js";
 import { defineWorkflow, diamondSpec } from "../workflows.js";
 
-interface DrainResult {
+export interface DrainResult {
   executed: number;
   firstToLastMs: number;
   maxRssMb: number;

@@ -2,13 +2,7 @@ import { execute } from "../business-table.js";
 import { runChild } from "../child.js";
 import type { Scenario } from "../scenario.js";
 import { defineWorkflow } from "../workflows.js";
-import { startDiamondRuns } from "./drain.js";
-
-interface DrainResult {
-  executed: number;
-  firstToLastMs: number;
-  maxRssMb: number;
-}
+import { type DrainResult, startDiamondRuns } from "./drain.js";
 
 /** One run of a map step over `elements` numbers (docs/spec.md, Map steps), no-op elements. */
 async function startMapRun(url: string, elements: number): Promise<void> {

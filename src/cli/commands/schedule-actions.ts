@@ -14,6 +14,7 @@ import {
   databaseOption,
   type DbOptions,
   jsonOption,
+  print,
   UsageError,
   withDatabase,
 } from "../operate-support.js";
@@ -27,8 +28,9 @@ interface DefineOptions extends DbOptions {
   json?: boolean;
 }
 
+// print's JSON is the function's answer; the line is the table form.
 const answer = (value: unknown, line: string, json?: boolean) =>
-  console.log(json ? JSON.stringify(value, null, 2) : line);
+  print(json ?? false, value, () => line);
 
 export function registerScheduleActions(program: Command): void {
   const schedule = program

@@ -5,6 +5,7 @@
  * webhooks carry their secret in the URL, and the database, which viewers
  * read, never sees them. docs/observability.md, "Failure webhook".
  */
+import { positiveInt } from "../option-checks.js";
 
 /** Options of the failure webhook (`createWorker({ alerts })`). */
 export interface AlertOptions {
@@ -68,7 +69,7 @@ export function resolveAlertOptions(options: AlertOptions): ResolvedAlertOptions
   if (webhook === undefined && workflows.size === 0) {
     throw new TypeError("createWorker: alerts needs a webhook URL, or workflows with theirs");
   }
-  const timeout = positiveInt("timeout", options.timeout ?? 10_000);
+  const timeout = positiveInt("alerts.timeout", options.timeout ?? 10_000);
   return {
     webhook,
     workflows,
@@ -76,10 +77,10 @@ export function resolveAlertOptions(options: AlertOptions): ResolvedAlertOptions
     headers: { ...options.headers },
     secret: options.secret,
     timeout,
-    pollInterval: positiveInt("pollInterval", options.pollInterval ?? 1_000),
-    retryDelay: positiveInt("retryDelay", options.retryDelay ?? 1_000),
-    maxRetryDelay: positiveInt("maxRetryDelay", options.maxRetryDelay ?? 300_000),
-    giveUpAfter: positiveInt("giveUpAfter", options.giveUpAfter ?? 86_400_000),
+    pollInterval: positiveInt("alerts.pollInterval", options.pollInterval ?? 1_000),
+    retryDelay: positiveInt("alerts.retryDelay", options.retryDelay ?? 1_000),
+    maxRetryDelay: positiveInt("alerts.maxRetryDelay", options.maxRetryDelay ?? 300_000),
+    giveUpAfter: positiveInt("alerts.giveUpAfter", options.giveUpAfter ?? 86_400_000),
     dashboardUrl: options.dashboardUrl?.replace(/\/+$/, ""),
     // The POST's timeout bounds an attempt; twice that and a margin for the
     // round trips that record it.
@@ -119,10 +120,4 @@ function httpUrl(name: string, value: string): string {
     );
   }
   return url.href;
-}
-
-function positiveInt(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1)
-    throw new TypeError(`createWorker: alerts.${name} must be a positive integer, got ${value}`);
-  return value;
 }

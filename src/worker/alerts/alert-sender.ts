@@ -64,8 +64,7 @@ export function startAlertSender(sender: AlertSenderOptions): AlertSender {
       timeoutMs: options.timeout,
       signal: sender.signal,
     });
-    const delivered =
-      outcome.statusCode !== null && outcome.statusCode >= 200 && outcome.statusCode < 300;
+    const delivered = outcome.error === null; // post-webhook.ts: null exactly on a 2xx
     const now = sender.now?.() ?? new Date();
     const retryAt = delivered ? null : nextRetry(options, alert.attempt, alert.retrySince, now);
     const result = await recordAlertAttempt(sender.db, {
